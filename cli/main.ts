@@ -1,0 +1,72 @@
+import { ContractError } from '../core/contract';
+import { version } from '../package.json';
+import { commands } from './commands';
+import type { CliIO, Command } from './io';
+import { UsageError } from './io';
+
+function help(): string {
+  const width = Math.max(...commands.map((command) => command.usage.length));
+  const lines = commands.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`);
+  return [
+    `cavra ${version} — CAVRA Enterprise: runtime authority for AI coding agents`,
+    '',
+    'Usage: cavra <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options:',
+    '  --help      Show this help (or a command\'s usage: cavra <command> --help)',
+    '  --version   Print the version',
+    '',
+    'Environment:',
+    '  CAVRA_HOME  Data directory (default: the OS application-data directory)',
+    '',
+  ].join('\n');
+}
+
+/** Longest command name that prefixes the arguments: `tenants list` before `tenants`. */
+function findCommand(argv: string[]): { command: Command; rest: string[] } | null {
+  let best: { command: Command; rest: string[] } | null = null;
+  for (const command of commands) {
+    const words = command.name.split(' ');
+    if (words.every((word, i) => argv[i] === word) && (!best || words.length > best.command.name.split(' ').length)) {
+      best = { command, rest: argv.slice(words.length) };
+    }
+  }
+  return best;
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout(help());
+    return argv.length === 0 ? 1 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    io.stdout(`${version}\n`);
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    io.stderr(`cavra: unknown command "${argv.join(' ')}". Run "cavra --help" for the list.\n`);
+    return 1;
+  }
+  if (found.rest.includes('--help')) {
+    io.stdout(`Usage: ${found.command.usage}\n\n${found.command.summary}\n`);
+    return 0;
+  }
+  try {
+    return await found.command.run(found.rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`cavra ${found.command.name}: ${error.message}\nUsage: ${found.command.usage}\n`);
+      return 1;
+    }
+    if (error instanceof ContractError) {
+      io.stderr(`cavra ${found.command.name}: ${error.message}\n`);
+      return 1;
+    }
+    io.stderr(`cavra ${found.command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import type { Role } from './roles';
+
+/** Install-wide roles, held outside any tenant (creating tenants, for example). */
+export type InstallRole = 'install_admin';
+
+interface OperationBase<I extends z.ZodType, O extends z.ZodType> {
+  description: string;
+  input: I;
+  output: O;
+  /** State-changing operations are audited. */
+  mutates?: boolean;
+}
+
+/** An operation on one tenant: the caller must hold one of `roles` in that tenant. */
+export interface TenantOperation<
+  I extends z.ZodType = z.ZodType,
+  O extends z.ZodType = z.ZodType,
+> extends OperationBase<I, O> {
+  scope: 'tenant';
+  roles: readonly Role[];
+}
+
+/**
+ * An operation on the installation: any authenticated caller, or only holders of
+ * `installRoles` when given. Results must still be filtered to the caller's tenants.
+ */
+export interface InstallOperation<
+  I extends z.ZodType = z.ZodType,
+  O extends z.ZodType = z.ZodType,
+> extends OperationBase<I, O> {
+  scope: 'install';
+  installRoles?: readonly InstallRole[];
+}
+
+export type OperationSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> =
+  TenantOperation<I, O> | InstallOperation<I, O>;
+
+export function defineOperation<I extends z.ZodType, O extends z.ZodType>(
+  spec: TenantOperation<I, O>,
+): TenantOperation<I, O>;
+export function defineOperation<I extends z.ZodType, O extends z.ZodType>(
+  spec: InstallOperation<I, O>,
+): InstallOperation<I, O>;
+export function defineOperation(spec: OperationSpec): OperationSpec {
+  return spec;
+}
+
+export interface EventSpec<P extends z.ZodType = z.ZodType> {
+  description: string;
+  payload: P;
+}
+
+export function defineEvent<P extends z.ZodType>(spec: EventSpec<P>): EventSpec<P> {
+  return spec;
+}

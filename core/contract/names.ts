@@ -1,0 +1,21 @@
+/**
+ * Operation and event names without their schemas, so that the preload script can
+ * build its client without bundling zod. `contract.test.ts` keeps these in step with
+ * the schema tables.
+ */
+export const operationNames = ['system.info', 'tenants.list', 'tenants.create'] as const;
+export type OperationName = (typeof operationNames)[number];
+
+export const eventNames = ['tenants.changed'] as const;
+export type EventName = (typeof eventNames)[number];
+
+export function isOperationName(value: unknown): value is OperationName {
+  return typeof value === 'string' && (operationNames as readonly string[]).includes(value);
+}
+
+/** IPC channel names shared by main and preload. */
+export const ipcChannels = {
+  invoke: 'cavra:invoke',
+  event: 'cavra:event',
+  ready: 'cavra:ready',
+} as const;

@@ -1,0 +1,20 @@
+import type { z } from 'zod';
+import type { EventSpec, OperationSpec } from './define';
+import type { EventName, OperationName } from './names';
+import { systemOperations } from './system';
+import { tenantEvents, tenantOperations } from './tenants';
+
+export const operations = {
+  ...systemOperations,
+  ...tenantOperations,
+} satisfies Record<OperationName, OperationSpec>;
+
+export const events = {
+  ...tenantEvents,
+} satisfies Record<EventName, EventSpec>;
+
+export type Operations = typeof operations;
+export type OperationInput<K extends OperationName> = z.input<Operations[K]['input']>;
+export type ParsedOperationInput<K extends OperationName> = z.output<Operations[K]['input']>;
+export type OperationOutput<K extends OperationName> = z.output<Operations[K]['output']>;
+export type EventPayload<K extends EventName> = z.output<(typeof events)[K]['payload']>;

@@ -1,0 +1,121 @@
+import { ContractError, isOperationName, operations, requestEnvelopeSchema } from '../contract';
+import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
+import { TenantDirectory } from '../tenants';
+import { localEvaluationPrincipal } from '../identity';
+import { EventBus } from './events';
+import type { Handlers, HandlerDeps } from './handlers';
+import { systemHandlers } from './system-handlers';
+import { tenantHandlers } from './tenant-handlers';
+import { inputError } from './input-error';
+import type { ShellKind } from './types';
+import { version as packageVersion } from '../../package.json';
+
+export interface CoreOptions {
+  home: string;
+  shell: ShellKind;
+  now?: () => Date;
+  /** Where internal failures are reported (message only, never input values). */
+  log?: (message: string) => void;
+}
+
+export interface CoreService {
+  readonly home: string;
+  readonly version: string;
+  /** The one entry point every transport uses. Never throws; always returns an envelope. */
+  invoke(principal: Principal | null, request: unknown): Promise<ResponseEnvelope>;
+  subscribe(principal: Principal, listener: (event: EventEnvelope) => void): () => void;
+  close(): void;
+}
+
+/**
+ * The core half of the guard (HOUSE rule 3): parse the request, authenticate, check the
+ * caller's role in the tenant, call the handler, validate its output, return an error
+ * envelope without stack traces, and audit state changes. Shells add the sender check.
+ */
+export function createCore(options: CoreOptions): CoreService {
+  const tenants = new TenantDirectory(options.home, options.now);
+  tenants.bootstrap(localEvaluationPrincipal);
+  const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
+  const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant).length > 0);
+  const deps: HandlerDeps = { tenants, events, shell: options.shell, version: packageVersion };
+  const handlers: Handlers = { ...systemHandlers(deps), ...tenantHandlers(deps) };
+
+  function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
+    if (spec.scope === 'install') {
+      const required = spec.installRoles ?? [];
+      if (required.length === 0) return;
+      const held = tenants.installRoles(principal.id);
+      if (!required.some((role) => held.includes(role))) {
+        throw new ContractError('forbidden', `This operation needs the ${required.join(' or ')} role`);
+      }
+      return;
+    }
+    if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
+    const held = tenants.exists(tenant) ? tenants.rolesIn(principal.id, tenant) : [];
+    // A tenant that does not exist and one the caller may not see look the same from outside.
+    if (held.length === 0) throw new ContractError('forbidden', `You have no access to tenant "${tenant}"`, 'tenant');
+    if (!spec.roles.some((role) => held.includes(role))) {
+      throw new ContractError(
+        'forbidden',
+        `This operation needs one of these roles in "${tenant}": ${spec.roles.join(', ')}`,
+      );
+    }
+  }
+
+  async function dispatch(principal: Principal | null, request: unknown): Promise<unknown> {
+    const envelope = requestEnvelopeSchema.safeParse(request);
+    if (!envelope.success) throw inputError(envelope.error, 'request');
+    const { op, tenant, input } = envelope.data;
+    if (!isOperationName(op)) throw new ContractError('invalid_input', `op: unknown operation "${op}"`, 'op');
+    if (!principal) throw new ContractError('unauthenticated', 'Sign in first: the request carries no principal');
+    const spec: OperationSpec = operations[op];
+    authorize(principal, spec, tenant);
+    const parsed = spec.input.safeParse(input);
+    if (!parsed.success) throw inputError(parsed.error);
+    const handler = handlers[op] as (ctx: { principal: Principal; tenant: string | null }, input: unknown) => unknown;
+    const output = await handler({ principal, tenant }, parsed.data);
+    const checked = spec.output.safeParse(output);
+    if (!checked.success) throw new Error(`${op} produced output that does not match the contract`);
+    return checked.data;
+  }
+
+  function audit(principal: Principal | null, request: unknown, outcome: 'ok' | 'error', errorCode?: string): void {
+    const parsed = requestEnvelopeSchema.safeParse(request);
+    if (!parsed.success || !isOperationName(parsed.data.op) || !operations[parsed.data.op as OperationName].mutates)
+      return;
+    tenants.audit({
+      principalId: principal?.id ?? null,
+      tenantId: parsed.data.tenant,
+      op: parsed.data.op,
+      outcome,
+      errorCode,
+    });
+  }
+
+  return {
+    home: options.home,
+    version: packageVersion,
+    async invoke(principal, request) {
+      try {
+        const value = await dispatch(principal, request);
+        audit(principal, request, 'ok');
+        return { ok: true, value };
+      } catch (error) {
+        const envelope =
+          error instanceof ContractError
+            ? error.toEnvelope()
+            : { code: 'internal' as const, message: 'Internal error; the console log has details' };
+        if (!(error instanceof ContractError))
+          log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+        try {
+          audit(principal, request, 'error', envelope.code);
+        } catch (auditError) {
+          log(`audit failed: ${auditError instanceof Error ? auditError.message : String(auditError)}`);
+        }
+        return { ok: false, error: envelope };
+      }
+    },
+    subscribe: (principal, listener) => events.subscribe(principal, listener),
+    close: () => tenants.close(),
+  };
+}

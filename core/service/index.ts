@@ -1,0 +1,5 @@
+export { createCore } from './core';
+export type { CoreOptions, CoreService } from './core';
+export { createInMemoryTransport } from './in-memory';
+export type { ShellKind } from './types';
+export type { CallContext, Handler, HandlerDeps } from './handlers';

@@ -1,0 +1,3 @@
+import type { shellKinds } from '../contract';
+
+export type ShellKind = (typeof shellKinds)[number];
