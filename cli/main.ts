@@ -16,7 +16,7 @@ function help(): string {
     ...lines,
     '',
     'Options:',
-    '  --help      Show this help (or a command\'s usage: cavra <command> --help)',
+    "  --help      Show this help (or a command's usage: cavra <command> --help)",
     '  --version   Print the version',
     '',
     'Environment:',
@@ -58,7 +58,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
     return await found.command.run(found.rest, io);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.stderr(`cavra ${found.command.name}: ${error.message}\nUsage: ${found.command.usage}\n`);
       return 1;
     }

@@ -25,18 +25,49 @@ const node = {
 
 const steps = [];
 if (wants('cli')) {
-  steps.push(['cli', () => build({ ...node, entryPoints: { cavra: 'cli/cavra.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } })]);
+  steps.push([
+    'cli',
+    () =>
+      build({ ...node, entryPoints: { cavra: 'cli/cavra.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } }),
+  ]);
 }
 if (wants('main')) {
-  steps.push(['main', () => build({ ...node, entryPoints: { main: 'main/index.ts' }, outdir: 'dist/main', outExtension: { '.js': '.cjs' }, external: ['electron'] })]);
+  steps.push([
+    'main',
+    () =>
+      build({
+        ...node,
+        entryPoints: { main: 'main/index.ts' },
+        outdir: 'dist/main',
+        outExtension: { '.js': '.cjs' },
+        external: ['electron'],
+      }),
+  ]);
 }
 if (wants('preload')) {
   // Sandboxed preloads may require only a few modules, so everything but electron is bundled.
-  steps.push(['preload', () => build({ ...node, packages: undefined, entryPoints: { preload: 'preload/index.ts' }, outdir: 'dist/preload', outExtension: { '.js': '.cjs' }, external: ['electron'] })]);
+  steps.push([
+    'preload',
+    () =>
+      build({
+        ...node,
+        packages: undefined,
+        entryPoints: { preload: 'preload/index.ts' },
+        outdir: 'dist/preload',
+        outExtension: { '.js': '.cjs' },
+        external: ['electron'],
+      }),
+  ]);
 }
 if (wants('renderer')) {
-  steps.push(['renderer', () => viteBuild({ root, configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' })]);
-  steps.push(['renderer-bridge', () => viteBuild({ root, configFile: path.join(root, 'vite.config.ts'), mode: 'bridge', logLevel: 'warn' })]);
+  steps.push([
+    'renderer',
+    () => viteBuild({ root, configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' }),
+  ]);
+  steps.push([
+    'renderer-bridge',
+    () => viteBuild({ root, configFile: path.join(root, 'vite.config.ts'), mode: 'bridge', logLevel: 'warn' }),
+  ]);
 }
 
 for (const [name, run] of steps) {

@@ -42,7 +42,9 @@ export const tenantsCreate: Command = {
     if (values.name === undefined) throw new UsageError('--name is required');
     return withCore(io, async (client) => {
       const tenant = await client.call('tenants.create', { id: positionals[0] ?? '', displayName: values.name ?? '' });
-      io.stdout(values.json ? `${JSON.stringify(tenant, null, 2)}\n` : `Created tenant ${tenant.id} (${tenant.displayName})\n`);
+      io.stdout(
+        values.json ? `${JSON.stringify(tenant, null, 2)}\n` : `Created tenant ${tenant.id} (${tenant.displayName})\n`,
+      );
       return 0;
     });
   },

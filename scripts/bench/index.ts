@@ -1,0 +1,15 @@
+// `npm run bench [suite…]`: prints the figures named in the README's performance section.
+// Suites register here; each prints its own lines. Benchmarks are not timed tests.
+import type { BenchSuite } from './harness';
+
+const suites: BenchSuite[] = [];
+
+const wanted = process.argv.slice(2);
+const selected = wanted.length === 0 ? suites : suites.filter((suite) => wanted.includes(suite.name));
+if (selected.length === 0) {
+  console.log(wanted.length === 0 ? 'No benchmark suites registered yet.' : `No suite named ${wanted.join(', ')}`);
+}
+for (const suite of selected) {
+  console.log(`\n== ${suite.name} ==`);
+  await suite.run((line) => console.log(`  ${line}`));
+}
