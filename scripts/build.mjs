@@ -62,11 +62,11 @@ if (wants('preload')) {
 if (wants('renderer')) {
   steps.push([
     'renderer',
-    () => viteBuild({ root, configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' }),
+    () => viteBuild({ configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' }),
   ]);
   steps.push([
     'renderer-bridge',
-    () => viteBuild({ root, configFile: path.join(root, 'vite.config.ts'), mode: 'bridge', logLevel: 'warn' }),
+    () => viteBuild({ configFile: path.join(root, 'vite.config.ts'), mode: 'bridge', logLevel: 'warn' }),
   ]);
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from '../io';
+import { consoleCommand } from './console';
 import { tenantsCreate, tenantsList } from './tenants';
 
 /** Every `cavra` command; `--help` lists them in this order. */
-export const commands: readonly Command[] = [tenantsList, tenantsCreate];
+export const commands: readonly Command[] = [consoleCommand, tenantsList, tenantsCreate];

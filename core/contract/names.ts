@@ -19,3 +19,11 @@ export const ipcChannels = {
   event: 'cavra:event',
   ready: 'cavra:ready',
 } as const;
+
+/** The browser-mode bridge's wire names, shared by the loopback host and its client. */
+export const bridgeWire = {
+  protocol: 'cavra-bridge',
+  tokenProtocolPrefix: 'token.',
+  invokePath: '/api/invoke',
+  eventsPath: '/api/events',
+} as const;

@@ -1,0 +1,2 @@
+export { startBrowserHost } from './host';
+export type { BrowserHost, BrowserHostOptions } from './host';

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test as base } from '@playwright/test';
+
+export interface ConsoleHost {
+  /** The URL with the token fragment, as printed for a person. */
+  openUrl: string;
+  origin: string;
+  token: string;
+  home: string;
+  /** Runs the real CLI against the same data directory. */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cavra = path.join(repo, 'bin', 'cavra.cjs');
+
+/** Starts `cavra console` (browser mode) on a random loopback port with a fresh CAVRA_HOME. */
+async function startHost(): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
+  const env = { ...process.env, CAVRA_HOME: home };
+  const child: ChildProcess = spawn(process.execPath, [cavra, 'console', '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const openUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`console did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Open: (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`console exited with ${code}:\n${output}`)));
+  });
+  const url = new URL(openUrl);
+  const host: ConsoleHost = {
+    openUrl,
+    origin: url.origin,
+    token: url.hash.replace('#token=', ''),
+    home,
+    cli: (args) =>
+      new Promise((resolve) => {
+        const run = spawn(process.execPath, [cavra, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        run.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        run.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        run.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      }),
+  };
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  };
+  return { host, stop };
+}
+
+export const test = base.extend<{ consoleHost: ConsoleHost }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the pattern
+  consoleHost: async ({}, use) => {
+    const { host, stop } = await startHost();
+    await use(host);
+    await stop();
+  },
+});
+
+export { expect } from '@playwright/test';

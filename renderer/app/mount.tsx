@@ -1,0 +1,21 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { QueryClientProvider } from '@tanstack/react-query';
+import type { ContractClient } from '../../core/contract';
+import { ClientProvider } from '../api/client';
+import { createQueryClient } from '../api/queries';
+import { App } from './App';
+import '../styles.css';
+
+/** Mounts the console around whichever contract client the shell provides. */
+export function mount(element: HTMLElement, client: ContractClient): void {
+  createRoot(element).render(
+    <StrictMode>
+      <ClientProvider value={client}>
+        <QueryClientProvider client={createQueryClient()}>
+          <App />
+        </QueryClientProvider>
+      </ClientProvider>
+    </StrictMode>,
+  );
+}
