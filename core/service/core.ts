@@ -63,14 +63,14 @@ export function createCore(options: CoreOptions): CoreService {
   }
 
   async function dispatch(principal: Principal | null, request: unknown): Promise<unknown> {
-    const envelope = requestEnvelopeSchema.safeParse(request);
+    const envelope = requestEnvelopeSchema.safeParse(request, { reportInput: true });
     if (!envelope.success) throw inputError(envelope.error, 'request');
     const { op, tenant, input } = envelope.data;
     if (!isOperationName(op)) throw new ContractError('invalid_input', `op: unknown operation "${op}"`, 'op');
     if (!principal) throw new ContractError('unauthenticated', 'Sign in first: the request carries no principal');
     const spec: OperationSpec = operations[op];
     authorize(principal, spec, tenant);
-    const parsed = spec.input.safeParse(input);
+    const parsed = spec.input.safeParse(input, { reportInput: true });
     if (!parsed.success) throw inputError(parsed.error);
     const handler = handlers[op] as (ctx: { principal: Principal; tenant: string | null }, input: unknown) => unknown;
     const output = await handler({ principal, tenant }, parsed.data);

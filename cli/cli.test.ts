@@ -1,0 +1,77 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../test/support/temp-home';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((fn) => fn()));
+
+function cavra(args: string[], home?: string) {
+  const env = { ...process.env };
+  if (home) env.CAVRA_HOME = home;
+  const result = spawnSync(process.execPath, [path.join(root, 'bin/cavra.cjs'), ...args], { env, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function home() {
+  const temp = tempHome();
+  cleanups.push(temp.cleanup);
+  return temp.home;
+}
+
+describe('cavra CLI (the built launcher that npx runs)', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, ['scripts/build.mjs', 'cli'], { cwd: root, stdio: 'pipe' });
+  }, 60_000);
+
+  it('--help lists the commands and --version prints the package version', () => {
+    const help = cavra(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['tenants list', 'tenants create', 'console'])
+      expect(help.stdout).toContain(`cavra ${command}`);
+    const version = cavra(['--version']);
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('tenants list shows the default evaluation tenant of a fresh data directory', () => {
+    const result = cavra(['tenants', 'list'], home());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/evaluation\s+evaluation\s+Evaluation tenant \(default\)/);
+  });
+
+  it('tenants create makes a tenant that tenants list then shows', () => {
+    const dir = home();
+    const created = cavra(['tenants', 'create', 'acme-eval', '--name', 'Acme Evaluation'], dir);
+    expect(created).toMatchObject({ code: 0, stdout: 'Created tenant acme-eval (Acme Evaluation)\n' });
+    const listed = JSON.parse(cavra(['tenants', 'list', '--json'], dir).stdout) as { id: string }[];
+    expect(listed.map((t) => t.id)).toEqual(['evaluation', 'acme-eval']);
+  });
+
+  it.each([
+    [['tenants', 'create', '', '--name', 'X'], 'id: is required'],
+    [['tenants', 'create', 'evaluation', '--name', 'X'], 'id: tenant "evaluation" already exists'],
+    [['tenants', 'create', 'a'.repeat(64), '--name', 'X'], 'id: must be at most 63 characters'],
+    [['tenants', 'create', '../../etc', '--name', 'X'], 'id: must not contain path characters'],
+    [['tenants', 'create', 'ok-id', '--name', ''], 'displayName: is required'],
+    [['tenants', 'create', 'ok-id'], '--name is required'],
+    [['tenants', 'create', 'ok-id', '--name', 'X', '--bogus'], "Unknown option '--bogus'"],
+  ])('tenants create %j fails with a message on stderr and writes nothing', (args, message) => {
+    const dir = home();
+    cavra(['tenants', 'list'], dir);
+    const before = fs.readdirSync(path.join(dir, 'tenants'));
+    const result = cavra(args, dir);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(message);
+    expect(fs.readdirSync(path.join(dir, 'tenants'))).toEqual(before);
+  });
+
+  it('unknown commands fail clearly', () => {
+    const result = cavra(['frobnicate'], home());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('unknown command "frobnicate"');
+  });
+});
