@@ -69,6 +69,16 @@ describe.each(transports)('contract over %s', (_name, open) => {
     unsubscribe();
   });
 
+  it('keeps delivering events to a listener that unsubscribed and resubscribed at once (React StrictMode)', async () => {
+    const received: EventEnvelope[] = [];
+    harness.client.subscribe(() => undefined)();
+    const unsubscribe = harness.client.subscribe((event) => received.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await harness.client.call('tenants.create', { id: 'strict-mode', displayName: 'Strict' });
+    await expect.poll(() => received.map((e) => e.tenant)).toEqual(['strict-mode']);
+    unsubscribe();
+  });
+
   it.each([
     ['empty', '', 'id: is required'],
     ['over-long', 'a'.repeat(64), 'id: must be at most 63 characters'],

@@ -18,7 +18,7 @@ export function createBridgeTransport(options: BridgeOptions): Transport {
   const listeners = new Set<(event: unknown) => void>();
   let socket: WebSocket | null = null;
   let retry = 0;
-  let closed = false;
+  let reconnect: ReturnType<typeof setTimeout> | null = null;
 
   function connect() {
     const url = new URL(bridgeWire.eventsPath, options.baseUrl);
@@ -38,11 +38,27 @@ export function createBridgeTransport(options: BridgeOptions): Transport {
       for (const listener of listeners) listener(parsed);
     };
     ws.onclose = () => {
+      // A socket we already replaced or dropped on purpose must not reconnect.
+      if (socket !== ws) return;
       socket = null;
-      if (closed || listeners.size === 0) return;
+      if (listeners.size === 0) return;
       retry = Math.min(retry + 1, 6);
-      setTimeout(connect, 250 * 2 ** retry);
+      reconnect = setTimeout(
+        () => {
+          reconnect = null;
+          if (listeners.size > 0 && !socket) connect();
+        },
+        250 * 2 ** retry,
+      );
     };
+  }
+
+  function disconnect() {
+    if (reconnect) clearTimeout(reconnect);
+    reconnect = null;
+    const ws = socket;
+    socket = null;
+    ws?.close();
   }
 
   return {
@@ -56,13 +72,10 @@ export function createBridgeTransport(options: BridgeOptions): Transport {
     },
     subscribe(listener) {
       listeners.add(listener);
-      if (!socket) connect();
+      if (!socket && !reconnect) connect();
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0) {
-          closed = true;
-          socket?.close();
-        }
+        if (listeners.size === 0) disconnect();
       };
     },
   };
