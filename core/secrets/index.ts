@@ -1,0 +1,3 @@
+export { KeychainSecretStore } from './keychain';
+export { KeychainUnavailableError, InvalidSecretRefError, probeKeychain, tenantSecrets } from './secret-store';
+export type { KeychainProbe, SecretRef, SecretStore, TenantSecrets } from './secret-store';
