@@ -3,7 +3,7 @@ import { eventEnvelopeSchema, responseEnvelopeSchema } from './envelope';
 import type { EventEnvelope, RequestEnvelope } from './envelope';
 import { isOperationName, eventNames } from './names';
 import type { EventName, OperationName } from './names';
-import { operations } from './operations';
+import { events, operations } from './operations';
 import type { OperationInput, OperationOutput } from './operations';
 
 /** The raw carrier under a client: Electron IPC, the browser bridge or an in-memory call. */
@@ -44,7 +44,10 @@ export function createContractClient(transport: Transport): ContractClient {
       return transport.subscribe((raw) => {
         const parsed = eventEnvelopeSchema.safeParse(raw);
         if (!parsed.success || !(eventNames as readonly string[]).includes(parsed.data.event)) return;
-        listener({ ...parsed.data, event: parsed.data.event as EventName });
+        const event = parsed.data.event as EventName;
+        const payload = events[event].payload.safeParse(parsed.data.payload);
+        if (!payload.success) return;
+        listener({ event, tenant: parsed.data.tenant, payload: payload.data });
       });
     },
   };

@@ -7,6 +7,7 @@ export * from './decision';
 export * from './names';
 export * from './tenants';
 export * from './system';
+export * from './jobs';
 export * from './operations';
 export * from './envelope';
 export * from './client';

@@ -3,10 +3,10 @@
  * build its client without bundling zod. `contract.test.ts` keeps these in step with
  * the schema tables.
  */
-export const operationNames = ['system.info', 'tenants.list', 'tenants.create'] as const;
+export const operationNames = ['system.info', 'tenants.list', 'tenants.create', 'jobs.get', 'jobs.cancel'] as const;
 export type OperationName = (typeof operationNames)[number];
 
-export const eventNames = ['tenants.changed'] as const;
+export const eventNames = ['tenants.changed', 'jobs.changed'] as const;
 export type EventName = (typeof eventNames)[number];
 
 export function isOperationName(value: unknown): value is OperationName {

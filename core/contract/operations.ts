@@ -1,16 +1,19 @@
 import type { z } from 'zod';
 import type { EventSpec, OperationSpec } from './define';
 import type { EventName, OperationName } from './names';
+import { jobEvents, jobOperations } from './jobs';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 
 export const operations = {
   ...systemOperations,
   ...tenantOperations,
+  ...jobOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {
   ...tenantEvents,
+  ...jobEvents,
 } satisfies Record<EventName, EventSpec>;
 
 export type Operations = typeof operations;

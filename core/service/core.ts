@@ -6,6 +6,8 @@ import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { systemHandlers } from './system-handlers';
 import { tenantHandlers } from './tenant-handlers';
+import { jobHandlers } from './job-handlers';
+import { JobRunner } from './jobs';
 import { inputError } from './input-error';
 import type { ShellKind } from './types';
 import { version as packageVersion } from '../../package.json';
@@ -37,8 +39,9 @@ export function createCore(options: CoreOptions): CoreService {
   tenants.bootstrap(localEvaluationPrincipal);
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant).length > 0);
-  const deps: HandlerDeps = { tenants, events, shell: options.shell, version: packageVersion };
-  const handlers: Handlers = { ...systemHandlers(deps), ...tenantHandlers(deps) };
+  const jobs = new JobRunner(events, log, options.now);
+  const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
+  const handlers: Handlers = { ...systemHandlers(deps), ...tenantHandlers(deps), ...jobHandlers(deps) };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
     if (spec.scope === 'install') {
@@ -116,6 +119,9 @@ export function createCore(options: CoreOptions): CoreService {
       }
     },
     subscribe: (principal, listener) => events.subscribe(principal, listener),
-    close: () => tenants.close(),
+    close: () => {
+      jobs.cancelAll();
+      tenants.close();
+    },
   };
 }

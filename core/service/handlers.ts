@@ -2,6 +2,7 @@ import type { OperationName, OperationOutput, ParsedOperationInput, Principal } 
 import type { ShellKind } from './types';
 import type { TenantDirectory } from '../tenants';
 import type { EventBus } from './events';
+import type { JobRunner } from './jobs';
 
 export interface CallContext {
   principal: Principal;
@@ -19,6 +20,7 @@ export type Handlers = { [K in OperationName]: Handler<K> };
 export interface HandlerDeps {
   tenants: TenantDirectory;
   events: EventBus;
+  jobs: JobRunner;
   shell: ShellKind;
   version: string;
 }

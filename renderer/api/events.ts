@@ -1,20 +1,16 @@
 import { useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
+import type { EventName, EventPayload } from '../../core/contract';
 import { useClient } from './client';
-import { invalidationTable } from './invalidation';
+import { applyEventEffect } from './event-effects';
 
-/** Subscribes once to core events and invalidates queries through the table. */
-export function useEventInvalidation(onEvent?: (event: string) => void): void {
+/** Subscribes once to core events and applies each through the event-effects table. */
+export function useEventEffects(): void {
   const client = useClient();
   const queryClient = useQueryClient();
   useEffect(
     () =>
-      client.subscribe((event) => {
-        for (const queryKey of invalidationTable[event.event] ?? []) {
-          void queryClient.invalidateQueries({ queryKey: [...queryKey] });
-        }
-        onEvent?.(event.event);
-      }),
-    [client, queryClient, onEvent],
+      client.subscribe((event) => applyEventEffect(queryClient, event.event, event.payload as EventPayload<EventName>)),
+    [client, queryClient],
   );
 }

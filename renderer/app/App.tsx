@@ -1,5 +1,4 @@
-import { useCallback } from 'react';
-import { useEventInvalidation } from '../api/events';
+import { useEventEffects } from '../api/events';
 import { useSystemInfo } from '../api/queries';
 import { useUi } from '../state/ui';
 import { LiveRegion } from './LiveRegion';
@@ -12,8 +11,7 @@ export function App() {
   const screen = useUi((state) => state.screen);
   const show = useUi((state) => state.show);
   const info = useSystemInfo();
-  const onEvent = useCallback(() => undefined, []);
-  useEventInvalidation(onEvent);
+  useEventEffects();
   const current = screens.find((s) => s.id === screen) ?? screens[0];
 
   return (

@@ -1,0 +1,26 @@
+import type { QueryClient } from '@tanstack/react-query';
+import type { EventName, EventPayload } from '../../core/contract';
+import { jobQueryKey } from './jobs';
+
+interface EventEffect<K extends EventName> {
+  /** Query-key prefixes this event makes stale. */
+  invalidate?: readonly (readonly unknown[])[];
+  /** Writes the event's payload straight into a cached query. */
+  patch?: (queryClient: QueryClient, payload: EventPayload<K>) => void;
+}
+
+/** The one table from push events to what they do to server state (HOUSE rule 7). */
+export const eventEffects: { [K in EventName]: EventEffect<K> } = {
+  'tenants.changed': { invalidate: [['tenants.list'], ['system.info']] },
+  'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
+};
+
+export function applyEventEffect<K extends EventName>(
+  queryClient: QueryClient,
+  event: K,
+  payload: EventPayload<K>,
+): void {
+  const effect = eventEffects[event];
+  for (const queryKey of effect.invalidate ?? []) void queryClient.invalidateQueries({ queryKey: [...queryKey] });
+  effect.patch?.(queryClient, payload);
+}
