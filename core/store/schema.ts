@@ -43,6 +43,17 @@ export const registryMigrations: MigrationSet = {
       );
     `,
     },
+    {
+      version: 2,
+      name: 'tenant-signing-keys',
+      // The public half of each tenant's Ed25519 evidence key; the private half lives only in
+      // the OS keychain. NULL when no keychain was available at creation: the tenant exists
+      // but cannot sign until a key is provisioned.
+      sql: `
+      ALTER TABLE tenants ADD COLUMN signing_public_key TEXT;
+      ALTER TABLE tenants ADD COLUMN signing_key_id TEXT;
+    `,
+    },
   ],
 };
 
@@ -57,6 +68,66 @@ export const tenantMigrations: MigrationSet = {
       name: 'tenant',
       sql: `
       CREATE TABLE tenant_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+    },
+  ],
+  ledger: [
+    {
+      version: 1,
+      name: 'ledger',
+      // The evidence ledger (core/evidence). The hashed record header is rebuilt from these
+      // columns; `payload` is the canonical JSON and becomes NULL only when a tombstone prunes
+      // it. `ledger_tree` keeps every completed perfect Merkle subtree above the leaves
+      // (node = level * 2^40 + index) so proofs at any size need O(log n) lookups.
+      // Triggers make the append-only rule hold against bugs, not only by convention.
+      sql: `
+      CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE ledger_records (
+        seq INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        record_hash BLOB NOT NULL,
+        payload_sha256 BLOB NOT NULL,
+        payload TEXT,
+        pruned_by INTEGER,
+        decision TEXT,
+        agent TEXT,
+        session TEXT
+      );
+      CREATE INDEX ledger_records_by_time ON ledger_records (time_ms);
+      CREATE INDEX ledger_records_by_type ON ledger_records (type, seq);
+      CREATE INDEX ledger_records_by_decision ON ledger_records (decision, seq) WHERE decision IS NOT NULL;
+      CREATE INDEX ledger_records_by_agent ON ledger_records (agent, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX ledger_records_by_session ON ledger_records (session, seq) WHERE session IS NOT NULL;
+      CREATE TABLE ledger_record_rules (
+        rule TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (rule, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE ledger_tree (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+      CREATE TABLE ledger_checkpoints (
+        size INTEGER PRIMARY KEY,
+        root BLOB NOT NULL,
+        time INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        note TEXT NOT NULL
+      );
+      CREATE TRIGGER ledger_records_no_delete BEFORE DELETE ON ledger_records
+        BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END;
+      CREATE TRIGGER ledger_records_no_rewrite
+        BEFORE UPDATE OF seq, time_ms, type, record_hash, payload_sha256 ON ledger_records
+        BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END;
+      CREATE TRIGGER ledger_records_prune_only BEFORE UPDATE OF payload ON ledger_records
+        WHEN NEW.payload IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a ledger payload can only be pruned'); END;
+      CREATE TRIGGER ledger_tree_no_delete BEFORE DELETE ON ledger_tree
+        BEGIN SELECT RAISE(ABORT, 'ledger tree nodes are append-only'); END;
+      CREATE TRIGGER ledger_tree_no_update BEFORE UPDATE ON ledger_tree
+        BEGIN SELECT RAISE(ABORT, 'ledger tree nodes are append-only'); END;
+      CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only'); END;
+      CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only'); END;
     `,
     },
   ],

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { ContractError, roles as allRoles } from '../contract';
 import type { Principal, Role, Tenant } from '../contract';
@@ -12,6 +13,12 @@ import {
   tenantMigrations,
 } from '../store';
 import type { SqliteDatabase } from '../store';
+import type { EvidenceSigner } from '../evidence';
+import { generateSigningKey, signerFromPrivateKey } from '../evidence';
+import type { SecretStore } from '../secrets';
+import { KeychainSecretStore, KeychainUnavailableError } from '../secrets';
+import type { SigningKeyStatus } from './signing-key';
+import { SIGNING_SECRET, SigningKeyUnavailableError, loadSigner } from './signing-key';
 
 export const DEFAULT_TENANT_ID = 'evaluation';
 
@@ -26,6 +33,11 @@ export interface NewTenant {
   id: string;
   displayName: string;
   kind: 'evaluation' | 'production';
+}
+
+export interface TenantDirectoryOptions {
+  /** Defaults to the OS keychain, namespaced by this install's id. */
+  secrets?: SecretStore;
 }
 
 export interface AuditEntry {
@@ -46,13 +58,24 @@ export class TenantDirectory {
   private readonly registry: SqliteDatabase;
   private readonly stores = new Map<string, SqliteDatabase>();
   private readonly now: () => Date;
+  private readonly secrets: SecretStore;
 
-  constructor(home: string, now: () => Date = () => new Date()) {
+  constructor(home: string, now: () => Date = () => new Date(), options: TenantDirectoryOptions = {}) {
     this.home = home;
     this.now = now;
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     this.registry = openDatabase(registryPath(home));
     migrate(this.registry, registryMigrations);
+    // Keychain entries are namespaced per install, so two data directories never share secrets.
+    this.registry
+      .prepare(`INSERT OR IGNORE INTO settings (key, value) VALUES ('install_id', ?)`)
+      .run(crypto.randomBytes(8).toString('hex'));
+    this.secrets = options.secrets ?? new KeychainSecretStore(this.installId());
+  }
+
+  installId(): string {
+    return (this.registry.prepare(`SELECT value FROM settings WHERE key = 'install_id'`).get() as { value: string })
+      .value;
   }
 
   /** First run: the local evaluator administers the install and gets the default evaluation tenant. */
@@ -128,8 +151,10 @@ export class TenantDirectory {
   }
 
   /**
-   * Creates the registry rows and the tenant's database in one step: if the database
-   * cannot be created, the registry transaction rolls back and the directory is removed.
+   * Creates the registry rows, the tenant's database and its evidence signing key in one
+   * step: if any part fails, the registry transaction rolls back, the directory is removed
+   * and the key is deleted from the keychain. Without a keychain the tenant is still
+   * created, without a key; `signingKeyStatus` then says so and why.
    */
   create(tenant: NewTenant, creator: Principal): Tenant {
     if (this.exists(tenant.id)) {
@@ -137,6 +162,7 @@ export class TenantDirectory {
     }
     const dir = tenantDir(this.home, tenant.id);
     const grant: readonly Role[] = creator.kind === 'local_evaluation' ? allRoles : ['tenant_admin'];
+    let keyAttempted = false;
     try {
       this.registry.transaction(() => {
         this.ensurePrincipal(creator);
@@ -148,10 +174,14 @@ export class TenantDirectory {
         );
         for (const role of grant) member.run(creator.id, tenant.id, role);
         this.createStore(tenant.id);
+        keyAttempted = true;
+        this.storeSigningKey(tenant.id, false);
       })();
     } catch (error) {
       this.closeStore(tenant.id);
       fs.rmSync(dir, { recursive: true, force: true });
+      // Whether or not the keychain write reported success, leave no key behind.
+      if (keyAttempted) this.forgetSigningKey(tenant.id);
       throw error;
     }
     return this.getFor(creator.id, tenant.id);
@@ -176,6 +206,47 @@ export class TenantDirectory {
     }
     this.stores.set(tenantId, db);
     return db;
+  }
+
+  /** The tenant's evidence public key, or null when it was created without a keychain. */
+  signingPublicKey(tenantId: string): { publicKey: Buffer; keyId: string } | null {
+    const row = this.registry
+      .prepare(`SELECT signing_public_key, signing_key_id FROM tenants WHERE id = ?`)
+      .get(tenantId) as { signing_public_key: string | null; signing_key_id: string | null } | undefined;
+    if (!row) throw new ContractError('not_found', `Tenant "${tenantId}" does not exist`, 'tenant');
+    if (row.signing_public_key === null || row.signing_key_id === null) return null;
+    return { publicKey: Buffer.from(row.signing_public_key, 'base64'), keyId: row.signing_key_id };
+  }
+
+  /** The tenant's signer, loaded from the keychain. Throws SigningKeyUnavailableError saying why not. */
+  evidenceSigner(tenantId: string): EvidenceSigner {
+    return loadSigner(this.secrets, tenantId, this.signingPublicKey(tenantId));
+  }
+
+  signingKeyStatus(tenantId: string): SigningKeyStatus {
+    try {
+      return { state: 'ready', keyId: this.evidenceSigner(tenantId).keyId };
+    } catch (error) {
+      if (error instanceof SigningKeyUnavailableError) return error.status;
+      throw error;
+    }
+  }
+
+  /**
+   * Gives a tenant created without a keychain its signing key, once one is available.
+   * Refuses to replace an existing key: checkpoints already signed would lose their verifier.
+   */
+  provisionSigningKey(tenantId: string): { keyId: string } {
+    if (this.signingPublicKey(tenantId)) {
+      throw new ContractError('conflict', `Tenant "${tenantId}" already has an evidence signing key`);
+    }
+    try {
+      this.registry.transaction(() => this.storeSigningKey(tenantId, true))();
+    } catch (error) {
+      this.forgetSigningKey(tenantId);
+      throw error;
+    }
+    return { keyId: (this.signingPublicKey(tenantId) as { keyId: string }).keyId };
   }
 
   audit(entry: AuditEntry): void {
@@ -207,6 +278,34 @@ export class TenantDirectory {
       throw error;
     }
     this.stores.set(tenantId, db);
+  }
+
+  /**
+   * Generates the key, stores its private half in the keychain and its public half in the
+   * tenant row (inside the caller's transaction). Returns whether the keychain now holds it.
+   * Without a keychain it stores nothing and returns false, unless `required`.
+   */
+  private storeSigningKey(tenantId: string, required: boolean): boolean {
+    const key = generateSigningKey();
+    const signer = signerFromPrivateKey(key.privateKey);
+    try {
+      this.secrets.set({ tenant: tenantId, ...SIGNING_SECRET }, key.privateKey.toString('base64'));
+    } catch (error) {
+      if (error instanceof KeychainUnavailableError && !required) return false;
+      throw error;
+    }
+    this.registry
+      .prepare(`UPDATE tenants SET signing_public_key = ?, signing_key_id = ? WHERE id = ?`)
+      .run(key.publicKey.toString('base64'), signer.keyId, tenantId);
+    return true;
+  }
+
+  private forgetSigningKey(tenantId: string): void {
+    try {
+      this.secrets.delete({ tenant: tenantId, ...SIGNING_SECRET });
+    } catch {
+      // The keychain failed twice; an orphaned private key with no tenant row names nothing.
+    }
   }
 
   private closeStore(tenantId: string): void {

@@ -1,0 +1,26 @@
+export { Ledger, LedgerAppendError, LedgerInputError, LedgerSigningError, DEFAULT_CHECKPOINT_POLICY } from './ledger';
+export type {
+  AppendInput,
+  AppendReceipt,
+  CheckpointInfo,
+  CheckpointPolicy,
+  LedgerKeys,
+  LedgerOptions,
+  LedgerPage,
+  LedgerProgress,
+  LedgerQuery,
+  LedgerRecordDetail,
+  LedgerRecordSummary,
+  LedgerStatus,
+  LedgerVerification,
+  PruneResult,
+  Retention,
+  SigningState,
+} from './ledger';
+export { EvidenceLedgers } from './ledgers';
+export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
+export { LedgerCorruptError } from './ledger-tree';
+export { recordTypeNames } from './record-types';
+export type { AppendableRecordType, DecisionPayload, RecordType } from './record-types';
+export { generateSigningKey, parsePublicKeyText, signerFromPrivateKey } from './signing';
+export type { EvidenceSigner } from './signing';

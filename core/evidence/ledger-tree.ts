@@ -1,0 +1,67 @@
+import type { SqliteDatabase } from '../store';
+import type { SubtreeSource } from './merkle';
+import { leafHash } from './merkle';
+
+/** Perfect subtrees above the leaves are keyed level * 2^40 + index in `ledger_tree`. */
+const LEVEL_STRIDE = 2 ** 40;
+
+export function treeNodeId(level: number, index: number): number {
+  return level * LEVEL_STRIDE + index;
+}
+
+export class LedgerCorruptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerCorruptError';
+  }
+}
+
+/**
+ * The ledger's Merkle tree as stored in SQLite: leaves come from record hashes, higher
+ * perfect subtrees from `ledger_tree`. With `cached`, lookups are memoized — an export
+ * walking consecutive audit paths asks for the same upper nodes again and again.
+ */
+export class LedgerTree implements SubtreeSource {
+  private readonly leafStmt;
+  private readonly nodeStmt;
+  private cache: Map<number, Buffer> | null = null;
+
+  constructor(db: SqliteDatabase) {
+    this.leafStmt = db.prepare<[number], { record_hash: Buffer }>(
+      'SELECT record_hash FROM ledger_records WHERE seq = ?',
+    );
+    this.nodeStmt = db.prepare<[number], { hash: Buffer }>('SELECT hash FROM ledger_tree WHERE node = ?');
+  }
+
+  perfect(level: number, index: number): Buffer {
+    const id = treeNodeId(level, index);
+    const hit = this.cache?.get(id);
+    if (hit) return hit;
+    let hash: Buffer;
+    if (level === 0) {
+      const row = this.leafStmt.get(index);
+      if (!row) throw new LedgerCorruptError(`Record ${index} is missing from the ledger`);
+      hash = leafHash(row.record_hash);
+    } else {
+      const row = this.nodeStmt.get(id);
+      if (!row) throw new LedgerCorruptError(`Merkle node ${level}/${index} is missing from the ledger`);
+      hash = row.hash;
+    }
+    if (this.cache) {
+      // Bounded: an export of millions of records must not hold every node it touched.
+      if (this.cache.size > 200_000) this.cache.clear();
+      this.cache.set(id, hash);
+    }
+    return hash;
+  }
+
+  /** Runs `work` with memoized lookups; the cache is dropped afterwards. */
+  withCache<T>(work: () => T): T {
+    this.cache = new Map();
+    try {
+      return work();
+    } finally {
+      this.cache = null;
+    }
+  }
+}

@@ -1,0 +1,1047 @@
+import crypto from 'node:crypto';
+import type { SqliteDatabase } from '../store';
+import { CanonicalJsonError, canonicalize } from './canonical-json';
+import type { SignedCheckpoint } from './checkpoint-note';
+import { openCheckpoint, signCheckpoint } from './checkpoint-note';
+import { LedgerCorruptError, LedgerTree, treeNodeId } from './ledger-tree';
+import type { SubtreeSource } from './merkle';
+import { MerkleFrontier, consistencyProof, inclusionProof, leafHash } from './merkle';
+import type { RecordHeader } from './record';
+import { GENESIS_PREV, MAX_PAYLOAD_BYTES, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
+import type {
+  AppendableRecordType,
+  CheckpointPayload,
+  RecordIndex,
+  RecordType,
+  TombstonePayload,
+} from './record-types';
+import { UNPRUNABLE_TYPES, isRecordType, recordTypeSpec } from './record-types';
+import type { EvidenceSigner } from './signing';
+import { signTombstone, verifyTombstone } from './tombstone';
+
+/** Where a ledger gets its tenant's keys. Lookups may fail (no keychain); the ledger reports it. */
+export interface LedgerKeys {
+  /** The tenant's public key, or null when the tenant has none. */
+  publicKey(): { publicKey: Buffer; keyId: string } | null;
+  /** The signer; throws with an operator-facing reason when the tenant cannot sign. */
+  signer(): EvidenceSigner;
+}
+
+export interface CheckpointPolicy {
+  /** Sign a checkpoint once this many records are not covered by one (default 256). */
+  records: number;
+  /** …or once the oldest uncovered record is this many seconds old (default 10). */
+  seconds: number;
+}
+
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { records: 256, seconds: 10 };
+
+export interface LedgerOptions {
+  db: SqliteDatabase;
+  tenant: string;
+  keys: LedgerKeys;
+  now?: () => Date;
+  checkpoints?: Partial<CheckpointPolicy>;
+}
+
+export interface AppendInput {
+  type: AppendableRecordType;
+  payload: unknown;
+}
+
+export interface AppendReceipt {
+  seq: number;
+  time: string;
+  recordHash: string;
+}
+
+export class LedgerAppendError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LedgerAppendError';
+  }
+}
+
+export class LedgerInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerInputError';
+  }
+}
+
+export class LedgerSigningError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LedgerSigningError';
+  }
+}
+
+export interface CheckpointInfo {
+  size: number;
+  root: string;
+  /** RFC 3339 time from the checkpoint's timestamped signature. */
+  time: string;
+  keyId: string;
+  note: string;
+}
+
+export type SigningState = { state: 'ready'; keyId: string } | { state: 'unavailable'; reason: string };
+
+export interface Retention {
+  /** Payloads older than this many days are pruned; null keeps them forever. */
+  days: number | null;
+  legalHold: boolean;
+}
+
+export interface LedgerStatus {
+  tenant: string;
+  origin: string;
+  size: number;
+  lastCheckpoint: CheckpointInfo | null;
+  /** Records (other than checkpoint records) no signed checkpoint covers yet. */
+  uncovered: number;
+  signing: SigningState;
+  retention: Retention;
+}
+
+export interface LedgerQuery {
+  types?: RecordType[];
+  decisions?: string[];
+  agent?: string;
+  session?: string;
+  rule?: string;
+  /** Inclusive time bounds (RFC 3339 or Date). */
+  from?: string | Date;
+  to?: string | Date;
+  /** Cursor: only records with seq below this (the `next` of a previous page). */
+  before?: number;
+  /** Default 50, at most 500. */
+  limit?: number;
+}
+
+export interface LedgerRecordSummary {
+  seq: number;
+  time: string;
+  type: string;
+  recordHash: string;
+  summary: string;
+  decision: string | null;
+  agent: string | null;
+  session: string | null;
+  pruned: boolean;
+}
+
+export interface LedgerPage {
+  records: LedgerRecordSummary[];
+  /** Pass as `before` for the next (older) page; null at the start of the ledger. */
+  next: number | null;
+}
+
+export interface LedgerRecordDetail {
+  header: RecordHeader;
+  recordHash: string;
+  leafHash: string;
+  /** Null once retention pruned it; `prunedBy` then names the tombstone record. */
+  payload: unknown;
+  prunedBy: number | null;
+  /** Inclusion in the latest checkpoint, or null while no checkpoint covers the record yet. */
+  proof: { checkpoint: CheckpointInfo; path: string[] } | null;
+}
+
+export interface StoredRecord {
+  header: RecordHeader;
+  recordHash: Buffer;
+  payload: string | null;
+  prunedBy: number | null;
+}
+
+export interface LedgerProgress {
+  done: number;
+  total: number;
+}
+
+export type LedgerVerification =
+  | { ok: true; size: number; checkpoints: number; lastCheckpoint: CheckpointInfo | null }
+  | { ok: false; size: number; seq: number | null; reason: string };
+
+export interface PruneResult {
+  pruned: number;
+  tombstone: number | null;
+  reason?: string;
+}
+
+interface QueuedAppend {
+  type: RecordType;
+  canonical: string;
+  digest: Buffer;
+  index: RecordIndex;
+  resolve: (receipt: AppendReceipt) => void;
+  reject: (error: Error) => void;
+}
+
+interface TailState {
+  size: number;
+  lastHash: Buffer;
+  lastTimeMs: number;
+  frontier: MerkleFrontier;
+  lastCheckpoint: { size: number; time: number } | null;
+  uncovered: number;
+  oldestUncoveredMs: number | null;
+}
+
+/** Appends are committed in batches of at most this many records (group commit). */
+const MAX_BATCH = 1024;
+/** A failed keychain lookup is not retried on every append. */
+const SIGNER_RETRY_MS = 30_000;
+const CHUNK = 4096;
+
+/**
+ * One tenant's append-only evidence ledger (SPEC §6).
+ *
+ * Durability: `append` resolves only after the transaction holding the record has
+ * committed on a connection with `synchronous = FULL` in WAL mode, i.e. after the WAL is
+ * fsynced; a failed commit rejects, so the gate can deny ("no record, no action").
+ *
+ * Group commit: appends are queued and flushed on the next macrotask in one
+ * BEGIN IMMEDIATE transaction, so concurrent callers share one fsync. Everything that
+ * depends on the tail (sequence number, previous hash, Merkle frontier) is re-read inside
+ * that transaction when another process has appended since, so a CLI and the console can
+ * write the same tenant ledger and the chain stays single-file.
+ */
+export class Ledger {
+  readonly tenant: string;
+  readonly origin: string;
+  private readonly db: SqliteDatabase;
+  private readonly keys: LedgerKeys;
+  private readonly now: () => Date;
+  private readonly policy: CheckpointPolicy;
+  private readonly tree: LedgerTree;
+  private readonly stmts;
+  private state: TailState;
+  private queue: QueuedAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private signerCache: { signer: EvidenceSigner } | { error: string; at: number } | null = null;
+
+  constructor(options: LedgerOptions) {
+    this.db = options.db;
+    this.tenant = options.tenant;
+    this.keys = options.keys;
+    this.now = options.now ?? (() => new Date());
+    this.policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoints };
+    if (!(this.policy.records >= 1) || !(this.policy.seconds > 0)) {
+      throw new Error('Checkpoint policy needs records ≥ 1 and seconds > 0');
+    }
+    const db = this.db;
+    this.stmts = {
+      tail: db.prepare<[], { seq: number; record_hash: Buffer; time_ms: number }>(
+        'SELECT seq, record_hash, time_ms FROM ledger_records ORDER BY seq DESC LIMIT 1',
+      ),
+      insertRecord: db.prepare(
+        `INSERT INTO ledger_records (seq, time_ms, type, record_hash, payload_sha256, payload, decision, agent, session)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertRule: db.prepare('INSERT OR IGNORE INTO ledger_record_rules (rule, seq) VALUES (?, ?)'),
+      insertNode: db.prepare('INSERT INTO ledger_tree (node, hash) VALUES (?, ?)'),
+      insertCheckpoint: db.prepare(
+        'INSERT INTO ledger_checkpoints (size, root, time, key_id, note) VALUES (?, ?, ?, ?, ?)',
+      ),
+      lastCheckpoint: db.prepare<[], { size: number; root: Buffer; time: number; key_id: string; note: string }>(
+        'SELECT size, root, time, key_id, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1',
+      ),
+      checkpointCovering: db.prepare<
+        [number],
+        { size: number; root: Buffer; time: number; key_id: string; note: string }
+      >('SELECT size, root, time, key_id, note FROM ledger_checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1'),
+      uncovered: db.prepare<[number], { n: number; oldest: number | null }>(
+        `SELECT COUNT(*) AS n, MIN(time_ms) AS oldest FROM ledger_records WHERE seq >= ? AND type != 'checkpoint'`,
+      ),
+      meta: db.prepare<[string], { value: string }>('SELECT value FROM ledger_meta WHERE key = ?'),
+      setMeta: db.prepare(
+        'INSERT INTO ledger_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      record: db.prepare<
+        [number],
+        {
+          seq: number;
+          time_ms: number;
+          type: string;
+          record_hash: Buffer;
+          payload_sha256: Buffer;
+          payload: string | null;
+          pruned_by: number | null;
+        }
+      >('SELECT seq, time_ms, type, record_hash, payload_sha256, payload, pruned_by FROM ledger_records WHERE seq = ?'),
+      range: db.prepare<
+        [number, number],
+        {
+          seq: number;
+          time_ms: number;
+          type: string;
+          record_hash: Buffer;
+          payload_sha256: Buffer;
+          payload: string | null;
+          pruned_by: number | null;
+        }
+      >(
+        `SELECT seq, time_ms, type, record_hash, payload_sha256, payload, pruned_by FROM ledger_records
+         WHERE seq >= ? AND seq < ? ORDER BY seq`,
+      ),
+      prevHash: db.prepare<[number], { record_hash: Buffer }>('SELECT record_hash FROM ledger_records WHERE seq = ?'),
+      checkpointsBetween: db.prepare<
+        [number, number],
+        { size: number; root: Buffer; time: number; key_id: string; note: string }
+      >('SELECT size, root, time, key_id, note FROM ledger_checkpoints WHERE size >= ? AND size <= ? ORDER BY size'),
+      nodesBetween: db.prepare<[number, number], { node: number; hash: Buffer }>(
+        'SELECT node, hash FROM ledger_tree WHERE node >= ? AND node < ? ORDER BY node',
+      ),
+      firstAtOrAfter: db.prepare<[number], { seq: number }>(
+        'SELECT seq FROM ledger_records WHERE time_ms >= ? ORDER BY time_ms, seq LIMIT 1',
+      ),
+      lastAtOrBefore: db.prepare<[number], { seq: number }>(
+        'SELECT seq FROM ledger_records WHERE time_ms <= ? ORDER BY time_ms DESC, seq DESC LIMIT 1',
+      ),
+    };
+    this.tree = new LedgerTree(db);
+    db.prepare('INSERT OR IGNORE INTO ledger_meta (key, value) VALUES (?, ?)').run(
+      'origin',
+      // A schema-less URL naming this log (tlog-checkpoint §Note text); random so two
+      // installs with the same tenant id never issue checkpoints under one name.
+      `cavra.evidence/${this.tenant}/${crypto.randomBytes(6).toString('hex')}`,
+    );
+    this.origin = (this.stmts.meta.get('origin') as { value: string }).value;
+    this.state = this.loadState();
+  }
+
+  /**
+   * Appends one record and resolves once it is durably committed. Rejects with
+   * LedgerInputError for a payload that does not fit its type, LedgerAppendError when the
+   * commit fails: the caller must then treat the action as not recorded.
+   */
+  append(input: AppendInput): Promise<AppendReceipt> {
+    return new Promise((resolve, reject) => {
+      let queued: QueuedAppend;
+      try {
+        queued = { ...this.prepare(input), resolve, reject };
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      this.queue.push(queued);
+      this.scheduleFlush();
+    });
+  }
+
+  /** Appends many records in as few transactions as possible (imports, bulk tools). */
+  async appendMany(inputs: readonly AppendInput[]): Promise<AppendReceipt[]> {
+    return Promise.all(inputs.map((input) => this.append(input)));
+  }
+
+  status(): LedgerStatus {
+    this.refreshForRead();
+    const cp = this.stmts.lastCheckpoint.get();
+    let signing: SigningState;
+    try {
+      signing = { state: 'ready', keyId: this.signer().keyId };
+    } catch (error) {
+      signing = { state: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    }
+    return {
+      tenant: this.tenant,
+      origin: this.origin,
+      size: this.state.size,
+      lastCheckpoint: cp ? checkpointInfo(cp) : null,
+      uncovered: this.state.uncovered,
+      signing,
+      retention: this.retention(),
+    };
+  }
+
+  /** Signs a checkpoint now if any record is uncovered (export does this), and returns the latest. */
+  checkpoint(): CheckpointInfo {
+    this.flushNow();
+    const signer = this.signer();
+    this.write(() => {
+      const state = this.cloneState();
+      if (state.uncovered > 0) this.writeCheckpoint(state, signer);
+      return state;
+    });
+    const cp = this.stmts.lastCheckpoint.get();
+    if (!cp) throw new LedgerSigningError('The ledger is empty: there is nothing to checkpoint');
+    return checkpointInfo(cp);
+  }
+
+  latestCheckpoint(): CheckpointInfo | null {
+    const cp = this.stmts.lastCheckpoint.get();
+    return cp ? checkpointInfo(cp) : null;
+  }
+
+  retention(): Retention {
+    const days = this.stmts.meta.get('retention_days')?.value;
+    return {
+      days: days === undefined ? null : Number(days),
+      legalHold: this.stmts.meta.get('legal_hold')?.value === '1',
+    };
+  }
+
+  /** Changes retention and records the change as a `config_change` record. */
+  async setRetention(next: Retention, actor: string): Promise<AppendReceipt> {
+    if (next.days !== null && (!Number.isInteger(next.days) || next.days < 1 || next.days > 36_500)) {
+      throw new LedgerInputError('Retention must be a whole number of days between 1 and 36500, or none');
+    }
+    const previous = this.retention();
+    this.db.transaction(() => {
+      if (next.days === null) this.db.prepare(`DELETE FROM ledger_meta WHERE key = 'retention_days'`).run();
+      else this.stmts.setMeta.run('retention_days', String(next.days));
+      this.stmts.setMeta.run('legal_hold', next.legalHold ? '1' : '0');
+    })();
+    return this.append({
+      type: 'config_change',
+      payload: { setting: 'evidence.retention', actor, from: previous, to: next },
+    });
+  }
+
+  /**
+   * Replaces payloads older than the retention period with a signed tombstone. Record
+   * headers (and so every hash, link and root) stay; checkpoint and tombstone payloads are
+   * kept because verification needs them. Nothing happens under legal hold.
+   */
+  async prune(): Promise<PruneResult> {
+    this.flushNow();
+    const retention = this.retention();
+    if (retention.legalHold) return { pruned: 0, tombstone: null, reason: 'legal hold' };
+    if (retention.days === null) return { pruned: 0, tombstone: null, reason: 'no retention period' };
+    const days = retention.days;
+    const signer = this.signer();
+    const cutoffMs = this.now().getTime() - days * 86_400_000;
+    const unprunable = UNPRUNABLE_TYPES.map((t) => `'${t}'`).join(',');
+    let result: PruneResult = { pruned: 0, tombstone: null, reason: 'nothing is past retention' };
+    this.write(() => {
+      const state = this.cloneState();
+      const first = this.db
+        .prepare<[], { seq: number | null }>(
+          `SELECT MIN(seq) AS seq FROM ledger_records WHERE payload IS NOT NULL AND type NOT IN (${unprunable})`,
+        )
+        .get()?.seq;
+      const last = this.db
+        .prepare<[number], { seq: number | null }>('SELECT MAX(seq) AS seq FROM ledger_records WHERE time_ms < ?')
+        .get(cutoffMs)?.seq;
+      if (first === null || first === undefined || last === null || last === undefined || first > last) return state;
+      const count = (
+        this.db
+          .prepare<[number, number], { n: number }>(
+            `SELECT COUNT(*) AS n FROM ledger_records
+             WHERE seq BETWEEN ? AND ? AND payload IS NOT NULL AND type NOT IN (${unprunable})`,
+          )
+          .get(first, last) as { n: number }
+      ).n;
+      if (count === 0) return state;
+      const tombstone: TombstonePayload = signTombstone(
+        {
+          reason: 'retention',
+          retention_days: days,
+          cutoff: isoTime(cutoffMs),
+          from_seq: first,
+          to_seq: last,
+          count,
+          origin: this.origin,
+          key_id: signer.keyId,
+        },
+        signer,
+      );
+      const canonical = canonicalize(tombstone);
+      const seq = state.size;
+      this.insert(state, 'tombstone', canonical, payloadDigest(canonical), {});
+      this.db
+        .prepare(
+          `UPDATE ledger_records SET payload = NULL, pruned_by = ?, decision = NULL, agent = NULL, session = NULL
+           WHERE seq BETWEEN ? AND ? AND payload IS NOT NULL AND type NOT IN (${unprunable})`,
+        )
+        .run(seq, first, last);
+      this.db.prepare('DELETE FROM ledger_record_rules WHERE seq BETWEEN ? AND ?').run(first, last);
+      this.writeCheckpoint(state, signer);
+      result = { pruned: count, tombstone: seq };
+      return state;
+    });
+    return result;
+  }
+
+  /** Newest first, filtered by the indexed fields. */
+  query(filter: LedgerQuery = {}): LedgerPage {
+    const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 500);
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    let upper = filter.before ?? Number.MAX_SAFE_INTEGER;
+    let lower = 0;
+    if (filter.from !== undefined) {
+      const row = this.stmts.firstAtOrAfter.get(timeMs(filter.from, 'from'));
+      if (!row) return { records: [], next: null };
+      lower = row.seq;
+    }
+    if (filter.to !== undefined) {
+      const row = this.stmts.lastAtOrBefore.get(timeMs(filter.to, 'to'));
+      if (!row) return { records: [], next: null };
+      upper = Math.min(upper, row.seq + 1);
+    }
+    where.push('r.seq >= ?', 'r.seq < ?');
+    params.push(lower, upper);
+    if (filter.types && filter.types.length > 0) {
+      where.push(`r.type IN (${filter.types.map(() => '?').join(',')})`);
+      params.push(...filter.types);
+    }
+    if (filter.decisions && filter.decisions.length > 0) {
+      where.push(`r.decision IN (${filter.decisions.map(() => '?').join(',')})`);
+      params.push(...filter.decisions);
+    }
+    if (filter.agent !== undefined) {
+      where.push('r.agent = ?');
+      params.push(filter.agent);
+    }
+    if (filter.session !== undefined) {
+      where.push('r.session = ?');
+      params.push(filter.session);
+    }
+    if (filter.rule !== undefined) {
+      where.push('r.seq IN (SELECT seq FROM ledger_record_rules WHERE rule = ?)');
+      params.push(filter.rule);
+    }
+    const rows = this.db
+      .prepare<
+        (string | number)[],
+        {
+          seq: number;
+          time_ms: number;
+          type: string;
+          record_hash: Buffer;
+          payload: string | null;
+          pruned_by: number | null;
+          decision: string | null;
+          agent: string | null;
+          session: string | null;
+        }
+      >(
+        `SELECT r.seq, r.time_ms, r.type, r.record_hash, r.payload, r.pruned_by, r.decision, r.agent, r.session
+         FROM ledger_records r WHERE ${where.join(' AND ')} ORDER BY r.seq DESC LIMIT ?`,
+      )
+      .all(...params, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      records: page.map((row) => ({
+        seq: row.seq,
+        time: isoTime(row.time_ms),
+        type: row.type,
+        recordHash: row.record_hash.toString('hex'),
+        summary: summarize(row.type, row.payload),
+        decision: row.decision,
+        agent: row.agent,
+        session: row.session,
+        pruned: row.pruned_by !== null,
+      })),
+      next: rows.length > limit ? (page[page.length - 1]?.seq ?? null) : null,
+    };
+  }
+
+  /** One record with its payload and its inclusion proof in the latest checkpoint covering it. */
+  record(seq: number): LedgerRecordDetail | null {
+    const stored = this.readRecord(seq);
+    if (!stored) return null;
+    const cp = this.stmts.checkpointCovering.get(seq);
+    return {
+      header: stored.header,
+      recordHash: stored.recordHash.toString('hex'),
+      leafHash: leafHash(stored.recordHash).toString('hex'),
+      payload: stored.payload === null ? null : (JSON.parse(stored.payload) as unknown),
+      prunedBy: stored.prunedBy,
+      proof: cp
+        ? {
+            checkpoint: checkpointInfo(cp),
+            path: inclusionProof(this.tree, seq, cp.size).map((hash) => hash.toString('base64')),
+          }
+        : null,
+    };
+  }
+
+  inclusionProof(seq: number, treeSize: number): Buffer[] {
+    return inclusionProof(this.tree, seq, treeSize);
+  }
+
+  consistencyProof(oldSize: number, newSize: number): Buffer[] {
+    return consistencyProof(this.tree, oldSize, newSize);
+  }
+
+  /** Runs `work` with a memoizing subtree source (consecutive proofs share upper nodes). */
+  withProofCache<T>(work: (source: SubtreeSource) => T): T {
+    return this.tree.withCache(() => work(this.tree));
+  }
+
+  /** First and last seq of records whose time falls in [from, to]; null when none does. */
+  seqRangeForTimes(from: number | null, to: number | null): { first: number; last: number } | null {
+    const first = from === null ? 0 : this.stmts.firstAtOrAfter.get(from)?.seq;
+    const last = to === null ? this.size() - 1 : this.stmts.lastAtOrBefore.get(to)?.seq;
+    if (first === undefined || last === undefined || first > last) return null;
+    return { first, last };
+  }
+
+  size(): number {
+    this.refreshForRead();
+    return this.state.size;
+  }
+
+  checkpointsBetween(minSize: number, maxSize: number): CheckpointInfo[] {
+    return this.stmts.checkpointsBetween.all(minSize, maxSize).map(checkpointInfo);
+  }
+
+  /** Records [from, to) in order, with their headers rebuilt; chunked so memory stays flat. */
+  *records(from: number, to: number): Generator<StoredRecord> {
+    let prev = from === 0 ? GENESIS_PREV : this.stmts.prevHash.get(from - 1)?.record_hash.toString('hex');
+    if (prev === undefined) throw new LedgerCorruptError(`Record ${from - 1} is missing from the ledger`);
+    for (let start = from; start < to; start += CHUNK) {
+      const rows = this.stmts.range.all(start, Math.min(to, start + CHUNK));
+      for (const row of rows) {
+        const header: RecordHeader = {
+          v: RECORD_VERSION,
+          seq: row.seq,
+          time: isoTime(row.time_ms),
+          type: row.type,
+          prev,
+          payload_sha256: row.payload_sha256.toString('hex'),
+        };
+        prev = row.record_hash.toString('hex');
+        yield { header, recordHash: row.record_hash, payload: row.payload, prunedBy: row.pruned_by };
+      }
+    }
+  }
+
+  /**
+   * Verifies the whole ledger as stored: every header hash and chain link, every payload
+   * digest, every stored Merkle node, every checkpoint root and signature, every tombstone.
+   * Works in chunks, yielding between them so appends and progress events keep flowing.
+   */
+  async verify(
+    options: { signal?: AbortSignal; onProgress?: (progress: LedgerProgress) => void } = {},
+  ): Promise<LedgerVerification> {
+    const { signal, onProgress } = options;
+    this.flushNow();
+    const total = this.size();
+    const key = this.publicKeyOrNull();
+    const checkpoints = this.stmts.checkpointsBetween.all(1, total);
+    const checkpointNotes = new Map(checkpoints.map((cp) => [cp.size, cp.note]));
+    let nextCheckpoint = 0;
+    const frontier = new MerkleFrontier();
+    const tombstones = new Map<number, TombstonePayload>();
+    const pruned = new Map<number, { min: number; max: number; count: number; maxTime: number }>();
+    let prev = GENESIS_PREV;
+    const fail = (seq: number | null, reason: string): LedgerVerification => ({ ok: false, size: total, seq, reason });
+    let lastCheckpoint: CheckpointInfo | null = null;
+    for (let start = 0; start < total; start += CHUNK) {
+      signal?.throwIfAborted();
+      const end = Math.min(total, start + CHUNK);
+      const rows = this.stmts.range.all(start, end);
+      const nodes = new Map<number, Buffer>();
+      for (let level = 1; 2 ** level <= end; level++) {
+        const lo = treeNodeId(level, Math.floor(start / 2 ** level));
+        const hi = treeNodeId(level, Math.floor(end / 2 ** level) + 1);
+        for (const node of this.stmts.nodesBetween.all(lo, hi)) nodes.set(node.node, node.hash);
+      }
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as (typeof rows)[number];
+        const seq = start + i;
+        if (row.seq !== seq) return fail(seq, `record ${seq} is missing`);
+        const header: RecordHeader = {
+          v: RECORD_VERSION,
+          seq,
+          time: isoTime(row.time_ms),
+          type: row.type,
+          prev,
+          payload_sha256: row.payload_sha256.toString('hex'),
+        };
+        if (!recordHash(header).equals(row.record_hash)) {
+          return fail(seq, `record ${seq}: its stored hash does not match its header (edited, or chain broken)`);
+        }
+        if (row.payload !== null && !payloadDigest(row.payload).equals(row.payload_sha256)) {
+          return fail(seq, `record ${seq}: the payload does not match its digest (edited)`);
+        }
+        if (row.payload === null) {
+          if (row.pruned_by === null) return fail(seq, `record ${seq}: payload missing without a tombstone`);
+          const entry = pruned.get(row.pruned_by) ?? { min: seq, max: seq, count: 0, maxTime: 0 };
+          entry.max = seq;
+          entry.count += 1;
+          entry.maxTime = Math.max(entry.maxTime, row.time_ms);
+          pruned.set(row.pruned_by, entry);
+        }
+        if (row.type === 'tombstone' && row.payload !== null) {
+          const payload = JSON.parse(row.payload) as TombstonePayload;
+          if (!key || !verifyTombstone(payload, key.publicKey)) {
+            return fail(seq, `record ${seq}: the tombstone signature does not verify with the tenant key`);
+          }
+          tombstones.set(seq, payload);
+        }
+        prev = row.record_hash.toString('hex');
+        let badNode: string | null = null;
+        frontier.append(leafHash(row.record_hash), (level, index, hash) => {
+          const stored = nodes.get(treeNodeId(level, index));
+          if (!stored || !stored.equals(hash)) badNode ??= `Merkle node ${level}/${index}`;
+        });
+        if (badNode) return fail(seq, `${badNode} is missing or does not match the records`);
+        while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]?.size === frontier.size) {
+          const cp = checkpoints[nextCheckpoint] as (typeof checkpoints)[number];
+          nextCheckpoint++;
+          if (!frontier.root().equals(cp.root)) {
+            return fail(seq, `the checkpoint at size ${cp.size} does not match the records before it`);
+          }
+          if (!key) return fail(seq, 'the tenant has no public key to check checkpoint signatures');
+          try {
+            const opened = openCheckpoint(cp.note, key.publicKey, this.origin);
+            if (opened.size !== cp.size || !opened.root.equals(cp.root))
+              throw new Error('the note disagrees with the index');
+          } catch (error) {
+            return fail(
+              seq,
+              `checkpoint at size ${cp.size}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+          lastCheckpoint = checkpointInfo(cp);
+        }
+        if (row.type === 'checkpoint' && row.payload !== null) {
+          const payload = JSON.parse(row.payload) as CheckpointPayload;
+          if (checkpointNotes.get(payload.size) !== payload.note) {
+            return fail(seq, `record ${seq}: the checkpoint record does not match the signed checkpoint`);
+          }
+        }
+      }
+      onProgress?.({ done: end, total });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (nextCheckpoint < checkpoints.length) {
+      return fail(null, `a checkpoint claims size ${checkpoints[nextCheckpoint]?.size}, beyond the records`);
+    }
+    for (const [tombstoneSeq, range] of pruned) {
+      const tombstone = tombstones.get(tombstoneSeq);
+      if (!tombstone) return fail(range.min, `records pruned by ${tombstoneSeq}, which is not a signed tombstone`);
+      if (range.min < tombstone.from_seq || range.max > tombstone.to_seq || range.count !== tombstone.count) {
+        return fail(range.min, `the records pruned by tombstone ${tombstoneSeq} are not the ones it names`);
+      }
+      if (range.maxTime >= Date.parse(tombstone.cutoff)) {
+        return fail(range.max, `tombstone ${tombstoneSeq} pruned a record newer than its cutoff`);
+      }
+    }
+    return { ok: true, size: total, checkpoints: checkpoints.length, lastCheckpoint };
+  }
+
+  /** Flushes queued appends and stops the checkpoint timer. */
+  close(): void {
+    if (this.closed) return;
+    this.flushNow();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  private prepare(input: AppendInput): Omit<QueuedAppend, 'resolve' | 'reject'> {
+    if (this.closed) throw new LedgerAppendError('The ledger is closed');
+    if (!isRecordType(input.type) || !recordTypeSpec(input.type).appendable) {
+      throw new LedgerInputError(`"${String(input.type)}" is not a record type callers may append`);
+    }
+    const spec = recordTypeSpec(input.type);
+    const parsed = spec.schema.safeParse(input.payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LedgerInputError(
+        `${input.type} payload: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid'}`,
+      );
+    }
+    let canonical: string;
+    try {
+      canonical = canonicalize(input.payload);
+    } catch (error) {
+      if (error instanceof CanonicalJsonError) throw new LedgerInputError(`${input.type} payload: ${error.message}`);
+      throw error;
+    }
+    if (Buffer.byteLength(canonical) > MAX_PAYLOAD_BYTES) {
+      throw new LedgerInputError(`${input.type} payload is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    }
+    return { type: input.type, canonical, digest: payloadDigest(canonical), index: spec.index(input.payload) };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flushNow(): void {
+    while (this.queue.length > 0) this.flush();
+  }
+
+  private flush(): void {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    const receipts: AppendReceipt[] = [];
+    try {
+      const signer = this.signerIfDue(batch.length);
+      this.write(() => {
+        const state = this.cloneState();
+        for (const item of batch) {
+          const seq = state.size;
+          const time = this.insert(state, item.type, item.canonical, item.digest, item.index);
+          receipts.push({ seq, time, recordHash: state.lastHash.toString('hex') });
+        }
+        if (signer && this.checkpointDue(state)) this.writeCheckpoint(state, signer);
+        return state;
+      });
+    } catch (error) {
+      const failure = new LedgerAppendError(
+        `The evidence record could not be committed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+      for (const item of batch) item.reject(failure);
+      if (this.queue.length > 0) this.scheduleFlush();
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(receipts[i] as AppendReceipt));
+    this.armTimer();
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  /**
+   * Runs `work` in BEGIN IMMEDIATE on a copy of the tail state, refreshed from the database
+   * first if another process appended; the copy replaces the cached state only after COMMIT.
+   */
+  private write(work: () => TailState): void {
+    const next = this.db
+      .transaction(() => {
+        this.refreshInTransaction();
+        return work();
+      })
+      .immediate();
+    this.state = next;
+  }
+
+  private refreshInTransaction(): void {
+    const tail = this.stmts.tail.get();
+    const size = tail ? tail.seq + 1 : 0;
+    if (size !== this.state.size || (tail && !tail.record_hash.equals(this.state.lastHash))) {
+      this.state = this.loadState();
+    }
+  }
+
+  private refreshForRead(): void {
+    const tail = this.stmts.tail.get();
+    const size = tail ? tail.seq + 1 : 0;
+    if (size !== this.state.size) this.state = this.loadState();
+  }
+
+  private cloneState(): TailState {
+    return { ...this.state, frontier: this.state.frontier.clone() };
+  }
+
+  private loadState(): TailState {
+    const tail = this.stmts.tail.get();
+    const size = tail ? tail.seq + 1 : 0;
+    const frontier = new MerkleFrontier(
+      size,
+      MerkleFrontier.subtreesOf(size).map(([level, index]) => this.tree.perfect(level, index)),
+    );
+    const cp = this.stmts.lastCheckpoint.get();
+    const uncovered = this.stmts.uncovered.get(cp ? cp.size : 0) as { n: number; oldest: number | null };
+    return {
+      size,
+      lastHash: tail ? tail.record_hash : Buffer.from(GENESIS_PREV, 'hex'),
+      lastTimeMs: tail ? tail.time_ms : 0,
+      frontier,
+      lastCheckpoint: cp ? { size: cp.size, time: cp.time } : null,
+      uncovered: uncovered.n,
+      oldestUncoveredMs: uncovered.oldest,
+    };
+  }
+
+  /** Inserts one record into the open transaction and advances `state`; returns its time. */
+  private insert(state: TailState, type: string, canonical: string, digest: Buffer, index: RecordIndex): string {
+    // Times never go backwards, so seq order and time order agree and time ranges map to seq ranges.
+    const timeMs = Math.max(this.now().getTime(), state.lastTimeMs);
+    const time = isoTime(timeMs);
+    const seq = state.size;
+    const header: RecordHeader = {
+      v: RECORD_VERSION,
+      seq,
+      time,
+      type,
+      prev: state.size === 0 ? GENESIS_PREV : state.lastHash.toString('hex'),
+      payload_sha256: digest.toString('hex'),
+    };
+    const hash = recordHash(header);
+    this.stmts.insertRecord.run(
+      seq,
+      timeMs,
+      type,
+      hash,
+      digest,
+      canonical,
+      index.decision ?? null,
+      index.agent ?? null,
+      index.session ?? null,
+    );
+    for (const rule of index.rules ?? []) this.stmts.insertRule.run(rule, seq);
+    state.frontier.append(leafHash(hash), (level, nodeIndex, nodeHash) => {
+      this.stmts.insertNode.run(treeNodeId(level, nodeIndex), nodeHash);
+    });
+    state.size += 1;
+    state.lastHash = hash;
+    state.lastTimeMs = timeMs;
+    if (type !== 'checkpoint') {
+      state.uncovered += 1;
+      state.oldestUncoveredMs ??= timeMs;
+    }
+    return time;
+  }
+
+  private checkpointDue(state: TailState): boolean {
+    if (state.uncovered === 0) return false;
+    if (state.uncovered >= this.policy.records) return true;
+    return (
+      state.oldestUncoveredMs !== null && this.now().getTime() - state.oldestUncoveredMs >= this.policy.seconds * 1000
+    );
+  }
+
+  /** Signs the current tree head and appends it as a `checkpoint` record, in the open transaction. */
+  private writeCheckpoint(state: TailState, signer: EvidenceSigner): void {
+    const root = state.frontier.root();
+    const time = Math.max(Math.floor(this.now().getTime() / 1000), state.lastCheckpoint?.time ?? 0);
+    const signed: SignedCheckpoint = signCheckpoint({ origin: this.origin, size: state.size, root }, signer, time);
+    this.stmts.insertCheckpoint.run(state.size, root, time, signer.keyId, signed.note);
+    const payload: CheckpointPayload = {
+      size: state.size,
+      root: root.toString('base64'),
+      time: isoTime(time * 1000),
+      key_id: signer.keyId,
+      note: signed.note,
+    };
+    const canonical = canonicalize(payload);
+    const coveredSize = state.size;
+    this.insert(state, 'checkpoint', canonical, payloadDigest(canonical), {});
+    state.lastCheckpoint = { size: coveredSize, time };
+    state.uncovered = 0;
+    state.oldestUncoveredMs = null;
+  }
+
+  /** The signer when a checkpoint may become due with this batch; null if none or unavailable. */
+  private signerIfDue(batchSize: number): EvidenceSigner | null {
+    const state = this.state;
+    const elapsed = state.oldestUncoveredMs === null ? 0 : this.now().getTime() - state.oldestUncoveredMs;
+    const mayBeDue = state.uncovered + batchSize >= this.policy.records || elapsed >= this.policy.seconds * 1000;
+    if (!mayBeDue) return null;
+    try {
+      return this.signer();
+    } catch {
+      // Appends never fail for want of a signer: the record is durable, only the checkpoint waits.
+      return null;
+    }
+  }
+
+  private signer(): EvidenceSigner {
+    const cached = this.signerCache;
+    if (cached && 'signer' in cached) return cached.signer;
+    if (cached && this.now().getTime() - cached.at < SIGNER_RETRY_MS) throw new LedgerSigningError(cached.error);
+    try {
+      const signer = this.keys.signer();
+      const key = this.publicKeyOrNull();
+      if (key && !key.publicKey.equals(signer.publicKey)) {
+        throw new LedgerSigningError('The keychain holds a different signing key than the tenant record names');
+      }
+      this.signerCache = { signer };
+      return signer;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.signerCache = { error: message, at: this.now().getTime() };
+      throw new LedgerSigningError(message, { cause: error });
+    }
+  }
+
+  private publicKeyOrNull(): { publicKey: Buffer; keyId: string } | null {
+    try {
+      return this.keys.publicKey();
+    } catch {
+      return null;
+    }
+  }
+
+  private armTimer(): void {
+    if (this.timer || this.closed || this.state.uncovered === 0 || this.state.oldestUncoveredMs === null) return;
+    const wait = Math.max(0, this.state.oldestUncoveredMs + this.policy.seconds * 1000 - this.now().getTime());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.closed) return;
+      try {
+        const signer = this.signer();
+        this.write(() => {
+          const state = this.cloneState();
+          if (this.checkpointDue(state)) this.writeCheckpoint(state, signer);
+          return state;
+        });
+      } catch {
+        // No signer or a busy database: the next append or timer tries again.
+      }
+      this.armTimer();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private readRecord(seq: number): StoredRecord | null {
+    if (!Number.isSafeInteger(seq) || seq < 0) return null;
+    const row = this.stmts.record.get(seq);
+    if (!row) return null;
+    const prev = seq === 0 ? GENESIS_PREV : this.stmts.prevHash.get(seq - 1)?.record_hash.toString('hex');
+    if (prev === undefined) throw new LedgerCorruptError(`Record ${seq - 1} is missing from the ledger`);
+    return {
+      header: {
+        v: RECORD_VERSION,
+        seq,
+        time: isoTime(row.time_ms),
+        type: row.type,
+        prev,
+        payload_sha256: row.payload_sha256.toString('hex'),
+      },
+      recordHash: row.record_hash,
+      payload: row.payload,
+      prunedBy: row.pruned_by,
+    };
+  }
+}
+
+function checkpointInfo(row: {
+  size: number;
+  root: Buffer;
+  time: number;
+  key_id: string;
+  note: string;
+}): CheckpointInfo {
+  return {
+    size: row.size,
+    root: row.root.toString('base64'),
+    time: isoTime(row.time * 1000),
+    keyId: row.key_id,
+    note: row.note,
+  };
+}
+
+function timeMs(value: string | Date, field: string): number {
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new LedgerInputError(`${field}: not a valid time`);
+  return ms;
+}
+
+function summarize(type: string, payload: string | null): string {
+  if (payload === null) return 'payload pruned by retention';
+  if (!isRecordType(type)) return type;
+  try {
+    return recordTypeSpec(type).describe(JSON.parse(payload) as unknown);
+  } catch {
+    return type;
+  }
+}

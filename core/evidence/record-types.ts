@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { decisionSchema } from '../contract';
+
+/**
+ * The record types and what each payload must hold. The set grows by adding an entry
+ * (approvals, deliveries, logins and validator runs come next); verifiers accept types they
+ * do not know, because the hash chain and tree do not depend on payload meaning.
+ *
+ * `index` pulls the fields the Evidence screen filters by out of a payload; they live in
+ * their own indexed columns so that queries never parse payloads.
+ */
+export interface RecordIndex {
+  decision?: string;
+  agent?: string;
+  session?: string;
+  rules?: string[];
+}
+
+interface RecordTypeSpec {
+  /** Callers may append it; `checkpoint` and `tombstone` are written by the ledger itself. */
+  appendable: boolean;
+  schema: z.ZodType;
+  index(payload: unknown): RecordIndex;
+  /** One line for lists, from the payload. */
+  describe(payload: unknown): string;
+}
+
+const identifier = z.string().min(1).max(256);
+
+const decisionPayloadSchema = z.looseObject({
+  decision: decisionSchema,
+  agent: z.object({ id: identifier, session: identifier.optional() }).optional(),
+  actor: identifier.optional(),
+  repository: identifier.optional(),
+});
+export type DecisionPayload = z.infer<typeof decisionPayloadSchema>;
+
+const configChangePayloadSchema = z.looseObject({
+  setting: identifier,
+  actor: identifier,
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+  reason: z.string().max(2000).optional(),
+});
+
+const packActivatedPayloadSchema = z.looseObject({
+  pack_id: identifier,
+  pack_version: identifier,
+  actor: identifier,
+  scope: z.object({ repository: identifier.optional(), workflow: identifier.optional() }).optional(),
+  previous_version: identifier.nullable().optional(),
+});
+
+const gapPayloadSchema = z.looseObject({
+  source: identifier,
+  reason: z.string().min(1).max(2000),
+  missed: z.number().int().nonnegative().optional(),
+  agent: z.object({ id: identifier, session: identifier.optional() }).optional(),
+});
+
+const checkpointPayloadSchema = z.object({
+  size: z.number().int().nonnegative(),
+  root: z.string(),
+  time: z.string(),
+  key_id: z.string(),
+  note: z.string(),
+});
+export type CheckpointPayload = z.infer<typeof checkpointPayloadSchema>;
+
+const tombstonePayloadSchema = z.object({
+  reason: z.literal('retention'),
+  retention_days: z.number().int().positive(),
+  cutoff: z.string(),
+  from_seq: z.number().int().nonnegative(),
+  to_seq: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+  origin: z.string(),
+  key_id: z.string(),
+  signature: z.string(),
+});
+export type TombstonePayload = z.infer<typeof tombstonePayloadSchema>;
+
+const noIndex = (): RecordIndex => ({});
+
+export const recordTypes = {
+  decision: {
+    appendable: true,
+    schema: decisionPayloadSchema,
+    index: (payload) => {
+      const p = payload as DecisionPayload;
+      return {
+        decision: p.decision.decision,
+        agent: p.agent?.id,
+        session: p.agent?.session,
+        rules: [...new Set(p.decision.rules.map((rule) => rule.rule_id))],
+      };
+    },
+    describe: (payload) => {
+      const { decision } = payload as DecisionPayload;
+      const rule = decision.explanation.winner ? ` (${decision.explanation.winner})` : '';
+      return `${decision.decision} ${decision.action_type} ${decision.target}${rule}`;
+    },
+  },
+  config_change: {
+    appendable: true,
+    schema: configChangePayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof configChangePayloadSchema>;
+      return `${p.setting} changed by ${p.actor}`;
+    },
+  },
+  pack_activated: {
+    appendable: true,
+    schema: packActivatedPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof packActivatedPayloadSchema>;
+      return `${p.pack_id}@${p.pack_version} activated by ${p.actor}`;
+    },
+  },
+  gap: {
+    appendable: true,
+    schema: gapPayloadSchema,
+    index: (payload) => {
+      const p = payload as z.infer<typeof gapPayloadSchema>;
+      return { agent: p.agent?.id, session: p.agent?.session };
+    },
+    describe: (payload) => {
+      const p = payload as z.infer<typeof gapPayloadSchema>;
+      return `gap in ${p.source}: ${p.reason}`;
+    },
+  },
+  checkpoint: {
+    appendable: false,
+    schema: checkpointPayloadSchema,
+    index: noIndex,
+    describe: (payload) => `checkpoint at tree size ${(payload as CheckpointPayload).size}`,
+  },
+  tombstone: {
+    appendable: false,
+    schema: tombstonePayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as TombstonePayload;
+      return `retention pruned ${p.count} payloads in ${p.from_seq}–${p.to_seq}`;
+    },
+  },
+} satisfies Record<string, RecordTypeSpec>;
+
+export type RecordType = keyof typeof recordTypes;
+export type AppendableRecordType = {
+  [K in RecordType]: (typeof recordTypes)[K]['appendable'] extends true ? K : never;
+}[RecordType];
+export const recordTypeNames = Object.keys(recordTypes) as RecordType[];
+
+/** Record types that keep their payload forever: verification depends on them. */
+export const UNPRUNABLE_TYPES: readonly RecordType[] = ['checkpoint', 'tombstone'];
+
+export function isRecordType(type: string): type is RecordType {
+  return Object.hasOwn(recordTypes, type);
+}
+
+export function recordTypeSpec(type: RecordType): RecordTypeSpec {
+  return recordTypes[type];
+}

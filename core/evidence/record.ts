@@ -1,0 +1,51 @@
+import { canonicalize } from './canonical-json';
+import { leafHash, sha256 } from './merkle';
+
+/**
+ * One ledger record is a header plus a payload. The header is what gets hashed and chained:
+ *
+ *   record_hash = SHA-256(JCS(header))          the chain link: the next header's `prev`
+ *   leaf        = SHA-256(0x00 || record_hash)  the RFC 6962 leaf over the record hash
+ *
+ * The header commits to the payload only through `payload_sha256` = SHA-256(JCS(payload)).
+ * That indirection is what lets retention prune a payload — replace it with a signed
+ * tombstone — while every record hash, chain link and Merkle root stays verifiable.
+ */
+export const RECORD_VERSION = 1;
+export const GENESIS_PREV = '0'.repeat(64);
+/** Payloads are evidence about one action, not a place for file contents. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export interface RecordHeader {
+  v: number;
+  seq: number;
+  /** RFC 3339 UTC with milliseconds, as Date.prototype.toISOString writes it. */
+  time: string;
+  type: string;
+  /** Hex record hash of the previous record, or 64 zeros for the first. */
+  prev: string;
+  payload_sha256: string;
+}
+
+export function recordHash(header: RecordHeader): Buffer {
+  return sha256(canonicalize(header));
+}
+
+export function recordLeaf(hash: Buffer): Buffer {
+  return leafHash(hash);
+}
+
+export function payloadDigest(canonicalPayload: string): Buffer {
+  return sha256(canonicalPayload);
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A header time must be exactly what toISOString would write, so it has one byte form. */
+export function parseIsoTime(text: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === text ? ms : null;
+}
