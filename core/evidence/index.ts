@@ -20,7 +20,10 @@ export type {
 export { EvidenceLedgers } from './ledgers';
 export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
 export { LedgerCorruptError } from './ledger-tree';
+export { canonicalize } from './canonical-json';
 export { recordTypeNames } from './record-types';
 export type { AppendableRecordType, DecisionPayload, RecordType } from './record-types';
 export { generateSigningKey, parsePublicKeyText, signerFromPrivateKey } from './signing';
 export type { EvidenceSigner } from './signing';
+export { ledgerEvidence } from './decision-evidence';
+export type { DecisionEvidence } from './decision-evidence';
