@@ -131,4 +131,70 @@ export const tenantMigrations: MigrationSet = {
     `,
     },
   ],
+  approvals: [
+    {
+      version: 1,
+      name: 'approval-requests',
+      // Approval requests (core/approvals). A state counts once its ledger record is committed:
+      // `state_seq` is that record's sequence number, NULL while the append is in flight.
+      // `requested_seq` lets a decision whose record failed fall back to pending.
+      sql: `
+      CREATE TABLE approval_requests (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'cancelled')),
+        action_sha256 TEXT NOT NULL,
+        pack_id TEXT,
+        pack_version TEXT,
+        route TEXT NOT NULL,
+        rule_id TEXT,
+        reason TEXT NOT NULL,
+        require_reason INTEGER NOT NULL DEFAULT 0,
+        requester TEXT,
+        agent_id TEXT,
+        agent_session TEXT,
+        adapter TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        decision_id TEXT NOT NULL,
+        action_type TEXT NOT NULL,
+        target TEXT NOT NULL,
+        action TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        decided_at INTEGER,
+        decided_by TEXT,
+        decision_reason TEXT,
+        consumed_at INTEGER,
+        consumed_by TEXT,
+        requested_seq INTEGER,
+        state_seq INTEGER
+      );
+      CREATE INDEX approval_requests_by_binding ON approval_requests (action_sha256, state);
+      CREATE INDEX approval_requests_by_state ON approval_requests (state, expires_at);
+      CREATE INDEX approval_requests_by_time ON approval_requests (created_at);
+    `,
+    },
+  ],
+  mcp: [
+    {
+      version: 1,
+      name: 'mcp-trust-and-fingerprints',
+      // The MCP trust registry (a server may be limited to listed tools; NULL = every tool) and
+      // the last tool-definition fingerprint seen per server, for rug-pull detection.
+      sql: `
+      CREATE TABLE mcp_trusted_servers (
+        server TEXT PRIMARY KEY,
+        tools TEXT,
+        trusted_at TEXT NOT NULL,
+        trusted_by TEXT NOT NULL
+      );
+      CREATE TABLE mcp_tool_fingerprints (
+        server TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        tools TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+      );
+    `,
+    },
+  ],
 };
