@@ -3,9 +3,22 @@
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
-const entry = path.join(__dirname, '..', 'dist', 'cli', 'cavra.cjs');
-if (!fs.existsSync(entry)) {
-  process.stderr.write('cavra: the CLI is not built yet. Run "npm run build" (npm ci does this for you).\n');
-  process.exit(1);
+const dist = path.join(__dirname, '..', 'dist', 'cli');
+const argv = process.argv.slice(2);
+// `cavra hook claude-code` runs on every tool call: load only its small bundle. It must never
+// exit 1 (Claude Code would let the call through), so even a missing build exits 2.
+if (argv.length === 2 && argv[0] === 'hook' && argv[1] === 'claude-code') {
+  const hook = path.join(dist, 'hook-claude-code.cjs');
+  if (!fs.existsSync(hook)) {
+    process.stderr.write('CAVRA denied this tool call: the CAVRA hook is not built (run "npm run build").\n');
+    process.exit(2);
+  }
+  require(hook);
+} else {
+  const entry = path.join(dist, 'cavra.cjs');
+  if (!fs.existsSync(entry)) {
+    process.stderr.write('cavra: the CLI is not built yet. Run "npm run build" (npm ci does this for you).\n');
+    process.exit(1);
+  }
+  require(entry);
 }
-require(entry);

@@ -30,6 +30,17 @@ if (wants('cli')) {
     () =>
       build({ ...node, entryPoints: { cavra: 'cli/cavra.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } }),
   ]);
+  // The Claude Code hook runs on every tool call: its own small bundle, Node built-ins only.
+  steps.push([
+    'hook',
+    () =>
+      build({
+        ...node,
+        entryPoints: { 'hook-claude-code': 'cli/hook/main.ts' },
+        outdir: 'dist/cli',
+        outExtension: { '.js': '.cjs' },
+      }),
+  ]);
 }
 if (wants('main')) {
   steps.push([

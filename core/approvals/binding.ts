@@ -37,6 +37,9 @@ export function approvalBinding(
   tenant: string,
   pack: { id: string; version: string } | null,
 ): ApprovalBinding {
-  const digest = crypto.createHash('sha256').update(canonicalize(boundAction(action, tenant)), 'utf8').digest('hex');
+  const digest = crypto
+    .createHash('sha256')
+    .update(canonicalize(boundAction(action, tenant)), 'utf8')
+    .digest('hex');
   return { tenant, actionSha256: digest, packId: pack?.id ?? null, packVersion: pack?.version ?? null };
 }

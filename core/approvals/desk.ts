@@ -214,7 +214,10 @@ export class ApprovalDesk {
       throw new ContractError('conflict', `id: approval request ${id} is ${row.state}, not pending`, 'id');
     }
     if (row.requester !== null && row.requester === decision.by) {
-      throw new ContractError('forbidden', 'You requested this action; someone else must decide it (separation of duties)');
+      throw new ContractError(
+        'forbidden',
+        'You requested this action; someone else must decide it (separation of duties)',
+      );
     }
     const reason = decision.reason?.trim() ?? '';
     if (decision.verdict === 'deny' && reason === '') {
@@ -288,9 +291,7 @@ export class ApprovalDesk {
     }[];
     for (const { id } of candidates) {
       const taken = db
-        .prepare(
-          `UPDATE approval_requests SET consumed_at = ?, consumed_by = ? WHERE id = ? AND consumed_at IS NULL`,
-        )
+        .prepare(`UPDATE approval_requests SET consumed_at = ?, consumed_by = ? WHERE id = ? AND consumed_at IS NULL`)
         .run(now, correlationId, id);
       if (taken.changes === 1) return this.get(binding.tenant, id);
     }
@@ -300,9 +301,7 @@ export class ApprovalDesk {
   /** Expires every pending request past its time, recording each; returns how many. */
   async expireDue(tenant: string): Promise<number> {
     const rows = this.db(tenant)
-      .prepare(
-        `SELECT * FROM approval_requests WHERE state = 'pending' AND state_seq IS NOT NULL AND expires_at <= ?`,
-      )
+      .prepare(`SELECT * FROM approval_requests WHERE state = 'pending' AND state_seq IS NOT NULL AND expires_at <= ?`)
       .all(this.now().getTime()) as Row[];
     let expired = 0;
     for (const row of rows) {

@@ -1,0 +1,433 @@
+import crypto from 'node:crypto';
+import { actionSchema } from '../contract';
+import type { Action, Decision, DecisionKind, EnforcementMode } from '../contract';
+import type { ApprovalDesk, ApprovalRequest } from '../approvals';
+import { approvalBinding } from '../approvals';
+import type { GateOutcome } from './client';
+import type { ClaudeCodeSubject } from './claude-code';
+
+/**
+ * What the gate needs from the policy engine (PolicyService satisfies it). Evaluation only:
+ * the gate records. The MCP trust registry reaches the engine through its own input.
+ */
+export interface GatePolicy {
+  evaluate(tenant: string, action: Action): { decision: Decision };
+  settings(tenant: string): { mode: EnforcementMode; defaultDecision: DecisionKind };
+  /** The route a Decision names (`<pack>/<route>`), or null when it names none. */
+  approvalRoute(tenant: string, qualified: string): { expires_after: string; require_reason: boolean } | null;
+}
+
+/** What the gate needs from the evidence ledger. */
+export interface GateEvidence {
+  /** Appends a record; resolves once it is committed durably, with its sequence number. */
+  append(tenant: string, type: 'decision', payload: unknown): Promise<number>;
+  /** Whether the tenant can sign its evidence right now, and if not, why. */
+  signing(tenant: string): { ready: true } | { ready: false; reason: string };
+}
+
+export interface GateTenants {
+  /** The tenant an adapter's request belongs to; throws when it does not exist. */
+  resolve(requested: string | undefined): string;
+}
+
+export interface AuthorityOptions {
+  policy: GatePolicy;
+  evidence: GateEvidence;
+  tenants: GateTenants;
+  approvals: ApprovalDesk;
+  /** How long an adapter waits for an approval before it is told deny. */
+  approvalWaitMs: number;
+  /** Expiry of requests whose route does not say (SPEC §3 example: 8h). */
+  defaultApprovalExpiryMs?: number;
+  now?: () => Date;
+  /** Told about every recorded decision (push events for Live activity). */
+  onDecision?: (recorded: RecordedDecision) => void;
+  log?: (message: string) => void;
+}
+
+/** Who is asking, as every decision record carries it (issue 5, acceptance 6). */
+export interface AdapterContext {
+  adapter: string;
+  /** The tenant named by the adapter (flag or environment) when the action names none. */
+  tenant?: string;
+}
+
+export interface GateVerdict {
+  outcome: GateOutcome;
+  reason: string;
+  decision: Decision | null;
+}
+
+export interface RecordedDecision {
+  tenant: string;
+  adapter: string;
+  agent: { id: string; session?: string } | null;
+  decision: Decision;
+  seq: number;
+}
+
+export interface Waiting {
+  /** Called once an approval is being awaited, with the request and how long the wait may last. */
+  onPending?: (pending: { requestId: string; waitMs: number }) => void;
+  /** Aborts the wait (the adapter went away): the answer is deny and the request stays pending. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_EXPIRY_MS = 8 * 3_600_000;
+
+/** A pack duration (`30m`, `8h`, `2d`) in milliseconds, or null when it is not one. */
+function durationMs(text: string): number | null {
+  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
+  if (!match) return null;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+export function evidenceRef(tenant: string, seq: number): string {
+  return `ledger:${tenant}/${seq}`;
+}
+
+const deny = (reason: string, decision: Decision | null = null): GateVerdict => ({ outcome: 'deny', reason, decision });
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function packOf(decision: Decision): { id: string; version: string } | null {
+  const winner = decision.explanation.winner;
+  const rule = decision.rules.find((r) => `${r.pack_id}/${r.rule_id}` === winner) ?? null;
+  if (rule) return { id: rule.pack_id, version: rule.pack_version };
+  const packId = decision.approval?.route.split('/')[0];
+  const sameRoutePack = decision.rules.find((r) => r.pack_id === packId);
+  return sameRoutePack ? { id: sameRoutePack.pack_id, version: sameRoutePack.pack_version } : null;
+}
+
+function ruleName(decision: Decision): string {
+  return decision.explanation.winner ?? `${decision.explanation.basis} decision`;
+}
+
+/**
+ * The runtime authority behind every transport: one request, one Action, one Decision,
+ * recorded in the tenant's ledger before the answer leaves ("no record, no action").
+ * Whatever fails — validation, an unknown tenant, the policy, the signing key, the ledger,
+ * the approval — the verdict is deny with the reason; allow comes only from a recorded
+ * allow or warn, or from an approval that was recorded and is used once.
+ */
+export class RuntimeAuthority {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AuthorityOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The tenant a request is for (named, or the default); throws when it does not exist. */
+  tenantFor(requested: string | undefined): string {
+    return this.options.tenants.resolve(requested);
+  }
+
+  /** An Action from any adapter (generic socket or HTTP callers, MCP proxy, git, exec). */
+  async decideAction(raw: unknown, context: AdapterContext, waiting: Waiting = {}): Promise<GateVerdict> {
+    const parsed = actionSchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.map(String).join('.') || 'action';
+      const message =
+        issue?.code === 'invalid_type' && 'input' in issue && issue.input === undefined
+          ? 'is required'
+          : (issue?.message ?? 'is invalid');
+      return deny(`The action is invalid (${field}: ${message}); nothing was evaluated`);
+    }
+    return this.judge(parsed.data, context, waiting);
+  }
+
+  /** A Claude Code tool call, mapped by the adapter's rules; unmapped tools take the tenant's default. */
+  async decideClaudeCode(subject: ClaudeCodeSubject, context: AdapterContext, waiting: Waiting = {}) {
+    if (subject.kind === 'action') return this.decideAction(subject.action, context, waiting);
+    let tenant: string;
+    try {
+      tenant = this.options.tenants.resolve(context.tenant);
+    } catch (error) {
+      return deny(`Unknown tenant: ${describeError(error)}`);
+    }
+    const correlationId = subject.correlationId ?? `cor_${crypto.randomUUID()}`;
+    let decision: Decision;
+    try {
+      decision = this.tenantDefault(tenant, subject.tool, correlationId);
+    } catch (error) {
+      return deny(`The policy could not decide: ${describeError(error)}`);
+    }
+    return this.conclude(tenant, decision, null, { agent: subject.agent ?? null, context, waiting });
+  }
+
+  private async judge(action: Action, context: AdapterContext, waiting: Waiting): Promise<GateVerdict> {
+    let tenant: string;
+    try {
+      tenant = this.options.tenants.resolve(action.tenant ?? context.tenant);
+    } catch (error) {
+      return deny(`Unknown tenant: ${describeError(error)}`);
+    }
+    const withId: Action = { ...action, correlation_id: action.correlation_id ?? `cor_${crypto.randomUUID()}` };
+    let decision: Decision;
+    try {
+      decision = this.options.policy.evaluate(tenant, withId).decision;
+    } catch (error) {
+      return deny(`The policy could not decide: ${describeError(error)}`);
+    }
+    return this.conclude(tenant, decision, withId, { agent: action.agent ?? null, context, waiting });
+  }
+
+  private async conclude(
+    tenant: string,
+    decision: Decision,
+    action: Action | null,
+    request: { agent: { id: string; session?: string } | null; context: AdapterContext; waiting: Waiting },
+  ): Promise<GateVerdict> {
+    const signing = this.signing(tenant);
+    if (!signing.ready) {
+      return deny(`Evidence for tenant ${tenant} cannot be signed, so nothing may run: ${signing.reason}`, decision);
+    }
+    if (decision.decision !== 'require_approval') {
+      return this.record(tenant, decision, action, request, this.outcomeOf(decision));
+    }
+    if (action === null) {
+      // No Action means nothing an approval could be bound to, so it cannot end in allow.
+      return this.record(tenant, decision, null, request, {
+        outcome: 'deny',
+        reason: `CAVRA deny [${ruleName(decision)}]: an approval is required, and this tool cannot be bound to one. ${decision.explanation.summary}`,
+      });
+    }
+    return this.approval(tenant, decision, action, request);
+  }
+
+  /** Allow for allow and warn (warn raises a finding from its record); deny otherwise. */
+  private outcomeOf(decision: Decision): { outcome: GateOutcome; reason: string } {
+    const outcome: GateOutcome = decision.decision === 'allow' || decision.decision === 'warn' ? 'allow' : 'deny';
+    const rule = decision.explanation.winner ? ` [${decision.explanation.winner}]` : '';
+    return { outcome, reason: `CAVRA ${decision.decision}${rule}: ${decision.explanation.summary}` };
+  }
+
+  private signing(tenant: string): { ready: true } | { ready: false; reason: string } {
+    try {
+      return this.options.evidence.signing(tenant);
+    } catch (error) {
+      return { ready: false, reason: describeError(error) };
+    }
+  }
+
+  /** Appends the decision; answers with `then` only once it is durable, deny otherwise. */
+  private async record(
+    tenant: string,
+    decision: Decision,
+    action: Action | null,
+    request: { agent: { id: string; session?: string } | null; context: AdapterContext },
+    then: { outcome: GateOutcome; reason: string } | null,
+  ): Promise<GateVerdict> {
+    const payload = {
+      decision,
+      ...(request.agent ? { agent: request.agent } : {}),
+      ...(action?.actor ? { actor: action.actor } : {}),
+      ...(action?.repository ? { repository: action.repository } : {}),
+      adapter: request.context.adapter,
+      correlation_id: decision.correlation_id,
+    };
+    let seq: number;
+    try {
+      seq = await this.options.evidence.append(tenant, 'decision', payload);
+    } catch (error) {
+      return deny(
+        `The decision could not be recorded in the evidence ledger, so it is denied: ${describeError(error)}`,
+      );
+    }
+    const recorded = { ...decision, evidence_ref: evidenceRef(tenant, seq) };
+    try {
+      this.options.onDecision?.({
+        tenant,
+        adapter: request.context.adapter,
+        agent: request.agent,
+        decision: recorded,
+        seq,
+      });
+    } catch (error) {
+      this.log(`decision listener failed: ${describeError(error)}`);
+    }
+    if (then === null) return { outcome: 'deny', reason: decision.explanation.summary, decision: recorded };
+    return { ...then, decision: recorded };
+  }
+
+  /**
+   * require_approval: an approved, unused request for this exact action allows it once;
+   * otherwise the adapter waits on a pending request (joined or opened) up to the wait
+   * limit, and only a recorded approval that this request manages to use allows it.
+   */
+  private async approval(
+    tenant: string,
+    decision: Decision,
+    action: Action,
+    request: { agent: { id: string; session?: string } | null; context: AdapterContext; waiting: Waiting },
+  ): Promise<GateVerdict> {
+    const approvals = this.options.approvals;
+    const binding = approvalBinding(action, tenant, packOf(decision));
+    const route = decision.approval?.route ?? 'default';
+    let reused: ApprovalRequest | null;
+    try {
+      reused = approvals.consume(binding, decision.correlation_id);
+    } catch (error) {
+      return deny(`Approvals are unavailable, so ${ruleName(decision)} cannot be satisfied: ${describeError(error)}`);
+    }
+    if (reused) return this.resolved(tenant, decision, action, request, reused);
+
+    let pending: ApprovalRequest | null;
+    try {
+      pending = approvals.pendingFor(binding);
+    } catch (error) {
+      return deny(`Approvals are unavailable: ${describeError(error)}`);
+    }
+    const requestId = pending?.id ?? `apr_${crypto.randomUUID()}`;
+    const awaiting: Decision = { ...decision, approval: { route, state: 'pending', request_id: requestId } };
+    const first = await this.record(tenant, awaiting, action, request, null);
+    if (first.decision === null) return first;
+    if (!pending) {
+      const details = this.routeDetails(tenant, route);
+      try {
+        pending = await approvals.open({
+          id: requestId,
+          binding,
+          route,
+          ruleId: decision.explanation.winner,
+          reason: decision.explanation.summary,
+          requireReason: details.requireReason,
+          requester: action.actor ?? null,
+          agent: request.agent,
+          adapter: request.context.adapter,
+          correlationId: decision.correlation_id,
+          decisionId: decision.decision_id,
+          actionType: decision.action_type,
+          target: decision.target,
+          action,
+          expiresInMs: details.expiresAfterMs,
+        });
+      } catch (error) {
+        return deny(`The approval request could not be recorded, so the action is denied: ${describeError(error)}`);
+      }
+    }
+    const expiresIn = Date.parse(pending.expiresAt) - this.now().getTime();
+    const waitMs = Math.max(0, Math.min(this.options.approvalWaitMs, expiresIn));
+    try {
+      request.waiting.onPending?.({ requestId: pending.id, waitMs });
+    } catch (error) {
+      this.log(`pending listener failed: ${describeError(error)}`);
+    }
+    const settled = await this.waitFor(tenant, pending.id, waitMs, request.waiting.signal);
+    if (settled?.state === 'approved') {
+      const used = approvals.consume(binding, decision.correlation_id, settled.id);
+      if (!used) {
+        return this.resolved(tenant, decision, action, request, { ...settled, state: 'approved' }, 'already used');
+      }
+      return this.resolved(tenant, decision, action, request, used);
+    }
+    if (!settled || settled.state === 'pending') {
+      const why = request.waiting.signal?.aborted
+        ? 'the adapter stopped waiting'
+        : `no approver decided within ${Math.round(waitMs / 1000)} s`;
+      return this.resolved(tenant, decision, action, request, settled ?? pending, why);
+    }
+    return this.resolved(tenant, decision, action, request, settled);
+  }
+
+  private waitFor(tenant: string, id: string, waitMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
+    const waited = this.options.approvals.wait(tenant, id, waitMs);
+    if (!signal) return waited;
+    return new Promise((resolve) => {
+      const onAbort = () => resolve(this.options.approvals.get(tenant, id));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void waited.then((request) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(request);
+      });
+    });
+  }
+
+  /** Records what the adapter is finally told after an approval wait, then tells it. */
+  private async resolved(
+    tenant: string,
+    decision: Decision,
+    action: Action,
+    request: { agent: { id: string; session?: string } | null; context: AdapterContext },
+    approval: ApprovalRequest,
+    unusable?: string,
+  ): Promise<GateVerdict> {
+    const allowed = approval.state === 'approved' && unusable === undefined;
+    const state = unusable !== undefined && approval.state === 'approved' ? 'approved' : approval.state;
+    const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
+    const because = approval.decisionReason ? `: ${approval.decisionReason}` : '';
+    const summary = allowed
+      ? `Approved${by}${because} (request ${approval.id}); allowed once. ${decision.explanation.summary}`
+      : unusable !== undefined
+        ? `Not approved: ${unusable} (request ${approval.id}). ${decision.explanation.summary}`
+        : `Approval ${approval.state}${by}${because} (request ${approval.id}). ${decision.explanation.summary}`;
+    const final: Decision = {
+      ...decision,
+      decision_id: `dec_${crypto.randomUUID()}`,
+      decision: allowed ? 'allow' : 'deny',
+      would_be: 'require_approval',
+      approval: { route: decision.approval?.route ?? approval.route, state, request_id: approval.id },
+      timestamp: this.now().toISOString(),
+      explanation: { ...decision.explanation, summary },
+    };
+    const rule = ruleName(decision);
+    const reason = allowed ? `CAVRA allow after approval [${rule}]: ${summary}` : `CAVRA deny [${rule}]: ${summary}`;
+    return this.record(tenant, final, action, request, { outcome: allowed ? 'allow' : 'deny', reason });
+  }
+
+  private routeDetails(tenant: string, route: string): { expiresAfterMs: number; requireReason: boolean } {
+    const fallback = {
+      expiresAfterMs: this.options.defaultApprovalExpiryMs ?? DEFAULT_EXPIRY_MS,
+      requireReason: false,
+    };
+    try {
+      const found = this.options.policy.approvalRoute(tenant, route);
+      if (!found) return fallback;
+      return {
+        expiresAfterMs: durationMs(found.expires_after) ?? fallback.expiresAfterMs,
+        requireReason: found.require_reason,
+      };
+    } catch {
+      return fallback;
+    }
+  }
+
+  /**
+   * A tool of the agent that no Action type describes takes the tenant's default decision
+   * (SPEC §4); in tenant shadow mode it is recorded as that and allowed, as for any action.
+   */
+  private tenantDefault(tenant: string, tool: string, correlationId: string): Decision {
+    const settings = this.options.policy.settings(tenant);
+    const wouldBe = settings.defaultDecision;
+    const decision: DecisionKind = settings.mode === 'shadow' ? 'allow' : wouldBe;
+    const decisionId = `dec_${crypto.randomUUID()}`;
+    return {
+      decision_id: decisionId,
+      tenant,
+      action_type: 'mcp_tool_call',
+      target: `claude-code/${tool}`,
+      rules: [],
+      decision,
+      would_be: wouldBe,
+      mode: settings.mode,
+      ...(decision === 'require_approval' ? { approval: { route: 'default', state: 'pending' as const } } : {}),
+      evidence_ref: null,
+      timestamp: this.now().toISOString(),
+      correlation_id: correlationId,
+      explanation: {
+        summary: `Claude Code tool ${tool} is not one CAVRA maps to an action type; the tenant default (${wouldBe}) applies`,
+        winner: null,
+        basis: 'default',
+      },
+    };
+  }
+
+  private log(message: string): void {
+    (this.options.log ?? ((m: string) => process.stderr.write(`[cavra gate] ${m}\n`)))(message);
+  }
+}

@@ -1,0 +1,255 @@
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { checkGateSocket, gateLocation, readGateToken } from './location';
+import type { GateAnswer, GateRequestBody } from './wire';
+import { GATE_PROTOCOL_VERSION, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES, failedAnswer } from './wire';
+
+export interface GateClientOptions {
+  /** CAVRA_HOME of the gate to ask. */
+  home: string;
+  connectTimeoutMs?: number;
+  /** How long the gate may take to answer (or to say it awaits an approval). */
+  answerTimeoutMs?: number;
+  /** While an approval is awaited, the longest silence allowed (the gate sends heartbeats). */
+  idleTimeoutMs?: number;
+  /** The longest approval wait this adapter accepts, whatever the gate says. */
+  maxWaitMs?: number;
+  onPending?: (pending: { requestId: string; waitMs: number }) => void;
+}
+
+export const CLIENT_DEFAULTS = {
+  connectTimeoutMs: 2_000,
+  answerTimeoutMs: 10_000,
+  idleTimeoutMs: 20_000,
+  maxWaitMs: 60 * 60_000,
+} as const;
+
+/** Time the gate gets beyond its announced wait to send the final answer. */
+const PENDING_GRACE_MS = 10_000;
+
+interface Waiter {
+  options: GateClientOptions;
+  settle: (answer: GateAnswer | Error) => void;
+  timer: NodeJS.Timeout | null;
+  deadline: NodeJS.Timeout | null;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * One connection to the gate socket, shared by any number of requests. Every way this can
+ * go wrong — no gate, a gate that hangs, dies or answers garbage — ends a decide request
+ * in a deny with a reason; nothing here resolves to allow unless the gate said so in a
+ * well-formed answer to that very request.
+ */
+export class GateConnection {
+  private readonly waiters = new Map<string, Waiter>();
+  private buffer = '';
+  private closedReason: string | null = null;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly token: string,
+  ) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.receive(chunk));
+    socket.on('end', () => {
+      this.fail(this.buffer.length > 0 ? 'the gate answer was truncated' : 'the gate closed the connection');
+    });
+    socket.on('error', (error) => this.fail(`the gate connection failed (${error.message})`));
+    socket.on('close', () => this.fail('the gate closed the connection'));
+  }
+
+  /** Connects after checking the socket and token files; rejects with the reason otherwise. */
+  static async open(options: GateClientOptions): Promise<GateConnection> {
+    const location = gateLocation(options.home);
+    checkGateSocket(location);
+    const token = readGateToken(location);
+    const timeoutMs = options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.createConnection(location.socket);
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`the gate did not accept a connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new Error(gateConnectError(error)));
+      });
+    });
+    return new GateConnection(socket, token);
+  }
+
+  /** Asks the gate. Never rejects: every failure is a deny answer with `failed: true`. */
+  ask(body: GateRequestBody, options: GateClientOptions): Promise<GateAnswer> {
+    return new Promise((resolve) => {
+      this.send(body, options, (result) => resolve(result instanceof Error ? failedAnswer(result.message) : result));
+    });
+  }
+
+  close(): void {
+    this.closedReason ??= 'the client closed the connection';
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private send(body: GateRequestBody, options: GateClientOptions, settle: Waiter['settle']): void {
+    if (this.closedReason) {
+      settle(new Error(this.closedReason));
+      return;
+    }
+    const id = crypto.randomUUID();
+    let line: string;
+    try {
+      line = `${JSON.stringify({ ...body, v: GATE_PROTOCOL_VERSION, id, token: this.token })}\n`;
+    } catch {
+      settle(new Error('the request could not be encoded as JSON'));
+      return;
+    }
+    if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
+      settle(new Error(`the request is larger than ${MAX_REQUEST_BYTES} bytes`));
+      return;
+    }
+    const waiter: Waiter = { options, settle, timer: null, deadline: null };
+    const answerMs = options.answerTimeoutMs ?? CLIENT_DEFAULTS.answerTimeoutMs;
+    waiter.timer = setTimeout(
+      () => this.finish(id, new Error(`the gate did not answer within ${answerMs} ms`)),
+      answerMs,
+    );
+    this.waiters.set(id, waiter);
+    this.socket.write(line);
+  }
+
+  private receive(chunk: string): void {
+    this.buffer += chunk;
+    let newline = this.buffer.indexOf('\n');
+    while (newline !== -1) {
+      const line = this.buffer.slice(0, newline);
+      this.buffer = this.buffer.slice(newline + 1);
+      this.handleLine(line);
+      newline = this.buffer.indexOf('\n');
+    }
+    if (this.buffer.length > MAX_ANSWER_BYTES) {
+      this.fail(`the gate sent a line longer than ${MAX_ANSWER_BYTES} bytes`);
+      this.socket.destroy();
+    }
+  }
+
+  private handleLine(line: string): void {
+    if (Buffer.byteLength(line) > MAX_ANSWER_BYTES) {
+      this.fail(`the gate sent a line longer than ${MAX_ANSWER_BYTES} bytes`);
+      this.socket.destroy();
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.fail('the gate sent a line that is not JSON');
+      this.socket.destroy();
+      return;
+    }
+    if (!isObject(message) || message.v !== GATE_PROTOCOL_VERSION || typeof message.id !== 'string') {
+      // An answer we cannot attribute poisons the connection: no request may be guessed.
+      this.fail('the gate sent a message that is not a version-1 gate message');
+      this.socket.destroy();
+      return;
+    }
+    const id = message.id;
+    const waiter = this.waiters.get(id);
+    if (!waiter) return;
+    switch (message.type) {
+      case 'pending':
+        return this.onPending(id, waiter, message);
+      case 'heartbeat':
+        if (waiter.deadline) this.armIdle(id, waiter);
+        return;
+      case 'answer':
+        return this.finish(id, parseAnswer(message));
+      default:
+        return this.finish(id, new Error('the gate sent a message of an unknown type'));
+    }
+  }
+
+  private onPending(id: string, waiter: Waiter, message: Record<string, unknown>): void {
+    const waitMs = message.wait_ms;
+    const requestId = message.request_id;
+    if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0 || typeof requestId !== 'string') {
+      return this.finish(id, new Error('the gate sent a malformed pending message'));
+    }
+    const cap = waiter.options.maxWaitMs ?? CLIENT_DEFAULTS.maxWaitMs;
+    const total = Math.min(waitMs, cap) + PENDING_GRACE_MS;
+    if (waiter.deadline) clearTimeout(waiter.deadline);
+    waiter.deadline = setTimeout(
+      () => this.finish(id, new Error(`approval ${requestId} was not decided within ${Math.round(total / 1000)} s`)),
+      total,
+    );
+    this.armIdle(id, waiter);
+    try {
+      waiter.options.onPending?.({ requestId, waitMs: Math.min(waitMs, cap) });
+    } catch {
+      // A failing progress callback must not change the outcome.
+    }
+  }
+
+  private armIdle(id: string, waiter: Waiter): void {
+    if (waiter.timer) clearTimeout(waiter.timer);
+    const idleMs = waiter.options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs;
+    waiter.timer = setTimeout(
+      () => this.finish(id, new Error(`the gate went silent for ${idleMs} ms while an approval was awaited`)),
+      idleMs,
+    );
+  }
+
+  private finish(id: string, result: GateAnswer | Error): void {
+    const waiter = this.waiters.get(id);
+    if (!waiter) return;
+    this.waiters.delete(id);
+    if (waiter.timer) clearTimeout(waiter.timer);
+    if (waiter.deadline) clearTimeout(waiter.deadline);
+    waiter.settle(result);
+  }
+
+  private fail(reason: string): void {
+    this.closedReason ??= reason;
+    for (const id of [...this.waiters.keys()]) this.finish(id, new Error(reason));
+  }
+}
+
+/** An answer counts only when it is exactly allow or deny with a reason; anything else denies. */
+function parseAnswer(message: Record<string, unknown>): GateAnswer | Error {
+  const { outcome, reason } = message;
+  if (outcome !== 'allow' && outcome !== 'deny') return new Error('the gate sent an answer without a valid outcome');
+  if (typeof reason !== 'string' || reason.length === 0) return new Error('the gate sent an answer without a reason');
+  const decision = isObject(message.decision) ? message.decision : null;
+  return { outcome, reason, decision, failed: false };
+}
+
+function gateConnectError(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+    return 'the gate is not running (start it with "cavra gate serve" or open the console)';
+  }
+  if (error.code === 'EACCES' || error.code === 'EPERM') return 'the gate socket refused this user';
+  return `the gate could not be reached (${error.code ?? error.message})`;
+}
+
+/** One request on a fresh connection. Never rejects; a failure is a deny with `failed: true`. */
+export async function askGate(body: GateRequestBody, options: GateClientOptions): Promise<GateAnswer> {
+  let connection: GateConnection;
+  try {
+    connection = await GateConnection.open(options);
+  } catch (error) {
+    return failedAnswer(`CAVRA gate unavailable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    const answer = await connection.ask(body, options);
+    return answer.failed ? { ...answer, reason: `CAVRA gate failure: ${answer.reason}` } : answer;
+  } finally {
+    connection.close();
+  }
+}

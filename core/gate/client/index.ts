@@ -1,0 +1,9 @@
+// The gate client: what every adapter links, including the Claude Code hook, whose start-up
+// time matters. It imports Node built-ins only (no zod, SQLite, YAML or shell parser);
+// `cli/hook/claude-code.test.ts` checks the built hook bundle for that.
+export { GateConnection, askGate, CLIENT_DEFAULTS } from './connection';
+export type { GateClientOptions } from './connection';
+export { GateLocationError, checkGateDir, checkGateSocket, gateLocation, readGateToken } from './location';
+export type { GateLocation } from './location';
+export { GATE_PROTOCOL_VERSION, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES, claudeCodeHookOutput, failedAnswer } from './wire';
+export type { GateAnswer, GateOp, GateOutcome, GateRequestBody } from './wire';

@@ -1,0 +1,62 @@
+/**
+ * The gate's socket protocol: newline-delimited JSON (one JSON object per line, UTF-8).
+ * JSON text never contains a raw newline, so a line is exactly one message; a missing final
+ * newline means a truncated message. Several requests may share a connection; answers
+ * carry the request's `id` and may arrive in any order.
+ *
+ * Client → gate, one line per request:
+ *   {"v":1,"id":"…","token":"…","op":"decide","adapter":"exec","action":{…Action…}}
+ *   {"v":1,"id":"…","token":"…","op":"claude-code","input":{…PreToolUse hook input…},"tenant":"…"}
+ *   {"v":1,"id":"…","token":"…","op":"mcp.tools","tenant":"…","server":"…","tools":[…]}   fingerprint
+ *
+ * Gate → client, per request zero or more progress lines, then exactly one final line:
+ *   {"v":1,"id":"…","type":"pending","request_id":"apr_…","wait_ms":120000}   approval awaited
+ *   {"v":1,"id":"…","type":"heartbeat"}                                         still waiting
+ *   {"v":1,"id":"…","type":"answer","outcome":"allow"|"deny","reason":"…","decision":{…}|null}
+ *
+ * Anything else — another version, an unknown type, an outcome other than allow/deny, a
+ * line longer than the limit, a connection closed early — is a deny on the client side.
+ */
+export const GATE_PROTOCOL_VERSION = 1;
+
+/** A request carries at most one action (write_file content is limited to 4 MiB, escaped). */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** A gate answer is a Decision and a reason; anything larger is not one. */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+export type GateOutcome = 'allow' | 'deny';
+
+export type GateOp = 'decide' | 'claude-code' | 'mcp.tools';
+
+/** A request body without the envelope fields (`v`, `id`, `token`) the client adds. */
+export interface GateRequestBody {
+  op: GateOp;
+  [field: string]: unknown;
+}
+
+export interface GateAnswer {
+  outcome: GateOutcome;
+  reason: string;
+  /** The gate's Decision (contract shape), or null when the gate could not decide. */
+  decision: unknown;
+  /**
+   * True when the client made this answer up because the gate did not give one (not
+   * running, timed out, garbage): adapters report these as failures (Claude Code: exit 2).
+   */
+  failed: boolean;
+}
+
+export function failedAnswer(reason: string): GateAnswer {
+  return { outcome: 'deny', reason, decision: null, failed: true };
+}
+
+/** The Claude Code PreToolUse hook output (SPEC §4) for an answer. */
+export function claudeCodeHookOutput(outcome: GateOutcome, reason: string): string {
+  return JSON.stringify({
+    hookSpecificOutput: {
+      hookEventName: 'PreToolUse',
+      permissionDecision: outcome === 'allow' ? 'allow' : 'deny',
+      permissionDecisionReason: reason,
+    },
+  });
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import type { Admission } from './admission';
+import type { GateVerdict, RuntimeAuthority, Waiting } from './authority';
+import { HookInputError, claudeCodeSubject } from './claude-code';
+import type { McpRegistry } from './mcp-trust';
+
+export interface GateLimits {
+  /** Largest request (socket line or HTTP body) in bytes. */
+  maxRequestBytes: number;
+  /** From arrival to answer (or to the start of an approval wait); beyond it the answer is deny. */
+  decisionTimeoutMs: number;
+  maxInFlight: number;
+  maxQueued: number;
+  maxConnections: number;
+  /** Heartbeats to socket clients while they wait for an approval. */
+  heartbeatMs: number;
+  /** A request must arrive in full within this time of its first byte. */
+  receiveTimeoutMs: number;
+}
+
+/** Adapter names as decision records carry them. */
+const adapterSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a short lowercase adapter name');
+
+/** One socket request line, after the version, id and token checks. */
+export const socketRequestSchema = z.object({
+  op: z.enum(['decide', 'claude-code', 'mcp.tools']),
+  adapter: adapterSchema.optional(),
+  tenant: z.string().min(1).max(63).optional(),
+  actor: z.string().min(1).max(256).optional(),
+  action: z.unknown().optional(),
+  input: z.unknown().optional(),
+  server: z.string().min(1).max(128).optional(),
+  tools: z.array(z.unknown()).max(2000).optional(),
+});
+export type GateRequest = z.infer<typeof socketRequestSchema>;
+
+const deny = (reason: string): GateVerdict => ({ outcome: 'deny', reason, decision: null });
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Turns a parsed request into a verdict under the gate's limits: admission (overload is a
+ * deny), a decision deadline (a stuck ledger or policy is a deny), and the op itself.
+ */
+export class GateDispatcher {
+  constructor(
+    private readonly authority: RuntimeAuthority,
+    private readonly registry: McpRegistry,
+    private readonly admission: Admission,
+    private readonly limits: GateLimits,
+    private readonly defaultAdapter: { socket: string; claudeCode: string },
+  ) {}
+
+  async dispatch(request: GateRequest, waiting: Waiting = {}): Promise<GateVerdict> {
+    let timedOut = false;
+    let release: (() => void) | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<GateVerdict>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve(deny(`CAVRA gate: no decision within ${this.limits.decisionTimeoutMs} ms, so the action is denied`));
+      }, this.limits.decisionTimeoutMs);
+    });
+    const work = (async (): Promise<GateVerdict> => {
+      release = await this.admission.enter();
+      if (!release) {
+        const { inFlight, queued } = this.admission.load();
+        return deny(
+          `CAVRA gate is over capacity (${inFlight} decisions in progress, ${queued} queued); denied rather than queued without bound`,
+        );
+      }
+      if (timedOut) return deny('CAVRA gate: timed out while queued');
+      return this.execute(request, {
+        signal: waiting.signal,
+        onPending: (pending) => {
+          // The approval wait has its own limit and holds no decision slot.
+          clearTimeout(timer);
+          release?.();
+          waiting.onPending?.(pending);
+        },
+      });
+    })();
+    try {
+      return await Promise.race([work, deadline]);
+    } catch (error) {
+      return deny(`CAVRA gate failed while deciding, so the action is denied: ${describeError(error)}`);
+    } finally {
+      clearTimeout(timer);
+      // A timed-out request keeps its slot until its work ends, so the bound stays true.
+      void work.finally(() => (release as (() => void) | null)?.()).catch(() => undefined);
+    }
+  }
+
+  private async execute(request: GateRequest, waiting: Waiting): Promise<GateVerdict> {
+    const context = { tenant: request.tenant };
+    switch (request.op) {
+      case 'decide':
+        if (request.action === undefined) return deny('action: is required');
+        return this.authority.decideAction(
+          request.action,
+          { ...context, adapter: request.adapter ?? this.defaultAdapter.socket },
+          waiting,
+        );
+      case 'claude-code': {
+        let subject;
+        try {
+          subject = claudeCodeSubject(request.input, { tenant: request.tenant, actor: request.actor });
+        } catch (error) {
+          if (error instanceof HookInputError) return deny(`The hook input is invalid (${error.message})`);
+          throw error;
+        }
+        return this.authority.decideClaudeCode(
+          subject,
+          { ...context, adapter: request.adapter ?? this.defaultAdapter.claudeCode },
+          waiting,
+        );
+      }
+      case 'mcp.tools': {
+        if (!request.server || !request.tools) return deny('server and tools: are required');
+        return this.observeTools(request.tenant, request.server, request.tools);
+      }
+    }
+  }
+
+  private async observeTools(requested: string | undefined, server: string, tools: unknown[]): Promise<GateVerdict> {
+    try {
+      const tenant = this.authority.tenantFor(requested);
+      const seen = await this.registry.observeTools(tenant, server, tools);
+      const reason =
+        seen.change === 'changed'
+          ? `tool definitions of ${server} changed (fingerprint ${seen.fingerprint.slice(0, 12)}); a finding was raised`
+          : `tool definitions of ${server} ${seen.change === 'first_seen' ? 'recorded' : 'unchanged'}`;
+      return { outcome: 'allow', reason, decision: null };
+    } catch (error) {
+      return deny(`tool definitions could not be recorded: ${describeError(error)}`);
+    }
+  }
+}

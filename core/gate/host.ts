@@ -1,0 +1,60 @@
+import type { ApprovalDesk } from '../approvals';
+import type { GateEvidence, GatePolicy, GateTenants, RecordedDecision } from './authority';
+import type { McpRegistry } from './mcp-trust';
+
+/** What a ledger must offer the gate (the evidence Ledger satisfies it). */
+interface GateLedger {
+  append(input: { type: 'decision'; payload: unknown }): Promise<{ seq: number }>;
+  status(): { signing: { state: 'ready'; keyId: string } | { state: 'unavailable'; reason: string } };
+}
+
+/**
+ * The services a gate runs on, as the core holds them: the console's main process and
+ * `cavra gate serve` pass their core's, so the gate and the console share one writer per
+ * tenant ledger (HOUSE rule 6).
+ */
+export interface GateHost {
+  home: string;
+  tenants: { defaultTenant(): string | null; exists(tenantId: string): boolean };
+  ledgers: { ledger(tenantId: string): GateLedger };
+  policy: GatePolicy;
+  approvals: ApprovalDesk;
+  mcp: McpRegistry;
+  /** Told about every decision the gate recorded (the core turns it into a push event). */
+  onDecision?: (recorded: RecordedDecision) => void;
+}
+
+/** A ready signing key is cached this long; a missing one is re-checked by the ledger itself. */
+const SIGNING_CACHE_MS = 1_000;
+
+export function gateTenants(host: GateHost): GateTenants {
+  return {
+    resolve(requested) {
+      const tenant = requested ?? host.tenants.defaultTenant();
+      if (tenant === null) throw new Error('no tenant was named and the install has no default tenant');
+      if (!host.tenants.exists(tenant)) throw new Error(`tenant "${tenant}" does not exist`);
+      return tenant;
+    },
+  };
+}
+
+export function gateEvidence(host: GateHost): GateEvidence {
+  const ready = new Map<string, number>();
+  return {
+    async append(tenant, type, payload) {
+      const receipt = await host.ledgers.ledger(tenant).append({ type, payload });
+      return receipt.seq;
+    },
+    signing(tenant) {
+      const checked = ready.get(tenant);
+      if (checked !== undefined && performance.now() - checked < SIGNING_CACHE_MS) return { ready: true };
+      const signing = host.ledgers.ledger(tenant).status().signing;
+      if (signing.state !== 'ready') {
+        ready.delete(tenant);
+        return { ready: false, reason: signing.reason };
+      }
+      ready.set(tenant, performance.now());
+      return { ready: true };
+    },
+  };
+}

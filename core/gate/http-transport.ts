@@ -1,0 +1,148 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { claudeCodeHookOutput } from './client';
+import type { GateVerdict } from './authority';
+import type { GateDispatcher, GateLimits } from './dispatcher';
+import { tokenMatches } from './token';
+
+export const HTTP_PATHS = {
+  /** Claude Code's `http` hook: the PreToolUse JSON in, the hook JSON out (SPEC §4). */
+  claudeCode: '/v1/hooks/claude-code/pre-tool-use',
+  /** Generic: an Action JSON in, `{outcome, reason, decision}` out. */
+  decide: '/v1/decide',
+} as const;
+
+const ADAPTER_HEADER = 'x-cavra-adapter';
+const TENANT_HEADER = 'x-cavra-tenant';
+
+class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(request: http.IncomingMessage, limits: GateLimits): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > limits.maxRequestBytes) {
+      reject(new HttpRefusal(413, `request larger than ${limits.maxRequestBytes} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => {
+      reject(new HttpRefusal(408, `request not received within ${limits.receiveTimeoutMs} ms`));
+      request.destroy();
+    }, limits.receiveTimeoutMs);
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.maxRequestBytes) {
+        clearTimeout(timer);
+        reject(new HttpRefusal(413, `request larger than ${limits.maxRequestBytes} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new HttpRefusal(400, `request failed: ${error.message}`));
+    });
+  });
+}
+
+/**
+ * The loopback HTTP endpoint, bound to 127.0.0.1 only, each request authenticated with the
+ * install token (`Authorization: Bearer …`, compared in constant time). The Claude Code
+ * route answers 200 with a deny hook output for every failure, including a wrong token:
+ * Claude Code treats a non-2xx answer as a non-blocking error, which would let the tool
+ * call through. The generic route answers failures with an error status and a deny body.
+ */
+export async function listenOnHttp(
+  port: number,
+  token: string,
+  dispatcher: GateDispatcher,
+  limits: GateLimits,
+): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    void serve(request, response);
+  });
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = limits.receiveTimeoutMs;
+  server.keepAliveTimeout = 5_000;
+
+  async function serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = request.url ?? '';
+    const hook = url === HTTP_PATHS.claudeCode;
+    const reply = (status: number, verdict: Pick<GateVerdict, 'outcome' | 'reason'> & { decision?: unknown }) => {
+      const body = hook
+        ? claudeCodeHookOutput(verdict.outcome, verdict.reason)
+        : JSON.stringify({ outcome: verdict.outcome, reason: verdict.reason, decision: verdict.decision ?? null });
+      response.writeHead(hook ? 200 : status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      response.end(body);
+    };
+    try {
+      if (!hook && url !== HTTP_PATHS.decide) throw new HttpRefusal(404, `no such endpoint ${url.slice(0, 100)}`);
+      if (request.method !== 'POST') throw new HttpRefusal(405, 'use POST');
+      if (!localHost(request.headers.host, (server.address() as AddressInfo).port)) {
+        throw new HttpRefusal(403, 'the Host header must name 127.0.0.1 or localhost (DNS rebinding guard)');
+      }
+      const authorization = request.headers.authorization ?? '';
+      const given = authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : '';
+      if (!tokenMatches(token, given)) throw new HttpRefusal(401, 'the request carries no valid gate token');
+      const text = await readBody(request, limits);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new HttpRefusal(400, 'the body is not JSON');
+      }
+      const tenant = headerValue(request.headers[TENANT_HEADER]);
+      const adapter = headerValue(request.headers[ADAPTER_HEADER]);
+      const abort = new AbortController();
+      response.on('close', () => {
+        if (!response.writableFinished) abort.abort();
+      });
+      const verdict = await dispatcher.dispatch(
+        hook
+          ? { op: 'claude-code', input: body, tenant, adapter: adapter ?? 'claude-code-http' }
+          : { op: 'decide', action: body, tenant, adapter: adapter ?? 'http' },
+        { signal: abort.signal },
+      );
+      reply(200, verdict);
+    } catch (error) {
+      const status = error instanceof HttpRefusal ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      reply(status, { outcome: 'deny', reason: `CAVRA gate: ${message}` });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text && /^[a-z][a-z0-9-]{0,62}$/.test(text) ? text : undefined;
+}
+
+function localHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
