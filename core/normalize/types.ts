@@ -1,5 +1,23 @@
 import type { Action, ActionType } from '../contract';
 
+/*
+ * Additive changes since the first version of this seam (all optional, so hand-built
+ * fixtures stay valid; the normalizer always fills them where they apply):
+ * - SimpleCommand.inputFrom: programs whose output the command reads (`curl … | sh`).
+ * - NormalizedPath.linkedFrom / pattern / recursive: symlink targets, glob patterns and
+ *   recursive walks (see each field).
+ * - GitInvocation.globalOptions; GitPush.noVerify, pushOptions; GitRefUpdate.implicit.
+ * - `commands` may also be filled for git_operation and mcp_tool_call actions when they carry
+ *   shell commands (`git -c alias.x='!sh …'`, an MCP tool that runs a command).
+ * Conventions:
+ * - `~` and `$HOME` are expanded to the real home directory in `absolute`; command
+ *   arguments keep `~` (`rm -rf $HOME` has args `-rf ~`).
+ * - Without a `cwd`, relative paths resolve against the placeholder `/unknown-workspace`:
+ *   `relative` is the normalized relative form, `outsideWorkspace` is true for absolute paths
+ *   and for relative paths that climb out of it.
+ * - Backslashes count as path separators (`config\..\.env` is `.env`).
+ */
+
 /**
  * The seam between normalization and policy: everything a rule may match, derived from
  * the raw Action. Rules match these fields, never raw text (SPEC §3).
@@ -11,7 +29,7 @@ export interface NormalizedAction {
   workspace: string | null;
   /** A short human form of what is being done, e.g. `terraform apply` or `config/.env`. */
   target: string;
-  /** Every simple command found, at any nesting depth (execute_command; empty otherwise). */
+  /** Every simple command found, at any nesting depth (execute_command; shell commands carried by git or MCP). */
   commands: SimpleCommand[];
   /** Every file the action touches: the action's own path, command file arguments, MCP path arguments. */
   paths: NormalizedPath[];
@@ -37,12 +55,17 @@ export interface SimpleCommand {
   dynamic: boolean;
   /** Source text of this simple command, for explanations. */
   text: string;
+  /**
+   * Programs whose output this command reads: the previous stage of a pipeline
+   * (`curl … | sh` gives `sh` `['curl']`), `<( )` and `$( )` in its arguments. Empty when none.
+   */
+  inputFrom?: string[];
 }
 
 export interface NormalizedPath {
   /** Absolute, with `.`/`..`/duplicate slashes resolved and symlinks resolved where the file exists. */
   absolute: string;
-  /** POSIX-style path relative to the workspace, or null when outside it (or no workspace). */
+  /** POSIX-style path relative to the workspace (or the unknown one, without cwd); null when outside it. */
   relative: string | null;
   outsideWorkspace: boolean;
   access: 'read' | 'write';
@@ -50,6 +73,18 @@ export interface NormalizedPath {
   source: 'action' | 'command' | 'mcp';
   /** The command or tool that touches it, e.g. `cat` or `filesystem/read_file`. */
   via: string | null;
+  /**
+   * Set on the entry for a symlink's target: the absolute path as written, which has its own
+   * entry just before. Both are judged, so a link in the workspace to `~/.ssh/id_rsa` is caught.
+   */
+  linkedFrom?: string;
+  /**
+   * The path is a glob standing for the files it matches: `cat .en*`, or `find DIR -name P
+   * -exec cat {} ;` as DIR joined with `**` and P. Matches found on disk have entries of their own.
+   */
+  pattern?: boolean;
+  /** The command walks this directory recursively (`grep -r`, `cp -r`, `tar c`, `find`). */
+  recursive?: boolean;
 }
 
 export interface GitRefUpdate {
@@ -60,14 +95,24 @@ export interface GitRefUpdate {
   /** `+refspec`, or the push is forced as a whole. */
   force: boolean;
   delete: boolean;
+  /**
+   * No refspec was given: git pushes the current branch. `src`/`dst` are that branch when it
+   * could be read from the repository's HEAD, else `HEAD` (unknown branch).
+   */
+  implicit?: boolean;
 }
 
 export interface GitInvocation {
   subcommand: string;
-  /** `-c key=value` options given before the subcommand. */
+  /**
+   * `-c key=value` options given before the subcommand, and `GIT_CONFIG_KEY_n`/`VALUE_n`
+   * from the environment. Section and key names are lowercased (`core.hookspath`).
+   */
   config: Record<string, string>;
   args: string[];
   push: GitPush | null;
+  /** Options before the subcommand as written (`-C dir`, `--git-dir=…`, `--no-pager`). */
+  globalOptions?: string[];
 }
 
 export interface GitPush {
@@ -79,6 +124,10 @@ export interface GitPush {
   all: boolean;
   tags: boolean;
   delete: boolean;
+  /** `--no-verify`: the pre-push hook is skipped. */
+  noVerify?: boolean;
+  /** `-o`/`--push-option` values. */
+  pushOptions?: string[];
 }
 
 export interface McpCall {

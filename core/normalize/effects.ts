@@ -1,0 +1,1668 @@
+import { posix } from 'node:path';
+import {
+  type OptionGrammar,
+  type ScannedArguments,
+  hasOption,
+  optionValues,
+  scanArguments,
+  sliceField,
+} from './command-options';
+import type { Access } from './paths';
+import type { Field } from './shell-words';
+
+/** A file a program reads or writes, named by one of its arguments. */
+export interface FileOperand {
+  field: Field;
+  access: Access;
+  recursive?: boolean;
+}
+
+/** A command line a program runs on its own (`tar --to-command`, `rsync -e`, `rg --pre`). */
+export interface EmbeddedScript {
+  text: string;
+  dynamic: boolean;
+  label: string;
+}
+
+/** What running a program does besides its own work: files it touches, commands it runs. */
+export interface ProgramEffects {
+  files: FileOperand[];
+  scripts: EmbeddedScript[];
+  /** Why some of its behaviour cannot be judged (`awk 'BEGIN{system(…)}'`). */
+  problems: string[];
+}
+
+type Reader = (args: readonly Field[], program: string) => ProgramEffects;
+
+const none = (): ProgramEffects => ({ files: [], scripts: [], problems: [] });
+
+function operands(fields: readonly Field[], access: Access, recursive = false): FileOperand[] {
+  return fields
+    .filter((field) => field.text !== '-')
+    .map((field) => (recursive ? { field, access, recursive } : { field, access }));
+}
+
+function optionFiles(scanned: ScannedArguments, files: Record<string, Access>): FileOperand[] {
+  const out: FileOperand[] = [];
+  for (const option of scanned.options) {
+    const access = files[option.name];
+    if (access !== undefined && option.value && option.value.text !== '-') out.push({ field: option.value, access });
+  }
+  return out;
+}
+
+function scripts(scanned: ScannedArguments, names: readonly string[], program: string): EmbeddedScript[] {
+  return scanned.options
+    .filter((option) => names.includes(option.name) && option.value)
+    .map((option) => {
+      const value = option.value as Field;
+      return { text: value.text, dynamic: value.dynamic, label: `${program} ${option.name}` };
+    });
+}
+
+/**
+ * A program whose operands are all files, with options that take values (so values are not
+ * mistaken for files) and options whose value is itself a file.
+ */
+function fileProgram(
+  access: Access,
+  values: readonly string[] = [],
+  files: Record<string, Access> = {},
+  extra: { recursive?: readonly string[]; skip?: number; exec?: readonly string[] } = {},
+): Reader {
+  const grammar: OptionGrammar = {
+    values: [...values, ...Object.keys(files), ...(extra.exec ?? [])],
+    abbreviations: true,
+  };
+  return (args, program) => {
+    const scanned = scanArguments(args, grammar);
+    const recursive = extra.recursive ? hasOption(scanned, ...extra.recursive) : false;
+    return {
+      files: [...operands(scanned.operands.slice(extra.skip ?? 0), access, recursive), ...optionFiles(scanned, files)],
+      scripts: scripts(scanned, extra.exec ?? [], program),
+      problems: [],
+    };
+  };
+}
+
+const headTail = fileProgram('read', [
+  '-n',
+  '-c',
+  '--lines',
+  '--bytes',
+  '--pid',
+  '-s',
+  '--sleep-interval',
+  '--max-unchanged-stats',
+]);
+const checksum = fileProgram('read', [], { '-c': 'read', '--check': 'read' });
+const compressor: Reader = (args) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-S',
+      '--suffix',
+      '-b',
+      '-T',
+      '--threads',
+      '-M',
+      '--memlimit',
+      '--format',
+      '-F',
+      '-D',
+      '--patch-from',
+      '-o',
+      '--output',
+    ],
+  });
+  const output = optionValues(scanned, '-o', '--output');
+  const toStdout = hasOption(scanned, '-c', '--stdout', '--to-stdout', '-k', '--keep', '-t', '--test', '-l', '--list');
+  const access: Access = toStdout || output.length > 0 ? 'read' : 'readwrite';
+  return {
+    files: [...operands(scanned.operands, access), ...operands(output, 'write')],
+    scripts: [],
+    problems: [],
+  };
+};
+
+/** grep, rg, ag, ack: the first operand is the pattern unless `-e`/`-f` gave one. */
+function searchProgram(
+  values: readonly string[],
+  options: { alwaysRecursive: boolean; exec?: readonly string[] },
+): Reader {
+  const grammar: OptionGrammar = { values: [...values, ...(options.exec ?? [])], abbreviations: true };
+  return (args, program) => {
+    const scanned = scanArguments(args, grammar);
+    // The pattern came from an option, or there is none (`rg --files`, `ag -g NAME`).
+    const noPatternOperand =
+      hasOption(scanned, '-e', '-f', '--regexp', '--file') ||
+      hasOption(scanned, '--files') ||
+      (program !== 'rg' && hasOption(scanned, '-g'));
+    const files = noPatternOperand ? scanned.operands : scanned.operands.slice(1);
+    const recursive =
+      options.alwaysRecursive || hasOption(scanned, '-r', '-R', '--recursive', '--dereference-recursive');
+    const searched =
+      files.length === 0 && recursive
+        ? [{ text: '.', dynamic: false, glob: false, processSubstitution: false }]
+        : files;
+    return {
+      files: [
+        ...operands(searched, 'read', recursive),
+        ...operands(
+          optionValues(scanned, '-f', '--file', '--exclude-from', '--ignore-file', '-p', '--path-to-ignore'),
+          'read',
+        ),
+      ],
+      scripts: scripts(scanned, options.exec ?? [], program),
+      problems: [],
+    };
+  };
+}
+
+const grep = searchProgram(
+  [
+    '-e',
+    '-f',
+    '-m',
+    '-A',
+    '-B',
+    '-C',
+    '-d',
+    '-D',
+    '--regexp',
+    '--file',
+    '--max-count',
+    '--after-context',
+    '--before-context',
+    '--context',
+    '--directories',
+    '--devices',
+    '--include',
+    '--exclude',
+    '--exclude-dir',
+    '--exclude-from',
+    '--label',
+    '--binary-files',
+  ],
+  { alwaysRecursive: false },
+);
+const rg = searchProgram(
+  [
+    '-e',
+    '-f',
+    '-g',
+    '-t',
+    '-T',
+    '-m',
+    '-A',
+    '-B',
+    '-C',
+    '-j',
+    '-M',
+    '-E',
+    '-r',
+    '-d',
+    '--regexp',
+    '--file',
+    '--glob',
+    '--iglob',
+    '--type',
+    '--type-not',
+    '--max-count',
+    '--after-context',
+    '--before-context',
+    '--context',
+    '--threads',
+    '--max-columns',
+    '--encoding',
+    '--replace',
+    '--max-depth',
+    '--ignore-file',
+    '--pre-glob',
+    '--sort',
+    '--sortr',
+    '--type-add',
+    '--type-clear',
+    '--colors',
+    '--path-separator',
+    '--context-separator',
+    '--field-context-separator',
+    '--field-match-separator',
+    '--engine',
+    '--max-filesize',
+    '--dfa-size-limit',
+    '--regex-size-limit',
+  ],
+  { alwaysRecursive: true, exec: ['--pre'] },
+);
+const ag = searchProgram(
+  [
+    '-A',
+    '-B',
+    '-C',
+    '-G',
+    '-m',
+    '-p',
+    '-g',
+    '--file-search-regex',
+    '--max-count',
+    '--ignore',
+    '--ignore-dir',
+    '--depth',
+    '--path-to-ignore',
+    '--pager',
+    '--workers',
+  ],
+  { alwaysRecursive: true },
+);
+
+/** cp, mv, install, ln: the last operand is the destination unless `-t DIR` names it. */
+function copyProgram(sourceAccess: Access, values: readonly string[], recursiveFlags: readonly string[]): Reader {
+  const grammar: OptionGrammar = {
+    values: ['-t', '--target-directory', '-S', '--suffix', ...values],
+    abbreviations: true,
+  };
+  return (args, program) => {
+    const scanned = scanArguments(args, grammar);
+    const recursive = hasOption(scanned, ...recursiveFlags);
+    const target = optionValues(scanned, '-t', '--target-directory');
+    const all = scanned.operands;
+    const sources = target.length > 0 || all.length < 2 ? all : all.slice(0, -1);
+    const destination = target.length > 0 ? target : all.length >= 2 ? all.slice(-1) : [];
+    const files = [...operands(sources, sourceAccess, recursive), ...operands(destination, 'write', recursive)];
+    if (program === 'ln' && hasOption(scanned, '-s', '--symbolic') && destination[0]) {
+      // A relative link target is relative to the link's directory, not to the current one.
+      const linkDirectory = posix.dirname(destination[0].text);
+      for (const source of sources) {
+        if (!/^[/~]/.test(source.text) && linkDirectory !== '.') {
+          files.push({ field: { ...source, text: `${linkDirectory}/${source.text}` }, access: 'read' });
+          files.push({ field: { ...source, text: `${destination[0].text}/${source.text}` }, access: 'read' });
+        }
+      }
+    }
+    return { files, scripts: [], problems: [] };
+  };
+}
+
+/** chmod, chown, chgrp: the first operand is the mode or owner, unless `--reference` gave it. */
+const modeProgram: Reader = (args) => {
+  // `chmod -x file`: a mode may start with `-`, so only known flags count as options.
+  const flags = new Set([
+    '-R',
+    '-c',
+    '-f',
+    '-v',
+    '-h',
+    '-H',
+    '-L',
+    '-P',
+    '--recursive',
+    '--changes',
+    '--silent',
+    '--quiet',
+    '--verbose',
+    '--no-dereference',
+    '--dereference',
+    '--preserve-root',
+    '--no-preserve-root',
+    '--help',
+    '--version',
+  ]);
+  const rest: Field[] = [];
+  const references: Field[] = [];
+  let recursive = false;
+  for (const field of args) {
+    if (field.text.startsWith('--reference=')) references.push(sliceField(field, '--reference='.length));
+    else if (field.text.startsWith('--from=')) continue;
+    else if (flags.has(field.text) || /^-[RcfvhHLP]+$/.test(field.text)) recursive ||= /R|recursive/.test(field.text);
+    else rest.push(field);
+  }
+  return {
+    files: [
+      ...operands(references.length > 0 ? rest : rest.slice(1), 'write', recursive),
+      ...operands(references, 'read'),
+    ],
+    scripts: [],
+    problems: [],
+  };
+};
+
+const AWK_RUNS_COMMANDS = /\bsystem\s*\(|\|\s*&|\|\s*getline|\b(print|printf)\b[^;{}]*?[^|]\|(?!\|)/;
+
+const awk: Reader = (args, program) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-f',
+      '-v',
+      '-F',
+      '-E',
+      '-i',
+      '-l',
+      '-e',
+      '--file',
+      '--assign',
+      '--field-separator',
+      '--exec',
+      '--include',
+      '--load',
+      '--source',
+    ],
+    abbreviations: true,
+  });
+  const programFiles = optionValues(scanned, '-f', '--file', '-E', '--exec', '-i', '--include');
+  const inline = optionValues(scanned, '-e', '--source');
+  const hasProgram = programFiles.length > 0 || inline.length > 0;
+  const sources = hasProgram ? inline : scanned.operands.slice(0, 1);
+  const inputs = (hasProgram ? scanned.operands : scanned.operands.slice(1)).filter(
+    (field) => !/^[A-Za-z_]\w*=/.test(field.text),
+  );
+  const files = [...operands(inputs, 'read'), ...operands(programFiles, 'read')];
+  const problems: string[] = [];
+  for (const source of sources) {
+    if (source.dynamic) problems.push(`the ${program} program is only known at run time`);
+    if (AWK_RUNS_COMMANDS.test(source.text)) problems.push(`the ${program} program runs shell commands`);
+    for (const match of source.text.matchAll(/(>>?|<)\s*"([^"]+)"/g)) {
+      const text = match[2] as string;
+      if (!text.startsWith('/dev/std'))
+        files.push({ field: { ...source, text }, access: match[1] === '<' ? 'read' : 'write' });
+    }
+  }
+  return { files, scripts: [], problems };
+};
+
+/** GNU sed: `e` runs the pattern space as a command, `w`/`r` write and read files. */
+const SED_EXECUTES = /(^|[;\n{}])\s*[0-9,$!~]*\s*e(\s|;|$)|s(.)(?:\\.|(?!\3).)*\3(?:\\.|(?!\3).)*\3[gpiImM0-9w]*e/;
+
+const sed: Reader = (args, program) => {
+  const scanned = scanArguments(args, {
+    values: ['-e', '-f', '-l', '--expression', '--file', '--line-length'],
+    abbreviations: true,
+  });
+  const scriptFiles = optionValues(scanned, '-f', '--file');
+  const expressions = optionValues(scanned, '-e', '--expression');
+  const hasScript = scriptFiles.length > 0 || expressions.length > 0;
+  const sources = hasScript ? expressions : scanned.operands.slice(0, 1);
+  const inPlace = scanned.options.some((option) => option.name === '-i' || option.name.startsWith('--in-place'));
+  const inputs = hasScript ? scanned.operands : scanned.operands.slice(1);
+  const files = [...operands(inputs, inPlace ? 'readwrite' : 'read'), ...operands(scriptFiles, 'read')];
+  const problems: string[] = [];
+  for (const source of sources) {
+    if (source.dynamic) problems.push(`the ${program} script is only known at run time`);
+    if (SED_EXECUTES.test(source.text)) problems.push(`the ${program} script runs shell commands (e)`);
+    for (const match of source.text.matchAll(/(?:^|[;\n{}]|\d|\/)\s*([wWrR])\s+([^;\n}]+)/g)) {
+      const text = (match[2] as string).trim();
+      if (text !== '' && !text.startsWith('/dev/std')) {
+        files.push({ field: { ...source, text }, access: /[wW]/.test(match[1] as string) ? 'write' : 'read' });
+      }
+    }
+  }
+  return { files, scripts: [], problems };
+};
+
+const TAR_VALUES = [
+  '-f',
+  '--file',
+  '-C',
+  '--directory',
+  '-T',
+  '--files-from',
+  '-X',
+  '--exclude-from',
+  '-b',
+  '--blocking-factor',
+  '-H',
+  '--format',
+  '-I',
+  '--use-compress-program',
+  '-F',
+  '--info-script',
+  '--new-volume-script',
+  '-g',
+  '--listed-incremental',
+  '-K',
+  '--starting-file',
+  '-L',
+  '--tape-length',
+  '-N',
+  '--newer',
+  '--after-date',
+  '-V',
+  '--label',
+  '--exclude',
+  '--owner',
+  '--group',
+  '--mode',
+  '--mtime',
+  '--transform',
+  '--xform',
+  '--to-command',
+  '--checkpoint-action',
+  '--index-file',
+  '--rsh-command',
+  '--strip-components',
+  '--suffix',
+  '--record-size',
+  '--occurrence',
+];
+const TAR_SCRIPTS = [
+  '-I',
+  '--use-compress-program',
+  '-F',
+  '--info-script',
+  '--new-volume-script',
+  '--to-command',
+  '--rsh-command',
+];
+const TAR_VALUE_LETTERS = new Set(['f', 'C', 'T', 'X', 'b', 'H', 'I', 'F', 'g', 'K', 'L', 'N', 'V']);
+
+const tar: Reader = (args, program) => {
+  let words = [...args];
+  // Old style: `tar czf out.tgz dir`, the first word is a cluster of letters without a dash.
+  const first = words[0];
+  if (first && !first.text.startsWith('-') && /^[A-Za-z]+$/.test(first.text)) {
+    const expanded: Field[] = [];
+    let next = 1;
+    for (const letter of first.text) {
+      expanded.push({ ...first, text: `-${letter}` });
+      if (TAR_VALUE_LETTERS.has(letter) && words[next]) expanded.push(words[next++] as Field);
+    }
+    words = [...expanded, ...words.slice(next)];
+  }
+  const scanned = scanArguments(words, { values: TAR_VALUES, abbreviations: true });
+  const names = new Set(scanned.options.map((option) => option.name));
+  const creates = ['-c', '--create', '-r', '--append', '-u', '--update', '-A', '--catenate', '--concatenate'].some(
+    (name) => names.has(name),
+  );
+  const extracts = ['-x', '--extract', '--get'].some((name) => names.has(name));
+  const archives = optionValues(scanned, '-f', '--file');
+  const directories = optionValues(scanned, '-C', '--directory');
+  const files: FileOperand[] = [
+    ...operands(archives, creates ? 'write' : names.has('--delete') ? 'readwrite' : 'read'),
+    ...operands(optionValues(scanned, '-T', '--files-from', '-X', '--exclude-from'), 'read'),
+    ...operands(optionValues(scanned, '-g', '--listed-incremental'), 'readwrite'),
+    ...operands(optionValues(scanned, '--index-file'), 'write'),
+  ];
+  if (creates) {
+    const base = directories[directories.length - 1];
+    const members = scanned.operands.map((field) =>
+      base && !/^[/~]/.test(field.text) ? { ...field, text: `${base.text}/${field.text}` } : field,
+    );
+    files.push(...operands(members, 'read', true));
+  }
+  if (extracts) files.push(...operands(directories.length > 0 ? directories : [], 'write', true));
+  const embedded = scripts(scanned, TAR_SCRIPTS, program);
+  for (const action of optionValues(scanned, '--checkpoint-action')) {
+    if (action.text.startsWith('exec='))
+      embedded.push({ text: action.text.slice(5), dynamic: action.dynamic, label: `${program} --checkpoint-action` });
+  }
+  return { files, scripts: embedded, problems: [] };
+};
+
+const zip: Reader = (args, program) => {
+  const values = [
+    '-b',
+    '-n',
+    '-t',
+    '--tt',
+    '-tt',
+    '-P',
+    '--password',
+    '-O',
+    '--output-file',
+    '-Z',
+    '-s',
+    '-sp',
+    '-TT',
+    '--unzip-command',
+    '-Y',
+    '-ll',
+  ];
+  const scanned = scanArguments(
+    args.filter((field) => !['-x', '-i', '-x@', '-i@'].includes(field.text)),
+    { values, singleDash: false, abbreviations: true },
+  );
+  const [archive, ...members] = scanned.operands;
+  const recursive = hasOption(scanned, '-r', '-R', '--recurse-paths');
+  return {
+    files: [
+      ...(archive ? operands([archive], 'readwrite') : []),
+      ...operands(members, 'read', recursive),
+      ...operands(optionValues(scanned, '-O', '--output-file'), 'write'),
+    ],
+    scripts: scripts(scanned, ['-TT', '--unzip-command'], program),
+    problems: [],
+  };
+};
+
+const unzip: Reader = (args) => {
+  const scanned = scanArguments(args, { values: ['-d', '-P', '-x'] });
+  const archive = scanned.operands[0];
+  return {
+    files: [...(archive ? operands([archive], 'read') : []), ...operands(optionValues(scanned, '-d'), 'write', true)],
+    scripts: [],
+    problems: [],
+  };
+};
+
+const sevenZip: Reader = (args) => {
+  const [command, archive, ...rest] = args.filter((field) => !field.text.startsWith('-'));
+  const output = args
+    .filter((field) => field.text.startsWith('-o') && field.text.length > 2)
+    .map((field) => sliceField(field, 2));
+  if (!command || !archive) return none();
+  const adds = /^[au]$/.test(command.text);
+  return {
+    files: [
+      ...operands([archive], adds ? 'write' : command.text === 'd' ? 'readwrite' : 'read'),
+      ...(adds ? operands(rest, 'read', true) : []),
+      ...operands(output, 'write', true),
+    ],
+    scripts: [],
+    problems: [],
+  };
+};
+
+const dd: Reader = (args) => ({
+  files: args.flatMap((field): FileOperand[] => {
+    if (field.text.startsWith('if=')) return [{ field: sliceField(field, 3), access: 'read' }];
+    if (field.text.startsWith('of=')) return [{ field: sliceField(field, 3), access: 'write' }];
+    return [];
+  }),
+  scripts: [],
+  problems: [],
+});
+
+const CURL_VALUES = [
+  '-H',
+  '--header',
+  '-X',
+  '--request',
+  '-A',
+  '--user-agent',
+  '-e',
+  '--referer',
+  '-u',
+  '--user',
+  '-x',
+  '--proxy',
+  '-m',
+  '--max-time',
+  '--connect-timeout',
+  '-r',
+  '--range',
+  '-Y',
+  '--speed-limit',
+  '-y',
+  '--speed-time',
+  '-z',
+  '--time-cond',
+  '--retry',
+  '--retry-delay',
+  '--retry-max-time',
+  '-C',
+  '--continue-at',
+  '--limit-rate',
+  '--max-filesize',
+  '-U',
+  '--proxy-user',
+  '--resolve',
+  '--connect-to',
+  '--url',
+  '-Q',
+  '--quote',
+  '-t',
+  '--telnet-option',
+  '--proto',
+  '--proto-redir',
+  '--interface',
+  '--dns-servers',
+  '--max-redirs',
+  '-P',
+  '--ftp-port',
+  '--local-port',
+  '--oauth2-bearer',
+  '--keepalive-time',
+  '--expect100-timeout',
+  '--unix-socket',
+  '--abstract-unix-socket',
+  '--ciphers',
+  '--tls13-ciphers',
+  '--curves',
+  '--aws-sigv4',
+  '--mail-from',
+  '--mail-rcpt',
+  '--mail-auth',
+  '--service-name',
+  '--socks4',
+  '--socks5',
+  '--socks5-hostname',
+  '--preproxy',
+  '--noproxy',
+  '--request-target',
+  '--form-string',
+  '--data-raw',
+  '-w',
+  '--write-out',
+  '--variable',
+  '--url-query',
+  '--json',
+  '-d',
+  '--data',
+  '--data-ascii',
+  '--data-binary',
+  '--data-urlencode',
+  '-F',
+  '--form',
+  '-T',
+  '--upload-file',
+  '-o',
+  '--output',
+  '--output-dir',
+  '-K',
+  '--config',
+  '--cacert',
+  '--capath',
+  '--cert',
+  '-E',
+  '--key',
+  '--crlfile',
+  '--netrc-file',
+  '-b',
+  '--cookie',
+  '-c',
+  '--cookie-jar',
+  '-D',
+  '--dump-header',
+  '--trace',
+  '--trace-ascii',
+  '--stderr',
+  '--libcurl',
+  '--etag-save',
+  '--etag-compare',
+  '--hsts',
+  '--alt-svc',
+  '--proxy-cert',
+  '--proxy-key',
+  '--proxy-cacert',
+];
+const CURL_FILES: Record<string, Access> = {
+  '-T': 'read',
+  '--upload-file': 'read',
+  '-o': 'write',
+  '--output': 'write',
+  '--output-dir': 'write',
+  '-K': 'read',
+  '--config': 'read',
+  '--cacert': 'read',
+  '--capath': 'read',
+  '--cert': 'read',
+  '-E': 'read',
+  '--key': 'read',
+  '--crlfile': 'read',
+  '--netrc-file': 'read',
+  '-c': 'write',
+  '--cookie-jar': 'write',
+  '-D': 'write',
+  '--dump-header': 'write',
+  '--trace': 'write',
+  '--trace-ascii': 'write',
+  '--stderr': 'write',
+  '--libcurl': 'write',
+  '--etag-save': 'write',
+  '--etag-compare': 'read',
+  '--hsts': 'readwrite',
+  '--alt-svc': 'readwrite',
+  '--proxy-cert': 'read',
+  '--proxy-key': 'read',
+  '--proxy-cacert': 'read',
+};
+const CURL_AT_FILE = new Set([
+  '-d',
+  '--data',
+  '--data-ascii',
+  '--data-binary',
+  '--json',
+  '-H',
+  '--header',
+  '-w',
+  '--write-out',
+  '--url-query',
+]);
+
+const curl: Reader = (args) => {
+  // curl does not accept abbreviated long options; its short options cluster (`-sSLo out`).
+  const scanned = scanArguments(args, { values: CURL_VALUES });
+  const files = optionFiles(scanned, CURL_FILES);
+  for (const option of scanned.options) {
+    const value = option.value;
+    if (!value) continue;
+    const text = value.text;
+    if (CURL_AT_FILE.has(option.name) && text.startsWith('@') && text !== '@-') {
+      files.push({ field: sliceField(value, 1), access: 'read' });
+    } else if (option.name === '--data-urlencode' || option.name === '--variable') {
+      const at = text.indexOf('@');
+      if (at !== -1 && text.slice(at + 1) !== '-') files.push({ field: sliceField(value, at + 1), access: 'read' });
+    } else if (option.name === '-F' || option.name === '--form') {
+      const file = /^[^=]*=[@<]([^;]+)/.exec(text);
+      if (file && file[1] !== '-') files.push({ field: { ...value, text: file[1] as string }, access: 'read' });
+    } else if ((option.name === '-b' || option.name === '--cookie') && !text.includes('=')) {
+      files.push({ field: value, access: 'read' });
+    } else if (option.name === '--url' && /^file:/i.test(text)) {
+      files.push({ field: value, access: 'read' });
+    }
+  }
+  for (const operand of scanned.operands)
+    if (/^file:/i.test(operand.text)) files.push({ field: operand, access: 'read' });
+  return { files, scripts: [], problems: [] };
+};
+
+const wget = fileProgram(
+  'write',
+  [
+    '-t',
+    '--tries',
+    '-T',
+    '--timeout',
+    '-w',
+    '--wait',
+    '-Q',
+    '--quota',
+    '-U',
+    '--user-agent',
+    '-l',
+    '--level',
+    '-A',
+    '--accept',
+    '-R',
+    '--reject',
+    '-D',
+    '--domains',
+    '-I',
+    '-X',
+    '--header',
+    '--user',
+    '--password',
+    '--method',
+    '--body-data',
+    '--post-data',
+    '--referer',
+    '-B',
+    '--base',
+    '--bind-address',
+    '-e',
+    '--execute',
+  ],
+  {
+    '--post-file': 'read',
+    '--body-file': 'read',
+    '-O': 'write',
+    '--output-document': 'write',
+    '-o': 'write',
+    '--output-file': 'write',
+    '-a': 'write',
+    '--append-output': 'write',
+    '-i': 'read',
+    '--input-file': 'read',
+    '-P': 'write',
+    '--directory-prefix': 'write',
+    '--load-cookies': 'read',
+    '--save-cookies': 'write',
+    '--certificate': 'read',
+    '--private-key': 'read',
+    '--ca-certificate': 'read',
+    '--config': 'read',
+    '--warc-file': 'write',
+  },
+  { skip: Number.MAX_SAFE_INTEGER },
+);
+
+const OPENSSL_FILES: Record<string, Access> = {
+  '-in': 'read',
+  '-out': 'write',
+  '-key': 'read',
+  '-inkey': 'read',
+  '-signkey': 'read',
+  '-CAkey': 'read',
+  '-cert': 'read',
+  '-CA': 'read',
+  '-CAfile': 'read',
+  '-certfile': 'read',
+  '-kfile': 'read',
+  '-config': 'read',
+  '-extfile': 'read',
+  '-sign': 'read',
+  '-verify': 'read',
+  '-prverify': 'read',
+  '-signature': 'read',
+  '-keyfile': 'read',
+  '-keyout': 'write',
+  '-writerand': 'write',
+  '-rand': 'read',
+};
+const OPENSSL_VALUES = [
+  '-passin',
+  '-passout',
+  '-pass',
+  '-md',
+  '-digest',
+  '-cipher',
+  '-K',
+  '-iv',
+  '-S',
+  '-name',
+  '-subj',
+  '-days',
+  '-newkey',
+  '-pkeyopt',
+  '-sigopt',
+  '-set_serial',
+  '-extensions',
+  '-reqexts',
+  '-nameopt',
+  '-certopt',
+  '-purpose',
+  '-connect',
+  '-servername',
+  '-port',
+  '-accept',
+  '-host',
+  '-timeout',
+  '-iter',
+  '-engine',
+  '-provider',
+  '-propquery',
+  '-outform',
+  '-inform',
+  '-keyform',
+  '-certform',
+  '-CAform',
+  '-CAkeyform',
+  '-macopt',
+  '-mac',
+  '-kdf',
+  '-kdfopt',
+  '-algorithm',
+  '-aes256',
+];
+
+const openssl: Reader = (args) => {
+  const scanned = scanArguments(args.slice(1), {
+    values: [...OPENSSL_VALUES, ...Object.keys(OPENSSL_FILES)],
+    singleDash: true,
+  });
+  const files = [...optionFiles(scanned, OPENSSL_FILES), ...operands(scanned.operands, 'read')];
+  for (const value of optionValues(scanned, '-passin', '-passout', '-pass')) {
+    if (value.text.startsWith('file:')) files.push({ field: sliceField(value, 5), access: 'read' });
+  }
+  return { files, scripts: [], problems: [] };
+};
+
+const gpg = fileProgram(
+  'read',
+  [
+    '-r',
+    '--recipient',
+    '-u',
+    '--local-user',
+    '--default-key',
+    '-z',
+    '--compress-level',
+    '--cipher-algo',
+    '--digest-algo',
+    '--compress-algo',
+    '--trust-model',
+    '--keyserver',
+    '--passphrase',
+    '--passphrase-fd',
+    '--status-fd',
+    '--logger-fd',
+    '--pinentry-mode',
+    '--set-filename',
+    '--comment',
+  ],
+  {
+    '-o': 'write',
+    '--output': 'write',
+    '--passphrase-file': 'read',
+    '--keyring': 'read',
+    '--secret-keyring': 'read',
+    '--homedir': 'read',
+  },
+);
+
+const sqlite: Reader = (args) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-cmd',
+      '-init',
+      '-separator',
+      '-nullvalue',
+      '-newline',
+      '-vfs',
+      '-mmap',
+      '-lookaside',
+      '-pagecache',
+      '-maxsize',
+    ],
+    singleDash: true,
+  });
+  const database = scanned.operands[0];
+  return {
+    files: [
+      ...(database ? operands([database], 'readwrite') : []),
+      ...operands(optionValues(scanned, '-init'), 'read'),
+    ],
+    scripts: [],
+    problems: [],
+  };
+};
+
+/** `host:path`, `user@host:path`, `host::module`, `rsync://…`: not a local file. */
+function isRemote(text: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return true;
+  const colon = text.indexOf(':');
+  const slash = text.indexOf('/');
+  return colon > 0 && (slash === -1 || colon < slash) && !/^[A-Za-z]:[\\/]/.test(text);
+}
+
+function remoteCopy(
+  values: readonly string[],
+  files: Record<string, Access>,
+  exec: readonly string[],
+  recursiveFlags: readonly string[],
+): Reader {
+  const grammar: OptionGrammar = { values: [...values, ...Object.keys(files), ...exec], abbreviations: true };
+  return (args, program) => {
+    const scanned = scanArguments(args, grammar);
+    const local = scanned.operands.filter((field) => !isRemote(field.text));
+    const all = scanned.operands;
+    const destination = all.length >= 2 ? all[all.length - 1] : undefined;
+    const recursive = hasOption(scanned, ...recursiveFlags);
+    const out: FileOperand[] = optionFiles(scanned, files);
+    for (const field of local) out.push({ field, access: field === destination ? 'write' : 'read', recursive });
+    return { files: out, scripts: scripts(scanned, exec, program), problems: [] };
+  };
+}
+
+const scp = remoteCopy(['-c', '-D', '-J', '-l', '-o', '-P', '-X'], { '-i': 'read', '-F': 'read' }, ['-S'], ['-r']);
+const rsync = remoteCopy(
+  [
+    '--exclude',
+    '--include',
+    '-f',
+    '--filter',
+    '--chmod',
+    '--chown',
+    '--usermap',
+    '--groupmap',
+    '-B',
+    '--block-size',
+    '--bwlimit',
+    '--timeout',
+    '--contimeout',
+    '--port',
+    '--max-size',
+    '--min-size',
+    '--max-delete',
+    '--modify-window',
+    '-M',
+    '--remote-option',
+    '--info',
+    '--debug',
+    '--suffix',
+    '--out-format',
+    '--log-file-format',
+    '--iconv',
+    '--checksum-choice',
+    '--compress-choice',
+    '--compress-level',
+    '--skip-compress',
+    '--stop-after',
+    '--stop-at',
+    '--sockopts',
+    '--outbuf',
+    '--protocol',
+    '--address',
+  ],
+  {
+    '--exclude-from': 'read',
+    '--include-from': 'read',
+    '--files-from': 'read',
+    '--password-file': 'read',
+    '--log-file': 'write',
+    '--write-batch': 'write',
+    '--only-write-batch': 'write',
+    '--read-batch': 'read',
+    '-T': 'write',
+    '--temp-dir': 'write',
+    '--partial-dir': 'write',
+    '--backup-dir': 'write',
+    '--compare-dest': 'read',
+    '--copy-dest': 'read',
+    '--link-dest': 'read',
+    '--early-input': 'read',
+  },
+  ['-e', '--rsh', '--rsync-path'],
+  ['-r', '-a', '--recursive', '--archive'],
+);
+
+const jq: Reader = (args, program) => {
+  let words = [...args];
+  const yq = program === 'yq';
+  if (yq && words[0] && ['e', 'eval', 'ea', 'eval-all'].includes(words[0].text)) words = words.slice(1);
+  const scanned = scanArguments(words, {
+    values: [
+      '-f',
+      '--from-file',
+      '-L',
+      '--indent',
+      '--tab',
+      '--arg-file',
+      '-o',
+      '--output-format',
+      '-p',
+      '--input-format',
+      '--front-matter',
+      '--expression',
+    ],
+    pairs: ['--arg', '--argjson', '--slurpfile', '--rawfile'],
+  });
+  const filterFiles = optionValues(scanned, '-f', '--from-file');
+  const positionalArgs = hasOption(scanned, '--args', '--jsonargs');
+  const inputs =
+    filterFiles.length > 0 || hasOption(scanned, '--expression') ? scanned.operands : scanned.operands.slice(1);
+  const inPlace = yq && hasOption(scanned, '-i', '--inplace');
+  const files = [
+    ...operands(positionalArgs ? [] : inputs, inPlace ? 'readwrite' : 'read'),
+    ...operands(filterFiles, 'read'),
+  ];
+  for (const option of scanned.options) {
+    if ((option.name === '--slurpfile' || option.name === '--rawfile') && option.second)
+      files.push({ field: option.second, access: 'read' });
+  }
+  return { files, scripts: [], problems: [] };
+};
+
+const editor = fileProgram(
+  'readwrite',
+  ['-c', '--cmd', '-i', '-T', '-t', '-U', '--profile', '--user-data-dir', '--extensions-dir'],
+  {
+    '-S': 'read',
+    '-u': 'read',
+    '-q': 'read',
+    '-s': 'read',
+    '-w': 'write',
+    '-W': 'write',
+  },
+);
+
+const xxd: Reader = (args) => {
+  const scanned = scanArguments(args, { values: ['-c', '-g', '-l', '-o', '-s', '-n', '-C'], singleDash: false });
+  const [input, output] = scanned.operands;
+  return {
+    files: [...(input ? operands([input], 'read') : []), ...(output ? operands([output], 'write') : [])],
+    scripts: [],
+    problems: [],
+  };
+};
+
+const firstReadSecondWrite = (values: readonly string[]): Reader => {
+  const grammar: OptionGrammar = { values, abbreviations: true };
+  return (args) => {
+    const scanned = scanArguments(args, grammar);
+    const [input, output] = scanned.operands;
+    return {
+      files: [...(input ? operands([input], 'read') : []), ...(output ? operands([output], 'write') : [])],
+      scripts: [],
+      problems: [],
+    };
+  };
+};
+
+const patch: Reader = (args) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-i',
+      '--input',
+      '-o',
+      '--output',
+      '-d',
+      '--directory',
+      '-p',
+      '--strip',
+      '-B',
+      '--prefix',
+      '-r',
+      '--reject-file',
+      '-D',
+      '--ifdef',
+      '-F',
+      '--fuzz',
+      '-V',
+      '--version-control',
+      '-z',
+      '--suffix',
+      '-Y',
+      '--basename-prefix',
+    ],
+    abbreviations: true,
+  });
+  const [target, patchFile] = scanned.operands;
+  return {
+    files: [
+      ...(target ? operands([target], 'readwrite') : []),
+      ...(patchFile ? operands([patchFile], 'read') : []),
+      ...operands(optionValues(scanned, '-i', '--input'), 'read'),
+      ...operands(optionValues(scanned, '-o', '--output', '-r', '--reject-file'), 'write'),
+    ],
+    scripts: [],
+    problems: [],
+  };
+};
+
+const ssh: Reader = (args) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-B',
+      '-b',
+      '-c',
+      '-D',
+      '-e',
+      '-I',
+      '-J',
+      '-L',
+      '-l',
+      '-m',
+      '-O',
+      '-o',
+      '-p',
+      '-Q',
+      '-R',
+      '-W',
+      '-w',
+      '-S',
+      '-i',
+      '-F',
+      '-E',
+    ],
+    stopAtOperand: true,
+  });
+  const files = optionFiles(scanned, { '-i': 'read', '-F': 'read', '-E': 'write' });
+  const embedded: EmbeddedScript[] = [];
+  for (const value of optionValues(scanned, '-o')) {
+    const setting = /^\s*(ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*[=\s]\s*(.+)$/i.exec(value.text);
+    if (setting) embedded.push({ text: setting[2] as string, dynamic: value.dynamic, label: 'ssh -o' });
+    const identity = /^\s*(IdentityFile|CertificateFile|UserKnownHostsFile)\s*[=\s]\s*(.+)$/i.exec(value.text);
+    if (identity) files.push({ field: { ...value, text: identity[2] as string }, access: 'read' });
+  }
+  return { files, scripts: embedded, problems: [] };
+};
+
+const socat: Reader = (args) => {
+  const files: FileOperand[] = [];
+  const embedded: EmbeddedScript[] = [];
+  for (const field of args) {
+    if (field.text.startsWith('-')) continue;
+    const address = /^([A-Za-z-]+):(.*)$/.exec(field.text);
+    if (address) {
+      const kind = (address[1] as string).toUpperCase();
+      const rest = address[2] as string;
+      const target = rest.split(',')[0] as string;
+      if (kind === 'EXEC' || kind === 'SYSTEM')
+        embedded.push({ text: target.replace(/^['"]|['"]$/g, ''), dynamic: field.dynamic, label: 'socat' });
+      else if (['FILE', 'OPEN', 'GOPEN', 'CREATE', 'CREAT', 'PIPE', 'UNIX-CONNECT', 'UNIX-LISTEN'].includes(kind))
+        files.push({ field: { ...field, text: target }, access: 'readwrite' });
+    } else if (field.text.startsWith('/')) {
+      files.push({ field: { ...field, text: field.text.split(',')[0] as string }, access: 'readwrite' });
+    }
+  }
+  return { files, scripts: embedded, problems: [] };
+};
+
+const netcat: Reader = (args, program) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-e',
+      '-c',
+      '--exec',
+      '--sh-exec',
+      '--lua-exec',
+      '-p',
+      '-s',
+      '-w',
+      '-i',
+      '-q',
+      '-x',
+      '-X',
+      '-P',
+      '-T',
+      '-O',
+      '-I',
+      '-V',
+      '-m',
+      '-g',
+      '-G',
+    ],
+  });
+  return {
+    files: operands(optionValues(scanned, '--lua-exec'), 'read'),
+    scripts: scripts(scanned, ['-e', '-c', '--exec', '--sh-exec'], program),
+    problems: [],
+  };
+};
+
+/** Cloud copy tools: operands with a scheme (`s3://`, `gs://`) or `remote:` are not local files. */
+const cloudCopy: Reader = (args) => {
+  const verb = args.findIndex((field) => ['cp', 'mv', 'sync', 'rsync', 'copy', 'move'].includes(field.text));
+  const files: FileOperand[] = [];
+  for (const field of args) {
+    if (/^fileb?:\/\//.test(field.text))
+      files.push({ field: { ...field, text: field.text.replace(/^fileb?:\/\//, '') }, access: 'read' });
+  }
+  if (verb === -1) return { files, scripts: [], problems: [] };
+  const operandsAfter = args.slice(verb + 1).filter((field) => !field.text.startsWith('-'));
+  const local = operandsAfter.filter((field) => !isRemote(field.text));
+  const destination = operandsAfter[operandsAfter.length - 1];
+  for (const field of local)
+    files.push({
+      field,
+      access: field === destination && operandsAfter.length > 1 ? 'write' : 'read',
+      recursive: true,
+    });
+  return { files, scripts: [], problems: [] };
+};
+
+const docker: Reader = (args) => {
+  const files: FileOperand[] = [];
+  const verb = args.find((field) => !field.text.startsWith('-'))?.text;
+  if (verb === 'cp') {
+    const rest = args
+      .slice(args.findIndex((field) => field.text === 'cp') + 1)
+      .filter((field) => !field.text.startsWith('-'));
+    const [source, destination] = rest;
+    if (source && !/^[\w.-]+:/.test(source.text)) files.push({ field: source, access: 'read', recursive: true });
+    if (destination && !/^[\w.-]+:/.test(destination.text))
+      files.push({ field: destination, access: 'write', recursive: true });
+  }
+  args.forEach((field, index) => {
+    // `-v ~/.ssh:/root/.ssh` hands a host directory to the container.
+    const value =
+      field.text === '-v' || field.text === '--volume'
+        ? args[index + 1]
+        : field.text.startsWith('--volume=')
+          ? sliceField(field, 9)
+          : null;
+    if (value && /^[/~.]/.test(value.text)) {
+      const [host = '', , mode] = value.text.split(':');
+      files.push({
+        field: { ...value, text: host },
+        access: mode?.split(',').includes('ro') ? 'read' : 'readwrite',
+        recursive: true,
+      });
+    }
+  });
+  return { files, scripts: [], problems: [] };
+};
+
+const mail = fileProgram(
+  'read',
+  ['-s', '-c', '-b', '-r', '-S', '-e', '-q'],
+  { '-a': 'read', '-A': 'read', '-i': 'read', '-F': 'read' },
+  { skip: Number.MAX_SAFE_INTEGER },
+);
+
+const ghGist: Reader = (args) => {
+  const verbs = args.filter((field) => !field.text.startsWith('-')).map((field) => field.text);
+  if (
+    (verbs[0] === 'gist' && verbs[1] === 'create') ||
+    (verbs[0] === 'release' && (verbs[1] === 'upload' || verbs[1] === 'create'))
+  ) {
+    const start = verbs[0] === 'gist' ? 2 : 3;
+    const operandFields = args.filter((field) => !field.text.startsWith('-')).slice(start);
+    return { files: operands(operandFields, 'read'), scripts: [], problems: [] };
+  }
+  return none();
+};
+
+const readAll = fileProgram('read');
+
+/** `source FILE ARGS…`: the file is read as code, the rest are its arguments. */
+const scriptFile: Reader = (args) => {
+  const file = args.find((field) => field.text !== '--');
+  return { files: file ? operands([file], 'read') : [], scripts: [], problems: [] };
+};
+const writeAll = fileProgram('write');
+
+const READERS: Record<string, Reader> = {
+  cat: fileProgram('read'),
+  tac: readAll,
+  nl: fileProgram('read', ['-b', '-d', '-f', '-h', '-i', '-l', '-n', '-s', '-v', '-w']),
+  od: fileProgram('read', ['-A', '-j', '-N', '-S', '-t', '-w']),
+  hexdump: fileProgram('read', ['-e', '-n', '-s'], { '-f': 'read' }),
+  hd: fileProgram('read', ['-e', '-n', '-s'], { '-f': 'read' }),
+  xxd,
+  strings: fileProgram('read', ['-n', '-t', '-e', '-T', '--bytes', '--radix', '--encoding', '--target']),
+  base64: fileProgram('read', ['-w', '--wrap']),
+  base32: fileProgram('read', ['-w', '--wrap']),
+  basenc: fileProgram('read', ['-w', '--wrap']),
+  uuencode: readAll,
+  md5sum: checksum,
+  sha1sum: checksum,
+  sha224sum: checksum,
+  sha256sum: checksum,
+  sha384sum: checksum,
+  sha512sum: checksum,
+  b2sum: checksum,
+  shasum: fileProgram('read', ['-a', '--algorithm'], { '-c': 'read', '--check': 'read' }),
+  cksum: readAll,
+  sum: readAll,
+  md5: readAll,
+  wc: fileProgram('read', [], { '--files0-from': 'read' }),
+  less: fileProgram('read', ['-b', '-h', '-j', '-p', '-P', '-t', '-x', '-y', '-z', '-#'], {
+    '-k': 'read',
+    '-o': 'write',
+    '-O': 'write',
+    '-T': 'read',
+  }),
+  more: readAll,
+  most: readAll,
+  head: headTail,
+  tail: headTail,
+  bat: fileProgram('read', [
+    '-l',
+    '--language',
+    '-H',
+    '--highlight-line',
+    '--file-name',
+    '--style',
+    '--theme',
+    '-r',
+    '--line-range',
+    '-m',
+    '--map-syntax',
+    '--tabs',
+    '--wrap',
+    '--terminal-width',
+    '--color',
+    '--paging',
+    '--pager',
+    '--decorations',
+    '--italic-text',
+  ]),
+  batcat: fileProgram('read', [
+    '-l',
+    '--language',
+    '-H',
+    '--file-name',
+    '--style',
+    '--theme',
+    '-r',
+    '--line-range',
+    '-m',
+    '--tabs',
+    '--color',
+    '--paging',
+    '--pager',
+  ]),
+  view: editor,
+  fold: fileProgram('read', ['-w', '--width']),
+  fmt: fileProgram('read', ['-w', '-p', '-g', '--width', '--prefix', '--goal']),
+  column: fileProgram('read', [
+    '-s',
+    '-c',
+    '-o',
+    '-N',
+    '-R',
+    '-E',
+    '-H',
+    '-W',
+    '--separator',
+    '--output-width',
+    '--output-separator',
+    '--table-columns',
+  ]),
+  rev: readAll,
+  expand: fileProgram('read', ['-t', '--tabs']),
+  unexpand: fileProgram('read', ['-t', '--tabs']),
+  pr: fileProgram('read', [
+    '-h',
+    '--header',
+    '-l',
+    '--length',
+    '-w',
+    '--width',
+    '-o',
+    '--indent',
+    '-N',
+    '-e',
+    '-i',
+    '-n',
+    '-s',
+    '-S',
+    '-W',
+  ]),
+  zcat: readAll,
+  bzcat: readAll,
+  xzcat: readAll,
+  zstdcat: readAll,
+  lzcat: readAll,
+  zless: readAll,
+  zmore: readAll,
+  cmp: fileProgram('read', ['-i', '--ignore-initial', '-n', '--bytes']),
+  diff: fileProgram(
+    'read',
+    [
+      '-C',
+      '-U',
+      '-D',
+      '-F',
+      '-I',
+      '-L',
+      '-x',
+      '-S',
+      '--label',
+      '--line-format',
+      '--ignore-matching-lines',
+      '--exclude',
+      '--starting-file',
+      '--horizon-lines',
+      '--tabsize',
+      '--width',
+      '-W',
+      '--context',
+      '--unified',
+      '--ifdef',
+      '--show-function-line',
+      '--color',
+      '--palette',
+      '--old-line-format',
+      '--new-line-format',
+      '--unchanged-line-format',
+    ],
+    { '-X': 'read', '--exclude-from': 'read', '--from-file': 'read', '--to-file': 'read' },
+    { recursive: ['-r', '--recursive'] },
+  ),
+  diff3: fileProgram('read', ['-L', '--label']),
+  sdiff: fileProgram('read', ['-w', '--width', '-I', '--ignore-matching-lines', '--tabsize', '--diff-program'], {
+    '-o': 'write',
+    '--output': 'write',
+  }),
+  comm: fileProgram('read', ['--output-delimiter']),
+  paste: fileProgram('read', ['-d', '--delimiters']),
+  join: fileProgram('read', ['-a', '-e', '-j', '-o', '-t', '-v', '-1', '-2']),
+  cut: fileProgram('read', [
+    '-b',
+    '-c',
+    '-d',
+    '-f',
+    '--bytes',
+    '--characters',
+    '--delimiter',
+    '--fields',
+    '--output-delimiter',
+  ]),
+  sort: fileProgram(
+    'read',
+    [
+      '-k',
+      '-t',
+      '-S',
+      '--key',
+      '--field-separator',
+      '--buffer-size',
+      '--batch-size',
+      '--parallel',
+      '-T',
+      '--temporary-directory',
+    ],
+    { '-o': 'write', '--output': 'write', '--files0-from': 'read', '--random-source': 'read' },
+    { exec: ['--compress-program'] },
+  ),
+  uniq: firstReadSecondWrite([
+    '-f',
+    '-s',
+    '-w',
+    '--skip-fields',
+    '--skip-chars',
+    '--check-chars',
+    '--group',
+    '--all-repeated',
+  ]),
+  iconv: fileProgram('read', ['-f', '-t', '--from-code', '--to-code'], { '-o': 'write', '--output': 'write' }),
+  look: fileProgram('read', ['-t'], {}, { skip: 1 }),
+  source: scriptFile,
+  '.': scriptFile,
+  grep,
+  egrep: grep,
+  fgrep: grep,
+  zgrep: grep,
+  rg,
+  ag,
+  ack: ag,
+  'ack-grep': ag,
+  awk,
+  gawk: awk,
+  mawk: awk,
+  nawk: awk,
+  sed,
+  gsed: sed,
+  cp: copyProgram(
+    'read',
+    ['--backup', '--reflink', '--sparse', '--preserve', '--no-preserve', '--context'],
+    ['-r', '-R', '-a', '--recursive', '--archive'],
+  ),
+  mv: copyProgram('readwrite', ['--backup'], []),
+  install: copyProgram('read', ['-m', '--mode', '-o', '--owner', '-g', '--group', '--strip-program'], []),
+  ln: copyProgram('read', ['--backup'], []),
+  tee: writeAll,
+  touch: fileProgram('write', ['-d', '--date', '-t'], { '-r': 'read', '--reference': 'read' }),
+  rm: fileProgram('write', ['--interactive'], {}, { recursive: ['-r', '-R', '--recursive'] }),
+  rmdir: writeAll,
+  unlink: writeAll,
+  mkdir: fileProgram('write', ['-m', '--mode', '--context']),
+  shred: fileProgram('write', ['-n', '--iterations', '-s', '--size'], { '--random-source': 'read' }),
+  truncate: fileProgram('write', ['-s', '--size'], { '-r': 'read', '--reference': 'read' }),
+  sponge: writeAll,
+  chmod: modeProgram,
+  chown: modeProgram,
+  chgrp: modeProgram,
+  chattr: modeProgram,
+  setfacl: fileProgram(
+    'write',
+    ['-m', '-x', '--modify', '--remove'],
+    { '-M': 'read', '-X': 'read' },
+    { recursive: ['-R', '--recursive'] },
+  ),
+  tar,
+  bsdtar: tar,
+  gtar: tar,
+  zip,
+  unzip,
+  '7z': sevenZip,
+  '7za': sevenZip,
+  '7zr': sevenZip,
+  gzip: compressor,
+  gunzip: compressor,
+  pigz: compressor,
+  bzip2: compressor,
+  bunzip2: compressor,
+  xz: compressor,
+  unxz: compressor,
+  lzma: compressor,
+  zstd: compressor,
+  unzstd: compressor,
+  lz4: compressor,
+  brotli: compressor,
+  compress: compressor,
+  uncompress: compressor,
+  dd,
+  curl,
+  wget,
+  openssl,
+  gpg,
+  gpg2: gpg,
+  sqlite3: sqlite,
+  sqlite: sqlite,
+  scp,
+  rsync,
+  sftp: fileProgram(
+    'read',
+    ['-B', '-c', '-D', '-J', '-l', '-o', '-P', '-R', '-s', '-S'],
+    { '-i': 'read', '-F': 'read', '-b': 'read' },
+    { skip: Number.MAX_SAFE_INTEGER },
+  ),
+  ssh,
+  'ssh-add': fileProgram('read', ['-t', '-E', '-S', '-h', '-H']),
+  'ssh-keygen': fileProgram(
+    'read',
+    ['-t', '-b', '-C', '-N', '-P', '-m', '-E', '-O', '-I', '-n', '-V', '-z', '-Y', '-a', '-Z', '-r', '-s', '-D', '-w'],
+    { '-f': 'readwrite' },
+    { skip: Number.MAX_SAFE_INTEGER },
+  ),
+  'ssh-copy-id': fileProgram(
+    'read',
+    ['-p', '-o', '-t'],
+    { '-i': 'read', '-F': 'read' },
+    { skip: Number.MAX_SAFE_INTEGER },
+  ),
+  socat,
+  nc: netcat,
+  ncat: netcat,
+  netcat: netcat,
+  jq,
+  gojq: jq,
+  jaq: jq,
+  yq: jq,
+  vi: editor,
+  vim: editor,
+  nvim: editor,
+  nano: fileProgram('readwrite', ['-T', '-Y', '-X', '-r', '-o', '-s', '-Q']),
+  emacs: editor,
+  code: editor,
+  cursor: editor,
+  subl: editor,
+  micro: editor,
+  ed: editor,
+  ex: editor,
+  open: fileProgram('read', ['-a', '-b']),
+  'xdg-open': readAll,
+  patch,
+  crontab: fileProgram('read', ['-u']),
+  mail,
+  mailx: mail,
+  's-nail': mail,
+  mutt: fileProgram('read', ['-s', '-c', '-b', '-e'], { '-i': 'read', '-F': 'read', '-H': 'read' }, { skip: 0 }),
+  aws: cloudCopy,
+  gsutil: cloudCopy,
+  gcloud: cloudCopy,
+  rclone: cloudCopy,
+  az: cloudCopy,
+  docker: docker,
+  podman: docker,
+  gh: ghGist,
+};
+
+/** The files and commands a program's arguments name, or null for a program not described here. */
+export function programEffects(program: string, args: readonly Field[]): ProgramEffects | null {
+  const reader = READERS[program];
+  return reader ? reader(args, program) : null;
+}

@@ -1,0 +1,119 @@
+import { type Extraction, childScope } from './extraction';
+import type { Access } from './paths';
+import type { McpCall } from './types';
+
+const MAX_NODES = 2000;
+const MAX_NESTING = 8;
+
+/** Argument keys that name files, compared without case, `_` or `-` (`file_path`, `filePath`). */
+const PATH_KEY =
+  /^(path|paths|file|files|filename|filenames|source|sources|src|destination|dest|dst|target|directory|directories|dir|dirs|cwd|root|workdir|workingdirectory|uri|uris|location|folder|from|to|input|output)$|(path|paths|file|files|filename|dir|directory|directories|folder|uri)$/;
+const SOURCE_KEY = /^(source|sources|src|from|oldpath|sourcepath|origin)$/;
+const DESTINATION_KEY = /^(destination|dest|dst|to|target|newpath|destinationpath|targetpath)$/;
+const WRITE_VERBS = new Set([
+  'write',
+  'edit',
+  'create',
+  'move',
+  'mv',
+  'delete',
+  'del',
+  'remove',
+  'rm',
+  'rename',
+  'mkdir',
+  'upload',
+  'put',
+  'patch',
+  'update',
+  'append',
+  'insert',
+  'replace',
+  'set',
+  'save',
+  'copy',
+  'cp',
+  'touch',
+  'chmod',
+  'truncate',
+  'overwrite',
+  'modify',
+  'apply',
+  'commit',
+  'push',
+  'unlink',
+  'rmdir',
+  'store',
+  'add',
+]);
+const RUNS_COMMANDS = /(exec|run|shell|bash|command|terminal|process|spawn|script|cmd)/i;
+const COMMAND_KEY = /^(command|cmd|script|commandline|shellcommand)$/;
+
+function words(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+/** Plain strings that are evidently paths: absolute, home-relative, `./x`, `file://`, a dot file. */
+function looksLikePath(value: string): boolean {
+  if (value.length === 0 || value.length > 4096 || /[\n\r]/.test(value)) return false;
+  if (/^(\/|~(\/|$)|\.{1,2}[/\\]|file:\/\/|[A-Za-z]:[\\/])/.test(value)) return true;
+  if (/\s/.test(value) || /^[a-z][a-z0-9+.-]*:/i.test(value)) return false;
+  return /^\.[\w.-]+$/.test(value) || (/[/\\]/.test(value) && /[\w.]/.test(value));
+}
+
+/** The MCP call itself, path-like arguments judged as files, and shell commands a tool runs. */
+export function readMcp(extraction: Extraction, call: McpCall): void {
+  const label = `${call.server}/${call.tool}`;
+  const verbs = words(call.tool);
+  const writes = verbs.some((verb) => WRITE_VERBS.has(verb));
+  const moves = verbs.some((verb) => verb === 'move' || verb === 'mv' || verb === 'rename');
+  let nodes = 0;
+  const visit = (value: unknown, key: string | null, keyed: boolean, depth: number): void => {
+    if (++nodes > MAX_NODES || depth > MAX_NESTING) return;
+    if (typeof value === 'string') {
+      if (!keyed && !looksLikePath(value)) return;
+      if (value.trim() === '' || (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:/i.test(value))) return;
+      let access: Access = writes ? 'write' : 'read';
+      if (key !== null && SOURCE_KEY.test(key)) access = moves ? 'readwrite' : 'read';
+      if (key !== null && DESTINATION_KEY.test(key) && writes) access = 'write';
+      extraction.addPath(value, {
+        access,
+        source: 'mcp',
+        via: label,
+        ...(/[*?]/.test(value) ? { pattern: true } : {}),
+      });
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, key, keyed, depth + 1);
+      return;
+    }
+    if (value !== null && typeof value === 'object') {
+      for (const [name, inner] of Object.entries(value)) {
+        const normalized = name.toLowerCase().replace(/[_-]/g, '');
+        visit(inner, normalized, PATH_KEY.test(normalized), depth + 1);
+      }
+    }
+  };
+  visit(call.arguments, null, false, 0);
+  if (RUNS_COMMANDS.test(call.tool)) {
+    for (const [name, value] of Object.entries(call.arguments)) {
+      if (!COMMAND_KEY.test(name.toLowerCase().replace(/[_-]/g, ''))) continue;
+      const command =
+        typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).map(quote).join(' ') : null;
+      if (command === null) continue;
+      const args = call.arguments.args ?? call.arguments.arguments ?? call.arguments.argv;
+      const extra = Array.isArray(args) ? ` ${args.map(String).map(quote).join(' ')}` : '';
+      const root = { depth: -1, wrappers: [], positional: null, input: null, constants: false };
+      extraction.script(command + extra, childScope(root, `mcp ${label}`));
+    }
+  }
+}
+
+function quote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,160 @@
+import os from 'node:os';
+import { ACTION_LIMITS, type Action } from '../contract';
+import { childScope, Extraction, type Scope } from './extraction';
+import { readGit, staticFields } from './git';
+import { readMcp } from './mcp';
+import { type FileSystemProbe, homeForm, PathResolver, realFileSystem } from './paths';
+import { extractScript } from './shell';
+import type { NormalizedAction, NormalizedPath } from './types';
+
+export interface NormalizeOptions {
+  /**
+   * Asked for symlinks, glob matches and the current git branch. Defaults to the real file
+   * system; `null` keeps normalization purely lexical (then globs cannot be judged).
+   */
+  fs?: FileSystemProbe | null;
+  /** The home directory `~` and `$HOME` stand for. Defaults to the current user's. */
+  home?: string;
+}
+
+const TARGET_LENGTH = 200;
+let defaultHome: string | null = null;
+
+/**
+ * Derives everything policy rules match from a raw Action. Never throws: whatever cannot be
+ * understood is reported in `problems`, which policy turns into at least require_approval.
+ */
+export function normalizeAction(action: Action, options: NormalizeOptions = {}): NormalizedAction {
+  const home = options.home ?? (defaultHome ??= os.homedir());
+  const probe = options.fs === undefined ? realFileSystem : options.fs;
+  const problems: NormalizedAction['problems'] = [];
+  const workspace = workspaceOf(action.cwd, home, problems);
+  const resolver = new PathResolver(workspace, home, probe);
+  const extraction = new Extraction(resolver);
+  extraction.script = (text, scope) => extractScript(extraction, text, scope);
+  extraction.problems.push(...problems);
+  let mcp: NormalizedAction['mcp'] = null;
+  try {
+    switch (action.type) {
+      case 'read_file':
+      case 'write_file':
+        if (action.path !== undefined) {
+          const access = action.type === 'read_file' ? 'read' : 'write';
+          extraction.addPath(action.path, {
+            access,
+            source: 'action',
+            via: null,
+            ...(/[*?]/.test(action.path) ? { pattern: true } : {}),
+          });
+        }
+        break;
+      case 'execute_command':
+        command(extraction, action.command ?? '');
+        break;
+      case 'git_operation':
+        git(extraction, action.git?.args ?? []);
+        break;
+      case 'mcp_tool_call':
+        if (action.mcp) {
+          mcp = { server: action.mcp.server, tool: action.mcp.tool, arguments: action.mcp.arguments ?? {} };
+          readMcp(extraction, mcp);
+        }
+        break;
+    }
+  } catch (error) {
+    // Normalization must never crash the gate; an action it could not finish is a problem.
+    extraction.problem(
+      'unsupported',
+      `normalization failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const normalized: NormalizedAction = {
+    type: action.type,
+    action,
+    workspace,
+    target: '',
+    commands: extraction.commands,
+    paths: extraction.paths,
+    git: extraction.git,
+    mcp,
+    problems: extraction.problems,
+  };
+  normalized.target = targetOf(normalized, home);
+  return normalized;
+}
+
+const ROOT: Scope = { depth: 0, wrappers: [], positional: null, input: null, constants: true };
+
+function command(extraction: Extraction, text: string): void {
+  if (text.length > ACTION_LIMITS.command) {
+    extraction.problem('too_large', `the command is longer than ${ACTION_LIMITS.command} characters`);
+    return;
+  }
+  if (text.trim() === '') {
+    extraction.problem('parse_error', 'the command is empty');
+    return;
+  }
+  // Options that change what globs match, wherever they are set in the script.
+  extraction.dotglob = /dotglob|GLOBIGNORE/.test(text);
+  extraction.globstar = /globstar/.test(text);
+  extractScript(extraction, text, ROOT);
+}
+
+function git(extraction: Extraction, args: readonly string[]): void {
+  const { resolver } = extraction;
+  const reading = readGit(staticFields(args), {}, (directories) =>
+    resolver.currentBranch(directories.reduce((current, next) => resolver.absolute(next, current), resolver.root)),
+  );
+  extraction.addGit(reading.invocation);
+  const base = reading.directories.reduce((current, next) => resolver.absolute(next, current), resolver.root);
+  for (const file of reading.files)
+    extraction.addFieldPath(file.field, { access: file.access, source: 'action', via: 'git', base });
+  for (const script of reading.scripts) {
+    if (script.dynamic)
+      extraction.problem('unsupported', `the command run by ${script.label} is only known at run time`);
+    extraction.script(script.text, childScope({ ...ROOT, constants: false }, script.label));
+  }
+}
+
+function workspaceOf(cwd: string | undefined, home: string, problems: NormalizedAction['problems']): string | null {
+  if (cwd === undefined) return null;
+  if (!/^([/\\~]|[A-Za-z]:[/\\])/.test(cwd)) {
+    problems.push({ code: 'unsupported', message: `cwd is not an absolute path: ${cwd.slice(0, 200)}` });
+    return null;
+  }
+  return new PathResolver(null, home, null).absolute(cwd);
+}
+
+function shown(path: NormalizedPath, home: string): string {
+  return path.relative ?? homeForm(path.absolute, home) ?? path.absolute;
+}
+
+function shorten(text: string): string {
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  return collapsed.length > TARGET_LENGTH ? `${collapsed.slice(0, TARGET_LENGTH - 1)}…` : collapsed;
+}
+
+function quoteWord(word: string): string {
+  return /^[\w@%+=:,./~^-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The short human form shown in the console and carried by the Decision. */
+function targetOf(normalized: NormalizedAction, home: string): string {
+  const { action } = normalized;
+  switch (action.type) {
+    case 'read_file':
+    case 'write_file': {
+      const own = normalized.paths.find((path) => path.source === 'action' && path.linkedFrom === undefined);
+      return shorten(own ? shown(own, home) : (action.path ?? ''));
+    }
+    case 'execute_command':
+      return shorten(action.command ?? '');
+    case 'git_operation':
+      return shorten(['git', ...(action.git?.args ?? []).map(quoteWord)].join(' '));
+    case 'mcp_tool_call': {
+      const label = action.mcp ? `${action.mcp.server}/${action.mcp.tool}` : 'mcp';
+      const first = normalized.paths.find((path) => path.source === 'mcp' && path.linkedFrom === undefined);
+      return shorten(first ? `${label} ${shown(first, home)}` : label);
+    }
+  }
+}

@@ -1,0 +1,325 @@
+import {
+  type DblQuoted,
+  type Lit,
+  type ParamExp,
+  type SglQuoted,
+  type ShellSource,
+  type SyntaxNode,
+  type Word,
+  goText,
+  isNil,
+  items,
+  kindOf,
+} from './shell-syntax';
+
+/** Brace expansion may not turn one word into more words than this (`{a,b}{a,b}…` grows fast). */
+export const MAX_FIELDS = 256;
+
+/** A word after quote removal, before brace expansion and globbing. */
+export interface WordValue {
+  /** Quotes and escapes removed; expansions that cannot be resolved are kept as their source text. */
+  text: string;
+  /**
+   * The same word with unquoted special characters kept and quoted ones escaped with `\`,
+   * for brace expansion and globbing; null when no unquoted special character occurs.
+   */
+  pattern: string | null;
+  /** Depends on an expansion that cannot be resolved statically (`$X`, `$(…)`, `$((…))`). */
+  dynamic: boolean;
+  /** Contains a `<( )`/`>( )` process substitution: the argument is a pipe from other commands. */
+  processSubstitution: boolean;
+}
+
+/** One argument after brace expansion. */
+export interface Field {
+  text: string;
+  dynamic: boolean;
+  /** Unquoted glob characters: the shell replaces the field with matching file names. */
+  glob: boolean;
+  processSubstitution: boolean;
+  /** Stands for files matching it, found by another command (`find … -exec cat {}`): judged as a pattern. */
+  pattern?: boolean;
+}
+
+/**
+ * Values of variables known statically: `HOME`, the positional parameters of a `bash -c`
+ * script, constants assigned earlier in the script. Null when unknown.
+ */
+export type VariableLookup = (name: string) => string | null;
+
+const SPECIAL_IN_PATTERN = /[*?[\]{},\\]/;
+const GLOB = /(^|[^\\])(\\\\)*[*?[]/;
+const SIMPLE_NAME = /^([A-Za-z_][A-Za-z0-9_]*|[0-9])$/;
+
+/** Reads a word: quote removal, `$'…'` decoding, static variables; nested commands are not visited here. */
+export function readWord(word: Word, source: ShellSource, lookup: VariableLookup): WordValue {
+  const state: WordState = { text: '', pattern: '', special: false, dynamic: false, processSubstitution: false };
+  readParts(items(word.Parts), false, state, source, lookup);
+  return {
+    text: state.text,
+    pattern: state.special ? state.pattern : null,
+    dynamic: state.dynamic,
+    processSubstitution: state.processSubstitution,
+  };
+}
+
+interface WordState {
+  text: string;
+  pattern: string;
+  special: boolean;
+  dynamic: boolean;
+  processSubstitution: boolean;
+}
+
+function appendQuoted(state: WordState, text: string): void {
+  state.text += text;
+  state.pattern += SPECIAL_IN_PATTERN.test(text) ? text.replace(/[*?[\]{},\\]/g, '\\$&') : text;
+}
+
+function readParts(
+  parts: SyntaxNode[],
+  quoted: boolean,
+  state: WordState,
+  source: ShellSource,
+  lookup: VariableLookup,
+): void {
+  for (const part of parts) {
+    switch (kindOf(part)) {
+      case 'Lit': {
+        const raw = goText((part as Lit).Value);
+        if (quoted) appendQuoted(state, unescapeDoubleQuoted(raw));
+        else readUnquotedLiteral(raw, state);
+        break;
+      }
+      case 'SglQuoted': {
+        const quotedPart = part as SglQuoted;
+        const raw = goText(quotedPart.Value);
+        appendQuoted(state, quotedPart.Dollar ? decodeAnsiC(raw) : raw);
+        break;
+      }
+      case 'DblQuoted':
+        readParts(items((part as DblQuoted).Parts), true, state, source, lookup);
+        break;
+      case 'ParamExp': {
+        const value = staticParameter(part as ParamExp, state.text === '', lookup);
+        if (value === null) {
+          state.dynamic = true;
+          appendQuoted(state, source.of(part));
+        } else if (quoted) {
+          appendQuoted(state, value);
+        } else {
+          // An unquoted expansion is split and globbed again; only plain values are taken as they are.
+          if (/[\s*?[]/.test(value)) state.dynamic = true;
+          appendQuoted(state, value);
+        }
+        break;
+      }
+      case 'ProcSubst':
+        state.processSubstitution = true;
+        appendQuoted(state, source.of(part));
+        break;
+      case 'ExtGlob':
+        state.special = true;
+        state.text += source.of(part);
+        state.pattern += source.of(part).replace(/[{},\\]/g, '\\$&');
+        break;
+      default:
+        // Command substitution, arithmetic, or anything newer than this reader: known only at run time.
+        state.dynamic = true;
+        appendQuoted(state, source.of(part));
+    }
+  }
+}
+
+function readUnquotedLiteral(raw: string, state: WordState): void {
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i] as string;
+    if (ch === '\\' && i + 1 < raw.length) {
+      appendQuoted(state, raw[++i] as string);
+    } else {
+      state.text += ch;
+      state.pattern += ch;
+      if (ch === '*' || ch === '?' || ch === '[' || ch === '{') state.special = true;
+    }
+  }
+}
+
+function unescapeDoubleQuoted(raw: string): string {
+  return raw.includes('\\') ? raw.replace(/\\([$`"\\\n])/g, (_, ch: string) => (ch === '\n' ? '' : ch)) : raw;
+}
+
+function staticParameter(exp: ParamExp, atWordStart: boolean, lookup: VariableLookup): string | null {
+  if (exp.Excl || exp.Length || exp.Width || exp.Names !== 0) return null;
+  if (!isNil(exp.Index) || !isNil(exp.Slice) || !isNil(exp.Repl) || !isNil(exp.Exp)) return null;
+  const name = goText(exp.Param.Value);
+  if (!SIMPLE_NAME.test(name)) return null;
+  // `$HOME/x` and `~/x` are the same path; keeping `~` lets both normalize alike.
+  if (name === 'HOME' && atWordStart) return '~';
+  return lookup(name);
+}
+
+const ANSI_C_SIMPLE: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  E: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
+
+/** Decodes the body of a bash `$'…'` string. */
+export function decodeAnsiC(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i] as string;
+    if (ch !== '\\' || i + 1 >= raw.length) {
+      out += ch;
+      continue;
+    }
+    const next = raw[i + 1] as string;
+    const simple = ANSI_C_SIMPLE[next];
+    if (simple !== undefined) {
+      out += simple;
+      i += 1;
+      continue;
+    }
+    const numeric = /^(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{1,4})|U([0-9a-fA-F]{1,8})|c(.))/.exec(
+      raw.slice(i + 1),
+    );
+    if (!numeric) {
+      out += ch;
+      continue;
+    }
+    const [whole, octal, hex, u16, u32, control] = numeric;
+    if (octal !== undefined) out += String.fromCharCode(parseInt(octal, 8) & 0xff);
+    else if (hex !== undefined) out += String.fromCharCode(parseInt(hex, 16));
+    else if (control !== undefined) out += String.fromCharCode(control.charCodeAt(0) & 0x1f);
+    else {
+      const code = parseInt((u16 ?? u32) as string, 16);
+      out += code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
+    }
+    i += whole.length;
+  }
+  return out;
+}
+
+/** Brace-expands a word into fields; `null` when the expansion would exceed MAX_FIELDS. */
+export function wordFields(value: WordValue): Field[] | null {
+  if (value.pattern === null) {
+    return [{ text: value.text, dynamic: value.dynamic, glob: false, processSubstitution: value.processSubstitution }];
+  }
+  const patterns = expandBraces(value.pattern);
+  if (patterns === null) return null;
+  return patterns.map((pattern) => ({
+    text: unescapePattern(pattern),
+    dynamic: value.dynamic,
+    glob: GLOB.test(pattern) || /[@!+?*]\(/.test(pattern),
+    processSubstitution: value.processSubstitution,
+  }));
+}
+
+export function unescapePattern(pattern: string): string {
+  return pattern.includes('\\') ? pattern.replace(/\\(.)/g, '$1') : pattern;
+}
+
+/** Bash brace expansion over an escaped pattern: `a{b,c}d`, `{1..3}`, `{a..e..2}`, nested. */
+export function expandBraces(pattern: string): string[] | null {
+  const out: string[] = [];
+  return expandInto(pattern, out) ? out : null;
+}
+
+function expandInto(pattern: string, out: string[]): boolean {
+  const brace = findBrace(pattern);
+  if (brace === null) {
+    out.push(pattern);
+    return out.length <= MAX_FIELDS;
+  }
+  const { open, close, alternatives } = brace;
+  const prefix = pattern.slice(0, open);
+  const suffix = pattern.slice(close + 1);
+  for (const alternative of alternatives) {
+    if (!expandInto(prefix + alternative + suffix, out)) return false;
+  }
+  return true;
+}
+
+interface Brace {
+  open: number;
+  close: number;
+  alternatives: string[];
+}
+
+function findBrace(pattern: string): Brace | null {
+  for (let open = pattern.indexOf('{'); open !== -1; open = pattern.indexOf('{', open + 1)) {
+    if (isEscaped(pattern, open)) continue;
+    let depth = 0;
+    const commas: number[] = [];
+    for (let i = open + 1; i < pattern.length; i++) {
+      const ch = pattern[i];
+      if (ch === '\\') {
+        i++;
+      } else if (ch === '{') {
+        depth++;
+      } else if (ch === '}') {
+        if (depth > 0) {
+          depth--;
+          continue;
+        }
+        const body = pattern.slice(open + 1, i);
+        if (commas.length > 0) {
+          const alternatives: string[] = [];
+          let start = open + 1;
+          for (const comma of commas) {
+            alternatives.push(pattern.slice(start, comma));
+            start = comma + 1;
+          }
+          alternatives.push(pattern.slice(start, i));
+          return { open, close: i, alternatives };
+        }
+        const sequence = braceSequence(body);
+        if (sequence) return { open, close: i, alternatives: sequence };
+        break;
+      } else if (ch === ',' && depth === 0) {
+        commas.push(i);
+      }
+    }
+  }
+  return null;
+}
+
+function isEscaped(pattern: string, index: number): boolean {
+  let backslashes = 0;
+  for (let i = index - 1; i >= 0 && pattern[i] === '\\'; i--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function braceSequence(body: string): string[] | null {
+  const numeric = /^(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?$/.exec(body);
+  const alpha = /^([A-Za-z])\.\.([A-Za-z])(?:\.\.(-?\d+))?$/.exec(body);
+  const match = numeric ?? alpha;
+  if (!match) return null;
+  const [, startText, endText, stepText] = match as unknown as [string, string, string, string | undefined];
+  const start = numeric ? Number(startText) : startText.charCodeAt(0);
+  const end = numeric ? Number(endText) : endText.charCodeAt(0);
+  const step = Math.abs(Number(stepText ?? 1)) || 1;
+  const count = Math.floor(Math.abs(end - start) / step) + 1;
+  // Oversized sequences fail the whole expansion rather than being cut short.
+  if (count > MAX_FIELDS) return [...Array<string>(MAX_FIELDS + 1).fill('')];
+  const width = numeric && /^-?0\d/.test(startText + endText) ? Math.max(startText.length, endText.length) : 0;
+  const direction = end >= start ? 1 : -1;
+  const out: string[] = [];
+  for (let i = 0, value = start; i < count; i++, value += direction * step) {
+    if (!numeric) out.push(String.fromCharCode(value).replace(/[*?[\]{},\\]/g, '\\$&'));
+    else if (width === 0) out.push(String(value));
+    else out.push(value < 0 ? `-${String(-value).padStart(width - 1, '0')}` : String(value).padStart(width, '0'));
+  }
+  return out;
+}

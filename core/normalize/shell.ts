@@ -1,0 +1,383 @@
+import { runCommandLine, staticOutput } from './commands';
+import { type CommandInput, type Extraction, MAX_DEPTH, type Scope, childScope } from './extraction';
+import {
+  type BinaryCmd,
+  type CallExpr,
+  type DblQuoted,
+  type DeclClause,
+  type ParamExp,
+  type Redirect,
+  type Stmt,
+  type StmtList,
+  type SyntaxNode,
+  type Word,
+  type WrappedStmt,
+  Op,
+  ShellSource,
+  goText,
+  isNil,
+  items,
+  kindOf,
+  parseShell,
+} from './shell-syntax';
+import { type Field, type VariableLookup, readWord, wordFields } from './shell-words';
+import type { SimpleCommand } from './types';
+
+/** Nodes nested deeper than this (`((((…))))`) are not walked: the script is refused instead. */
+const MAX_TREE_DEPTH = 200;
+
+/** Parses `text` and records every simple command in it, at any depth. */
+export function extractScript(extraction: Extraction, text: string, scope: Scope): SimpleCommand[] {
+  if (scope.depth > MAX_DEPTH) {
+    extraction.problem('depth_exceeded', `commands nested more than ${MAX_DEPTH} levels deep were not examined`);
+    return [];
+  }
+  const parsed = parseShell(text);
+  if (parsed.file === null) {
+    extraction.problem('parse_error', parsed.error);
+    return [];
+  }
+  const reader = new ScriptReader(extraction, new ShellSource(text), scope.constants ? constantNames(text) : null);
+  return reader.statements(items(parsed.file.Stmts), scope, 0);
+}
+
+/**
+ * Variables a top-level script assigns once, to a constant, before using them, and nothing else
+ * could change: `X=terraform; $X apply`. Anything that may assign indirectly disables this.
+ */
+function constantNames(text: string): Set<string> | null {
+  if (
+    /\b(eval|source|declare|typeset|local|export|readonly|read|mapfile|readarray|printf|let|getopts|unset|IFS)\b|(^|[\s;&|(])\.\s/.test(
+      text,
+    )
+  ) {
+    return null;
+  }
+  const names = new Set<string>();
+  for (const match of text.matchAll(/(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=/g)) {
+    const name = match[1] as string;
+    const mentions = text.match(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'))?.length ?? 0;
+    const uses = text.match(new RegExp(`\\$${name}(?![A-Za-z0-9_])|\\$\\{${name}\\}`, 'g'))?.length ?? 0;
+    if (mentions === uses + 1) names.add(name);
+  }
+  return names;
+}
+
+class ScriptReader {
+  private readonly constants = new Map<string, string>();
+
+  constructor(
+    private readonly extraction: Extraction,
+    private readonly source: ShellSource,
+    private readonly constantCandidates: Set<string> | null,
+  ) {}
+
+  statements(stmts: Stmt[], scope: Scope, level: number): SimpleCommand[] {
+    const out: SimpleCommand[] = [];
+    for (const stmt of stmts) out.push(...this.statement(stmt, scope, scope.input, level));
+    return out;
+  }
+
+  /** Returns the commands that write to this statement's standard output (for pipelines). */
+  private statement(stmt: Stmt, scope: Scope, input: CommandInput | null, level: number): SimpleCommand[] {
+    if (level > MAX_TREE_DEPTH) {
+      this.extraction.problem('depth_exceeded', `the script nests more than ${MAX_TREE_DEPTH} constructs deep`);
+      return [];
+    }
+    const redirects = items(stmt.Redirs);
+    const ownInput = this.redirectInput(redirects, scope, level) ?? input;
+    const command = stmt.Cmd;
+    let produced: SimpleCommand[];
+    switch (kindOf(command)) {
+      case '':
+        produced = [];
+        break;
+      case 'CallExpr':
+        produced = this.call(command as CallExpr, scope, ownInput, level);
+        break;
+      case 'BinaryCmd':
+        produced = this.binary(command as BinaryCmd, scope, ownInput, level);
+        break;
+      case 'DeclClause':
+        produced = this.declaration(command as DeclClause, scope, level);
+        break;
+      case 'TimeClause':
+      case 'CoprocClause': {
+        const inner = (command as WrappedStmt).Stmt;
+        const wrapper = kindOf(command) === 'TimeClause' ? 'time' : 'coproc';
+        this.discover(command, scope, ownInput, level, inner);
+        produced = isNil(inner)
+          ? []
+          : this.statement(inner, { ...scope, wrappers: [...scope.wrappers, wrapper] }, ownInput, level + 1);
+        break;
+      }
+      default:
+        // Blocks, subshells, if/while/for/case, functions, [[ ]], (( )): every statement and
+        // substitution inside is found by walking the node's fields.
+        produced = this.discover(command, scope, ownInput, level);
+    }
+    this.redirects(redirects, produced, scope);
+    return produced;
+  }
+
+  private binary(command: BinaryCmd, scope: Scope, input: CommandInput | null, level: number): SimpleCommand[] {
+    if (command.Op !== Op.pipe && command.Op !== Op.pipeAll) {
+      return [
+        ...this.statement(command.X, scope, input, level + 1),
+        ...this.statement(command.Y, scope, input, level + 1),
+      ];
+    }
+    const stages: Stmt[] = [];
+    const flatten = (stmt: Stmt): void => {
+      const inner = stmt.Cmd;
+      const kind = kindOf(inner);
+      const op = kind === 'BinaryCmd' ? (inner as BinaryCmd).Op : -1;
+      if ((op === Op.pipe || op === Op.pipeAll) && items(stmt.Redirs).length === 0) {
+        flatten((inner as BinaryCmd).X);
+        flatten((inner as BinaryCmd).Y);
+      } else {
+        stages.push(stmt);
+      }
+    };
+    flatten(command.X);
+    flatten(command.Y);
+    let stageInput = input;
+    let produced: SimpleCommand[] = [];
+    for (const stage of stages) {
+      produced = this.statement(stage, scope, stageInput, level + 1);
+      stageInput = { kind: 'pipe', from: produced, text: staticOutput(produced, stageInput) };
+    }
+    return produced;
+  }
+
+  private call(call: CallExpr, scope: Scope, input: CommandInput | null, level: number): SimpleCommand[] {
+    const assignments: Record<string, string> = {};
+    const before = this.extraction.commands.length;
+    for (const assign of items(call.Assigns)) {
+      this.discover(assign, scope, null, level);
+      if (isNil(assign.Name)) continue;
+      const name = goText(assign.Name.Value);
+      const value = isNil(assign.Value)
+        ? { text: '', dynamic: false }
+        : readWord(assign.Value, this.source, this.lookup(scope));
+      assignments[name] = value.text;
+      if (call.Args.$length === 0 && scope.constants && !value.dynamic && !assign.Append && isNil(assign.Index)) {
+        if (this.constantCandidates?.has(name) && isNil(assign.Array)) this.constants.set(name, value.text);
+      }
+    }
+    const words = items(call.Args);
+    if (words.length === 0) return [];
+    const fields: Field[] = [];
+    for (const word of words) {
+      if (!isPlainWord(word)) this.discover(word, scope, null, level);
+      fields.push(...this.fields(word, scope));
+    }
+    const inputFrom = new Set<string>();
+    if (input?.kind === 'pipe') for (const c of input.from) inputFrom.add(c.program);
+    // Programs whose output is substituted into this command's words (`$( )`, `<( )`).
+    for (const c of this.extraction.commands.slice(before)) if (c.depth === scope.depth + 1) inputFrom.add(c.program);
+    return runCommandLine(this.extraction, {
+      fields,
+      assignments,
+      text: this.source.of(call),
+      scope,
+      input,
+      inputFrom: [...inputFrom],
+    });
+  }
+
+  private fields(word: Word, scope: Scope): Field[] {
+    const all = positionalList(word, scope);
+    if (all !== null) {
+      return all.map((text) => ({ text, dynamic: false, glob: false, processSubstitution: false }));
+    }
+    const value = readWord(word, this.source, this.lookup(scope));
+    const fields = wordFields(value);
+    if (fields !== null) return fields;
+    this.extraction.problem('unsupported', `brace expansion of ${value.text.slice(0, 80)} yields too many words`);
+    return [{ text: value.text, dynamic: true, glob: false, processSubstitution: value.processSubstitution }];
+  }
+
+  private declaration(decl: DeclClause, scope: Scope, level: number): SimpleCommand[] {
+    const variant = goText(decl.Variant.Value);
+    const args: Field[] = [{ text: variant, dynamic: false, glob: false, processSubstitution: false }];
+    const assignments: Record<string, string> = {};
+    for (const assign of items(decl.Args)) {
+      this.discover(assign, scope, null, level);
+      if (assign.Naked && !isNil(assign.Value)) {
+        args.push(...this.fields(assign.Value, scope));
+        continue;
+      }
+      if (isNil(assign.Name)) continue;
+      const name = goText(assign.Name.Value);
+      const value = isNil(assign.Value) ? null : readWord(assign.Value, this.source, this.lookup(scope));
+      if (value) assignments[name] = value.text;
+      args.push({
+        text: value ? `${name}=${value.text}` : name,
+        dynamic: value?.dynamic ?? false,
+        glob: false,
+        processSubstitution: false,
+      });
+    }
+    return runCommandLine(this.extraction, {
+      fields: args,
+      assignments,
+      text: this.source.of(decl),
+      scope,
+      input: null,
+      inputFrom: [],
+    });
+  }
+
+  /** Input redirections and here-documents, which also hide commands (`<<EOF $(…) EOF`). */
+  private redirectInput(redirects: Redirect[], scope: Scope, level: number): CommandInput | null {
+    let input: CommandInput | null = null;
+    for (const redirect of redirects) {
+      this.discover(redirect, scope, null, level);
+      switch (redirect.Op) {
+        case Op.redirIn:
+        case Op.rdrInOut:
+          input = { kind: 'file' };
+          break;
+        case Op.hdoc:
+        case Op.dashHdoc:
+        case Op.wordHdoc: {
+          const body = redirect.Op === Op.wordHdoc ? redirect.Word : redirect.Hdoc;
+          if (isNil(body)) break;
+          const value = readWord(body, this.source, this.lookup(scope));
+          const text = redirect.Op === Op.wordHdoc ? `${value.text}\n` : value.text;
+          input = {
+            kind: 'text',
+            text: redirect.Op === Op.dashHdoc ? text.replace(/^\t+/gm, '') : text,
+            dynamic: value.dynamic,
+          };
+          break;
+        }
+      }
+    }
+    return input;
+  }
+
+  private redirects(redirects: Redirect[], produced: SimpleCommand[], scope: Scope): void {
+    const via = produced.length > 0 ? (produced[produced.length - 1] as SimpleCommand).program : null;
+    for (const redirect of redirects) {
+      const op = redirect.Op;
+      if (op === Op.hdoc || op === Op.dashHdoc || op === Op.wordHdoc || isNil(redirect.Word)) continue;
+      const fields = this.fields(redirect.Word, scope);
+      const field = fields[0];
+      if (field === undefined) continue;
+      if (fields.length > 1) {
+        this.extraction.problem('unsupported', `ambiguous redirect target ${field.text}`);
+        continue;
+      }
+      // `>&2`, `<&0`, `>&-`: a file descriptor, not a file.
+      if ((op === Op.dplIn || op === Op.dplOut) && /^(\d+-?|-)$/.test(field.text)) continue;
+      const access = op === Op.redirIn || op === Op.dplIn ? 'read' : op === Op.rdrInOut ? 'readwrite' : 'write';
+      this.extraction.addFieldPath(field, { access, source: 'command', via });
+    }
+  }
+
+  /**
+   * Walks any node generically: statements are read as statements, substitutions one level
+   * deeper. Returns the commands of statements found at this level.
+   */
+  private discover(
+    node: unknown,
+    scope: Scope,
+    input: CommandInput | null,
+    level: number,
+    skip: unknown = null,
+  ): SimpleCommand[] {
+    const out: SimpleCommand[] = [];
+    const visit = (value: unknown, depth: number): void => {
+      if (value === null || typeof value !== 'object' || value === skip) return;
+      if (depth > MAX_TREE_DEPTH) {
+        this.extraction.problem('depth_exceeded', `the script nests more than ${MAX_TREE_DEPTH} constructs deep`);
+        return;
+      }
+      if ('$array' in value) {
+        const slice = value as { $array: unknown[]; $offset: number; $length: number };
+        for (let i = 0; i < slice.$length; i++) visit(slice.$array[slice.$offset + i], depth + 1);
+        return;
+      }
+      const kind = kindOf(value);
+      switch (kind) {
+        case '':
+        case 'Pos':
+        case 'Comment':
+        case 'Lit':
+        case 'SglQuoted':
+          return;
+        case 'Stmt':
+          out.push(...this.statement(value as Stmt, scope, input, level + depth));
+          return;
+        case 'CmdSubst':
+        case 'ProcSubst': {
+          const inner = childScope(scope, null, { positional: scope.positional });
+          if (inner.depth > MAX_DEPTH) {
+            this.extraction.problem(
+              'depth_exceeded',
+              `commands nested more than ${MAX_DEPTH} levels deep were not examined`,
+            );
+            return;
+          }
+          for (const stmt of items((value as StmtList).Stmts)) this.statement(stmt, inner, null, level + depth);
+          return;
+        }
+      }
+      for (const key of Object.keys(value)) {
+        if (key !== '$val') visit((value as Record<string, unknown>)[key], depth + 1);
+      }
+    };
+    if (node === skip) return out;
+    const kind = kindOf(node);
+    if (kind === 'Stmt' || kind === 'CmdSubst' || kind === 'ProcSubst') visit(node, 0);
+    else
+      for (const key of Object.keys(node as object))
+        if (key !== '$val') visit((node as Record<string, unknown>)[key], 1);
+    return out;
+  }
+
+  private lookup(scope: Scope): VariableLookup {
+    return (name) => {
+      if (name === 'HOME') return this.extraction.resolver.home;
+      if (/^[0-9]$/.test(name)) return scope.positional?.[Number(name)] ?? null;
+      if (name === 'PWD') {
+        const { directories, resolver } = this.extraction;
+        return resolver.workspace !== null && directories.length === 1 && !this.extraction.unknownDirectory
+          ? (directories[0] as string)
+          : null;
+      }
+      return scope.constants ? (this.constants.get(name) ?? null) : null;
+    };
+  }
+}
+
+/** Only literal text: no substitution can hide inside. */
+function isPlainWord(word: Word): boolean {
+  for (const part of items(word.Parts)) {
+    const kind = kindOf(part);
+    if (kind !== 'Lit' && kind !== 'SglQuoted') return false;
+  }
+  return true;
+}
+
+/** `"$@"`, `$@`, `"$*"` in a `bash -c` script with static arguments. */
+function positionalList(word: Word, scope: Scope): string[] | null {
+  if (scope.positional === null) return null;
+  const parts = items(word.Parts);
+  if (parts.length !== 1) return null;
+  let part = parts[0] as SyntaxNode;
+  if (kindOf(part) === 'DblQuoted') {
+    const inner = items((part as DblQuoted).Parts);
+    if (inner.length !== 1) return null;
+    part = inner[0] as SyntaxNode;
+  }
+  if (kindOf(part) !== 'ParamExp') return null;
+  const exp = part as ParamExp;
+  if (isNil(exp.Param) || !isNil(exp.Exp) || !isNil(exp.Index) || exp.Length || exp.Excl) return null;
+  const name = goText(exp.Param.Value);
+  if (name !== '@' && name !== '*') return null;
+  const rest = scope.positional.slice(1);
+  return name === '*' && kindOf(parts[0]) === 'DblQuoted' ? [rest.join(' ')] : [...rest];
+}
