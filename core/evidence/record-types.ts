@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decisionSchema } from '../contract';
+import { decisionSchema, severitySchema } from '../contract';
 
 /**
  * The record types and what each payload must hold. The set grows by adding an entry
@@ -56,6 +56,31 @@ const gapPayloadSchema = z.looseObject({
   reason: z.string().min(1).max(2000),
   missed: z.number().int().nonnegative().optional(),
   agent: z.object({ id: identifier, session: identifier.optional() }).optional(),
+});
+
+/** A state change of an approval request (core/approvals), written before it takes effect. */
+const approvalPayloadSchema = z.looseObject({
+  request_id: identifier,
+  event: z.enum(['requested', 'approved', 'denied', 'expired', 'cancelled']),
+  by: identifier,
+  action_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  route: identifier,
+  agent: z.object({ id: identifier, session: identifier.optional() }).optional(),
+});
+
+/** An MCP server's tool definitions, fingerprinted by the MCP proxy: a baseline, or a change. */
+const mcpToolsPayloadSchema = z.looseObject({
+  server: identifier,
+  change: z.enum(['first_seen', 'changed']),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** Something a reviewer must look at (AISPM consumes these); `evidence` names the records behind it. */
+const findingPayloadSchema = z.looseObject({
+  kind: identifier,
+  severity: severitySchema,
+  summary: z.string().min(1).max(2000),
+  evidence: z.array(z.number().int().nonnegative()).optional(),
 });
 
 const checkpointPayloadSchema = z.object({
@@ -129,6 +154,36 @@ export const recordTypes = {
     describe: (payload) => {
       const p = payload as z.infer<typeof gapPayloadSchema>;
       return `gap in ${p.source}: ${p.reason}`;
+    },
+  },
+  approval: {
+    appendable: true,
+    schema: approvalPayloadSchema,
+    index: (payload) => {
+      const p = payload as z.infer<typeof approvalPayloadSchema>;
+      return { agent: p.agent?.id, session: p.agent?.session };
+    },
+    describe: (payload) => {
+      const p = payload as z.infer<typeof approvalPayloadSchema>;
+      return `approval ${p.request_id} ${p.event} by ${p.by}`;
+    },
+  },
+  mcp_tools: {
+    appendable: true,
+    schema: mcpToolsPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof mcpToolsPayloadSchema>;
+      return `MCP server ${p.server} tool definitions ${p.change === 'changed' ? 'changed' : 'first seen'} (${p.fingerprint.slice(0, 12)})`;
+    },
+  },
+  finding: {
+    appendable: true,
+    schema: findingPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof findingPayloadSchema>;
+      return `${p.severity} finding: ${p.summary}`;
     },
   },
   checkpoint: {
