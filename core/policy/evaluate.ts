@@ -1,0 +1,463 @@
+import type { DecisionKind, Severity } from '../contract';
+import type { GitInvocation, McpCall, NormalizedAction, NormalizedPath, SimpleCommand } from '../normalize/types';
+import { matchCommandPattern } from './command-pattern';
+import type { CompiledGit, CompiledRule, DefaultOutcome, PackMeta } from './compile';
+import { decisionRank, READ_BIT, severityRank, WRITE_BIT } from './compile';
+import { PREFIX_KEY_LENGTH } from './glob';
+import type { PathGlob } from './glob';
+import { codeSources } from './interpreters';
+import type { CommandEntry, PathEntry, PolicyIndex } from './policy-index';
+import { programKey } from './program-options';
+
+export interface EvaluationOptions {
+  /** The tenant's MCP trust list (lowercase server names), filled by the MCP trust service. */
+  trustedMcpServers?: ReadonlySet<string>;
+}
+
+export interface RuleMatch {
+  rule: CompiledRule;
+  /** The command, path, git invocation or tool call that matched. */
+  matched: string;
+}
+
+export type VerdictBasis = 'rule' | 'default' | 'no_pack' | 'normalization';
+
+/** What the packs say about one normalized action, before ids and timestamps are attached. */
+export interface Verdict {
+  /** From enforcing packs, defaults and normalization floors: the decision to enforce. */
+  decision: DecisionKind;
+  /** Were every shadow pack enforcing. Never below `decision`. */
+  wouldBe: DecisionKind;
+  basis: VerdictBasis;
+  winner: RuleMatch | null;
+  /** Every rule that matched, enforcing and shadow, most restrictive first. */
+  matches: RuleMatch[];
+  severity: Severity;
+  reason: string;
+  /** Pack and route for require_approval, when a rule or a default names one. */
+  approvalRoute: { packId: string | null; route: string } | null;
+  /** Subjects no enforcing rule matched, which took the default. */
+  unmatched: string[];
+  /** Why the action cannot be allowed whatever the rules say (normalization problems). */
+  floors: string[];
+}
+
+let evaluationStamp = 0;
+
+const GIT_CONFIG_VALUE_OPTIONS = new Set(['-f', '--file', '--blob', '--type', '--default', '--comment']);
+const GIT_CONFIG_ACTIONS = new Set([
+  'set',
+  'get',
+  'unset',
+  'list',
+  'edit',
+  'rename-section',
+  'remove-section',
+  'get-color',
+  'get-colorbool',
+  'get-urlmatch',
+]);
+const IMPLICIT_DESTINATIONS = new Set(['HEAD', '@']);
+
+function commandText(command: SimpleCommand): string {
+  return command.text !== '' ? command.text : [command.program, ...command.args].join(' ');
+}
+
+export function gitText(git: GitInvocation): string {
+  return ['git', git.subcommand, ...git.args].join(' ');
+}
+
+function mcpText(call: McpCall): string {
+  return `${call.server}/${call.tool}`;
+}
+
+function pathText(path: NormalizedPath): string {
+  return path.relative ?? path.absolute;
+}
+
+/** Per-evaluation state, so the matching helpers need no closures. */
+interface Scope {
+  index: PolicyIndex;
+  normalized: NormalizedAction;
+  stamp: number;
+  matches: RuleMatch[];
+  programKeys: string[] | null;
+  trusted: ReadonlySet<string> | undefined;
+}
+
+function record(scope: Scope, rule: CompiledRule, matched: string): void {
+  if (rule.stamp === scope.stamp) return;
+  rule.stamp = scope.stamp;
+  scope.matches.push({ rule, matched });
+}
+
+function programKeys(scope: Scope): string[] {
+  scope.programKeys ??= scope.normalized.commands.map((c) => programKey(c.program));
+  return scope.programKeys;
+}
+
+function commandMatches(
+  scope: Scope,
+  entry: CommandEntry,
+  command: SimpleCommand,
+  key: string,
+  position: number,
+  codeBits: { value: number | null },
+): boolean {
+  const rule = entry.rule;
+  if (entry.patterns) {
+    let any = false;
+    for (const pattern of entry.patterns) {
+      if (matchCommandPattern(pattern, key, command.args, rule.strict)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  if (rule.lines) {
+    const line = command.args.length === 0 ? key : `${key} ${command.args.join(' ')}`;
+    if (!rule.lines.some((glob) => glob(line))) return false;
+  }
+  if (rule.args && !rule.args(command.args)) return false;
+  if (rule.argsNone && rule.argsNone(command.args)) return false;
+  if (rule.env && !rule.env(command.assignments)) return false;
+  if (rule.wrappers) {
+    const wrappers = rule.wrappers;
+    const found = command.wrappers.some((wrapper) => {
+      const name = programKey(wrapper.split(' ')[0] ?? wrapper);
+      return wrappers.some((glob) => glob(name));
+    });
+    if (!found) return false;
+  }
+  if (rule.codeFrom !== 0) {
+    codeBits.value ??= codeSources(command, key);
+    if ((codeBits.value & rule.codeFrom) === 0) return false;
+  }
+  if (rule.alongside) {
+    const keys = programKeys(scope);
+    const alongside = rule.alongside;
+    let found = false;
+    for (let i = 0; i < keys.length && !found; i++) {
+      if (i !== position && alongside.some((glob) => glob(keys[i] as string))) found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+function judgeCommand(scope: Scope, command: SimpleCommand, position: number): boolean {
+  const key = programKey(command.program);
+  const codeBits = { value: null as number | null };
+  let enforced = false;
+  const text = commandText(command);
+  const visit = (entries: readonly CommandEntry[] | undefined) => {
+    if (!entries) return;
+    for (const entry of entries) {
+      if (!commandMatches(scope, entry, command, key, position, codeBits)) continue;
+      if (entry.rule.pack.mode === 'enforce') enforced = true;
+      record(scope, entry.rule, text);
+    }
+  };
+  visit(scope.index.commandsByProgram.get(key));
+  visit(scope.index.commandsAnyProgram);
+  return enforced;
+}
+
+function globHits(glob: PathGlob, path: NormalizedPath): boolean {
+  return glob.absolute
+    ? glob.regex.test(path.absolute)
+    : (path.relative !== null && glob.regex.test(path.relative)) || glob.regex.test(path.absolute);
+}
+
+function pathMatches(entry: PathEntry, path: NormalizedPath, bit: number): boolean {
+  const rule = entry.rule;
+  if ((rule.access & bit) === 0) return false;
+  if (rule.outsideWorkspace !== null && rule.outsideWorkspace !== path.outsideWorkspace) return false;
+  if (entry.glob && !globHits(entry.glob, path)) return false;
+  if (rule.exceptGlobs && rule.exceptGlobs.some((glob) => globHits(glob, path))) return false;
+  if (rule.via) {
+    const via = path.via;
+    if (via === null || !rule.via.some((glob) => glob(via) || glob(programKey(via)))) return false;
+  }
+  return true;
+}
+
+function judgePath(scope: Scope, path: NormalizedPath): boolean {
+  const buckets = scope.index.paths;
+  const bit = path.access === 'read' ? READ_BIT : WRITE_BIT;
+  const text = pathText(path);
+  let enforced = false;
+  const visit = (entries: readonly PathEntry[] | undefined) => {
+    if (!entries) return;
+    for (const entry of entries) {
+      if (!pathMatches(entry, path, bit)) continue;
+      if (entry.rule.pack.mode === 'enforce') enforced = true;
+      record(scope, entry.rule, text);
+    }
+  };
+  const lower = path.absolute.toLowerCase();
+  const slash = lower.lastIndexOf('/');
+  const base = lower.slice(slash + 1);
+  if (buckets.byName.size > 0) visit(buckets.byName.get(base));
+  if (buckets.byExt.size > 0) {
+    for (let dot = base.indexOf('.'); dot !== -1; dot = base.indexOf('.', dot + 1))
+      visit(buckets.byExt.get(base.slice(dot)));
+  }
+  if (buckets.byPrefix.size > 0) {
+    for (let k = 1; k <= PREFIX_KEY_LENGTH && k <= base.length; k++) visit(buckets.byPrefix.get(base.slice(0, k)));
+  }
+  if (buckets.bySegment.size > 0) {
+    let start = 0;
+    while (start < lower.length) {
+      let end = lower.indexOf('/', start);
+      if (end === -1) end = lower.length;
+      if (end > start) visit(buckets.bySegment.get(lower.slice(start, end)));
+      start = end + 1;
+    }
+    const relative = path.relative?.toLowerCase();
+    if (relative && !lower.endsWith(relative)) {
+      for (const segment of relative.split('/')) if (segment) visit(buckets.bySegment.get(segment));
+    }
+  }
+  visit(buckets.any);
+  return enforced;
+}
+
+function shortRef(ref: string): string {
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
+}
+
+function configKeys(git: GitInvocation): string[] {
+  const keys = Object.keys(git.config);
+  if (git.subcommand !== 'config') return keys;
+  const positionals: string[] = [];
+  for (let i = 0; i < git.args.length && positionals.length < 2; i++) {
+    const a = git.args[i] as string;
+    if (GIT_CONFIG_VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) positionals.push(a);
+  }
+  const key = positionals[0] !== undefined && GIT_CONFIG_ACTIONS.has(positionals[0]) ? positionals[1] : positionals[0];
+  if (key !== undefined) keys.push(key);
+  return keys;
+}
+
+function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta): boolean {
+  const push = git.push;
+  const refs = push?.refs ?? [];
+  const same = (want: boolean | null, actual: boolean) => want === null || want === actual;
+  if (!same(condition.force, push !== null && (push.force || push.forceWithLease || refs.some((r) => r.force))))
+    return false;
+  if (!same(condition.delete, push !== null && (push.delete || refs.some((r) => r.delete)))) return false;
+  if (!same(condition.mirror, push?.mirror === true)) return false;
+  if (!same(condition.all, push?.all === true)) return false;
+  if (!same(condition.tags, push?.tags === true)) return false;
+  const implicit =
+    push !== null &&
+    ((refs.length === 0 && !push.all && !push.mirror && !push.tags) ||
+      refs.some((r) => IMPLICIT_DESTINATIONS.has(r.dst)));
+  if (!same(condition.implicitDestination, implicit)) return false;
+  if (condition.protectedRef !== null) {
+    const hitsProtected =
+      push !== null &&
+      (push.all ||
+        push.mirror ||
+        refs.some((r) => {
+          const dst = shortRef(r.dst);
+          return pack.protectedBranches.some((branch) => branch(dst));
+        }));
+    const namedAndUnprotected = push !== null && refs.length > 0 && !hitsProtected && !implicit;
+    if (condition.protectedRef ? !hitsProtected : !namedAndUnprotected) return false;
+  }
+  if (condition.noVerify !== null) {
+    const skipped =
+      git.args.includes('--no-verify') ||
+      (git.subcommand === 'commit' &&
+        git.args.some((a) => a === '-n' || (/^-[a-zA-Z]{2,}$/.test(a) && a.includes('n'))));
+    if (skipped !== condition.noVerify) return false;
+  }
+  if (condition.config) {
+    const matchers = condition.config;
+    if (!configKeys(git).some((key) => matchers.some((glob) => glob(key)))) return false;
+  }
+  if (condition.refs) {
+    const matchers = condition.refs;
+    const hit = refs.some((r) => {
+      const short = shortRef(r.dst);
+      const long = r.dst.startsWith('refs/') ? r.dst : `refs/heads/${r.dst}`;
+      return matchers.some((glob) => glob(short) || glob(long));
+    });
+    if (!hit) return false;
+  }
+  if (condition.args && !condition.args(git.args)) return false;
+  return true;
+}
+
+function judgeGit(scope: Scope, git: GitInvocation): boolean {
+  let enforced = false;
+  const text = gitText(git);
+  const visit = (rules: readonly CompiledRule[] | undefined) => {
+    if (!rules) return;
+    for (const rule of rules) {
+      if (!rule.git || !gitMatches(rule.git, git, rule.pack)) continue;
+      if (rule.pack.mode === 'enforce') enforced = true;
+      record(scope, rule, text);
+    }
+  };
+  visit(scope.index.gitBySubcommand.get(git.subcommand));
+  visit(scope.index.gitAny);
+  return enforced;
+}
+
+function judgeMcp(scope: Scope, call: McpCall): boolean {
+  const server = call.server.toLowerCase();
+  const trusted = scope.index.trustedMcpServers.has(server) || scope.trusted?.has(server) === true;
+  const text = mcpText(call);
+  let enforced = false;
+  const visit = (rules: readonly CompiledRule[] | undefined) => {
+    if (!rules) return;
+    for (const rule of rules) {
+      const condition = rule.mcp;
+      if (!condition) continue;
+      if (condition.servers && !condition.servers.some((glob) => glob(call.server))) continue;
+      if (condition.tools && !condition.tools.some((glob) => glob(call.tool))) continue;
+      if (condition.trusted !== null && condition.trusted !== trusted) continue;
+      if (rule.pack.mode === 'enforce') enforced = true;
+      record(scope, rule, text);
+    }
+  };
+  visit(scope.index.mcpByServer.get(server));
+  visit(scope.index.mcpAny);
+  return enforced;
+}
+
+/** Most restrictive first; equal decisions go to the higher severity, then pack id, then rule id. */
+export function compareMatches(a: RuleMatch, b: RuleMatch): number {
+  return (
+    b.rule.rank - a.rule.rank ||
+    b.rule.severityRank - a.rule.severityRank ||
+    (a.rule.pack.id < b.rule.pack.id ? -1 : a.rule.pack.id > b.rule.pack.id ? 1 : 0) ||
+    (a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0)
+  );
+}
+
+const DYNAMIC_PROGRAM = /^$|[$`*?[]/;
+
+function floorsOf(normalized: NormalizedAction): string[] {
+  const floors = normalized.problems.map((problem) => `${problem.code}: ${problem.message}`);
+  for (const command of normalized.commands) {
+    if (command.dynamic && DYNAMIC_PROGRAM.test(command.program)) {
+      floors.push(`the program of "${commandText(command)}" is only known at run time`);
+    }
+  }
+  return floors;
+}
+
+/**
+ * Judges every simple command, file, git invocation and MCP call of a normalized action
+ * against every rule of the index. The most restrictive outcome wins; file order never matters.
+ * Commands, the action's own file, a git_operation and an MCP call that no enforcing rule
+ * matches take the default; files and git invocations found inside commands or MCP
+ * arguments are extra scrutiny and only count when a rule matches them.
+ */
+export function evaluate(index: PolicyIndex, normalized: NormalizedAction, options: EvaluationOptions = {}): Verdict {
+  const floors = floorsOf(normalized);
+  if (index.packs.length === 0) {
+    return {
+      decision: 'require_approval',
+      wouldBe: 'require_approval',
+      basis: 'no_pack',
+      winner: null,
+      matches: [],
+      severity: 'medium',
+      reason: 'No policy pack is assigned to this tenant or repository; nothing may run unreviewed',
+      approvalRoute: null,
+      unmatched: [],
+      floors,
+    };
+  }
+  evaluationStamp = (evaluationStamp + 1) % Number.MAX_SAFE_INTEGER || 1;
+  const scope: Scope = {
+    index,
+    normalized,
+    stamp: evaluationStamp,
+    matches: [],
+    programKeys: null,
+    trusted: options.trustedMcpServers,
+  };
+  const unmatched: string[] = [];
+  const commands = normalized.commands;
+  for (let i = 0; i < commands.length; i++) {
+    const command = commands[i] as SimpleCommand;
+    if (!judgeCommand(scope, command, i)) unmatched.push(commandText(command));
+  }
+  let ownPath = false;
+  for (const path of normalized.paths) {
+    const enforced = judgePath(scope, path);
+    if (path.source === 'action') {
+      ownPath = true;
+      if (!enforced) unmatched.push(pathText(path));
+    }
+  }
+  for (const git of normalized.git) {
+    if (!judgeGit(scope, git) && normalized.type === 'git_operation') unmatched.push(gitText(git));
+  }
+  if (normalized.mcp && !judgeMcp(scope, normalized.mcp)) unmatched.push(mcpText(normalized.mcp));
+  const nothingJudged =
+    (normalized.type === 'execute_command' && commands.length === 0) ||
+    ((normalized.type === 'read_file' || normalized.type === 'write_file') && !ownPath) ||
+    (normalized.type === 'git_operation' && normalized.git.length === 0) ||
+    (normalized.type === 'mcp_tool_call' && normalized.mcp === null);
+  if (nothingJudged && floors.length === 0) unmatched.push(normalized.target);
+
+  const matches = scope.matches.sort(compareMatches);
+  const enforcing = matches.find((m) => m.rule.pack.mode === 'enforce') ?? null;
+  const shadowTop = matches.find((m) => m.rule.pack.mode === 'shadow') ?? null;
+
+  let decision: DecisionKind = 'allow';
+  let basis: VerdictBasis = 'default';
+  let winner: RuleMatch | null = null;
+  let severity: Severity = 'low';
+  let reason = 'Every assigned pack is in shadow mode; nothing is enforced';
+  let approvalRoute: Verdict['approvalRoute'] = null;
+  const fallback: DefaultOutcome = index.fallback;
+  const defaultApplies = unmatched.length > 0 && !index.shadowOnly;
+
+  if (enforcing) {
+    decision = enforcing.rule.decision;
+    basis = 'rule';
+    winner = enforcing;
+    severity = enforcing.rule.severity;
+    reason = enforcing.rule.reason;
+    if (enforcing.rule.approvalRoute)
+      approvalRoute = { packId: enforcing.rule.pack.id, route: enforcing.rule.approvalRoute };
+  }
+  // On a tie the rule wins: it says more about the action than "nothing matched".
+  if (defaultApplies && (!enforcing || decisionRank[fallback.decision] > enforcing.rule.rank)) {
+    decision = fallback.decision;
+    basis = 'default';
+    winner = null;
+    severity = fallback.severity;
+    reason = `${fallback.reason} (nothing matched: ${unmatched.slice(0, 3).join('; ')}${unmatched.length > 3 ? '; …' : ''})`;
+    approvalRoute = fallback.approvalRoute ? { packId: fallback.packId, route: fallback.approvalRoute } : null;
+  }
+  if (floors.length > 0 && decisionRank[decision] < decisionRank.require_approval) {
+    decision = 'require_approval';
+    basis = 'normalization';
+    winner = null;
+    severity = severityRank[severity] >= severityRank.high ? severity : 'high';
+    reason = `The action could not be fully understood: ${floors.join('; ')}`;
+    approvalRoute = null;
+  } else if (floors.length > 0 && basis === 'default' && decision === 'require_approval') {
+    // Both say require_approval; the normalization problem is the more useful reason.
+    basis = 'normalization';
+    reason = `The action could not be fully understood: ${floors.join('; ')}`;
+  }
+
+  let wouldBe = decision;
+  if (shadowTop && shadowTop.rule.rank > decisionRank[wouldBe]) wouldBe = shadowTop.rule.decision;
+  if (index.shadowOnly && unmatched.length > 0 && decisionRank[index.shadowFallback.decision] > decisionRank[wouldBe]) {
+    wouldBe = index.shadowFallback.decision;
+  }
+  return { decision, wouldBe, basis, winner, matches, severity, reason, approvalRoute, unmatched, floors };
+}

@@ -1,0 +1,133 @@
+import type { SimpleCommand } from '../normalize/types';
+
+/**
+ * Where an interpreter takes its code from: the `code_from` condition. An interpreter's
+ * program name says nothing about what it runs (SPEC §3), so the baseline gates code that
+ * arrives inline, from stdin (`curl … | sh`) or from a substitution (`bash <(curl …)`).
+ */
+export const CODE_INLINE = 1;
+export const CODE_STDIN = 2;
+export const CODE_SUBSTITUTION = 4;
+export const CODE_FILE = 8;
+
+export const codeSourceBits = {
+  inline: CODE_INLINE,
+  stdin: CODE_STDIN,
+  substitution: CODE_SUBSTITUTION,
+  file: CODE_FILE,
+} as const;
+
+/** Inline-code options per interpreter (version suffixes removed: python3.12 → python). */
+const inlineOptions: Record<string, readonly string[]> = {
+  python: ['-c'],
+  pypy: ['-c'],
+  node: ['-e', '--eval', '-p', '--print'],
+  nodejs: ['-e', '--eval', '-p', '--print'],
+  bun: ['-e', '--eval', '-p', '--print'],
+  deno: ['eval'],
+  perl: ['-e', '-E'],
+  ruby: ['-e'],
+  php: ['-r'],
+  lua: ['-e'],
+  luajit: ['-e'],
+  rscript: ['-e', '--expr'],
+  r: ['-e'],
+  osascript: ['-e'],
+  pwsh: ['-c', '-command', '-encodedcommand', '-ec', '-e'],
+  powershell: ['-c', '-command', '-encodedcommand', '-ec', '-e'],
+  tclsh: [],
+  jshell: [],
+  irb: [],
+  groovy: ['-e'],
+  julia: ['-e', '--eval'],
+};
+
+const shells = new Set([
+  'sh',
+  'bash',
+  'zsh',
+  'dash',
+  'ksh',
+  'mksh',
+  'ash',
+  'fish',
+  'csh',
+  'tcsh',
+  'busybox',
+  'source',
+  '.',
+]);
+const shellValueOptions = new Set(['-o', '+o', '-O', '+O', '--rcfile', '--init-file']);
+const pythonValueOptions = new Set(['-W', '-X', '-Q']);
+
+const SUBSTITUTION = /^(?:<\(|\$\(|`)|^\/dev\/fd\/|^\/proc\/self\/fd\/|^\/dev\/stdin$/;
+
+function interpreterBase(key: string): string {
+  if (shells.has(key)) return key;
+  return key.replace(/[\d.]+$/, '').replace(/-?\d+$/, '');
+}
+
+function hasDynamicText(code: string): boolean {
+  return code.includes('$(') || code.includes('`') || code.includes('$');
+}
+
+/** Bits of CODE_* for one simple command; 0 when it is not an interpreter. */
+export function codeSources(command: SimpleCommand, key: string): number {
+  const base = interpreterBase(key);
+  const isShell = shells.has(base);
+  const inline = inlineOptions[base];
+  if (!isShell && inline === undefined) return 0;
+  const args = command.args;
+  let bits = 0;
+  let operand: string | null = null;
+  let readsStdin = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') {
+      operand = args[i + 1] ?? null;
+      break;
+    }
+    if (a === '-') {
+      readsStdin = true;
+      break;
+    }
+    const lower = a.toLowerCase();
+    if (isShell) {
+      if (a === '-c' || (/^-[a-zA-Z]+$/.test(a) && a.includes('c'))) {
+        // The -c string was parsed by the normalizer; it is judged by its own commands
+        // unless its text is only known at run time.
+        const code = args[i + 1] ?? '';
+        if (command.dynamic && hasDynamicText(code)) bits |= CODE_SUBSTITUTION;
+        return bits;
+      }
+      if (a === '-s' || (/^-[a-zA-Z]+$/.test(a) && a.includes('s'))) readsStdin = true;
+      if (shellValueOptions.has(a)) i++;
+      if (a.startsWith('-') || a.startsWith('+')) continue;
+    } else {
+      const flag = (inline as readonly string[]).find(
+        (option) =>
+          lower === option ||
+          lower.startsWith(`${option}=`) ||
+          (option.length === 2 && /^-[a-zA-Z]{2,}$/.test(a) && a.includes(option[1] as string, 1)),
+      );
+      if (flag !== undefined) {
+        bits |= CODE_INLINE;
+        const code = lower.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : (args[i + 1] ?? '');
+        if (command.dynamic && hasDynamicText(code)) bits |= CODE_SUBSTITUTION;
+        return bits;
+      }
+      if (base === 'python' && a === '-m') return bits;
+      if (base === 'python' && pythonValueOptions.has(a)) i++;
+      if (a.startsWith('-')) continue;
+    }
+    operand = a;
+    break;
+  }
+  if (operand !== null && SUBSTITUTION.test(operand)) {
+    return bits | (operand === '/dev/stdin' ? CODE_STDIN : CODE_SUBSTITUTION);
+  }
+  if (operand !== null && command.dynamic && operand.startsWith('$')) return bits | CODE_SUBSTITUTION;
+  if (operand === null || readsStdin) bits |= CODE_STDIN;
+  else bits |= CODE_FILE;
+  return bits;
+}

@@ -1,0 +1,147 @@
+import type { CommandPattern } from './command-pattern';
+import type { CompiledPack, CompiledRule, DefaultOutcome } from './compile';
+import { decisionRank, severityRank } from './compile';
+import type { PathGlob } from './glob';
+
+/**
+ * Every rule of every pack in a scope, filed so that a subject only meets the rules that
+ * could match it: commands by program, git invocations by subcommand, MCP calls by server,
+ * paths by a literal piece of their glob (file name, extension, name prefix or directory).
+ * Rules that cannot be filed are checked for every subject of their kind.
+ */
+export interface CommandEntry {
+  rule: CompiledRule;
+  /** The rule's patterns for this program (null: no `commands` condition). */
+  patterns: CommandPattern[] | null;
+}
+
+export interface PathEntry {
+  rule: CompiledRule;
+  glob: PathGlob | null;
+}
+
+export interface PathBuckets {
+  byName: Map<string, PathEntry[]>;
+  byExt: Map<string, PathEntry[]>;
+  byPrefix: Map<string, PathEntry[]>;
+  bySegment: Map<string, PathEntry[]>;
+  any: PathEntry[];
+}
+
+export interface PolicyIndex {
+  packs: readonly CompiledPack[];
+  /** True when every assigned pack is in shadow mode. */
+  shadowOnly: boolean;
+  commandsByProgram: Map<string, CommandEntry[]>;
+  commandsAnyProgram: CommandEntry[];
+  paths: PathBuckets;
+  gitBySubcommand: Map<string, CompiledRule[]>;
+  gitAny: CompiledRule[];
+  mcpByServer: Map<string, CompiledRule[]>;
+  mcpAny: CompiledRule[];
+  /** What a command, file, git operation or MCP call no rule matches gets. */
+  fallback: DefaultOutcome;
+  /** The same, were the shadow packs enforcing: for the would-be verdict. */
+  shadowFallback: DefaultOutcome;
+  trustedMcpServers: ReadonlySet<string>;
+  ruleCount: number;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function fileCommandRule(index: PolicyIndex, rule: CompiledRule): void {
+  const byKey = new Map<string | null, CommandPattern[]>();
+  for (const pattern of rule.patterns ?? []) push(byKey, pattern.programKey, pattern);
+  if (rule.patterns) {
+    for (const [key, patterns] of byKey) {
+      if (key === null) index.commandsAnyProgram.push({ rule, patterns });
+      else push(index.commandsByProgram, key, { rule, patterns });
+    }
+    return;
+  }
+  const programs = rule.linePrograms;
+  if (programs && programs.every((p) => p !== null)) {
+    for (const key of new Set(programs as string[])) push(index.commandsByProgram, key, { rule, patterns: null });
+    return;
+  }
+  index.commandsAnyProgram.push({ rule, patterns: null });
+}
+
+function filePathRule(buckets: PathBuckets, rule: CompiledRule): void {
+  if (!rule.globs) {
+    buckets.any.push({ rule, glob: null });
+    return;
+  }
+  for (const glob of rule.globs) {
+    const entry = { rule, glob };
+    const hint = glob.hint;
+    if (hint.kind === 'name') push(buckets.byName, hint.key, entry);
+    else if (hint.kind === 'ext') push(buckets.byExt, hint.key, entry);
+    else if (hint.kind === 'prefix') push(buckets.byPrefix, hint.key, entry);
+    else if (hint.kind === 'segment') push(buckets.bySegment, hint.key, entry);
+    else buckets.any.push(entry);
+  }
+}
+
+/** The most restrictive of the enforcing packs' defaults; ties go to the higher severity, then the pack id. */
+function combinedDefault(
+  packs: readonly CompiledPack[],
+  tenantDefault: DefaultOutcome,
+  includeShadow: boolean,
+): DefaultOutcome {
+  let best: DefaultOutcome | null = null;
+  for (const pack of packs) {
+    const candidate = pack.defaults;
+    if (!candidate || (pack.meta.mode !== 'enforce' && !includeShadow)) continue;
+    if (
+      !best ||
+      decisionRank[candidate.decision] > decisionRank[best.decision] ||
+      (decisionRank[candidate.decision] === decisionRank[best.decision] &&
+        (severityRank[candidate.severity] > severityRank[best.severity] ||
+          (severityRank[candidate.severity] === severityRank[best.severity] &&
+            (candidate.packId ?? '') < (best.packId ?? ''))))
+    ) {
+      best = candidate;
+    }
+  }
+  return best ?? tenantDefault;
+}
+
+export function buildIndex(packs: readonly CompiledPack[], tenantDefault: DefaultOutcome): PolicyIndex {
+  const index: PolicyIndex = {
+    packs,
+    shadowOnly: packs.length > 0 && packs.every((pack) => pack.meta.mode === 'shadow'),
+    commandsByProgram: new Map(),
+    commandsAnyProgram: [],
+    paths: { byName: new Map(), byExt: new Map(), byPrefix: new Map(), bySegment: new Map(), any: [] },
+    gitBySubcommand: new Map(),
+    gitAny: [],
+    mcpByServer: new Map(),
+    mcpAny: [],
+    fallback: combinedDefault(packs, tenantDefault, false),
+    shadowFallback: combinedDefault(packs, tenantDefault, true),
+    trustedMcpServers: new Set(packs.flatMap((pack) => pack.trustedMcpServers.map((s) => s.toLowerCase()))),
+    ruleCount: 0,
+  };
+  for (const pack of packs) {
+    for (const rule of pack.rules) {
+      index.ruleCount++;
+      if (rule.kind === 'command') fileCommandRule(index, rule);
+      else if (rule.kind === 'path') filePathRule(index.paths, rule);
+      else if (rule.kind === 'git') {
+        const subcommands = rule.git?.subcommands;
+        if (subcommands) for (const sub of new Set(subcommands)) push(index.gitBySubcommand, sub, rule);
+        else index.gitAny.push(rule);
+      } else {
+        const keys = rule.mcp?.serverKeys;
+        if (keys) for (const key of new Set(keys)) push(index.mcpByServer, key, rule);
+        else index.mcpAny.push(rule);
+      }
+    }
+  }
+  return index;
+}

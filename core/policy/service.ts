@@ -1,0 +1,652 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { ContractError } from '../contract';
+import type { Action, Decision, EnforcementMode, Principal } from '../contract';
+import type { NormalizedAction } from '../normalize/types';
+import type { SqliteDatabase } from '../store';
+import { convertCommunityPack, isCommunityFormat } from './community';
+import type { ConversionNote } from './community';
+import type { CompiledPack, DefaultOutcome } from './compile';
+import { toDecision } from './decisions';
+import { evaluate } from './evaluate';
+import type { Verdict } from './evaluate';
+import { formatPackError, loadPack, PackLoadError } from './load';
+import type { LoadedPack, PackError } from './load';
+import type { ApprovalRoute } from './pack-schema';
+import { runPackTests } from './pack-tests';
+import type { Normalizer, PackTestReport } from './pack-tests';
+import { buildIndex } from './policy-index';
+import type { PolicyIndex } from './policy-index';
+import { parseSigningKey, verifyPackSignature } from './signature';
+import { PolicyStore } from './store';
+import type { PolicySettings, StoredPack, StoredSigningKey } from './store';
+
+/**
+ * The seam to the evidence ledger. `recordDecision` appends a decision before the gate
+ * answers and returns its `evidence_ref`; if it throws, the action is denied (SPEC §6: no
+ * record, no action). `recordEvent` records pack activations and configuration changes.
+ */
+export interface PolicyEvidence {
+  recordDecision(tenant: string, decision: Decision, action: Action): Promise<string | null>;
+  recordEvent(tenant: string, type: 'pack_activated' | 'config_change', payload: Record<string, unknown>): void;
+}
+
+/** Until the ledger is wired into the core, decisions carry `evidence_ref: null` and events go nowhere. */
+export const ledgerNotWired: PolicyEvidence = {
+  recordDecision: async () => null,
+  recordEvent: () => undefined,
+};
+
+/**
+ * The tenant's MCP trust list, filled by `cavra mcp trust`: the servers trusted for this
+ * call (a server trusted only for some tools is named only for those). Case-insensitive.
+ */
+export interface McpTrustSource {
+  trustedServers(tenant: string, call: { server: string; tool: string } | null): readonly string[];
+}
+
+export const noTrustedMcpServers: McpTrustSource = { trustedServers: () => [] };
+
+export interface TenantStores {
+  store(tenantId: string): SqliteDatabase;
+}
+
+export interface PolicyServiceOptions {
+  tenants: TenantStores;
+  /** The built-in packs directory, or null when the build ships none. */
+  builtinDir: string | null;
+  normalize: Normalizer;
+  /** Home directory `~` in path globs stands for. */
+  userHome: string;
+  now?: () => Date;
+  evidence?: PolicyEvidence;
+  mcpTrust?: McpTrustSource;
+}
+
+export interface PackSummary {
+  id: string;
+  version: string;
+  description: string;
+  mode: EnforcementMode;
+  source: 'builtin' | 'imported';
+  origin: string;
+  sha256: string;
+  ruleCount: number;
+  testCount: number;
+  tests: { status: 'passed' | 'failed' | 'none'; passed: number; failed: number };
+  /** Repositories it is assigned to; null stands for the whole tenant. */
+  assignments: (string | null)[];
+  signedBy: string | null;
+  activatedAt: string;
+  /** The newest candidate of this pack that was rejected while this version stayed active. */
+  loadError: string | null;
+}
+
+export interface Evaluation {
+  decision: Decision;
+  normalized: NormalizedAction;
+}
+
+interface BuiltinCandidate {
+  file: string;
+  packId: string | null;
+  loaded: LoadedPack | null;
+  errors: PackError[];
+}
+
+interface TenantState {
+  synced: boolean;
+  generation: number;
+  indexes: Map<string, { index: PolicyIndex; broken: string[] }>;
+}
+
+const BUILTIN_ACTOR = 'system:builtin-packs';
+
+/** Walks up from the running code (or the working directory) to the shipped `policy-packs/`. */
+export function findBuiltinPackDir(
+  start: string = typeof __dirname === 'string' ? __dirname : process.cwd(),
+): string | null {
+  let dir = path.resolve(start);
+  for (;;) {
+    const candidate = path.join(dir, 'policy-packs');
+    try {
+      if (fs.readdirSync(candidate).some((name) => name.endsWith('.yaml'))) return candidate;
+    } catch {
+      // Not here; keep walking up.
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function rejectLoad(error: unknown): never {
+  if (error instanceof PackLoadError) throw new ContractError('invalid_input', error.message, 'yaml');
+  throw error;
+}
+
+function failingTests(report: PackTestReport): string {
+  const failures = report.results.filter((r) => !r.ok);
+  const shown = failures.slice(0, 5).map((r) => `"${r.name}" (${r.message})`);
+  return `${report.packId} ${report.version} fails ${failures.length} of its own tests: ${shown.join('; ')}${failures.length > 5 ? '; …' : ''}`;
+}
+
+export class PolicyService {
+  private readonly now: () => Date;
+  private readonly evidence: PolicyEvidence;
+  private readonly mcpTrust: McpTrustSource;
+  private builtins: Map<string, BuiltinCandidate> | null = null;
+  private readonly compiled = new Map<string, { loaded: LoadedPack; tests: PackTestReport | null }>();
+  private readonly states = new Map<string, TenantState>();
+
+  constructor(private readonly options: PolicyServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.evidence = options.evidence ?? ledgerNotWired;
+    this.mcpTrust = options.mcpTrust ?? noTrustedMcpServers;
+  }
+
+  // ---- built-in packs -------------------------------------------------------------
+
+  private readBuiltins(): Map<string, BuiltinCandidate> {
+    if (this.builtins) return this.builtins;
+    const out = new Map<string, BuiltinCandidate>();
+    const dir = this.options.builtinDir;
+    const files = dir
+      ? fs
+          .readdirSync(dir)
+          .filter((name) => name.endsWith('.yaml'))
+          .sort()
+      : [];
+    for (const name of files) {
+      const file = path.join(dir as string, name);
+      const text = fs.readFileSync(file, 'utf8');
+      let packId: string | null = null;
+      try {
+        const raw = parse(text) as { id?: unknown } | null;
+        if (typeof raw?.id === 'string') packId = raw.id;
+      } catch {
+        // Reported below with its position.
+      }
+      try {
+        const loaded = this.load(text, file);
+        const tests = this.testsOf(loaded);
+        const errors: PackError[] =
+          tests && tests.failed > 0 ? [{ file, line: 1, column: 1, key: 'tests', message: failingTests(tests) }] : [];
+        out.set(loaded.document.id, {
+          file,
+          packId: loaded.document.id,
+          loaded: errors.length ? null : loaded,
+          errors,
+        });
+      } catch (error) {
+        const errors =
+          error instanceof PackLoadError
+            ? error.errors
+            : [{ file, line: 1, column: 1, key: '', message: error instanceof Error ? error.message : String(error) }];
+        out.set(packId ?? `file:${name}`, { file, packId, loaded: null, errors });
+      }
+    }
+    this.builtins = out;
+    return out;
+  }
+
+  /** Re-reads the built-in packs; invalid ones leave the last good version active. */
+  reload(): PackError[] {
+    this.builtins = null;
+    for (const state of this.states.values()) state.synced = false;
+    return [...this.readBuiltins().values()].flatMap((candidate) => candidate.errors);
+  }
+
+  private load(text: string, file: string): LoadedPack {
+    return loadPack(text, file, this.options.userHome);
+  }
+
+  private compiledOf(stored: StoredPack): { loaded: LoadedPack; tests: PackTestReport | null } {
+    const cached = this.compiled.get(stored.sha256);
+    if (cached) return cached;
+    const loaded = this.load(stored.text, stored.origin);
+    const entry = { loaded, tests: this.testsOf(loaded) };
+    this.compiled.set(stored.sha256, entry);
+    return entry;
+  }
+
+  private testsOf(loaded: LoadedPack): PackTestReport | null {
+    const cached = this.compiled.get(loaded.sha256);
+    if (cached && cached.tests) return cached.tests;
+    const tests = loaded.document.tests?.length ? runPackTests(loaded.compiled, this.options.normalize) : null;
+    this.compiled.set(loaded.sha256, { loaded, tests });
+    return tests;
+  }
+
+  // ---- tenant state -----------------------------------------------------------------
+
+  private storeOf(tenant: string): PolicyStore {
+    return new PolicyStore(this.options.tenants.store(tenant));
+  }
+
+  /** Brings the tenant up to date: built-in packs activated, new tenants given them, caches fresh. */
+  private fresh(tenant: string): { store: PolicyStore; state: TenantState } {
+    const store = this.storeOf(tenant);
+    let state = this.states.get(tenant);
+    if (!state) {
+      state = { synced: false, generation: -1, indexes: new Map() };
+      this.states.set(tenant, state);
+    }
+    if (!state.synced) {
+      this.syncBuiltins(tenant, store);
+      state.synced = true;
+    }
+    const generation = store.generation();
+    if (generation !== state.generation) {
+      state.indexes.clear();
+      state.generation = generation;
+    }
+    return { store, state };
+  }
+
+  private syncBuiltins(tenant: string, store: PolicyStore): void {
+    const at = this.now().toISOString();
+    const activated: { pack_id: string; version: string; sha256: string; previous_version: string | null }[] = [];
+    let assigned: string[] = [];
+    store.transaction(() => {
+      for (const candidate of this.readBuiltins().values()) {
+        const loaded = candidate.loaded;
+        if (!loaded) continue;
+        const stored = store.pack(loaded.document.id);
+        if (stored?.source === 'imported' || stored?.sha256 === loaded.sha256) continue;
+        store.savePack({
+          packId: loaded.document.id,
+          version: loaded.document.version,
+          source: 'builtin',
+          origin: path.basename(candidate.file),
+          text: loaded.text,
+          sha256: loaded.sha256,
+          signature: null,
+          signedBy: null,
+          activatedAt: at,
+          activatedBy: BUILTIN_ACTOR,
+        });
+        activated.push({
+          pack_id: loaded.document.id,
+          version: loaded.document.version,
+          sha256: loaded.sha256,
+          previous_version: stored?.version ?? null,
+        });
+      }
+      if (!store.builtinsAssigned()) {
+        assigned = store
+          .packs()
+          .filter((p) => p.source === 'builtin')
+          .map((p) => p.packId);
+        for (const packId of assigned) store.assign(packId, null, at, BUILTIN_ACTOR);
+        store.markBuiltinsAssigned(at);
+      }
+    });
+    for (const pack of activated) this.evidence.recordEvent(tenant, 'pack_activated', { ...pack, source: 'builtin' });
+    if (assigned.length > 0) {
+      this.evidence.recordEvent(tenant, 'config_change', {
+        change: 'policy.assign',
+        packs: assigned,
+        repository: null,
+        by: BUILTIN_ACTOR,
+      });
+    }
+  }
+
+  private tenantDefault(settings: PolicySettings): DefaultOutcome {
+    return {
+      decision: settings.defaultDecision,
+      severity: 'medium',
+      reason: `No rule matched; the tenant default is ${settings.defaultDecision}`,
+      approvalRoute: null,
+      packId: null,
+    };
+  }
+
+  private indexFor(
+    tenant: string,
+    repository: string | null,
+  ): { index: PolicyIndex; broken: string[]; settings: PolicySettings } {
+    const { store, state } = this.fresh(tenant);
+    const settings = store.settings();
+    const key = repository ?? '';
+    let entry = state.indexes.get(key);
+    if (!entry) {
+      const ids = [
+        ...new Set(
+          store
+            .assignments()
+            .filter((a) => a.repository === null || a.repository === repository)
+            .map((a) => a.packId),
+        ),
+      ].sort();
+      const packs: CompiledPack[] = [];
+      const broken: string[] = [];
+      for (const id of ids) {
+        const stored = store.pack(id);
+        try {
+          if (!stored) throw new Error('is assigned but not stored');
+          packs.push(this.compiledOf(stored).loaded.compiled);
+        } catch (error) {
+          broken.push(
+            `assigned pack ${id} cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+          );
+        }
+      }
+      entry = { index: buildIndex(packs, this.tenantDefault(settings)), broken };
+      state.indexes.set(key, entry);
+    }
+    return { ...entry, settings };
+  }
+
+  // ---- evaluation -------------------------------------------------------------------
+
+  private normalize(action: Action): NormalizedAction {
+    try {
+      return this.options.normalize(action);
+    } catch (error) {
+      return {
+        type: action.type,
+        action,
+        workspace: action.cwd ?? null,
+        target:
+          action.command ?? action.path ?? action.git?.args.join(' ') ?? `${action.mcp?.server}/${action.mcp?.tool}`,
+        commands: [],
+        paths: [],
+        git: [],
+        mcp: null,
+        problems: [
+          {
+            code: 'unsupported',
+            message: `normalization failed: ${error instanceof Error ? error.message : String(error)}`,
+          },
+        ],
+      };
+    }
+  }
+
+  /** Judges an action for a tenant. Records nothing: the caller decides whether it is evidence. */
+  evaluate(tenant: string, action: Action): Evaluation {
+    const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
+    const normalized = this.normalize(action);
+    const trusted = new Set(this.mcpTrust.trustedServers(tenant, normalized.mcp).map((s) => s.toLowerCase()));
+    const verdict: Verdict = evaluate(index, normalized, { trustedMcpServers: trusted });
+    if (broken.length > 0) {
+      verdict.floors.push(...broken);
+      if (verdict.decision === 'allow' || verdict.decision === 'warn') {
+        verdict.decision = 'require_approval';
+        verdict.basis = 'normalization';
+        verdict.winner = null;
+        verdict.reason = `Part of the policy could not be loaded: ${broken.join('; ')}`;
+      }
+    }
+    const decision = toDecision(verdict, normalized, {
+      tenant,
+      tenantMode: settings.mode,
+      now: this.now(),
+      correlationId: action.correlation_id,
+    });
+    return { decision, normalized };
+  }
+
+  /** Evaluates and appends the decision to the ledger; a failed append denies (no record, no action). */
+  async evaluateAndRecord(tenant: string, action: Action): Promise<Decision> {
+    const { decision } = this.evaluate(tenant, action);
+    try {
+      decision.evidence_ref = await this.evidence.recordDecision(tenant, decision, action);
+      return decision;
+    } catch (error) {
+      const reason = `The decision could not be recorded as evidence, so the action is denied: ${error instanceof Error ? error.message : String(error)}`;
+      return {
+        ...decision,
+        decision: 'deny',
+        would_be: 'deny',
+        approval: undefined,
+        explanation: { ...decision.explanation, summary: `${reason}. ${decision.explanation.summary}` },
+      };
+    }
+  }
+
+  // ---- packs ------------------------------------------------------------------------
+
+  private summary(stored: StoredPack, store: PolicyStore): PackSummary {
+    let loaded: LoadedPack | null = null;
+    let tests: PackTestReport | null = null;
+    let loadError: string | null = null;
+    try {
+      ({ loaded, tests } = this.compiledOf(stored));
+    } catch (error) {
+      loadError = error instanceof Error ? error.message : String(error);
+    }
+    const candidate = stored.source === 'builtin' ? this.readBuiltins().get(stored.packId) : undefined;
+    if (candidate && candidate.errors.length > 0) {
+      loadError = candidate.errors.map(formatPackError).join('\n');
+    }
+    return {
+      id: stored.packId,
+      version: stored.version,
+      description: loaded?.document.description ?? '',
+      mode: loaded?.document.mode ?? 'enforce',
+      source: stored.source,
+      origin: stored.origin,
+      sha256: stored.sha256,
+      ruleCount: loaded?.document.rules.length ?? 0,
+      testCount: loaded?.document.tests?.length ?? 0,
+      tests: tests
+        ? { status: tests.failed > 0 ? 'failed' : 'passed', passed: tests.passed, failed: tests.failed }
+        : { status: 'none', passed: 0, failed: 0 },
+      assignments: store
+        .assignments()
+        .filter((a) => a.packId === stored.packId)
+        .map((a) => a.repository),
+      signedBy: stored.signedBy,
+      activatedAt: stored.activatedAt,
+      loadError,
+    };
+  }
+
+  listPacks(tenant: string): { packs: PackSummary[]; rejected: string[] } {
+    const { store } = this.fresh(tenant);
+    const storedPacks = store.packs();
+    const packs = storedPacks.map((stored) => this.summary(stored, store));
+    const known = new Set(storedPacks.map((p) => p.packId));
+    // Built-in files that never produced a good version: nothing is active for them.
+    const rejected = [...this.readBuiltins().entries()]
+      .filter(([id, candidate]) => !known.has(id) && candidate.errors.length > 0)
+      .flatMap(([, candidate]) => candidate.errors.map(formatPackError));
+    return { packs, rejected };
+  }
+
+  pack(tenant: string, packId: string): { summary: PackSummary; loaded: LoadedPack } {
+    const { store } = this.fresh(tenant);
+    const stored = store.pack(packId);
+    if (!stored) throw new ContractError('not_found', `pack_id: no pack "${packId}" in this tenant`, 'pack_id');
+    const { loaded } = this.compiledOf(stored);
+    return { summary: this.summary(stored, store), loaded };
+  }
+
+  testPack(tenant: string, packId: string): PackTestReport {
+    const { loaded } = this.pack(tenant, packId);
+    return this.testsOf(loaded) ?? { packId, version: loaded.document.version, passed: 0, failed: 0, results: [] };
+  }
+
+  assign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean {
+    const { store } = this.fresh(tenant);
+    const stored = store.pack(packId);
+    if (!stored) throw new ContractError('not_found', `pack_id: no pack "${packId}" in this tenant`, 'pack_id');
+    let tests: PackTestReport | null;
+    try {
+      ({ tests } = this.compiledOf(stored));
+    } catch (error) {
+      throw new ContractError(
+        'conflict',
+        `pack_id: ${packId} cannot be loaded: ${error instanceof Error ? error.message : String(error)}`,
+        'pack_id',
+      );
+    }
+    if (tests && tests.failed > 0)
+      throw new ContractError('conflict', `pack_id: ${failingTests(tests)}; fix them before assigning`, 'pack_id');
+    const changed = store.transaction(() => store.assign(packId, repository, this.now().toISOString(), principal.id));
+    if (changed) {
+      this.evidence.recordEvent(tenant, 'config_change', {
+        change: 'policy.assign',
+        packs: [packId],
+        repository,
+        by: principal.id,
+      });
+    }
+    return changed;
+  }
+
+  unassign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean {
+    const { store } = this.fresh(tenant);
+    const changed = store.transaction(() => store.unassign(packId, repository));
+    if (!changed) {
+      throw new ContractError(
+        'not_found',
+        `pack_id: ${packId} is not assigned to ${repository === null ? 'the whole tenant' : `repository ${repository}`}`,
+        'pack_id',
+      );
+    }
+    this.evidence.recordEvent(tenant, 'config_change', {
+      change: 'policy.unassign',
+      packs: [packId],
+      repository,
+      by: principal.id,
+    });
+    return changed;
+  }
+
+  /**
+   * Imports a native or Community-Edition pack into the tenant. A pack that fails to
+   * load, fails its own tests or lacks a required signature is rejected and the version
+   * already active (if any) stays.
+   */
+  importPack(
+    tenant: string,
+    text: string,
+    signature: string | null,
+    principal: Principal,
+  ): { summary: PackSummary; unconverted: ConversionNote[]; notes: ConversionNote[]; replaced: string | null } {
+    const { store } = this.fresh(tenant);
+    const settings = store.settings();
+    let signedBy: string | null = null;
+    if (signature !== null || settings.requireSignedPacks) {
+      if (signature === null)
+        throw new ContractError('invalid_input', 'signature: this tenant requires signed packs', 'signature');
+      const check = verifyPackSignature(text, signature, store.signingKeys());
+      if (!check.ok) throw new ContractError('invalid_input', `signature: ${check.reason}`, 'signature');
+      signedBy = check.keyId;
+    }
+    let nativeText = text;
+    let unconverted: ConversionNote[] = [];
+    let notes: ConversionNote[] = [];
+    let raw: unknown = null;
+    try {
+      raw = parse(text, { maxAliasCount: 100 });
+    } catch {
+      // loadPack reports the syntax error with its position.
+    }
+    if (isCommunityFormat(raw)) ({ yaml: nativeText, unconverted, notes } = convertCommunityPack(text));
+    let loaded: LoadedPack;
+    try {
+      loaded = this.load(nativeText, 'import');
+    } catch (error) {
+      rejectLoad(error);
+    }
+    const id = loaded.document.id;
+    if (this.readBuiltins().has(id)) {
+      throw new ContractError('conflict', `id: "${id}" is the id of a built-in pack; give the pack its own id`, 'id');
+    }
+    const tests = this.testsOf(loaded);
+    if (tests && tests.failed > 0) throw new ContractError('conflict', `tests: ${failingTests(tests)}`, 'tests');
+    const previous = store.pack(id);
+    const at = this.now().toISOString();
+    store.transaction(() =>
+      store.savePack({
+        packId: id,
+        version: loaded.document.version,
+        source: 'imported',
+        origin: `import:${id}.yaml`,
+        text: nativeText,
+        sha256: loaded.sha256,
+        signature,
+        signedBy,
+        activatedAt: at,
+        activatedBy: principal.id,
+      }),
+    );
+    this.evidence.recordEvent(tenant, 'pack_activated', {
+      pack_id: id,
+      version: loaded.document.version,
+      sha256: loaded.sha256,
+      previous_version: previous?.version ?? null,
+      source: 'imported',
+      signed_by: signedBy,
+      by: principal.id,
+    });
+    return {
+      summary: this.summary(store.pack(id) as StoredPack, store),
+      unconverted,
+      notes,
+      replaced: previous?.version ?? null,
+    };
+  }
+
+  /** The route a Decision's `approval.route` (`pack-id/route`) names, for the approvals service. */
+  approvalRoute(tenant: string, qualified: string): ApprovalRoute | null {
+    const slash = qualified.indexOf('/');
+    if (slash === -1) return null;
+    const { store } = this.fresh(tenant);
+    const stored = store.pack(qualified.slice(0, slash));
+    if (!stored) return null;
+    return this.compiledOf(stored).loaded.document.approval_routes?.[qualified.slice(slash + 1)] ?? null;
+  }
+
+  // ---- settings ---------------------------------------------------------------------
+
+  settings(tenant: string): PolicySettings & { signingKeys: StoredSigningKey[] } {
+    const { store } = this.fresh(tenant);
+    return { ...store.settings(), signingKeys: store.signingKeys() };
+  }
+
+  updateSettings(
+    tenant: string,
+    patch: Partial<PolicySettings> & { signingKeys?: StoredSigningKey[] },
+    principal: Principal,
+  ): PolicySettings & { signingKeys: StoredSigningKey[] } {
+    const { store } = this.fresh(tenant);
+    patch.signingKeys?.forEach((key, i) => {
+      try {
+        parseSigningKey(key.publicKey);
+      } catch (error) {
+        const field = `signing_keys.${i}.public_key`;
+        throw new ContractError(
+          'invalid_input',
+          `${field}: ${error instanceof Error ? error.message : String(error)}`,
+          field,
+        );
+      }
+    });
+    const before = store.settings();
+    const next: PolicySettings = {
+      mode: patch.mode ?? before.mode,
+      defaultDecision: patch.defaultDecision ?? before.defaultDecision,
+      requireSignedPacks: patch.requireSignedPacks ?? before.requireSignedPacks,
+    };
+    const at = this.now().toISOString();
+    store.transaction(() => {
+      store.saveSettings(next);
+      if (patch.signingKeys) store.replaceSigningKeys(patch.signingKeys, at, principal.id);
+    });
+    this.evidence.recordEvent(tenant, 'config_change', {
+      change: 'policy.settings',
+      before,
+      after: next,
+      signing_keys: patch.signingKeys?.map((k) => k.id),
+      by: principal.id,
+    });
+    return this.settings(tenant);
+  }
+}
