@@ -8,6 +8,8 @@ export * from './names';
 export * from './tenants';
 export * from './system';
 export * from './jobs';
+export * from './approvals';
+export * from './gate';
 export * from './operations';
 export * from './envelope';
 export * from './client';

@@ -3,7 +3,19 @@
  * build its client without bundling zod. `contract.test.ts` keeps these in step with
  * the schema tables.
  */
-export const operationNames = ['system.info', 'tenants.list', 'tenants.create', 'jobs.get', 'jobs.cancel'] as const;
+export const operationNames = [
+  'system.info',
+  'tenants.list',
+  'tenants.create',
+  'jobs.get',
+  'jobs.cancel',
+  'approvals.list',
+  'approvals.get',
+  'approvals.decide',
+  'mcp.trust.list',
+  'mcp.trust.set',
+  'mcp.trust.remove',
+] as const;
 export type OperationName = (typeof operationNames)[number];
 
 export const eventNames = ['tenants.changed', 'jobs.changed'] as const;

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { EventSpec, OperationSpec } from './define';
 import type { EventName, OperationName } from './names';
+import { approvalOperations } from './approvals';
+import { gateOperations } from './gate';
 import { jobEvents, jobOperations } from './jobs';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
@@ -9,6 +11,8 @@ export const operations = {
   ...systemOperations,
   ...tenantOperations,
   ...jobOperations,
+  ...approvalOperations,
+  ...gateOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {

@@ -6,3 +6,4 @@ export type { GatePolicy, RecordedDecision } from './authority';
 export { HTTP_PATHS } from './http-transport';
 export { McpRegistry, checkServerName } from './mcp-trust';
 export type { McpRegistryOptions, McpTrustEntry, ToolsObservation } from './mcp-trust';
+export { mcpTrustHandlers } from './handlers';

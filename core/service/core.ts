@@ -2,6 +2,9 @@ import { ContractError, isOperationName, operations, requestEnvelopeSchema } fro
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import { TenantDirectory } from '../tenants';
 import { localEvaluationPrincipal } from '../identity';
+import { EvidenceLedgers } from '../evidence';
+import { ApprovalDesk, approvalHandlers } from '../approvals';
+import { McpRegistry, mcpTrustHandlers } from '../gate';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { systemHandlers } from './system-handlers';
@@ -40,8 +43,26 @@ export function createCore(options: CoreOptions): CoreService {
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant).length > 0);
   const jobs = new JobRunner(events, log, options.now);
+  const ledgers = new EvidenceLedgers(tenants, { now: options.now });
+  const approvals = new ApprovalDesk({
+    store: (tenant) => tenants.store(tenant),
+    record: async (tenant, event) => (await ledgers.ledger(tenant).append({ type: 'approval', payload: event })).seq,
+    now: options.now,
+    log,
+  });
+  const mcp = new McpRegistry({
+    store: (tenant) => tenants.store(tenant),
+    record: async (tenant, type, payload) => (await ledgers.ledger(tenant).append({ type, payload })).seq,
+    now: options.now,
+  });
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
-  const handlers: Handlers = { ...systemHandlers(deps), ...tenantHandlers(deps), ...jobHandlers(deps) };
+  const handlers: Handlers = {
+    ...systemHandlers(deps),
+    ...tenantHandlers(deps),
+    ...jobHandlers(deps),
+    ...approvalHandlers(approvals),
+    ...mcpTrustHandlers(mcp),
+  };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
     if (spec.scope === 'install') {
@@ -121,6 +142,8 @@ export function createCore(options: CoreOptions): CoreService {
     subscribe: (principal, listener) => events.subscribe(principal, listener),
     close: () => {
       jobs.cancelAll();
+      approvals.close();
+      ledgers.close();
       tenants.close();
     },
   };

@@ -1,0 +1,49 @@
+import { ContractError } from '../contract';
+import type { ApprovalRequestView } from '../contract';
+import type { Handler } from '../service';
+import type { ApprovalDesk, ApprovalRequest } from './desk';
+
+export function approvalView(request: ApprovalRequest): ApprovalRequestView {
+  const { binding, action, ...rest } = request;
+  return {
+    ...rest,
+    actionSha256: binding.actionSha256,
+    packId: binding.packId,
+    packVersion: binding.packVersion,
+    action: action as Record<string, unknown>,
+  };
+}
+
+function tenantOf(tenant: string | null): string {
+  if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
+  return tenant;
+}
+
+export function approvalHandlers(desk: ApprovalDesk): {
+  'approvals.list': Handler<'approvals.list'>;
+  'approvals.get': Handler<'approvals.get'>;
+  'approvals.decide': Handler<'approvals.decide'>;
+} {
+  return {
+    'approvals.list': async (ctx, input) => {
+      const tenant = tenantOf(ctx.tenant);
+      await desk.expireDue(tenant);
+      return { requests: desk.list(tenant, { states: input.states, limit: input.limit }).map(approvalView) };
+    },
+    'approvals.get': async (ctx, input) => {
+      const tenant = tenantOf(ctx.tenant);
+      await desk.expireDue(tenant);
+      const request = desk.get(tenant, input.id);
+      if (!request) throw new ContractError('not_found', `id: approval request "${input.id}" does not exist`, 'id');
+      return approvalView(request);
+    },
+    'approvals.decide': async (ctx, input) =>
+      approvalView(
+        await desk.decide(tenantOf(ctx.tenant), input.id, {
+          verdict: input.verdict,
+          by: ctx.principal.id,
+          reason: input.reason,
+        }),
+      ),
+  };
+}

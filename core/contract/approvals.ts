@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { actionTypeSchema } from './action';
+import { approvalStateSchema } from './decision';
+import { defineOperation } from './define';
+import { anyTenantRole } from './roles';
+
+const requestIdSchema = z
+  .string({ error: 'is required and must be a string' })
+  .regex(/^apr_[0-9a-f-]{36}$/, 'must be an approval request id (apr_…)');
+
+/** An approval request as reviewers see it (SPEC §5). */
+export const approvalRequestSchema = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  state: approvalStateSchema,
+  /** SHA-256 of the RFC 8785 canonical action the request is bound to, with the pack below. */
+  actionSha256: z.string(),
+  packId: z.string().nullable(),
+  packVersion: z.string().nullable(),
+  route: z.string(),
+  ruleId: z.string().nullable(),
+  /** Why the policy asks for an approval. */
+  reason: z.string(),
+  requireReason: z.boolean(),
+  requester: z.string().nullable(),
+  agent: z.object({ id: z.string(), session: z.string().optional() }).nullable(),
+  adapter: z.string(),
+  correlationId: z.string(),
+  decisionId: z.string(),
+  actionType: actionTypeSchema,
+  target: z.string(),
+  /** The action as the agent asked for it (long file content is cut for display). */
+  action: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  decidedAt: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decisionReason: z.string().nullable(),
+  consumedAt: z.string().nullable(),
+});
+export type ApprovalRequestView = z.infer<typeof approvalRequestSchema>;
+
+export const approvalOperations = {
+  'approvals.list': defineOperation({
+    description: 'Approval requests of this tenant, newest first; expired ones are marked expired first.',
+    scope: 'tenant',
+    roles: anyTenantRole,
+    input: z
+      .object({
+        states: z.array(approvalStateSchema).max(5).optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict(),
+    output: z.object({ requests: z.array(approvalRequestSchema) }),
+  }),
+  'approvals.get': defineOperation({
+    description: 'One approval request with the exact action it is bound to.',
+    scope: 'tenant',
+    roles: anyTenantRole,
+    input: z.object({ id: requestIdSchema }).strict(),
+    output: approvalRequestSchema,
+  }),
+  'approvals.decide': defineOperation({
+    description:
+      'Approve or deny a pending request. The requester cannot decide their own; a deny needs a reason. ' +
+      'The decision is recorded in the ledger before it takes effect.',
+    scope: 'tenant',
+    roles: ['security_reviewer', 'tenant_admin'],
+    mutates: true,
+    input: z
+      .object({
+        id: requestIdSchema,
+        verdict: z.enum(['approve', 'deny'], { error: 'must be "approve" or "deny"' }),
+        reason: z.string().max(2000).optional(),
+      })
+      .strict(),
+    output: approvalRequestSchema,
+  }),
+} as const;
