@@ -1,7 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tempHome } from '../test/support/temp-home';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -22,10 +22,6 @@ function home() {
 }
 
 describe('cavra CLI (the built launcher that npx runs)', () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', 'cli'], { cwd: root, stdio: 'pipe' });
-  }, 60_000);
-
   it('--help lists the commands and --version prints the package version', () => {
     const help = cavra(['--help']);
     expect(help.code).toBe(0);

@@ -10,6 +10,8 @@ const calls = vi.hoisted(() => ({
   handled: [] as string[],
   protocols: [] as string[],
   contentsHooks: 0,
+  appHandlers: new Map<string, () => void>(),
+  quit: 0,
 }));
 
 vi.mock('electron', () => {
@@ -27,10 +29,11 @@ vi.mock('electron', () => {
     app: {
       enableSandbox: () => calls.sandbox++,
       requestSingleInstanceLock: () => true,
-      quit: vi.fn(),
+      quit: () => calls.quit++,
       exit: vi.fn(),
-      on: (name: string) => {
+      on: (name: string, handler: () => void) => {
         if (name === 'web-contents-created') calls.contentsHooks++;
+        calls.appHandlers.set(name, handler);
       },
       whenReady: () => Promise.resolve(),
       getPath: () => '/nonexistent',
@@ -58,7 +61,7 @@ describe('main entry (electron mocked)', () => {
     process.env.CAVRA_HOME = home;
   });
 
-  it('registers app:// as a secure scheme, enables the sandbox, binds the guard and opens one locked window', async () => {
+  it('registers app:// as a secure scheme, enables the sandbox, starts the core worker, binds the guard and opens one locked window', async () => {
     await import('./index');
     await vi.waitFor(() => expect(calls.windows).toHaveLength(1));
     expect(calls.schemes).toEqual([
@@ -74,6 +77,9 @@ describe('main entry (electron mocked)', () => {
       sandbox: true,
       nodeIntegration: false,
     });
+    // Closing the last window stops the core worker, then quits.
+    calls.appHandlers.get('window-all-closed')?.();
+    await vi.waitFor(() => expect(calls.quit).toBe(1));
     delete process.env.CAVRA_HOME;
     cleanup();
   });

@@ -42,6 +42,19 @@ if (wants('cli')) {
       }),
   ]);
 }
+if (wants('cli') || wants('main')) {
+  // The core's worker thread, shared by the desktop app and browser mode.
+  steps.push([
+    'core-worker',
+    () =>
+      build({
+        ...node,
+        entryPoints: { 'core-worker': 'core/service/worker-entry.ts' },
+        outdir: 'dist/core',
+        outExtension: { '.js': '.cjs' },
+      }),
+  ]);
+}
 if (wants('main')) {
   steps.push([
     'main',

@@ -9,8 +9,8 @@ import type { TransportHarness } from './support/transports';
 // One suite, every transport (HOUSE rule 2): whatever carries the contract, it behaves the same.
 const transports: [string, () => Promise<TransportHarness>][] = [
   ['in-memory', inMemoryHarness],
-  ['bridge (HTTP + WebSocket)', bridgeHarness],
-  ['electron IPC (electron mocked)', electronIpcHarness],
+  ['bridge (HTTP + WebSocket, core worker)', bridgeHarness],
+  ['electron IPC (electron mocked, core worker)', electronIpcHarness],
 ];
 
 async function rejection(promise: Promise<unknown>): Promise<ContractError> {

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCore } from '../../core/service';
+import { startCoreWorker } from '../../core/service';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
 import { startBrowserHost } from '../browser-host';
 import type { Command } from '../io';
 import { UsageError } from '../io';
 
-/** Where the built browser-mode renderer sits relative to the bundled CLI (dist/cli). */
-const staticDir = () => path.resolve(__dirname, '..', 'renderer-bridge');
+/** The built browser-mode renderer and core worker sit beside the bundled CLI (dist/cli). */
+const dist = () => path.resolve(__dirname, '..');
 
 export const consoleCommand: Command = {
   name: 'console',
@@ -18,8 +18,18 @@ export const consoleCommand: Command = {
     const { values } = parseArgs({ args, options: { port: { type: 'string' } }, strict: true });
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
-    const core = createCore({ home: defaultHome(io.env), shell: 'browser', log: (m) => io.stderr(`cavra: ${m}\n`) });
-    const host = await startBrowserHost({ core, principal: localEvaluationPrincipal, staticDir: staticDir(), port });
+    const core = await startCoreWorker({
+      entry: path.join(dist(), 'core', 'core-worker.cjs'),
+      home: defaultHome(io.env),
+      shell: 'browser',
+      log: (message) => io.stderr(`cavra: ${message}\n`),
+    });
+    const host = await startBrowserHost({
+      core,
+      principal: localEvaluationPrincipal,
+      staticDir: path.join(dist(), 'renderer-bridge'),
+      port,
+    });
     io.stdout(
       [
         'CAVRA Enterprise console (browser mode)',
@@ -35,7 +45,7 @@ export const consoleCommand: Command = {
       process.once('SIGTERM', stop);
     });
     await host.close();
-    core.close();
+    await core.close();
     io.stdout('Console stopped.\n');
     return 0;
   },

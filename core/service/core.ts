@@ -29,7 +29,8 @@ export interface CoreService {
   /** The one entry point every transport uses. Never throws; always returns an envelope. */
   invoke(principal: Principal | null, request: unknown): Promise<ResponseEnvelope>;
   subscribe(principal: Principal, listener: (event: EventEnvelope) => void): () => void;
-  close(): void;
+  /** Stops jobs and closes every database; a worker-hosted core finishes asynchronously. */
+  close(): void | Promise<void>;
 }
 
 /**

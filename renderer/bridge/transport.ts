@@ -28,6 +28,8 @@ export function createBridgeTransport(options: BridgeOptions): Transport {
     ws.onopen = () => {
       retry = 0;
     };
+    // Failures surface as close events, which decide about reconnecting.
+    ws.onerror = () => undefined;
     ws.onmessage = (message) => {
       let parsed: unknown;
       try {

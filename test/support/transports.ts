@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import WebSocket from 'ws';
 import type { IpcMain, IpcMainInvokeEvent, IpcRenderer, WebContents } from 'electron';
 import { createContractClient } from '../../core/contract';
 import type { ContractClient, Principal, Transport } from '../../core/contract';
-import { createCore, createInMemoryTransport } from '../../core/service';
+import { createCore, createInMemoryTransport, startCoreWorker } from '../../core/service';
 import type { CoreService } from '../../core/service';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { startBrowserHost } from '../../cli/browser-host';
@@ -86,6 +87,18 @@ function newCore(): { core: CoreService; home: string; cleanup: () => void } {
   return { core: createCore({ home, shell: 'test', log: () => undefined }), home, cleanup };
 }
 
+/** The core in its worker thread, as the desktop app and browser mode run it (built by global setup). */
+export const coreWorkerEntry = path.resolve(import.meta.dirname, '..', '..', 'dist', 'core', 'core-worker.cjs');
+
+async function newWorkerCore(): Promise<{ core: CoreService; home: string; cleanup: () => void }> {
+  const { home, cleanup } = tempHome();
+  return {
+    core: await startCoreWorker({ entry: coreWorkerEntry, home, shell: 'test', log: () => undefined }),
+    home,
+    cleanup,
+  };
+}
+
 export async function inMemoryHarness(principal: Principal = localEvaluationPrincipal): Promise<TransportHarness> {
   const { core, home, cleanup } = newCore();
   return {
@@ -101,7 +114,7 @@ export async function inMemoryHarness(principal: Principal = localEvaluationPrin
 }
 
 export async function bridgeHarness(): Promise<TransportHarness> {
-  const { core, home, cleanup } = newCore();
+  const { core, home, cleanup } = await newWorkerCore();
   const staticDir = tempHome('cavra-static-');
   fs.writeFileSync(`${staticDir.home}/index.html`, '<!doctype html><title>test</title>');
   const host = await startBrowserHost({ core, principal: localEvaluationPrincipal, staticDir: staticDir.home });
@@ -118,7 +131,7 @@ export async function bridgeHarness(): Promise<TransportHarness> {
     client,
     close: async () => {
       await host.close();
-      core.close();
+      await core.close();
       cleanup();
       staticDir.cleanup();
     },
@@ -126,7 +139,7 @@ export async function bridgeHarness(): Promise<TransportHarness> {
 }
 
 export async function electronIpcHarness(): Promise<TransportHarness> {
-  const { core, home, cleanup } = newCore();
+  const { core, home, cleanup } = await newWorkerCore();
   const contents = new FakeWebContents();
   const { ipcMain, ipcRenderer } = fakeIpc(contents);
   const unbind = bindContract({
@@ -143,7 +156,7 @@ export async function electronIpcHarness(): Promise<TransportHarness> {
     client,
     close: async () => {
       unbind();
-      core.close();
+      await core.close();
       cleanup();
     },
   };

@@ -1,0 +1,50 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createCore } from './core';
+import type { CoreService } from './core';
+import type { CoreWorkerData, FromCoreWorker, ToCoreWorker } from './worker-protocol';
+
+// The core's own thread (HOUSE rule 6, Signal's MainSQL worker): SQLite and every service run
+// here so the shell's event loop (Electron main, the browser host) never waits on the disk.
+const port = parentPort;
+if (!port) throw new Error('worker-entry must run in a worker thread');
+const post = (message: FromCoreWorker) => port.postMessage(message);
+const data = workerData as CoreWorkerData;
+
+let core: CoreService;
+try {
+  core = createCore({ home: data.home, shell: data.shell, log: (message) => post({ type: 'log', message }) });
+} catch (error) {
+  post({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
+
+const subscriptions = new Map<number, () => void>();
+port.on('message', (message: ToCoreWorker) => {
+  switch (message.type) {
+    case 'invoke':
+      void core
+        .invoke(message.principal, message.request)
+        .then((envelope) => post({ type: 'result', id: message.id, envelope }));
+      return;
+    case 'subscribe':
+      subscriptions.set(
+        message.subscription,
+        core.subscribe(message.principal, (event) =>
+          post({ type: 'event', subscription: message.subscription, event }),
+        ),
+      );
+      return;
+    case 'unsubscribe':
+      subscriptions.get(message.subscription)?.();
+      subscriptions.delete(message.subscription);
+      return;
+    case 'close':
+      for (const unsubscribe of subscriptions.values()) unsubscribe();
+      void Promise.resolve(core.close()).then(() => {
+        post({ type: 'closed' });
+        port.close();
+      });
+      return;
+  }
+});
+post({ type: 'ready', home: core.home, version: core.version });
