@@ -19,8 +19,8 @@ export interface GatePolicy {
 
 /** What the gate needs from the evidence ledger. */
 export interface GateEvidence {
-  /** Appends a record; resolves once it is committed durably, with its sequence number. */
-  append(tenant: string, type: 'decision', payload: unknown): Promise<number>;
+  /** Appends a record; resolves once it is committed durably, with its sequence number and reference. */
+  append(tenant: string, type: 'decision', payload: unknown): Promise<{ seq: number; ref: string }>;
   /** Whether the tenant can sign its evidence right now, and if not, why. */
   signing(tenant: string): { ready: true } | { ready: false; reason: string };
 }
@@ -81,10 +81,6 @@ function durationMs(text: string): number | null {
   if (!match) return null;
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
-}
-
-export function evidenceRef(tenant: string, seq: number): string {
-  return `ledger:${tenant}/${seq}`;
 }
 
 const deny = (reason: string, decision: Decision | null = null): GateVerdict => ({ outcome: 'deny', reason, decision });
@@ -230,15 +226,16 @@ export class RuntimeAuthority {
       adapter: request.context.adapter,
       correlation_id: decision.correlation_id,
     };
-    let seq: number;
+    let receipt: { seq: number; ref: string };
     try {
-      seq = await this.options.evidence.append(tenant, 'decision', payload);
+      receipt = await this.options.evidence.append(tenant, 'decision', payload);
     } catch (error) {
       return deny(
         `The decision could not be recorded in the evidence ledger, so it is denied: ${describeError(error)}`,
       );
     }
-    const recorded = { ...decision, evidence_ref: evidenceRef(tenant, seq) };
+    const seq = receipt.seq;
+    const recorded = { ...decision, evidence_ref: receipt.ref };
     try {
       this.options.onDecision?.({
         tenant,

@@ -4,6 +4,8 @@ import type { McpRegistry } from './mcp-trust';
 
 /** What a ledger must offer the gate (the evidence Ledger satisfies it). */
 interface GateLedger {
+  /** Names this tenant's log; evidence references are `<origin>#<seq>`. */
+  readonly origin: string;
   append(input: { type: 'decision'; payload: unknown }): Promise<{ seq: number }>;
   status(): { signing: { state: 'ready'; keyId: string } | { state: 'unavailable'; reason: string } };
 }
@@ -42,8 +44,9 @@ export function gateEvidence(host: GateHost): GateEvidence {
   const ready = new Map<string, number>();
   return {
     async append(tenant, type, payload) {
-      const receipt = await host.ledgers.ledger(tenant).append({ type, payload });
-      return receipt.seq;
+      const ledger = host.ledgers.ledger(tenant);
+      const receipt = await ledger.append({ type, payload });
+      return { seq: receipt.seq, ref: `${ledger.origin}#${receipt.seq}` };
     },
     signing(tenant) {
       const checked = ready.get(tenant);
