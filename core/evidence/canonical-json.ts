@@ -29,48 +29,92 @@ export function hasLoneSurrogate(text: string): boolean {
 }
 
 export function canonicalize(value: unknown): string {
-  return serialize(value, '$', 0);
+  try {
+    return serialize(value, 0);
+  } catch (error) {
+    // The fast path carries no location; find it only when there is something to report.
+    if (error instanceof CanonicalJsonError)
+      throw new CanonicalJsonError(`${locate(value, '$', 0) ?? '$'}: ${error.message}`);
+    throw error;
+  }
 }
 
-function serialize(value: unknown, at: string, depth: number): string {
-  if (value === null) return 'null';
+const MAYBE_SURROGATE = /[\uD800-\uDFFF]/;
+
+/** A JSON string in canonical form; throws for lone surrogates. */
+export function quote(text: string): string {
+  if (MAYBE_SURROGATE.test(text) && hasLoneSurrogate(text))
+    throw new CanonicalJsonError('string contains a lone surrogate');
+  return JSON.stringify(text);
+}
+
+function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
-    case 'boolean':
-      return value ? 'true' : 'false';
+    case 'string':
+      return quote(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${at}: ${String(value)} is not a JSON number`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${String(value)} is not a JSON number`);
       // -0 serializes as "0" under ECMAScript rules; JCS keeps that.
       return String(value);
-    case 'string':
-      if (hasLoneSurrogate(value)) throw new CanonicalJsonError(`${at}: string contains a lone surrogate`);
-      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'object':
       break;
     default:
-      throw new CanonicalJsonError(`${at}: ${typeof value} is not JSON data`);
+      throw new CanonicalJsonError(`${typeof value} is not JSON data`);
   }
-  if (depth >= MAX_DEPTH) throw new CanonicalJsonError(`${at}: nested deeper than ${MAX_DEPTH} levels`);
+  if (value === null) return 'null';
+  if (depth >= MAX_DEPTH) throw new CanonicalJsonError(`nested deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(value)) {
-    const parts: string[] = [];
+    let out = '[';
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item === undefined) throw new CanonicalJsonError(`${at}[${i}]: undefined is not JSON data`);
-      parts.push(serialize(item, `${at}[${i}]`, depth + 1));
+      if (item === undefined) throw new CanonicalJsonError('undefined is not JSON data');
+      out += i === 0 ? serialize(item, depth + 1) : `,${serialize(item, depth + 1)}`;
     }
-    return `[${parts.join(',')}]`;
+    return `${out}]`;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    throw new CanonicalJsonError(`${at}: only plain objects are JSON data`);
-  }
+  if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError('only plain objects are JSON data');
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  const parts: string[] = [];
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  let first = true;
   for (const key of keys) {
     const member = record[key];
     if (member === undefined) continue;
-    if (hasLoneSurrogate(key)) throw new CanonicalJsonError(`${at}: property name contains a lone surrogate`);
-    parts.push(`${JSON.stringify(key)}:${serialize(member, `${at}.${key}`, depth + 1)}`);
+    out += `${first ? '' : ','}${quote(key)}:${serialize(member, depth + 1)}`;
+    first = false;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
+}
+
+/** The path of the first value serialize() refuses, for the error message. */
+function locate(value: unknown, at: string, depth: number): string | null {
+  try {
+    if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) {
+      serialize(value, depth);
+      return null;
+    }
+  } catch {
+    return at;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === undefined) return `${at}[${i}]`;
+      const found = locate(value[i], `${at}[${i}]`, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return at;
+  for (const [key, member] of Object.entries(value)) {
+    if (MAYBE_SURROGATE.test(key) && hasLoneSurrogate(key)) return at;
+    if (member === undefined) continue;
+    const found = locate(member, `${at}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
 }

@@ -27,6 +27,12 @@ describe('C2SP signed notes and checkpoints', () => {
     );
   });
 
+  it('reads verifier keys whose base64 holds a plus sign', () => {
+    // transparency-dev/formats note tests: "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6".
+    const raw = parsePublicKeyText('TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6');
+    expect(verifierKey('TEST', raw)).toBe('TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6');
+  });
+
   it('derives cosignature (0x04) key hashes as transparency-dev/formats does', () => {
     const material = Buffer.from('BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2', 'base64');
     expect(material[0]).toBe(0x04);

@@ -1,4 +1,5 @@
-export { Ledger, LedgerAppendError, LedgerInputError, LedgerSigningError, DEFAULT_CHECKPOINT_POLICY } from './ledger';
+export { Ledger, DEFAULT_CHECKPOINT_POLICY } from './ledger';
+export { LedgerAppendError, LedgerCorruptError, LedgerInputError, LedgerSigningError } from './errors';
 export type {
   AppendInput,
   AppendReceipt,
@@ -19,7 +20,6 @@ export type {
 } from './ledger';
 export { EvidenceLedgers } from './ledgers';
 export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
-export { LedgerCorruptError } from './ledger-tree';
 export { canonicalize } from './canonical-json';
 export { recordTypeNames } from './record-types';
 export type { AppendableRecordType, DecisionPayload, RecordType } from './record-types';
@@ -27,3 +27,7 @@ export { generateSigningKey, parsePublicKeyText, signerFromPrivateKey } from './
 export type { EvidenceSigner } from './signing';
 export { ledgerEvidence } from './decision-evidence';
 export type { DecisionEvidence } from './decision-evidence';
+export { verifyBundle } from './bundle-verify';
+export type { BundleFailure, BundleVerification, VerifyOptions } from './bundle-verify';
+export type { ExportOptions, ExportResult, RangeBound } from './bundle-export';
+export { BUNDLE_FORMAT_VERSION } from './bundle-format';

@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from '../store';
 import type { SubtreeSource } from './merkle';
+import { LedgerCorruptError } from './errors';
 import { leafHash } from './merkle';
 
 /** Perfect subtrees above the leaves are keyed level * 2^40 + index in `ledger_tree`. */
@@ -9,24 +10,21 @@ export function treeNodeId(level: number, index: number): number {
   return level * LEVEL_STRIDE + index;
 }
 
-export class LedgerCorruptError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerCorruptError';
-  }
-}
-
 /**
  * The ledger's Merkle tree as stored in SQLite: leaves come from record hashes, higher
- * perfect subtrees from `ledger_tree`. With `cached`, lookups are memoized — an export
- * walking consecutive audit paths asks for the same upper nodes again and again.
+ * perfect subtrees from `ledger_tree`. A `cached` instance memoizes lookups — an export
+ * walking consecutive audit paths asks for the same upper nodes again and again. Nodes of a
+ * completed subtree never change, so the memo cannot go stale.
  */
 export class LedgerTree implements SubtreeSource {
   private readonly leafStmt;
   private readonly nodeStmt;
-  private cache: Map<number, Buffer> | null = null;
+  private readonly cache: Map<number, Buffer> | null;
+  readonly ranges: Map<string, Buffer> | null;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, options: { cached?: boolean } = {}) {
+    this.cache = options.cached ? new Map() : null;
+    this.ranges = options.cached ? new Map() : null;
     this.leafStmt = db.prepare<[number], { record_hash: Buffer }>(
       'SELECT record_hash FROM ledger_records WHERE seq = ?',
     );
@@ -50,18 +48,9 @@ export class LedgerTree implements SubtreeSource {
     if (this.cache) {
       // Bounded: an export of millions of records must not hold every node it touched.
       if (this.cache.size > 200_000) this.cache.clear();
+      if (this.ranges && this.ranges.size > 10_000) this.ranges.clear();
       this.cache.set(id, hash);
     }
     return hash;
-  }
-
-  /** Runs `work` with memoized lookups; the cache is dropped afterwards. */
-  withCache<T>(work: () => T): T {
-    this.cache = new Map();
-    try {
-      return work();
-    } finally {
-      this.cache = null;
-    }
   }
 }

@@ -2,7 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TenantDirectory } from '../tenants';
 import { openCheckpoint } from './checkpoint-note';
 import { EvidenceLedgers } from './ledgers';
-import { Ledger, LedgerAppendError, LedgerInputError, LedgerSigningError } from './ledger';
+import { LedgerAppendError, LedgerInputError, LedgerSigningError } from './errors';
+import { Ledger } from './ledger';
 import { leafHash, verifyConsistency, verifyInclusion } from './merkle';
 import { GENESIS_PREV } from './record';
 import { ledgerFixture, requireKeychain, sampleDecision } from './testing';
@@ -24,7 +25,7 @@ describe('evidence ledger', () => {
     const first = await ledger.append({ type: 'decision', payload: sampleDecision(0) });
     const second = await ledger.append({
       type: 'config_change',
-      payload: { setting: 'packs.assigned', actor: 'admin@acme.example', to: ['baseline'] },
+      payload: { change: 'policy.assign', by: 'admin@acme.example', packs: ['baseline'] },
     });
     expect([first.seq, second.seq]).toEqual([0, 1]);
     const r0 = ledger.record(0);
@@ -32,7 +33,7 @@ describe('evidence ledger', () => {
     expect(r0?.header.prev).toBe(GENESIS_PREV);
     expect(r1?.header.prev).toBe(first.recordHash);
     expect(r1?.recordHash).toBe(second.recordHash);
-    expect(r1?.payload).toEqual({ setting: 'packs.assigned', actor: 'admin@acme.example', to: ['baseline'] });
+    expect(r1?.payload).toEqual({ change: 'policy.assign', by: 'admin@acme.example', packs: ['baseline'] });
     expect(Date.parse(second.time)).toBeGreaterThanOrEqual(Date.parse(first.time));
     expect(await ledger.verify()).toMatchObject({ ok: true, size: 2 });
   });

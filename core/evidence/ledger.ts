@@ -2,8 +2,11 @@ import crypto from 'node:crypto';
 import type { SqliteDatabase } from '../store';
 import { CanonicalJsonError, canonicalize } from './canonical-json';
 import type { SignedCheckpoint } from './checkpoint-note';
-import { openCheckpoint, signCheckpoint } from './checkpoint-note';
-import { LedgerCorruptError, LedgerTree, treeNodeId } from './ledger-tree';
+import { openCheckpoint, signCheckpoint, verifierKey } from './checkpoint-note';
+import type { ExportOptions, ExportResult } from './bundle-export';
+import { exportBundle } from './bundle-export';
+import { LedgerAppendError, LedgerCorruptError, LedgerInputError, LedgerSigningError } from './errors';
+import { LedgerTree, treeNodeId } from './ledger-tree';
 import type { SubtreeSource } from './merkle';
 import { MerkleFrontier, consistencyProof, inclusionProof, leafHash } from './merkle';
 import type { RecordHeader } from './record';
@@ -53,27 +56,6 @@ export interface AppendReceipt {
   seq: number;
   time: string;
   recordHash: string;
-}
-
-export class LedgerAppendError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LedgerAppendError';
-  }
-}
-
-export class LedgerInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerInputError';
-  }
-}
-
-export class LedgerSigningError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LedgerSigningError';
-  }
 }
 
 export interface CheckpointInfo {
@@ -338,6 +320,15 @@ export class Ledger {
     return Promise.all(inputs.map((input) => this.append(input)));
   }
 
+  /**
+   * Exports records as an offline-verifiable bundle directory (FORMAT.md): signs a fresh
+   * checkpoint first, reports progress, honours the abort signal.
+   */
+  async export(options: ExportOptions): Promise<ExportResult> {
+    this.flushNow();
+    return exportBundle(this, this.signer(), options);
+  }
+
   status(): LedgerStatus {
     this.refreshForRead();
     const cp = this.stmts.lastCheckpoint.get();
@@ -372,6 +363,12 @@ export class Ledger {
     return checkpointInfo(cp);
   }
 
+  /** The C2SP verifier key auditors pin with `cavra evidence verify --trusted-key`; null without a key. */
+  verifierKey(): string | null {
+    const key = this.publicKeyOrNull();
+    return key ? verifierKey(this.origin, key.publicKey) : null;
+  }
+
   latestCheckpoint(): CheckpointInfo | null {
     const cp = this.stmts.lastCheckpoint.get();
     return cp ? checkpointInfo(cp) : null;
@@ -398,7 +395,7 @@ export class Ledger {
     })();
     return this.append({
       type: 'config_change',
-      payload: { setting: 'evidence.retention', actor, from: previous, to: next },
+      payload: { change: 'evidence.retention', by: actor, before: previous, after: next },
     });
   }
 
@@ -570,9 +567,9 @@ export class Ledger {
     return consistencyProof(this.tree, oldSize, newSize);
   }
 
-  /** Runs `work` with a memoizing subtree source (consecutive proofs share upper nodes). */
-  withProofCache<T>(work: (source: SubtreeSource) => T): T {
-    return this.tree.withCache(() => work(this.tree));
+  /** A subtree source that memoizes lookups, for walking many consecutive proofs. */
+  proofSource(): SubtreeSource {
+    return new LedgerTree(this.db, { cached: true });
   }
 
   /** First and last seq of records whose time falls in [from, to]; null when none does. */
@@ -791,6 +788,8 @@ export class Ledger {
           const seq = state.size;
           const time = this.insert(state, item.type, item.canonical, item.digest, item.index);
           receipts.push({ seq, time, recordHash: state.lastHash.toString('hex') });
+          // Exactly every N records, even inside one large batch.
+          if (signer && state.uncovered >= this.policy.records) this.writeCheckpoint(state, signer);
         }
         if (signer && this.checkpointDue(state)) this.writeCheckpoint(state, signer);
         return state;

@@ -10,19 +10,32 @@ import crypto from 'node:crypto';
 export const HASH_SIZE = 32;
 export const EMPTY_ROOT: Buffer = crypto.hash('sha256', Buffer.alloc(0), 'buffer');
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+// Scratch buffers for the two fixed-size inputs: hashing is synchronous, so reusing them is
+// safe, and it spares an allocation per leaf and per node on the hot paths.
+const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE);
+nodeInput[0] = 0x01;
 
 export function sha256(data: Buffer | string): Buffer {
   return crypto.hash('sha256', data, 'buffer');
 }
 
 export function leafHash(leaf: Buffer): Buffer {
-  return crypto.hash('sha256', Buffer.concat([LEAF_PREFIX, leaf]), 'buffer');
+  if (leaf.length === HASH_SIZE) {
+    const input = Buffer.allocUnsafe(1 + HASH_SIZE);
+    input[0] = 0x00;
+    leaf.copy(input, 1);
+    return crypto.hash('sha256', input, 'buffer');
+  }
+  return crypto.hash('sha256', Buffer.concat([Buffer.from([0x00]), leaf]), 'buffer');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return crypto.hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    return crypto.hash('sha256', Buffer.concat([Buffer.from([0x01]), left, right]), 'buffer');
+  }
+  left.copy(nodeInput, 1);
+  right.copy(nodeInput, 1 + HASH_SIZE);
+  return crypto.hash('sha256', nodeInput, 'buffer');
 }
 
 /** Largest power of two strictly below n (n ≥ 2): the size of the left subtree. */
@@ -116,6 +129,8 @@ export class MerkleFrontier {
 /** Where proofs read hashes from: the perfect subtree at `level` covering leaves [index·2^level, (index+1)·2^level). */
 export interface SubtreeSource {
   perfect(level: number, index: number): Buffer;
+  /** Optional memo for imperfect ranges (the right edge), which many consecutive proofs share. */
+  readonly ranges?: Map<string, Buffer> | null;
 }
 
 /** MTH(D[start:end]) from perfect subtrees: O(log n) lookups. */
@@ -123,8 +138,13 @@ export function rangeHash(source: SubtreeSource, start: number, end: number): Bu
   const n = end - start;
   if (n <= 0) throw new RangeError(`Empty range [${start}, ${end})`);
   if (isPowerOfTwo(n) && start % n === 0) return source.perfect(Math.log2(n), start / n);
+  const key = `${start}:${end}`;
+  const memo = source.ranges?.get(key);
+  if (memo) return memo;
   const k = splitPoint(n);
-  return nodeHash(rangeHash(source, start, start + k), rangeHash(source, start + k, end));
+  const hash = nodeHash(rangeHash(source, start, start + k), rangeHash(source, start + k, end));
+  source.ranges?.set(key, hash);
+  return hash;
 }
 
 /** RFC 6962 §2.1.1 PATH(m, D[n]): the audit path for leaf `index` in a tree of `size` leaves. */
@@ -266,12 +286,6 @@ export function verifyConsistency(
   return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
 }
 
-interface StepState {
-  fn: number;
-  sn: number;
-  r: Buffer;
-}
-
 /**
  * Verifies the audit paths of many leaves against one root, each in full, but stops
  * hashing as soon as a path joins the previous verified one: the RFC 9162 loop is
@@ -280,7 +294,12 @@ interface StepState {
  * leaves then cost about two hashes instead of log2(size).
  */
 export class InclusionChecker {
-  private previous: { path: readonly string[]; states: StepState[] } | null = null;
+  // The previous verified proof: its path and the loop state before each step. Updated in
+  // place while checking; any failure forgets it.
+  private prevPath: readonly string[] | null = null;
+  private readonly fns: number[] = [];
+  private readonly sns: number[] = [];
+  private readonly rs: Buffer[] = [];
 
   constructor(
     readonly size: number,
@@ -290,34 +309,32 @@ export class InclusionChecker {
   /** `path` holds base64 hashes, compared as text before any is decoded. */
   check(leaf: Buffer, index: number, path: readonly string[]): boolean {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || leaf.length !== HASH_SIZE) return false;
-    const prev = this.previous;
+    const prev = this.prevPath;
     // The first step from which this path and the previous one agree to the end.
     let joinFrom = path.length + 1;
-    if (prev && prev.path.length === path.length) {
+    if (prev && prev.length === path.length) {
       joinFrom = path.length;
-      while (joinFrom > 0 && path[joinFrom - 1] === prev.path[joinFrom - 1]) joinFrom--;
+      while (joinFrom > 0 && path[joinFrom - 1] === prev[joinFrom - 1]) joinFrom--;
     }
-    const states: StepState[] = [];
     let fn = index;
     let sn = this.size - 1;
     let r = leaf;
     for (let k = 0; k < path.length; k++) {
-      const before = prev?.states[k];
-      if (k >= joinFrom && before && before.fn === fn && before.sn === sn && before.r.equals(r)) {
-        this.previous = { path, states: [...states, ...(prev?.states.slice(k) ?? [])] };
+      if (k >= joinFrom && this.fns[k] === fn && this.sns[k] === sn && (this.rs[k] as Buffer).equals(r)) {
+        this.prevPath = path;
         return true;
       }
-      states.push({ fn, sn, r });
+      this.fns[k] = fn;
+      this.sns[k] = sn;
+      this.rs[k] = r;
       if (sn === 0) return this.fail();
       const p = Buffer.from(path[k] as string, 'base64');
       if (p.length !== HASH_SIZE) return this.fail();
       if (fn % 2 === 1 || fn === sn) {
         r = nodeHash(p, r);
-        if (fn % 2 === 0) {
-          while (fn % 2 === 0 && fn !== 0) {
-            fn = Math.floor(fn / 2);
-            sn = Math.floor(sn / 2);
-          }
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
         }
       } else {
         r = nodeHash(r, p);
@@ -326,12 +343,12 @@ export class InclusionChecker {
       sn = Math.floor(sn / 2);
     }
     if (sn !== 0 || !r.equals(this.root)) return this.fail();
-    this.previous = { path, states };
+    this.prevPath = path;
     return true;
   }
 
   private fail(): false {
-    this.previous = null;
+    this.prevPath = null;
     return false;
   }
 }

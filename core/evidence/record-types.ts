@@ -35,20 +35,19 @@ const decisionPayloadSchema = z.looseObject({
 });
 export type DecisionPayload = z.infer<typeof decisionPayloadSchema>;
 
+/** What changed (`policy.assign`, `evidence.retention`, …), by whom; the rest is the change's own detail. */
 const configChangePayloadSchema = z.looseObject({
-  setting: identifier,
-  actor: identifier,
-  from: z.unknown().optional(),
-  to: z.unknown().optional(),
-  reason: z.string().max(2000).optional(),
+  change: identifier,
+  by: identifier,
 });
 
 const packActivatedPayloadSchema = z.looseObject({
   pack_id: identifier,
-  pack_version: identifier,
-  actor: identifier,
-  scope: z.object({ repository: identifier.optional(), workflow: identifier.optional() }).optional(),
+  version: identifier,
+  sha256: z.string().optional(),
   previous_version: identifier.nullable().optional(),
+  source: identifier.optional(),
+  by: identifier.optional(),
 });
 
 const gapPayloadSchema = z.looseObject({
@@ -132,7 +131,7 @@ export const recordTypes = {
     index: noIndex,
     describe: (payload) => {
       const p = payload as z.infer<typeof configChangePayloadSchema>;
-      return `${p.setting} changed by ${p.actor}`;
+      return `${p.change} by ${p.by}`;
     },
   },
   pack_activated: {
@@ -141,7 +140,7 @@ export const recordTypes = {
     index: noIndex,
     describe: (payload) => {
       const p = payload as z.infer<typeof packActivatedPayloadSchema>;
-      return `${p.pack_id}@${p.pack_version} activated by ${p.actor}`;
+      return `${p.pack_id}@${p.version} activated${p.by ? ` by ${p.by}` : ''}`;
     },
   },
   gap: {

@@ -1,4 +1,4 @@
-import { canonicalize } from './canonical-json';
+import { canonicalize, quote } from './canonical-json';
 import { leafHash, sha256 } from './merkle';
 
 /**
@@ -27,8 +27,21 @@ export interface RecordHeader {
   payload_sha256: string;
 }
 
+/**
+ * JCS of a header, written out directly: the members are fixed, already in code-unit order,
+ * and their values are strings and integers, so this equals canonicalize(header) (a test
+ * holds the two together) at a fraction of the cost.
+ */
+export function headerText(header: RecordHeader): string {
+  if (!Number.isSafeInteger(header.seq) || !Number.isSafeInteger(header.v)) return canonicalize(header);
+  return (
+    `{"payload_sha256":${quote(header.payload_sha256)},"prev":${quote(header.prev)},` +
+    `"seq":${header.seq},"time":${quote(header.time)},"type":${quote(header.type)},"v":${header.v}}`
+  );
+}
+
 export function recordHash(header: RecordHeader): Buffer {
-  return sha256(canonicalize(header));
+  return sha256(headerText(header));
 }
 
 export function recordLeaf(hash: Buffer): Buffer {
@@ -45,7 +58,20 @@ export function isoTime(ms: number): string {
 
 /** A header time must be exactly what toISOString would write, so it has one byte form. */
 export function parseIsoTime(text: string): number | null {
+  // Verifying walks times in order, and most share their hour with the previous record.
+  const hour = text.slice(0, 14);
+  if (lastHour !== null && hour === lastHour.prefix && ISO_TAIL.test(text)) {
+    const minutes = Number(text.slice(14, 16));
+    const seconds = Number(text.slice(17, 19));
+    if (minutes < 60 && seconds < 60)
+      return lastHour.ms + minutes * 60_000 + seconds * 1000 + Number(text.slice(20, 23));
+  }
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(text)) return null;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === text ? ms : null;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== text) return null;
+  lastHour = { prefix: hour, ms: Date.parse(`${hour}00:00.000Z`) };
+  return ms;
 }
+
+const ISO_TAIL = /^.{14}\d{2}:\d{2}\.\d{3}Z$/;
+let lastHour: { prefix: string; ms: number } | null = null;

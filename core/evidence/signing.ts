@@ -71,9 +71,10 @@ export function parsePublicKeyText(text: string): Buffer {
   if (trimmed.includes('-----BEGIN')) {
     return rawPublicKey(crypto.createPublicKey({ key: trimmed, format: 'pem' }));
   }
-  const parts = trimmed.split('+');
-  if (parts.length === 3) {
-    const material = Buffer.from(parts[2] as string, 'base64');
+  // <name>+<hex key hash>+<base64(type || key)>: names hold no '+', but base64 may.
+  const vkey = /^([^\s+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+={0,2})$/.exec(trimmed);
+  if (vkey) {
+    const material = Buffer.from(vkey[3] as string, 'base64');
     if (material.length === ED25519_PUBLIC_KEY_SIZE + 1 && material[0] === 0x01) return material.subarray(1);
     throw new Error('The verifier key is not an Ed25519 (type 0x01) key');
   }

@@ -1,0 +1,241 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ContractError } from '../../core/contract';
+import type { Role } from '../../core/contract';
+import { EvidenceLedgers, LedgerInputError, LedgerSigningError, verifyBundle } from '../../core/evidence';
+import type { BundleVerification, RangeBound } from '../../core/evidence';
+import { localEvaluationPrincipal } from '../../core/identity';
+import { defaultHome } from '../../core/store';
+import { TenantDirectory } from '../../core/tenants';
+import type { CliIO, Command } from '../io';
+import { UsageError } from '../io';
+
+/** Roles that may read and export a tenant's evidence (SPEC §7). */
+const EVIDENCE_ROLES: readonly Role[] = ['compliance', 'tenant_admin', 'security_reviewer'];
+
+/** Exit codes of `evidence verify`: 1 when the input cannot be verified at all, 2 when verification fails. */
+const EXIT_UNREADABLE = 1;
+const EXIT_FAILED = 2;
+
+/**
+ * Opens the tenant directory as the CLI's local principal and checks its role in the tenant,
+ * as the core's guard would (these commands will move onto contract operations).
+ */
+async function withLedgers<T>(
+  io: CliIO,
+  tenantOption: string | undefined,
+  work: (ledgers: EvidenceLedgers, tenant: string, tenants: TenantDirectory) => Promise<T>,
+): Promise<T> {
+  const tenants = new TenantDirectory(defaultHome(io.env));
+  const ledgers = new EvidenceLedgers(tenants);
+  try {
+    tenants.bootstrap(localEvaluationPrincipal);
+    const tenant = tenantOption ?? tenants.defaultTenant();
+    if (!tenant) throw new UsageError('--tenant is required');
+    const held = tenants.exists(tenant) ? tenants.rolesIn(localEvaluationPrincipal.id, tenant) : [];
+    if (!held.some((role) => EVIDENCE_ROLES.includes(role))) {
+      throw new ContractError('forbidden', `You have no evidence access in tenant "${tenant}"`);
+    }
+    return await work(ledgers, tenant, tenants);
+  } finally {
+    ledgers.close();
+    tenants.close();
+  }
+}
+
+/** Progress to stderr, at most about once a second, so long runs show they are alive. */
+function progressPrinter(io: CliIO, label: string): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 1000 && done < total) return;
+    last = now;
+    io.stderr(`${label}: ${done}/${total} records (${total === 0 ? 100 : Math.floor((done / total) * 100)}%)\n`);
+  };
+}
+
+function rangeBound(value: string | undefined, option: string): RangeBound | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (Number.isNaN(Date.parse(value))) {
+    throw new UsageError(`${option} takes a sequence number or an ISO 8601 time, not "${value}"`);
+  }
+  return value;
+}
+
+export const evidenceExport: Command = {
+  name: 'evidence export',
+  summary: 'Export signed evidence as a bundle that verifies offline',
+  usage: 'cavra evidence export [--tenant T] [--from SEQ|TIME] [--to SEQ|TIME] --out DIR [--json]',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        tenant: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+    });
+    if (!values.out) throw new UsageError('--out is required');
+    const from = rangeBound(values.from, '--from');
+    const to = rangeBound(values.to, '--to');
+    const out = path.resolve(io.cwd, values.out);
+    return withLedgers(io, values.tenant, async (ledgers, tenant) => {
+      const printProgress = progressPrinter(io, 'cavra evidence export');
+      try {
+        const result = await ledgers.ledger(tenant).export({
+          out,
+          from,
+          to,
+          onProgress: (p) => printProgress(p.done, p.total),
+        });
+        if (values.json) {
+          io.stdout(`${JSON.stringify({ tenant, ...result }, null, 2)}\n`);
+        } else {
+          io.stdout(
+            [
+              `Exported records ${result.fromSeq}–${result.toSeq} (${result.count}) of tenant ${tenant} to ${result.dir}`,
+              `  tree size ${result.treeSize}, root ${result.root}`,
+              `  signed by key ${result.keyId}`,
+              `Verify it anywhere with: cavra evidence verify ${result.dir} --trusted-key <file with the tenant key>`,
+              '',
+            ].join('\n'),
+          );
+        }
+        return 0;
+      } catch (error) {
+        if (error instanceof LedgerSigningError) {
+          io.stderr(`cavra evidence export: the bundle cannot be signed: ${error.message}\n`);
+          return 1;
+        }
+        if (error instanceof LedgerInputError) throw new UsageError(error.message);
+        throw error;
+      }
+    });
+  },
+};
+
+export const evidenceVerify: Command = {
+  name: 'evidence verify',
+  summary: 'Verify an exported evidence bundle offline (no network, no tenant data)',
+  usage: 'cavra evidence verify DIR [--trusted-key FILE] [--json]',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { 'trusted-key': { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 1) throw new UsageError('Give exactly one bundle directory');
+    let trustedKey: string | undefined;
+    const keyFile = values['trusted-key'];
+    if (keyFile !== undefined) {
+      try {
+        trustedKey = fs.readFileSync(path.resolve(io.cwd, keyFile), 'utf8');
+      } catch {
+        throw new UsageError(`--trusted-key: cannot read ${keyFile}`);
+      }
+    }
+    const printProgress = progressPrinter(io, 'cavra evidence verify');
+    const result = await verifyBundle(path.resolve(io.cwd, positionals[0] as string), {
+      trustedKey,
+      onProgress: (p) => printProgress(p.done, p.total),
+    });
+    if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    else io.stdout(describeVerification(result));
+    if (result.ok) return 0;
+    return result.failure?.kind === 'input' ? EXIT_UNREADABLE : EXIT_FAILED;
+  },
+};
+
+function describeVerification(result: BundleVerification): string {
+  const lines: string[] = [];
+  if (!result.ok && result.failure) {
+    const f = result.failure;
+    const where = [
+      f.file,
+      f.line === undefined ? null : `line ${f.line}`,
+      f.seq === undefined ? null : `record ${f.seq}`,
+    ]
+      .filter((part) => part !== null)
+      .join(', ');
+    lines.push(
+      f.kind === 'input' ? `Cannot verify ${result.dir}` : `VERIFICATION FAILED for ${result.dir}`,
+      `  ${where ? `${where}: ` : ''}${f.reason}`,
+    );
+  } else {
+    const { range, tree, key, checked } = result;
+    lines.push(
+      `Verified ${result.dir}`,
+      `  tenant       ${result.tenant} (log ${result.origin})`,
+      `  records      ${range?.from_seq}–${range?.to_seq}: ${checked.records} records, ${range?.from_time} to ${range?.to_time}`,
+      `  tree         size ${tree?.size}, root ${tree?.root}, signed ${tree?.time}`,
+      `  checked      every payload digest, header hash and chain link; ${checked.inclusionProofs} inclusion proofs;`,
+      `               ${checked.checkpoints} checkpoint signatures, ${checked.consistencyProofs} consistency proofs,`,
+      `               ${checked.recomputedRoots} roots recomputed from the records; ${checked.tombstones} tombstones; DSSE statement`,
+      key?.pinned
+        ? `  key          ${key.keyId} (pinned with --trusted-key)`
+        : `  key          ${key?.keyId} from the bundle itself — NOT pinned: compare it with the tenant's key, or pass --trusted-key`,
+    );
+  }
+  for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const evidenceStatus: Command = {
+  name: 'evidence status',
+  summary: "Show a tenant ledger's size, checkpoints, signing key state and retention",
+  usage: 'cavra evidence status [--tenant T] [--json]',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+    });
+    return withLedgers(io, values.tenant, async (ledgers, tenant) => {
+      const status = ledgers.ledger(tenant).status();
+      if (values.json) {
+        io.stdout(`${JSON.stringify(status, null, 2)}\n`);
+        return 0;
+      }
+      const cp = status.lastCheckpoint;
+      const signing =
+        status.signing.state === 'ready'
+          ? `ready (key ${status.signing.keyId})`
+          : `UNAVAILABLE — ${status.signing.reason}`;
+      io.stdout(
+        [
+          `Evidence ledger of tenant ${tenant} (log ${status.origin})`,
+          `  records      ${status.size}`,
+          `  checkpoint   ${cp ? `size ${cp.size}, signed ${cp.time}` : 'none yet'}; ${status.uncovered} records not yet covered`,
+          `  signing      ${signing}`,
+          `  retention    ${status.retention.days === null ? 'keep forever' : `${status.retention.days} days`}${status.retention.legalHold ? ', legal hold' : ''}`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    });
+  },
+};
+
+export const evidenceKey: Command = {
+  name: 'evidence key',
+  summary: "Print the tenant's evidence verifier key, to pin with `evidence verify --trusted-key`",
+  usage: 'cavra evidence key [--tenant T]',
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { tenant: { type: 'string' } }, strict: true });
+    return withLedgers(io, values.tenant, async (ledgers, tenant) => {
+      const vkey = ledgers.ledger(tenant).verifierKey();
+      if (!vkey) {
+        io.stderr(`cavra evidence key: tenant ${tenant} has no evidence signing key (see cavra evidence status)\n`);
+        return 1;
+      }
+      io.stdout(`${vkey}\n`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,827 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { CanonicalJsonError, canonicalize } from './canonical-json';
+import { LineReader, TruncatedLineError } from './bundle-lines';
+import type { BundleManifest, RecordLine } from './bundle-format';
+import {
+  BUNDLE_FILES,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  LISTED_FILES,
+  PREDICATE_TYPE,
+  checkpointLineSchema,
+  consistencyLineSchema,
+  manifestSchema,
+  statementSchema,
+  tombstoneLineSchema,
+} from './bundle-format';
+import type { SignedCheckpoint } from './checkpoint-note';
+import { openCheckpoint, verifierKey } from './checkpoint-note';
+import { IN_TOTO_PAYLOAD_TYPE, openEnvelope } from './dsse';
+import { InclusionChecker, MerkleFrontier, leftSubtreesFromProof, verifyConsistency, verifyInclusion } from './merkle';
+import type { RecordHeader } from './record';
+import { GENESIS_PREV, RECORD_VERSION, parseIsoTime, recordHash, recordLeaf } from './record';
+import type { CheckpointPayload, TombstonePayload } from './record-types';
+import { UNPRUNABLE_TYPES } from './record-types';
+import { keyIdOf, parsePublicKeyText } from './signing';
+import { verifyTombstone } from './tombstone';
+
+/**
+ * Verifies an exported bundle on its own: no network, no tenant database, no CAVRA_HOME.
+ * Everything is checked — file digests, the DSSE signature over the manifest, every
+ * checkpoint signature, every consistency proof, every record's payload digest, header
+ * hash, chain link and inclusion proof, and the Merkle roots recomputed from the records
+ * at every checkpoint inside the range. It stops at the first failure and names the file,
+ * line and record.
+ */
+
+export interface BundleFailure {
+  /** `input`: not a bundle this verifier can read; `integrity`: the bundle was altered. */
+  kind: 'input' | 'integrity';
+  file: string | null;
+  line?: number;
+  seq?: number;
+  reason: string;
+}
+
+export interface BundleVerification {
+  ok: boolean;
+  dir: string;
+  failure: BundleFailure | null;
+  warnings: string[];
+  tenant: string | null;
+  origin: string | null;
+  range: BundleManifest['range'] | null;
+  tree: BundleManifest['tree'] | null;
+  key: { keyId: string; vkey: string; pinned: boolean } | null;
+  checked: {
+    records: number;
+    inclusionProofs: number;
+    checkpoints: number;
+    consistencyProofs: number;
+    tombstones: number;
+    files: number;
+    /** Checkpoint roots recomputed from the records themselves. */
+    recomputedRoots: number;
+  };
+}
+
+export interface VerifyOptions {
+  /** A pinned public key (C2SP vkey, PEM, or base64); without it the bundle's own key is used. */
+  trustedKey?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+class Failure extends Error {
+  constructor(readonly failure: BundleFailure) {
+    super(failure.reason);
+  }
+}
+
+const MAX_SMALL_FILE = 16 * 1024 * 1024;
+const PROGRESS_EVERY = 4096;
+
+function fail(
+  kind: BundleFailure['kind'],
+  file: string | null,
+  reason: string,
+  at: { line?: number; seq?: number } = {},
+) {
+  return new Failure({ kind, file, reason, ...at });
+}
+
+export async function verifyBundle(dir: string, options: VerifyOptions = {}): Promise<BundleVerification> {
+  const result: BundleVerification = {
+    ok: false,
+    dir: path.resolve(dir),
+    failure: null,
+    warnings: [],
+    tenant: null,
+    origin: null,
+    range: null,
+    tree: null,
+    key: null,
+    checked: {
+      records: 0,
+      inclusionProofs: 0,
+      checkpoints: 0,
+      consistencyProofs: 0,
+      tombstones: 0,
+      files: 0,
+      recomputedRoots: 0,
+    },
+  };
+  try {
+    await run(result, options);
+    result.ok = true;
+  } catch (error) {
+    if (error instanceof Failure) result.failure = error.failure;
+    else if (error instanceof Error && error.name === 'AbortError') throw error;
+    else {
+      result.failure = {
+        kind: 'input',
+        file: null,
+        reason: `could not read the bundle: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+  }
+  return result;
+}
+
+async function run(result: BundleVerification, options: VerifyOptions): Promise<void> {
+  const { signal, onProgress } = options;
+  const root = openRoot(result.dir);
+  const files = new BundleFiles(root);
+
+  // 1. The manifest, its format version, and the key.
+  const manifestBytes = files.readSmall(BUNDLE_FILES.manifest);
+  const manifest = parseManifest(manifestBytes);
+  result.tenant = manifest.tenant;
+  result.origin = manifest.origin;
+  result.range = manifest.range;
+  result.tree = manifest.tree;
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  for (const name of LISTED_FILES) {
+    if (!listed.has(name)) throw fail('integrity', BUNDLE_FILES.manifest, `the manifest does not list ${name}`);
+  }
+  for (const name of listed.keys()) {
+    if (!(LISTED_FILES as readonly string[]).includes(name)) {
+      throw fail('integrity', BUNDLE_FILES.manifest, `the manifest lists an unknown file "${name}"`);
+    }
+  }
+  for (const name of LISTED_FILES) files.check(name);
+  const unlisted = fs
+    .readdirSync(root)
+    .filter((name) => !(LISTED_FILES as readonly string[]).includes(name))
+    .filter((name) => name !== BUNDLE_FILES.manifest && name !== BUNDLE_FILES.statement);
+  for (const name of unlisted) result.warnings.push(`${name} is not part of the bundle and was not verified`);
+
+  const keyBytes = files.readSmall(BUNDLE_FILES.publicKey);
+  files.checkDigest(BUNDLE_FILES.publicKey, keyBytes, listed);
+  let bundleKey: Buffer;
+  try {
+    bundleKey = parsePublicKeyText(keyBytes.toString('utf8'));
+  } catch (error) {
+    throw fail('integrity', BUNDLE_FILES.publicKey, `not a public key: ${(error as Error).message}`);
+  }
+  let key = bundleKey;
+  if (options.trustedKey !== undefined) {
+    let trusted: Buffer;
+    try {
+      trusted = parsePublicKeyText(options.trustedKey);
+    } catch (error) {
+      throw fail('input', null, `the trusted key is not a public key: ${(error as Error).message}`);
+    }
+    if (!trusted.equals(bundleKey)) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.publicKey,
+        `the bundle is signed by key ${keyIdOf(bundleKey)}, not by the trusted key ${keyIdOf(trusted)}`,
+      );
+    }
+    key = trusted;
+  }
+  const keyId = keyIdOf(key);
+  result.key = { keyId, vkey: verifierKey(manifest.origin, key), pinned: options.trustedKey !== undefined };
+  if (manifest.key.key_id !== keyId || manifest.key.vkey !== result.key.vkey) {
+    throw fail('integrity', BUNDLE_FILES.manifest, 'the manifest names a different key than tenant-key.pub');
+  }
+
+  // 2. The signed statement binds the manifest.
+  const envelopeBytes = files.readSmall(BUNDLE_FILES.statement);
+  let statementBytes: Buffer;
+  try {
+    statementBytes = openEnvelope(JSON.parse(envelopeBytes.toString('utf8')), IN_TOTO_PAYLOAD_TYPE, key, keyId);
+  } catch (error) {
+    throw fail('integrity', BUNDLE_FILES.statement, (error as Error).message);
+  }
+  const statement = parseWith(statementSchema, statementBytes.toString('utf8'), BUNDLE_FILES.statement);
+  const subject = statement.subject[0];
+  const manifestSha256 = crypto.hash('sha256', manifestBytes, 'hex');
+  if (subject?.name !== BUNDLE_FILES.manifest || subject.digest.sha256 !== manifestSha256) {
+    throw fail('integrity', BUNDLE_FILES.manifest, 'manifest.json is not the manifest the statement signed (edited)');
+  }
+  const p = statement.predicate;
+  if (
+    statement.predicateType !== PREDICATE_TYPE ||
+    p.tenant !== manifest.tenant ||
+    p.origin !== manifest.origin ||
+    p.key_id !== keyId ||
+    p.tree.size !== manifest.tree.size ||
+    p.tree.root !== manifest.tree.root ||
+    p.range.from_seq !== manifest.range.from_seq ||
+    p.range.to_seq !== manifest.range.to_seq ||
+    p.range.count !== manifest.range.count
+  ) {
+    throw fail('integrity', BUNDLE_FILES.statement, 'the signed statement disagrees with the manifest');
+  }
+  const { size: treeSize } = manifest.tree;
+  const finalRoot = Buffer.from(manifest.tree.root, 'base64');
+  if (
+    manifest.range.to_seq >= treeSize ||
+    manifest.range.to_seq - manifest.range.from_seq + 1 !== manifest.range.count
+  ) {
+    throw fail('integrity', BUNDLE_FILES.manifest, 'the manifest range does not fit its tree');
+  }
+
+  // 3. Checkpoints: every signature, and every one a prefix of the final tree.
+  const checkpoints = new Map<number, SignedCheckpoint>();
+  await eachLine(files, BUNDLE_FILES.checkpoints, listed, (text, line) => {
+    const entry = parseWith(checkpointLineSchema, text, BUNDLE_FILES.checkpoints, line);
+    let cp: SignedCheckpoint;
+    try {
+      cp = openCheckpoint(entry.note, key, manifest.origin);
+    } catch (error) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.checkpoints,
+        `checkpoint at size ${entry.size}: ${(error as Error).message}`,
+        {
+          line,
+        },
+      );
+    }
+    const previous = [...checkpoints.keys()].at(-1) ?? 0;
+    if (cp.size !== entry.size || cp.size <= previous) {
+      throw fail('integrity', BUNDLE_FILES.checkpoints, 'checkpoints are not in increasing tree-size order', { line });
+    }
+    checkpoints.set(cp.size, cp);
+  });
+  result.checked.checkpoints = checkpoints.size;
+  const finalCheckpoint = checkpoints.get(treeSize);
+  if (!finalCheckpoint || [...checkpoints.keys()].at(-1) !== treeSize) {
+    throw fail('integrity', BUNDLE_FILES.checkpoints, `no signed checkpoint for the final tree size ${treeSize}`);
+  }
+  if (!finalCheckpoint.root.equals(finalRoot)) {
+    throw fail('integrity', BUNDLE_FILES.checkpoints, 'the final checkpoint root differs from the manifest');
+  }
+  const proven = new Set<number>([treeSize]);
+  await eachLine(files, BUNDLE_FILES.consistencyProofs, listed, (text, line) => {
+    const entry = parseWith(consistencyLineSchema, text, BUNDLE_FILES.consistencyProofs, line);
+    const older = checkpoints.get(entry.from_size);
+    if (!older || entry.to_size !== treeSize || proven.has(entry.from_size)) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.consistencyProofs,
+        `no such checkpoint pair ${entry.from_size}→${entry.to_size}`,
+        {
+          line,
+        },
+      );
+    }
+    const proof = entry.path.map((h) => Buffer.from(h, 'base64'));
+    if (!verifyConsistency(entry.from_size, treeSize, older.root, finalRoot, proof)) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.consistencyProofs,
+        `the checkpoint at size ${entry.from_size} is not a prefix of the final tree (history rewritten)`,
+        { line },
+      );
+    }
+    proven.add(entry.from_size);
+  });
+  for (const size of checkpoints.keys()) {
+    if (!proven.has(size)) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.consistencyProofs,
+        `the checkpoint at size ${size} has no consistency proof`,
+      );
+    }
+  }
+  result.checked.consistencyProofs = proven.size - 1;
+
+  // 4. Tombstones that pruned records in the range.
+  const tombstones = new Map<number, { payload: TombstonePayload; time: number; pruned: number }>();
+  await eachLine(files, BUNDLE_FILES.tombstones, listed, (text, line) => {
+    const entry = parseWith(tombstoneLineSchema, text, BUNDLE_FILES.tombstones, line);
+    const at = { line, seq: entry.record.seq };
+    const { header, hash } = checkParsedRecord(entry.record, BUNDLE_FILES.tombstones, line);
+    if (header.type !== 'tombstone' || entry.record.payload === null) {
+      throw fail('integrity', BUNDLE_FILES.tombstones, 'not a tombstone record', at);
+    }
+    const payload = entry.record.payload as TombstonePayload;
+    if (!verifyTombstone(payload, key) || payload.origin !== manifest.origin) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.tombstones,
+        'the tombstone signature does not verify with the tenant key',
+        at,
+      );
+    }
+    const proof = entry.proof.path.map((h) => Buffer.from(h, 'base64'));
+    if (
+      entry.proof.seq !== header.seq ||
+      entry.proof.tree_size !== treeSize ||
+      !verifyInclusion(recordLeaf(hash), header.seq, treeSize, proof, finalRoot)
+    ) {
+      throw fail('integrity', BUNDLE_FILES.tombstones, 'the tombstone is not in the final tree', at);
+    }
+    tombstones.set(header.seq, { payload, time: parseIsoTime(payload.cutoff) ?? 0, pruned: 0 });
+  });
+  result.checked.tombstones = tombstones.size;
+
+  // 5. The records, each with its inclusion proof, streamed in lockstep.
+  const records = files.lines(BUNDLE_FILES.records);
+  const proofs = files.lines(BUNDLE_FILES.inclusionProofs);
+  try {
+    const checker = new InclusionChecker(treeSize, finalRoot);
+    const { from_seq: fromSeq, to_seq: toSeq } = manifest.range;
+    let frontier: MerkleFrontier | null = fromSeq === 0 ? new MerkleFrontier() : null;
+    let expected = fromSeq;
+    let prevHash: string | null = null;
+    let prevTime = 0;
+    for (;;) {
+      const text = await readLine(records, BUNDLE_FILES.records);
+      if (text === null) break;
+      const line = records.lineNumber;
+      const entry = readRecord(text, line);
+      const { header, hash, timeMs } = entry;
+      const seq = header.seq;
+      const at = { line, seq };
+      if (seq !== expected) {
+        throw fail(
+          'integrity',
+          BUNDLE_FILES.records,
+          expected > toSeq
+            ? `record ${seq} follows the last record the manifest declares (${toSeq}): a record was inserted`
+            : `expected record ${expected} here but found record ${seq}: a record was deleted, inserted or reordered`,
+          at,
+        );
+      }
+      if (prevHash !== null && header.prev !== prevHash) {
+        throw fail('integrity', BUNDLE_FILES.records, `record ${seq} does not link to record ${seq - 1}`, at);
+      }
+      if (timeMs < prevTime) throw fail('integrity', BUNDLE_FILES.records, `record ${seq} goes back in time`, at);
+      if (entry.payloadText === null) checkPruned(header, entry.prunedBy, timeMs, tombstones, line);
+      if (header.type === 'checkpoint' && entry.payloadText !== null) {
+        const payload = JSON.parse(entry.payloadText) as CheckpointPayload;
+        checkCheckpointRecord(payload, key, manifest.origin, frontier, seq, line);
+      }
+
+      const proofText = await readLine(proofs, BUNDLE_FILES.inclusionProofs);
+      if (proofText === null) {
+        throw fail('integrity', BUNDLE_FILES.inclusionProofs, `no inclusion proof for record ${seq}`, at);
+      }
+      const proof = readInclusion(proofText, proofs.lineNumber);
+      const leaf = recordLeaf(hash);
+      if (proof.seq !== seq || proof.tree_size !== treeSize || !checker.check(leaf, seq, proof.path)) {
+        throw fail(
+          'integrity',
+          BUNDLE_FILES.inclusionProofs,
+          `record ${seq} is not at position ${seq} of the signed tree`,
+          {
+            line: proofs.lineNumber,
+            seq,
+          },
+        );
+      }
+      if (!frontier) {
+        // The first record's audit path carries the subtrees in front of the range.
+        const lefts = leftSubtreesFromProof(
+          seq,
+          treeSize,
+          proof.path.map((h) => Buffer.from(h, 'base64')),
+        );
+        frontier = new MerkleFrontier(seq, lefts ?? []);
+      }
+      frontier.append(leaf);
+      const cp = checkpoints.get(frontier.size);
+      if (cp) {
+        if (!frontier.root().equals(cp.root)) {
+          throw fail(
+            'integrity',
+            BUNDLE_FILES.records,
+            `the records up to ${seq} do not produce the signed root of the checkpoint at size ${cp.size}`,
+            at,
+          );
+        }
+        result.checked.recomputedRoots += 1;
+      }
+      prevHash = hash.toString('hex');
+      prevTime = timeMs;
+      expected += 1;
+      result.checked.records += 1;
+      result.checked.inclusionProofs += 1;
+      if (result.checked.records % PROGRESS_EVERY === 0) {
+        onProgress?.({ done: result.checked.records, total: manifest.range.count });
+        await new Promise((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+      }
+    }
+    if (expected !== toSeq + 1) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.records,
+        `the records end at ${expected - 1} but the manifest declares records up to ${toSeq}: the tail was cut off`,
+        { line: records.lineNumber },
+      );
+    }
+    if ((await readLine(proofs, BUNDLE_FILES.inclusionProofs)) !== null) {
+      throw fail('integrity', BUNDLE_FILES.inclusionProofs, 'more inclusion proofs than records', {
+        line: proofs.lineNumber,
+      });
+    }
+    files.checkStreamDigest(BUNDLE_FILES.records, records, listed);
+    files.checkStreamDigest(BUNDLE_FILES.inclusionProofs, proofs, listed);
+  } finally {
+    records.close();
+    proofs.close();
+  }
+  for (const [seq, tombstone] of tombstones) {
+    const { from_seq: from, to_seq: to, count } = tombstone.payload;
+    if (from >= manifest.range.from_seq && to <= manifest.range.to_seq && tombstone.pruned !== count) {
+      throw fail(
+        'integrity',
+        BUNDLE_FILES.records,
+        `tombstone ${seq} names ${count} pruned records, the range holds ${tombstone.pruned}`,
+      );
+    }
+  }
+  result.checked.files = LISTED_FILES.length + 2;
+  onProgress?.({ done: result.checked.records, total: manifest.range.count });
+}
+
+function openRoot(dir: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw fail('input', null, `the bundle directory ${dir} does not exist`);
+  }
+  if (!stat.isDirectory()) throw fail('input', null, `${dir} is not a directory`);
+  return fs.realpathSync(dir);
+}
+
+/** File access confined to the bundle: symlinks must resolve inside it, and only regular files count. */
+class BundleFiles {
+  constructor(private readonly root: string) {}
+
+  check(name: string): string {
+    const file = path.join(this.root, name);
+    let link: fs.Stats;
+    try {
+      link = fs.lstatSync(file);
+    } catch {
+      throw fail(
+        name === BUNDLE_FILES.manifest ? 'input' : 'integrity',
+        name,
+        name === BUNDLE_FILES.manifest
+          ? 'manifest.json is missing: this is not an evidence bundle'
+          : `${name} is missing from the bundle`,
+      );
+    }
+    if (link.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = fs.realpathSync(file);
+      } catch {
+        throw fail('integrity', name, `${name} is a broken symlink`);
+      }
+      if (!target.startsWith(this.root + path.sep)) {
+        throw fail(
+          'input',
+          name,
+          `${name} is a symlink that points outside the bundle (${target}); refusing to follow it`,
+        );
+      }
+    }
+    if (!fs.statSync(file).isFile()) throw fail('integrity', name, `${name} is not a regular file`);
+    return file;
+  }
+
+  readSmall(name: string): Buffer {
+    const file = this.check(name);
+    if (fs.statSync(file).size > MAX_SMALL_FILE) throw fail('integrity', name, `${name} is implausibly large`);
+    return fs.readFileSync(file);
+  }
+
+  lines(name: string): LineReader {
+    return new LineReader(this.check(name));
+  }
+
+  checkDigest(name: string, bytes: Buffer, listed: Map<string, { sha256: string; bytes: number }>): void {
+    this.compare(name, crypto.hash('sha256', bytes, 'hex'), bytes.length, listed);
+  }
+
+  checkStreamDigest(name: string, reader: LineReader, listed: Map<string, { sha256: string; bytes: number }>): void {
+    this.compare(name, reader.digest(), reader.bytes, listed);
+  }
+
+  private compare(name: string, sha256: string, bytes: number, listed: Map<string, { sha256: string; bytes: number }>) {
+    const entry = listed.get(name);
+    if (!entry || entry.sha256 !== sha256 || entry.bytes !== bytes) {
+      throw fail('integrity', name, `${name} does not match the SHA-256 the manifest records for it`);
+    }
+  }
+}
+
+function parseManifest(bytes: Buffer): BundleManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw fail('input', BUNDLE_FILES.manifest, 'manifest.json is not valid JSON');
+  }
+  const head = (raw ?? {}) as { format?: unknown; format_version?: unknown };
+  if (head.format !== BUNDLE_FORMAT) {
+    throw fail(
+      'input',
+      BUNDLE_FILES.manifest,
+      `not a CAVRA evidence bundle (format is ${JSON.stringify(head.format)})`,
+    );
+  }
+  if (typeof head.format_version !== 'number' || !Number.isInteger(head.format_version) || head.format_version < 1) {
+    throw fail('input', BUNDLE_FILES.manifest, 'the bundle format version is missing or invalid');
+  }
+  if (head.format_version > BUNDLE_FORMAT_VERSION) {
+    throw fail(
+      'input',
+      BUNDLE_FILES.manifest,
+      `the bundle uses format version ${head.format_version}, newer than this verifier understands ` +
+        `(${BUNDLE_FORMAT_VERSION}); verify it with a newer CAVRA`,
+    );
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success)
+    throw fail('integrity', BUNDLE_FILES.manifest, `manifest.json is malformed: ${describe(parsed.error)}`);
+  return parsed.data;
+}
+
+function parseWith<T extends z.ZodType>(schema: T, text: string, file: string, line?: number): z.infer<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw fail('integrity', file, 'not valid JSON (truncated or edited)', { line });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const seq = (raw as { seq?: unknown } | null)?.seq;
+    throw fail('integrity', file, `malformed entry: ${describe(parsed.error)}`, {
+      line,
+      ...(typeof seq === 'number' ? { seq } : {}),
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Hand-written checks for the two files with one line per record: the same rules as
+ * `recordLineSchema` and `inclusionLineSchema`, at a fraction of the cost per line.
+ */
+const RECORD_FIELDS = new Set(['v', 'seq', 'time', 'type', 'prev', 'payload_sha256', 'payload', 'pruned_by']);
+const HEX64 = /^[0-9a-f]{64}$/;
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+function readRecordLine(raw: unknown): RecordLine | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'a record line must be a JSON object';
+  const r = raw as Record<string, unknown>;
+  for (const key in r) if (!RECORD_FIELDS.has(key)) return `unexpected field "${key}"`;
+  if (!Number.isSafeInteger(r.v)) return 'v must be an integer';
+  if (!isCount(r.seq)) return 'seq must be a sequence number';
+  if (typeof r.time !== 'string') return 'time must be a string';
+  if (typeof r.type !== 'string' || r.type.length === 0 || r.type.length > 64) return 'type must be a short string';
+  if (typeof r.prev !== 'string' || !HEX64.test(r.prev)) return 'prev must be a hex SHA-256';
+  if (typeof r.payload_sha256 !== 'string' || !HEX64.test(r.payload_sha256))
+    return 'payload_sha256 must be a hex SHA-256';
+  if (!('payload' in r)) return 'payload is missing';
+  if (r.pruned_by !== undefined && !isCount(r.pruned_by)) return 'pruned_by must be a sequence number';
+  return r as RecordLine;
+}
+
+function readInclusionLine(raw: unknown): { seq: number; tree_size: number; path: string[] } | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'a proof line must be a JSON object';
+  const r = raw as Record<string, unknown>;
+  for (const key in r) if (key !== 'seq' && key !== 'tree_size' && key !== 'path') return `unexpected field "${key}"`;
+  if (!isCount(r.seq) || !isCount(r.tree_size)) return 'seq and tree_size must be numbers';
+  if (!Array.isArray(r.path) || r.path.length > 64) return 'path must be a list of hashes';
+  for (const hash of r.path)
+    if (typeof hash !== 'string' || hash.length !== 44) return 'path must hold base64 SHA-256 hashes';
+  return r as { seq: number; tree_size: number; path: string[] };
+}
+
+function parseFast<T>(read: (raw: unknown) => T | string, text: string, file: string, line: number): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw fail('integrity', file, 'not valid JSON (truncated or edited)', { line });
+  }
+  const entry = read(raw);
+  if (typeof entry === 'string') {
+    const seq = (raw as { seq?: unknown } | null)?.seq;
+    throw fail('integrity', file, `malformed entry: ${entry}`, { line, ...(isCount(seq) ? { seq } : {}) });
+  }
+  return entry;
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid';
+}
+
+async function readLine(reader: LineReader, file: string): Promise<string | null> {
+  try {
+    return await reader.read();
+  } catch (error) {
+    if (error instanceof TruncatedLineError) throw fail('integrity', file, error.message, { line: error.line });
+    throw error;
+  }
+}
+
+async function eachLine(
+  files: BundleFiles,
+  name: string,
+  listed: Map<string, { sha256: string; bytes: number }>,
+  visit: (text: string, line: number) => void,
+): Promise<void> {
+  const reader = files.lines(name);
+  try {
+    for (let text = await readLine(reader, name); text !== null; text = await readLine(reader, name)) {
+      visit(text, reader.lineNumber);
+    }
+    files.checkStreamDigest(name, reader, listed);
+  } finally {
+    reader.close();
+  }
+}
+
+interface CheckedRecord {
+  header: RecordHeader;
+  hash: Buffer;
+  timeMs: number;
+  prunedBy: number | undefined;
+  /** The canonical payload text, or null when retention pruned the payload. */
+  payloadText: string | null;
+}
+
+/**
+ * The tail of a canonical record line: records.jsonl lines are JCS, so `payload` comes first
+ * and these members follow in this order with these value shapes.
+ */
+const RECORD_TAIL =
+  /,"payload_sha256":"([0-9a-f]{64})","prev":"([0-9a-f]{64})",(?:"pruned_by":(0|[1-9][0-9]{0,15}),)?"seq":(0|[1-9][0-9]{0,15}),"time":"([0-9:.TZ-]{24})","type":"([a-z][a-z_]{0,63})","v":(0|[1-9][0-9]{0,8})\}$/y;
+const RECORD_HEAD = '{"payload":';
+
+/**
+ * Reads and checks one records.jsonl line. For a line in canonical form the payload text
+ * is hashed as it stands: if it matches payload_sha256 it is, short of a SHA-256 collision,
+ * exactly the canonical text the ledger hashed, so it needs neither parsing nor
+ * re-canonicalizing. Any other well-formed line takes the general path and is
+ * canonicalized first, so a bundle re-serialized by another tool still verifies.
+ */
+function readRecord(text: string, line: number): CheckedRecord {
+  const tailAt = text.startsWith(RECORD_HEAD) ? text.lastIndexOf(',"payload_sha256":"') : -1;
+  if (tailAt > 0) {
+    RECORD_TAIL.lastIndex = tailAt;
+    const m = RECORD_TAIL.exec(text);
+    if (m) {
+      const payloadText = text.slice(RECORD_HEAD.length, tailAt);
+      const header: RecordHeader = {
+        v: Number(m[7]),
+        seq: Number(m[4]),
+        time: m[5] as string,
+        type: m[6] as string,
+        prev: m[2] as string,
+        payload_sha256: m[1] as string,
+      };
+      const prunedBy = m[3] === undefined ? undefined : Number(m[3]);
+      // The tail already is the header's JCS text, save the pruning note and the opening brace.
+      const tail = text.slice(tailAt + 1);
+      const headerJcs = `{${prunedBy === undefined ? tail : tail.replace(`"pruned_by":${m[3]},`, '')}`;
+      return checkHeader(
+        header,
+        payloadText === 'null' ? null : payloadText,
+        prunedBy,
+        BUNDLE_FILES.records,
+        line,
+        headerJcs,
+      );
+    }
+  }
+  return checkParsedRecord(parseFast(readRecordLine, text, BUNDLE_FILES.records, line), BUNDLE_FILES.records, line);
+}
+
+/** The general path: a parsed line, its payload canonicalized before hashing. */
+function checkParsedRecord(entry: RecordLine, file: string, line: number): CheckedRecord {
+  let payloadText: string | null = null;
+  if (entry.payload !== null) {
+    try {
+      payloadText = canonicalize(entry.payload);
+    } catch (error) {
+      if (error instanceof CanonicalJsonError) {
+        throw fail('integrity', file, `record ${entry.seq}: ${error.message}`, { line, seq: entry.seq });
+      }
+      throw error;
+    }
+  }
+  const { payload: _payload, pruned_by: prunedBy, ...header } = entry;
+  return checkHeader(header, payloadText, prunedBy, file, line);
+}
+
+/** Checks the payload against its digest and the header's own rules; hashes the header. */
+function checkHeader(
+  header: RecordHeader,
+  payloadText: string | null,
+  prunedBy: number | undefined,
+  file: string,
+  line: number,
+  headerJcs?: string,
+): CheckedRecord {
+  const at = { line, seq: header.seq };
+  if (header.v !== RECORD_VERSION) throw fail('integrity', file, `record format version ${header.v} is unknown`, at);
+  const timeMs = parseIsoTime(header.time);
+  if (timeMs === null) throw fail('integrity', file, `record ${header.seq} has a malformed time`, at);
+  if (header.seq === 0 && header.prev !== GENESIS_PREV) {
+    throw fail('integrity', file, 'record 0 must not link to a previous record', at);
+  }
+  if (payloadText !== null) {
+    if (prunedBy !== undefined) throw fail('integrity', file, `record ${header.seq} is both present and pruned`, at);
+    if (crypto.hash('sha256', payloadText, 'hex') !== header.payload_sha256) {
+      throw fail('integrity', file, `record ${header.seq}: the payload does not match its payload_sha256 (edited)`, at);
+    }
+  }
+  const hash = headerJcs === undefined ? recordHash(header) : crypto.hash('sha256', headerJcs, 'buffer');
+  return { header, hash, timeMs, prunedBy, payloadText };
+}
+
+const PROOF_HEAD = '{"path":[';
+const PROOF_TAIL = /\],"seq":(0|[1-9][0-9]{0,15}),"tree_size":([1-9][0-9]{0,15})\}$/y;
+
+/** One inclusion-proofs.jsonl line; canonical lines skip JSON.parse (the checker decodes each hash). */
+function readInclusion(text: string, line: number): { seq: number; tree_size: number; path: string[] } {
+  const tailAt = text.startsWith(PROOF_HEAD) ? text.lastIndexOf('],"seq":') : -1;
+  if (tailAt > 0) {
+    PROOF_TAIL.lastIndex = tailAt;
+    const m = PROOF_TAIL.exec(text);
+    const list = text.slice(PROOF_HEAD.length, tailAt);
+    if (m && (list.length === 0 || (list.startsWith('"') && list.endsWith('"')))) {
+      const path = list.length === 0 ? [] : list.slice(1, -1).split('","');
+      if (path.every((hash) => hash.length === 44)) {
+        return { seq: Number(m[1]), tree_size: Number(m[2]), path };
+      }
+    }
+  }
+  return parseFast(readInclusionLine, text, BUNDLE_FILES.inclusionProofs, line);
+}
+
+function checkPruned(
+  header: RecordHeader,
+  prunedBy: number | undefined,
+  timeMs: number,
+  tombstones: Map<number, { payload: TombstonePayload; time: number; pruned: number }>,
+  line: number,
+): void {
+  const at = { line, seq: header.seq };
+  const tombstone = prunedBy === undefined ? undefined : tombstones.get(prunedBy);
+  if (!tombstone) {
+    throw fail(
+      'integrity',
+      BUNDLE_FILES.records,
+      `record ${header.seq} has no payload and no signed tombstone for it`,
+      at,
+    );
+  }
+  const t = tombstone.payload;
+  if (
+    header.seq < t.from_seq ||
+    header.seq > t.to_seq ||
+    timeMs >= tombstone.time ||
+    (UNPRUNABLE_TYPES as readonly string[]).includes(header.type)
+  ) {
+    throw fail(
+      'integrity',
+      BUNDLE_FILES.records,
+      `record ${header.seq} is outside what tombstone ${prunedBy} pruned`,
+      at,
+    );
+  }
+  tombstone.pruned += 1;
+}
+
+function checkCheckpointRecord(
+  payload: CheckpointPayload,
+  key: Buffer,
+  origin: string,
+  frontier: MerkleFrontier | null,
+  seq: number,
+  line: number,
+): void {
+  const at = { line, seq };
+  let cp: SignedCheckpoint;
+  try {
+    cp = openCheckpoint(String(payload.note), key, origin);
+  } catch (error) {
+    throw fail('integrity', BUNDLE_FILES.records, `checkpoint record ${seq}: ${(error as Error).message}`, at);
+  }
+  if (cp.size !== seq || cp.root.toString('base64') !== payload.root || cp.size !== payload.size) {
+    throw fail('integrity', BUNDLE_FILES.records, `checkpoint record ${seq} does not describe the tree before it`, at);
+  }
+  if (frontier && frontier.size === seq && !frontier.root().equals(cp.root)) {
+    throw fail('integrity', BUNDLE_FILES.records, `the records before ${seq} do not produce its signed root`, at);
+  }
+}

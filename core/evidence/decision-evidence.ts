@@ -1,0 +1,47 @@
+import type { Action, Decision } from '../contract';
+import type { EvidenceLedgers } from './ledgers';
+
+/**
+ * The ledger behind the policy service's evidence seam (core/policy `PolicyEvidence`,
+ * matched structurally so neither module imports the other). A decision is appended and
+ * committed before `recordDecision` resolves; if the append fails it rejects and the
+ * policy service denies the action. The record keeps who acted and where, never the
+ * action's file contents or MCP arguments.
+ */
+export interface DecisionEvidence {
+  recordDecision(tenant: string, decision: Decision, action: Action): Promise<string | null>;
+  recordEvent(tenant: string, type: 'pack_activated' | 'config_change', payload: Record<string, unknown>): void;
+}
+
+export function ledgerEvidence(ledgers: EvidenceLedgers, log: (message: string) => void): DecisionEvidence {
+  return {
+    async recordDecision(tenant, decision, action) {
+      const ledger = ledgers.ledger(tenant);
+      const receipt = await ledger.append({
+        type: 'decision',
+        payload: {
+          decision,
+          agent: action.agent,
+          actor: action.actor,
+          repository: action.repository,
+          cwd: action.cwd,
+        },
+      });
+      return evidenceRef(ledger.origin, receipt.seq);
+    },
+    recordEvent(tenant, type, payload) {
+      const ledger = ledgers.ledger(tenant);
+      // The seam is fire-and-forget; a lost configuration record becomes a `gap` record.
+      ledger.append({ type, payload }).catch((error: unknown) => {
+        const reason = `a ${type} record could not be written: ${error instanceof Error ? error.message : String(error)}`;
+        log(`evidence: ${reason}`);
+        ledger.append({ type: 'gap', payload: { source: 'policy', reason } }).catch(() => undefined);
+      });
+    },
+  };
+}
+
+/** `<ledger origin>#<seq>`: names one record of one tenant's ledger, unique across installs. */
+export function evidenceRef(origin: string, seq: number): string {
+  return `${origin}#${seq}`;
+}
