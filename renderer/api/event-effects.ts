@@ -12,6 +12,7 @@ interface EventEffect<K extends EventName> {
 /** The one table from push events to what they do to server state (HOUSE rule 7). */
 export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   'tenants.changed': { invalidate: [['tenants.list'], ['system.info']] },
+  'policy.changed': { invalidate: [['policy.packs.list'], ['policy.pack.get'], ['policy.settings.get']] },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };
 

@@ -4,8 +4,10 @@ import { useUi } from '../state/ui';
 import { LiveRegion } from './LiveRegion';
 import { TenantSwitcher } from './TenantSwitcher';
 import { screens } from './screens';
+import type { ScreenId } from './screens';
 import { TenantsScreen } from '../features/tenants/TenantsScreen';
 import { Placeholder } from '../features/placeholder/Placeholder';
+import { PolicyScreen } from '../features/policy/PolicyScreen';
 
 export function App() {
   const screen = useUi((state) => state.screen);
@@ -69,9 +71,20 @@ export function App() {
       </nav>
       <main className="content" id="main" tabIndex={-1}>
         <h1>{current.label}</h1>
-        {current.id === 'tenants' ? <TenantsScreen /> : <Placeholder arrivesWith={current.arrivesWith ?? ''} />}
+        <Screen id={current.id} arrivesWith={current.arrivesWith} />
       </main>
       <LiveRegion />
     </div>
   );
+}
+
+function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null }) {
+  switch (id) {
+    case 'tenants':
+      return <TenantsScreen />;
+    case 'policy':
+      return <PolicyScreen />;
+    default:
+      return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
+  }
 }

@@ -5,7 +5,7 @@ export const screens = [
   { id: 'reviews', label: 'Operating reviews', arrivesWith: 'the AISPM and operating-review capability' },
   { id: 'activity', label: 'Live activity', arrivesWith: 'the runtime gate and agent adapters' },
   { id: 'evidence', label: 'Evidence', arrivesWith: 'the evidence ledger' },
-  { id: 'policy', label: 'Policy packs', arrivesWith: 'the enforcement core' },
+  { id: 'policy', label: 'Policy packs', arrivesWith: null },
   { id: 'aispm', label: 'AISPM posture', arrivesWith: 'the AISPM capability' },
   { id: 'reports', label: 'Reports', arrivesWith: 'report delivery' },
   { id: 'connectors', label: 'Connectors', arrivesWith: 'the connectors capability' },
