@@ -197,4 +197,41 @@ export const tenantMigrations: MigrationSet = {
     `,
     },
   ],
+  policy: [
+    {
+      version: 1,
+      name: 'policy',
+      // Packs active in the tenant (built-in or imported; the exact text, so the last good
+      // version survives a pack file turning bad), their assignments ('' = the whole tenant),
+      // the tenant's policy settings and the keys its signed packs must verify with.
+      sql: `
+      CREATE TABLE policy_packs (
+        pack_id TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('builtin', 'imported')),
+        origin TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        signature TEXT,
+        signed_by TEXT,
+        activated_at TEXT NOT NULL,
+        activated_by TEXT NOT NULL
+      );
+      CREATE TABLE policy_assignments (
+        pack_id TEXT NOT NULL REFERENCES policy_packs(pack_id),
+        repository TEXT NOT NULL DEFAULT '',
+        assigned_at TEXT NOT NULL,
+        assigned_by TEXT NOT NULL,
+        PRIMARY KEY (pack_id, repository)
+      );
+      CREATE TABLE policy_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE policy_signing_keys (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        added_by TEXT NOT NULL
+      );
+    `,
+    },
+  ],
 };
