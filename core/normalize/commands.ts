@@ -884,6 +884,41 @@ const watch: Wrapper = (args) => {
   return { scripts: [joined(rest)] };
 };
 
+const flockSpec = wrapperFromSpec({
+  grammar: {
+    values: ['-E', '--conflict-exit-code', '-w', '--timeout', '--wait'],
+    flags: [
+      '-s',
+      '--shared',
+      '-x',
+      '-e',
+      '--exclusive',
+      '-u',
+      '--unlock',
+      '-n',
+      '--nb',
+      '--nonblock',
+      '-o',
+      '--close',
+      '-F',
+      '--no-fork',
+      '--verbose',
+      '--help',
+      '--version',
+    ],
+  },
+  lead: 1,
+  scriptOptions: ['-c', '--command'],
+});
+
+/** `flock FILE -c CMD`: the -c comes after the lock file. */
+const flock: Wrapper = (args, context) => {
+  const index = args.findIndex((arg) => arg.text === '-c' || arg.text === '--command');
+  const file = args.findIndex((arg) => !arg.text.startsWith('-'));
+  if (index !== -1 && file !== -1 && file < index && args[index + 1]) return { scripts: [args[index + 1] as Field] };
+  return flockSpec(args, context);
+};
+
 const busybox: Wrapper = (args) => (args.length > 0 && !args[0]?.text.startsWith('-') ? { inner: [args] } : null);
 
 /** `npm exec`, `pnpm dlx`, `uv run`…: the subcommand word runs the program after it. */
@@ -996,32 +1031,7 @@ const WRAPPERS: Record<string, Wrapper> = {
     grammar: { values: ['--userspec', '--groups'], flags: ['--skip-chdir', '--help', '--version'] },
     lead: 1,
   }),
-  flock: wrapperFromSpec({
-    grammar: {
-      values: ['-E', '--conflict-exit-code', '-w', '--timeout', '--wait'],
-      flags: [
-        '-s',
-        '--shared',
-        '-x',
-        '-e',
-        '--exclusive',
-        '-u',
-        '--unlock',
-        '-n',
-        '--nb',
-        '--nonblock',
-        '-o',
-        '--close',
-        '-F',
-        '--no-fork',
-        '--verbose',
-        '--help',
-        '--version',
-      ],
-    },
-    lead: 1,
-    scriptOptions: ['-c', '--command'],
-  }),
+  flock,
   taskset: wrapperFromSpec({
     grammar: { flags: ['-a', '--all-tasks', '-c', '--cpu-list', '--help', '--version'] },
     lead: 1,

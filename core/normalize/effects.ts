@@ -497,29 +497,25 @@ const tar: Reader = (args, program) => {
   return { files, scripts: embedded, problems: [] };
 };
 
+/** zip: the archive, then the files to add; `-TT cmd` is a command it runs to test the archive. */
 const zip: Reader = (args, program) => {
-  const values = [
-    '-b',
-    '-n',
-    '-t',
-    '--tt',
-    '-tt',
-    '-P',
-    '--password',
-    '-O',
-    '--output-file',
-    '-Z',
-    '-s',
-    '-sp',
-    '-TT',
-    '--unzip-command',
-    '-Y',
-    '-ll',
-  ];
-  const scanned = scanArguments(
-    args.filter((field) => !['-x', '-i', '-x@', '-i@'].includes(field.text)),
-    { values, singleDash: false, abbreviations: true },
-  );
+  const embedded: EmbeddedScript[] = [];
+  const rest: Field[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if ((text === '-TT' || text === '--unzip-command') && args[i + 1]) {
+      const value = args[++i] as Field;
+      embedded.push({ text: value.text, dynamic: value.dynamic, label: `${program} ${text}` });
+    } else if (text.startsWith('--unzip-command=')) {
+      embedded.push({ text: text.slice(16), dynamic: (args[i] as Field).dynamic, label: `${program} --unzip-command` });
+    } else if (!['-x', '-i', '-x@', '-i@'].includes(text)) {
+      rest.push(args[i] as Field);
+    }
+  }
+  const scanned = scanArguments(rest, {
+    values: ['-b', '-n', '-t', '--tt', '-P', '--password', '-O', '--output-file', '-Z', '-s', '-Y'],
+    abbreviations: true,
+  });
   const [archive, ...members] = scanned.operands;
   const recursive = hasOption(scanned, '-r', '-R', '--recurse-paths');
   return {
@@ -528,7 +524,7 @@ const zip: Reader = (args, program) => {
       ...operands(members, 'read', recursive),
       ...operands(optionValues(scanned, '-O', '--output-file'), 'write'),
     ],
-    scripts: scripts(scanned, ['-TT', '--unzip-command'], program),
+    scripts: embedded,
     problems: [],
   };
 };

@@ -51,6 +51,8 @@ export class Extraction {
   dotglob = false;
   /** `shopt -s globstar` seen: `**` walks directories, which expansion here does not follow. */
   globstar = false;
+  /** What fed each command's standard input, for following text through a pipeline. */
+  readonly inputs = new WeakMap<SimpleCommand, CommandInput>();
   /** Assigned by the shell reader: parses and extracts a nested script (`bash -c`, `eval`, …). */
   script: (text: string, scope: Scope) => SimpleCommand[] = () => [];
   private readonly pathKeys = new Set<string>();

@@ -63,6 +63,21 @@ export function readWord(word: Word, source: ShellSource, lookup: VariableLookup
   };
 }
 
+/**
+ * The body of a here-document: taken as it is when the delimiter was quoted (`<<'EOF'`), else
+ * expanded like text in double quotes.
+ */
+export function readHereDocument(body: Word, quoted: boolean, source: ShellSource, lookup: VariableLookup): WordValue {
+  const parts = items(body.Parts);
+  if (quoted) {
+    const text = parts.map((part) => (kindOf(part) === 'Lit' ? goText((part as Lit).Value) : source.of(part))).join('');
+    return { text, pattern: null, dynamic: false, processSubstitution: false };
+  }
+  const state: WordState = { text: '', pattern: '', special: false, dynamic: false, processSubstitution: false };
+  readParts(parts, true, state, source, lookup);
+  return { text: state.text, pattern: null, dynamic: state.dynamic, processSubstitution: state.processSubstitution };
+}
+
 interface WordState {
   text: string;
   pattern: string;

@@ -5,6 +5,7 @@ import {
   type CallExpr,
   type DblQuoted,
   type DeclClause,
+  type Lit,
   type ParamExp,
   type Redirect,
   type Stmt,
@@ -20,7 +21,7 @@ import {
   kindOf,
   parseShell,
 } from './shell-syntax';
-import { type Field, type VariableLookup, readWord, wordFields } from './shell-words';
+import { type Field, type VariableLookup, readHereDocument, readWord, wordFields } from './shell-words';
 import type { SimpleCommand } from './types';
 
 /** Nodes nested deeper than this (`((((…))))`) are not walked: the script is refused instead. */
@@ -116,7 +117,9 @@ class ScriptReader {
         // substitution inside is found by walking the node's fields.
         produced = this.discover(command, scope, ownInput, level);
     }
-    this.redirects(redirects, produced, scope);
+    // A redirection of a single command is that program's; of a block or loop, nobody's in particular.
+    const via = kindOf(command) === 'CallExpr' ? (produced[produced.length - 1]?.program ?? null) : null;
+    this.redirects(redirects, via, scope);
     return produced;
   }
 
@@ -145,7 +148,8 @@ class ScriptReader {
     let produced: SimpleCommand[] = [];
     for (const stage of stages) {
       produced = this.statement(stage, scope, stageInput, level + 1);
-      stageInput = { kind: 'pipe', from: produced, text: staticOutput(produced, stageInput) };
+      const own = produced.length === 1 ? (this.extraction.inputs.get(produced[0] as SimpleCommand) ?? null) : null;
+      stageInput = { kind: 'pipe', from: produced, text: staticOutput(produced, own) };
     }
     return produced;
   }
@@ -176,7 +180,7 @@ class ScriptReader {
     if (input?.kind === 'pipe') for (const c of input.from) inputFrom.add(c.program);
     // Programs whose output is substituted into this command's words (`$( )`, `<( )`).
     for (const c of this.extraction.commands.slice(before)) if (c.depth === scope.depth + 1) inputFrom.add(c.program);
-    return runCommandLine(this.extraction, {
+    const produced = runCommandLine(this.extraction, {
       fields,
       assignments,
       text: this.source.of(call),
@@ -184,6 +188,8 @@ class ScriptReader {
       input,
       inputFrom: [...inputFrom],
     });
+    if (input !== null) for (const c of produced) this.extraction.inputs.set(c, input);
+    return produced;
   }
 
   private fields(word: Word, scope: Scope): Field[] {
@@ -244,7 +250,10 @@ class ScriptReader {
         case Op.wordHdoc: {
           const body = redirect.Op === Op.wordHdoc ? redirect.Word : redirect.Hdoc;
           if (isNil(body)) break;
-          const value = readWord(body, this.source, this.lookup(scope));
+          const value =
+            redirect.Op === Op.wordHdoc
+              ? readWord(body, this.source, this.lookup(scope))
+              : readHereDocument(body, isQuotedDelimiter(redirect.Word), this.source, this.lookup(scope));
           const text = redirect.Op === Op.wordHdoc ? `${value.text}\n` : value.text;
           input = {
             kind: 'text',
@@ -258,8 +267,7 @@ class ScriptReader {
     return input;
   }
 
-  private redirects(redirects: Redirect[], produced: SimpleCommand[], scope: Scope): void {
-    const via = produced.length > 0 ? (produced[produced.length - 1] as SimpleCommand).program : null;
+  private redirects(redirects: Redirect[], via: string | null, scope: Scope): void {
     for (const redirect of redirects) {
       const op = redirect.Op;
       if (op === Op.hdoc || op === Op.dashHdoc || op === Op.wordHdoc || isNil(redirect.Word)) continue;
@@ -351,6 +359,12 @@ class ScriptReader {
       return scope.constants ? (this.constants.get(name) ?? null) : null;
     };
   }
+}
+
+/** `<<'EOF'`, `<<"EOF"`, `<<\EOF`: the here-document is not expanded. */
+function isQuotedDelimiter(word: Word): boolean {
+  if (isNil(word)) return false;
+  return items(word.Parts).some((part) => kindOf(part) !== 'Lit' || (part as Lit).Value.includes('\\'));
 }
 
 /** Only literal text: no substitution can hide inside. */

