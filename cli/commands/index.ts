@@ -1,6 +1,16 @@
 import type { Command } from '../io';
 import { consoleCommand } from './console';
+import { evaluateCommand } from './evaluate';
 import { evidenceExport, evidenceKey, evidenceStatus, evidenceVerify } from './evidence';
+import {
+  policyAssign,
+  policyImport,
+  policyList,
+  policySchema,
+  policyTest,
+  policyUnassign,
+  policyValidate,
+} from './policy';
 import { tenantsCreate, tenantsList } from './tenants';
 
 /** Every `cavra` command; `--help` lists them in this order. */
@@ -8,6 +18,14 @@ export const commands: readonly Command[] = [
   consoleCommand,
   tenantsList,
   tenantsCreate,
+  evaluateCommand,
+  policyValidate,
+  policyTest,
+  policyImport,
+  policyList,
+  policyAssign,
+  policyUnassign,
+  policySchema,
   evidenceExport,
   evidenceVerify,
   evidenceStatus,

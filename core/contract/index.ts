@@ -10,6 +10,7 @@ export * from './system';
 export * from './jobs';
 export * from './approvals';
 export * from './gate';
+export * from './policy';
 export * from './operations';
 export * from './envelope';
 export * from './client';

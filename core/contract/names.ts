@@ -15,10 +15,21 @@ export const operationNames = [
   'mcp.trust.list',
   'mcp.trust.set',
   'mcp.trust.remove',
+  'policy.packs.list',
+  'policy.pack.get',
+  'policy.simulate',
+  'policy.evaluate',
+  'policy.assign',
+  'policy.unassign',
+  'policy.test',
+  'policy.pack.import',
+  'policy.reload',
+  'policy.settings.get',
+  'policy.settings.update',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 
-export const eventNames = ['tenants.changed', 'jobs.changed'] as const;
+export const eventNames = ['tenants.changed', 'jobs.changed', 'policy.changed'] as const;
 export type EventName = (typeof eventNames)[number];
 
 export function isOperationName(value: unknown): value is OperationName {

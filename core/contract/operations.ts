@@ -4,6 +4,7 @@ import type { EventName, OperationName } from './names';
 import { approvalOperations } from './approvals';
 import { gateOperations } from './gate';
 import { jobEvents, jobOperations } from './jobs';
+import { policyEvents, policyOperations } from './policy';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 
@@ -13,11 +14,13 @@ export const operations = {
   ...jobOperations,
   ...approvalOperations,
   ...gateOperations,
+  ...policyOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {
   ...tenantEvents,
   ...jobEvents,
+  ...policyEvents,
 } satisfies Record<EventName, EventSpec>;
 
 export type Operations = typeof operations;

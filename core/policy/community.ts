@@ -174,7 +174,13 @@ export function convertCommunityPack(text: string): CommunityConversion {
 
   const rules: RuleDocument[] = [];
   const tests: PackTest[] = [];
-  const rule = (r: Omit<RuleDocument, 'severity'> & { severity?: Severity }) => rules.push({ severity: 'high', ...r });
+  // Keys in reading order: what the rule is about, then what it decides.
+  const rule = ({
+    decision,
+    severity = 'high',
+    reason,
+    ...about
+  }: Omit<RuleDocument, 'severity'> & { severity?: Severity }) => rules.push({ ...about, decision, severity, reason });
 
   // Files.
   const fileLists = {

@@ -272,6 +272,7 @@ function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta):
   if (condition.noVerify !== null) {
     const skipped =
       git.args.includes('--no-verify') ||
+      push?.noVerify === true ||
       (git.subcommand === 'commit' &&
         git.args.some((a) => a === '-n' || (/^-[a-zA-Z]{2,}$/.test(a) && a.includes('n'))));
     if (skipped !== condition.noVerify) return false;

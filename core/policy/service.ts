@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -92,7 +93,7 @@ interface BuiltinCandidate {
   file: string;
   packId: string | null;
   loaded: LoadedPack | null;
-  errors: PackError[];
+  loadErrors: PackError[];
 }
 
 interface TenantState {
@@ -137,7 +138,9 @@ export class PolicyService {
   private readonly evidence: PolicyEvidence;
   private readonly mcpTrust: McpTrustSource;
   private builtins: Map<string, BuiltinCandidate> | null = null;
-  private readonly compiled = new Map<string, { loaded: LoadedPack; tests: PackTestReport | null }>();
+  /** Loaded packs and their test reports by the SHA-256 of their text: each is parsed and tested once. */
+  private readonly loadedBySha = new Map<string, LoadedPack>();
+  private readonly testsBySha = new Map<string, PackTestReport | null>();
   private readonly states = new Map<string, TenantState>();
 
   constructor(private readonly options: PolicyServiceOptions) {
@@ -161,61 +164,59 @@ export class PolicyService {
     for (const name of files) {
       const file = path.join(dir as string, name);
       const text = fs.readFileSync(file, 'utf8');
-      let packId: string | null = null;
-      try {
-        const raw = parse(text) as { id?: unknown } | null;
-        if (typeof raw?.id === 'string') packId = raw.id;
-      } catch {
-        // Reported below with its position.
-      }
       try {
         const loaded = this.load(text, file);
-        const tests = this.testsOf(loaded);
-        const errors: PackError[] =
-          tests && tests.failed > 0 ? [{ file, line: 1, column: 1, key: 'tests', message: failingTests(tests) }] : [];
-        out.set(loaded.document.id, {
-          file,
-          packId: loaded.document.id,
-          loaded: errors.length ? null : loaded,
-          errors,
-        });
+        out.set(loaded.document.id, { file, packId: loaded.document.id, loaded, loadErrors: [] });
       } catch (error) {
-        const errors =
+        const loadErrors =
           error instanceof PackLoadError
             ? error.errors
             : [{ file, line: 1, column: 1, key: '', message: error instanceof Error ? error.message : String(error) }];
-        out.set(packId ?? `file:${name}`, { file, packId, loaded: null, errors });
+        // The id, read leniently, ties the rejected file to the pack whose last good version stays.
+        const packId = /^id:\s*['"]?([a-z0-9][a-z0-9._-]*)/m.exec(text)?.[1] ?? null;
+        out.set(packId ?? `file:${name}`, { file, packId, loaded: null, loadErrors });
       }
     }
     this.builtins = out;
     return out;
   }
 
-  /** Re-reads the built-in packs; invalid ones leave the last good version active. */
-  reload(): PackError[] {
+  /** Why a built-in file cannot become active: it does not load, or it fails its own tests. */
+  private candidateErrors(candidate: BuiltinCandidate): PackError[] {
+    if (!candidate.loaded) return candidate.loadErrors;
+    const tests = this.testsOf(candidate.loaded);
+    if (!tests || tests.failed === 0) return [];
+    return [{ file: candidate.file, line: 1, column: 1, key: 'tests', message: failingTests(tests) }];
+  }
+
+  /**
+   * Re-reads the built-in packs and brings `tenant` up to date (others follow on their next
+   * use). A file that became invalid or fails its tests leaves its last good version active.
+   */
+  reload(tenant: string): PackError[] {
     this.builtins = null;
     for (const state of this.states.values()) state.synced = false;
-    return [...this.readBuiltins().values()].flatMap((candidate) => candidate.errors);
+    this.fresh(tenant);
+    return [...this.readBuiltins().values()].flatMap((candidate) => this.candidateErrors(candidate));
   }
 
   private load(text: string, file: string): LoadedPack {
-    return loadPack(text, file, this.options.userHome);
+    const sha = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+    const cached = this.loadedBySha.get(sha);
+    if (cached) return cached;
+    const loaded = loadPack(text, file, this.options.userHome);
+    this.loadedBySha.set(sha, loaded);
+    return loaded;
   }
 
-  private compiledOf(stored: StoredPack): { loaded: LoadedPack; tests: PackTestReport | null } {
-    const cached = this.compiled.get(stored.sha256);
-    if (cached) return cached;
-    const loaded = this.load(stored.text, stored.origin);
-    const entry = { loaded, tests: this.testsOf(loaded) };
-    this.compiled.set(stored.sha256, entry);
-    return entry;
+  private compiledOf(stored: StoredPack): LoadedPack {
+    return this.load(stored.text, stored.origin);
   }
 
   private testsOf(loaded: LoadedPack): PackTestReport | null {
-    const cached = this.compiled.get(loaded.sha256);
-    if (cached && cached.tests) return cached.tests;
+    if (this.testsBySha.has(loaded.sha256)) return this.testsBySha.get(loaded.sha256) ?? null;
     const tests = loaded.document.tests?.length ? runPackTests(loaded.compiled, this.options.normalize) : null;
-    this.compiled.set(loaded.sha256, { loaded, tests });
+    this.testsBySha.set(loaded.sha256, tests);
     return tests;
   }
 
@@ -247,14 +248,20 @@ export class PolicyService {
 
   private syncBuiltins(tenant: string, store: PolicyStore): void {
     const at = this.now().toISOString();
-    const activated: { pack_id: string; version: string; sha256: string; previous_version: string | null }[] = [];
+    // New versions of built-in files whose own tests pass; nothing is written when none changed.
+    const incoming = [...this.readBuiltins().values()].flatMap((candidate) => {
+      const loaded = candidate.loaded;
+      if (!loaded) return [];
+      const stored = store.pack(loaded.document.id);
+      if (stored?.source === 'imported' || stored?.sha256 === loaded.sha256) return [];
+      if (this.candidateErrors(candidate).length > 0) return [];
+      return [{ candidate, loaded, previous: stored?.version ?? null }];
+    });
+    const firstUse = !store.builtinsAssigned();
+    if (incoming.length === 0 && !firstUse) return;
     let assigned: string[] = [];
     store.transaction(() => {
-      for (const candidate of this.readBuiltins().values()) {
-        const loaded = candidate.loaded;
-        if (!loaded) continue;
-        const stored = store.pack(loaded.document.id);
-        if (stored?.source === 'imported' || stored?.sha256 === loaded.sha256) continue;
+      for (const { candidate, loaded } of incoming) {
         store.savePack({
           packId: loaded.document.id,
           version: loaded.document.version,
@@ -267,14 +274,8 @@ export class PolicyService {
           activatedAt: at,
           activatedBy: BUILTIN_ACTOR,
         });
-        activated.push({
-          pack_id: loaded.document.id,
-          version: loaded.document.version,
-          sha256: loaded.sha256,
-          previous_version: stored?.version ?? null,
-        });
       }
-      if (!store.builtinsAssigned()) {
+      if (firstUse) {
         assigned = store
           .packs()
           .filter((p) => p.source === 'builtin')
@@ -283,7 +284,16 @@ export class PolicyService {
         store.markBuiltinsAssigned(at);
       }
     });
-    for (const pack of activated) this.evidence.recordEvent(tenant, 'pack_activated', { ...pack, source: 'builtin' });
+    for (const { loaded, previous } of incoming) {
+      this.evidence.recordEvent(tenant, 'pack_activated', {
+        pack_id: loaded.document.id,
+        version: loaded.document.version,
+        sha256: loaded.sha256,
+        previous_version: previous,
+        source: 'builtin',
+        by: BUILTIN_ACTOR,
+      });
+    }
     if (assigned.length > 0) {
       this.evidence.recordEvent(tenant, 'config_change', {
         change: 'policy.assign',
@@ -327,7 +337,7 @@ export class PolicyService {
         const stored = store.pack(id);
         try {
           if (!stored) throw new Error('is assigned but not stored');
-          packs.push(this.compiledOf(stored).loaded.compiled);
+          packs.push(this.compiledOf(stored).compiled);
         } catch (error) {
           broken.push(
             `assigned pack ${id} cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
@@ -415,14 +425,16 @@ export class PolicyService {
     let tests: PackTestReport | null = null;
     let loadError: string | null = null;
     try {
-      ({ loaded, tests } = this.compiledOf(stored));
+      loaded = this.compiledOf(stored);
+      tests = this.testsOf(loaded);
     } catch (error) {
       loadError = error instanceof Error ? error.message : String(error);
     }
+    // A built-in file that differs from the active version and was rejected.
     const candidate = stored.source === 'builtin' ? this.readBuiltins().get(stored.packId) : undefined;
-    if (candidate && candidate.errors.length > 0) {
-      loadError = candidate.errors.map(formatPackError).join('\n');
-    }
+    const candidateErrors =
+      candidate && candidate.loaded?.sha256 !== stored.sha256 ? this.candidateErrors(candidate) : [];
+    if (candidateErrors.length > 0) loadError = candidateErrors.map(formatPackError).join('\n');
     return {
       id: stored.packId,
       version: stored.version,
@@ -453,8 +465,8 @@ export class PolicyService {
     const known = new Set(storedPacks.map((p) => p.packId));
     // Built-in files that never produced a good version: nothing is active for them.
     const rejected = [...this.readBuiltins().entries()]
-      .filter(([id, candidate]) => !known.has(id) && candidate.errors.length > 0)
-      .flatMap(([, candidate]) => candidate.errors.map(formatPackError));
+      .filter(([id]) => !known.has(id))
+      .flatMap(([, candidate]) => this.candidateErrors(candidate).map(formatPackError));
     return { packs, rejected };
   }
 
@@ -462,8 +474,7 @@ export class PolicyService {
     const { store } = this.fresh(tenant);
     const stored = store.pack(packId);
     if (!stored) throw new ContractError('not_found', `pack_id: no pack "${packId}" in this tenant`, 'pack_id');
-    const { loaded } = this.compiledOf(stored);
-    return { summary: this.summary(stored, store), loaded };
+    return { summary: this.summary(stored, store), loaded: this.compiledOf(stored) };
   }
 
   testPack(tenant: string, packId: string): PackTestReport {
@@ -477,7 +488,7 @@ export class PolicyService {
     if (!stored) throw new ContractError('not_found', `pack_id: no pack "${packId}" in this tenant`, 'pack_id');
     let tests: PackTestReport | null;
     try {
-      ({ tests } = this.compiledOf(stored));
+      tests = this.testsOf(this.compiledOf(stored));
     } catch (error) {
       throw new ContractError(
         'conflict',
@@ -601,7 +612,7 @@ export class PolicyService {
     const { store } = this.fresh(tenant);
     const stored = store.pack(qualified.slice(0, slash));
     if (!stored) return null;
-    return this.compiledOf(stored).loaded.document.approval_routes?.[qualified.slice(slash + 1)] ?? null;
+    return this.compiledOf(stored).document.approval_routes?.[qualified.slice(slash + 1)] ?? null;
   }
 
   // ---- settings ---------------------------------------------------------------------

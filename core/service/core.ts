@@ -1,12 +1,17 @@
+import os from 'node:os';
 import { ContractError, isOperationName, operations, requestEnvelopeSchema } from '../contract';
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import { TenantDirectory } from '../tenants';
 import { localEvaluationPrincipal } from '../identity';
-import { EvidenceLedgers } from '../evidence';
+import { EvidenceLedgers, ledgerEvidence } from '../evidence';
 import { ApprovalDesk, approvalHandlers } from '../approvals';
 import { McpRegistry, mcpTrustHandlers } from '../gate';
+import type { GateHost } from '../gate';
+import { PolicyService, findBuiltinPackDir } from '../policy';
+import { normalizeAction } from '../normalize';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
+import { policyHandlers } from './policy-handlers';
 import { systemHandlers } from './system-handlers';
 import { tenantHandlers } from './tenant-handlers';
 import { jobHandlers } from './job-handlers';
@@ -21,6 +26,8 @@ export interface CoreOptions {
   now?: () => Date;
   /** Where internal failures are reported (message only, never input values). */
   log?: (message: string) => void;
+  /** The built-in policy packs; found by walking up from the code to `policy-packs/` when omitted. */
+  policyPacksDir?: string;
 }
 
 export interface CoreService {
@@ -33,12 +40,17 @@ export interface CoreService {
   close(): void | Promise<void>;
 }
 
+/** A core in this thread: it can also host the runtime gate (`startGate({ host: core.gateHost })`). */
+export interface LocalCoreService extends CoreService {
+  readonly gateHost: GateHost;
+}
+
 /**
  * The core half of the guard (HOUSE rule 3): parse the request, authenticate, check the
  * caller's role in the tenant, call the handler, validate its output, return an error
  * envelope without stack traces, and audit state changes. Shells add the sender check.
  */
-export function createCore(options: CoreOptions): CoreService {
+export function createCore(options: CoreOptions): LocalCoreService {
   const tenants = new TenantDirectory(options.home, options.now);
   tenants.bootstrap(localEvaluationPrincipal);
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
@@ -56,6 +68,16 @@ export function createCore(options: CoreOptions): CoreService {
     record: async (tenant, type, payload) => (await ledgers.ledger(tenant).append({ type, payload })).seq,
     now: options.now,
   });
+  const policy = new PolicyService({
+    tenants,
+    builtinDir: options.policyPacksDir ?? findBuiltinPackDir(),
+    normalize: (action) => normalizeAction(action),
+    userHome: os.homedir(),
+    now: options.now,
+    mcpTrust: mcp,
+    evidence: ledgerEvidence(ledgers, log),
+  });
+  const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const handlers: Handlers = {
     ...systemHandlers(deps),
@@ -63,6 +85,7 @@ export function createCore(options: CoreOptions): CoreService {
     ...jobHandlers(deps),
     ...approvalHandlers(approvals),
     ...mcpTrustHandlers(mcp),
+    ...policyHandlers(policy, events),
   };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
@@ -120,6 +143,7 @@ export function createCore(options: CoreOptions): CoreService {
   return {
     home: options.home,
     version: packageVersion,
+    gateHost,
     async invoke(principal, request) {
       try {
         const value = await dispatch(principal, request);
