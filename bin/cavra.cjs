@@ -13,7 +13,12 @@ if (argv.length === 2 && argv[0] === 'hook' && argv[1] === 'claude-code') {
     process.stderr.write('CAVRA denied this tool call: the CAVRA hook is not built (run "npm run build").\n');
     process.exit(2);
   }
-  require(hook);
+  try {
+    require(hook);
+  } catch (error) {
+    process.stderr.write(`CAVRA denied this tool call: the CAVRA hook failed to load (${error && error.message})\n`);
+    process.exit(2);
+  }
 } else {
   const entry = path.join(dist, 'cavra.cjs');
   if (!fs.existsSync(entry)) {

@@ -12,6 +12,12 @@ import {
   policyValidate,
 } from './policy';
 import { tenantsCreate, tenantsList } from './tenants';
+import { gateServe } from './gate';
+import { hookClaudeCode, hookInstallClaudeCode } from './hook';
+import { mcpList, mcpProxy, mcpTrust, mcpUntrust } from './mcp';
+import { gitInstallHooks, gitPrePush } from './git';
+import { execCommand } from './exec';
+import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './approvals';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -30,4 +36,18 @@ export const commands: readonly Command[] = [
   evidenceVerify,
   evidenceStatus,
   evidenceKey,
+  gateServe,
+  hookClaudeCode,
+  hookInstallClaudeCode,
+  mcpProxy,
+  mcpTrust,
+  mcpUntrust,
+  mcpList,
+  gitInstallHooks,
+  gitPrePush,
+  execCommand,
+  approvalsList,
+  approvalsShow,
+  approvalsApprove,
+  approvalsDeny,
 ];

@@ -1,5 +1,5 @@
 export { createCore } from './core';
-export type { CoreOptions, CoreService } from './core';
+export type { CoreOptions, CoreService, LocalCoreService } from './core';
 export { createInMemoryTransport } from './in-memory';
 export { startCoreWorker } from './worker-host';
 export type { CoreWorkerOptions } from './worker-host';

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_APPROVAL_WAIT_MS, DEFAULT_HTTP_PORT, HTTP_PATHS } from '../../core/gate';
+import { gateLocation } from '../../core/gate/client';
+import { defaultHome } from '../../core/store';
+import { installClaudeCodeHook } from '../adapters/claude-settings';
+import type { ClaudeHookHandler } from '../adapters/claude-settings';
+import { cavraCommand, shellQuote } from '../adapters/shell-quote';
+import { runClaudeCodeHook } from '../hook/claude-code';
+import type { Command } from '../io';
+import { UsageError } from '../io';
+
+/** The launcher `npx cavra` runs, next to this bundle (dist/cli) or this source (cli/commands). */
+export const launcherPath = (): string => path.resolve(__dirname, '..', '..', 'bin', 'cavra.cjs');
+
+/** Seconds Claude Code gives the hook: the gate's approval wait plus time to answer. */
+const HOOK_TIMEOUT_MARGIN_S = 30;
+
+export const hookClaudeCode: Command = {
+  name: 'hook claude-code',
+  summary: 'Claude Code PreToolUse hook: hook input on stdin, decision on stdout (never exits 1)',
+  usage: 'cavra hook claude-code',
+  async run(args, io) {
+    // bin/cavra.cjs normally runs the small hook bundle instead; this is the same code.
+    if (args.length > 0) {
+      io.stderr(`CAVRA denied this tool call: unexpected arguments ${args.join(' ')}\n`);
+      return 2;
+    }
+    const result = await runClaudeCodeHook(io.readStdin(), io.env);
+    io.stdout(result.stdout);
+    io.stderr(result.stderr);
+    return result.code;
+  },
+};
+
+function endpointPort(home: string): number | null {
+  try {
+    const endpoint = JSON.parse(fs.readFileSync(gateLocation(home).endpoint, 'utf8')) as { http_port?: unknown };
+    return typeof endpoint.http_port === 'number' ? endpoint.http_port : null;
+  } catch {
+    return null;
+  }
+}
+
+export const hookInstallClaudeCode: Command = {
+  name: 'hook install claude-code',
+  summary: "Add CAVRA's PreToolUse hook to Claude Code settings (idempotent; other settings untouched)",
+  usage:
+    'cavra hook install claude-code [--project DIR | --user] [--http [--port N]] [--approval-wait SECONDS] [--json]',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        project: { type: 'string' },
+        user: { type: 'boolean' },
+        http: { type: 'boolean' },
+        port: { type: 'string' },
+        'approval-wait': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
+    if (values.project !== undefined && values.user) throw new UsageError('give --project DIR or --user, not both');
+    if (values.port !== undefined && !values.http) throw new UsageError('--port applies to --http only');
+    const home = defaultHome(io.env);
+    const waitS =
+      values['approval-wait'] === undefined ? DEFAULT_APPROVAL_WAIT_MS / 1000 : Number(values['approval-wait']);
+    if (!Number.isInteger(waitS) || waitS < 1 || waitS > 86_400) {
+      throw new UsageError('--approval-wait must be a whole number of seconds, 1–86400');
+    }
+    const timeout = waitS + HOOK_TIMEOUT_MARGIN_S;
+    const file = values.user
+      ? path.join(os.homedir(), '.claude', 'settings.json')
+      : path.join(path.resolve(io.cwd, values.project ?? '.'), '.claude', 'settings.json');
+
+    let handler: ClaudeHookHandler;
+    if (values.http) {
+      const port = values.port === undefined ? (endpointPort(home) ?? DEFAULT_HTTP_PORT) : Number(values.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1–65535');
+      handler = {
+        type: 'http',
+        url: `http://127.0.0.1:${port}${HTTP_PATHS.claudeCode}`,
+        // Claude Code fills this from its environment; the token never goes into the file.
+        headers: { Authorization: 'Bearer $CAVRA_GATE_TOKEN' },
+        allowedEnvVars: ['CAVRA_GATE_TOKEN'],
+        timeout,
+        onFailure: 'block',
+      };
+    } else {
+      handler = {
+        type: 'command',
+        command: cavraCommand(launcherPath(), home, ['hook', 'claude-code']),
+        timeout,
+        onFailure: 'block',
+      };
+    }
+    const change = installClaudeCodeHook(file, handler);
+    if (values.json) {
+      io.stdout(`${JSON.stringify({ ...change, handler }, null, 2)}\n`);
+      return 0;
+    }
+    io.stdout(
+      `${change.unchanged ? 'Already installed' : 'Installed'}: CAVRA PreToolUse ${handler.type} hook in ${change.file}\n`,
+    );
+    io.stdout(
+      '  Every tool call is judged by the CAVRA gate (start it with "cavra gate serve", or open the console);\n' +
+        '  when the gate cannot answer, the call is blocked.\n',
+    );
+    if (values.http) {
+      io.stdout(
+        `  Claude Code sends the gate token from CAVRA_GATE_TOKEN; set it where Claude Code runs:\n` +
+          `    export CAVRA_GATE_TOKEN="$(cat ${shellQuote(gateLocation(home).token)})"\n`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ContractError } from '../contract';
+import type { Action } from '../contract';
+import { createCore } from '../service';
+import type { LocalCoreService } from '../service';
+import { requireKeychain } from '../gate/testing';
+import { tempHome } from '../../test/support/temp-home';
+import { approvalBinding } from './binding';
+import type { ApprovalDesk, NewApprovalRequest } from './desk';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+const TENANT = 'evaluation';
+const action: Action = {
+  type: 'execute_command',
+  command: 'terraform apply -auto-approve',
+  cwd: '/work/payments',
+  actor: 'dev@acme.example',
+  agent: { id: 'claude-code', session: 's-1' },
+  correlation_id: 'c-1',
+};
+
+function open(clock: { ms: number }, home?: string): { core: LocalCoreService; desk: ApprovalDesk; home: string } {
+  requireKeychain();
+  let dir = home;
+  if (!dir) {
+    const temp = tempHome('cavra-approvals-');
+    dir = temp.home;
+    cleanups.push(temp.cleanup);
+  }
+  const core = createCore({ home: dir, shell: 'test', now: () => new Date(clock.ms), log: () => undefined });
+  cleanups.push(() => core.close());
+  return { core, desk: core.gateHost.approvals, home: dir };
+}
+
+function request(overrides: Partial<NewApprovalRequest> = {}): NewApprovalRequest {
+  return {
+    binding: approvalBinding(action, TENANT, { id: 'cavra-infrastructure', version: '1.0.0' }),
+    route: 'cavra-infrastructure/platform-security',
+    ruleId: 'cavra-infrastructure/iac.apply',
+    reason: 'Infrastructure changes need a reviewer',
+    requester: 'dev@acme.example',
+    agent: { id: 'claude-code', session: 's-1' },
+    adapter: 'exec',
+    correlationId: 'c-1',
+    decisionId: 'dec-1',
+    actionType: 'execute_command',
+    target: 'terraform apply',
+    action,
+    expiresInMs: 60_000,
+    ...overrides,
+  };
+}
+
+async function approvalRecords(core: LocalCoreService): Promise<unknown[]> {
+  const ledger = core.gateHost.ledgers.ledger(TENANT);
+  const page = (ledger as unknown as { query(q: unknown): { records: { seq: number }[] } }).query({
+    types: ['approval'],
+    limit: 100,
+  });
+  const detail = ledger as unknown as { record(seq: number): { payload: unknown } | null };
+  return page.records.map((r) => detail.record(r.seq)?.payload).reverse();
+}
+
+describe('approval requests', () => {
+  it('bind to the exact action: retries match, another command, pack version or tenant does not', () => {
+    const pack = { id: 'p', version: '1.0.0' };
+    const base = approvalBinding(action, TENANT, pack);
+    expect(
+      approvalBinding(
+        { ...action, correlation_id: 'other', agent: { id: 'claude-code', session: 's-9' } },
+        TENANT,
+        pack,
+      ),
+    ).toEqual(base);
+    expect(approvalBinding({ ...action, command: 'terraform apply' }, TENANT, pack).actionSha256).not.toBe(
+      base.actionSha256,
+    );
+    expect(approvalBinding(action, TENANT, { id: 'p', version: '1.0.1' })).not.toEqual(base);
+    expect(approvalBinding(action, 'acme', pack)).not.toEqual(base);
+  });
+
+  it('go pending → approved with a ledger record for each state, are used once, and never by the requester', async () => {
+    const clock = { ms: Date.parse('2026-11-25T10:00:00Z') };
+    const { core, desk } = open(clock);
+    const opened = await desk.open(request());
+    expect(opened.state).toBe('pending');
+    await expect(desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'dev@acme.example' })).rejects.toThrow(
+      /separation of duties/,
+    );
+    await expect(desk.decide(TENANT, opened.id, { verdict: 'deny', by: 'local:evaluator' })).rejects.toThrow(
+      /reason: is required/,
+    );
+    const approved = await desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'local:evaluator' });
+    expect(approved).toMatchObject({ state: 'approved', decidedBy: 'local:evaluator' });
+    await expect(desk.decide(TENANT, opened.id, { verdict: 'deny', by: 'x', reason: 'late' })).rejects.toThrow(
+      /is approved, not pending/,
+    );
+    expect(desk.consume(opened.binding, 'c-2')?.id).toBe(opened.id);
+    expect(desk.consume(opened.binding, 'c-3')).toBeNull();
+    const records = (await approvalRecords(core)) as { event: string; request_id: string; by: string }[];
+    expect(records.map((r) => [r.event, r.by])).toEqual([
+      ['requested', 'cavra'],
+      ['approved', 'local:evaluator'],
+    ]);
+    expect(records.every((r) => r.request_id === opened.id)).toBe(true);
+  });
+
+  it('expire by the core: a request past its time cannot be approved', async () => {
+    const clock = { ms: Date.parse('2026-11-25T10:00:00Z') };
+    const { desk } = open(clock);
+    const opened = await desk.open(request({ expiresInMs: 5_000 }));
+    clock.ms += 6_000;
+    const error = await desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'local:evaluator' }).catch((e) => e);
+    expect(error).toBeInstanceOf(ContractError);
+    expect((error as ContractError).message).toMatch(/is expired, not pending/);
+    expect(desk.get(TENANT, opened.id)?.state).toBe('expired');
+    expect(desk.consume(opened.binding, 'c-2')).toBeNull();
+  });
+
+  it('survive a restart, and a waiter sees a decision made by another process', async () => {
+    const clock = { ms: Date.now() };
+    const first = open(clock);
+    const opened = await first.desk.open(request());
+    await first.core.close();
+    const second = open(clock, first.home);
+    expect(second.desk.get(TENANT, opened.id)?.state).toBe('pending');
+    const waiting = second.desk.wait(TENANT, opened.id, 10_000);
+    // Another core on the same data directory, as the CLI would be.
+    const third = open(clock, first.home);
+    await third.desk.decide(TENANT, opened.id, { verdict: 'deny', by: 'local:evaluator', reason: 'not today' });
+    const settled = await waiting;
+    expect(settled).toMatchObject({ state: 'denied', decisionReason: 'not today' });
+  });
+
+  it('do not change state when the ledger cannot record the change', async () => {
+    const clock = { ms: Date.now() };
+    const { core, desk } = open(clock);
+    const opened = await desk.open(request());
+    // The tenant's ledger stops accepting appends (closed); the approvals table still works.
+    (core.gateHost.ledgers.ledger(TENANT) as unknown as { close(): void }).close();
+    const error = await desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'local:evaluator' }).catch((e) => e);
+    expect(error).toBeInstanceOf(ContractError);
+    expect((error as ContractError).message).toMatch(
+      /could not be recorded in the evidence ledger, so it did not take effect/,
+    );
+    expect(desk.get(TENANT, opened.id)).toMatchObject({ state: 'pending', decidedBy: null });
+    await expect(desk.open(request({ correlationId: 'c-9' }))).rejects.toThrow(/closed/);
+    expect(desk.list(TENANT).map((r) => r.id)).toEqual([opened.id]);
+  });
+});
