@@ -174,7 +174,11 @@ export async function exportBundle(
     if (!first || !last || done !== total) throw new Error(`Expected ${total} records, read ${done}`);
     onProgress?.({ phase: 'records', done, total });
 
-    const checkpoints = ledger.checkpointsBetween(fromSeq + 1, treeSize);
+    // The checkpoints inside the range (their roots are recomputed from the records) and the
+    // final one every proof refers to; later checkpoints would only add signatures to check.
+    const checkpoints = ledger
+      .checkpointsBetween(fromSeq + 1, treeSize)
+      .filter((cp) => cp.size <= toSeq + 1 || cp.size === treeSize);
     const checkpointFile = file(BUNDLE_FILES.checkpoints);
     const consistencyFile = file(BUNDLE_FILES.consistencyProofs);
     for (const cp of checkpoints) {

@@ -2,17 +2,17 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 
 /**
- * Reads a JSON Lines file in large chunks while hashing its exact bytes. Every line must
+ * Reads a JSON Lines file in 1 MiB chunks while hashing its exact bytes. Every line must
  * end with a newline: a missing final newline means the file was cut off, and is reported
- * as such rather than parsed as a short last line.
+ * as such rather than parsed as a short last line. Lines come out as bytes (so a verifier
+ * can hash parts of them without decoding and re-encoding) or as text.
  */
 export class LineReader {
   private readonly fd: number;
   private readonly hash = crypto.createHash('sha256');
   private readonly chunk = Buffer.allocUnsafe(1 << 20);
-  private lines: string[] = [];
-  private next = 0;
-  private carry: Buffer = Buffer.alloc(0);
+  private data: Buffer = Buffer.alloc(0);
+  private pos = 0;
   private eof = false;
   /** 1-based number of the last line returned. */
   lineNumber = 0;
@@ -23,16 +23,28 @@ export class LineReader {
   }
 
   /** The next line without its newline, null at the end; throws TruncatedLineError. */
-  async read(): Promise<string | null> {
-    while (this.next >= this.lines.length) {
-      if (this.eof) return null;
+  readBytes(): Buffer | null {
+    for (;;) {
+      const end = this.data.indexOf(0x0a, this.pos);
+      if (end >= 0) {
+        const line = this.data.subarray(this.pos, end);
+        this.pos = end + 1;
+        this.lineNumber += 1;
+        return line;
+      }
+      if (this.eof) {
+        if (this.pos < this.data.length) throw new TruncatedLineError(this.lineNumber + 1);
+        return null;
+      }
       this.fill();
     }
-    this.lineNumber += 1;
-    return this.lines[this.next++] as string;
   }
 
-  /** Hex SHA-256 of the whole file; call after read() returned null. */
+  read(): string | null {
+    return this.readBytes()?.toString('utf8') ?? null;
+  }
+
+  /** Hex SHA-256 of the whole file; call after the last line was read. */
   digest(): string {
     return this.hash.digest('hex');
   }
@@ -46,29 +58,19 @@ export class LineReader {
   }
 
   private fill(): void {
-    // Synchronous 1 MiB reads: the verifier yields to the event loop between record chunks
-    // anyway, and a thread-pool round trip per chunk only adds idle time.
+    // Synchronous reads: the verifier yields to the event loop between record chunks anyway,
+    // and a thread-pool round trip per chunk would only add idle time.
     const read = fs.readSync(this.fd, this.chunk, 0, this.chunk.length, null);
-    this.lines = [];
-    this.next = 0;
     if (read === 0) {
       this.eof = true;
-      if (this.carry.length > 0) throw new TruncatedLineError(this.lineNumber + 1);
       return;
     }
-    const bytes = this.chunk.subarray(0, read);
-    this.hash.update(bytes);
+    const fresh = this.chunk.subarray(0, read);
+    this.hash.update(fresh);
     this.bytes += read;
-    // Lines are cut at the last newline only, so a multi-byte UTF-8 sequence is never split.
-    const data = this.carry.length > 0 ? Buffer.concat([this.carry, bytes]) : bytes;
-    const lastNewline = data.lastIndexOf(0x0a);
-    if (lastNewline < 0) {
-      this.carry = Buffer.from(data);
-      return;
-    }
-    const text = data.subarray(0, lastNewline).toString('utf8');
-    this.carry = Buffer.from(data.subarray(lastNewline + 1));
-    this.lines = text.split('\n');
+    // Keep the unfinished line; the new chunk gets its own copy (earlier lines may still be in use).
+    this.data = Buffer.concat([this.data.subarray(this.pos), fresh]);
+    this.pos = 0;
   }
 }
 

@@ -335,10 +335,10 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
     let prevHash: string | null = null;
     let prevTime = 0;
     for (;;) {
-      const text = await readLine(records, BUNDLE_FILES.records);
-      if (text === null) break;
+      const bytes = readLineBytes(records, BUNDLE_FILES.records);
+      if (bytes === null) break;
       const line = records.lineNumber;
-      const entry = readRecord(text, line);
+      const entry = readRecord(bytes, line);
       const { header, hash, timeMs } = entry;
       const seq = header.seq;
       const at = { line, seq };
@@ -356,10 +356,10 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         throw fail('integrity', BUNDLE_FILES.records, `record ${seq} does not link to record ${seq - 1}`, at);
       }
       if (timeMs < prevTime) throw fail('integrity', BUNDLE_FILES.records, `record ${seq} goes back in time`, at);
-      if (entry.payloadText === null) checkPruned(header, entry.prunedBy, timeMs, tombstones, line);
-      if (header.type === 'checkpoint' && entry.payloadText !== null) {
-        const payload = JSON.parse(entry.payloadText) as CheckpointPayload;
-        checkCheckpointRecord(payload, key, manifest.origin, frontier, seq, line);
+      if (entry.payload === null) checkPruned(header, entry.prunedBy, timeMs, tombstones, line);
+      if (header.type === 'checkpoint' && entry.payload !== null) {
+        const payload = JSON.parse(entry.payload.toString('utf8')) as CheckpointPayload;
+        checkCheckpointRecord(payload, key, manifest.origin, frontier, seq, line, checkpoints.get(seq));
       }
 
       const proofText = await readLine(proofs, BUNDLE_FILES.inclusionProofs);
@@ -626,7 +626,16 @@ function describe(error: z.ZodError): string {
 
 async function readLine(reader: LineReader, file: string): Promise<string | null> {
   try {
-    return await reader.read();
+    return reader.read();
+  } catch (error) {
+    if (error instanceof TruncatedLineError) throw fail('integrity', file, error.message, { line: error.line });
+    throw error;
+  }
+}
+
+function readLineBytes(reader: LineReader, file: string): Buffer | null {
+  try {
+    return reader.readBytes();
   } catch (error) {
     if (error instanceof TruncatedLineError) throw fail('integrity', file, error.message, { line: error.line });
     throw error;
@@ -655,8 +664,8 @@ interface CheckedRecord {
   hash: Buffer;
   timeMs: number;
   prunedBy: number | undefined;
-  /** The canonical payload text, or null when retention pruned the payload. */
-  payloadText: string | null;
+  /** The canonical payload bytes, or null when retention pruned the payload. */
+  payload: Buffer | null;
 }
 
 /**
@@ -664,23 +673,27 @@ interface CheckedRecord {
  * and these members follow in this order with these value shapes.
  */
 const RECORD_TAIL =
-  /,"payload_sha256":"([0-9a-f]{64})","prev":"([0-9a-f]{64})",(?:"pruned_by":(0|[1-9][0-9]{0,15}),)?"seq":(0|[1-9][0-9]{0,15}),"time":"([0-9:.TZ-]{24})","type":"([a-z][a-z_]{0,63})","v":(0|[1-9][0-9]{0,8})\}$/y;
-const RECORD_HEAD = '{"payload":';
+  /^,"payload_sha256":"([0-9a-f]{64})","prev":"([0-9a-f]{64})",(?:"pruned_by":(0|[1-9][0-9]{0,15}),)?"seq":(0|[1-9][0-9]{0,15}),"time":"([0-9:.TZ-]{24})","type":"([a-z][a-z_]{0,63})","v":(0|[1-9][0-9]{0,8})\}$/;
+const RECORD_HEAD = Buffer.from('{"payload":');
+const TAIL_MARK = ',"payload_sha256":"';
+const NULL = Buffer.from('null');
 
 /**
- * Reads and checks one records.jsonl line. For a line in canonical form the payload text
- * is hashed as it stands: if it matches payload_sha256 it is, short of a SHA-256 collision,
- * exactly the canonical text the ledger hashed, so it needs neither parsing nor
+ * Reads and checks one records.jsonl line. For a line in canonical form the payload bytes
+ * are hashed as they stand: if they match payload_sha256 they are, short of a SHA-256
+ * collision, exactly the canonical text the ledger hashed, so they need neither parsing nor
  * re-canonicalizing. Any other well-formed line takes the general path and is
  * canonicalized first, so a bundle re-serialized by another tool still verifies.
  */
-function readRecord(text: string, line: number): CheckedRecord {
-  const tailAt = text.startsWith(RECORD_HEAD) ? text.lastIndexOf(',"payload_sha256":"') : -1;
+function readRecord(bytes: Buffer, line: number): CheckedRecord {
+  const head = bytes.length > RECORD_HEAD.length && bytes.subarray(0, RECORD_HEAD.length).equals(RECORD_HEAD);
+  const tailAt = head ? bytes.lastIndexOf(TAIL_MARK) : -1;
   if (tailAt > 0) {
-    RECORD_TAIL.lastIndex = tailAt;
-    const m = RECORD_TAIL.exec(text);
+    // The tail is ASCII by construction of the pattern; latin1 decodes it without UTF-8 work.
+    const tail = bytes.toString('latin1', tailAt);
+    const m = RECORD_TAIL.exec(tail);
     if (m) {
-      const payloadText = text.slice(RECORD_HEAD.length, tailAt);
+      const payload = bytes.subarray(RECORD_HEAD.length, tailAt);
       const header: RecordHeader = {
         v: Number(m[7]),
         seq: Number(m[4]),
@@ -691,11 +704,11 @@ function readRecord(text: string, line: number): CheckedRecord {
       };
       const prunedBy = m[3] === undefined ? undefined : Number(m[3]);
       // The tail already is the header's JCS text, save the pruning note and the opening brace.
-      const tail = text.slice(tailAt + 1);
-      const headerJcs = `{${prunedBy === undefined ? tail : tail.replace(`"pruned_by":${m[3]},`, '')}`;
+      const members = tail.slice(1);
+      const headerJcs = `{${prunedBy === undefined ? members : members.replace(`"pruned_by":${m[3]},`, '')}`;
       return checkHeader(
         header,
-        payloadText === 'null' ? null : payloadText,
+        payload.equals(NULL) ? null : payload,
         prunedBy,
         BUNDLE_FILES.records,
         line,
@@ -703,15 +716,16 @@ function readRecord(text: string, line: number): CheckedRecord {
       );
     }
   }
+  const text = bytes.toString('utf8');
   return checkParsedRecord(parseFast(readRecordLine, text, BUNDLE_FILES.records, line), BUNDLE_FILES.records, line);
 }
 
 /** The general path: a parsed line, its payload canonicalized before hashing. */
 function checkParsedRecord(entry: RecordLine, file: string, line: number): CheckedRecord {
-  let payloadText: string | null = null;
+  let payload: Buffer | null = null;
   if (entry.payload !== null) {
     try {
-      payloadText = canonicalize(entry.payload);
+      payload = Buffer.from(canonicalize(entry.payload), 'utf8');
     } catch (error) {
       if (error instanceof CanonicalJsonError) {
         throw fail('integrity', file, `record ${entry.seq}: ${error.message}`, { line, seq: entry.seq });
@@ -720,13 +734,13 @@ function checkParsedRecord(entry: RecordLine, file: string, line: number): Check
     }
   }
   const { payload: _payload, pruned_by: prunedBy, ...header } = entry;
-  return checkHeader(header, payloadText, prunedBy, file, line);
+  return checkHeader(header, payload, prunedBy, file, line);
 }
 
 /** Checks the payload against its digest and the header's own rules; hashes the header. */
 function checkHeader(
   header: RecordHeader,
-  payloadText: string | null,
+  payload: Buffer | null,
   prunedBy: number | undefined,
   file: string,
   line: number,
@@ -739,14 +753,14 @@ function checkHeader(
   if (header.seq === 0 && header.prev !== GENESIS_PREV) {
     throw fail('integrity', file, 'record 0 must not link to a previous record', at);
   }
-  if (payloadText !== null) {
+  if (payload !== null) {
     if (prunedBy !== undefined) throw fail('integrity', file, `record ${header.seq} is both present and pruned`, at);
-    if (crypto.hash('sha256', payloadText, 'hex') !== header.payload_sha256) {
+    if (crypto.hash('sha256', payload, 'hex') !== header.payload_sha256) {
       throw fail('integrity', file, `record ${header.seq}: the payload does not match its payload_sha256 (edited)`, at);
     }
   }
   const hash = headerJcs === undefined ? recordHash(header) : crypto.hash('sha256', headerJcs, 'buffer');
-  return { header, hash, timeMs, prunedBy, payloadText };
+  return { header, hash, timeMs, prunedBy, payload };
 }
 
 const PROOF_HEAD = '{"path":[';
@@ -810,11 +824,13 @@ function checkCheckpointRecord(
   frontier: MerkleFrontier | null,
   seq: number,
   line: number,
+  listed: SignedCheckpoint | undefined,
 ): void {
   const at = { line, seq };
   let cp: SignedCheckpoint;
   try {
-    cp = openCheckpoint(String(payload.note), key, origin);
+    // The same note, byte for byte, was verified from checkpoints.jsonl already.
+    cp = listed && listed.note === payload.note ? listed : openCheckpoint(String(payload.note), key, origin);
   } catch (error) {
     throw fail('integrity', BUNDLE_FILES.records, `checkpoint record ${seq}: ${(error as Error).message}`, at);
   }

@@ -255,6 +255,19 @@ describe('evidence bundle', () => {
     });
   });
 
+  it('reads lines another tool re-serialized: the records still check out, only the file digest differs', async () => {
+    const dir = copy();
+    const content = lines(dir, 'records.jsonl').map((line) => {
+      const { payload, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify({ ...rest, payload }, null, 0).replace('{', '{ ');
+    });
+    writeLines(dir, 'records.jsonl', content);
+    expect(failed(await verifyBundle(dir, { trustedKey }))).toMatchObject({
+      file: 'records.jsonl',
+      reason: expect.stringMatching(/does not match the SHA-256 the manifest records/),
+    });
+  });
+
   it('reports progress and can be cancelled', async () => {
     const seen: number[] = [];
     await verifyBundle(original, { onProgress: (p) => seen.push(p.done) });

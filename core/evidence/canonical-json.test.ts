@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from './canonical-json';
+import { headerText } from './record';
 
 /** Decodes an IEEE 754 double from its 16-hex-digit bit pattern, as RFC 8785 Appendix B lists them. */
 function double(bits: string): number {
@@ -104,5 +106,25 @@ describe('RFC 8785 canonical JSON', () => {
     bare.a = undefined;
     expect(canonicalize(bare)).toBe('{"b":1}');
     expect(canonicalize({ z: [], y: {}, x: '' })).toBe('{"x":"","y":{},"z":[]}');
+  });
+});
+
+describe('record header text', () => {
+  it('is exactly the JCS of the header, for any header', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          v: fc.integer({ min: 0, max: 1000 }),
+          seq: fc.maxSafeNat(),
+          time: fc.string(),
+          type: fc.string(),
+          prev: fc.string(),
+          payload_sha256: fc.string(),
+        }),
+        (header) => {
+          expect(headerText(header)).toBe(canonicalize(header));
+        },
+      ),
+    );
   });
 });

@@ -499,8 +499,16 @@ export class Ledger {
       where.push('r.session = ?');
       params.push(filter.session);
     }
-    if (filter.rule !== undefined) {
-      where.push('r.seq IN (SELECT seq FROM ledger_record_rules WHERE rule = ?)');
+    // By rule alone (or with broad filters), the (rule, seq) index drives the scan newest-first
+    // and LIMIT stops it early, however rare the rule. With a session — the most selective
+    // filter — the session index drives and each candidate probes (rule, seq) instead.
+    const driveByRule = filter.rule !== undefined && filter.session === undefined;
+    const from = driveByRule
+      ? 'ledger_record_rules rr JOIN ledger_records r ON r.seq = rr.seq AND rr.rule = ?'
+      : 'ledger_records r';
+    if (driveByRule) params.unshift(filter.rule as string);
+    else if (filter.rule !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM ledger_record_rules rr WHERE rr.rule = ? AND rr.seq = r.seq)');
       params.push(filter.rule);
     }
     const rows = this.db
@@ -519,7 +527,7 @@ export class Ledger {
         }
       >(
         `SELECT r.seq, r.time_ms, r.type, r.record_hash, r.payload, r.pruned_by, r.decision, r.agent, r.session
-         FROM ledger_records r WHERE ${where.join(' AND ')} ORDER BY r.seq DESC LIMIT ?`,
+         FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${driveByRule ? 'rr.seq' : 'r.seq'} DESC LIMIT ?`,
       )
       .all(...params, limit + 1);
     const page = rows.slice(0, limit);

@@ -35,9 +35,19 @@ export function rawPublicKey(key: crypto.KeyObject): Buffer {
 }
 
 /** Verifies with a raw public key; false (never a throw) for malformed keys or signatures. */
+// Verifiers check thousands of signatures by one key; importing it once saves most of the cost.
+let lastKey: { raw: Buffer; object: crypto.KeyObject } | null = null;
+
+function keyObjectFor(raw: Buffer): crypto.KeyObject {
+  if (lastKey && lastKey.raw.equals(raw)) return lastKey.object;
+  const object = publicKeyObject(raw);
+  lastKey = { raw: Buffer.from(raw), object };
+  return object;
+}
+
 export function verifyEd25519(publicKey: Buffer | crypto.KeyObject, message: Buffer, signature: Buffer): boolean {
   try {
-    const key = Buffer.isBuffer(publicKey) ? publicKeyObject(publicKey) : publicKey;
+    const key = Buffer.isBuffer(publicKey) ? keyObjectFor(publicKey) : publicKey;
     return signature.length === ED25519_SIGNATURE_SIZE && crypto.verify(null, message, key, signature);
   } catch {
     return false;

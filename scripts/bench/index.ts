@@ -1,8 +1,10 @@
 // `npm run bench [suite…]`: prints the figures named in the README's performance section.
 // Suites register here; each prints its own lines. Benchmarks are not timed tests.
+import { evidenceBench } from './evidence';
 import type { BenchSuite } from './harness';
+import { normalizeBench } from './normalize';
 
-const suites: BenchSuite[] = [];
+const suites: BenchSuite[] = [evidenceBench, normalizeBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? suites : suites.filter((suite) => wanted.includes(suite.name));
