@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useAssignment, usePack, usePackTest } from '../../api/policy';
 import { DecisionBadge, SeverityBadge } from '../../components/DecisionBadge';
@@ -8,6 +8,9 @@ export function PackDetail({ tenant, packId, onClose }: { tenant: string; packId
   const pack = usePack(tenant, packId);
   const test = usePackTest(tenant);
   const [filter, setFilter] = useState('');
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opening a pack moves focus (and the view) to its rules.
+  useEffect(() => heading.current?.focus(), [packId]);
   const rules = (pack.data?.rules ?? []).filter((rule) =>
     `${rule.id} ${rule.reason} ${rule.conditions.join(' ')}`.toLowerCase().includes(filter.toLowerCase()),
   );
@@ -15,7 +18,7 @@ export function PackDetail({ tenant, packId, onClose }: { tenant: string; packId
   return (
     <section className="card" aria-labelledby="pack-detail-heading" data-testid="pack-detail">
       <div className="card-head">
-        <h2 id="pack-detail-heading">
+        <h2 id="pack-detail-heading" ref={heading} tabIndex={-1}>
           {packId} {pack.data && <code>{pack.data.pack.version}</code>}
         </h2>
         <button type="button" className="secondary" onClick={onClose}>
