@@ -1,5 +1,5 @@
-export { Ledger, DEFAULT_CHECKPOINT_POLICY } from './ledger';
-export { LedgerAppendError, LedgerCorruptError, LedgerInputError, LedgerSigningError } from './errors';
+export { Ledger } from './ledger';
+export { LedgerAppendError, LedgerInputError, LedgerSigningError } from './errors';
 export type {
   AppendInput,
   AppendReceipt,
@@ -23,11 +23,10 @@ export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
 export { canonicalize } from './canonical-json';
 export { recordTypeNames } from './record-types';
 export type { AppendableRecordType, DecisionPayload, RecordType } from './record-types';
-export { generateSigningKey, parsePublicKeyText, signerFromPrivateKey } from './signing';
+export { generateSigningKey, signerFromPrivateKey } from './signing';
 export type { EvidenceSigner } from './signing';
 export { ledgerEvidence } from './decision-evidence';
 export type { DecisionEvidence } from './decision-evidence';
 export { verifyBundle } from './bundle-verify';
 export type { BundleFailure, BundleVerification, VerifyOptions } from './bundle-verify';
 export type { ExportOptions, ExportResult, RangeBound } from './bundle-export';
-export { BUNDLE_FORMAT_VERSION } from './bundle-format';

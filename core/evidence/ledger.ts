@@ -37,7 +37,7 @@ export interface CheckpointPolicy {
   seconds: number;
 }
 
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { records: 256, seconds: 10 };
+const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { records: 256, seconds: 10 };
 
 export interface LedgerOptions {
   db: SqliteDatabase;
