@@ -228,7 +228,8 @@ function nestedScript(
       'unsupported',
       `the script run by ${label} is only known at run time: ${script.text.slice(0, 120)}`,
     );
-  extraction.script(script.text, { ...childScope(line.scope, null, { positional, input }), wrappers });
+  // A nested script is a script of its own: constants it assigns itself may be resolved.
+  extraction.script(script.text, { ...childScope(line.scope, null, { positional, input, constants: true }), wrappers });
 }
 
 /** `bash -c STRING`, `bash FILE`, or a script read from standard input. */
@@ -921,6 +922,53 @@ const flock: Wrapper = (args, context) => {
 
 const busybox: Wrapper = (args) => (args.length > 0 && !args[0]?.text.startsWith('-') ? { inner: [args] } : null);
 
+/** GNU parallel: the words before `:::` are a command line run through the shell for each input. */
+const parallel: Wrapper = (args) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-j',
+      '--jobs',
+      '-S',
+      '--sshlogin',
+      '--joblog',
+      '-a',
+      '--arg-file',
+      '-d',
+      '--delimiter',
+      '-I',
+      '--colsep',
+      '-N',
+      '-n',
+      '-L',
+      '--tmpdir',
+      '--results',
+      '--delay',
+      '--timeout',
+      '--memfree',
+      '--load',
+      '--retries',
+      '--workdir',
+      '--env',
+      '--sshloginfile',
+      '--basefile',
+      '--return',
+    ],
+    stopAtOperand: true,
+  });
+  const rest = args.slice(scanned.stop);
+  const end = rest.findIndex((arg) => /^:::+\+?$/.test(arg.text));
+  const command = end === -1 ? rest : rest.slice(0, end);
+  return command.length > 0 ? { scripts: [{ ...joined(command), dynamic: true }] } : null;
+};
+
+/** `nix-shell --run CMD`, `nix develop -c CMD…`. */
+const nix: Wrapper = (args) => {
+  const run = args.findIndex((arg) => arg.text === '--run' || arg.text === '--command');
+  if (run !== -1 && args[run + 1]) return { scripts: [args[run + 1] as Field] };
+  const command = args.findIndex((arg) => arg.text === '-c' || arg.text === '--command');
+  return command !== -1 && command + 1 < args.length ? { inner: [args.slice(command + 1)] } : null;
+};
+
 /** `npm exec`, `pnpm dlx`, `uv run`…: the subcommand word runs the program after it. */
 function subcommandWrapper(subcommands: readonly string[], grammar: OptionGrammar): Wrapper {
   const inner = wrapperFromSpec({ grammar });
@@ -1100,6 +1148,9 @@ const WRAPPERS: Record<string, Wrapper> = {
     scriptOptions: ['-c', '--command'],
   }),
   busybox,
+  parallel,
+  'nix-shell': nix,
+  nix,
   toybox: busybox,
   npx: packageRunner,
   bunx: packageRunner,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { posix } from 'node:path';
+import { isGlobPattern } from './shell-words';
 import type { NormalizedPath } from './types';
 
 /** What exists at a path, as far as symlink resolution needs to know. */
@@ -141,7 +142,7 @@ export class PathResolver {
     let listings = 0;
     for (const [index, segment] of segments.entries()) {
       const isLast = index === segments.length - 1;
-      if (!hasGlob(segment)) {
+      if (!isGlobPattern(segment)) {
         candidates = candidates.map((dir) => `${dir}/${segment.replace(/\\(.)/g, '$1')}`);
         continue;
       }
@@ -250,10 +251,6 @@ function otherHome(path: string, home: string): string {
   const rest = slash === -1 ? '' : path.slice(slash);
   if (user === posix.basename(home)) return home + rest;
   return `${user === 'root' ? '/root' : `${posix.dirname(home)}/${user}`}${rest}`;
-}
-
-export function hasGlob(text: string): boolean {
-  return /(^|[^\\])(\\\\)*([*?[]|[@!+]\()/.test(text);
 }
 
 /** A regular expression for one path segment of a bash glob. */

@@ -168,18 +168,72 @@ export class ShellSource {
 
 export type ParseOutcome = { file: File; error: null } | { file: null; error: string };
 
-let parser = mvdanSh.syntax.NewParser();
+// Loading the GopherJS runtime sets Error.stackTraceLimit to Infinity for the whole process,
+// which makes every Error anywhere capture its full stack; the parser does not need it.
+if (Error.stackTraceLimit === Infinity) Error.stackTraceLimit = 10;
+
+/** The Go parser behind the wrapper, and the `*strings.Reader` it reads from. */
+interface GoParser {
+  Parse(reader: GoReader, name: string): [File, GoError];
+  src: GoReader;
+  f: unknown;
+}
+interface GoReader {
+  Reset(text: string): void;
+}
+interface GoError {
+  readonly constructor: { readonly string?: string };
+  Error(): string;
+}
+
+interface DirectParser {
+  wrapper: ReturnType<typeof mvdanSh.syntax.NewParser>;
+  go: GoParser | null;
+}
+
+/**
+ * Calling the Go parser directly skips the wrapper's conversions (about half the cost per
+ * call) and returns syntax errors as values instead of throwing them. The wrapper is kept
+ * as the fallback if the pinned build ever stops looking like this.
+ */
+function newParser(): DirectParser {
+  const wrapper = mvdanSh.syntax.NewParser();
+  try {
+    wrapper.Parse(' ', '');
+    const go = (wrapper as unknown as { __internal_object__: { Parser?: GoParser } }).__internal_object__.Parser;
+    const usable = typeof go?.Parse === 'function' && typeof go.src?.Reset === 'function';
+    return { wrapper, go: usable ? (go as GoParser) : null };
+  } catch {
+    return { wrapper, go: null };
+  }
+}
+
+let parser = newParser();
+
+function goString(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
 
 /** Parses bash syntax; a syntax error (or a crash inside the parser) is returned, never thrown. */
 export function parseShell(text: string): ParseOutcome {
   try {
-    const file = parser.Parse(text, '').__internal_object__ as File;
+    if (parser.go) {
+      const go = parser.go;
+      go.src.Reset(goString(text));
+      const [file, error] = go.Parse(go.src, '');
+      // The parser keeps its last tree alive; let it go as soon as the caller is done with it.
+      go.f = (go.f as { constructor: { nil: unknown } }).constructor.nil;
+      if (kindOf(error) !== '') return { file: null, error: goText(error.Error()).replace(/^:/, '') };
+      return { file, error: null };
+    }
+    const file = parser.wrapper.Parse(text, '').__internal_object__ as File;
     return { file, error: null };
   } catch (error) {
     const goError = error as { Error?: () => string };
     if (typeof goError?.Error === 'function') return { file: null, error: goError.Error().replace(/^:/, '') };
     // Not a syntax error (e.g. stack exhaustion): start again from a fresh parser.
-    parser = mvdanSh.syntax.NewParser();
+    parser = newParser();
     return { file: null, error: error instanceof Error ? error.message : String(error) };
   }
 }

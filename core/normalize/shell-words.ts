@@ -48,7 +48,6 @@ export interface Field {
 export type VariableLookup = (name: string) => string | null;
 
 const SPECIAL_IN_PATTERN = /[*?[\]{},\\]/;
-const GLOB = /(^|[^\\])(\\\\)*[*?[]/;
 const SIMPLE_NAME = /^([A-Za-z_][A-Za-z0-9_]*|[0-9])$/;
 
 /** Reads a word: quote removal, `$'…'` decoding, static variables; nested commands are not visited here. */
@@ -236,9 +235,21 @@ export function wordFields(value: WordValue): Field[] | null {
   return patterns.map((pattern) => ({
     text: unescapePattern(pattern),
     dynamic: value.dynamic,
-    glob: GLOB.test(pattern) || /[@!+?*]\(/.test(pattern),
+    glob: isGlobPattern(pattern),
     processSubstitution: value.processSubstitution,
   }));
+}
+
+/** Unescaped `*`, `?`, a `[…]` class or an extended glob: the shell would match file names. */
+export function isGlobPattern(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') i++;
+    else if (ch === '*' || ch === '?') return true;
+    else if (ch === '[' && pattern.indexOf(']', i + 2) !== -1) return true;
+    else if ((ch === '@' || ch === '!' || ch === '+') && pattern[i + 1] === '(') return true;
+  }
+  return false;
 }
 
 export function unescapePattern(pattern: string): string {
