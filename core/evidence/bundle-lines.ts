@@ -7,6 +7,9 @@ import fs from 'node:fs';
  * as such rather than parsed as a short last line. Lines come out as bytes (so a verifier
  * can hash parts of them without decoding and re-encoding) or as text.
  */
+/** Records are at most 256 KiB of payload; a longer line is not a bundle line, and is not buffered. */
+const MAX_LINE = 8 * 1024 * 1024;
+
 export class LineReader {
   private readonly fd: number;
   private readonly hash = crypto.createHash('sha256');
@@ -36,6 +39,7 @@ export class LineReader {
         if (this.pos < this.data.length) throw new TruncatedLineError(this.lineNumber + 1);
         return null;
       }
+      if (this.data.length - this.pos > MAX_LINE) throw new LineTooLongError(this.lineNumber + 1);
       this.fill();
     }
   }
@@ -78,5 +82,12 @@ export class TruncatedLineError extends Error {
   constructor(readonly line: number) {
     super(`line ${line} is cut off (no newline at the end of the file)`);
     this.name = 'TruncatedLineError';
+  }
+}
+
+export class LineTooLongError extends Error {
+  constructor(readonly line: number) {
+    super(`line ${line} is longer than ${MAX_LINE} bytes`);
+    this.name = 'LineTooLongError';
   }
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { CanonicalJsonError, canonicalize } from './canonical-json';
-import { LineReader, TruncatedLineError } from './bundle-lines';
+import { LineReader, LineTooLongError, TruncatedLineError } from './bundle-lines';
 import type { BundleManifest, RecordLine } from './bundle-format';
 import {
   BUNDLE_FILES,
@@ -229,6 +229,7 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
 
   // 3. Checkpoints: every signature, and every one a prefix of the final tree.
   const checkpoints = new Map<number, SignedCheckpoint>();
+  let lastSize = 0;
   await eachLine(files, BUNDLE_FILES.checkpoints, listed, (text, line) => {
     const entry = parseWith(checkpointLineSchema, text, BUNDLE_FILES.checkpoints, line);
     let cp: SignedCheckpoint;
@@ -244,15 +245,15 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         },
       );
     }
-    const previous = [...checkpoints.keys()].at(-1) ?? 0;
-    if (cp.size !== entry.size || cp.size <= previous) {
+    if (cp.size !== entry.size || cp.size <= lastSize) {
       throw fail('integrity', BUNDLE_FILES.checkpoints, 'checkpoints are not in increasing tree-size order', { line });
     }
+    lastSize = cp.size;
     checkpoints.set(cp.size, cp);
   });
   result.checked.checkpoints = checkpoints.size;
   const finalCheckpoint = checkpoints.get(treeSize);
-  if (!finalCheckpoint || [...checkpoints.keys()].at(-1) !== treeSize) {
+  if (!finalCheckpoint || lastSize !== treeSize) {
     throw fail('integrity', BUNDLE_FILES.checkpoints, `no signed checkpoint for the final tree size ${treeSize}`);
   }
   if (!finalCheckpoint.root.equals(finalRoot)) {
@@ -362,7 +363,7 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         checkCheckpointRecord(payload, key, manifest.origin, frontier, seq, line, checkpoints.get(seq));
       }
 
-      const proofText = await readLine(proofs, BUNDLE_FILES.inclusionProofs);
+      const proofText = readLine(proofs, BUNDLE_FILES.inclusionProofs);
       if (proofText === null) {
         throw fail('integrity', BUNDLE_FILES.inclusionProofs, `no inclusion proof for record ${seq}`, at);
       }
@@ -420,7 +421,7 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         { line: records.lineNumber },
       );
     }
-    if ((await readLine(proofs, BUNDLE_FILES.inclusionProofs)) !== null) {
+    if (readLine(proofs, BUNDLE_FILES.inclusionProofs) !== null) {
       throw fail('integrity', BUNDLE_FILES.inclusionProofs, 'more inclusion proofs than records', {
         line: proofs.lineNumber,
       });
@@ -624,11 +625,13 @@ function describe(error: z.ZodError): string {
   return issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid';
 }
 
-async function readLine(reader: LineReader, file: string): Promise<string | null> {
+function readLine(reader: LineReader, file: string): string | null {
   try {
     return reader.read();
   } catch (error) {
-    if (error instanceof TruncatedLineError) throw fail('integrity', file, error.message, { line: error.line });
+    if (error instanceof TruncatedLineError || error instanceof LineTooLongError) {
+      throw fail('integrity', file, error.message, { line: error.line });
+    }
     throw error;
   }
 }
@@ -637,7 +640,9 @@ function readLineBytes(reader: LineReader, file: string): Buffer | null {
   try {
     return reader.readBytes();
   } catch (error) {
-    if (error instanceof TruncatedLineError) throw fail('integrity', file, error.message, { line: error.line });
+    if (error instanceof TruncatedLineError || error instanceof LineTooLongError) {
+      throw fail('integrity', file, error.message, { line: error.line });
+    }
     throw error;
   }
 }
@@ -650,7 +655,7 @@ async function eachLine(
 ): Promise<void> {
   const reader = files.lines(name);
   try {
-    for (let text = await readLine(reader, name); text !== null; text = await readLine(reader, name)) {
+    for (let text = readLine(reader, name); text !== null; text = readLine(reader, name)) {
       visit(text, reader.lineNumber);
     }
     files.checkStreamDigest(name, reader, listed);
