@@ -179,6 +179,19 @@ describe('globs', () => {
     expect(matches.sort()).toEqual([...expected].sort());
   });
 
+  it('expands the files a for loop walks, whatever quoting the body uses', () => {
+    const paths = command('for f in .en*; do cat "$f"; done', { fs }).paths.map((p) => p.relative);
+    expect(paths).toEqual(['.env', '.env.local']);
+  });
+
+  it('globs an unquoted variable again, as bash does', () => {
+    const paths = command(`X='.en*'; cat $X`, { fs })
+      .paths.filter((p) => !p.pattern)
+      .map((p) => p.relative);
+    expect(paths).toEqual(['.env', '.env.local']);
+    expect(command(`X='.en*'; cat "$X"`, { fs }).paths.map((p) => p.relative)).toEqual(['.en*']);
+  });
+
   it('reports a glob that cannot be expanded', () => {
     expect(command('cat .en*', { fs: null }).problems.map((p) => p.code)).toEqual(['unsupported']);
     expect(command('cat .en*', { fs, cwd: null }).problems.map((p) => p.code)).toEqual(['unsupported']);

@@ -121,10 +121,15 @@ function readParts(
           appendQuoted(state, source.of(part));
         } else if (quoted) {
           appendQuoted(state, value);
-        } else {
-          // An unquoted expansion is split and globbed again; only plain values are taken as they are.
-          if (/[\s*?[]/.test(value)) state.dynamic = true;
+        } else if (/\s/.test(value)) {
+          // An unquoted expansion is split into words again, which one word cannot show.
+          state.dynamic = true;
           appendQuoted(state, value);
+        } else {
+          // …and globbed again: `X='*.pem'; cat $X` reads every .pem file.
+          state.text += value;
+          state.pattern += value.replace(/[{},\\]/g, '\\$&');
+          if (/[*?[]/.test(value)) state.special = true;
         }
         break;
       }

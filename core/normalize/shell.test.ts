@@ -149,6 +149,26 @@ describe('dynamic words', () => {
     expect(normalized.problems.map((p) => p.code)).toContain('unsupported');
   });
 
+  it('reads a for loop once per static item', () => {
+    expect(lines(command('for f in a b; do cat $f; done'))).toEqual(['cat a', 'cat b']);
+    expect(command('for f in a b; do cat "$f"; done').problems).toEqual([]);
+    expect(lines(command('for f in {1..3}; do rm -rf "/data/$f"; done'))).toEqual([
+      'rm -rf /data/1',
+      'rm -rf /data/2',
+      'rm -rf /data/3',
+    ]);
+  });
+
+  it.each([
+    'for f in a b; do f=/etc/shadow; cat $f; done',
+    'for f in $(ls); do cat "$f"; done',
+    'for f in $(seq 1 100); do cat "$f"; done',
+    'for f in {1..40}; do cat "$f"; done',
+    'for f; do cat "$f"; done',
+  ])('keeps a loop variable unknown when it cannot be read statically: %s', (text) => {
+    expect(command(text).problems.map((p) => p.code)).toContain('unsupported');
+  });
+
   it('resolves the positional parameters of a bash -c script', () => {
     expect(lines(command(`sh -c 'rm -rf "$1"' _ /etc`))).toContain('rm -rf /etc');
     expect(lines(command(`bash -c 'exec "$@"' _ rm -rf /`))).toContain('rm -rf /');
@@ -237,6 +257,9 @@ describe('wrappers are peeled and recorded', () => {
     expect(lines(command(`env -S 'rm -rf /'`))).toContain('rm -rf /');
     expect(lines(command(`script -qc 'rm -rf /' /dev/null`))).toContain('rm -rf /');
     expect(lines(command(`npx -c 'rm -rf /'`))).toContain('rm -rf /');
+    expect(lines(command(`nix-shell -p jq --run 'rm -rf /'`))).toContain('rm -rf /');
+    expect(lines(command(`nix develop -c rm -rf /`))).toContain('rm -rf /');
+    expect(lines(command(`parallel 'rm -rf {}' ::: a b`))).toContain('rm -rf {}');
   });
 
   it('finds the commands find runs', () => {

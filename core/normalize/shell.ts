@@ -5,6 +5,7 @@ import {
   type CallExpr,
   type DblQuoted,
   type DeclClause,
+  type ForClause,
   type Lit,
   type ParamExp,
   type Redirect,
@@ -12,6 +13,7 @@ import {
   type StmtList,
   type SyntaxNode,
   type Word,
+  type WordIter,
   type WrappedStmt,
   Op,
   ShellSource,
@@ -26,6 +28,8 @@ import type { SimpleCommand } from './types';
 
 /** Nodes nested deeper than this (`((((…))))`) are not walked: the script is refused instead. */
 const MAX_TREE_DEPTH = 200;
+/** A `for` loop over more items than this is read once, with its variable unknown. */
+const MAX_LOOP_ITEMS = 16;
 
 /** Parses `text` and records every simple command in it, at any depth. */
 export function extractScript(extraction: Extraction, text: string, scope: Scope): SimpleCommand[] {
@@ -66,6 +70,8 @@ function constantNames(text: string): Set<string> | null {
 
 class ScriptReader {
   private readonly constants = new Map<string, string>();
+  /** Loop variables bound to the item being read (`for f in …`). */
+  private readonly loopItems = new Map<string, string>();
 
   constructor(
     private readonly extraction: Extraction,
@@ -112,6 +118,10 @@ class ScriptReader {
           : this.statement(inner, { ...scope, wrappers: [...scope.wrappers, wrapper] }, ownInput, level + 1);
         break;
       }
+      case 'ForClause':
+        produced =
+          this.loop(command as ForClause, scope, ownInput, level) ?? this.discover(command, scope, ownInput, level);
+        break;
       default:
         // Blocks, subshells, if/while/for/case, functions, [[ ]], (( )): every statement and
         // substitution inside is found by walking the node's fields.
@@ -346,8 +356,63 @@ class ScriptReader {
     return out;
   }
 
+  /**
+   * `for f in a b *.pem; do cat "$f"; done`: with a static list and a variable the body never
+   * assigns, the body is read once per item (a glob item stays a glob). Null when it cannot be.
+   */
+  private loop(clause: ForClause, scope: Scope, input: CommandInput | null, level: number): SimpleCommand[] | null {
+    const iterator = clause.Loop;
+    if (kindOf(iterator) !== 'WordIter' || isNil((iterator as WordIter).Name)) return null;
+    const name = goText((iterator as WordIter).Name.Value);
+    const text = this.source.of(clause);
+    const mentions = text.match(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'))?.length ?? 0;
+    const uses = text.match(new RegExp(`\\$${name}(?![A-Za-z0-9_])|\\$\\{${name}\\}`, 'g'))?.length ?? 0;
+    if (mentions !== uses + 1 || this.loopItems.has(name)) return null;
+    this.discover(iterator, scope, null, level);
+    const values: string[] = [];
+    for (const word of items((iterator as WordIter).Items)) {
+      const value = readWord(word, this.source, this.lookup(scope));
+      if (value.dynamic || value.processSubstitution) return null;
+      const fields = wordFields(value);
+      if (fields === null) return null;
+      for (const field of fields) {
+        if (!field.glob) {
+          values.push(field.text);
+          continue;
+        }
+        // The glob is expanded on the `for` line, whatever quoting the body uses later.
+        const matches = this.expandLoopGlob(field.text);
+        if (matches === null) return null;
+        values.push(...(matches.length > 0 ? matches : [field.text]));
+      }
+    }
+    // `for f; do …` walks "$@"; an empty list still has a body worth judging.
+    if (values.length === 0 || values.length > MAX_LOOP_ITEMS) return null;
+    const produced: SimpleCommand[] = [];
+    for (const value of values) {
+      this.loopItems.set(name, value);
+      for (const stmt of items(clause.Do)) produced.push(...this.statement(stmt, scope, input, level + 1));
+    }
+    this.loopItems.delete(name);
+    return produced;
+  }
+
+  private expandLoopGlob(pattern: string): string[] | null {
+    const { directories, resolver, dotglob } = this.extraction;
+    if (directories.length !== 1 || this.extraction.unknownDirectory) return null;
+    const base = directories[0] as string;
+    const expansion = resolver.expandGlob(pattern, base, { dotglob });
+    if (!expansion.complete) return null;
+    const relative = !/^[/~]/.test(pattern);
+    return expansion.matches.map((match) =>
+      relative && match.startsWith(`${base}/`) ? match.slice(base.length + 1) : match,
+    );
+  }
+
   private lookup(scope: Scope): VariableLookup {
     return (name) => {
+      const item = this.loopItems.get(name);
+      if (item !== undefined) return item;
       if (name === 'HOME') return this.extraction.resolver.home;
       if (/^[0-9]$/.test(name)) return scope.positional?.[Number(name)] ?? null;
       if (name === 'PWD') {
