@@ -16,7 +16,7 @@ export interface OptionGrammar {
   stopAtOperand?: boolean;
 }
 
-export interface ScannedOption {
+interface ScannedOption {
   name: string;
   value: Field | null;
   /** Both values of a `pairs` option. */

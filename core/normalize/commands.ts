@@ -7,7 +7,7 @@ import { type Field, decodeAnsiC } from './shell-words';
 import type { SimpleCommand } from './types';
 
 /** One simple command as the shell reader found it, before wrappers are peeled. */
-export interface CommandLine {
+interface CommandLine {
   fields: Field[];
   assignments: Record<string, string>;
   text: string;
@@ -54,7 +54,7 @@ const SHELLS = new Set([
 
 const field = (text: string, dynamic = false): Field => ({ text, dynamic, glob: false, processSubstitution: false });
 
-export function programName(text: string): string {
+function programName(text: string): string {
   const slash = Math.max(text.lastIndexOf('/'), text.lastIndexOf('\\'));
   return slash === -1 || slash === text.length - 1 ? text : text.slice(slash + 1);
 }

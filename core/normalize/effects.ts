@@ -11,21 +11,21 @@ import type { Access } from './paths';
 import type { Field } from './shell-words';
 
 /** A file a program reads or writes, named by one of its arguments. */
-export interface FileOperand {
+interface FileOperand {
   field: Field;
   access: Access;
   recursive?: boolean;
 }
 
 /** A command line a program runs on its own (`tar --to-command`, `rsync -e`, `rg --pre`). */
-export interface EmbeddedScript {
+interface EmbeddedScript {
   text: string;
   dynamic: boolean;
   label: string;
 }
 
 /** What running a program does besides its own work: files it touches, commands it runs. */
-export interface ProgramEffects {
+interface ProgramEffects {
   files: FileOperand[];
   scripts: EmbeddedScript[];
   /** Why some of its behaviour cannot be judged (`awk 'BEGIN{system(…)}'`). */
@@ -326,6 +326,8 @@ const modeProgram: Reader = (args) => {
   };
 };
 
+/** awk and sed programs are scanned with backtracking patterns; longer ones are not judged. */
+const MAX_INLINE_PROGRAM = 4096;
 const AWK_RUNS_COMMANDS = /\bsystem\s*\(|\|\s*&|\|\s*getline|\b(print|printf)\b[^;{}]*?[^|]\|(?!\|)/;
 
 const awk: Reader = (args, program) => {
@@ -359,7 +361,8 @@ const awk: Reader = (args, program) => {
   const problems: string[] = [];
   for (const source of sources) {
     if (source.dynamic) problems.push(`the ${program} program is only known at run time`);
-    if (AWK_RUNS_COMMANDS.test(source.text)) problems.push(`the ${program} program runs shell commands`);
+    if (source.text.length > MAX_INLINE_PROGRAM) problems.push(`the ${program} program is too long to judge`);
+    else if (AWK_RUNS_COMMANDS.test(source.text)) problems.push(`the ${program} program runs shell commands`);
     for (const match of source.text.matchAll(/(>>?|<)\s*"([^"]+)"/g)) {
       const text = match[2] as string;
       if (!text.startsWith('/dev/std'))
@@ -387,7 +390,8 @@ const sed: Reader = (args, program) => {
   const problems: string[] = [];
   for (const source of sources) {
     if (source.dynamic) problems.push(`the ${program} script is only known at run time`);
-    if (SED_EXECUTES.test(source.text)) problems.push(`the ${program} script runs shell commands (e)`);
+    if (source.text.length > MAX_INLINE_PROGRAM) problems.push(`the ${program} script is too long to judge`);
+    else if (SED_EXECUTES.test(source.text)) problems.push(`the ${program} script runs shell commands (e)`);
     for (const match of source.text.matchAll(/(?:^|[;\n{}]|\d|\/)\s*([wWrR])\s+([^;\n}]+)/g)) {
       const text = (match[2] as string).trim();
       if (text !== '' && !text.startsWith('/dev/std')) {

@@ -3,19 +3,19 @@ import type { Field } from './shell-words';
 import type { GitInvocation, GitPush, GitRefUpdate } from './types';
 
 /** A file git reads or writes on the command's behalf (`git show HEAD:.env`, `git rm x`). */
-export interface GitFile {
+interface GitFile {
   field: Field;
   access: Access;
 }
 
 /** A shell command git runs for this invocation (`alias.x=!…`, `core.sshCommand`, `--receive-pack`). */
-export interface GitScript {
+interface GitScript {
   text: string;
   dynamic: boolean;
   label: string;
 }
 
-export interface GitReading {
+interface GitReading {
   invocation: GitInvocation;
   /** `-C dir` options in order: later paths are relative to them. */
   directories: string[];
@@ -24,7 +24,7 @@ export interface GitReading {
 }
 
 /** Current branch of the repository at a directory, when it can be read. */
-export type BranchReader = (directories: readonly string[]) => string | null;
+type BranchReader = (directories: readonly string[]) => string | null;
 
 const MAX_ALIAS_EXPANSIONS = 8;
 

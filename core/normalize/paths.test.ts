@@ -172,6 +172,11 @@ describe('globs', () => {
     ['cat .[e]nv', ['.env']],
     ['cat .[!x]nv', ['.env']],
     ['cat .@(env|npmrc)', ['.env', '.env.local']],
+    ['cat .[[:alpha:]]nv', ['.env']],
+    ['cat .[[:lower:][:digit:]]nv', ['.env']],
+    ['cat .[]e]nv', ['.env']],
+    ['cat .\\e[n]v', ['.env']],
+    ['cat weird[[]1].txt', ['weird[1].txt']],
   ])('%s', (text, expected) => {
     const matches = command(text, { fs })
       .paths.filter((p) => !p.pattern)

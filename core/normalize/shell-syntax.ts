@@ -7,7 +7,7 @@ import mvdanSh from 'mvdan-sh';
  */
 
 /** A Go slice: `$length` elements of `$array` starting at `$offset`. */
-export interface GoSlice<T> {
+interface GoSlice<T> {
   readonly $array: readonly T[];
   readonly $offset: number;
   readonly $length: number;
@@ -34,7 +34,7 @@ export interface CallExpr extends SyntaxNode {
   readonly Assigns: GoSlice<Assign>;
   readonly Args: GoSlice<Word>;
 }
-export interface Assign extends SyntaxNode {
+interface Assign extends SyntaxNode {
   readonly Append: boolean;
   readonly Naked: boolean;
   readonly Name: Lit;
@@ -166,7 +166,7 @@ export class ShellSource {
   }
 }
 
-export type ParseOutcome = { file: File; error: null } | { file: null; error: string };
+type ParseOutcome = { file: File; error: null } | { file: null; error: string };
 
 // Loading the GopherJS runtime sets Error.stackTraceLimit to Infinity for the whole process,
 // which makes every Error anywhere capture its full stack; the parser does not need it.

@@ -13,10 +13,10 @@ import {
 } from './shell-syntax';
 
 /** Brace expansion may not turn one word into more words than this (`{a,b}{a,b}…` grows fast). */
-export const MAX_FIELDS = 256;
+const MAX_FIELDS = 256;
 
 /** A word after quote removal, before brace expansion and globbing. */
-export interface WordValue {
+interface WordValue {
   /** Quotes and escapes removed; expansions that cannot be resolved are kept as their source text. */
   text: string;
   /**
@@ -257,7 +257,7 @@ export function isGlobPattern(pattern: string): boolean {
   return false;
 }
 
-export function unescapePattern(pattern: string): string {
+function unescapePattern(pattern: string): string {
   return pattern.includes('\\') ? pattern.replace(/\\(.)/g, '$1') : pattern;
 }
 

@@ -28,6 +28,8 @@ import type { SimpleCommand } from './types';
 
 /** Nodes nested deeper than this (`((((…))))`) are not walked: the script is refused instead. */
 const MAX_TREE_DEPTH = 200;
+/** Variables are only resolved in scripts up to this size, which keeps the checks cheap. */
+const MAX_RESOLVED_TEXT = 16 * 1024;
 /** A `for` loop over more items than this is read once, with its variable unknown. */
 const MAX_LOOP_ITEMS = 16;
 
@@ -52,6 +54,7 @@ export function extractScript(extraction: Extraction, text: string, scope: Scope
  */
 function constantNames(text: string): Set<string> | null {
   if (
+    text.length > MAX_RESOLVED_TEXT ||
     /\b(eval|source|declare|typeset|local|export|readonly|read|mapfile|readarray|printf|let|getopts|unset|IFS)\b|(^|[\s;&|(])\.\s/.test(
       text,
     )
@@ -60,12 +63,19 @@ function constantNames(text: string): Set<string> | null {
   }
   const names = new Set<string>();
   for (const match of text.matchAll(/(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=/g)) {
+    if (names.size >= 32) break;
     const name = match[1] as string;
-    const mentions = text.match(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'))?.length ?? 0;
-    const uses = text.match(new RegExp(`\\$${name}(?![A-Za-z0-9_])|\\$\\{${name}\\}`, 'g'))?.length ?? 0;
-    if (mentions === uses + 1) names.add(name);
+    if (assignedOnce(text, name)) names.add(name);
   }
   return names;
+}
+
+/** Apart from plain `$name`/`${name}` reads, `text` names the variable exactly once (where it is set). */
+function assignedOnce(text: string, name: string): boolean {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return false;
+  const mentions = text.match(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'))?.length ?? 0;
+  const uses = text.match(new RegExp(`\\$${name}(?![A-Za-z0-9_])|\\$\\{${name}\\}`, 'g'))?.length ?? 0;
+  return mentions === uses + 1;
 }
 
 class ScriptReader {
@@ -365,9 +375,7 @@ class ScriptReader {
     if (kindOf(iterator) !== 'WordIter' || isNil((iterator as WordIter).Name)) return null;
     const name = goText((iterator as WordIter).Name.Value);
     const text = this.source.of(clause);
-    const mentions = text.match(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'))?.length ?? 0;
-    const uses = text.match(new RegExp(`\\$${name}(?![A-Za-z0-9_])|\\$\\{${name}\\}`, 'g'))?.length ?? 0;
-    if (mentions !== uses + 1 || this.loopItems.has(name)) return null;
+    if (text.length > MAX_RESOLVED_TEXT || !assignedOnce(text, name) || this.loopItems.has(name)) return null;
     this.discover(iterator, scope, null, level);
     const values: string[] = [];
     for (const word of items((iterator as WordIter).Items)) {
