@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeAction } from './index';
-import { WORKSPACE, command, memoryFileSystem } from './fixtures';
+import { WORKSPACE, memoryFileSystem } from './fixtures';
 import type { NormalizedAction } from './types';
 
 /*
