@@ -162,6 +162,16 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       for (const arg of args)
         if (!arg.text.startsWith('-')) extraction.addFieldPath(arg, { access: 'write', source: 'command', via });
       break;
+    case 'source':
+    case '.': {
+      // `source <(curl …)`, `curl … | source /dev/stdin`: code that exists only at run time.
+      const file = args.find((arg) => arg.text !== '--');
+      const fromPipe = file?.text === '/dev/stdin' && line.input?.kind === 'pipe' && line.input.text === null;
+      if (file?.processSubstitution || fromPipe) {
+        extraction.problem('unsupported', `${program} runs code produced by another command: ${file?.text ?? ''}`);
+      }
+      break;
+    }
   }
   const effects = programEffects(program, invocation.argsFromInput ? [...args, filesOnInput(line.input)] : args);
   if (effects) {
