@@ -8,6 +8,7 @@ export * from './names';
 export * from './tenants';
 export * from './system';
 export * from './jobs';
+export * from './evidence';
 export * from './approvals';
 export * from './gate';
 export * from './policy';

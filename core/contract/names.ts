@@ -9,6 +9,12 @@ export const operationNames = [
   'tenants.create',
   'jobs.get',
   'jobs.cancel',
+  'evidence.status',
+  'evidence.query',
+  'evidence.record',
+  'evidence.verify',
+  'evidence.export',
+  'evidence.bundle.verify',
   'approvals.list',
   'approvals.get',
   'approvals.decide',
@@ -29,7 +35,7 @@ export const operationNames = [
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 
-export const eventNames = ['tenants.changed', 'jobs.changed', 'policy.changed'] as const;
+export const eventNames = ['tenants.changed', 'jobs.changed', 'policy.changed', 'evidence.appended'] as const;
 export type EventName = (typeof eventNames)[number];
 
 export function isOperationName(value: unknown): value is OperationName {

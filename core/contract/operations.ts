@@ -3,6 +3,7 @@ import type { EventSpec, OperationSpec } from './define';
 import type { EventName, OperationName } from './names';
 import { approvalOperations } from './approvals';
 import { gateOperations } from './gate';
+import { evidenceEvents, evidenceOperations } from './evidence';
 import { jobEvents, jobOperations } from './jobs';
 import { policyEvents, policyOperations } from './policy';
 import { systemOperations } from './system';
@@ -12,6 +13,7 @@ export const operations = {
   ...systemOperations,
   ...tenantOperations,
   ...jobOperations,
+  ...evidenceOperations,
   ...approvalOperations,
   ...gateOperations,
   ...policyOperations,
@@ -20,6 +22,7 @@ export const operations = {
 export const events = {
   ...tenantEvents,
   ...jobEvents,
+  ...evidenceEvents,
   ...policyEvents,
 } satisfies Record<EventName, EventSpec>;
 

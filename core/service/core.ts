@@ -15,6 +15,7 @@ import { policyHandlers } from './policy-handlers';
 import { systemHandlers } from './system-handlers';
 import { tenantHandlers } from './tenant-handlers';
 import { jobHandlers } from './job-handlers';
+import { evidenceHandlers } from './evidence-handlers';
 import { JobRunner } from './jobs';
 import { inputError } from './input-error';
 import type { ShellKind } from './types';
@@ -79,8 +80,10 @@ export function createCore(options: CoreOptions): LocalCoreService {
   });
   const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
+  const evidence = evidenceHandlers(ledgers, deps, options.now);
   const handlers: Handlers = {
     ...systemHandlers(deps),
+    ...evidence.handlers,
     ...tenantHandlers(deps),
     ...jobHandlers(deps),
     ...approvalHandlers(approvals),
@@ -167,6 +170,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     subscribe: (principal, listener) => events.subscribe(principal, listener),
     close: () => {
       jobs.cancelAll();
+      evidence.stop();
       approvals.close();
       ledgers.close();
       tenants.close();

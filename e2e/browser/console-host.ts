@@ -12,8 +12,10 @@ export interface ConsoleHost {
   origin: string;
   token: string;
   home: string;
-  /** Runs the real CLI against the same data directory. */
-  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Runs the real CLI against the same data directory, with optional standard input. */
+  cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Another console with its own, empty data directory (stopped with this one). */
+  fresh(): Promise<ConsoleHost>;
 }
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -43,14 +45,21 @@ async function startHost(): Promise<{ host: ConsoleHost; stop: () => Promise<voi
     child.once('exit', (code) => reject(new Error(`console exited with ${code}:\n${output}`)));
   });
   const url = new URL(openUrl);
+  const others: (() => Promise<void>)[] = [];
   const host: ConsoleHost = {
     openUrl,
     origin: url.origin,
     token: url.hash.replace('#token=', ''),
     home,
-    cli: (args) =>
+    fresh: async () => {
+      const other = await startHost();
+      others.push(other.stop);
+      return other.host;
+    },
+    cli: (args, stdin) =>
       new Promise((resolve) => {
-        const run = spawn(process.execPath, [cavra, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const run = spawn(process.execPath, [cavra, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        run.stdin.end(stdin ?? '');
         let stdout = '';
         let stderr = '';
         run.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -59,6 +68,7 @@ async function startHost(): Promise<{ host: ConsoleHost; stop: () => Promise<voi
       }),
   };
   const stop = async () => {
+    await Promise.all(others.map((stopOther) => stopOther()));
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

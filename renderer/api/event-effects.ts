@@ -13,6 +13,7 @@ interface EventEffect<K extends EventName> {
 export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   'tenants.changed': { invalidate: [['tenants.list'], ['system.info']] },
   'policy.changed': { invalidate: [['policy.packs.list'], ['policy.pack.get'], ['policy.settings.get']] },
+  'evidence.appended': { invalidate: [['evidence.status'], ['evidence.query']] },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };
 

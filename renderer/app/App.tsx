@@ -8,6 +8,9 @@ import type { ScreenId } from './screens';
 import { TenantsScreen } from '../features/tenants/TenantsScreen';
 import { Placeholder } from '../features/placeholder/Placeholder';
 import { PolicyScreen } from '../features/policy/PolicyScreen';
+import { EvidenceScreen } from '../features/evidence/EvidenceScreen';
+import { OfflineReviewScreen } from '../features/offline/OfflineReviewScreen';
+import { LiveActivityScreen } from '../features/activity/LiveActivityScreen';
 
 export function App() {
   const screen = useUi((state) => state.screen);
@@ -84,6 +87,12 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <TenantsScreen />;
     case 'policy':
       return <PolicyScreen />;
+    case 'evidence':
+      return <EvidenceScreen />;
+    case 'offline':
+      return <OfflineReviewScreen />;
+    case 'activity':
+      return <LiveActivityScreen />;
     default:
       return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
   }

@@ -3,8 +3,8 @@ export const screens = [
   { id: 'trial', label: 'Trial checklist', arrivesWith: 'the readiness and trial capability' },
   { id: 'approvals', label: 'Approval queue', arrivesWith: 'the approvals capability' },
   { id: 'reviews', label: 'Operating reviews', arrivesWith: 'the AISPM and operating-review capability' },
-  { id: 'activity', label: 'Live activity', arrivesWith: 'the runtime gate and agent adapters' },
-  { id: 'evidence', label: 'Evidence', arrivesWith: 'the evidence ledger' },
+  { id: 'activity', label: 'Live activity', arrivesWith: null },
+  { id: 'evidence', label: 'Evidence', arrivesWith: null },
   { id: 'policy', label: 'Policy packs', arrivesWith: null },
   { id: 'aispm', label: 'AISPM posture', arrivesWith: 'the AISPM capability' },
   { id: 'reports', label: 'Reports', arrivesWith: 'report delivery' },
@@ -12,7 +12,7 @@ export const screens = [
   { id: 'tenants', label: 'Tenants and access', arrivesWith: null },
   { id: 'readiness', label: 'Readiness', arrivesWith: 'the readiness capability' },
   { id: 'license', label: 'License', arrivesWith: 'licensing' },
-  { id: 'offline', label: 'Offline review', arrivesWith: 'the evidence ledger' },
+  { id: 'offline', label: 'Offline review', arrivesWith: null },
 ] as const;
 
 export type ScreenId = (typeof screens)[number]['id'];

@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ContractError } from '../contract';
+import type { Principal } from '../contract';
+import { recordTypeNames, verifyBundle } from '../evidence';
+import type { EvidenceLedgers, RecordType } from '../evidence';
+import type { Handler, HandlerDeps } from './handlers';
+
+type EvidenceOperation =
+  | 'evidence.status'
+  | 'evidence.query'
+  | 'evidence.record'
+  | 'evidence.verify'
+  | 'evidence.export'
+  | 'evidence.bundle.verify';
+
+const WATCH_INTERVAL_MS = 500;
+
+/**
+ * Announces new ledger records to the console, whichever process appended them (the gate,
+ * `cavra evaluate` in another terminal): tenants someone has looked at are polled for size.
+ */
+class LedgerWatch {
+  private readonly sizes = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly ledgers: EvidenceLedgers,
+    private readonly deps: HandlerDeps,
+  ) {}
+
+  watch(tenant: string, size: number): void {
+    if (!this.sizes.has(tenant)) this.sizes.set(tenant, size);
+    if (this.timer) return;
+    this.timer = setInterval(() => this.poll(), WATCH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private poll(): void {
+    for (const [tenant, known] of this.sizes) {
+      try {
+        const size = this.ledgers.ledger(tenant).size();
+        if (size === known) continue;
+        this.sizes.set(tenant, size);
+        this.deps.events.emit('evidence.appended', tenant, { tenantId: tenant, size });
+      } catch {
+        // A ledger that cannot be read now is reported by the next call that needs it.
+      }
+    }
+  }
+}
+
+/** Exports go to the tenant's archive, never to a path the caller names (SPEC §1). */
+function archiveDir(home: string, tenant: string, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return path.join(home, 'archive', tenant, `evidence-${stamp}`);
+}
+
+export function evidenceHandlers(
+  ledgers: EvidenceLedgers,
+  deps: HandlerDeps,
+  now: () => Date = () => new Date(),
+): { handlers: { [K in EvidenceOperation]: Handler<K> }; stop: () => void } {
+  const watch = new LedgerWatch(ledgers, deps);
+  const tenantOf = (tenant: string | null): string => {
+    if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
+    return tenant;
+  };
+  const job = <T>(
+    kind: string,
+    tenant: string,
+    principal: Principal,
+    phase: string,
+    work: Parameters<typeof deps.jobs.start<T>>[1],
+  ) => ({ jobId: deps.jobs.start({ kind, tenant, principal, phase }, work) });
+
+  return {
+    stop: () => watch.stop(),
+    handlers: {
+      'evidence.status': (ctx) => {
+        const status = ledgers.ledger(tenantOf(ctx.tenant)).status();
+        watch.watch(status.tenant, status.size);
+        return status;
+      },
+      'evidence.query': (ctx, input) => {
+        const unknown = (input.types ?? []).find((type) => !(recordTypeNames as string[]).includes(type));
+        if (unknown !== undefined) {
+          throw new ContractError(
+            'invalid_input',
+            `types: "${unknown}" is not a record type (${recordTypeNames.join(', ')})`,
+            'types',
+          );
+        }
+        const ledger = ledgers.ledger(tenantOf(ctx.tenant));
+        watch.watch(tenantOf(ctx.tenant), ledger.size());
+        return ledger.query({ ...input, types: input.types as RecordType[] | undefined });
+      },
+      'evidence.record': (ctx, input) => {
+        const record = ledgers.ledger(tenantOf(ctx.tenant)).record(input.seq);
+        if (!record) throw new ContractError('not_found', `seq: no record ${input.seq} in this ledger`, 'seq');
+        return { ...record, header: { ...record.header } };
+      },
+      'evidence.verify': (ctx) =>
+        job('evidence.verify', tenantOf(ctx.tenant), ctx.principal, 'Verifying records', async ({ signal, progress }) =>
+          ledgers.ledger(tenantOf(ctx.tenant)).verify({
+            signal,
+            onProgress: ({ done, total }) => progress({ done, total }),
+          }),
+        ),
+      'evidence.export': (ctx, input) => {
+        const tenant = tenantOf(ctx.tenant);
+        const out = archiveDir(deps.tenants.home, tenant, now());
+        return job('evidence.export', tenant, ctx.principal, 'Exporting records', async ({ signal, progress }) => {
+          fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
+          return ledgers.ledger(tenant).export({
+            out,
+            from: input.from,
+            to: input.to,
+            signal,
+            onProgress: ({ phase, done, total }) =>
+              progress({
+                done,
+                total,
+                phase: phase === 'records' ? 'Exporting records' : 'Signing and writing the manifest',
+              }),
+          });
+        });
+      },
+      'evidence.bundle.verify': (ctx, input) =>
+        job(
+          'evidence.bundle.verify',
+          tenantOf(ctx.tenant),
+          ctx.principal,
+          'Verifying bundle',
+          async ({ signal, progress }) => {
+            const result = await verifyBundle(path.resolve(input.path), {
+              trustedKey: input.trustedKey,
+              signal,
+              onProgress: ({ done, total }) => progress({ done, total }),
+            });
+            return { ...result, checked: { ...result.checked } };
+          },
+        ),
+    },
+  };
+}

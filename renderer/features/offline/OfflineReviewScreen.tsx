@@ -1,0 +1,125 @@
+import { useState } from 'react';
+import type { FormEvent } from 'react';
+import { bundleVerificationSchema } from '../../../core/contract';
+import { useStartBundleVerify } from '../../api/evidence';
+import { useJob } from '../../api/jobs';
+import { JobProgress } from '../../components/JobProgress';
+import { useUi } from '../../state/ui';
+
+/** Verify an exported bundle from disk on its own: no tenant data, no network (SPEC §6). */
+export function OfflineReviewScreen() {
+  const tenant = useUi((state) => state.tenant);
+  const announce = useUi((state) => state.announce);
+  const [bundlePath, setBundlePath] = useState('');
+  const [trustedKey, setTrustedKey] = useState('');
+  const [jobId, setJobId] = useState<string | null>(null);
+  const start = useStartBundleVerify(tenant);
+  const job = useJob(tenant, jobId);
+  const result = bundleVerificationSchema.safeParse(job.data?.result);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    start.mutate(
+      { path: bundlePath.trim(), ...(trustedKey.trim() ? { trustedKey: trustedKey.trim() } : {}) },
+      {
+        onSuccess: ({ jobId: id }) => {
+          setJobId(id);
+          announce('Bundle verification started');
+        },
+      },
+    );
+  }
+
+  return (
+    <div className="stack wide">
+      <section className="card" aria-labelledby="offline-heading">
+        <h2 id="offline-heading">Open an exported bundle</h2>
+        <p className="muted small">
+          Checks every record hash, chain link, inclusion and consistency proof, checkpoint signature, the manifest and
+          the DSSE envelope using only the bundle&apos;s files. Pin the tenant&apos;s public key to detect a bundle
+          re-signed with another key.
+        </p>
+        <form className="form wide-form" onSubmit={submit}>
+          <label className="field">
+            <span>Bundle directory</span>
+            <input
+              value={bundlePath}
+              spellCheck={false}
+              placeholder="/media/usb/evidence-20261125T101500Z"
+              onChange={(event) => setBundlePath(event.target.value)}
+              aria-invalid={start.error ? true : undefined}
+            />
+          </label>
+          <label className="field">
+            <span>Trusted public key (optional: C2SP vkey, PEM or base64)</span>
+            <textarea
+              rows={2}
+              spellCheck={false}
+              value={trustedKey}
+              onChange={(event) => setTrustedKey(event.target.value)}
+            />
+          </label>
+          {start.isError && <p className="field-error">{start.error.message}</p>}
+          <div className="actions">
+            <button type="submit" className="primary" disabled={!bundlePath.trim() || job.data?.state === 'running'}>
+              Verify bundle
+            </button>
+          </div>
+        </form>
+        {job.data && <JobProgress job={job.data} label="Bundle verification" />}
+      </section>
+      {job.data?.state === 'succeeded' && result.success && (
+        <section
+          className={`card verdict-card ${result.data.ok ? 'verdict-allow' : 'verdict-deny'}`}
+          aria-labelledby="offline-result-heading"
+          data-testid="bundle-result"
+          data-ok={result.data.ok}
+        >
+          <h2 id="offline-result-heading">{result.data.ok ? 'Bundle verified' : 'Bundle does NOT verify'}</h2>
+          {result.data.failure && (
+            <p role="alert">
+              {result.data.failure.file && (
+                <>
+                  <code>{result.data.failure.file}</code>
+                  {result.data.failure.line !== undefined && <> line {result.data.failure.line}</>}
+                  {result.data.failure.seq !== undefined && <> (record {result.data.failure.seq})</>}:{' '}
+                </>
+              )}
+              {result.data.failure.reason}
+            </p>
+          )}
+          <dl className="facts">
+            <dt>Tenant</dt>
+            <dd>{result.data.tenant ?? '—'}</dd>
+            <dt>Log origin</dt>
+            <dd>{result.data.origin ?? '—'}</dd>
+            <dt>Signing key</dt>
+            <dd>
+              {result.data.key ? (
+                <>
+                  <code>{result.data.key.keyId}</code>{' '}
+                  {result.data.key.pinned ? '(pinned by you)' : '(from the bundle: not pinned)'}
+                </>
+              ) : (
+                '—'
+              )}
+            </dd>
+            <dt>Checked</dt>
+            <dd>
+              {Object.entries(result.data.checked)
+                .map(([what, count]) => `${count.toLocaleString()} ${what}`)
+                .join(' · ')}
+            </dd>
+          </dl>
+          {result.data.warnings.length > 0 && (
+            <ul>
+              {result.data.warnings.map((warning) => (
+                <li key={warning}>{warning}</li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+    </div>
+  );
+}
