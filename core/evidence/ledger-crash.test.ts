@@ -112,4 +112,31 @@ describe('evidence ledger under SIGKILL', () => {
       tenants.close();
     }
   }, 180_000);
+
+  it('keeps one chain when three processes append to one tenant at the same time', async () => {
+    const home = path.join(scratch, 'shared-home');
+    const setup = new TenantDirectory(home);
+    setup.create({ id: 'acme', displayName: 'Acme', kind: 'evaluation' }, localEvaluationPrincipal);
+    setup.close();
+    const runs = await Promise.all([0, 1, 2].map((i) => crashRun(home, 100 + i, 800)));
+    const tenants = new TenantDirectory(home);
+    const ledgers = new EvidenceLedgers(tenants);
+    try {
+      const ledger = ledgers.ledger('acme');
+      const seen = new Map<number, string>();
+      for (const { acks } of runs) {
+        expect(acks.size).toBeGreaterThan(0);
+        for (const [seq, hash] of acks) {
+          // No two processes were ever acknowledged the same position.
+          expect(seen.has(seq), `seq ${seq} acknowledged twice`).toBe(false);
+          seen.set(seq, hash);
+          expect(ledger.record(seq)?.recordHash).toBe(hash);
+        }
+      }
+      expect(await ledger.verify()).toMatchObject({ ok: true });
+    } finally {
+      ledgers.close();
+      tenants.close();
+    }
+  }, 60_000);
 });
