@@ -106,72 +106,74 @@ export function compileCommandPattern(source: string): CommandPattern {
   };
 }
 
+/** State of one positional match; module-level helpers instead of closures keep the hot path allocation-free. */
+interface PositionalMatch {
+  words: WordMatcher[];
+  end: boolean;
+  args: readonly string[];
+  options: ProgramOptions | undefined;
+  strict: boolean;
+  seen: Set<number> | null;
+}
+
+function onlyOptionsFrom(m: PositionalMatch, start: number): boolean {
+  const n = m.args.length;
+  for (let i = start; i < n; i++) {
+    const a = m.args[i] as string;
+    if (a === '--') return i === n - 1;
+    if (!isOptionWord(a, m.options)) return false;
+    const kind = optionKind(a, m.options);
+    if (kind === 'unknown' && m.strict) return false;
+    if (kind !== 'flag') i++;
+  }
+  return true;
+}
+
 /**
- * Whether the positional words of `pattern` lead the arguments. `strict` (allow/warn rules)
- * refuses to guess past an unknown option; otherwise both readings of it are tried.
+ * Whether the positional words lead the arguments from `start`, `matched` words in. Strict
+ * matching (allow/warn rules) refuses to guess past an unknown option; otherwise both
+ * readings of it are tried, each (position, word) pair at most once.
  */
-function positionalsMatch(
-  pattern: CommandPattern,
-  args: readonly string[],
-  options: ProgramOptions | undefined,
-  strict: boolean,
-): boolean {
-  const { words, end } = pattern;
+function positionalsFrom(m: PositionalMatch, start: number, matched: number): boolean {
+  const { words, args } = m;
   const n = args.length;
-  let seen: Set<number> | null = null;
-
-  const onlyOptionsFrom = (start: number): boolean => {
-    for (let i = start; i < n; i++) {
-      const a = args[i] as string;
-      if (a === '--') return i === n - 1;
-      if (!isOptionWord(a, options)) return false;
-      const kind = optionKind(a, options);
-      if (kind === 'unknown' && strict) return false;
-      if (kind !== 'flag') i++;
-    }
-    return true;
-  };
-
-  const visit = (start: number, matched: number): boolean => {
-    let i = start;
-    let w = matched;
-    for (;;) {
-      if (w === words.length) return !end || onlyOptionsFrom(i);
-      if (i >= n) return false;
-      const a = args[i] as string;
-      if (a === '--') {
-        for (let k = i + 1; w < words.length; k++, w++) {
-          const next = args[k];
-          if (next === undefined || !(words[w] as WordMatcher)(next)) return false;
-          i = k;
-        }
-        return !end || i + 1 === n;
+  let i = start;
+  let w = matched;
+  for (;;) {
+    if (w === words.length) return !m.end || onlyOptionsFrom(m, i);
+    if (i >= n) return false;
+    const a = args[i] as string;
+    if (a === '--') {
+      for (let k = i + 1; w < words.length; k++, w++) {
+        const next = args[k];
+        if (next === undefined || !(words[w] as WordMatcher)(next)) return false;
+        i = k;
       }
-      if (isOptionWord(a, options)) {
-        const kind = optionKind(a, options);
-        if (kind === 'flag') {
-          i++;
-          continue;
-        }
-        if (kind === 'value') {
-          i += 2;
-          continue;
-        }
-        if (strict) return false;
-        seen ??= new Set();
-        const key = i * 256 + w;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        if (visit(i + 1, w)) return true;
+      return !m.end || i + 1 === n;
+    }
+    if (isOptionWord(a, m.options)) {
+      const kind = optionKind(a, m.options);
+      if (kind === 'flag') {
+        i++;
+        continue;
+      }
+      if (kind === 'value') {
         i += 2;
         continue;
       }
-      if (!(words[w] as WordMatcher)(a)) return false;
-      i++;
-      w++;
+      if (m.strict) return false;
+      m.seen ??= new Set();
+      const key = i * 256 + w;
+      if (m.seen.has(key)) return false;
+      m.seen.add(key);
+      if (positionalsFrom(m, i + 1, w)) return true;
+      i += 2;
+      continue;
     }
-  };
-  return visit(0, 0);
+    if (!(words[w] as WordMatcher)(a)) return false;
+    i++;
+    w++;
+  }
 }
 
 export function matchCommandPattern(
@@ -183,5 +185,13 @@ export function matchCommandPattern(
   if (pattern.programKey === null ? !pattern.program(key) : pattern.programKey !== key) return false;
   for (const requirement of pattern.required) if (!requirement(args)) return false;
   if (pattern.words.length === 0 && !pattern.end) return true;
-  return positionalsMatch(pattern, args, programOptions(key), strict);
+  const match: PositionalMatch = {
+    words: pattern.words,
+    end: pattern.end,
+    args,
+    options: programOptions(key),
+    strict,
+    seen: null,
+  };
+  return positionalsFrom(match, 0, 0);
 }

@@ -107,6 +107,8 @@ export interface CompiledGit {
   noVerify: boolean | null;
   config: WordMatcher[] | null;
   refs: WordMatcher[] | null;
+  /** The ref globs as written, for the index. */
+  refGlobs: readonly string[] | null;
   args: ArgsPredicate | null;
 }
 
@@ -212,6 +214,7 @@ function compileGit(rule: RuleDocument): CompiledGit {
     noVerify: git.no_verify ?? null,
     config: words(git.config),
     refs: words(git.refs, false),
+    refGlobs: git.refs ?? null,
     args: git.args ? compileArgGroups(git.args) : null,
   };
 }

@@ -324,3 +324,24 @@ describe('decisions', () => {
     expect(stays.decision satisfies DecisionKind).toBe('require_approval');
   });
 });
+
+describe('the index', () => {
+  it('finds git rules filed by their destination refs, in short and long form', () => {
+    const p = pack(
+      'refs',
+      `
+  - { id: team, git: { subcommand: [push], refs: ["team-a/*"] }, decision: deny, reason: r }
+  - { id: long, git: { refs: ["refs/heads/prod"] }, decision: deny, reason: r }
+`,
+    );
+    const push = (dst: string) =>
+      judge(
+        [p],
+        normalized('git_operation', { git: [gitPush([], { refs: [{ src: 'x', dst, force: false, delete: false }] })] }),
+      );
+    expect(push('team-a/feature').winner?.rule.id).toBe('team');
+    expect(push('refs/heads/team-a/feature').winner?.rule.id).toBe('team');
+    expect(push('prod').winner?.rule.id).toBe('long');
+    expect(push('team-b/feature').matches).toEqual([]);
+  });
+});

@@ -6,7 +6,7 @@ import { decisionRank, READ_BIT, severityRank, WRITE_BIT } from './compile';
 import { PREFIX_KEY_LENGTH } from './glob';
 import type { PathGlob } from './glob';
 import { codeSources } from './interpreters';
-import type { CommandEntry, PathEntry, PolicyIndex } from './policy-index';
+import type { CommandEntry, GitBucket, PathEntry, PolicyIndex } from './policy-index';
 import { programKey } from './program-options';
 
 export interface EvaluationOptions {
@@ -83,6 +83,10 @@ interface Scope {
   matches: RuleMatch[];
   programKeys: string[] | null;
   trusted: ReadonlySet<string> | undefined;
+  /** Per subject: whether an enforcing rule matched it. */
+  enforced: boolean;
+  /** Per command: its CODE_* bits, computed on first need. */
+  codeBits: number | null;
 }
 
 function record(scope: Scope, rule: CompiledRule, matched: string): void {
@@ -102,7 +106,6 @@ function commandMatches(
   command: SimpleCommand,
   key: string,
   position: number,
-  codeBits: { value: number | null },
 ): boolean {
   const rule = entry.rule;
   if (entry.patterns) {
@@ -131,8 +134,8 @@ function commandMatches(
     if (!found) return false;
   }
   if (rule.codeFrom !== 0) {
-    codeBits.value ??= codeSources(command, key);
-    if ((codeBits.value & rule.codeFrom) === 0) return false;
+    scope.codeBits ??= codeSources(command, key);
+    if ((scope.codeBits & rule.codeFrom) === 0) return false;
   }
   if (rule.alongside) {
     const keys = programKeys(scope);
@@ -146,22 +149,31 @@ function commandMatches(
   return true;
 }
 
+// The visit* helpers are module functions rather than closures: the hot path allocates nothing per rule.
+function visitCommands(
+  scope: Scope,
+  entries: readonly CommandEntry[] | undefined,
+  command: SimpleCommand,
+  key: string,
+  position: number,
+  text: string,
+): void {
+  if (!entries) return;
+  for (const entry of entries) {
+    if (!commandMatches(scope, entry, command, key, position)) continue;
+    if (entry.rule.pack.mode === 'enforce') scope.enforced = true;
+    record(scope, entry.rule, text);
+  }
+}
+
 function judgeCommand(scope: Scope, command: SimpleCommand, position: number): boolean {
   const key = programKey(command.program);
-  const codeBits = { value: null as number | null };
-  let enforced = false;
   const text = commandText(command);
-  const visit = (entries: readonly CommandEntry[] | undefined) => {
-    if (!entries) return;
-    for (const entry of entries) {
-      if (!commandMatches(scope, entry, command, key, position, codeBits)) continue;
-      if (entry.rule.pack.mode === 'enforce') enforced = true;
-      record(scope, entry.rule, text);
-    }
-  };
-  visit(scope.index.commandsByProgram.get(key));
-  visit(scope.index.commandsAnyProgram);
-  return enforced;
+  scope.enforced = false;
+  scope.codeBits = null;
+  visitCommands(scope, scope.index.commandsByProgram.get(key), command, key, position, text);
+  visitCommands(scope, scope.index.commandsAnyProgram, command, key, position, text);
+  return scope.enforced;
 }
 
 function globHits(glob: PathGlob, path: NormalizedPath): boolean {
@@ -183,45 +195,54 @@ function pathMatches(entry: PathEntry, path: NormalizedPath, bit: number): boole
   return true;
 }
 
+function visitPaths(
+  scope: Scope,
+  entries: readonly PathEntry[] | undefined,
+  path: NormalizedPath,
+  bit: number,
+  text: string,
+): void {
+  if (!entries) return;
+  for (const entry of entries) {
+    if (!pathMatches(entry, path, bit)) continue;
+    if (entry.rule.pack.mode === 'enforce') scope.enforced = true;
+    record(scope, entry.rule, text);
+  }
+}
+
 function judgePath(scope: Scope, path: NormalizedPath): boolean {
   const buckets = scope.index.paths;
   const bit = path.access === 'read' ? READ_BIT : WRITE_BIT;
   const text = pathText(path);
-  let enforced = false;
-  const visit = (entries: readonly PathEntry[] | undefined) => {
-    if (!entries) return;
-    for (const entry of entries) {
-      if (!pathMatches(entry, path, bit)) continue;
-      if (entry.rule.pack.mode === 'enforce') enforced = true;
-      record(scope, entry.rule, text);
-    }
-  };
+  scope.enforced = false;
   const lower = path.absolute.toLowerCase();
   const slash = lower.lastIndexOf('/');
   const base = lower.slice(slash + 1);
-  if (buckets.byName.size > 0) visit(buckets.byName.get(base));
+  if (buckets.byName.size > 0) visitPaths(scope, buckets.byName.get(base), path, bit, text);
   if (buckets.byExt.size > 0) {
     for (let dot = base.indexOf('.'); dot !== -1; dot = base.indexOf('.', dot + 1))
-      visit(buckets.byExt.get(base.slice(dot)));
+      visitPaths(scope, buckets.byExt.get(base.slice(dot)), path, bit, text);
   }
   if (buckets.byPrefix.size > 0) {
-    for (let k = 1; k <= PREFIX_KEY_LENGTH && k <= base.length; k++) visit(buckets.byPrefix.get(base.slice(0, k)));
+    for (let k = 1; k <= PREFIX_KEY_LENGTH && k <= base.length; k++)
+      visitPaths(scope, buckets.byPrefix.get(base.slice(0, k)), path, bit, text);
   }
   if (buckets.bySegment.size > 0) {
     let start = 0;
     while (start < lower.length) {
       let end = lower.indexOf('/', start);
       if (end === -1) end = lower.length;
-      if (end > start) visit(buckets.bySegment.get(lower.slice(start, end)));
+      if (end > start) visitPaths(scope, buckets.bySegment.get(lower.slice(start, end)), path, bit, text);
       start = end + 1;
     }
     const relative = path.relative?.toLowerCase();
     if (relative && !lower.endsWith(relative)) {
-      for (const segment of relative.split('/')) if (segment) visit(buckets.bySegment.get(segment));
+      for (const segment of relative.split('/'))
+        if (segment) visitPaths(scope, buckets.bySegment.get(segment), path, bit, text);
     }
   }
-  visit(buckets.any);
-  return enforced;
+  visitPaths(scope, buckets.any, path, bit, text);
+  return scope.enforced;
 }
 
 function shortRef(ref: string): string {
@@ -242,21 +263,24 @@ function configKeys(git: GitInvocation): string[] {
   return keys;
 }
 
+function agrees(want: boolean | null, actual: boolean): boolean {
+  return want === null || want === actual;
+}
+
 function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta): boolean {
   const push = git.push;
   const refs = push?.refs ?? [];
-  const same = (want: boolean | null, actual: boolean) => want === null || want === actual;
-  if (!same(condition.force, push !== null && (push.force || push.forceWithLease || refs.some((r) => r.force))))
+  if (!agrees(condition.force, push !== null && (push.force || push.forceWithLease || refs.some((r) => r.force))))
     return false;
-  if (!same(condition.delete, push !== null && (push.delete || refs.some((r) => r.delete)))) return false;
-  if (!same(condition.mirror, push?.mirror === true)) return false;
-  if (!same(condition.all, push?.all === true)) return false;
-  if (!same(condition.tags, push?.tags === true)) return false;
+  if (!agrees(condition.delete, push !== null && (push.delete || refs.some((r) => r.delete)))) return false;
+  if (!agrees(condition.mirror, push?.mirror === true)) return false;
+  if (!agrees(condition.all, push?.all === true)) return false;
+  if (!agrees(condition.tags, push?.tags === true)) return false;
   const implicit =
     push !== null &&
     ((refs.length === 0 && !push.all && !push.mirror && !push.tags) ||
       refs.some((r) => IMPLICIT_DESTINATIONS.has(r.dst)));
-  if (!same(condition.implicitDestination, implicit)) return false;
+  if (!agrees(condition.implicitDestination, implicit)) return false;
   if (condition.protectedRef !== null) {
     const hitsProtected =
       push !== null &&
@@ -294,42 +318,52 @@ function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta):
   return true;
 }
 
+function visitGitBucket(scope: Scope, bucket: GitBucket | undefined, git: GitInvocation, text: string): void {
+  if (!bucket) return;
+  visitGit(scope, bucket.rest, git, text);
+  if (bucket.byRefHead.size === 0) return;
+  for (const ref of git.push?.refs ?? []) {
+    // Rules naming refs are filed by their first segment; long forms (`refs/…`) all under `refs`.
+    const head = shortRef(ref.dst).toLowerCase().split('/')[0] as string;
+    visitGit(scope, bucket.byRefHead.get(head), git, text);
+    if (head !== 'refs') visitGit(scope, bucket.byRefHead.get('refs'), git, text);
+  }
+}
+
+function visitGit(scope: Scope, rules: readonly CompiledRule[] | undefined, git: GitInvocation, text: string): void {
+  if (!rules) return;
+  for (const rule of rules) {
+    if (!rule.git || !gitMatches(rule.git, git, rule.pack)) continue;
+    if (rule.pack.mode === 'enforce') scope.enforced = true;
+    record(scope, rule, text);
+  }
+}
+
 function judgeGit(scope: Scope, git: GitInvocation): boolean {
-  let enforced = false;
   const text = gitText(git);
-  const visit = (rules: readonly CompiledRule[] | undefined) => {
-    if (!rules) return;
-    for (const rule of rules) {
-      if (!rule.git || !gitMatches(rule.git, git, rule.pack)) continue;
-      if (rule.pack.mode === 'enforce') enforced = true;
-      record(scope, rule, text);
-    }
-  };
-  visit(scope.index.gitBySubcommand.get(git.subcommand));
-  visit(scope.index.gitAny);
-  return enforced;
+  scope.enforced = false;
+  visitGitBucket(scope, scope.index.gitBySubcommand.get(git.subcommand), git, text);
+  visitGitBucket(scope, scope.index.gitAny, git, text);
+  return scope.enforced;
 }
 
 function judgeMcp(scope: Scope, call: McpCall): boolean {
   const server = call.server.toLowerCase();
   const trusted = scope.index.trustedMcpServers.has(server) || scope.trusted?.has(server) === true;
   const text = mcpText(call);
-  let enforced = false;
-  const visit = (rules: readonly CompiledRule[] | undefined) => {
-    if (!rules) return;
-    for (const rule of rules) {
+  scope.enforced = false;
+  for (const rules of [scope.index.mcpByServer.get(server), scope.index.mcpAny]) {
+    for (const rule of rules ?? []) {
       const condition = rule.mcp;
       if (!condition) continue;
       if (condition.servers && !condition.servers.some((glob) => glob(call.server))) continue;
       if (condition.tools && !condition.tools.some((glob) => glob(call.tool))) continue;
       if (condition.trusted !== null && condition.trusted !== trusted) continue;
-      if (rule.pack.mode === 'enforce') enforced = true;
+      if (rule.pack.mode === 'enforce') scope.enforced = true;
       record(scope, rule, text);
     }
-  };
-  visit(scope.index.mcpByServer.get(server));
-  visit(scope.index.mcpAny);
-  return enforced;
+  }
+  return scope.enforced;
 }
 
 /** Most restrictive first; equal decisions go to the higher severity, then pack id, then rule id. */
@@ -385,6 +419,8 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     matches: [],
     programKeys: null,
     trusted: options.trustedMcpServers,
+    enforced: false,
+    codeBits: null,
   };
   const unmatched: string[] = [];
   const commands = normalized.commands;

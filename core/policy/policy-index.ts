@@ -1,5 +1,6 @@
 import type { CommandPattern } from './command-pattern';
 import type { CompiledPack, CompiledRule, DefaultOutcome } from './compile';
+import { isLiteralGlob } from './glob';
 import { decisionRank, severityRank } from './compile';
 import type { PathGlob } from './glob';
 
@@ -28,6 +29,12 @@ export interface PathBuckets {
   any: PathEntry[];
 }
 
+/** Git rules of one subcommand; those naming destination refs are filed by the refs' first segment. */
+export interface GitBucket {
+  byRefHead: Map<string, CompiledRule[]>;
+  rest: CompiledRule[];
+}
+
 export interface PolicyIndex {
   packs: readonly CompiledPack[];
   /** True when every assigned pack is in shadow mode. */
@@ -35,8 +42,8 @@ export interface PolicyIndex {
   commandsByProgram: Map<string, CommandEntry[]>;
   commandsAnyProgram: CommandEntry[];
   paths: PathBuckets;
-  gitBySubcommand: Map<string, CompiledRule[]>;
-  gitAny: CompiledRule[];
+  gitBySubcommand: Map<string, GitBucket>;
+  gitAny: GitBucket;
   mcpByServer: Map<string, CompiledRule[]>;
   mcpAny: CompiledRule[];
   /** What a command, file, git operation or MCP call no rule matches gets. */
@@ -87,6 +94,21 @@ function filePathRule(buckets: PathBuckets, rule: CompiledRule): void {
   }
 }
 
+/** `team-a/*` → `team-a`; null when the first segment of a ref glob is not literal. */
+function refHead(glob: string): string | null {
+  const head = glob.split('/')[0] ?? '';
+  return head !== '' && isLiteralGlob(head) ? head.toLowerCase() : null;
+}
+
+function fileGitRule(bucket: GitBucket, rule: CompiledRule): void {
+  const heads = rule.git?.refGlobs?.map(refHead) ?? null;
+  if (heads && heads.length > 0 && heads.every((head) => head !== null)) {
+    for (const head of new Set(heads as string[])) push(bucket.byRefHead, head, rule);
+  } else {
+    bucket.rest.push(rule);
+  }
+}
+
 /** The most restrictive of the enforcing packs' defaults; ties go to the higher severity, then the pack id. */
 function combinedDefault(
   packs: readonly CompiledPack[],
@@ -119,7 +141,7 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
     commandsAnyProgram: [],
     paths: { byName: new Map(), byExt: new Map(), byPrefix: new Map(), bySegment: new Map(), any: [] },
     gitBySubcommand: new Map(),
-    gitAny: [],
+    gitAny: { byRefHead: new Map(), rest: [] },
     mcpByServer: new Map(),
     mcpAny: [],
     fallback: combinedDefault(packs, tenantDefault, false),
@@ -134,8 +156,15 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
       else if (rule.kind === 'path') filePathRule(index.paths, rule);
       else if (rule.kind === 'git') {
         const subcommands = rule.git?.subcommands;
-        if (subcommands) for (const sub of new Set(subcommands)) push(index.gitBySubcommand, sub, rule);
-        else index.gitAny.push(rule);
+        if (subcommands) {
+          for (const sub of new Set(subcommands)) {
+            let bucket = index.gitBySubcommand.get(sub);
+            if (!bucket) index.gitBySubcommand.set(sub, (bucket = { byRefHead: new Map(), rest: [] }));
+            fileGitRule(bucket, rule);
+          }
+        } else {
+          fileGitRule(index.gitAny, rule);
+        }
       } else {
         const keys = rule.mcp?.serverKeys;
         if (keys) for (const key of new Set(keys)) push(index.mcpByServer, key, rule);

@@ -97,8 +97,11 @@ interface BuiltinCandidate {
 }
 
 interface TenantState {
+  db: SqliteDatabase;
+  store: PolicyStore;
   synced: boolean;
   generation: number;
+  settings: PolicySettings | null;
   indexes: Map<string, { index: PolicyIndex; broken: string[] }>;
 }
 
@@ -222,25 +225,24 @@ export class PolicyService {
 
   // ---- tenant state -----------------------------------------------------------------
 
-  private storeOf(tenant: string): PolicyStore {
-    return new PolicyStore(this.options.tenants.store(tenant));
-  }
-
   /** Brings the tenant up to date: built-in packs activated, new tenants given them, caches fresh. */
   private fresh(tenant: string): { store: PolicyStore; state: TenantState } {
-    const store = this.storeOf(tenant);
+    const db = this.options.tenants.store(tenant);
     let state = this.states.get(tenant);
-    if (!state) {
-      state = { synced: false, generation: -1, indexes: new Map() };
+    if (!state || state.db !== db) {
+      state = { db, store: new PolicyStore(db), synced: false, generation: -1, settings: null, indexes: new Map() };
       this.states.set(tenant, state);
     }
+    const store = state.store;
     if (!state.synced) {
       this.syncBuiltins(tenant, store);
       state.synced = true;
     }
+    // Another process (the console, the CLI) may have changed the tenant's policy.
     const generation = store.generation();
     if (generation !== state.generation) {
       state.indexes.clear();
+      state.settings = null;
       state.generation = generation;
     }
     return { store, state };
@@ -319,7 +321,8 @@ export class PolicyService {
     repository: string | null,
   ): { index: PolicyIndex; broken: string[]; settings: PolicySettings } {
     const { store, state } = this.fresh(tenant);
-    const settings = store.settings();
+    state.settings ??= store.settings();
+    const settings = state.settings;
     const key = repository ?? '';
     let entry = state.indexes.get(key);
     if (!entry) {
@@ -380,7 +383,10 @@ export class PolicyService {
   evaluate(tenant: string, action: Action): Evaluation {
     const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
     const normalized = this.normalize(action);
-    const trusted = new Set(this.mcpTrust.trustedServers(tenant, normalized.mcp).map((s) => s.toLowerCase()));
+    // Only MCP calls ask for the trust list (a store query in the MCP registry).
+    const trusted = normalized.mcp
+      ? new Set(this.mcpTrust.trustedServers(tenant, normalized.mcp).map((s) => s.toLowerCase()))
+      : undefined;
     const verdict: Verdict = evaluate(index, normalized, { trustedMcpServers: trusted });
     if (broken.length > 0) {
       verdict.floors.push(...broken);

@@ -1,4 +1,5 @@
 import type { DecisionKind, EnforcementMode } from '../contract';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../store';
 
 /** The policy tables of one tenant's database (migrations: `policy` in core/store/schema.ts). */
@@ -58,11 +59,23 @@ const SETTING_DEFAULTS: PolicySettings = {
 };
 
 export class PolicyStore {
+  /** Prepared once: the evaluation path reads the generation on every call. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: SqliteDatabase) {}
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   /** Bumped on every change, so other processes' caches of this tenant notice. */
   generation(): number {
-    const row = this.db.prepare(`SELECT value FROM policy_settings WHERE key = 'generation'`).get() as
+    const row = this.sql(`SELECT value FROM policy_settings WHERE key = 'generation'`).get() as
       { value: string } | undefined;
     return row ? Number(row.value) : 0;
   }
@@ -70,18 +83,16 @@ export class PolicyStore {
   transaction<T>(work: () => T): T {
     return this.db.transaction(() => {
       const result = work();
-      this.db
-        .prepare(
-          `INSERT INTO policy_settings (key, value) VALUES ('generation', '1')
+      this.sql(
+        `INSERT INTO policy_settings (key, value) VALUES ('generation', '1')
            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-        )
-        .run();
+      ).run();
       return result;
     })();
   }
 
   packs(): StoredPack[] {
-    const rows = this.db.prepare(`SELECT * FROM policy_packs ORDER BY pack_id`).all() as PackRow[];
+    const rows = this.sql(`SELECT * FROM policy_packs ORDER BY pack_id`).all() as PackRow[];
     return rows.map((row) => ({
       packId: row.pack_id,
       version: row.version,
@@ -101,23 +112,19 @@ export class PolicyStore {
   }
 
   savePack(pack: StoredPack): void {
-    this.db
-      .prepare(
-        `INSERT INTO policy_packs (pack_id, version, source, origin, text, sha256, signature, signed_by, activated_at, activated_by)
+    this.sql(
+      `INSERT INTO policy_packs (pack_id, version, source, origin, text, sha256, signature, signed_by, activated_at, activated_by)
          VALUES (@packId, @version, @source, @origin, @text, @sha256, @signature, @signedBy, @activatedAt, @activatedBy)
          ON CONFLICT(pack_id) DO UPDATE SET version = excluded.version, source = excluded.source, origin = excluded.origin,
            text = excluded.text, sha256 = excluded.sha256, signature = excluded.signature, signed_by = excluded.signed_by,
            activated_at = excluded.activated_at, activated_by = excluded.activated_by`,
-      )
-      .run(pack);
+    ).run(pack);
   }
 
   assignments(): StoredAssignment[] {
-    const rows = this.db
-      .prepare(
-        `SELECT pack_id, repository, assigned_at, assigned_by FROM policy_assignments ORDER BY pack_id, repository`,
-      )
-      .all() as { pack_id: string; repository: string; assigned_at: string; assigned_by: string }[];
+    const rows = this.sql(
+      `SELECT pack_id, repository, assigned_at, assigned_by FROM policy_assignments ORDER BY pack_id, repository`,
+    ).all() as { pack_id: string; repository: string; assigned_at: string; assigned_by: string }[];
     return rows.map((row) => ({
       packId: row.pack_id,
       repository: row.repository === '' ? null : row.repository,
@@ -127,33 +134,29 @@ export class PolicyStore {
   }
 
   assign(packId: string, repository: string | null, at: string, by: string): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO policy_assignments (pack_id, repository, assigned_at, assigned_by) VALUES (?, ?, ?, ?)`,
-      )
-      .run(packId, repository ?? '', at, by);
+    const result = this.sql(
+      `INSERT OR IGNORE INTO policy_assignments (pack_id, repository, assigned_at, assigned_by) VALUES (?, ?, ?, ?)`,
+    ).run(packId, repository ?? '', at, by);
     return result.changes > 0;
   }
 
   unassign(packId: string, repository: string | null): boolean {
-    const result = this.db
-      .prepare(`DELETE FROM policy_assignments WHERE pack_id = ? AND repository = ?`)
-      .run(packId, repository ?? '');
+    const result = this.sql(`DELETE FROM policy_assignments WHERE pack_id = ? AND repository = ?`).run(
+      packId,
+      repository ?? '',
+    );
     return result.changes > 0;
   }
 
   private setting(key: string): string | null {
-    const row = this.db.prepare(`SELECT value FROM policy_settings WHERE key = ?`).get(key) as
-      { value: string } | undefined;
+    const row = this.sql(`SELECT value FROM policy_settings WHERE key = ?`).get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   private setSetting(key: string, value: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO policy_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(key, value);
+    this.sql(
+      `INSERT INTO policy_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    ).run(key, value);
   }
 
   settings(): PolicySettings {
@@ -180,14 +183,14 @@ export class PolicyStore {
   }
 
   signingKeys(): StoredSigningKey[] {
-    return this.db
-      .prepare(`SELECT key_id AS id, public_key AS publicKey FROM policy_signing_keys ORDER BY key_id`)
-      .all() as StoredSigningKey[];
+    return this.sql(
+      `SELECT key_id AS id, public_key AS publicKey FROM policy_signing_keys ORDER BY key_id`,
+    ).all() as StoredSigningKey[];
   }
 
   replaceSigningKeys(keys: readonly StoredSigningKey[], at: string, by: string): void {
-    this.db.prepare(`DELETE FROM policy_signing_keys`).run();
-    const insert = this.db.prepare(
+    this.sql(`DELETE FROM policy_signing_keys`).run();
+    const insert = this.sql(
       `INSERT INTO policy_signing_keys (key_id, public_key, added_at, added_by) VALUES (?, ?, ?, ?)`,
     );
     for (const key of keys) insert.run(key.id, key.publicKey, at, by);

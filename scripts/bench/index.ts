@@ -3,8 +3,9 @@
 import { evidenceBench } from './evidence';
 import type { BenchSuite } from './harness';
 import { normalizeBench } from './normalize';
+import { policyBench } from './policy';
 
-const suites: BenchSuite[] = [evidenceBench, normalizeBench];
+const suites: BenchSuite[] = [evidenceBench, normalizeBench, policyBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? suites : suites.filter((suite) => wanted.includes(suite.name));
