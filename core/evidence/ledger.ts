@@ -236,8 +236,17 @@ export class Ledger {
         [number],
         { size: number; root: Buffer; time: number; key_id: string; note: string }
       >('SELECT size, root, time, key_id, note FROM ledger_checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1'),
-      uncovered: db.prepare<[number], { n: number; oldest: number | null }>(
-        `SELECT COUNT(*) AS n, MIN(time_ms) AS oldest FROM ledger_records WHERE seq >= ? AND type != 'checkpoint'`,
+      // Counting stops at the checkpoint interval: past it a checkpoint is due either way,
+      // and a ledger that cannot sign may hold millions of uncovered records.
+      uncovered: db.prepare<[number, number], { n: number }>(
+        `SELECT COUNT(*) AS n FROM
+           (SELECT 1 FROM ledger_records WHERE seq >= ? AND type != 'checkpoint' ORDER BY seq LIMIT ?)`,
+      ),
+      oldestUncovered: db.prepare<[number], { time_ms: number }>(
+        `SELECT time_ms FROM ledger_records WHERE seq >= ? AND type != 'checkpoint' ORDER BY seq LIMIT 1`,
+      ),
+      uncoveredExact: db.prepare<[number], { n: number }>(
+        `SELECT COUNT(*) AS n FROM ledger_records WHERE seq >= ? AND type != 'checkpoint'`,
       ),
       meta: db.prepare<[string], { value: string }>('SELECT value FROM ledger_meta WHERE key = ?'),
       setMeta: db.prepare(
@@ -343,7 +352,7 @@ export class Ledger {
       origin: this.origin,
       size: this.state.size,
       lastCheckpoint: cp ? checkpointInfo(cp) : null,
-      uncovered: this.state.uncovered,
+      uncovered: (this.stmts.uncoveredExact.get(cp ? cp.size : 0) as { n: number }).n,
       signing,
       retention: this.retention(),
     };
@@ -856,15 +865,16 @@ export class Ledger {
       MerkleFrontier.subtreesOf(size).map(([level, index]) => this.tree.perfect(level, index)),
     );
     const cp = this.stmts.lastCheckpoint.get();
-    const uncovered = this.stmts.uncovered.get(cp ? cp.size : 0) as { n: number; oldest: number | null };
+    const from = cp ? cp.size : 0;
+    const uncovered = (this.stmts.uncovered.get(from, this.policy.records) as { n: number }).n;
     return {
       size,
       lastHash: tail ? tail.record_hash : Buffer.from(GENESIS_PREV, 'hex'),
       lastTimeMs: tail ? tail.time_ms : 0,
       frontier,
       lastCheckpoint: cp ? { size: cp.size, time: cp.time } : null,
-      uncovered: uncovered.n,
-      oldestUncoveredMs: uncovered.oldest,
+      uncovered,
+      oldestUncoveredMs: uncovered > 0 ? (this.stmts.oldestUncovered.get(from)?.time_ms ?? null) : null,
     };
   }
 
