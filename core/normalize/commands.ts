@@ -709,7 +709,6 @@ const sudo = wrapperFromSpec({
       '-V',
       '-v',
       '-e',
-      '-h',
       '--askpass',
       '--background',
       '--bell',

@@ -447,6 +447,7 @@ const TAR_VALUES = [
   '--record-size',
   '--occurrence',
 ];
+const TAR_GRAMMAR: OptionGrammar = { values: TAR_VALUES, abbreviations: true };
 const TAR_SCRIPTS = [
   '-I',
   '--use-compress-program',
@@ -471,7 +472,7 @@ const tar: Reader = (args, program) => {
     }
     words = [...expanded, ...words.slice(next)];
   }
-  const scanned = scanArguments(words, { values: TAR_VALUES, abbreviations: true });
+  const scanned = scanArguments(words, TAR_GRAMMAR);
   const names = new Set(scanned.options.map((option) => option.name));
   const creates = ['-c', '--create', '-r', '--append', '-u', '--update', '-A', '--catenate', '--concatenate'].some(
     (name) => names.has(name),
@@ -684,6 +685,7 @@ const CURL_VALUES = [
   '--proxy-key',
   '--proxy-cacert',
 ];
+const CURL_GRAMMAR: OptionGrammar = { values: CURL_VALUES };
 const CURL_FILES: Record<string, Access> = {
   '-T': 'read',
   '--upload-file': 'read',
@@ -730,7 +732,7 @@ const CURL_AT_FILE = new Set([
 
 const curl: Reader = (args) => {
   // curl does not accept abbreviated long options; its short options cluster (`-sSLo out`).
-  const scanned = scanArguments(args, { values: CURL_VALUES });
+  const scanned = scanArguments(args, CURL_GRAMMAR);
   const files = optionFiles(scanned, CURL_FILES);
   for (const option of scanned.options) {
     const value = option.value;

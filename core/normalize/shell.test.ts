@@ -232,6 +232,8 @@ describe('wrappers are peeled and recorded', () => {
   it('reads a wrapper option it does not know both ways', () => {
     expect(lines(command('sudo --frobnicate value rm -rf /'))).toContain('rm -rf /');
     expect(lines(command('timeout --weird 9 5 rm -rf /'))).toContain('rm -rf /');
+    // `sudo -h` is help alone, a host name with a value.
+    expect(lines(command('sudo -h build-host rm -rf /'))).toContain('rm -rf /');
   });
 
   it('records env assignments given to env and sudo', () => {
