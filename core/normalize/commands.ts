@@ -275,6 +275,11 @@ function shell(
   }
   const operands = args.slice(i);
   const wrappers = [...invocation.wrappers, `${program} ${command ? '-c' : '-s'}`];
+  // A non-interactive shell first sources the file named by BASH_ENV (ENV for sh).
+  for (const variable of ['BASH_ENV', 'ENV']) {
+    const value = invocation.assignments[variable];
+    if (value) extraction.addFieldPath(field(value), { access: 'read', source: 'command', via: program });
+  }
   if (command) {
     const script = operands[0];
     if (script === undefined) return;

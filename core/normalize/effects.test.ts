@@ -35,6 +35,7 @@ describe('file arguments of reading, copying and exfiltrating commands', () => {
     ['vim .env', ['read .env vim', 'write .env vim']],
     ['source .env', ['read .env source']],
     ['. ./.env arg', ['read .env .']],
+    ['BASH_ENV=./hook.sh bash -c true', ['read hook.sh bash']],
     ['open .env', ['read .env open']],
   ])('%s', (text, expected) => {
     expect(touched(text)).toEqual([...expected].sort());
