@@ -19,6 +19,10 @@ if (argv.length === 2 && argv[0] === 'hook' && argv[1] === 'claude-code') {
     process.stderr.write(`CAVRA denied this tool call: the CAVRA hook failed to load (${error && error.message})\n`);
     process.exit(2);
   }
+} else if (argv[0] === 'exec' || (argv[0] === 'git' && argv[1] === 'pre-push')) {
+  // Judged commands and pushes: the small adapter bundle (a failure exits non-zero, which
+  // blocks the push and does not run the command).
+  require(path.join(dist, fs.existsSync(path.join(dist, 'adapters.cjs')) ? 'adapters.cjs' : 'cavra.cjs'));
 } else {
   const entry = path.join(dist, 'cavra.cjs');
   if (!fs.existsSync(entry)) {

@@ -30,13 +30,14 @@ if (wants('cli')) {
     () =>
       build({ ...node, entryPoints: { cavra: 'cli/cavra.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } }),
   ]);
-  // The Claude Code hook runs on every tool call: its own small bundle, Node built-ins only.
+  // The Claude Code hook, `exec` and `git pre-push` run on every tool call, command or push:
+  // their own small bundles, Node built-ins only.
   steps.push([
     'hook',
     () =>
       build({
         ...node,
-        entryPoints: { 'hook-claude-code': 'cli/hook/main.ts' },
+        entryPoints: { 'hook-claude-code': 'cli/hook/main.ts', adapters: 'cli/adapters/main.ts' },
         outdir: 'dist/cli',
         outExtension: { '.js': '.cjs' },
       }),

@@ -3,8 +3,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { GateConnection, failedAnswer } from '../../core/gate/client';
-import type { GateAnswer, GateRequestBody } from '../../core/gate/client';
+import { GateConnection, clientOptions, failedAnswer } from '../../core/gate/client';
+import type { GateAnswer, GateClientOptions, GateRequestBody } from '../../core/gate/client';
 
 export interface McpProxyOptions {
   home: string;
@@ -28,18 +28,18 @@ const AGENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 class GateLink {
   private connection: Promise<GateConnection> | null = null;
 
-  constructor(private readonly home: string) {}
+  constructor(private readonly options: GateClientOptions) {}
 
   async ask(body: GateRequestBody): Promise<GateAnswer> {
     let connection: GateConnection;
     try {
-      this.connection ??= GateConnection.open({ home: this.home });
+      this.connection ??= GateConnection.open(this.options);
       connection = await this.connection;
     } catch (error) {
       this.connection = null;
       return failedAnswer(`CAVRA gate unavailable: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const answer = await connection.ask(body, { home: this.home });
+    const answer = await connection.ask(body, this.options);
     if (answer.failed) {
       this.connection = null;
       connection.close();
@@ -67,10 +67,12 @@ function deniedResult(id: RequestId, text: string): JSONRPCMessage {
 export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
   const [program, ...args] = options.command;
   if (!program) throw new Error('give the MCP server command after --');
-  const gate = new GateLink(options.home);
+  const gate = new GateLink(clientOptions(options.home, options.env));
   const session = `mcp-${crypto.randomUUID()}`;
   let agent = 'mcp-client';
   const toolLists = new Set<RequestId>();
+  /** Calls being judged: on hang-up their answers (denials included) still go out first. */
+  const judging = new Set<Promise<unknown>>();
 
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
@@ -143,9 +145,12 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
         if (typeof name === 'string' && AGENT.test(name)) agent = name;
       }
       if (message.method === 'tools/call') {
-        void judgeCall(message).catch((error: unknown) =>
-          toClient(deniedResult(message.id, `CAVRA denied the call: the proxy failed (${String(error)})`)),
-        );
+        const judged = judgeCall(message)
+          .catch((error: unknown) =>
+            toClient(deniedResult(message.id, `CAVRA denied the call: the proxy failed (${String(error)})`)),
+          )
+          .finally(() => judging.delete(judged));
+        judging.add(judged);
         return;
       }
       if (message.method === 'tools/list') toolLists.add(message.id);
@@ -172,7 +177,9 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
   await upstream.start();
   await downstream.start();
   // The SDK's server transport does not notice the client hanging up; the proxy must.
-  (options.stdin ?? process.stdin).once('end', () => void downstream.close());
+  (options.stdin ?? process.stdin).once('end', () => {
+    void Promise.allSettled([...judging]).then(() => downstream.close());
+  });
   const code = await finished;
   gate.close();
   await Promise.allSettled([upstream.close(), downstream.close()]);

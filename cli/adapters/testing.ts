@@ -32,7 +32,7 @@ export async function buildCliForTests(): Promise<CliBuild> {
     logLevel: 'error',
     absWorkingDir: root,
     packages: 'external',
-    entryPoints: { cavra: 'cli/cavra.ts', 'hook-claude-code': 'cli/hook/main.ts' },
+    entryPoints: { cavra: 'cli/cavra.ts', 'hook-claude-code': 'cli/hook/main.ts', adapters: 'cli/adapters/main.ts' },
     outdir: path.join(dir, 'dist', 'cli'),
     outExtension: { '.js': '.cjs' },
   });

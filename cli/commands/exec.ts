@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { askGate } from '../../core/gate/client';
-import { defaultHome } from '../../core/store';
+import { askGate, clientOptions } from '../../core/gate/client';
+// Runs from the lean adapter bundle: no store index (SQLite), only its path helper.
+import { defaultHome } from '../../core/store/paths';
+import { splitCommand } from '../adapters/argv';
 import { shellQuote } from '../adapters/shell-quote';
 import type { Command } from '../io';
 import { UsageError } from '../io';
-import { splitCommand } from './mcp';
 
 /** Exit code when the gate does not allow the command (POSIX: found but cannot be executed). */
 export const EXEC_DENIED = 126;
@@ -37,15 +38,13 @@ export const execCommand: Command = {
           // Quoted exactly as it will run, so the normalizer sees the same program and words.
           command: command.map(shellQuote).join(' '),
           cwd: io.cwd,
-          agent: {
-            id: io.env.CAVRA_AGENT || 'cavra-exec',
-            ...(io.env.CAVRA_SESSION ? { session: io.env.CAVRA_SESSION } : {}),
-          },
+          // Without a session from the agent, the calling shell's process stands for one.
+          agent: { id: io.env.CAVRA_AGENT || 'cavra-exec', session: io.env.CAVRA_SESSION || `ppid-${process.ppid}` },
           ...(io.env.CAVRA_ACTOR ? { actor: io.env.CAVRA_ACTOR } : {}),
         },
       },
       {
-        home: defaultHome(io.env),
+        ...clientOptions(defaultHome(io.env), io.env),
         onPending: ({ requestId, waitMs }) =>
           io.stderr(
             `cavra exec: waiting up to ${Math.round(waitMs / 1000)} s for approval ${requestId} (cavra approvals approve ${requestId})\n`,

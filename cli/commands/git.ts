@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { askGate } from '../../core/gate/client';
-import { defaultHome } from '../../core/store';
+import { askGate, clientOptions } from '../../core/gate/client';
+// Runs from the lean adapter bundle: no store index (SQLite), only its path helper.
+import { defaultHome } from '../../core/store/paths';
 import { installPrePushHook, pushArgs, readRefUpdates, repositoryRoot } from '../adapters/git-push';
 import { cavraCommand } from '../adapters/shell-quote';
 import type { Command } from '../io';
 import { UsageError } from '../io';
-import { launcherPath } from './hook';
+import { launcherPath } from '../adapters/launcher';
 
 export const gitInstallHooks: Command = {
   name: 'git install-hooks',
@@ -48,17 +49,15 @@ export const gitPrePush: Command = {
         ...(io.env.CAVRA_TENANT ? { tenant: io.env.CAVRA_TENANT } : {}),
         action: {
           type: 'git_operation',
-          agent: {
-            id: io.env.CAVRA_AGENT || 'git',
-            ...(io.env.CAVRA_SESSION ? { session: io.env.CAVRA_SESSION } : {}),
-          },
+          // Without a session from the agent, the git process that pushes stands for one.
+          agent: { id: io.env.CAVRA_AGENT || 'git', session: io.env.CAVRA_SESSION || `ppid-${process.ppid}` },
           ...(io.env.CAVRA_ACTOR ? { actor: io.env.CAVRA_ACTOR } : {}),
           cwd: repo,
           git: { args: pushArgs(remote, updates) },
         },
       },
       {
-        home: defaultHome(io.env),
+        ...clientOptions(defaultHome(io.env), io.env),
         onPending: ({ requestId, waitMs }) =>
           io.stderr(`CAVRA: this push needs approval ${requestId}; waiting up to ${Math.round(waitMs / 1000)} s\n`),
       },

@@ -7,13 +7,11 @@ import { gateLocation } from '../../core/gate/client';
 import { defaultHome } from '../../core/store';
 import { installClaudeCodeHook } from '../adapters/claude-settings';
 import type { ClaudeHookHandler } from '../adapters/claude-settings';
+import { launcherPath } from '../adapters/launcher';
 import { cavraCommand, shellQuote } from '../adapters/shell-quote';
 import { runClaudeCodeHook } from '../hook/claude-code';
 import type { Command } from '../io';
 import { UsageError } from '../io';
-
-/** The launcher `npx cavra` runs, next to this bundle (dist/cli) or this source (cli/commands). */
-export const launcherPath = (): string => path.resolve(__dirname, '..', '..', 'bin', 'cavra.cjs');
 
 /** Seconds Claude Code gives the hook: the gate's approval wait plus time to answer. */
 const HOOK_TIMEOUT_MARGIN_S = 30;

@@ -2,18 +2,12 @@ import { parseArgs } from 'node:util';
 import { checkServerName } from '../../core/gate';
 import { ContractError } from '../../core/contract';
 import { defaultHome } from '../../core/store';
+import { splitCommand } from '../adapters/argv';
 import { runMcpProxy } from '../adapters/mcp-proxy';
 import type { Command } from '../io';
 import { UsageError } from '../io';
 import { withCore } from '../session';
 import { tenantOf } from './approvals';
-
-/** Splits `[options…] -- <command…>`; the command is everything after the first `--`. */
-export function splitCommand(args: string[]): { options: string[]; command: string[] } {
-  const at = args.indexOf('--');
-  if (at === -1) return { options: args, command: [] };
-  return { options: args.slice(0, at), command: args.slice(at + 1) };
-}
 
 export const mcpProxy: Command = {
   name: 'mcp-proxy',

@@ -1,4 +1,4 @@
-import { MAX_REQUEST_BYTES, askGate, claudeCodeHookOutput } from '../../core/gate/client';
+import { MAX_REQUEST_BYTES, askGate, claudeCodeHookOutput, clientOptions } from '../../core/gate/client';
 // The store's index loads SQLite; the hook path must not, so it takes the one pure helper.
 import { defaultHome } from '../../core/store/paths';
 
@@ -75,7 +75,7 @@ export async function runClaudeCodeHook(input: Promise<string>, env: NodeJS.Proc
       ...(env.CAVRA_TENANT ? { tenant: env.CAVRA_TENANT } : {}),
       ...(env.CAVRA_ACTOR ? { actor: env.CAVRA_ACTOR } : {}),
     },
-    { home: defaultHome(env) },
+    clientOptions(defaultHome(env), env),
   );
   if (answer.failed) return blocked(answer.reason);
   return { code: 0, stdout: `${claudeCodeHookOutput(answer.outcome, answer.reason)}\n`, stderr: '' };

@@ -111,6 +111,8 @@ function ruleName(decision: Decision): string {
  */
 export class RuntimeAuthority {
   private readonly now: () => Date;
+  /** Approval requests being opened, by binding: concurrent identical actions share one. */
+  private readonly opening = new Map<string, Promise<ApprovalRequest | null>>();
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => new Date());
@@ -179,9 +181,7 @@ export class RuntimeAuthority {
     request: { agent: { id: string; session?: string } | null; context: AdapterContext; waiting: Waiting },
   ): Promise<GateVerdict> {
     const signing = this.signing(tenant);
-    if (!signing.ready) {
-      return deny(`Evidence for tenant ${tenant} cannot be signed, so nothing may run: ${signing.reason}`, decision);
-    }
+    if (!signing.ready) return deny(`CAVRA deny: ${signing.reason}, so nothing may run`);
     if (decision.decision !== 'require_approval') {
       return this.record(tenant, decision, action, request, this.outcomeOf(decision));
     }
@@ -203,11 +203,18 @@ export class RuntimeAuthority {
   }
 
   private signing(tenant: string): { ready: true } | { ready: false; reason: string } {
+    let signing: { ready: true } | { ready: false; reason: string };
     try {
-      return this.options.evidence.signing(tenant);
+      signing = this.options.evidence.signing(tenant);
     } catch (error) {
-      return { ready: false, reason: describeError(error) };
+      return {
+        ready: false,
+        reason: `the evidence ledger of tenant ${tenant} cannot be read (${describeError(error)})`,
+      };
     }
+    return signing.ready
+      ? signing
+      : { ready: false, reason: `evidence for tenant ${tenant} cannot be signed (${signing.reason})` };
   }
 
   /** Appends the decision; answers with `then` only once it is durable, deny otherwise. */
@@ -273,16 +280,28 @@ export class RuntimeAuthority {
     }
     if (reused) return this.resolved(tenant, decision, action, request, reused);
 
+    const key = `${tenant}\n${binding.actionSha256}\n${binding.packId}\n${binding.packVersion}`;
     let pending: ApprovalRequest | null;
     try {
-      pending = approvals.pendingFor(binding);
+      // A request for the same action being opened right now is joined, not duplicated.
+      pending = (await this.opening.get(key)?.catch(() => null)) ?? approvals.pendingFor(binding);
     } catch (error) {
       return deny(`Approvals are unavailable: ${describeError(error)}`);
     }
     const requestId = pending?.id ?? `apr_${crypto.randomUUID()}`;
+    let opened: ((request: ApprovalRequest | null) => void) | null = null;
+    if (!pending) this.opening.set(key, new Promise((resolve) => (opened = resolve)));
+    const open = (request: ApprovalRequest | null) => {
+      if (!opened) return;
+      opened(request);
+      this.opening.delete(key);
+    };
     const awaiting: Decision = { ...decision, approval: { route, state: 'pending', request_id: requestId } };
     const first = await this.record(tenant, awaiting, action, request, null);
-    if (first.decision === null) return first;
+    if (first.decision === null) {
+      open(null);
+      return first;
+    }
     if (!pending) {
       const details = this.routeDetails(tenant, route);
       try {
@@ -304,8 +323,10 @@ export class RuntimeAuthority {
           expiresInMs: details.expiresAfterMs,
         });
       } catch (error) {
+        open(null);
         return deny(`The approval request could not be recorded, so the action is denied: ${describeError(error)}`);
       }
+      open(pending);
     }
     const expiresIn = Date.parse(pending.expiresAt) - this.now().getTime();
     const waitMs = Math.max(0, Math.min(this.options.approvalWaitMs, expiresIn));
@@ -314,7 +335,12 @@ export class RuntimeAuthority {
     } catch (error) {
       this.log(`pending listener failed: ${describeError(error)}`);
     }
-    const settled = await this.waitFor(tenant, pending.id, waitMs, request.waiting.signal);
+    let settled = await this.waitFor(tenant, pending.id, waitMs, request.waiting.signal);
+    if (settled?.state === 'pending' && Date.parse(settled.expiresAt) <= this.now().getTime()) {
+      // Its time ran out before the expiry sweep saw it: expire it now, so it says so.
+      await approvals.expireDue(tenant).catch(() => 0);
+      settled = approvals.get(tenant, settled.id) ?? settled;
+    }
     if (settled?.state === 'approved') {
       const used = approvals.consume(binding, decision.correlation_id, settled.id);
       if (!used) {
@@ -325,7 +351,7 @@ export class RuntimeAuthority {
     if (!settled || settled.state === 'pending') {
       const why = request.waiting.signal?.aborted
         ? 'the adapter stopped waiting'
-        : `no approver decided within ${Math.round(waitMs / 1000)} s`;
+        : `no approver decided within ${waitMs < 10_000 ? (waitMs / 1000).toFixed(1) : Math.round(waitMs / 1000)} s`;
       return this.resolved(tenant, decision, action, request, settled ?? pending, why);
     }
     return this.resolved(tenant, decision, action, request, settled);

@@ -73,8 +73,9 @@ function serveConnection(socket: net.Socket, token: string, dispatcher: GateDisp
   let open = 0;
   let partialSince: NodeJS.Timeout | null = null;
   const waits = new Set<AbortController>();
-  const refuse = (reason: string) => {
-    answer(socket, null, { outcome: 'deny', reason, decision: null });
+  /** Answers deny (to the request, when its id is known) and closes: the connection is not trusted. */
+  const refuse = (reason: string, id: string | null = null) => {
+    answer(socket, id, { outcome: 'deny', reason, decision: null });
     socket.end();
   };
   socket.setTimeout(IDLE_CONNECTION_MS, () => {
@@ -131,7 +132,7 @@ function serveConnection(socket: net.Socket, token: string, dispatcher: GateDisp
       return refuse(`CAVRA gate: requests must carry "v": ${GATE_PROTOCOL_VERSION} and an "id"`);
     }
     if (!tokenMatches(token, envelope.token)) {
-      return refuse('CAVRA gate: the request carries no valid gate token');
+      return refuse('CAVRA gate: the request carries no valid gate token', id);
     }
     const parsed = socketRequestSchema.safeParse(envelope);
     if (!parsed.success) {

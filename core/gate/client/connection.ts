@@ -24,6 +24,17 @@ export const CLIENT_DEFAULTS = {
   maxWaitMs: 60 * 60_000,
 } as const;
 
+/**
+ * An adapter's client options: CAVRA_GATE_TIMEOUT_MS (100–600000) bounds how long it waits
+ * for the gate's answer before it denies; approval waits are announced by the gate and
+ * bounded separately.
+ */
+export function clientOptions(home: string, env: NodeJS.ProcessEnv): GateClientOptions {
+  const timeout = Number(env.CAVRA_GATE_TIMEOUT_MS);
+  const answerTimeoutMs = Number.isInteger(timeout) && timeout >= 100 && timeout <= 600_000 ? timeout : undefined;
+  return answerTimeoutMs === undefined ? { home } : { home, answerTimeoutMs };
+}
+
 /** Time the gate gets beyond its announced wait to send the final answer. */
 const PENDING_GRACE_MS = 10_000;
 
@@ -152,6 +163,17 @@ export class GateConnection {
     } catch {
       this.fail('the gate sent a line that is not JSON');
       this.socket.destroy();
+      return;
+    }
+    if (
+      isObject(message) &&
+      message.v === GATE_PROTOCOL_VERSION &&
+      message.id === null &&
+      message.type === 'answer' &&
+      typeof message.reason === 'string'
+    ) {
+      // The gate refused the connection itself (an unreadable request): every request here is denied.
+      this.fail(`the gate refused the request: ${message.reason.slice(0, 500)}`);
       return;
     }
     if (!isObject(message) || message.v !== GATE_PROTOCOL_VERSION || typeof message.id !== 'string') {

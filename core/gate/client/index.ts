@@ -1,7 +1,7 @@
 // The gate client: what every adapter links, including the Claude Code hook, whose start-up
 // time matters. It imports Node built-ins only (no zod, SQLite, YAML or shell parser);
 // `cli/hook/claude-code.test.ts` checks the built hook bundle for that.
-export { GateConnection, askGate, CLIENT_DEFAULTS } from './connection';
+export { GateConnection, askGate, clientOptions, CLIENT_DEFAULTS } from './connection';
 export type { GateClientOptions } from './connection';
 export { GateLocationError, checkGateDir, checkGateSocket, gateLocation, readGateToken } from './location';
 export type { GateLocation } from './location';
