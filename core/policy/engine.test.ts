@@ -345,3 +345,27 @@ describe('the index', () => {
     expect(push('team-b/feature').matches).toEqual([]);
   });
 });
+
+describe('glob paths the shell could not expand', () => {
+  const p = pack(
+    'globs',
+    `
+  - { id: env, paths: ["**/.env"], decision: deny, reason: r }
+  - { id: ssh, paths: ["**/.ssh/**"], decision: deny, reason: r }
+  - { id: pem, paths: ["**/*.pem"], decision: deny, reason: r }
+`,
+  );
+  const read = (p0: string) => {
+    const path = { ...filePath(p0, 'read', 'command', 'cat'), pattern: true };
+    return judge([p], normalized('execute_command', { commands: [command(`cat ${p0}`)], paths: [path] }));
+  };
+
+  it('judges them as every protected name they could stand for', () => {
+    expect(read('.en*').winner?.rule.id).toBe('env');
+    expect(read('/home/u/.ss?/config').winner?.rule.id).toBe('ssh');
+    expect(read('certs/*.pe?').winner?.rule.id).toBe('pem');
+    // A bare wildcard says nothing about names; real globs are expanded on disk by the normalizer.
+    expect(read('certs/*').matches).toEqual([]);
+    expect(read('src/*.ts').matches).toEqual([]);
+  });
+});

@@ -211,10 +211,65 @@ function visitPaths(
 }
 
 function judgePath(scope: Scope, path: NormalizedPath): boolean {
+  scope.enforced = false;
+  const text = pathText(path);
+  visitPathBuckets(scope, path, text);
+  if (path.pattern === true)
+    for (const named of patternInstances(scope.index, path)) visitPathBuckets(scope, named, text);
+  return scope.enforced;
+}
+
+const GLOB_CHARS = /[*?[]/;
+const MAX_PATTERN_INSTANCES = 256;
+
+function segmentRegex(segment: string): RegExp {
+  const source = segment
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  try {
+    return new RegExp(`^${source}$`, 'i');
+  } catch {
+    return /^.*$/;
+  }
+}
+
+/**
+ * A glob the shell could not expand (`cat ~/.ss?/id_*` on a machine where nothing matched
+ * yet) still names whatever it would match at run time. Each wildcard segment with letters
+ * in it is replaced by every file name or directory the rules protect that it could stand
+ * for, so `~/.ss?/id_*` is judged as `~/.ssh/id_*` and `~/.ss?/id_rsa`.
+ */
+function patternInstances(index: PolicyIndex, path: NormalizedPath): NormalizedPath[] {
+  const segments = path.absolute.split('/');
+  const relative = path.relative?.split('/') ?? null;
+  const out: NormalizedPath[] = [];
+  segments.forEach((segment, i) => {
+    // A bare `*` or `**` says nothing about names (the normalizer expands real globs on disk);
+    // a segment with letters in it (`.en*`, `id_*`, `*.pem`) does.
+    if (!GLOB_CHARS.test(segment) || /^[*?]+$/.test(segment)) return;
+    const regex = segmentRegex(segment);
+    const names = i === segments.length - 1 ? index.protectedNames.files : index.protectedNames.directories;
+    // As in the shell, a wildcard does not match a leading dot unless the pattern starts with one.
+    const dotted = segment.startsWith('.');
+    for (const name of names) {
+      if (out.length >= MAX_PATTERN_INSTANCES || (!dotted && name.startsWith('.')) || !regex.test(name)) continue;
+      const absolute = segments.map((s, j) => (j === i ? name : s)).join('/');
+      // The relative form ends with the same segments as the absolute one.
+      const fromEnd = segments.length - 1 - i;
+      const rel =
+        relative && relative.length - 1 - fromEnd >= 0
+          ? relative.map((s, j) => (j === relative.length - 1 - fromEnd ? name : s)).join('/')
+          : path.relative;
+      out.push({ ...path, absolute, relative: rel, pattern: false });
+    }
+  });
+  return out;
+}
+
+function visitPathBuckets(scope: Scope, path: NormalizedPath, text: string): void {
   const buckets = scope.index.paths;
   const bit = path.access === 'read' ? READ_BIT : WRITE_BIT;
-  const text = pathText(path);
-  scope.enforced = false;
   const lower = path.absolute.toLowerCase();
   const slash = lower.lastIndexOf('/');
   const base = lower.slice(slash + 1);
@@ -242,7 +297,6 @@ function judgePath(scope: Scope, path: NormalizedPath): boolean {
     }
   }
   visitPaths(scope, buckets.any, path, bit, text);
-  return scope.enforced;
 }
 
 function shortRef(ref: string): string {

@@ -52,6 +52,8 @@ export interface PolicyIndex {
   shadowFallback: DefaultOutcome;
   trustedMcpServers: ReadonlySet<string>;
   ruleCount: number;
+  /** The literal names path rules are filed by, for judging globs the shell could not expand. */
+  protectedNames: { directories: string[]; files: string[] };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -148,6 +150,7 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
     shadowFallback: combinedDefault(packs, tenantDefault, true),
     trustedMcpServers: new Set(packs.flatMap((pack) => pack.trustedMcpServers.map((s) => s.toLowerCase()))),
     ruleCount: 0,
+    protectedNames: { directories: [], files: [] },
   };
   for (const pack of packs) {
     for (const rule of pack.rules) {
@@ -172,5 +175,15 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
       }
     }
   }
+  const { byName, byExt, byPrefix, bySegment } = index.paths;
+  index.protectedNames = {
+    directories: [...bySegment.keys()],
+    files: [
+      ...bySegment.keys(),
+      ...byName.keys(),
+      ...[...byExt.keys()].map((ext) => `x${ext}`),
+      ...[...byPrefix.keys()].map((prefix) => `${prefix}x`),
+    ],
+  };
   return index;
 }
