@@ -92,7 +92,9 @@ export class PathResolver {
   readonly workspace: string | null;
   /** Directory relative paths resolve against: the workspace, or a placeholder. */
   readonly root: string;
-  private readonly realWorkspace: string | null;
+  private realWorkspaceCache: string | null | undefined;
+  /** Symlink resolutions already made for this action: the same directories come up again and again. */
+  private readonly resolved = new Map<string, string>();
 
   constructor(
     workspace: string | null,
@@ -101,7 +103,6 @@ export class PathResolver {
   ) {
     this.workspace = workspace;
     this.root = workspace ?? UNKNOWN_WORKSPACE;
-    this.realWorkspace = workspace && probe ? this.real(workspace) : workspace;
   }
 
   /** Lexically absolute form of `text` against `base`: `~`, `$HOME`-less, `.`/`..`/`//` and `\` resolved. */
@@ -127,7 +128,7 @@ export class PathResolver {
     const real = this.real(lexical);
     if (real === lexical) return out;
     const first = out[0] as NormalizedPath;
-    const target = this.accessEntries(real, request, this.realWorkspace, lexical);
+    const target = this.accessEntries(real, request, this.realWorkspace(), lexical);
     // A workspace reached through a symlinked cwd is the same file under the same name: one entry is enough.
     if (target[0]?.relative !== null && target[0]?.relative === first.relative) return out;
     return [...out, ...target];
@@ -202,22 +203,37 @@ export class PathResolver {
     return null;
   }
 
+  private realWorkspace(): string | null {
+    if (this.realWorkspaceCache === undefined) {
+      this.realWorkspaceCache = this.workspace && this.probe ? this.real(this.workspace) : this.workspace;
+    }
+    return this.realWorkspaceCache;
+  }
+
   private real(path: string): string {
-    return resolveLinks(path, this.probe as FileSystemProbe, 0);
+    return resolveLinks(path, this.probe as FileSystemProbe, 0, this.resolved);
   }
 }
 
-function resolveLinks(path: string, probe: FileSystemProbe, hops: number): string {
+function resolveLinks(path: string, probe: FileSystemProbe, hops: number, memo: Map<string, string>): string {
+  const known = memo.get(path);
+  if (known !== undefined) return known;
+  const real = locateReal(path, probe, hops, memo);
+  memo.set(path, real);
+  return real;
+}
+
+function locateReal(path: string, probe: FileSystemProbe, hops: number, memo: Map<string, string>): string {
   const location = probe.locate(path);
   if (location?.kind === 'exists') return location.real;
   if (location?.kind === 'dangling' && hops < MAX_LINK_HOPS) {
     // Writing through a dangling link creates its target: judge the target.
     const target = location.target.startsWith('/') ? location.target : `${posix.dirname(path)}/${location.target}`;
-    return resolveLinks(posix.normalize(target), probe, hops + 1);
+    return resolveLinks(posix.normalize(target), probe, hops + 1, memo);
   }
   const parent = posix.dirname(path);
   if (parent === path) return path;
-  const realParent = resolveLinks(parent, probe, hops);
+  const realParent = resolveLinks(parent, probe, hops, memo);
   return realParent === '/' ? `/${posix.basename(path)}` : `${realParent}/${posix.basename(path)}`;
 }
 
