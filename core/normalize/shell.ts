@@ -54,6 +54,7 @@ export function extractScript(extraction: Extraction, text: string, scope: Scope
  */
 function constantNames(text: string): Set<string> | null {
   if (
+    !text.includes('=') ||
     text.length > MAX_RESOLVED_TEXT ||
     /\b(eval|source|declare|typeset|local|export|readonly|read|mapfile|readarray|printf|let|getopts|unset|IFS)\b|(^|[\s;&|(])\.\s/.test(
       text,
