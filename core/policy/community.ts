@@ -28,7 +28,7 @@ export interface ConversionNote {
   message: string;
 }
 
-export interface CommunityConversion {
+interface CommunityConversion {
   /** The native pack as YAML text. */
   yaml: string;
   /** What could not be converted (the rest of the pack converted). */

@@ -9,7 +9,7 @@ import type { ApprovalRoute, PackDocument, RuleDocument } from './pack-schema';
 import { programKey } from './program-options';
 
 /** What a rule judges: each simple command, each file, each git invocation, or the MCP call. */
-export type SubjectKind = 'command' | 'path' | 'git' | 'mcp';
+type SubjectKind = 'command' | 'path' | 'git' | 'mcp';
 
 const commandFields = [
   'commands',
@@ -112,7 +112,7 @@ export interface CompiledGit {
   args: ArgsPredicate | null;
 }
 
-export interface CompiledMcp {
+interface CompiledMcp {
   servers: WordMatcher[] | null;
   /** Literal server names, for the index; null when any server glob is a pattern. */
   serverKeys: string[] | null;
@@ -239,7 +239,7 @@ function accessBits(rule: RuleDocument): number {
 }
 
 /** Compiles one rule; pattern errors are thrown with the field to blame. */
-export function compileRule(rule: RuleDocument, pack: PackMeta, home: string): CompiledRule {
+function compileRule(rule: RuleDocument, pack: PackMeta, home: string): CompiledRule {
   const kind = ruleSubject(rule);
   const field = <T>(name: string, build: () => T): T => {
     try {

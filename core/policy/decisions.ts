@@ -4,7 +4,7 @@ import type { NormalizedAction } from '../normalize/types';
 import { decisionRank } from './compile';
 import type { RuleMatch, Verdict } from './evaluate';
 
-export interface DecisionContext {
+interface DecisionContext {
   tenant: string;
   /** The tenant's mode: in shadow the would-be decision is recorded and the action allowed. */
   tenantMode: EnforcementMode;
@@ -14,7 +14,7 @@ export interface DecisionContext {
 
 const ORDER = 'deny > require_approval > warn > allow';
 
-export function ruleRef(match: RuleMatch): string {
+function ruleRef(match: RuleMatch): string {
   return `${match.rule.pack.id}/${match.rule.id}`;
 }
 

@@ -9,7 +9,7 @@ import { codeSources } from './interpreters';
 import type { CommandEntry, GitBucket, PathEntry, PolicyIndex } from './policy-index';
 import { programKey } from './program-options';
 
-export interface EvaluationOptions {
+interface EvaluationOptions {
   /** The tenant's MCP trust list (lowercase server names), filled by the MCP trust service. */
   trustedMcpServers?: ReadonlySet<string>;
 }
@@ -20,7 +20,7 @@ export interface RuleMatch {
   matched: string;
 }
 
-export type VerdictBasis = 'rule' | 'default' | 'no_pack' | 'normalization';
+type VerdictBasis = 'rule' | 'default' | 'no_pack' | 'normalization';
 
 /** What the packs say about one normalized action, before ids and timestamps are attached. */
 export interface Verdict {
@@ -63,7 +63,7 @@ function commandText(command: SimpleCommand): string {
   return command.text !== '' ? command.text : [command.program, ...command.args].join(' ');
 }
 
-export function gitText(git: GitInvocation): string {
+function gitText(git: GitInvocation): string {
   return ['git', git.subcommand, ...git.args].join(' ');
 }
 
@@ -421,7 +421,7 @@ function judgeMcp(scope: Scope, call: McpCall): boolean {
 }
 
 /** Most restrictive first; equal decisions go to the higher severity, then pack id, then rule id. */
-export function compareMatches(a: RuleMatch, b: RuleMatch): number {
+function compareMatches(a: RuleMatch, b: RuleMatch): number {
   return (
     b.rule.rank - a.rule.rank ||
     b.rule.severityRank - a.rule.severityRank ||

@@ -128,7 +128,7 @@ function globBody(pattern: string, glob: string, star: string, one: string): str
 }
 
 /** Where to file a path glob in the index so most paths never test its regex. */
-export type GlobHint =
+type GlobHint =
   | { kind: 'name'; key: string }
   | { kind: 'ext'; key: string }
   | { kind: 'prefix'; key: string }

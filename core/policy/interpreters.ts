@@ -5,10 +5,10 @@ import type { SimpleCommand } from '../normalize/types';
  * program name says nothing about what it runs (SPEC §3), so the baseline gates code that
  * arrives inline, from stdin (`curl … | sh`) or from a substitution (`bash <(curl …)`).
  */
-export const CODE_INLINE = 1;
-export const CODE_STDIN = 2;
-export const CODE_SUBSTITUTION = 4;
-export const CODE_FILE = 8;
+const CODE_INLINE = 1;
+const CODE_STDIN = 2;
+const CODE_SUBSTITUTION = 4;
+const CODE_FILE = 8;
 
 export const codeSourceBits = {
   inline: CODE_INLINE,

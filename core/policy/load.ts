@@ -38,7 +38,7 @@ export interface LoadedPack {
   compiled: CompiledPack;
 }
 
-export const MAX_PACK_BYTES = 4 * 1024 * 1024;
+const MAX_PACK_BYTES = 4 * 1024 * 1024;
 const MAX_REPORTED = 25;
 
 type PathSegment = string | number;

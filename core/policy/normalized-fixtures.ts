@@ -6,7 +6,7 @@ import type { GitInvocation, GitPush, NormalizedAction, NormalizedPath, SimpleCo
  * Hand-built normalized actions for engine tests and the synthetic benchmark, which
  * measure policy evaluation on its own, without the normalizer in front of it.
  */
-export const FIXTURE_WORKSPACE = '/work/project';
+const FIXTURE_WORKSPACE = '/work/project';
 
 export function command(text: string, extra: Partial<SimpleCommand> = {}): SimpleCommand {
   const [program = '', ...args] = text.split(/\s+/).filter(Boolean);

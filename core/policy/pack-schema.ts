@@ -23,7 +23,7 @@ const durationSchema = z
   .regex(/^[1-9][0-9]*[smhd]$/, 'must be a duration such as 30m, 8h or 2d')
   .describe('A duration: a positive number followed by s, m, h or d.');
 
-export const approvalRouteSchema = z
+const approvalRouteSchema = z
   .strictObject({
     approvers: z.array(text(128)).min(1).describe('Groups whose members may decide requests on this route.'),
     required_approvals: z.number().int().min(1).max(10).default(1),
@@ -77,7 +77,7 @@ const mcpConditionSchema = z
   })
   .describe('Conditions on an MCP tool call.');
 
-export const ruleSchema = z
+const ruleSchema = z
   .strictObject({
     id: identifier.describe('Unique within the pack; shown in decisions.'),
     description: z.string().max(2000).optional(),
@@ -130,9 +130,9 @@ export const ruleSchema = z
   .describe('A rule: conditions on one kind of subject (command, path, git invocation or MCP call) and a decision.');
 export type RuleDocument = z.output<typeof ruleSchema>;
 
-export const expectations = [...decisionKindSchema.options, 'no_match'] as const;
+const expectations = [...decisionKindSchema.options, 'no_match'] as const;
 
-export const packTestSchema = z.strictObject({
+const packTestSchema = z.strictObject({
   name: text(200),
   action: z.record(z.string(), z.unknown()).describe('An Action (SPEC §2); cwd defaults to a fixed test workspace.'),
   expect: z

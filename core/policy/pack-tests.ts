@@ -7,11 +7,11 @@ import type { Verdict } from './evaluate';
 import { buildIndex } from './policy-index';
 
 /** Where test actions run when they name no `cwd`: a fixed path that exists on no machine we know of. */
-export const PACK_TEST_WORKSPACE = '/srv/cavra-pack-tests/workspace';
+const PACK_TEST_WORKSPACE = '/srv/cavra-pack-tests/workspace';
 
 export type Normalizer = (action: Action) => NormalizedAction;
 
-export interface PackTestResult {
+interface PackTestResult {
   name: string;
   expect: DecisionKind | 'no_match';
   got: DecisionKind | 'no_match';

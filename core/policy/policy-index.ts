@@ -21,7 +21,7 @@ export interface PathEntry {
   glob: PathGlob | null;
 }
 
-export interface PathBuckets {
+interface PathBuckets {
   byName: Map<string, PathEntry[]>;
   byExt: Map<string, PathEntry[]>;
   byPrefix: Map<string, PathEntry[]>;

@@ -334,7 +334,7 @@ const universalFlags = new Set([
   '--yes',
 ]);
 
-export type OptionKind = 'flag' | 'value' | 'unknown';
+type OptionKind = 'flag' | 'value' | 'unknown';
 
 /** Whether `word` is an option for `program` (an argument starting with `-`, or `+` for cargo). */
 export function isOptionWord(word: string, options: ProgramOptions | undefined): boolean {

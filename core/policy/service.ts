@@ -34,7 +34,7 @@ export interface PolicyEvidence {
 }
 
 /** Until the ledger is wired into the core, decisions carry `evidence_ref: null` and events go nowhere. */
-export const ledgerNotWired: PolicyEvidence = {
+const ledgerNotWired: PolicyEvidence = {
   recordDecision: async () => null,
   recordEvent: () => undefined,
 };
@@ -47,7 +47,7 @@ export interface McpTrustSource {
   trustedServers(tenant: string, call: { server: string; tool: string } | null): readonly string[];
 }
 
-export const noTrustedMcpServers: McpTrustSource = { trustedServers: () => [] };
+const noTrustedMcpServers: McpTrustSource = { trustedServers: () => [] };
 
 export interface TenantStores {
   store(tenantId: string): SqliteDatabase;

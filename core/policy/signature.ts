@@ -4,12 +4,12 @@ import crypto from 'node:crypto';
  * Detached Ed25519 signatures over the exact bytes of a pack file (`<pack>.yaml.sig`,
  * base64). Keys are given as base64 of the raw 32-byte public key, or as an SPKI PEM.
  */
-export interface PackSigningKey {
+interface PackSigningKey {
   id: string;
   publicKey: string;
 }
 
-export type SignatureCheck = { ok: true; keyId: string } | { ok: false; reason: string };
+type SignatureCheck = { ok: true; keyId: string } | { ok: false; reason: string };
 
 export function parseSigningKey(publicKey: string): crypto.KeyObject {
   const trimmed = publicKey.trim();

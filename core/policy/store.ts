@@ -4,7 +4,7 @@ import type { SqliteDatabase } from '../store';
 
 /** The policy tables of one tenant's database (migrations: `policy` in core/store/schema.ts). */
 
-export type PackSource = 'builtin' | 'imported';
+type PackSource = 'builtin' | 'imported';
 
 export interface StoredPack {
   packId: string;
@@ -19,7 +19,7 @@ export interface StoredPack {
   activatedBy: string;
 }
 
-export interface StoredAssignment {
+interface StoredAssignment {
   packId: string;
   /** null: the whole tenant. */
   repository: string | null;
