@@ -142,6 +142,19 @@ describe('policy operations', () => {
     ).toBe('require_approval');
   });
 
+  it("gives a new tenant the built-in packs and keeps each tenant's assignments to itself", async () => {
+    const { client } = open();
+    await client.call('tenants.create', { id: 'acme', displayName: 'Acme' });
+    for (const pack of (await client.call('policy.packs.list', {}, tenant)).packs) {
+      await client.call('policy.unassign', { packId: pack.id }, tenant);
+    }
+    const acme = await client.call('policy.packs.list', {}, { tenant: 'acme' });
+    expect(acme.packs.every((pack) => pack.assignments.length === 1)).toBe(true);
+    const action = { type: 'execute_command' as const, command: 'npm test', cwd: '/srv/app' };
+    expect((await client.call('policy.simulate', { action }, { tenant: 'acme' })).decision.decision).toBe('allow');
+    expect((await client.call('policy.simulate', { action }, tenant)).decision.decision).toBe('require_approval');
+  });
+
   it('announces assignment changes with policy.changed', async () => {
     const { client } = open();
     const received: EventEnvelope[] = [];
