@@ -199,7 +199,7 @@ export class ApprovalDesk {
 
   /**
    * Approves or denies a pending request. Refused: an unknown, decided or expired request;
-   * the requester deciding their own; a deny (or, where the route says so, an approval)
+   * the requester approving their own (denying it is withdrawing it); a deny (or, where the route says so, an approval)
    * without a reason; a decision the ledger cannot record.
    */
   async decide(
@@ -213,7 +213,7 @@ export class ApprovalDesk {
     if (row.state !== 'pending' || row.state_seq === null) {
       throw new ContractError('conflict', `id: approval request ${id} is ${row.state}, not pending`, 'id');
     }
-    if (row.requester !== null && row.requester === decision.by) {
+    if (decision.verdict === 'approve' && row.requester !== null && row.requester === decision.by) {
       throw new ContractError(
         'forbidden',
         'You requested this action; someone else must decide it (separation of duties)',

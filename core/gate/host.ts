@@ -29,12 +29,25 @@ export interface GateHost {
 /** A ready signing key is cached this long; a missing one is re-checked by the ledger itself. */
 const SIGNING_CACHE_MS = 1_000;
 
+/** Tenants that exist, and the default, are looked up at most this often (tenants are never deleted). */
+const TENANT_CACHE_MS = 1_000;
+
 export function gateTenants(host: GateHost): GateTenants {
+  const known = new Map<string, number>();
+  let fallback: { tenant: string | null; at: number } | null = null;
   return {
     resolve(requested) {
-      const tenant = requested ?? host.tenants.defaultTenant();
+      const now = performance.now();
+      if (requested === undefined && (!fallback || now - fallback.at > TENANT_CACHE_MS)) {
+        fallback = { tenant: host.tenants.defaultTenant(), at: now };
+      }
+      const tenant = requested ?? fallback?.tenant ?? null;
       if (tenant === null) throw new Error('no tenant was named and the install has no default tenant');
-      if (!host.tenants.exists(tenant)) throw new Error(`tenant "${tenant}" does not exist`);
+      const seen = known.get(tenant);
+      if (seen === undefined || now - seen > TENANT_CACHE_MS) {
+        if (!host.tenants.exists(tenant)) throw new Error(`tenant "${tenant}" does not exist`);
+        known.set(tenant, now);
+      }
       return tenant;
     },
   };

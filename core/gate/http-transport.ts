@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { claudeCodeHookOutput } from './client';
 import type { GateVerdict } from './authority';
 import type { GateDispatcher, GateLimits } from './dispatcher';
-import { tokenMatches } from './token';
+import { tokenCheck } from './token';
 
 export const HTTP_PATHS = {
   /** Claude Code's `http` hook: the PreToolUse JSON in, the hook JSON out (SPEC §4). */
@@ -71,6 +71,7 @@ export async function listenOnHttp(
   dispatcher: GateDispatcher,
   limits: GateLimits,
 ): Promise<http.Server> {
+  const tokenMatches = tokenCheck(token);
   const server = http.createServer((request, response) => {
     void serve(request, response);
   });
@@ -100,7 +101,7 @@ export async function listenOnHttp(
       }
       const authorization = request.headers.authorization ?? '';
       const given = authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : '';
-      if (!tokenMatches(token, given)) throw new HttpRefusal(401, 'the request carries no valid gate token');
+      if (!tokenMatches(given)) throw new HttpRefusal(401, 'the request carries no valid gate token');
       const text = await readBody(request, limits);
       let body: unknown;
       try {

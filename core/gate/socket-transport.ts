@@ -5,7 +5,7 @@ import { GATE_PROTOCOL_VERSION, GateLocationError, checkGateSocket } from './cli
 import type { GateVerdict } from './authority';
 import type { GateDispatcher, GateLimits } from './dispatcher';
 import { socketRequestSchema } from './dispatcher';
-import { tokenMatches } from './token';
+import { tokenCheck } from './token';
 
 /** Concurrent requests one connection may have open; more are answered deny. */
 const MAX_REQUESTS_PER_CONNECTION = 64;
@@ -51,7 +51,8 @@ export async function listenOnSocket(
     }
     fs.unlinkSync(location.socket);
   }
-  const server = net.createServer((socket) => serveConnection(socket, token, dispatcher, limits));
+  const tokenMatches = tokenCheck(token);
+  const server = net.createServer((socket) => serveConnection(socket, tokenMatches, dispatcher, limits));
   server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -67,7 +68,12 @@ export async function listenOnSocket(
   return server;
 }
 
-function serveConnection(socket: net.Socket, token: string, dispatcher: GateDispatcher, limits: GateLimits): void {
+function serveConnection(
+  socket: net.Socket,
+  tokenMatches: (given: unknown) => boolean,
+  dispatcher: GateDispatcher,
+  limits: GateLimits,
+): void {
   socket.setEncoding('utf8');
   let buffer = '';
   let open = 0;
@@ -131,7 +137,7 @@ function serveConnection(socket: net.Socket, token: string, dispatcher: GateDisp
     if (envelope.v !== GATE_PROTOCOL_VERSION || id === null) {
       return refuse(`CAVRA gate: requests must carry "v": ${GATE_PROTOCOL_VERSION} and an "id"`);
     }
-    if (!tokenMatches(token, envelope.token)) {
+    if (!tokenMatches(envelope.token)) {
       return refuse('CAVRA gate: the request carries no valid gate token', id);
     }
     const parsed = socketRequestSchema.safeParse(envelope);

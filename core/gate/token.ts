@@ -30,12 +30,14 @@ export function ensureGateToken(location: GateLocation): string {
 }
 
 /**
- * Constant-time token check. Both sides are hashed first so that neither the comparison
- * time nor an early length mismatch says anything about the expected token.
+ * A constant-time check against the install token. Both sides are compared as SHA-256
+ * digests, so neither the comparison time nor an early length mismatch says anything
+ * about the expected token.
  */
-export function tokenMatches(expected: string, given: unknown): boolean {
-  if (typeof given !== 'string' || given.length === 0 || given.length > 1024) return false;
-  const a = crypto.createHash('sha256').update(expected).digest();
-  const b = crypto.createHash('sha256').update(given).digest();
-  return crypto.timingSafeEqual(a, b);
+export function tokenCheck(expected: string): (given: unknown) => boolean {
+  const want = crypto.createHash('sha256').update(expected).digest();
+  return (given) => {
+    if (typeof given !== 'string' || given.length === 0 || given.length > 1024) return false;
+    return crypto.timingSafeEqual(want, crypto.createHash('sha256').update(given).digest());
+  };
 }

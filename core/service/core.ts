@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { ContractError, isOperationName, operations, requestEnvelopeSchema } from '../contract';
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
+import type { SecretStore } from '../secrets';
 import { TenantDirectory } from '../tenants';
 import { localEvaluationPrincipal } from '../identity';
 import { EvidenceLedgers, ledgerEvidence } from '../evidence';
@@ -29,6 +30,8 @@ export interface CoreOptions {
   log?: (message: string) => void;
   /** The built-in policy packs; found by walking up from the code to `policy-packs/` when omitted. */
   policyPacksDir?: string;
+  /** Where tenant signing keys live: the OS keychain unless given (benchmarks pass a throwaway store). */
+  secrets?: SecretStore;
 }
 
 export interface CoreService {
@@ -52,7 +55,7 @@ export interface LocalCoreService extends CoreService {
  * envelope without stack traces, and audit state changes. Shells add the sender check.
  */
 export function createCore(options: CoreOptions): LocalCoreService {
-  const tenants = new TenantDirectory(options.home, options.now);
+  const tenants = new TenantDirectory(options.home, options.now, { secrets: options.secrets });
   tenants.bootstrap(localEvaluationPrincipal);
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant).length > 0);

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gateFixture } from '../../core/gate/testing';
+import type { GateFixture } from '../../core/gate/testing';
+import { buildCliForTests, cavra } from './testing';
+import type { CliBuild } from './testing';
+
+let cli: CliBuild;
+let fx: GateFixture;
+let workspace: string;
+
+beforeAll(async () => {
+  [cli, fx] = await Promise.all([buildCliForTests(), gateFixture({ approvalWaitMs: 20_000 })]);
+  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-approvals-ws-'));
+}, 60_000);
+afterAll(async () => {
+  await fx?.close();
+  cli?.remove();
+  if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+});
+
+interface Listed {
+  id: string;
+  state: string;
+  target: string;
+  adapter: string;
+  requester: string | null;
+}
+
+/** Waits for a pending request for `target`, as a reviewer would see it in `cavra approvals list`. */
+async function pendingRequest(target: RegExp): Promise<Listed> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const listed = await cavra(cli, fx.home, ['approvals', 'list', '--json']);
+    const found = (JSON.parse(listed.stdout || '[]') as Listed[]).find((r) => target.test(r.target));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error('no pending approval request appeared');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+// `node -e` is an inline interpreter: the baseline asks for an approval (rce.inline-interpreter).
+const judged = ['exec', '--', process.execPath, '-e', 'console.log("ran after approval")'];
+
+describe('approval wait through an adapter', () => {
+  it('holds `cavra exec` until an approver approves on the CLI, then runs it once', async () => {
+    const running = cavra(cli, fx.home, judged, { cwd: workspace, env: { CAVRA_ACTOR: 'dev@acme.example' } });
+    const request = await pendingRequest(/console\.log/);
+    expect(request).toMatchObject({ state: 'pending', adapter: 'exec', requester: 'dev@acme.example' });
+    const shown = await cavra(cli, fx.home, ['approvals', 'show', request.id]);
+    expect(shown.stdout).toMatch(/rce\.inline-interpreter/);
+    expect(shown.stdout).toMatch(/Exact action:/);
+    const approved = await cavra(cli, fx.home, ['approvals', 'approve', request.id, '--reason', 'one-off check']);
+    expect(approved.code, approved.stderr).toBe(0);
+    const result = await running;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('ran after approval\n');
+    expect(result.stderr).toMatch(new RegExp(`waiting up to \\d+ s for approval ${request.id}`));
+
+    // Allowed once: the same command again needs a new approval; this time it is denied.
+    const again = cavra(cli, fx.home, judged, { cwd: workspace, env: { CAVRA_ACTOR: 'dev@acme.example' } });
+    const second = await pendingRequest(/console\.log/);
+    expect(second.id).not.toBe(request.id);
+    const noReason = await cavra(cli, fx.home, ['approvals', 'deny', second.id]);
+    expect(noReason.code).toBe(1);
+    expect(noReason.stderr).toMatch(/--reason is required/);
+    const denied = await cavra(cli, fx.home, ['approvals', 'deny', second.id, '--reason', 'not twice']);
+    expect(denied.code, denied.stderr).toBe(0);
+    const refused = await again;
+    expect(refused.code).toBe(126);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/Approval denied by local:evaluator: not twice/);
+
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
+      query(q: unknown): { records: { seq: number }[] };
+      record(seq: number): { payload: Record<string, unknown> } | null;
+    };
+    const events = ledger
+      .query({ types: ['approval'], limit: 20 })
+      .records.map((r) => ledger.record(r.seq)?.payload)
+      .reverse()
+      .map((p) => [p?.request_id, p?.event]);
+    expect(events).toEqual([
+      [request.id, 'requested'],
+      [request.id, 'approved'],
+      [second.id, 'requested'],
+      [second.id, 'denied'],
+    ]);
+    const finals = ledger
+      .query({ types: ['decision'], limit: 20 })
+      .records.map(
+        (r) =>
+          ledger.record(r.seq)?.payload as {
+            decision: { decision: string; approval?: { state: string; request_id: string } };
+          },
+      )
+      .filter((p) => p.decision.approval?.request_id === request.id)
+      .map((p) => [p.decision.decision, p.decision.approval?.state]);
+    expect(finals.sort()).toEqual([
+      ['allow', 'approved'],
+      ['require_approval', 'pending'],
+    ]);
+  }, 60_000);
+
+  it('never lets the requester approve their own request', async () => {
+    // The local evaluator is both the human behind the agent and the approver here.
+    const running = cavra(cli, fx.home, [...judged.slice(0, -1), 'console.log("self")'], {
+      cwd: workspace,
+      env: { CAVRA_ACTOR: 'local:evaluator' },
+    });
+    const request = await pendingRequest(/self/);
+    const self = await cavra(cli, fx.home, ['approvals', 'approve', request.id]);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/separation of duties/);
+    await cavra(cli, fx.home, ['approvals', 'deny', request.id, '--reason', 'cleanup']);
+    expect((await running).code).toBe(126);
+  }, 60_000);
+});
