@@ -31,7 +31,7 @@ const MAX_TREE_DEPTH = 200;
 /** Variables are only resolved in scripts up to this size, which keeps the checks cheap. */
 const MAX_RESOLVED_TEXT = 16 * 1024;
 /** A `for` loop over more items than this is read once, with its variable unknown. */
-const MAX_LOOP_ITEMS = 16;
+const MAX_LOOP_ITEMS = 64;
 
 /** Parses `text` and records every simple command in it, at any depth. */
 export function extractScript(extraction: Extraction, text: string, scope: Scope): SimpleCommand[] {
