@@ -532,15 +532,32 @@ function filesOnInput(input: CommandInput | null): Field {
         const [pattern] = findPatterns(readFind(args));
         if (pattern) return pattern;
       }
-      if (
-        (source.program === 'git' && source.args[0] === 'ls-files') ||
-        (source.program === 'rg' && source.args.includes('--files'))
-      ) {
-        return { ...field('./**'), pattern: true };
-      }
+      if (listsWorkspaceFiles(source)) return { ...field('./**'), pattern: true };
     }
   }
   return field('<standard input>', true);
+}
+
+/** Commands whose output is names of files in the repository (`git ls-files`, `rg -l`, `fd`). */
+function listsWorkspaceFiles(source: SimpleCommand): boolean {
+  const args = source.args;
+  switch (source.program) {
+    case 'git':
+      return (
+        args[0] === 'ls-files' ||
+        (args[0] === 'diff' && args.includes('--name-only')) ||
+        (args[0] === 'grep' && args.some((a) => a === '-l' || a === '--name-only' || a === '--files-with-matches'))
+      );
+    case 'rg':
+      return args.some((a) => a === '--files' || a === '-l' || a === '--files-with-matches');
+    case 'grep':
+      return args.some((a) => /^-[a-zA-Z]*l[a-zA-Z]*$/.test(a) || a === '--files-with-matches');
+    case 'fd':
+    case 'fdfind':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Echoed text piped onward, when it is known before run time (`echo 'rm -rf /' | sh`). */

@@ -172,6 +172,10 @@ describe('file arguments of reading, copying and exfiltrating commands', () => {
     expect(command(`find ~ -name id_rsa | xargs cat`).paths.map((p) => p.absolute)).toContain(`${HOME}/**/id_rsa`);
     expect(command('find . -delete').paths[0]?.access).toBe('write');
     expect(command('git ls-files | xargs wc -l').problems).toEqual([]);
+    expect(command('git diff --name-only | xargs cat').paths.map((p) => [p.relative, p.pattern])).toEqual([
+      ['**', true],
+    ]);
+    expect(command('rg -l TODO src | xargs sed -i s/TODO/DONE/').problems).toEqual([]);
   });
 
   it('reads the file names xargs receives when they are static', () => {
