@@ -10,6 +10,9 @@ import type { Action, ActionType } from '../contract';
  * - `commands` may also be filled for git_operation and mcp_tool_call actions when they carry
  *   shell commands (`git -c alias.x='!sh …'`, an MCP tool that runs a command).
  * Conventions:
+ * - Wrappers (`sudo`, `env`, `timeout`, …) are peeled into `wrappers` and are not commands of
+ *   their own; shells and `eval` are recorded themselves as well as the commands they run.
+ * - A path reached through a symlink gives two entries: as written, then the target.
  * - `~` and `$HOME` are expanded to the real home directory in `absolute`; command
  *   arguments keep `~` (`rm -rf $HOME` has args `-rf ~`).
  * - Without a `cwd`, relative paths resolve against the placeholder `/unknown-workspace`:
@@ -47,7 +50,10 @@ export interface SimpleCommand {
   args: string[];
   /** `NAME=value` assignments in front of the command or given to `env`. */
   assignments: Record<string, string>;
-  /** Wrappers peeled off in front, outermost first: `sudo`, `env`, `timeout`, `xargs`, `bash -c`, … */
+  /**
+   * Wrappers peeled off in front, outermost first: `sudo`, `env`, `timeout`, `xargs`, `bash -c`,
+   * `bash -s` (script from stdin), `eval`, `find -exec`, `ssh`, `mcp server/tool`, …
+   */
   wrappers: string[];
   /** 0 for the top level; +1 for each `bash -c`/`eval`/substitution it was found inside. */
   depth: number;
@@ -63,7 +69,10 @@ export interface SimpleCommand {
 }
 
 export interface NormalizedPath {
-  /** Absolute, with `.`/`..`/duplicate slashes resolved and symlinks resolved where the file exists. */
+  /**
+   * Absolute, with `~`, `.`/`..`, duplicate slashes and backslashes resolved. When symlinks
+   * lead elsewhere, the resolved target follows as an entry of its own (see `linkedFrom`).
+   */
   absolute: string;
   /** POSIX-style path relative to the workspace (or the unknown one, without cwd); null when outside it. */
   relative: string | null;
