@@ -46,7 +46,7 @@ export const hookInstallClaudeCode: Command = {
   name: 'hook install claude-code',
   summary: "Add CAVRA's PreToolUse hook to Claude Code settings (idempotent; other settings untouched)",
   usage:
-    'cavra hook install claude-code [--project DIR | --user] [--http [--port N]] [--approval-wait SECONDS] [--json]',
+    'cavra hook install claude-code [--project DIR | --user] [--tenant T] [--http [--port N]] [--approval-wait SECONDS] [--json]',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
@@ -56,6 +56,7 @@ export const hookInstallClaudeCode: Command = {
         http: { type: 'boolean' },
         port: { type: 'string' },
         'approval-wait': { type: 'string' },
+        tenant: { type: 'string' },
         json: { type: 'boolean' },
       },
       allowPositionals: false,
@@ -64,6 +65,9 @@ export const hookInstallClaudeCode: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
     if (values.project !== undefined && values.user) throw new UsageError('give --project DIR or --user, not both');
     if (values.port !== undefined && !values.http) throw new UsageError('--port applies to --http only');
+    const tenant = values.tenant;
+    if (tenant !== undefined && !/^[a-z][a-z0-9-]{0,62}$/.test(tenant))
+      throw new UsageError('--tenant must be a tenant id');
     const home = defaultHome(io.env);
     const waitS =
       values['approval-wait'] === undefined ? DEFAULT_APPROVAL_WAIT_MS / 1000 : Number(values['approval-wait']);
@@ -83,7 +87,10 @@ export const hookInstallClaudeCode: Command = {
         type: 'http',
         url: `http://127.0.0.1:${port}${HTTP_PATHS.claudeCode}`,
         // Claude Code fills this from its environment; the token never goes into the file.
-        headers: { Authorization: 'Bearer $CAVRA_GATE_TOKEN' },
+        headers: {
+          Authorization: 'Bearer $CAVRA_GATE_TOKEN',
+          ...(tenant ? { 'X-Cavra-Tenant': tenant } : {}),
+        },
         allowedEnvVars: ['CAVRA_GATE_TOKEN'],
         timeout,
         onFailure: 'block',
@@ -91,7 +98,7 @@ export const hookInstallClaudeCode: Command = {
     } else {
       handler = {
         type: 'command',
-        command: cavraCommand(launcherPath(), home, ['hook', 'claude-code']),
+        command: `${tenant ? `CAVRA_TENANT=${tenant} ` : ''}${cavraCommand(launcherPath(), home, ['hook', 'claude-code'])}`,
         timeout,
         onFailure: 'block',
       };
