@@ -33,6 +33,20 @@ const MAX_WRAPPERS = 16;
 /** An unknown wrapper option makes two readings of the words after it; the readings are capped. */
 const MAX_READINGS = 4;
 
+const STDIN_FILE = /^\/(dev\/stdin|dev\/fd\/0|proc\/self\/fd\/0)$/;
+
+/** Variables naming a program that the command (git, man, less, …) may run. */
+const PROGRAM_VARIABLES = [
+  'PAGER',
+  'MANPAGER',
+  'EDITOR',
+  'VISUAL',
+  'LESSOPEN',
+  'LESSCLOSE',
+  'SYSTEMD_PAGER',
+  'BROWSER',
+];
+
 const SHELLS = new Set([
   'sh',
   'bash',
@@ -164,14 +178,32 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       break;
     case 'source':
     case '.': {
-      // `source <(curl …)`, `curl … | source /dev/stdin`: code that exists only at run time.
       const file = args.find((arg) => arg.text !== '--');
-      const fromPipe = file?.text === '/dev/stdin' && line.input?.kind === 'pipe' && line.input.text === null;
-      if (file?.processSubstitution || fromPipe) {
-        extraction.problem('unsupported', `${program} runs code produced by another command: ${file?.text ?? ''}`);
-      }
+      if (file) scriptFile(extraction, line, program, file, [...invocation.wrappers, program]);
       break;
     }
+    case 'hash':
+    case 'enable':
+      // `hash -p /bin/rm ls` makes `ls` run rm; `enable -f lib.so x` loads a builtin from a file.
+      if (args.some((arg) => /^-[a-zA-Z]*[pf]/.test(arg.text))) {
+        extraction.problem(
+          'unsupported',
+          `${program} ${args.map((arg) => arg.text).join(' ')} changes what command names run`,
+        );
+      }
+      break;
+  }
+  for (const variable of PROGRAM_VARIABLES) {
+    const value = invocation.assignments[variable];
+    if (value)
+      nestedScript(
+        extraction,
+        line,
+        field(value.replace(/^\|/, '')),
+        `${variable}=`,
+        [...invocation.wrappers, `${variable}=`],
+        null,
+      );
   }
   const effects = programEffects(program, invocation.argsFromInput ? [...args, filesOnInput(line.input)] : args);
   if (effects) {
@@ -290,13 +322,36 @@ function shell(
   }
   const file = operands[0];
   if (file !== undefined && !stdin) {
-    if (file.processSubstitution) {
-      extraction.problem('unsupported', `${program} runs a script produced by another command: ${file.text}`);
-    } else {
-      extraction.addFieldPath(file, { access: 'read', source: 'command', via: program });
-    }
+    scriptFile(extraction, line, program, file, wrappers);
     return;
   }
+  scriptFromInput(extraction, line, program, wrappers);
+}
+
+/** The script a shell or `source` reads from a file: judged as a read, unless it is really a pipe. */
+function scriptFile(
+  extraction: Extraction,
+  line: CommandLine,
+  program: string,
+  file: Field,
+  wrappers: readonly string[],
+): void {
+  if (STDIN_FILE.test(file.text)) {
+    scriptFromInput(extraction, line, program, wrappers);
+  } else if (file.processSubstitution || /^\/(dev|proc\/self)\/fd\/\d+$/.test(file.text)) {
+    extraction.problem('unsupported', `${program} runs a script produced by another command: ${file.text}`);
+  } else {
+    extraction.addFieldPath(file, { access: 'read', source: 'command', via: program });
+  }
+}
+
+/** A script read from standard input: judged when its text is known, a problem otherwise. */
+function scriptFromInput(
+  extraction: Extraction,
+  line: CommandLine,
+  program: string,
+  wrappers: readonly string[],
+): void {
   const input = line.input;
   if (input === null || input.kind === 'file') return;
   if (input.kind === 'text') {

