@@ -1,4 +1,4 @@
-import { compileWordGlob, GlobError, isLiteralGlob } from './glob';
+import { compileWordGlob, compileWordGlobs, GlobError, isLiteralGlob } from './glob';
 import type { WordMatcher } from './glob';
 import { isOptionWord, optionKind, programKey, programOptions } from './program-options';
 import type { ProgramOptions } from './program-options';
@@ -20,12 +20,16 @@ import type { ProgramOptions } from './program-options';
  * - A final `$` means no further positional argument may follow the words.
  */
 
+export const PROGRAM_PREFIX_LENGTH = 3;
+
 export type ArgsPredicate = (args: readonly string[]) => boolean;
 
 export interface CommandPattern {
   source: string;
   /** Lowercase program when literal, for the index; null for a program glob. */
   programKey: string | null;
+  /** For a program glob, up to 3 literal leading characters (`python*` → `pyt`), for the index. */
+  programPrefix: string | null;
   program: WordMatcher;
   words: WordMatcher[];
   end: boolean;
@@ -35,8 +39,8 @@ export interface CommandPattern {
 const LETTER_CLUSTER = /^-[A-Za-z0-9]{2,}$/;
 
 /** An argument matcher for an option token, or for a plain glob (any argument matching it). */
-export function compileArgAlternative(token: string): ArgsPredicate {
-  if (token.length > 1 && token.startsWith('-') && token !== '--' && !/[*?[]/.test(token.split('=')[0] ?? '')) {
+function compileArgAlternative(token: string): ArgsPredicate {
+  if (isOptionToken(token)) {
     const eq = token.indexOf('=');
     if (eq > 1) {
       const name = token.slice(0, eq);
@@ -70,10 +74,22 @@ export function compileArgAlternative(token: string): ArgsPredicate {
   return (args) => args.some(glob);
 }
 
+function isOptionToken(token: string): boolean {
+  return token.length > 1 && token.startsWith('-') && token !== '--' && !/[*?[]/.test(token.split('=')[0] ?? '');
+}
+
+/** Any argument matching any of the alternatives; plain globs share one regular expression. */
+export function compileArgAlternatives(tokens: readonly string[]): ArgsPredicate {
+  const options = tokens.filter(isOptionToken).map(compileArgAlternative);
+  const plain = tokens.filter((token) => !isOptionToken(token));
+  const words = plain.length > 0 ? compileWordGlobs(plain, true) : null;
+  return (args) => (words !== null && args.some(words)) || options.some((option) => option(args));
+}
+
 /** `[[a, b], [c]]`: every group needs an argument matching one of its alternatives. */
 export function compileArgGroups(groups: readonly (readonly string[])[]): ArgsPredicate {
-  const compiled = groups.map((group) => group.map(compileArgAlternative));
-  return (args) => compiled.every((group) => group.some((alternative) => alternative(args)));
+  const compiled = groups.map(compileArgAlternatives);
+  return (args) => compiled.every((group) => group(args));
 }
 
 export function compileCommandPattern(source: string): CommandPattern {
@@ -99,6 +115,9 @@ export function compileCommandPattern(source: string): CommandPattern {
   return {
     source,
     programKey: literal ? programKey(programToken) : null,
+    programPrefix: literal
+      ? null
+      : (/^[^*?[{\\]+/.exec(programToken.toLowerCase())?.[0].slice(0, PROGRAM_PREFIX_LENGTH) ?? null),
     program: compileWordGlob(programToken, true),
     words,
     end,

@@ -1,6 +1,6 @@
 import { decisionKinds, severities } from '../contract';
 import type { ActionType, DecisionKind, EnforcementMode, Severity } from '../contract';
-import { compileArgGroups, compileArgAlternative, compileCommandPattern } from './command-pattern';
+import { compileArgAlternatives, compileArgGroups, compileCommandPattern } from './command-pattern';
 import type { ArgsPredicate, CommandPattern } from './command-pattern';
 import { compilePathGlob, compileWordGlob, isLiteralGlob } from './glob';
 import type { PathGlob, WordMatcher } from './glob';
@@ -269,11 +269,7 @@ function compileRule(rule: RuleDocument, pack: PackMeta, home: string): Compiled
         return isLiteralGlob(first) && first !== '' ? programKey(first) : null;
       }) ?? null,
     args: field('args', () => (rule.args ? compileArgGroups(rule.args) : null)),
-    argsNone: field('args_none', () => {
-      if (!rule.args_none) return null;
-      const alternatives = rule.args_none.map(compileArgAlternative);
-      return (args: readonly string[]) => alternatives.some((alternative) => alternative(args));
-    }),
+    argsNone: field('args_none', () => (rule.args_none ? compileArgAlternatives(rule.args_none) : null)),
     env: field('env', () => (rule.env ? compileEnv(rule.env) : null)),
     wrappers: field('wrappers', () => words(rule.wrappers)),
     codeFrom: (rule.code_from ?? []).reduce((bits, source) => bits | codeSourceBits[source], 0),

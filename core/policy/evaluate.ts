@@ -1,6 +1,6 @@
 import type { DecisionKind, Severity } from '../contract';
 import type { GitInvocation, McpCall, NormalizedAction, NormalizedPath, SimpleCommand } from '../normalize/types';
-import { matchCommandPattern } from './command-pattern';
+import { matchCommandPattern, PROGRAM_PREFIX_LENGTH } from './command-pattern';
 import type { CompiledGit, CompiledRule, DefaultOutcome, PackMeta } from './compile';
 import { decisionRank, READ_BIT, severityRank, WRITE_BIT } from './compile';
 import { PREFIX_KEY_LENGTH } from './glob';
@@ -172,6 +172,12 @@ function judgeCommand(scope: Scope, command: SimpleCommand, position: number): b
   scope.enforced = false;
   scope.codeBits = null;
   visitCommands(scope, scope.index.commandsByProgram.get(key), command, key, position, text);
+  const prefixes = scope.index.commandsByProgramPrefix;
+  if (prefixes.size > 0) {
+    for (let k = 1; k <= PROGRAM_PREFIX_LENGTH && k <= key.length; k++) {
+      visitCommands(scope, prefixes.get(key.slice(0, k)), command, key, position, text);
+    }
+  }
   visitCommands(scope, scope.index.commandsAnyProgram, command, key, position, text);
   return scope.enforced;
 }

@@ -40,6 +40,8 @@ export interface PolicyIndex {
   /** True when every assigned pack is in shadow mode. */
   shadowOnly: boolean;
   commandsByProgram: Map<string, CommandEntry[]>;
+  /** Rules whose program is a glob with a literal start (`python*`), by up to 3 leading characters. */
+  commandsByProgramPrefix: Map<string, CommandEntry[]>;
   commandsAnyProgram: CommandEntry[];
   paths: PathBuckets;
   gitBySubcommand: Map<string, GitBucket>;
@@ -63,13 +65,18 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 function fileCommandRule(index: PolicyIndex, rule: CompiledRule): void {
-  const byKey = new Map<string | null, CommandPattern[]>();
-  for (const pattern of rule.patterns ?? []) push(byKey, pattern.programKey, pattern);
   if (rule.patterns) {
-    for (const [key, patterns] of byKey) {
-      if (key === null) index.commandsAnyProgram.push({ rule, patterns });
-      else push(index.commandsByProgram, key, { rule, patterns });
+    const byKey = new Map<string, CommandPattern[]>();
+    const byPrefix = new Map<string, CommandPattern[]>();
+    const any: CommandPattern[] = [];
+    for (const pattern of rule.patterns) {
+      if (pattern.programKey !== null) push(byKey, pattern.programKey, pattern);
+      else if (pattern.programPrefix !== null) push(byPrefix, pattern.programPrefix, pattern);
+      else any.push(pattern);
     }
+    for (const [key, patterns] of byKey) push(index.commandsByProgram, key, { rule, patterns });
+    for (const [prefix, patterns] of byPrefix) push(index.commandsByProgramPrefix, prefix, { rule, patterns });
+    if (any.length > 0) index.commandsAnyProgram.push({ rule, patterns: any });
     return;
   }
   const programs = rule.linePrograms;
@@ -140,6 +147,7 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
     packs,
     shadowOnly: packs.length > 0 && packs.every((pack) => pack.meta.mode === 'shadow'),
     commandsByProgram: new Map(),
+    commandsByProgramPrefix: new Map(),
     commandsAnyProgram: [],
     paths: { byName: new Map(), byExt: new Map(), byPrefix: new Map(), bySegment: new Map(), any: [] },
     gitBySubcommand: new Map(),
