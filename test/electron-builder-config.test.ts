@@ -53,6 +53,10 @@ describe('electron-builder.yml (HOUSE rule 12)', () => {
     const win = config.win as Record<string, unknown>;
     expect(win.signtoolOptions ?? win.azureSignOptions).toBeTruthy();
     expect(config.files).toContain('!dist/renderer-bridge/**');
+    // Everything the desktop app loads at run time, the core worker included.
+    for (const built of ['dist/main/**', 'dist/preload/**', 'dist/renderer/**', 'dist/core/**', 'policy-packs/**']) {
+      expect(config.files).toContain(built);
+    }
   });
 
   it('never rebuilds native modules for Electron on install', () => {
