@@ -5,8 +5,8 @@ import type { CliIO, Command } from './io';
 import { UsageError } from './io';
 
 function help(): string {
-  const width = Math.max(...commands.map((command) => command.usage.length));
-  const lines = commands.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`);
+  // Usage on its own line, the summary indented below: readable in an 80-column terminal.
+  const lines = commands.flatMap((command) => [`  ${command.usage}`, `      ${command.summary}`]);
   return [
     `cavra ${version} — CAVRA Enterprise: runtime authority for AI coding agents`,
     '',
