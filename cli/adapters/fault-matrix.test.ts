@@ -660,6 +660,19 @@ describe('fault matrix: every fault ends in deny, through every adapter', () => 
       { home },
     );
     expect(one.reason).toMatch(/cannot be signed/);
+    // What could not be decided is still on record: a gap record per refused request.
+    const reader = createCore({ home, shell: 'test', log: () => undefined });
+    try {
+      const ledger = ledgerOf(reader);
+      const gaps = ledger
+        .query({ types: ['gap'], limit: 50 })
+        .records.map((r) => ledger.record(r.seq)?.payload as { source: string; reason: string });
+      expect(
+        gaps.filter((g) => g.source.startsWith('gate/') && /cannot be signed/.test(g.reason)).length,
+      ).toBeGreaterThan(3);
+    } finally {
+      await reader.close();
+    }
   }, 60_000);
 
   it('policy pack missing', async () => {

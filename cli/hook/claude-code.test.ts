@@ -57,6 +57,7 @@ describe('cavra hook claude-code', () => {
     ['Bash: rm -rf ~ dressed up', 'Bash', { command: 'cd /tmp && sudo /bin/rm -r -f "$HOME"' }, 'deny', /rm/],
     ['Read: a source file', 'Read', { file_path: 'src/index.ts' }, 'allow', /files\.workspace-read/],
     ['Read: .env', 'Read', { file_path: '.env' }, 'deny', /secrets\.env-read/],
+    ['LS: a source directory', 'LS', { path: 'src' }, 'allow', /files\.workspace-read/],
     ['Grep: inside .env files', 'Grep', { pattern: 'KEY', path: 'config', glob: '.env' }, 'deny', /secrets/],
     ['Write: a source file', 'Write', { file_path: 'src/app.ts', content: 'export {};\n' }, 'allow', /CAVRA allow/],
     [

@@ -20,7 +20,7 @@ export interface GatePolicy {
 /** What the gate needs from the evidence ledger. */
 export interface GateEvidence {
   /** Appends a record; resolves once it is committed durably, with its sequence number and reference. */
-  append(tenant: string, type: 'decision', payload: unknown): Promise<{ seq: number; ref: string }>;
+  append(tenant: string, type: 'decision' | 'gap', payload: unknown): Promise<{ seq: number; ref: string }>;
   /** Whether the tenant can sign its evidence right now, and if not, why. */
   signing(tenant: string): { ready: true } | { ready: false; reason: string };
 }
@@ -152,7 +152,9 @@ export class RuntimeAuthority {
     try {
       decision = this.tenantDefault(tenant, subject.tool, correlationId);
     } catch (error) {
-      return deny(`The policy could not decide: ${describeError(error)}`);
+      const reason = `The policy could not decide: ${describeError(error)}`;
+      this.gap(tenant, context.adapter, subject.agent ?? null, reason);
+      return deny(reason);
     }
     return this.conclude(tenant, decision, null, { agent: subject.agent ?? null, context, waiting });
   }
@@ -169,7 +171,9 @@ export class RuntimeAuthority {
     try {
       decision = this.options.policy.evaluate(tenant, withId).decision;
     } catch (error) {
-      return deny(`The policy could not decide: ${describeError(error)}`);
+      const reason = `The policy could not decide: ${describeError(error)}`;
+      this.gap(tenant, context.adapter, action.agent ?? null, reason);
+      return deny(reason);
     }
     return this.conclude(tenant, decision, withId, { agent: action.agent ?? null, context, waiting });
   }
@@ -181,7 +185,11 @@ export class RuntimeAuthority {
     request: { agent: { id: string; session?: string } | null; context: AdapterContext; waiting: Waiting },
   ): Promise<GateVerdict> {
     const signing = this.signing(tenant);
-    if (!signing.ready) return deny(`CAVRA deny: ${signing.reason}, so nothing may run`);
+    if (!signing.ready) {
+      const reason = `CAVRA deny: ${signing.reason}, so nothing may run`;
+      this.gap(tenant, request.context.adapter, request.agent, reason);
+      return deny(reason);
+    }
     if (decision.decision !== 'require_approval') {
       return this.record(tenant, decision, action, request, this.outcomeOf(decision));
     }
@@ -448,6 +456,16 @@ export class RuntimeAuthority {
         basis: 'default',
       },
     };
+  }
+
+  /**
+   * Best effort: a request the gate could not decide leaves a `gap` record where the ledger
+   * still takes one (a failed append is exactly what it cannot record). Never awaited.
+   */
+  private gap(tenant: string, adapter: string, agent: { id: string; session?: string } | null, reason: string): void {
+    this.options.evidence
+      .append(tenant, 'gap', { source: `gate/${adapter}`, reason: reason.slice(0, 2000), ...(agent ? { agent } : {}) })
+      .catch(() => undefined);
   }
 
   private log(message: string): void {

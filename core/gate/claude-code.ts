@@ -34,7 +34,8 @@ export class HookInputError extends Error {
   }
 }
 
-const FILE_READERS = new Set(['Read', 'Grep', 'Glob']);
+// LS is Claude Code's directory listing: a read of the directory, like Glob.
+const FILE_READERS = new Set(['Read', 'Grep', 'Glob', 'LS']);
 const FILE_WRITERS = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
 const MCP_TOOL = /^mcp__(.+?)__(.+)$/;
 
@@ -65,7 +66,7 @@ function writtenContent(tool: string, input: Record<string, unknown>): string | 
 }
 
 /**
- * PreToolUse → Action (SPEC §4): Bash → execute_command; Read/Grep/Glob → read_file;
+ * PreToolUse → Action (SPEC §4): Bash → execute_command; Read/Grep/Glob (and LS) → read_file;
  * Write/Edit/MultiEdit/NotebookEdit → write_file; `mcp__<server>__<tool>` → mcp_tool_call.
  * Grep reads file contents, so its path is joined with its glob; Glob only lists names, so
  * the directory it lists is what it reads. Any other tool is `unmapped` and takes the

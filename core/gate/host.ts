@@ -6,7 +6,7 @@ import type { McpRegistry } from './mcp-trust';
 interface GateLedger {
   /** Names this tenant's log; evidence references are `<origin>#<seq>`. */
   readonly origin: string;
-  append(input: { type: 'decision'; payload: unknown }): Promise<{ seq: number }>;
+  append(input: { type: 'decision' | 'gap'; payload: unknown }): Promise<{ seq: number }>;
   status(): { signing: { state: 'ready'; keyId: string } | { state: 'unavailable'; reason: string } };
 }
 
