@@ -41,7 +41,7 @@ function oneId(positionals: string[]): string {
 
 export const approvalsList: Command = {
   name: 'approvals list',
-  summary: 'List approval requests (pending first by default)',
+  summary: 'List approval requests (the pending ones unless --state says otherwise)',
   usage: 'cavra approvals list [--tenant T] [--state pending,approved,denied,expired,cancelled] [--json]',
   async run(args, io) {
     const { values } = parseArgs({ args, options: { ...common, state: { type: 'string' } }, strict: true });

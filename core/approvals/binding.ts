@@ -16,7 +16,7 @@ export interface ApprovalBinding {
   packVersion: string | null;
 }
 
-export function boundAction(action: Action, tenant: string): Record<string, unknown> {
+function boundAction(action: Action, tenant: string): Record<string, unknown> {
   return {
     type: action.type,
     tenant,

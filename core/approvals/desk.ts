@@ -4,8 +4,8 @@ import type { Action, ActionType } from '../contract';
 import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
 
-export const approvalStates = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
-export type ApprovalState = (typeof approvalStates)[number];
+const approvalStates = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
+type ApprovalState = (typeof approvalStates)[number];
 
 /** Reviewers see the content an agent wants to write, up to this much; the binding covers all of it. */
 const MAX_STORED_CONTENT = 64 * 1024;
@@ -62,7 +62,7 @@ export interface NewApprovalRequest {
 }
 
 /** The ledger record of one state change (record type `approval`). */
-export interface ApprovalEvent {
+interface ApprovalEvent {
   request_id: string;
   event: ApprovalState | 'requested';
   /** Who caused it: a principal id, or `cavra` for expiry and recovery. */
@@ -84,7 +84,7 @@ export interface ApprovalEvent {
   expires_at: string;
 }
 
-export interface ApprovalDeskOptions {
+interface ApprovalDeskOptions {
   store(tenant: string): SqliteDatabase;
   /** Appends the event to the tenant's ledger; resolves with its sequence number once durable. */
   record(tenant: string, event: ApprovalEvent): Promise<number>;

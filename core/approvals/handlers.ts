@@ -3,7 +3,7 @@ import type { ApprovalRequestView } from '../contract';
 import type { Handler } from '../service';
 import type { ApprovalDesk, ApprovalRequest } from './desk';
 
-export function approvalView(request: ApprovalRequest): ApprovalRequestView {
+function approvalView(request: ApprovalRequest): ApprovalRequestView {
   const { binding, action, ...rest } = request;
   return {
     ...rest,

@@ -1,5 +1,4 @@
-export { ApprovalDesk, approvalStates } from './desk';
-export type { ApprovalDeskOptions, ApprovalEvent, ApprovalRequest, ApprovalState, NewApprovalRequest } from './desk';
+export { ApprovalDesk } from './desk';
+export type { ApprovalRequest } from './desk';
 export { approvalBinding } from './binding';
-export type { ApprovalBinding } from './binding';
 export { approvalHandlers } from './handlers';

@@ -46,7 +46,7 @@ export interface AuthorityOptions {
 }
 
 /** Who is asking, as every decision record carries it (issue 5, acceptance 6). */
-export interface AdapterContext {
+interface AdapterContext {
   adapter: string;
   /** The tenant named by the adapter (flag or environment) when the action names none. */
   tenant?: string;

@@ -15,9 +15,7 @@ const preToolUseSchema = z.looseObject({
   tool_name: z.string({ error: 'is required' }).min(1).max(ACTION_LIMITS.identifier),
   tool_input: z.record(z.string(), z.unknown(), { error: 'is required and must be an object' }),
 });
-export type PreToolUseInput = z.infer<typeof preToolUseSchema>;
-
-export const CLAUDE_CODE_AGENT = 'claude-code';
+const CLAUDE_CODE_AGENT = 'claude-code';
 
 /** What the gate judges for one tool call: an Action, or a tool no Action type describes. */
 export type ClaudeCodeSubject =

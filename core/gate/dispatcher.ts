@@ -32,7 +32,7 @@ export const socketRequestSchema = z.object({
   server: z.string().min(1).max(128).optional(),
   tools: z.array(z.unknown()).max(2000).optional(),
 });
-export type GateRequest = z.infer<typeof socketRequestSchema>;
+type GateRequest = z.infer<typeof socketRequestSchema>;
 
 const deny = (reason: string): GateVerdict => ({ outcome: 'deny', reason, decision: null });
 

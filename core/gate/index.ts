@@ -1,9 +1,8 @@
-export { startGate, DEFAULT_APPROVAL_WAIT_MS, DEFAULT_GATE_LIMITS, DEFAULT_HTTP_PORT } from './gate';
+export { startGate, DEFAULT_APPROVAL_WAIT_MS, DEFAULT_HTTP_PORT } from './gate';
 export type { GateOptions, RunningGate } from './gate';
 export type { GateHost } from './host';
 export type { GateLimits } from './dispatcher';
-export type { GatePolicy, RecordedDecision } from './authority';
+export type { RecordedDecision } from './authority';
 export { HTTP_PATHS } from './http-transport';
 export { McpRegistry, checkServerName } from './mcp-trust';
-export type { McpRegistryOptions, McpTrustEntry, ToolsObservation } from './mcp-trust';
 export { mcpTrustHandlers } from './handlers';

@@ -3,7 +3,7 @@ import { ContractError } from '../contract';
 import { canonicalize } from '../evidence';
 import type { SqliteDatabase } from '../store';
 
-export interface McpTrustEntry {
+interface McpTrustEntry {
   server: string;
   /** The only tools this server may be called for; null: every tool. */
   tools: string[] | null;
@@ -11,7 +11,7 @@ export interface McpTrustEntry {
   trustedBy: string;
 }
 
-export interface McpRegistryOptions {
+interface McpRegistryOptions {
   store(tenant: string): SqliteDatabase;
   /** Appends a record to the tenant's ledger; resolves once durable. */
   record(tenant: string, type: 'config_change' | 'mcp_tools' | 'finding', payload: unknown): Promise<number>;
@@ -32,7 +32,7 @@ export function checkServerName(server: string, field = 'server'): string {
   return server.toLowerCase();
 }
 
-export interface ToolsObservation {
+interface ToolsObservation {
   fingerprint: string;
   change: 'first_seen' | 'unchanged' | 'changed';
   added: string[];

@@ -17,9 +17,6 @@ export interface GateLocation {
   endpoint: string;
 }
 
-/** Unix socket paths are limited to ~104–108 bytes; beyond that the gate cannot listen. */
-export const MAX_SOCKET_PATH = 100;
-
 export function gateLocation(home: string, platform: NodeJS.Platform = process.platform): GateLocation {
   const dir = path.join(home, 'gate');
   const socket =
@@ -88,7 +85,7 @@ export function checkGateSocket(location: GateLocation): void {
   }
 }
 
-export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43,128}$/;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43,128}$/;
 
 /**
  * Reads the install token, refusing a file others could read or write. The value is
