@@ -129,6 +129,22 @@ describe('evidence ledger', () => {
     expect(ledger.checkpointsBetween(0, 100)).toHaveLength(1);
   });
 
+  it('a long-lived reader signs the checkpoint for records another process appended and left', async () => {
+    const { home, ledger } = fixture({ checkpoints: { records: 1000, seconds: 0.2 } });
+    // The "other process": appends and closes before its own timer could sign (a short CLI run).
+    const other = new TenantDirectory(home);
+    const otherLedgers = new EvidenceLedgers(other, { checkpoints: { records: 1000, seconds: 3600 } });
+    await otherLedgers.ledger('acme').append({ type: 'gap', payload: { source: 'cli', reason: 'short-lived writer' } });
+    otherLedgers.close();
+    other.close();
+    expect(ledger.size()).toBe(1);
+    for (let waited = 0; waited < 10_000 && !ledger.latestCheckpoint(); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(ledger.latestCheckpoint()?.size).toBe(1);
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
   it('keeps one chain when two writers (two connections, as two processes) append to one tenant', async () => {
     const { home, ledger } = fixture({ checkpoints: { records: 16, seconds: 3600 } });
     const other = new TenantDirectory(home);

@@ -856,7 +856,11 @@ export class Ledger {
   private refreshForRead(): void {
     const tail = this.stmts.tail.get();
     const size = tail ? tail.seq + 1 : 0;
-    if (size !== this.state.size) this.state = this.loadState();
+    if (size === this.state.size) return;
+    this.state = this.loadState();
+    // Records another process appended (a short-lived `cavra evaluate`) still get their
+    // checkpoint within T seconds from whichever long-lived process reads the ledger.
+    this.armTimer();
   }
 
   private cloneState(): TailState {
