@@ -7,7 +7,8 @@ interface GateLedger {
   /** Names this tenant's log; evidence references are `<origin>#<seq>`. */
   readonly origin: string;
   append(input: { type: 'decision' | 'gap'; payload: unknown }): Promise<{ seq: number }>;
-  status(): { signing: { state: 'ready'; keyId: string } | { state: 'unavailable'; reason: string } };
+  /** Whether checkpoints can be signed now (the ledger caches its signer, so this is cheap). */
+  signing(): { state: 'ready'; keyId: string } | { state: 'unavailable'; reason: string };
 }
 
 /**
@@ -25,9 +26,6 @@ export interface GateHost {
   /** Told about every decision the gate recorded (the core turns it into a push event). */
   onDecision?: (recorded: RecordedDecision) => void;
 }
-
-/** A ready signing key is cached this long; a missing one is re-checked by the ledger itself. */
-const SIGNING_CACHE_MS = 1_000;
 
 /** Tenants that exist, and the default, are looked up at most this often (tenants are never deleted). */
 const TENANT_CACHE_MS = 1_000;
@@ -54,7 +52,6 @@ export function gateTenants(host: GateHost): GateTenants {
 }
 
 export function gateEvidence(host: GateHost): GateEvidence {
-  const ready = new Map<string, number>();
   return {
     async append(tenant, type, payload) {
       const ledger = host.ledgers.ledger(tenant);
@@ -62,15 +59,8 @@ export function gateEvidence(host: GateHost): GateEvidence {
       return { seq: receipt.seq, ref: `${ledger.origin}#${receipt.seq}` };
     },
     signing(tenant) {
-      const checked = ready.get(tenant);
-      if (checked !== undefined && performance.now() - checked < SIGNING_CACHE_MS) return { ready: true };
-      const signing = host.ledgers.ledger(tenant).status().signing;
-      if (signing.state !== 'ready') {
-        ready.delete(tenant);
-        return { ready: false, reason: signing.reason };
-      }
-      ready.set(tenant, performance.now());
-      return { ready: true };
+      const signing = host.ledgers.ledger(tenant).signing();
+      return signing.state === 'ready' ? { ready: true } : { ready: false, reason: signing.reason };
     },
   };
 }
