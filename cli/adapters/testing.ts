@@ -36,10 +36,10 @@ export async function buildCliForTests(): Promise<CliBuild> {
     outdir: path.join(dir, 'dist', 'cli'),
     outExtension: { '.js': '.cjs' },
   });
-  return {
-    launcher: path.join(dir, 'bin', 'cavra.cjs'),
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  // Also on exit: a test file whose teardown fails or times out must not leave its build behind.
+  process.once('exit', remove);
+  return { launcher: path.join(dir, 'bin', 'cavra.cjs'), remove };
 }
 
 export interface RunResult {
