@@ -65,6 +65,14 @@ describe('cavra CLI (the built launcher that npx runs)', () => {
     expect(fs.readdirSync(path.join(dir, 'tenants'))).toEqual(before);
   });
 
+  it('--help after -- belongs to the wrapped command, not to cavra', () => {
+    // After `--`, "--help" is just an argument: here a second tenant id, which is refused.
+    const result = cavra(['tenants', 'create', 'acme', '--name', 'A', '--', '--help'], home());
+    expect(result.stdout).not.toContain('Usage: cavra tenants create');
+    expect(result.stderr).toContain('Give exactly one tenant id');
+    expect(cavra(['tenants', 'create', '--help']).stdout).toContain('Usage: cavra tenants create');
+  });
+
   it('unknown commands fail clearly', () => {
     const result = cavra(['frobnicate'], home());
     expect(result.code).toBe(1);

@@ -51,7 +51,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`cavra: unknown command "${argv.join(' ')}". Run "cavra --help" for the list.\n`);
     return 1;
   }
-  if (found.rest.includes('--help')) {
+  // `--help` after `--` belongs to the wrapped command (`cavra mcp-proxy … -- server --help`).
+  const own = found.rest.includes('--') ? found.rest.slice(0, found.rest.indexOf('--')) : found.rest;
+  if (own.includes('--help')) {
     io.stdout(`Usage: ${found.command.usage}\n\n${found.command.summary}\n`);
     return 0;
   }
