@@ -30,6 +30,8 @@ async function start(): Promise<void> {
     entry: path.join(dist, 'core', 'core-worker.cjs'),
     home,
     shell: 'desktop',
+    // The desktop console is the runtime gate for its data directory (SPEC §4).
+    gate: {},
     log,
   });
   hardenSession(session.defaultSession);

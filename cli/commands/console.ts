@@ -4,6 +4,7 @@ import { startCoreWorker } from '../../core/service';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
 import { startBrowserHost } from '../browser-host';
+import { DEFAULT_HTTP_PORT } from '../../core/gate';
 import type { Command } from '../io';
 import { UsageError } from '../io';
 
@@ -13,15 +14,25 @@ const dist = () => path.resolve(__dirname, '..');
 export const consoleCommand: Command = {
   name: 'console',
   summary: 'Run the console in browser mode on 127.0.0.1 (for machines without the Electron binary)',
-  usage: 'cavra console [--port N]',
+  usage: 'cavra console [--port N] [--gate-http-port N | --no-gate]',
   async run(args, io) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string' } }, strict: true });
-    const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
+    const { values } = parseArgs({
+      args,
+      options: { port: { type: 'string' }, 'gate-http-port': { type: 'string' }, 'no-gate': { type: 'boolean' } },
+      strict: true,
+    });
+    const portOption = (name: string, value: string | undefined, fallback: number) => {
+      const port = value === undefined ? fallback : Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--${name} must be 0–65535`);
+      return port;
+    };
+    const port = portOption('port', values.port, 0);
+    const gateHttpPort = portOption('gate-http-port', values['gate-http-port'], DEFAULT_HTTP_PORT);
     const core = await startCoreWorker({
       entry: path.join(dist(), 'core', 'core-worker.cjs'),
       home: defaultHome(io.env),
       shell: 'browser',
+      gate: values['no-gate'] ? null : { httpPort: gateHttpPort },
       log: (message) => io.stderr(`cavra: ${message}\n`),
     });
     const host = await startBrowserHost({

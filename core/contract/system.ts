@@ -19,6 +19,13 @@ export const systemOperations = {
       principal: principalSchema,
       defaultTenant: z.string().nullable(),
       tenants: z.array(tenantSchema),
+      /** The runtime gate for this data directory, as probed now. */
+      gate: z.object({
+        running: z.boolean(),
+        socketPath: z.string(),
+        httpUrl: z.string().nullable(),
+        pid: z.number().int().nullable(),
+      }),
     }),
   }),
 } as const;

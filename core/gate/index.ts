@@ -6,3 +6,5 @@ export type { RecordedDecision } from './authority';
 export { HTTP_PATHS } from './http-transport';
 export { McpRegistry, checkServerName } from './mcp-trust';
 export { mcpTrustHandlers } from './handlers';
+export { probeGate } from './probe';
+export type { GateProbe } from './probe';

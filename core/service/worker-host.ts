@@ -20,7 +20,7 @@ const STOPPED: ResponseEnvelope = {
  */
 export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreService> {
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
-  const data: CoreWorkerData = { home: options.home, shell: options.shell };
+  const data: CoreWorkerData = { home: options.home, shell: options.shell, gate: options.gate };
   const worker = new Worker(options.entry, { workerData: data });
   const pending = new Map<number, (envelope: ResponseEnvelope) => void>();
   const listeners = new Map<number, (event: EventEnvelope) => void>();

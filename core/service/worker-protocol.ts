@@ -19,4 +19,6 @@ export type FromCoreWorker =
 export interface CoreWorkerData {
   home: string;
   shell: ShellKind;
+  /** Host the runtime gate in this thread, beside the core (one ledger writer). */
+  gate: { httpPort?: number | false } | null;
 }

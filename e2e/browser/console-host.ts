@@ -25,7 +25,7 @@ const cavra = path.join(repo, 'bin', 'cavra.cjs');
 async function startHost(): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
   const env = { ...process.env, CAVRA_HOME: home };
-  const child: ChildProcess = spawn(process.execPath, [cavra, 'console', '--port', '0'], {
+  const child: ChildProcess = spawn(process.execPath, [cavra, 'console', '--port', '0', '--gate-http-port', '0'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

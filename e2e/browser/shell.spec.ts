@@ -15,6 +15,9 @@ test('shell shows system info and the default tenant, and a new tenant arrives b
 
   await page.getByRole('button', { name: 'Tenants and access' }).click();
   await expect(page.getByTestId('system-data-dir')).toHaveText(consoleHost.home);
+  // The console hosts the runtime gate for its data directory.
+  await expect(page.getByTestId('gate-status')).toHaveText('Gate listening');
+  await expect(page.getByTestId('system-gate')).toContainText(`${consoleHost.home}/gate/gate.sock`);
   await expect(page.locator('[data-tenant-id="evaluation"]')).toContainText('Evaluation tenant');
 
   // A second window on the same console: it only learns of the new tenant through the event.

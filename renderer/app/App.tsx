@@ -66,6 +66,9 @@ export function App() {
                 {info.data.product} {info.data.version}
               </div>
               <div className="muted">{info.data.shell === 'browser' ? 'Browser mode' : 'Desktop'}</div>
+              <div className={info.data.gate.running ? 'gate-up' : 'gate-down'} data-testid="gate-status">
+                Gate {info.data.gate.running ? 'listening' : 'not running'}
+              </div>
             </>
           ) : (
             <span className="muted">Loading…</span>

@@ -93,7 +93,7 @@ export const coreWorkerEntry = path.resolve(import.meta.dirname, '..', '..', 'di
 async function newWorkerCore(): Promise<{ core: CoreService; home: string; cleanup: () => void }> {
   const { home, cleanup } = tempHome();
   return {
-    core: await startCoreWorker({ entry: coreWorkerEntry, home, shell: 'test', log: () => undefined }),
+    core: await startCoreWorker({ entry: coreWorkerEntry, home, shell: 'test', gate: null, log: () => undefined }),
     home,
     cleanup,
   };

@@ -31,6 +31,26 @@ function SystemCard() {
           <dd>{info.data.shell}</dd>
           <dt>Platform</dt>
           <dd>{info.data.platform}</dd>
+          <dt>Runtime gate</dt>
+          <dd data-testid="system-gate">
+            {info.data.gate.running ? (
+              <>
+                Listening on <code>{info.data.gate.socketPath}</code>
+                {info.data.gate.httpUrl && (
+                  <>
+                    {' '}
+                    and <code>{info.data.gate.httpUrl}</code>
+                  </>
+                )}
+                {info.data.gate.pid !== null && <span className="muted"> (process {info.data.gate.pid})</span>}
+              </>
+            ) : (
+              <>
+                Not running. Adapters deny every action until a gate runs: start the console, or{' '}
+                <code>npx cavra gate serve</code>.
+              </>
+            )}
+          </dd>
           <dt>Signed in as</dt>
           <dd>
             {info.data.principal.displayName} <code>{info.data.principal.id}</code>
