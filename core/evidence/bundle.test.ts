@@ -64,6 +64,11 @@ function writeLines(dir: string, file: string, content: string[]): void {
 /** Index of the records.jsonl line holding record `seq` (the bundle starts at seq 0). */
 const lineOf = (seq: number) => seq;
 
+/** Changes the first character of the first proof hash to a different one (never a no-op). */
+function alterFirstProofHash(line: string): string {
+  return line.replace(/"path":\["(.)/, (_match, first: string) => `"path":["${first === 'A' ? 'B' : 'A'}`);
+}
+
 function failed(result: BundleVerification) {
   expect(result.ok, 'the tampered bundle must not verify').toBe(false);
   return result.failure;
@@ -239,7 +244,7 @@ describe('evidence bundle', () => {
   it('fails when a consistency proof or an inclusion proof is altered', async () => {
     const dir = copy();
     const content = lines(dir, 'consistency-proofs.jsonl');
-    content[2] = (content[2] as string).replace(/"path":\["./, '"path":["A');
+    content[2] = alterFirstProofHash(content[2] as string);
     writeLines(dir, 'consistency-proofs.jsonl', content);
     expect(failed(await verifyBundle(dir, { trustedKey }))).toMatchObject({
       file: 'consistency-proofs.jsonl',
@@ -247,7 +252,7 @@ describe('evidence bundle', () => {
     });
     const proofs = copy();
     const proofLines = lines(proofs, 'inclusion-proofs.jsonl');
-    proofLines[8000] = (proofLines[8000] as string).replace(/"path":\["./, '"path":["A');
+    proofLines[8000] = alterFirstProofHash(proofLines[8000] as string);
     writeLines(proofs, 'inclusion-proofs.jsonl', proofLines);
     expect(failed(await verifyBundle(proofs, { trustedKey }))).toMatchObject({
       file: 'inclusion-proofs.jsonl',
