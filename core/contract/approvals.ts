@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actionTypeSchema } from './action';
 import { approvalStateSchema } from './decision';
-import { defineOperation } from './define';
+import { defineEvent, defineOperation } from './define';
 import { anyTenantRole } from './roles';
 
 const requestIdSchema = z
@@ -75,5 +75,12 @@ export const approvalOperations = {
       })
       .strict(),
     output: approvalRequestSchema,
+  }),
+} as const;
+
+export const approvalEvents = {
+  'approvals.changed': defineEvent({
+    description: 'An approval request was created or changed state (pending, approved, denied, expired, cancelled).',
+    payload: z.object({ tenantId: z.string(), id: z.string(), state: approvalStateSchema }),
   }),
 } as const;

@@ -35,7 +35,13 @@ export const operationNames = [
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 
-export const eventNames = ['tenants.changed', 'jobs.changed', 'policy.changed', 'evidence.appended'] as const;
+export const eventNames = [
+  'tenants.changed',
+  'jobs.changed',
+  'policy.changed',
+  'evidence.appended',
+  'approvals.changed',
+] as const;
 export type EventName = (typeof eventNames)[number];
 
 export function isOperationName(value: unknown): value is OperationName {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { EventSpec, OperationSpec } from './define';
 import type { EventName, OperationName } from './names';
-import { approvalOperations } from './approvals';
+import { approvalEvents, approvalOperations } from './approvals';
 import { gateOperations } from './gate';
 import { evidenceEvents, evidenceOperations } from './evidence';
 import { jobEvents, jobOperations } from './jobs';
@@ -24,6 +24,7 @@ export const events = {
   ...jobEvents,
   ...evidenceEvents,
   ...policyEvents,
+  ...approvalEvents,
 } satisfies Record<EventName, EventSpec>;
 
 export type Operations = typeof operations;

@@ -65,6 +65,12 @@ export function createCore(options: CoreOptions): LocalCoreService {
     store: (tenant) => tenants.store(tenant),
     record: async (tenant, event) => (await ledgers.ledger(tenant).append({ type: 'approval', payload: event })).seq,
     now: options.now,
+    onChange: (request) =>
+      events.emit('approvals.changed', request.tenant, {
+        tenantId: request.tenant,
+        id: request.id,
+        state: request.state,
+      }),
     log,
   });
   const mcp = new McpRegistry({

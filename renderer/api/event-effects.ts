@@ -13,7 +13,9 @@ interface EventEffect<K extends EventName> {
 export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   'tenants.changed': { invalidate: [['tenants.list'], ['system.info']] },
   'policy.changed': { invalidate: [['policy.packs.list'], ['policy.pack.get'], ['policy.settings.get']] },
-  'evidence.appended': { invalidate: [['evidence.status'], ['evidence.query']] },
+  // Approval state changes are ledger records, so appends from another process refresh the queue too.
+  'evidence.appended': { invalidate: [['evidence.status'], ['evidence.query'], ['approvals.list']] },
+  'approvals.changed': { invalidate: [['approvals.list']] },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };
 

@@ -11,6 +11,7 @@ import { PolicyScreen } from '../features/policy/PolicyScreen';
 import { EvidenceScreen } from '../features/evidence/EvidenceScreen';
 import { OfflineReviewScreen } from '../features/offline/OfflineReviewScreen';
 import { LiveActivityScreen } from '../features/activity/LiveActivityScreen';
+import { ApprovalQueueScreen } from '../features/approvals/ApprovalQueueScreen';
 
 export function App() {
   const screen = useUi((state) => state.screen);
@@ -96,6 +97,8 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <OfflineReviewScreen />;
     case 'activity':
       return <LiveActivityScreen />;
+    case 'approvals':
+      return <ApprovalQueueScreen />;
     default:
       return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
   }

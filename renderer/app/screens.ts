@@ -1,7 +1,7 @@
 /** The console's screens (SPEC §12), in navigation order. */
 export const screens = [
   { id: 'trial', label: 'Trial checklist', arrivesWith: 'the readiness and trial capability' },
-  { id: 'approvals', label: 'Approval queue', arrivesWith: 'the approvals capability' },
+  { id: 'approvals', label: 'Approval queue', arrivesWith: null },
   { id: 'reviews', label: 'Operating reviews', arrivesWith: 'the AISPM and operating-review capability' },
   { id: 'activity', label: 'Live activity', arrivesWith: null },
   { id: 'evidence', label: 'Evidence', arrivesWith: null },

@@ -1,0 +1,69 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test } from './console-host';
+
+// A real adapter (`cavra exec`) waits at the console-hosted gate while a reviewer decides in the
+// queue, keyboard first: the approved command runs once, the denied one never runs.
+test('approval queue: approve and deny waiting actions from the keyboard', async ({ page, consoleHost }, testInfo) => {
+  await page.goto(consoleHost.openUrl);
+  await page.getByRole('button', { name: 'Approval queue' }).click();
+  await expect(page.getByTestId('queue-empty')).toBeVisible();
+
+  const approved = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('ran-after-approval')"]);
+  const list = page.getByTestId('approval-list');
+  await expect(list.getByRole('option')).toHaveCount(1);
+  await expect(page.getByTestId('approval-detail')).toContainText('rce.inline-interpreter');
+  await expect(page.getByTestId('approval-detail')).toContainText('"command"');
+
+  await list.getByRole('option').first().focus();
+  await page.keyboard.press('a');
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  // Risky confirmations start on Cancel.
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await dialog.getByLabel(/Reason/).fill('Reviewed: prints a fixed string');
+  await page.screenshot({ path: testInfo.outputPath('approval-dialog.png'), fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+  await dialog.getByRole('button', { name: 'Approve once' }).click();
+  const ran = await approved;
+  expect(ran.code, ran.stderr).toBe(0);
+  expect(ran.stdout).toContain('ran-after-approval');
+  await expect(page.getByTestId('queue-empty')).toBeVisible();
+
+  const denied = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('must-not-run')"]);
+  await expect(list.getByRole('option')).toHaveCount(1);
+  await list.getByRole('option').first().focus();
+  await page.keyboard.press('d');
+  await expect(dialog.getByRole('button', { name: 'Deny' })).toBeDisabled();
+  await dialog.getByLabel(/Reason/).fill('Not needed for this task');
+  await dialog.getByRole('button', { name: 'Deny' }).click();
+  const refused = await denied;
+  expect(refused.code).not.toBe(0);
+  expect(refused.stdout).not.toContain('must-not-run');
+
+  await page.getByRole('button', { name: 'Decided' }).click();
+  await expect(list.getByRole('option')).toHaveCount(2);
+  await expect(list).toContainText('approved');
+  await expect(list).toContainText('denied');
+  await page.screenshot({ path: testInfo.outputPath('approval-decided.png'), fullPage: true });
+});
+
+test('approval queue: single-key shortcuts can be turned off', async ({ page, consoleHost }) => {
+  await page.goto(consoleHost.openUrl);
+  await page.getByRole('button', { name: 'Approval queue' }).click();
+  const waiting = consoleHost.cli(['exec', '--', 'node', '-e', '1']);
+  const list = page.getByTestId('approval-list');
+  await expect(list.getByRole('option')).toHaveCount(1);
+  await page.getByLabel(/Single-key shortcuts/).uncheck();
+  await list.getByRole('option').first().focus();
+  await page.keyboard.press('a');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  // Buttons still work without shortcuts.
+  await page.getByRole('button', { name: 'Deny…' }).click();
+  await page
+    .getByRole('dialog')
+    .getByLabel(/Reason/)
+    .fill('no');
+  await page.getByRole('dialog').getByRole('button', { name: 'Deny' }).click();
+  expect((await waiting).code).not.toBe(0);
+});

@@ -1,0 +1,238 @@
+import { useRef, useState } from 'react';
+import type { KeyboardEvent } from 'react';
+import type { ApprovalRequestView } from '../../../core/contract';
+import { useApprovalRequests, useDecideApproval } from '../../api/approvals';
+import { formatDuration, useNow } from '../../components/useNow';
+import { usePreferences } from '../../state/preferences';
+import { useUi } from '../../state/ui';
+import { DecisionDialog } from './DecisionDialog';
+
+type View = 'pending' | 'decided';
+
+/** The reviewer's queue: keyboard-first listbox, the exact action, decide with a reason. */
+export function ApprovalQueueScreen() {
+  const tenant = useUi((state) => state.tenant);
+  const announce = useUi((state) => state.announce);
+  const shortcuts = usePreferences((state) => state.shortcuts);
+  const setShortcuts = usePreferences((state) => state.setShortcuts);
+  const [view, setView] = useState<View>('pending');
+  const requests = useApprovalRequests(
+    tenant,
+    view === 'pending' ? ['pending'] : ['approved', 'denied', 'expired', 'cancelled'],
+  );
+  const decide = useDecideApproval(tenant);
+  // The active request, and where it sat: when it leaves the list (decided), its neighbour takes over.
+  const [cursor, setCursor] = useState<{ id: string | null; index: number }>({ id: null, index: 0 });
+  const [dialog, setDialog] = useState<'approve' | 'deny' | null>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const now = useNow();
+  const items = requests.data?.requests ?? [];
+  const found = items.findIndex((r) => r.id === cursor.id);
+  const activeIndex = found >= 0 ? found : Math.min(cursor.index, items.length - 1);
+  const active: ApprovalRequestView | undefined = items[activeIndex];
+  const setActiveId = (id: string | null) =>
+    setCursor({
+      id,
+      index: Math.max(
+        0,
+        items.findIndex((r) => r.id === id),
+      ),
+    });
+
+  function move(to: number) {
+    const next = items[Math.max(0, Math.min(items.length - 1, to))];
+    if (!next) return;
+    setActiveId(next.id);
+    document.getElementById(`approval-${next.id}`)?.focus();
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    const single = shortcuts && !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (event.key === 'ArrowDown' || (single && event.key === 'j')) move(activeIndex + 1);
+    else if (event.key === 'ArrowUp' || (single && event.key === 'k')) move(activeIndex - 1);
+    else if (event.key === 'Home') move(0);
+    else if (event.key === 'End') move(items.length - 1);
+    else if (single && event.key === 'a' && active?.state === 'pending') setDialog('approve');
+    else if (single && event.key === 'd' && active?.state === 'pending') setDialog('deny');
+    else return;
+    event.preventDefault();
+  }
+
+  function confirm(reason: string) {
+    if (!active || !dialog) return;
+    const index = activeIndex;
+    decide.mutate(
+      { id: active.id, verdict: dialog, ...(reason ? { reason } : {}) },
+      {
+        onSuccess: (request) => {
+          setDialog(null);
+          announce(`${request.target}: ${request.state}`);
+          // Focus moves on to the next request in the queue (HOUSE rule 8).
+          const rest = items.filter((r) => r.id !== request.id);
+          const next = rest[Math.min(index, rest.length - 1)];
+          setCursor({ id: next?.id ?? null, index });
+          setTimeout(() => (next ? document.getElementById(`approval-${next.id}`) : list.current)?.focus(), 0);
+        },
+      },
+    );
+  }
+
+  if (!tenant) return <p className="muted">Select a tenant first.</p>;
+  return (
+    <div className="stack wide">
+      <section className="card" aria-labelledby="queue-heading">
+        <div className="card-head">
+          <div className="segmented" role="group" aria-label="Show">
+            <button type="button" aria-pressed={view === 'pending'} onClick={() => setView('pending')}>
+              Pending{view === 'pending' && requests.data ? ` (${items.length})` : ''}
+            </button>
+            <button type="button" aria-pressed={view === 'decided'} onClick={() => setView('decided')}>
+              Decided
+            </button>
+          </div>
+          <label className="checkbox">
+            <input type="checkbox" checked={shortcuts} onChange={(event) => setShortcuts(event.target.checked)} />
+            Single-key shortcuts (j/k move, a approve, d deny)
+          </label>
+        </div>
+        <h2 id="queue-heading" className="sr-only">
+          Approval requests
+        </h2>
+        {requests.isError && <p role="alert">{requests.error.message}</p>}
+        {items.length === 0 ? (
+          <p className="muted" data-testid="queue-empty">
+            {view === 'pending'
+              ? 'No requests are waiting. Actions that need approval appear here the moment an agent asks.'
+              : 'No decided requests yet.'}
+          </p>
+        ) : (
+          <div className="queue">
+            <ul
+              ref={list}
+              className="queue-list"
+              role="listbox"
+              aria-label="Approval requests"
+              aria-activedescendant={active ? `approval-${active.id}` : undefined}
+              onKeyDown={onKeyDown}
+              data-testid="approval-list"
+            >
+              {items.map((request) => {
+                const selected = request.id === active?.id;
+                const left = Date.parse(request.expiresAt) - now;
+                return (
+                  <li
+                    key={request.id}
+                    id={`approval-${request.id}`}
+                    role="option"
+                    aria-selected={selected}
+                    tabIndex={selected ? 0 : -1}
+                    className="queue-item"
+                    onClick={() => setActiveId(request.id)}
+                    onFocus={() => setActiveId(request.id)}
+                  >
+                    <div className="queue-target">
+                      <code>{request.target}</code>
+                    </div>
+                    <div className="muted small">
+                      {request.agent?.id ?? 'agent'} · {request.ruleId ?? request.route} · asked{' '}
+                      {formatDuration(now - Date.parse(request.createdAt))} ago
+                      {request.state === 'pending' ? (
+                        <span className={left < 60_000 ? 'text-deny' : undefined}>
+                          {' '}
+                          · expires in {formatDuration(left)}
+                        </span>
+                      ) : (
+                        <span> · {request.state}</span>
+                      )}
+                    </div>
+                  </li>
+                );
+              })}
+            </ul>
+            {active && <ApprovalDetail request={active} onDecide={setDialog} />}
+          </div>
+        )}
+      </section>
+      {dialog && active && (
+        <DecisionDialog
+          request={active}
+          verdict={dialog}
+          pending={decide.isPending}
+          error={decide.error?.message ?? null}
+          onConfirm={confirm}
+          onCancel={() => {
+            setDialog(null);
+            decide.reset();
+            document.getElementById(`approval-${active.id}`)?.focus();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function ApprovalDetail({
+  request,
+  onDecide,
+}: {
+  request: ApprovalRequestView;
+  onDecide: (verdict: 'approve' | 'deny') => void;
+}) {
+  return (
+    <div className="queue-detail" data-testid="approval-detail">
+      <h3>
+        <code>{request.target}</code>
+      </h3>
+      <p>{request.reason}</p>
+      <dl className="facts">
+        <dt>Rule</dt>
+        <dd>
+          {request.ruleId ?? '—'}{' '}
+          {request.packId && (
+            <span className="muted">
+              ({request.packId} {request.packVersion})
+            </span>
+          )}
+        </dd>
+        <dt>Route</dt>
+        <dd>{request.route}</dd>
+        <dt>Agent</dt>
+        <dd>
+          {request.agent?.id ?? '—'}{' '}
+          {request.agent?.session && <span className="muted">session {request.agent.session}</span>}
+        </dd>
+        <dt>On behalf of</dt>
+        <dd>{request.requester ?? 'unknown'}</dd>
+        <dt>Adapter</dt>
+        <dd>{request.adapter}</dd>
+        <dt>Bound to</dt>
+        <dd>
+          action SHA-256 <code>{request.actionSha256.slice(0, 16)}…</code>
+        </dd>
+        {request.state !== 'pending' && (
+          <>
+            <dt>Decided</dt>
+            <dd>
+              {request.state} {request.decidedBy && `by ${request.decidedBy}`}{' '}
+              {request.decisionReason && <q>{request.decisionReason}</q>}
+            </dd>
+          </>
+        )}
+      </dl>
+      <h4>Exact action</h4>
+      <pre className="json" tabIndex={0} aria-label="Exact action">
+        {JSON.stringify(request.action, null, 2)}
+      </pre>
+      {request.state === 'pending' && (
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => onDecide('approve')}>
+            Approve…
+          </button>
+          <button type="button" className="danger" onClick={() => onDecide('deny')}>
+            Deny…
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
