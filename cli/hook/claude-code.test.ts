@@ -173,7 +173,7 @@ describe('cavra hook install claude-code', () => {
       const cavraGroup = settings.hooks.PreToolUse[1] as { matcher: string; hooks: Record<string, unknown>[] };
       expect(cavraGroup.matcher).toBe('*');
       expect(cavraGroup.hooks[0]).toMatchObject({ type: 'command', onFailure: 'block', timeout: 150 });
-      expect(String(cavraGroup.hooks[0]?.command)).toMatch(/^CAVRA_HOME=.+ hook claude-code$/);
+      expect(String(cavraGroup.hooks[0]?.command)).toMatch(/^NODE_EXTRA_CA_CERTS='' CAVRA_HOME=.+ hook claude-code$/);
 
       // The installed command is what Claude Code will run: it must work as written.
       const command = String(cavraGroup.hooks[0]?.command);

@@ -15,6 +15,7 @@ import { HTTP_PATHS, startGate } from '../../core/gate';
 import { GateConnection, gateLocation, readGateToken } from '../../core/gate/client';
 import type { SecretRef, SecretStore } from '../../core/secrets';
 import { createCore } from '../../core/service';
+import { HOOK_PROCESS_ENV } from '../../cli/adapters/shell-quote';
 import type { BenchSuite } from './harness';
 import { latencySummary, percentile } from './harness';
 
@@ -116,8 +117,9 @@ process.stdin.on('end', async () => {
 
 function spawnHook(env: NodeJS.ProcessEnv, input: string): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
+    // The environment the installed hook command gives it (see cavraCommand).
     const child = spawn(process.execPath, [path.join(root, 'bin', 'cavra.cjs'), 'hook', 'claude-code'], {
-      env,
+      env: { ...env, ...HOOK_PROCESS_ENV },
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     let stdout = '';
@@ -188,7 +190,12 @@ export const gateBench: BenchSuite = {
       const bare: number[] = [];
       for (let i = 0; i < 30; i++) {
         const start = process.hrtime.bigint();
-        await new Promise((resolve) => spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }).on('close', resolve));
+        await new Promise((resolve) =>
+          spawn(process.execPath, ['-e', '0'], { stdio: 'ignore', env: { ...process.env, ...HOOK_PROCESS_ENV } }).on(
+            'close',
+            resolve,
+          ),
+        );
         bare.push(Number(process.hrtime.bigint() - start));
       }
       print(
