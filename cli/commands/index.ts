@@ -2,6 +2,7 @@ import type { Command } from '../io';
 import { consoleCommand } from './console';
 import { evaluateCommand } from './evaluate';
 import { evidenceExport, evidenceKey, evidenceStatus, evidenceVerify } from './evidence';
+import { evidencePrune, evidenceRetention } from './evidence-retention';
 import {
   policyAssign,
   policyImport,
@@ -36,6 +37,8 @@ export const commands: readonly Command[] = [
   evidenceVerify,
   evidenceStatus,
   evidenceKey,
+  evidenceRetention,
+  evidencePrune,
   gateServe,
   hookClaudeCode,
   hookInstallClaudeCode,

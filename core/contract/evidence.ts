@@ -14,6 +14,9 @@ const evidenceReaders: readonly Role[] = [
   'break_glass',
 ];
 const evidenceExporters: readonly Role[] = ['compliance', 'tenant_admin', 'security_reviewer', 'evaluator'];
+const retentionKeepers: readonly Role[] = ['compliance', 'tenant_admin'];
+
+const retentionSchema = z.object({ days: z.number().int().nullable(), legalHold: z.boolean() });
 
 const checkpointSchema = z.object({ size: z.number().int(), root: z.string(), time: z.string(), keyId: z.string() });
 
@@ -27,7 +30,7 @@ export const ledgerStatusSchema = z.object({
     z.object({ state: z.literal('ready'), keyId: z.string() }),
     z.object({ state: z.literal('unavailable'), reason: z.string() }),
   ]),
-  retention: z.object({ days: z.number().int().nullable(), legalHold: z.boolean() }),
+  retention: retentionSchema,
 });
 
 export const recordSummarySchema = z.object({
@@ -160,6 +163,38 @@ export const evidenceOperations = {
       })
       .strict(),
     output: jobStartedSchema,
+  }),
+  'evidence.retention.set': defineOperation({
+    description:
+      'Set how long payloads are kept (days, or null for ever) and the legal hold; recorded as a config change.',
+    scope: 'tenant',
+    roles: retentionKeepers,
+    mutates: true,
+    input: z
+      .object({
+        days: z
+          .number({ error: 'must be a whole number of days, or null to keep for ever' })
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1 day')
+          .max(36_500, 'must be at most 36500 days')
+          .nullable(),
+        legalHold: z.boolean({ error: 'must be true or false' }),
+      })
+      .strict(),
+    output: retentionSchema,
+  }),
+  'evidence.prune': defineOperation({
+    description:
+      'Replace payloads past retention with a signed tombstone (hashes stay, the ledger still verifies); nothing under legal hold.',
+    scope: 'tenant',
+    roles: retentionKeepers,
+    mutates: true,
+    input: z.object({}).strict(),
+    output: z.object({
+      pruned: z.number().int(),
+      tombstone: z.number().int().nullable(),
+      reason: z.string().optional(),
+    }),
   }),
 } as const;
 

@@ -15,6 +15,8 @@ export const operationNames = [
   'evidence.verify',
   'evidence.export',
   'evidence.bundle.verify',
+  'evidence.retention.set',
+  'evidence.prune',
   'approvals.list',
   'approvals.get',
   'approvals.decide',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ContractError } from '../contract';
 import type { Principal } from '../contract';
-import { recordTypeNames, verifyBundle } from '../evidence';
+import { LedgerInputError, LedgerSigningError, recordTypeNames, verifyBundle } from '../evidence';
 import type { EvidenceLedgers, RecordType } from '../evidence';
 import type { Handler, HandlerDeps } from './handlers';
 
@@ -12,7 +12,9 @@ type EvidenceOperation =
   | 'evidence.record'
   | 'evidence.verify'
   | 'evidence.export'
-  | 'evidence.bundle.verify';
+  | 'evidence.bundle.verify'
+  | 'evidence.retention.set'
+  | 'evidence.prune';
 
 const WATCH_INTERVAL_MS = 500;
 
@@ -52,6 +54,20 @@ class LedgerWatch {
         // A ledger that cannot be read now is reported by the next call that needs it.
       }
     }
+  }
+}
+
+/**
+ * Ledger errors that a person can act on cross the contract as they are: signing without a
+ * keychain, a bad retention value. Others stay internal.
+ */
+async function plainly<T>(work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof LedgerSigningError) throw new ContractError('unavailable', error.message);
+    if (error instanceof LedgerInputError) throw new ContractError('invalid_input', error.message);
+    throw error;
   }
 }
 
@@ -120,20 +136,29 @@ export function evidenceHandlers(
         const out = archiveDir(deps.tenants.home, tenant, now());
         return job('evidence.export', tenant, ctx.principal, 'Exporting records', async ({ signal, progress }) => {
           fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
-          return ledgers.ledger(tenant).export({
-            out,
-            from: input.from,
-            to: input.to,
-            signal,
-            onProgress: ({ phase, done, total }) =>
-              progress({
-                done,
-                total,
-                phase: phase === 'records' ? 'Exporting records' : 'Signing and writing the manifest',
-              }),
-          });
+          return plainly(() =>
+            ledgers.ledger(tenant).export({
+              out,
+              from: input.from,
+              to: input.to,
+              signal,
+              onProgress: ({ phase, done, total }) =>
+                progress({
+                  done,
+                  total,
+                  phase: phase === 'records' ? 'Exporting records' : 'Signing and writing the manifest',
+                }),
+            }),
+          );
         });
       },
+      'evidence.retention.set': (ctx, input) =>
+        plainly(async () => {
+          const ledger = ledgers.ledger(tenantOf(ctx.tenant));
+          await ledger.setRetention({ days: input.days, legalHold: input.legalHold }, ctx.principal.id);
+          return ledger.retention();
+        }),
+      'evidence.prune': (ctx) => plainly(() => ledgers.ledger(tenantOf(ctx.tenant)).prune()),
       'evidence.bundle.verify': (ctx, input) =>
         job(
           'evidence.bundle.verify',

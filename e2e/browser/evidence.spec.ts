@@ -54,6 +54,15 @@ test('evidence: browse, open a record with its proof, verify and export with pro
   expect(dir.startsWith(path.join(consoleHost.home, 'archive', 'evaluation'))).toBe(true);
   expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(true);
 
+  // Retention: set a period and a legal hold; the change is itself recorded.
+  await page.getByLabel(/Keep payloads/).fill('30');
+  await page.getByLabel('Legal hold').check();
+  await page.getByRole('button', { name: 'Save retention' }).click();
+  await expect(page.getByTestId('ledger-status')).toContainText('30 days');
+  await expect(page.getByTestId('ledger-status')).toContainText('Legal hold');
+  await page.getByRole('button', { name: 'Prune now' }).click();
+  await expect(page.getByTestId('ledger-status').getByRole('status')).toContainText('legal hold');
+
   await page.screenshot({ path: testInfo.outputPath('evidence.png'), fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
   const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

@@ -52,3 +52,17 @@ export function useStartBundleVerify(tenant: string | null) {
       client.call('evidence.bundle.verify', input, { tenant }),
   });
 }
+
+/** Retention changes come back through `evidence.appended` (they are config-change records). */
+export function useSetRetention(tenant: string | null) {
+  const client = useClient();
+  return useMutation({
+    mutationFn: (input: OperationInput<'evidence.retention.set'>) =>
+      client.call('evidence.retention.set', input, { tenant }),
+  });
+}
+
+export function usePrune(tenant: string | null) {
+  const client = useClient();
+  return useMutation({ mutationFn: () => client.call('evidence.prune', {}, { tenant }) });
+}

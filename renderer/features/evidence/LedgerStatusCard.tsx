@@ -1,4 +1,5 @@
 import { useLedgerStatus } from '../../api/evidence';
+import { RetentionControls } from './RetentionControls';
 
 export function LedgerStatusCard({ tenant }: { tenant: string }) {
   const status = useLedgerStatus(tenant);
@@ -51,6 +52,7 @@ export function LedgerStatusCard({ tenant }: { tenant: string }) {
           </>
         )}
       </p>
+      <RetentionControls key={`${retention.days}-${retention.legalHold}`} tenant={tenant} retention={retention} />
     </section>
   );
 }
