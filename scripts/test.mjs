@@ -10,13 +10,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'test-results');
 const keyringWrapper = path.join(root, 'scripts', 'with-keyring.sh');
 
-// Keychain tests need a real Secret Service. Outside a desktop session, start a private
-// gnome-keyring under dbus-run-session and re-run this script inside it.
+// Keychain tests need a real Secret Service. Run them against a private, throwaway
+// gnome-keyring on its own D-Bus session (never the developer's login keyring) whenever the
+// tools are installed; .ci/run installs them.
+const hasTool = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 if (
   process.platform === 'linux' &&
-  !process.env.DBUS_SESSION_BUS_ADDRESS &&
   !process.env.CAVRA_TEST_IN_KEYRING &&
-  fs.existsSync(keyringWrapper)
+  fs.existsSync(keyringWrapper) &&
+  hasTool('dbus-run-session') &&
+  hasTool('gnome-keyring-daemon')
 ) {
   const inner = spawnSync(
     'bash',
