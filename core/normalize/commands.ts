@@ -1,4 +1,4 @@
-import { type OptionGrammar, hasOption, optionValues, scanArguments, sliceField } from './command-options';
+import { type OptionGrammar, SSH_OPTIONS, hasOption, optionValues, scanArguments, sliceField } from './command-options';
 import { programEffects } from './effects';
 import { type CommandInput, type Extraction, type Scope, childScope } from './extraction';
 import { readGit } from './git';
@@ -366,32 +366,7 @@ function scriptFromInput(
 
 /** `ssh host 'cmd'`: the remote shell runs the words after the host. */
 function remoteCommand(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
-  const scanned = scanArguments(args, {
-    values: [
-      '-B',
-      '-b',
-      '-c',
-      '-D',
-      '-e',
-      '-I',
-      '-J',
-      '-L',
-      '-l',
-      '-m',
-      '-O',
-      '-o',
-      '-p',
-      '-Q',
-      '-R',
-      '-W',
-      '-w',
-      '-S',
-      '-i',
-      '-F',
-      '-E',
-    ],
-    stopAtOperand: true,
-  });
+  const scanned = scanArguments(args, SSH_OPTIONS);
   const command = scanned.operands.slice(1);
   if (command.length > 0) nestedScript(extraction, line, joined(command), 'ssh', [...invocation.wrappers, 'ssh'], null);
 }

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import {
   type OptionGrammar,
   type ScannedArguments,
+  SSH_OPTIONS,
   hasOption,
   optionValues,
   scanArguments,
@@ -1119,16 +1120,7 @@ const editor = fileProgram(
   },
 );
 
-const xxd: Reader = (args) => {
-  const scanned = scanArguments(args, { values: ['-c', '-g', '-l', '-o', '-s', '-n', '-C'], singleDash: false });
-  const [input, output] = scanned.operands;
-  return {
-    files: [...(input ? operands([input], 'read') : []), ...(output ? operands([output], 'write') : [])],
-    scripts: [],
-    problems: [],
-  };
-};
-
+/** `xxd IN OUT`, `uniq IN OUT`: the first operand is read, the second written. */
 const firstReadSecondWrite = (values: readonly string[]): Reader => {
   const grammar: OptionGrammar = { values, abbreviations: true };
   return (args) => {
@@ -1141,6 +1133,8 @@ const firstReadSecondWrite = (values: readonly string[]): Reader => {
     };
   };
 };
+
+const xxd = firstReadSecondWrite(['-c', '-g', '-l', '-o', '-s', '-n', '-C']);
 
 const patch: Reader = (args) => {
   const scanned = scanArguments(args, {
@@ -1184,32 +1178,7 @@ const patch: Reader = (args) => {
 };
 
 const ssh: Reader = (args) => {
-  const scanned = scanArguments(args, {
-    values: [
-      '-B',
-      '-b',
-      '-c',
-      '-D',
-      '-e',
-      '-I',
-      '-J',
-      '-L',
-      '-l',
-      '-m',
-      '-O',
-      '-o',
-      '-p',
-      '-Q',
-      '-R',
-      '-W',
-      '-w',
-      '-S',
-      '-i',
-      '-F',
-      '-E',
-    ],
-    stopAtOperand: true,
-  });
+  const scanned = scanArguments(args, SSH_OPTIONS);
   const files = optionFiles(scanned, { '-i': 'read', '-F': 'read', '-E': 'write' });
   const embedded: EmbeddedScript[] = [];
   for (const value of optionValues(scanned, '-o')) {
