@@ -143,20 +143,19 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
   if (SHELLS.has(program)) shell(extraction, line, program, args, invocation);
   switch (program) {
     case 'eval':
-      if (args.length > 0) nestedScript(extraction, line, joined(args), 'eval', [...invocation.wrappers, 'eval'], null);
+      if (args.length > 0) scriptRunBy(extraction, line, invocation, 'eval', joined(args));
       break;
     case 'trap': {
       const action = args[0];
       if (action && !action.text.startsWith('-') && args.length > 1) {
-        nestedScript(extraction, line, action, 'trap', [...invocation.wrappers, 'trap'], null);
+        scriptRunBy(extraction, line, invocation, 'trap', action);
       }
       break;
     }
     case 'alias':
       for (const arg of args) {
         const eq = arg.text.indexOf('=');
-        if (eq > 0)
-          nestedScript(extraction, line, sliceField(arg, eq + 1), 'alias', [...invocation.wrappers, 'alias'], null);
+        if (eq > 0) scriptRunBy(extraction, line, invocation, 'alias', sliceField(arg, eq + 1));
       }
       break;
     case 'cd':
@@ -195,15 +194,7 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
   }
   for (const variable of PROGRAM_VARIABLES) {
     const value = invocation.assignments[variable];
-    if (value)
-      nestedScript(
-        extraction,
-        line,
-        field(value.replace(/^\|/, '')),
-        `${variable}=`,
-        [...invocation.wrappers, `${variable}=`],
-        null,
-      );
+    if (value) scriptRunBy(extraction, line, invocation, `${variable}=`, field(value.replace(/^\|/, '')));
   }
   const effects = programEffects(program, invocation.argsFromInput ? [...args, filesOnInput(line.input)] : args);
   if (effects) {
@@ -216,16 +207,8 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       };
       extraction.addFieldPath(file.field, request);
     }
-    for (const script of effects.scripts) {
-      nestedScript(
-        extraction,
-        line,
-        field(script.text, script.dynamic),
-        script.label,
-        [...invocation.wrappers, script.label],
-        null,
-      );
-    }
+    for (const script of effects.scripts)
+      scriptRunBy(extraction, line, invocation, script.label, field(script.text, script.dynamic));
     for (const problem of effects.problems) extraction.problem('unsupported', problem);
   }
   return recorded;
@@ -272,6 +255,17 @@ function nestedScript(
     );
   // A nested script is a script of its own: constants it assigns itself may be resolved.
   extraction.script(script.text, { ...childScope(line.scope, null, { positional, input, constants: true }), wrappers });
+}
+
+/** A script the command runs itself (`eval`, `ssh host CMD`, `tar --to-command`), judged under `label`. */
+function scriptRunBy(
+  extraction: Extraction,
+  line: CommandLine,
+  invocation: Invocation,
+  label: string,
+  script: Field,
+): void {
+  nestedScript(extraction, line, script, label, [...invocation.wrappers, label], null);
 }
 
 /** `bash -c STRING`, `bash FILE`, or a script read from standard input. */
@@ -368,23 +362,21 @@ function scriptFromInput(
 function remoteCommand(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
   const scanned = scanArguments(args, SSH_OPTIONS);
   const command = scanned.operands.slice(1);
-  if (command.length > 0) nestedScript(extraction, line, joined(command), 'ssh', [...invocation.wrappers, 'ssh'], null);
+  if (command.length > 0) scriptRunBy(extraction, line, invocation, 'ssh', joined(command));
 }
 
 function git(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
-  const reading = readGit(args, invocation.assignments, (directories) => {
-    const base = extraction.directories[0] as string;
-    const dir = directories.reduce((current, next) => extraction.resolver.absolute(next, current), base);
-    return extraction.resolver.currentBranch(dir);
-  });
+  // `git -C a -C b`: each directory is relative to the one before it.
+  const directoryOf = (directories: readonly string[]) =>
+    directories.reduce(
+      (current, next) => extraction.resolver.absolute(next, current),
+      extraction.directories[0] as string,
+    );
+  const reading = readGit(args, invocation.assignments, (directories) =>
+    extraction.resolver.currentBranch(directoryOf(directories)),
+  );
   extraction.addGit(reading.invocation);
-  const base =
-    reading.directories.length > 0
-      ? reading.directories.reduce(
-          (current, next) => extraction.resolver.absolute(next, current),
-          extraction.directories[0] as string,
-        )
-      : undefined;
+  const base = reading.directories.length > 0 ? directoryOf(reading.directories) : undefined;
   for (const file of reading.files) {
     extraction.addFieldPath(file.field, {
       access: file.access,
@@ -393,16 +385,8 @@ function git(extraction: Extraction, line: CommandLine, args: Field[], invocatio
       ...(base ? { base } : {}),
     });
   }
-  for (const script of reading.scripts) {
-    nestedScript(
-      extraction,
-      line,
-      field(script.text, script.dynamic),
-      script.label,
-      [...invocation.wrappers, script.label],
-      null,
-    );
-  }
+  for (const script of reading.scripts)
+    scriptRunBy(extraction, line, invocation, script.label, field(script.text, script.dynamic));
 }
 
 const FIND_VALUES = new Set([
