@@ -4,6 +4,7 @@ import { type CommandInput, type Extraction, type Scope, childScope } from './ex
 import { readGit } from './git';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
+import { SHELL_PROGRAMS } from './shells';
 import type { SimpleCommand } from './types';
 
 /** One simple command as the shell reader found it, before wrappers are peeled. */
@@ -46,25 +47,6 @@ const PROGRAM_VARIABLES = [
   'SYSTEMD_PAGER',
   'BROWSER',
 ];
-
-const SHELLS = new Set([
-  'sh',
-  'bash',
-  'zsh',
-  'dash',
-  'ksh',
-  'mksh',
-  'ash',
-  'fish',
-  'csh',
-  'tcsh',
-  'yash',
-  'posh',
-  'rbash',
-  'lksh',
-  'oksh',
-  'pdksh',
-]);
 
 const field = (text: string, dynamic = false): Field => ({ text, dynamic, glob: false, processSubstitution: false });
 
@@ -140,7 +122,7 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
   if (recorded.length === 0) return recorded;
   const args = invocation.effective.slice(1);
   const via = program;
-  if (SHELLS.has(program)) shell(extraction, line, program, args, invocation);
+  if (SHELL_PROGRAMS.has(program)) shell(extraction, line, program, args, invocation);
   switch (program) {
     case 'eval':
       if (args.length > 0) scriptRunBy(extraction, line, invocation, 'eval', joined(args));

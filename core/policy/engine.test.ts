@@ -93,6 +93,21 @@ describe('commands patterns', () => {
   });
 });
 
+describe('code_from', () => {
+  const p = pack(
+    'code',
+    `
+  - { id: piped, commands: [bash, yash, posh, rbash], code_from: [stdin], decision: deny, reason: r }
+`,
+  );
+
+  it('knows every shell the normalizer reads scripts for', () => {
+    for (const shell of ['bash', 'yash', 'posh', 'rbash'])
+      expect(judge([p], run(shell)).winner?.rule.id, shell).toBe('piped');
+    expect(judge([p], run('yash build.sh')).winner).toBeNull();
+  });
+});
+
 describe('path globs', () => {
   const p = pack(
     'paths',

@@ -1,4 +1,4 @@
-import type { SimpleCommand } from '../normalize/types';
+import { SHELL_PROGRAMS, type SimpleCommand } from '../normalize';
 
 /**
  * Where an interpreter takes its code from: the `code_from` condition. An interpreter's
@@ -42,21 +42,8 @@ const inlineOptions: Record<string, readonly string[]> = {
   julia: ['-e', '--eval'],
 };
 
-const shells = new Set([
-  'sh',
-  'bash',
-  'zsh',
-  'dash',
-  'ksh',
-  'mksh',
-  'ash',
-  'fish',
-  'csh',
-  'tcsh',
-  'busybox',
-  'source',
-  '.',
-]);
+// `busybox sh …` and `source FILE` take their code the way a shell does.
+const shells = new Set([...SHELL_PROGRAMS, 'busybox', 'source', '.']);
 const shellValueOptions = new Set(['-o', '+o', '-O', '+O', '--rcfile', '--init-file']);
 const pythonValueOptions = new Set(['-W', '-X', '-Q']);
 
