@@ -11,17 +11,27 @@ import { programKey } from './program-options';
 /** What a rule judges: each simple command, each file, each git invocation, or the MCP call. */
 type SubjectKind = 'command' | 'path' | 'git' | 'mcp';
 
-const commandFields = [
-  'commands',
-  'command_line',
-  'args',
-  'args_none',
-  'env',
-  'wrappers',
-  'code_from',
-  'alongside',
-] as const;
-const pathFields = ['paths', 'except_paths', 'access', 'outside_workspace', 'via'] as const;
+/** Every condition a rule may carry, with the subject it judges. */
+const conditionSubjects = {
+  commands: 'command',
+  command_line: 'command',
+  args: 'command',
+  args_none: 'command',
+  env: 'command',
+  wrappers: 'command',
+  code_from: 'command',
+  alongside: 'command',
+  paths: 'path',
+  except_paths: 'path',
+  access: 'path',
+  outside_workspace: 'path',
+  via: 'path',
+  git: 'git',
+  mcp: 'mcp',
+} as const satisfies Partial<Record<keyof RuleDocument, SubjectKind>>;
+
+/** In the order rule errors and rule views name them. */
+export const conditionKeys = Object.keys(conditionSubjects) as (keyof typeof conditionSubjects)[];
 
 const kindOfAction: Record<ActionType, SubjectKind> = {
   execute_command: 'command',
@@ -61,10 +71,8 @@ function actionList(rule: RuleDocument): ActionType[] | null {
 /** The one subject kind a rule's conditions (or, failing those, its action types) refer to. */
 export function ruleSubject(rule: RuleDocument): SubjectKind {
   const present: { kind: SubjectKind; field: string }[] = [];
-  for (const field of commandFields) if (rule[field] !== undefined) present.push({ kind: 'command', field });
-  for (const field of pathFields) if (rule[field] !== undefined) present.push({ kind: 'path', field });
-  if (rule.git !== undefined) present.push({ kind: 'git', field: 'git' });
-  if (rule.mcp !== undefined) present.push({ kind: 'mcp', field: 'mcp' });
+  for (const field of conditionKeys)
+    if (rule[field] !== undefined) present.push({ kind: conditionSubjects[field], field });
   const kinds = [...new Set(present.map((p) => p.kind))];
   if (kinds.length > 1) {
     const first = present.find((p) => p.kind === kinds[0]);

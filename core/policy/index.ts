@@ -13,5 +13,5 @@ export { buildIndex } from './policy-index';
 export type { PolicyIndex } from './policy-index';
 export { evaluate } from './evaluate';
 export { toDecision } from './decisions';
-export { ruleSubject } from './compile';
+export { conditionKeys, ruleSubject } from './compile';
 export type { DefaultOutcome } from './compile';

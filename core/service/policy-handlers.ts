@@ -1,6 +1,6 @@
 import { ContractError } from '../contract';
 import type { Action, ActionType } from '../contract';
-import { formatPackError, ruleSubject } from '../policy';
+import { conditionKeys, formatPackError, ruleSubject } from '../policy';
 import type { PolicyService, RuleDocument } from '../policy';
 import type { EventBus } from './events';
 import type { Handler } from './handlers';
@@ -43,24 +43,6 @@ const subjectActions: Record<ReturnType<typeof ruleSubject>, ActionType[]> = {
   mcp: ['mcp_tool_call'],
 };
 
-const CONDITION_KEYS = [
-  'commands',
-  'command_line',
-  'args',
-  'args_none',
-  'env',
-  'wrappers',
-  'code_from',
-  'alongside',
-  'paths',
-  'except_paths',
-  'access',
-  'outside_workspace',
-  'via',
-  'git',
-  'mcp',
-] as const;
-
 function describeValue(value: unknown): string {
   if (Array.isArray(value)) return value.map(describeValue).join(value.some(Array.isArray) ? ' and ' : ', ');
   if (typeof value === 'object' && value !== null) {
@@ -86,9 +68,9 @@ function ruleView(rule: RuleDocument) {
     severity: rule.severity,
     reason: rule.reason,
     approvalRoute: rule.approval_route ?? null,
-    conditions: CONDITION_KEYS.filter((key) => rule[key] !== undefined).map(
-      (key) => `${key}: ${describeValue(rule[key])}`,
-    ),
+    conditions: conditionKeys
+      .filter((key) => rule[key] !== undefined)
+      .map((key) => `${key}: ${describeValue(rule[key])}`),
   };
 }
 
