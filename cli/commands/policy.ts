@@ -36,10 +36,21 @@ function readSignature(file: string): string | null {
   return fs.existsSync(sig) ? fs.readFileSync(sig, 'utf8').trim() : null;
 }
 
-/** Loads a native pack file, printing its positioned errors; null when it does not load. */
-function loadFile(file: string, io: CliIO): LoadedPack | null {
+/** Whether the text is a Community-Edition pack; text that is not YAML is left to loadPack to report. */
+function isCommunityText(text: string): boolean {
+  let raw: unknown = null;
   try {
-    return loadPack(readText(file), file, os.homedir());
+    raw = parse(text);
+  } catch {
+    // loadPack reports the syntax error with its position.
+  }
+  return isCommunityFormat(raw);
+}
+
+/** Loads a native pack, printing its positioned errors (under `file`); null when it does not load. */
+function loadText(text: string, file: string, io: CliIO): LoadedPack | null {
+  try {
+    return loadPack(text, file, os.homedir());
   } catch (error) {
     if (!(error instanceof PackLoadError)) throw error;
     for (const problem of error.errors) io.stderr(`${formatPackError(problem)}\n`);
@@ -73,17 +84,11 @@ export const policyValidate: Command = {
     if (positionals.length !== 1) throw new UsageError('Give exactly one pack file');
     const file = positionals[0] as string;
     const text = readText(file);
-    let raw: unknown = null;
-    try {
-      raw = parse(text);
-    } catch {
-      // loadPack reports the syntax error with its position.
-    }
-    if (isCommunityFormat(raw)) {
+    if (isCommunityText(text)) {
       io.stderr(`${file}: this is a Community-Edition pack; convert it with "cavra policy import ${file}"\n`);
       return 1;
     }
-    const loaded = loadFile(file, io);
+    const loaded = loadText(text, file, io);
     if (!loaded) return 1;
     const signature = readSignature(file);
     if (values.key !== undefined) {
@@ -142,7 +147,7 @@ export const policyTest: Command = {
         ids.push(target);
         continue;
       }
-      const loaded = loadFile(target, io);
+      const loaded = loadText(readText(target), target, io);
       if (!loaded) {
         broken++;
         continue;
@@ -187,23 +192,11 @@ export const policyImport: Command = {
     if (positionals.length !== 1) throw new UsageError('Give exactly one pack file');
     const file = positionals[0] as string;
     const text = readText(file);
-    let raw: unknown = null;
-    try {
-      raw = parse(text);
-    } catch {
-      // loadPack reports the syntax error with its position.
-    }
-    const community = isCommunityFormat(raw);
+    const community = isCommunityText(text);
     const conversion = community ? convertCommunityPack(text) : null;
     const nativeText = conversion?.yaml ?? text;
-    let loaded: LoadedPack;
-    try {
-      loaded = loadPack(nativeText, values.out ?? file, os.homedir());
-    } catch (error) {
-      if (!(error instanceof PackLoadError)) throw error;
-      for (const problem of error.errors) io.stderr(`${formatPackError(problem)}\n`);
-      return 1;
-    }
+    const loaded = loadText(nativeText, values.out ?? file, io);
+    if (!loaded) return 1;
     const report = runPackTests(loaded.compiled, (action) => normalizeAction(action));
     const { document } = loaded;
     if (values.json) {
