@@ -16,6 +16,11 @@ export interface Command {
   run(args: string[], io: CliIO): Promise<number>;
 }
 
+/** What `--json` prints: the value indented by two spaces, then a newline. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

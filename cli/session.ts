@@ -5,6 +5,7 @@ import type { CoreService } from '../core/service';
 import { localEvaluationPrincipal } from '../core/identity';
 import { defaultHome } from '../core/store';
 import type { CliIO } from './io';
+import { UsageError } from './io';
 
 /** The CLI talks to the same core through the same contract as the console. */
 export async function withCore<T>(
@@ -21,4 +22,21 @@ export async function withCore<T>(
   } finally {
     core.close();
   }
+}
+
+/** The named tenant, or the install's default. */
+export async function tenantOf(client: ContractClient, named: string | undefined): Promise<string> {
+  if (named !== undefined) return named;
+  const info = await client.call('system.info', {});
+  if (!info.defaultTenant) throw new UsageError('no default tenant: give --tenant');
+  return info.defaultTenant;
+}
+
+/** withCore for a command about one tenant: the one given with --tenant, or the install's default. */
+export async function withTenant<T>(
+  io: CliIO,
+  named: string | undefined,
+  work: (client: ContractClient, tenant: string) => Promise<T>,
+): Promise<T> {
+  return withCore(io, async (client) => work(client, await tenantOf(client, named)));
 }

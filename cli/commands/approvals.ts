@@ -1,17 +1,9 @@
 import { parseArgs } from 'node:util';
 import { approvalStateSchema } from '../../core/contract';
-import type { ApprovalRequestView, ContractClient } from '../../core/contract';
+import type { ApprovalRequestView } from '../../core/contract';
 import type { CliIO, Command } from '../io';
-import { UsageError } from '../io';
-import { withCore } from '../session';
-
-/** The named tenant, or the install's default. */
-export async function tenantOf(client: ContractClient, named: string | undefined): Promise<string> {
-  if (named !== undefined) return named;
-  const info = await client.call('system.info', {});
-  if (!info.defaultTenant) throw new UsageError('no default tenant: give --tenant');
-  return info.defaultTenant;
-}
+import { UsageError, jsonText } from '../io';
+import { withTenant } from '../session';
 
 function describe(request: ApprovalRequestView): string[] {
   const decided = request.decidedBy
@@ -53,11 +45,10 @@ export const approvalsList: Command = {
             if (!parsed.success) throw new UsageError(`--state: "${state}" is not an approval state`);
             return parsed.data;
           });
-    return withCore(io, async (client) => {
-      const tenant = await tenantOf(client, values.tenant);
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const { requests } = await client.call('approvals.list', { states }, { tenant });
       if (values.json) {
-        io.stdout(`${JSON.stringify(requests, null, 2)}\n`);
+        io.stdout(jsonText(requests));
         return 0;
       }
       if (requests.length === 0) io.stdout(`No ${states.join('/')} approval requests in ${tenant}.\n`);
@@ -74,11 +65,11 @@ export const approvalsShow: Command = {
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, options: common, allowPositionals: true, strict: true });
     const id = oneId(positionals);
-    return withCore(io, async (client) => {
-      const request = await client.call('approvals.get', { id }, { tenant: await tenantOf(client, values.tenant) });
+    return withTenant(io, values.tenant, async (client, tenant) => {
+      const request = await client.call('approvals.get', { id }, { tenant });
       io.stdout(
         values.json
-          ? `${JSON.stringify(request, null, 2)}\n`
+          ? jsonText(request)
           : `${describe(request).join('\n')}\n  Exact action:\n${JSON.stringify(request.action, null, 2).replace(/^/gm, '    ')}\n`,
       );
       return 0;
@@ -103,16 +94,14 @@ function decideCommand(verdict: 'approve' | 'deny'): Command {
       });
       const id = oneId(positionals);
       if (verdict === 'deny' && !values.reason?.trim()) throw new UsageError('--reason is required to deny');
-      return withCore(io, async (client) => {
+      return withTenant(io, values.tenant, async (client, tenant) => {
         const request = await client.call(
           'approvals.decide',
           { id, verdict, ...(values.reason ? { reason: values.reason } : {}) },
-          { tenant: await tenantOf(client, values.tenant) },
+          { tenant },
         );
         io.stdout(
-          values.json
-            ? `${JSON.stringify(request, null, 2)}\n`
-            : `${request.id} is ${request.state} (recorded in the evidence ledger).\n`,
+          values.json ? jsonText(request) : `${request.id} is ${request.state} (recorded in the evidence ledger).\n`,
         );
         return 0;
       });

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { actionSchema, ContractError } from '../../core/contract';
 import type { Action, DecisionKind } from '../../core/contract';
 import type { Command } from '../io';
+import { jsonText } from '../io';
 import { withCore } from '../session';
 
 /** SPEC §13: the exit code says the decision, so scripts need not parse the JSON. */
@@ -162,7 +163,7 @@ export const evaluateCommand: Command = {
         const decision = values['dry-run']
           ? (await client.call('policy.simulate', { action }, { tenant })).decision
           : await client.call('policy.evaluate', { action }, { tenant });
-        io.stdout(`${JSON.stringify(decision, null, 2)}\n`);
+        io.stdout(jsonText(decision));
         return EXIT_CODES[decision.decision];
       } catch (error) {
         if (error instanceof ContractError && (error.code === 'invalid_input' || error.code === 'forbidden')) {

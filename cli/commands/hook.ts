@@ -11,7 +11,7 @@ import { launcherPath } from '../adapters/launcher';
 import { cavraCommand, shellQuote } from '../adapters/shell-quote';
 import { runClaudeCodeHook } from '../hook/claude-code';
 import type { Command } from '../io';
-import { UsageError } from '../io';
+import { UsageError, jsonText } from '../io';
 
 /** Seconds Claude Code gives the hook: the gate's approval wait plus time to answer. */
 const HOOK_TIMEOUT_MARGIN_S = 30;
@@ -105,7 +105,7 @@ export const hookInstallClaudeCode: Command = {
     }
     const change = installClaudeCodeHook(file, handler);
     if (values.json) {
-      io.stdout(`${JSON.stringify({ ...change, handler }, null, 2)}\n`);
+      io.stdout(jsonText({ ...change, handler }));
       return 0;
     }
     io.stdout(

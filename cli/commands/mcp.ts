@@ -5,9 +5,8 @@ import { defaultHome } from '../../core/store';
 import { splitCommand } from '../adapters/argv';
 import { runMcpProxy } from '../adapters/mcp-proxy';
 import type { Command } from '../io';
-import { UsageError } from '../io';
-import { withCore } from '../session';
-import { tenantOf } from './approvals';
+import { UsageError, jsonText } from '../io';
+import { withTenant } from '../session';
 
 export const mcpProxy: Command = {
   name: 'mcp-proxy',
@@ -63,12 +62,11 @@ export const mcpTrust: Command = {
             .filter(Boolean);
     if (tools !== null && tools.length === 0) throw new UsageError('--tools needs at least one tool name');
     const server = positionals[0];
-    return withCore(io, async (client) => {
-      const tenant = await tenantOf(client, values.tenant);
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const entry = await client.call('mcp.trust.set', { server, tools }, { tenant });
       io.stdout(
         values.json
-          ? `${JSON.stringify(entry, null, 2)}\n`
+          ? jsonText(entry)
           : `Trusted MCP server ${entry.server} in ${tenant} for ${entry.tools ? `tools ${entry.tools.join(', ')}` : 'every tool'}.\n`,
       );
       return 0;
@@ -89,8 +87,7 @@ export const mcpUntrust: Command = {
     });
     if (positionals.length !== 1 || !positionals[0]) throw new UsageError('give exactly one server name');
     const server = positionals[0];
-    return withCore(io, async (client) => {
-      const tenant = await tenantOf(client, values.tenant);
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const { removed } = await client.call('mcp.trust.remove', { server }, { tenant });
       io.stdout(
         removed
@@ -112,10 +109,9 @@ export const mcpList: Command = {
       options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
     });
-    return withCore(io, async (client) => {
-      const tenant = await tenantOf(client, values.tenant);
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const { servers } = await client.call('mcp.trust.list', {}, { tenant });
-      if (values.json) io.stdout(`${JSON.stringify(servers, null, 2)}\n`);
+      if (values.json) io.stdout(jsonText(servers));
       else if (servers.length === 0) io.stdout(`No trusted MCP servers in ${tenant}; every MCP server is denied.\n`);
       else
         for (const s of servers)

@@ -20,8 +20,8 @@ import type { LoadedPack } from '../../core/policy';
 
 type TestReport = OperationOutput<'policy.test'>;
 import type { CliIO, Command } from '../io';
-import { UsageError } from '../io';
-import { withCore } from '../session';
+import { UsageError, jsonText } from '../io';
+import { withTenant } from '../session';
 
 function readText(file: string): string {
   try {
@@ -155,12 +155,11 @@ export const policyTest: Command = {
       reports.push(runPackTests(loaded.compiled, (action) => normalizeAction(action)));
     }
     if (ids.length > 0) {
-      await withCore(io, async (client) => {
-        const tenant = values.tenant ?? (await client.call('system.info', {})).defaultTenant ?? undefined;
+      await withTenant(io, values.tenant, async (client, tenant) => {
         for (const packId of ids) reports.push(await client.call('policy.test', { packId }, { tenant }));
       });
     }
-    if (values.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
+    if (values.json) io.stdout(jsonText(reports));
     else for (const report of reports) printReport(report, io, values.verbose === true);
     const failed = reports.reduce((sum, report) => sum + report.failed, 0);
     const passed = reports.reduce((sum, report) => sum + report.passed, 0);
@@ -201,7 +200,14 @@ export const policyImport: Command = {
     const { document } = loaded;
     if (values.json) {
       io.stdout(
-        `${JSON.stringify({ pack: document.id, version: document.version, community, unconverted: conversion?.unconverted ?? [], notes: conversion?.notes ?? [], tests: report }, null, 2)}\n`,
+        jsonText({
+          pack: document.id,
+          version: document.version,
+          community,
+          unconverted: conversion?.unconverted ?? [],
+          notes: conversion?.notes ?? [],
+          tests: report,
+        }),
       );
     } else {
       if (values.out !== undefined) fs.writeFileSync(values.out, nativeText);
@@ -215,8 +221,7 @@ export const policyImport: Command = {
     }
     if (report.failed > 0) return 1;
     if (!values.install) return 0;
-    return withCore(io, async (client) => {
-      const tenant = values.tenant ?? (await client.call('system.info', {})).defaultTenant ?? undefined;
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const imported = await client.call(
         'policy.pack.import',
         { yaml: text, signature: readSignature(file) },
@@ -236,7 +241,7 @@ export const policySchema: Command = {
   usage: 'cavra policy schema [--out FILE]',
   async run(args, io) {
     const { values } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true });
-    const text = `${JSON.stringify(packJsonSchema(), null, 2)}\n`;
+    const text = jsonText(packJsonSchema());
     if (values.out !== undefined) fs.writeFileSync(values.out, text);
     else io.stdout(text);
     return 0;
@@ -253,11 +258,10 @@ export const policyList: Command = {
       options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
     });
-    return withCore(io, async (client) => {
-      const tenant = values.tenant ?? (await client.call('system.info', {})).defaultTenant ?? undefined;
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const { packs, rejected } = await client.call('policy.packs.list', {}, { tenant });
       if (values.json) {
-        io.stdout(`${JSON.stringify({ packs, rejected }, null, 2)}\n`);
+        io.stdout(jsonText({ packs, rejected }));
         return 0;
       }
       const width = Math.max(4, ...packs.map((pack) => pack.id.length));
@@ -295,8 +299,7 @@ function assignment(name: 'assign' | 'unassign'): Command {
         strict: true,
       });
       if (positionals.length !== 1) throw new UsageError('Give exactly one pack id');
-      return withCore(io, async (client) => {
-        const tenant = values.tenant ?? (await client.call('system.info', {})).defaultTenant ?? undefined;
+      return withTenant(io, values.tenant, async (client, tenant) => {
         const input = { packId: positionals[0] as string, repository: values.repository ?? null };
         const result = await client.call(name === 'assign' ? 'policy.assign' : 'policy.unassign', input, { tenant });
         const scope = values.repository ? `repository ${values.repository}` : 'the whole tenant';

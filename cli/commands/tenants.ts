@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../io';
-import { UsageError } from '../io';
+import { UsageError, jsonText } from '../io';
 import { withCore } from '../session';
 
 export const tenantsList: Command = {
@@ -13,7 +13,7 @@ export const tenantsList: Command = {
       const { tenants } = await client.call('tenants.list', {});
       const info = await client.call('system.info', {});
       if (values.json) {
-        io.stdout(`${JSON.stringify(tenants, null, 2)}\n`);
+        io.stdout(jsonText(tenants));
         return 0;
       }
       const width = Math.max(2, ...tenants.map((tenant) => tenant.id.length));
@@ -42,9 +42,7 @@ export const tenantsCreate: Command = {
     if (values.name === undefined) throw new UsageError('--name is required');
     return withCore(io, async (client) => {
       const tenant = await client.call('tenants.create', { id: positionals[0] ?? '', displayName: values.name ?? '' });
-      io.stdout(
-        values.json ? `${JSON.stringify(tenant, null, 2)}\n` : `Created tenant ${tenant.id} (${tenant.displayName})\n`,
-      );
+      io.stdout(values.json ? jsonText(tenant) : `Created tenant ${tenant.id} (${tenant.displayName})\n`);
       return 0;
     });
   },
