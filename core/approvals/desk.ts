@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
-import { ContractError } from '../contract';
+import { ContractError, approvalStateSchema } from '../contract';
 import type { Action, ActionType } from '../contract';
 import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
 
-const approvalStates = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
+const approvalStates = approvalStateSchema.options;
 type ApprovalState = (typeof approvalStates)[number];
 
 /** Reviewers see the content an agent wants to write, up to this much; the binding covers all of it. */
@@ -43,23 +43,20 @@ export interface ApprovalRequest {
   consumedAt: string | null;
 }
 
-export interface NewApprovalRequest {
-  id?: string;
-  binding: ApprovalBinding;
-  route: string;
-  ruleId: string | null;
-  reason: string;
-  requireReason?: boolean;
-  requester: string | null;
-  agent: { id: string; session?: string } | null;
-  adapter: string;
-  correlationId: string;
-  decisionId: string;
-  actionType: ActionType;
-  target: string;
-  action: Action;
-  expiresInMs: number;
-}
+/** A request as opened: the desk fills in its state and times, and the tenant from the binding. */
+export type NewApprovalRequest = Omit<
+  ApprovalRequest,
+  | 'id'
+  | 'tenant'
+  | 'state'
+  | 'requireReason'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'decidedAt'
+  | 'decidedBy'
+  | 'decisionReason'
+  | 'consumedAt'
+> & { id?: string; requireReason?: boolean; expiresInMs: number };
 
 /** The ledger record of one state change (record type `approval`). */
 interface ApprovalEvent {
