@@ -199,6 +199,29 @@ function validHashes(hashes: readonly Buffer[]): boolean {
   return hashes.every((hash) => Buffer.isBuffer(hash) && hash.length === HASH_SIZE);
 }
 
+/** Where an RFC 9162 proof walk stands: `fn` and `sn` of §2.1.3.2 and §2.1.4.2. */
+interface ProofPosition {
+  fn: number;
+  sn: number;
+}
+
+/**
+ * One step of the RFC 9162 proof walk, shared by every verifier here: whether this step's
+ * path hash joins on the left (r = H(p, r)) or the right (r = H(r, p)); moves `at` on.
+ */
+function stepLeft(at: ProofPosition): boolean {
+  const left = at.fn % 2 === 1 || at.fn === at.sn;
+  if (left) {
+    while (at.fn % 2 === 0 && at.fn !== 0) {
+      at.fn = Math.floor(at.fn / 2);
+      at.sn = Math.floor(at.sn / 2);
+    }
+  }
+  at.fn = Math.floor(at.fn / 2);
+  at.sn = Math.floor(at.sn / 2);
+  return left;
+}
+
 /** RFC 9162 §2.1.3.2: the root an audit path implies, or null when the path cannot fit the tree. */
 export function rootFromInclusionProof(
   leaf: Buffer,
@@ -208,26 +231,13 @@ export function rootFromInclusionProof(
 ): Buffer | null {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return null;
   if (leaf.length !== HASH_SIZE || !validHashes(path)) return null;
-  let fn = index;
-  let sn = size - 1;
+  const at = { fn: index, sn: size - 1 };
   let r = leaf;
   for (const p of path) {
-    if (sn === 0) return null;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    if (at.sn === 0) return null;
+    r = stepLeft(at) ? nodeHash(p, r) : nodeHash(r, p);
   }
-  return sn === 0 ? r : null;
+  return at.sn === 0 ? r : null;
 }
 
 export function verifyInclusion(
@@ -257,33 +267,24 @@ export function verifyConsistency(
   if (oldSize === 0) return path.length === 0 && oldRoot.equals(EMPTY_ROOT);
   if (path.length === 0) return false;
   const proof = isPowerOfTwo(oldSize) ? [oldRoot, ...path] : [...path];
-  let fn = oldSize - 1;
-  let sn = newSize - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+  const at = { fn: oldSize - 1, sn: newSize - 1 };
+  while (at.fn % 2 === 1) {
+    at.fn = Math.floor(at.fn / 2);
+    at.sn = Math.floor(at.sn / 2);
   }
   let fr = proof[0] as Buffer;
   let sr = proof[0] as Buffer;
   for (let i = 1; i < proof.length; i++) {
     const c = proof[i] as Buffer;
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+    if (at.sn === 0) return false;
+    if (stepLeft(at)) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
     } else {
       sr = nodeHash(sr, c);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
   }
-  return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
+  return at.sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
 }
 
 /**
@@ -316,33 +317,22 @@ export class InclusionChecker {
       joinFrom = path.length;
       while (joinFrom > 0 && path[joinFrom - 1] === prev[joinFrom - 1]) joinFrom--;
     }
-    let fn = index;
-    let sn = this.size - 1;
+    const at = { fn: index, sn: this.size - 1 };
     let r = leaf;
     for (let k = 0; k < path.length; k++) {
-      if (k >= joinFrom && this.fns[k] === fn && this.sns[k] === sn && (this.rs[k] as Buffer).equals(r)) {
+      if (k >= joinFrom && this.fns[k] === at.fn && this.sns[k] === at.sn && (this.rs[k] as Buffer).equals(r)) {
         this.prevPath = path;
         return true;
       }
-      this.fns[k] = fn;
-      this.sns[k] = sn;
+      this.fns[k] = at.fn;
+      this.sns[k] = at.sn;
       this.rs[k] = r;
-      if (sn === 0) return this.fail();
+      if (at.sn === 0) return this.fail();
       const p = Buffer.from(path[k] as string, 'base64');
       if (p.length !== HASH_SIZE) return this.fail();
-      if (fn % 2 === 1 || fn === sn) {
-        r = nodeHash(p, r);
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      } else {
-        r = nodeHash(r, p);
-      }
-      fn = Math.floor(fn / 2);
-      sn = Math.floor(sn / 2);
+      r = stepLeft(at) ? nodeHash(p, r) : nodeHash(r, p);
     }
-    if (sn !== 0 || !r.equals(this.root)) return this.fail();
+    if (at.sn !== 0 || !r.equals(this.root)) return this.fail();
     this.prevPath = path;
     return true;
   }
@@ -362,21 +352,12 @@ export class InclusionChecker {
 export function leftSubtreesFromProof(index: number, size: number, path: readonly Buffer[]): Buffer[] | null {
   if (index < 0 || index >= size) return null;
   const lefts: Buffer[] = [];
-  let fn = index;
-  let sn = size - 1;
+  const at = { fn: index, sn: size - 1 };
   for (const p of path) {
-    if (sn === 0) return null;
-    if (fn % 2 === 1 || fn === sn) {
-      // Every hash this branch consumes sits on the left: r = H(0x01 || p || r).
-      lefts.push(p);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    if (at.sn === 0) return null;
+    // A hash that joins on the left is one of those subtrees: r = H(0x01 || p || r).
+    if (stepLeft(at)) lefts.push(p);
   }
-  if (sn !== 0) return null;
+  if (at.sn !== 0) return null;
   return lefts.reverse();
 }
