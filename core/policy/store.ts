@@ -39,19 +39,6 @@ export interface StoredSigningKey {
   publicKey: string;
 }
 
-interface PackRow {
-  pack_id: string;
-  version: string;
-  source: PackSource;
-  origin: string;
-  text: string;
-  sha256: string;
-  signature: string | null;
-  signed_by: string | null;
-  activated_at: string;
-  activated_by: string;
-}
-
 const SETTING_DEFAULTS: PolicySettings = {
   mode: 'enforce',
   defaultDecision: 'require_approval',
@@ -92,19 +79,11 @@ export class PolicyStore {
   }
 
   packs(): StoredPack[] {
-    const rows = this.sql(`SELECT * FROM policy_packs ORDER BY pack_id`).all() as PackRow[];
-    return rows.map((row) => ({
-      packId: row.pack_id,
-      version: row.version,
-      source: row.source,
-      origin: row.origin,
-      text: row.text,
-      sha256: row.sha256,
-      signature: row.signature,
-      signedBy: row.signed_by,
-      activatedAt: row.activated_at,
-      activatedBy: row.activated_by,
-    }));
+    return this.sql(
+      `SELECT pack_id AS packId, version, source, origin, text, sha256, signature, signed_by AS signedBy,
+         activated_at AS activatedAt, activated_by AS activatedBy
+       FROM policy_packs ORDER BY pack_id`,
+    ).all() as StoredPack[];
   }
 
   pack(packId: string): StoredPack | null {
