@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../io';
-import { UsageError } from '../io';
-import { withCore } from '../session';
+import { UsageError, jsonText } from '../io';
+import { withTenant } from '../session';
 
 export const evidenceRetention: Command = {
   name: 'evidence retention',
@@ -24,8 +24,7 @@ export const evidenceRetention: Command = {
     if (hold !== undefined && hold !== 'on' && hold !== 'off') throw new UsageError('--legal-hold takes on or off');
     const days = values.days === undefined ? undefined : Number(values.days);
     if (days !== undefined && !Number.isInteger(days)) throw new UsageError('--days must be a whole number');
-    return withCore(io, async (client) => {
-      const tenant = values.tenant ?? (await client.call('system.info', {})).defaultTenant;
+    return withTenant(io, values.tenant, async (client, tenant) => {
       let retention = (await client.call('evidence.status', {}, { tenant })).retention;
       if (days !== undefined || values.forever || hold !== undefined) {
         retention = await client.call(
@@ -39,7 +38,7 @@ export const evidenceRetention: Command = {
       }
       io.stdout(
         values.json
-          ? `${JSON.stringify(retention)}\n`
+          ? jsonText(retention)
           : `Retention for ${tenant}: ${retention.days === null ? 'keep for ever' : `${retention.days} days`}; legal hold ${retention.legalHold ? 'on' : 'off'}\n`,
       );
       return 0;
@@ -57,12 +56,11 @@ export const evidencePrune: Command = {
       options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
     });
-    return withCore(io, async (client) => {
-      const tenant = values.tenant ?? (await client.call('system.info', {})).defaultTenant;
+    return withTenant(io, values.tenant, async (client, tenant) => {
       const result = await client.call('evidence.prune', {}, { tenant });
       io.stdout(
         values.json
-          ? `${JSON.stringify(result)}\n`
+          ? jsonText(result)
           : result.pruned > 0
             ? `Pruned ${result.pruned} payloads of ${tenant}; tombstone record #${result.tombstone}\n`
             : `Nothing pruned in ${tenant}: ${result.reason ?? 'nothing is past retention'}\n`,
