@@ -95,6 +95,14 @@ test('offline review verifies an exported bundle with no tenant data, and refuse
   const result = page.getByTestId('bundle-result');
   await expect(result).toHaveAttribute('data-ok', 'true');
   await expect(result).toContainText('Bundle verified');
+  // Without a pinned key the page says what that does and does not prove.
+  await expect(page.getByTestId('unpinned-warning')).toContainText('re-signed');
+  const key = await consoleHost.cli(['evidence', 'key', '--tenant', 'evaluation']);
+  await page.getByLabel(/Trusted public key/).fill(key.stdout.trim());
+  await page.getByRole('button', { name: 'Verify bundle' }).click();
+  await expect(result).toContainText('Bundle verified against your pinned key');
+  await expect(page.getByTestId('unpinned-warning')).toHaveCount(0);
+  await page.getByLabel(/Trusted public key/).fill('');
   await page.screenshot({ path: testInfo.outputPath('offline-ok.png'), fullPage: true });
 
   await page.getByLabel('Bundle directory').fill(tampered);

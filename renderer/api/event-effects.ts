@@ -14,7 +14,10 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   'tenants.changed': { invalidate: [['tenants.list'], ['system.info']] },
   'policy.changed': { invalidate: [['policy.packs.list'], ['policy.pack.get'], ['policy.settings.get']] },
   // Approval state changes are ledger records, so appends from another process refresh the queue too.
-  'evidence.appended': { invalidate: [['evidence.status'], ['evidence.query'], ['approvals.list']] },
+  // New records can also bring the checkpoint that covers an open record, so its proof refreshes.
+  'evidence.appended': {
+    invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['approvals.list']],
+  },
   'approvals.changed': { invalidate: [['approvals.list']] },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };

@@ -52,7 +52,11 @@ export function LedgerActions({ tenant }: { tenant: string }) {
               data-testid="verify-result"
             >
               {verification.data.ok
-                ? `Verified: ${verification.data.size.toLocaleString()} records and ${verification.data.checkpoints} signed checkpoints.`
+                ? `Verified: ${verification.data.size.toLocaleString()} records and ${verification.data.checkpoints} signed checkpoints.${
+                    verification.data.lastCheckpoint && verification.data.lastCheckpoint.size >= verification.data.size
+                      ? ''
+                      : ' Records after the last signed checkpoint are chained but not yet signed; export or wait for the next checkpoint.'
+                  }`
                 : `Verification FAILED${verification.data.seq === null ? '' : ` at record ${verification.data.seq}`}: ${verification.data.reason}`}
             </div>
           )}

@@ -70,12 +70,25 @@ export function OfflineReviewScreen() {
       </section>
       {job.data?.state === 'succeeded' && result.success && (
         <section
-          className={`card verdict-card ${result.data.ok ? 'verdict-allow' : 'verdict-deny'}`}
+          className={`card verdict-card ${!result.data.ok ? 'verdict-deny' : result.data.key?.pinned ? 'verdict-allow' : 'verdict-require_approval'}`}
           aria-labelledby="offline-result-heading"
           data-testid="bundle-result"
           data-ok={result.data.ok}
         >
-          <h2 id="offline-result-heading">{result.data.ok ? 'Bundle verified' : 'Bundle does NOT verify'}</h2>
+          <h2 id="offline-result-heading">
+            {!result.data.ok
+              ? 'Bundle does NOT verify'
+              : result.data.key?.pinned
+                ? 'Bundle verified against your pinned key'
+                : 'Bundle verified against its own key (not pinned)'}
+          </h2>
+          {result.data.ok && !result.data.key?.pinned && (
+            <p role="note" data-testid="unpinned-warning">
+              Every hash, proof and signature is consistent, but with the key shipped inside the bundle: whoever
+              re-signed a forged bundle would pass this check too. Paste the tenant&apos;s public key (
+              <code>npx cavra evidence key</code> on the source machine) to prove who signed it.
+            </p>
+          )}
           {result.data.failure && (
             <p role="alert">
               {result.data.failure.file && (
@@ -107,7 +120,7 @@ export function OfflineReviewScreen() {
             <dt>Checked</dt>
             <dd>
               {Object.entries(result.data.checked)
-                .map(([what, count]) => `${count.toLocaleString()} ${what}`)
+                .map(([what, count]) => `${count.toLocaleString()} ${checkedLabels[what] ?? what}`)
                 .join(' · ')}
             </dd>
           </dl>
@@ -123,3 +136,14 @@ export function OfflineReviewScreen() {
     </div>
   );
 }
+
+/** The verifier's counters, in words. */
+const checkedLabels: Record<string, string> = {
+  records: 'records',
+  inclusionProofs: 'inclusion proofs',
+  checkpoints: 'signed checkpoints',
+  consistencyProofs: 'consistency proofs',
+  tombstones: 'tombstones',
+  files: 'file digests',
+  recomputedRoots: 'roots recomputed from records',
+};
