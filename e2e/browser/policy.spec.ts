@@ -57,6 +57,14 @@ test('policy screen: unassigning and reassigning a pack updates the list through
   const row = page.getByTestId('pack-table').locator('tbody tr').first();
   await expect(row).toContainText('Whole tenant');
   await row.getByRole('button', { name: /^Unassign/ }).click();
+  // Loosening enforcement is confirmed, and the dialog starts on Cancel.
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toContainText('Whole tenant');
+  await row.getByRole('button', { name: /^Unassign/ }).click();
+  await dialog.getByRole('button', { name: 'Unassign' }).click();
   await expect(row).toContainText('Not assigned');
   await row.getByRole('button', { name: /^Assign/ }).click();
   await expect(row).toContainText('Whole tenant');

@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import { useAssignment, usePacks } from '../../api/policy';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { useUi } from '../../state/ui';
 
 export function PackList({
@@ -13,6 +15,8 @@ export function PackList({
   const packs = usePacks(tenant);
   const assignment = useAssignment(tenant);
   const announce = useUi((state) => state.announce);
+  // Removing a pack loosens enforcement for the whole tenant: it is confirmed first.
+  const [unassigning, setUnassigning] = useState<string | null>(null);
 
   function toggle(packId: string, assigned: boolean) {
     assignment.mutate(
@@ -100,7 +104,7 @@ export function PackList({
                     type="button"
                     className="secondary"
                     disabled={assignment.isPending}
-                    onClick={() => toggle(pack.id, tenantWide)}
+                    onClick={() => (tenantWide ? setUnassigning(pack.id) : toggle(pack.id, false))}
                     aria-label={`${tenantWide ? 'Unassign' : 'Assign'} ${pack.id} ${tenantWide ? 'from' : 'to'} the whole tenant`}
                   >
                     {tenantWide ? 'Unassign' : 'Assign'}
@@ -111,6 +115,24 @@ export function PackList({
           })}
         </tbody>
       </table>
+      {unassigning && (
+        <ConfirmDialog
+          title={`Unassign ${unassigning} from the whole tenant?`}
+          confirmLabel="Unassign"
+          tone="danger"
+          disabled={assignment.isPending}
+          onConfirm={() => {
+            toggle(unassigning, true);
+            setUnassigning(null);
+          }}
+          onCancel={() => setUnassigning(null)}
+        >
+          <p>
+            Actions its rules deny or send for approval will then be judged only by the remaining packs. The change is
+            recorded as evidence.
+          </p>
+        </ConfirmDialog>
+      )}
     </section>
   );
 }
