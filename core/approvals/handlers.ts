@@ -14,11 +14,6 @@ function approvalView(request: ApprovalRequest): ApprovalRequestView {
   };
 }
 
-function tenantOf(tenant: string | null): string {
-  if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
-  return tenant;
-}
-
 export function approvalHandlers(desk: ApprovalDesk): {
   'approvals.list': Handler<'approvals.list'>;
   'approvals.get': Handler<'approvals.get'>;
@@ -26,12 +21,12 @@ export function approvalHandlers(desk: ApprovalDesk): {
 } {
   return {
     'approvals.list': async (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       await desk.expireDue(tenant);
       return { requests: desk.list(tenant, { states: input.states, limit: input.limit }).map(approvalView) };
     },
     'approvals.get': async (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       await desk.expireDue(tenant);
       const request = desk.get(tenant, input.id);
       if (!request) throw new ContractError('not_found', `id: approval request "${input.id}" does not exist`, 'id');
@@ -39,7 +34,7 @@ export function approvalHandlers(desk: ApprovalDesk): {
     },
     'approvals.decide': async (ctx, input) =>
       approvalView(
-        await desk.decide(tenantOf(ctx.tenant), input.id, {
+        await desk.decide(ctx.tenant, input.id, {
           verdict: input.verdict,
           by: ctx.principal.id,
           reason: input.reason,

@@ -1,11 +1,5 @@
-import { ContractError } from '../contract';
 import type { Handler } from '../service';
 import type { McpRegistry } from './mcp-trust';
-
-function tenantOf(tenant: string | null): string {
-  if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
-  return tenant;
-}
 
 export function mcpTrustHandlers(registry: McpRegistry): {
   'mcp.trust.list': Handler<'mcp.trust.list'>;
@@ -13,11 +7,10 @@ export function mcpTrustHandlers(registry: McpRegistry): {
   'mcp.trust.remove': Handler<'mcp.trust.remove'>;
 } {
   return {
-    'mcp.trust.list': (ctx) => ({ servers: registry.list(tenantOf(ctx.tenant)) }),
-    'mcp.trust.set': (ctx, input) =>
-      registry.trust(tenantOf(ctx.tenant), input.server, input.tools ?? null, ctx.principal.id),
+    'mcp.trust.list': (ctx) => ({ servers: registry.list(ctx.tenant) }),
+    'mcp.trust.set': (ctx, input) => registry.trust(ctx.tenant, input.server, input.tools ?? null, ctx.principal.id),
     'mcp.trust.remove': async (ctx, input) => ({
-      removed: await registry.untrust(tenantOf(ctx.tenant), input.server, ctx.principal.id),
+      removed: await registry.untrust(ctx.tenant, input.server, ctx.principal.id),
     }),
   };
 }

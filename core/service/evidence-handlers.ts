@@ -86,10 +86,6 @@ export function evidenceHandlers(
   now: () => Date = () => new Date(),
 ): { handlers: { [K in EvidenceOperation]: Handler<K> }; stop: () => void } {
   const watch = new LedgerWatch(ledgers, deps);
-  const tenantOf = (tenant: string | null): string => {
-    if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
-    return tenant;
-  };
   const job = <T>(
     kind: string,
     tenant: string,
@@ -102,7 +98,7 @@ export function evidenceHandlers(
     stop: () => watch.stop(),
     handlers: {
       'evidence.status': (ctx) => {
-        const status = ledgers.ledger(tenantOf(ctx.tenant)).status();
+        const status = ledgers.ledger(ctx.tenant).status();
         watch.watch(status.tenant, status.size);
         return status;
       },
@@ -115,24 +111,24 @@ export function evidenceHandlers(
             'types',
           );
         }
-        const ledger = ledgers.ledger(tenantOf(ctx.tenant));
-        watch.watch(tenantOf(ctx.tenant), ledger.size());
+        const ledger = ledgers.ledger(ctx.tenant);
+        watch.watch(ctx.tenant, ledger.size());
         return ledger.query({ ...input, types: input.types as RecordType[] | undefined });
       },
       'evidence.record': (ctx, input) => {
-        const record = ledgers.ledger(tenantOf(ctx.tenant)).record(input.seq);
+        const record = ledgers.ledger(ctx.tenant).record(input.seq);
         if (!record) throw new ContractError('not_found', `seq: no record ${input.seq} in this ledger`, 'seq');
         return { ...record, header: { ...record.header } };
       },
       'evidence.verify': (ctx) =>
-        job('evidence.verify', tenantOf(ctx.tenant), ctx.principal, 'Verifying records', async ({ signal, progress }) =>
-          ledgers.ledger(tenantOf(ctx.tenant)).verify({
+        job('evidence.verify', ctx.tenant, ctx.principal, 'Verifying records', async ({ signal, progress }) =>
+          ledgers.ledger(ctx.tenant).verify({
             signal,
             onProgress: ({ done, total }) => progress({ done, total }),
           }),
         ),
       'evidence.export': (ctx, input) => {
-        const tenant = tenantOf(ctx.tenant);
+        const tenant = ctx.tenant;
         const out = archiveDir(deps.tenants.home, tenant, now());
         return job('evidence.export', tenant, ctx.principal, 'Exporting records', async ({ signal, progress }) => {
           fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
@@ -154,26 +150,20 @@ export function evidenceHandlers(
       },
       'evidence.retention.set': (ctx, input) =>
         plainly(async () => {
-          const ledger = ledgers.ledger(tenantOf(ctx.tenant));
+          const ledger = ledgers.ledger(ctx.tenant);
           await ledger.setRetention({ days: input.days, legalHold: input.legalHold }, ctx.principal.id);
           return ledger.retention();
         }),
-      'evidence.prune': (ctx) => plainly(() => ledgers.ledger(tenantOf(ctx.tenant)).prune()),
+      'evidence.prune': (ctx) => plainly(() => ledgers.ledger(ctx.tenant).prune()),
       'evidence.bundle.verify': (ctx, input) =>
-        job(
-          'evidence.bundle.verify',
-          tenantOf(ctx.tenant),
-          ctx.principal,
-          'Verifying bundle',
-          async ({ signal, progress }) => {
-            const result = await verifyBundle(path.resolve(input.path), {
-              trustedKey: input.trustedKey,
-              signal,
-              onProgress: ({ done, total }) => progress({ done, total }),
-            });
-            return { ...result, checked: { ...result.checked } };
-          },
-        ),
+        job('evidence.bundle.verify', ctx.tenant, ctx.principal, 'Verifying bundle', async ({ signal, progress }) => {
+          const result = await verifyBundle(path.resolve(input.path), {
+            trustedKey: input.trustedKey,
+            signal,
+            onProgress: ({ done, total }) => progress({ done, total }),
+          });
+          return { ...result, checked: { ...result.checked } };
+        }),
     },
   };
 }

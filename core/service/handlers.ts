@@ -1,4 +1,4 @@
-import type { OperationName, OperationOutput, ParsedOperationInput, Principal } from '../contract';
+import type { OperationName, OperationOutput, Operations, ParsedOperationInput, Principal } from '../contract';
 import type { ShellKind } from './types';
 import type { TenantDirectory } from '../tenants';
 import type { EventBus } from './events';
@@ -10,8 +10,15 @@ export interface CallContext {
   tenant: string | null;
 }
 
+/** Tenant-scoped operations run only after the dispatcher checked the caller's role in `tenant`. */
+export interface TenantCallContext extends CallContext {
+  tenant: string;
+}
+
+type ContextOf<K extends OperationName> = Operations[K] extends { scope: 'tenant' } ? TenantCallContext : CallContext;
+
 export type Handler<K extends OperationName> = (
-  ctx: CallContext,
+  ctx: ContextOf<K>,
   input: ParsedOperationInput<K>,
 ) => Promise<OperationOutput<K>> | OperationOutput<K>;
 

@@ -5,7 +5,7 @@ export function jobHandlers(deps: HandlerDeps): {
   'jobs.cancel': Handler<'jobs.cancel'>;
 } {
   return {
-    'jobs.get': (ctx, input) => deps.jobs.get(input.jobId, ctx.principal, ctx.tenant ?? ''),
-    'jobs.cancel': (ctx, input) => deps.jobs.cancel(input.jobId, ctx.principal, ctx.tenant ?? ''),
+    'jobs.get': (ctx, input) => deps.jobs.get(input.jobId, ctx.principal, ctx.tenant),
+    'jobs.cancel': (ctx, input) => deps.jobs.cancel(input.jobId, ctx.principal, ctx.tenant),
   };
 }

@@ -19,11 +19,6 @@ type PolicyHandlers = {
   'policy.settings.update': Handler<'policy.settings.update'>;
 };
 
-function tenantOf(tenant: string | null): string {
-  if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
-  return tenant;
-}
-
 /** An action naming another tenant than the call is scoped to is refused, never silently re-scoped. */
 function actionFor(tenant: string, action: Action): Action {
   if (action.tenant !== undefined && action.tenant !== tenant) {
@@ -83,9 +78,9 @@ export function policyHandlers(policy: PolicyService, events: EventBus): PolicyH
   ) => events.emit('policy.changed', tenant, { tenantId: tenant, change, packId, repository });
 
   return {
-    'policy.packs.list': (ctx) => policy.listPacks(tenantOf(ctx.tenant)),
+    'policy.packs.list': (ctx) => policy.listPacks(ctx.tenant),
     'policy.pack.get': (ctx, input) => {
-      const { summary, loaded } = policy.pack(tenantOf(ctx.tenant), input.packId);
+      const { summary, loaded } = policy.pack(ctx.tenant, input.packId);
       const document = loaded.document;
       return {
         pack: summary,
@@ -116,32 +111,32 @@ export function policyHandlers(policy: PolicyService, events: EventBus): PolicyH
       };
     },
     'policy.simulate': (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       // Never recorded: the simulator is a what-if, not an action.
       const { decision, normalized } = policy.evaluate(tenant, actionFor(tenant, input.action));
       return { decision, normalized };
     },
     'policy.evaluate': async (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       return policy.evaluateAndRecord(tenant, actionFor(tenant, input.action));
     },
     'policy.assign': (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       const repository = input.repository ?? null;
       const didChange = policy.assign(tenant, input.packId, repository, ctx.principal);
       if (didChange) changed(tenant, 'assigned', input.packId, repository);
       return { changed: didChange, pack: policy.pack(tenant, input.packId).summary };
     },
     'policy.unassign': (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       const repository = input.repository ?? null;
       policy.unassign(tenant, input.packId, repository, ctx.principal);
       changed(tenant, 'unassigned', input.packId, repository);
       return { changed: true, pack: policy.pack(tenant, input.packId).summary };
     },
-    'policy.test': (ctx, input) => policy.testPack(tenantOf(ctx.tenant), input.packId),
+    'policy.test': (ctx, input) => policy.testPack(ctx.tenant, input.packId),
     'policy.pack.import': (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       const result = policy.importPack(tenant, input.yaml, input.signature ?? null, ctx.principal);
       changed(tenant, 'imported', result.summary.id);
       return {
@@ -152,14 +147,14 @@ export function policyHandlers(policy: PolicyService, events: EventBus): PolicyH
       };
     },
     'policy.reload': (ctx) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       const errors = policy.reload(tenant).map(formatPackError);
       changed(tenant, 'reloaded');
       return { errors };
     },
-    'policy.settings.get': (ctx) => policy.settings(tenantOf(ctx.tenant)),
+    'policy.settings.get': (ctx) => policy.settings(ctx.tenant),
     'policy.settings.update': (ctx, input) => {
-      const tenant = tenantOf(ctx.tenant);
+      const tenant = ctx.tenant;
       const settings = policy.updateSettings(tenant, input, ctx.principal);
       changed(tenant, 'settings');
       return settings;
