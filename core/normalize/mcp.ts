@@ -72,8 +72,20 @@ export function readMcp(extraction: Extraction, call: McpCall): void {
   const writes = verbs.some((verb) => WRITE_VERBS.has(verb));
   const moves = verbs.some((verb) => verb === 'move' || verb === 'mv' || verb === 'rename');
   let nodes = 0;
+  // Past a limit the rest of the arguments go unexamined, so the call must not pass on what was
+  // seen: the problem makes it at least require_approval, and names the limit.
   const visit = (value: unknown, key: string | null, keyed: boolean, depth: number): void => {
-    if (++nodes > MAX_NODES || depth > MAX_NESTING) return;
+    if (++nodes > MAX_NODES) {
+      extraction.problem(
+        'too_large',
+        `the arguments of ${label} have more than ${MAX_NODES} values; the rest was not examined`,
+      );
+      return;
+    }
+    if (depth > MAX_NESTING) {
+      extraction.problem('depth_exceeded', `the arguments of ${label} are nested deeper than ${MAX_NESTING} levels`);
+      return;
+    }
     if (typeof value === 'string') {
       if (!keyed && !looksLikePath(value)) return;
       if (value.trim() === '' || (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:/i.test(value))) return;

@@ -132,6 +132,32 @@ describe('MCP tool calls', () => {
     const many = Array.from({ length: 10_000 }, (_, i) => `f${i}/x`);
     expect(mcp('x', 'read', { paths: many }).paths.length).toBeLessThanOrEqual(2000);
   });
+
+  // Past a walk limit the rest of the arguments are unexamined: that must be a problem (at least
+  // require_approval), never a silent stop (issue 8 item 1: padding hid `.env` from the judge).
+  it.each([
+    ['padding before the path', { pad: Array.from({ length: 2001 }, () => 0), path: '.env' }, /more than 2000/],
+    [
+      '2,001 paths with .env last',
+      { paths: [...Array.from({ length: 2000 }, (_, i) => `src/f${i}.ts`), '.env'] },
+      /more than 2000/,
+    ],
+    [
+      'a path nested nine levels deep',
+      { a: { b: { c: { d: { e: { f: { g: { h: { path: '.env' } } } } } } } } },
+      /nested deeper than 8/,
+    ],
+    ['a path nested in arrays', { path: [[[[[[[[['.env']]]]]]]]] }, /nested deeper than 8/],
+  ] as const)('reports %s as a problem naming the limit', (_name, args, limit) => {
+    const problems = mcp('filesystem', 'read_text_file', args as Record<string, unknown>).problems;
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.map((p) => p.message).join('\n')).toMatch(limit);
+  });
+
+  it('reports nothing for arguments within the limits', () => {
+    const args = { paths: Array.from({ length: 500 }, (_, i) => `src/f${i}.ts`), options: { a: { b: { c: 1 } } } };
+    expect(mcp('filesystem', 'read_multiple_files', args).problems).toEqual([]);
+  });
 });
 
 describe('adversarial spellings from the enforcement-core issue', () => {

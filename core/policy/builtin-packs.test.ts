@@ -142,4 +142,20 @@ describe('the built-in packs', () => {
     };
     expect(decide(leak, ['filesystem'])).toBe('deny');
   });
+
+  // Issue 8 item 1: arguments past the normalizer's walk limits hid `.env` from a trusted server's read.
+  it.each([
+    ['read_text_file', { pad: Array.from({ length: 2001 }, () => 0), path: '.env' }],
+    ['read_multiple_files', { paths: [...Array.from({ length: 2000 }, (_, i) => `src/f${i}.ts`), '.env'] }],
+    ['read_text_file', { a: { b: { c: { d: { e: { f: { g: { h: { path: '.env' } } } } } } } } }],
+  ] as const)('never allows %s whose arguments pass a walk limit', (tool, args) => {
+    const action = actionSchema.parse({
+      cwd,
+      type: 'mcp_tool_call',
+      mcp: { server: 'filesystem', tool, arguments: args },
+    });
+    const verdict = evaluate(index, normalizeAction(action), { trustedMcpServers: new Set(['filesystem']) });
+    expect(['require_approval', 'deny']).toContain(verdict.decision);
+    expect(verdict.reason).toMatch(/more than 2000 values|nested deeper than 8 levels/);
+  });
 });
