@@ -1,4 +1,5 @@
 import type { Action, Decision } from '../contract';
+import { decisionRecord } from './decision-record';
 import type { EvidenceLedgers } from './ledgers';
 
 /**
@@ -19,13 +20,14 @@ export function ledgerEvidence(ledgers: EvidenceLedgers, log: (message: string) 
       const ledger = ledgers.ledger(tenant);
       const receipt = await ledger.append({
         type: 'decision',
-        payload: {
-          decision,
+        payload: decisionRecord(decision, {
+          // The contract operation is the route in: `cavra evaluate` and any other contract client.
+          adapter: 'policy.evaluate',
           agent: action.agent,
           actor: action.actor,
           repository: action.repository,
           cwd: action.cwd,
-        },
+        }),
       });
       return evidenceRef(ledger.origin, receipt.seq);
     },

@@ -26,6 +26,8 @@ export type { AppendableRecordType, DecisionPayload, RecordType } from './record
 export { generateSigningKey, signerFromPrivateKey } from './signing';
 export type { EvidenceSigner } from './signing';
 export { ledgerEvidence } from './decision-evidence';
+export { decisionRecord } from './decision-record';
+export type { DecisionSource } from './decision-record';
 export type { DecisionEvidence } from './decision-evidence';
 export { verifyBundle } from './bundle-verify';
 export type { BundleFailure, BundleVerification, VerifyOptions } from './bundle-verify';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decisionSchema, severitySchema } from '../contract';
+import { ACTION_LIMITS, decisionSchema, matchedRuleSchema, severitySchema } from '../contract';
 
 /**
  * The record types and what each payload must hold. The set grows by adding an entry
@@ -27,11 +27,31 @@ interface RecordTypeSpec {
 
 const identifier = z.string().min(1).max(256);
 
-const decisionPayloadSchema = z.looseObject({
-  decision: decisionSchema,
-  agent: z.object({ id: identifier, session: identifier.optional() }).optional(),
+const agentSchema = z.strictObject({ id: identifier, session: identifier.optional() });
+
+/**
+ * A decision record has exactly one shape, whoever wrote it (the gate for every adapter,
+ * `policy.evaluate` for `cavra evaluate`): `decisionRecord` in decision-record.ts builds it,
+ * and this schema refuses anything else, down to the Decision's nested objects, so readers
+ * (AISPM, reports, auditors) never meet a second dialect.
+ */
+const strictDecisionSchema = z.strictObject({
+  ...decisionSchema.shape,
+  rules: z.array(matchedRuleSchema.strict()),
+  approval: decisionSchema.shape.approval.unwrap().strict().optional(),
+  explanation: decisionSchema.shape.explanation.strict(),
+});
+
+const decisionPayloadSchema = z.strictObject({
+  decision: strictDecisionSchema,
+  /** How the action reached CAVRA: the gate adapter (`claude-code`, `mcp-proxy`, `git`, `exec`, …) or `policy.evaluate`. */
+  adapter: identifier,
+  agent: agentSchema.optional(),
+  /** The human on whose behalf the agent acted, when known. */
   actor: identifier.optional(),
   repository: identifier.optional(),
+  /** The agent's working directory as the adapter reported it. */
+  cwd: z.string().min(1).max(ACTION_LIMITS.path).optional(),
 });
 export type DecisionPayload = z.infer<typeof decisionPayloadSchema>;
 

@@ -8,6 +8,7 @@ import { TenantDirectory } from '../tenants';
 import { tempHome } from '../../test/support/temp-home';
 import type { EvidenceLedgersOptions } from './ledgers';
 import { EvidenceLedgers } from './ledgers';
+import { decisionRecord } from './decision-record';
 import type { DecisionPayload } from './record-types';
 
 const kinds: DecisionKind[] = ['allow', 'warn', 'require_approval', 'deny'];
@@ -15,8 +16,8 @@ const kinds: DecisionKind[] = ['allow', 'warn', 'require_approval', 'deny'];
 export function sampleDecision(i: number, overrides: Partial<Decision> = {}): DecisionPayload {
   const decision = kinds[i % kinds.length] as DecisionKind;
   const rule = `rule.${i % 7}`;
-  return {
-    decision: {
+  return decisionRecord(
+    {
       decision_id: `d-${i}-${crypto.randomBytes(4).toString('hex')}`,
       tenant: 'acme',
       action_type: 'execute_command',
@@ -41,10 +42,13 @@ export function sampleDecision(i: number, overrides: Partial<Decision> = {}): De
       explanation: { summary: `${decision} by ${rule}`, winner: rule, basis: 'rule' },
       ...overrides,
     },
-    agent: { id: `agent-${i % 3}`, session: `s-${i % 50}` },
-    actor: 'dev@acme.example',
-    repository: 'payments-api',
-  };
+    {
+      adapter: 'claude-code',
+      agent: { id: `agent-${i % 3}`, session: `s-${i % 50}` },
+      actor: 'dev@acme.example',
+      repository: 'payments-api',
+    },
+  );
 }
 
 /** Fails the calling test with instructions when no real keychain is reachable. */

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { actionSchema } from '../contract';
 import type { Action, Decision, DecisionKind, EnforcementMode } from '../contract';
+import { decisionRecord } from '../evidence';
 import type { ApprovalDesk, ApprovalRequest } from '../approvals';
 import { approvalBinding } from '../approvals';
 import type { GateOutcome } from './client';
@@ -233,14 +234,13 @@ export class RuntimeAuthority {
     request: { agent: { id: string; session?: string } | null; context: AdapterContext },
     then: { outcome: GateOutcome; reason: string } | null,
   ): Promise<GateVerdict> {
-    const payload = {
-      decision,
-      ...(request.agent ? { agent: request.agent } : {}),
-      ...(action?.actor ? { actor: action.actor } : {}),
-      ...(action?.repository ? { repository: action.repository } : {}),
+    const payload = decisionRecord(decision, {
       adapter: request.context.adapter,
-      correlation_id: decision.correlation_id,
-    };
+      agent: request.agent,
+      actor: action?.actor,
+      repository: action?.repository,
+      cwd: action?.cwd,
+    });
     let receipt: { seq: number; ref: string };
     try {
       receipt = await this.options.evidence.append(tenant, 'decision', payload);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateConnection, askGate, gateLocation, readGateToken } from './client';
 import { HTTP_PATHS } from './http-transport';
 import { startGate } from './gate';
+import { localEvaluationPrincipal } from '../identity';
 import { gateFixture } from './testing';
 import type { GateFixture } from './testing';
 
@@ -64,7 +65,9 @@ describe('gate socket', () => {
     const payloads = ledger
       .query({ types: ['decision'], session: 's-7', limit: 10 })
       .records.map((r) => ledger.record(r.seq)?.payload);
-    const byCorrelation = Object.fromEntries(payloads.map((p) => [p?.correlation_id, p]));
+    const byCorrelation = Object.fromEntries(
+      payloads.map((p) => [(p?.decision as { correlation_id: string }).correlation_id, p]),
+    );
     for (const [id, outcome] of [
       ['corr-allow', 'allow'],
       ['corr-deny', 'deny'],
@@ -72,11 +75,44 @@ describe('gate socket', () => {
       expect(byCorrelation[id as string]).toMatchObject({
         adapter: 'exec',
         agent: { id: 'tester', session: 's-7' },
-        correlation_id: id,
+        cwd: '/tmp/ws',
         decision: { decision: outcome, correlation_id: id },
       });
     }
     expect((denied.decision as { evidence_ref: string }).evidence_ref).toMatch(/#\d+$/);
+  });
+
+  it('records the same decision-record shape as policy.evaluate (one builder, one schema)', async () => {
+    const action = { ...ls, command: 'git status', actor: 'dev@acme.example', repository: 'payments-api' };
+    await askGate(
+      { op: 'decide', adapter: 'exec', action: { ...action, correlation_id: 'corr-shape-gate' } },
+      { home: fx.home },
+    );
+    const evaluated = await fx.core.invoke(localEvaluationPrincipal, {
+      op: 'policy.evaluate',
+      tenant: fx.tenant,
+      input: { action: { ...action, correlation_id: 'corr-shape-evaluate' } },
+    });
+    expect(evaluated.ok).toBe(true);
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
+      query(q: unknown): { records: { seq: number }[] };
+      record(seq: number): { payload: Record<string, unknown> } | null;
+    };
+    const shapes = new Map<string, Record<string, unknown>>();
+    for (const { seq } of ledger.query({ types: ['decision'], session: 's-7', limit: 50 }).records) {
+      const payload = ledger.record(seq)?.payload as Record<string, unknown>;
+      shapes.set((payload.decision as { correlation_id: string }).correlation_id, payload);
+    }
+    const gate = shapes.get('corr-shape-gate');
+    const evaluate = shapes.get('corr-shape-evaluate');
+    expect(gate?.adapter).toBe('exec');
+    expect(evaluate?.adapter).toBe('policy.evaluate');
+    const keys = (payload: Record<string, unknown> | undefined) => Object.keys(payload ?? {}).sort();
+    expect(keys(gate)).toEqual(['actor', 'adapter', 'agent', 'cwd', 'decision', 'repository']);
+    expect(keys(evaluate)).toEqual(keys(gate));
+    expect(keys(evaluate?.decision as Record<string, unknown>)).toEqual(
+      keys(gate?.decision as Record<string, unknown>),
+    );
   });
 
   it('denies and closes on a request without the token, of another version, not JSON or too large', async () => {

@@ -10,14 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DecisionKind } from '../../core/contract';
-import { Ledger, generateSigningKey, signerFromPrivateKey, verifyBundle } from '../../core/evidence';
+import { Ledger, decisionRecord, generateSigningKey, signerFromPrivateKey, verifyBundle } from '../../core/evidence';
 import type { AppendInput, LedgerKeys, LedgerQuery } from '../../core/evidence';
 import { migrate, openDatabase, tenantMigrations } from '../../core/store';
 import type { SqliteDatabase } from '../../core/store';
 import type { BenchSuite } from './harness';
 import { latencySummary, percentile } from './harness';
 
-const CACHE = path.join(os.tmpdir(), 'cavra-bench', 'evidence-v2');
+const CACHE = path.join(os.tmpdir(), 'cavra-bench', 'evidence-v3');
 const BIG = 1_000_000;
 const BUNDLE_RECORDS = 100_000;
 const SESSIONS = 20_000;
@@ -29,8 +29,8 @@ function decision(i: number): AppendInput {
   const rule = `rule.${i % 31}`;
   return {
     type: 'decision',
-    payload: {
-      decision: {
+    payload: decisionRecord(
+      {
         decision_id: `dec_${i.toString(36)}_${(i * 2654435761) % 4294967296}`,
         tenant: 'bench',
         action_type: 'execute_command',
@@ -54,10 +54,13 @@ function decision(i: number): AppendInput {
         correlation_id: `corr_${i}`,
         explanation: { summary: `${kind}: matched ${rule}`, winner: rule, basis: 'rule' },
       },
-      agent: { id: `agent-${i % 23}`, session: `session-${i % SESSIONS}` },
-      actor: `dev${i % 97}@acme.example`,
-      repository: 'payments-api',
-    },
+      {
+        adapter: 'claude-code',
+        agent: { id: `agent-${i % 23}`, session: `session-${i % SESSIONS}` },
+        actor: `dev${i % 97}@acme.example`,
+        repository: 'payments-api',
+      },
+    ),
   };
 }
 

@@ -1,0 +1,32 @@
+import type { Decision } from '../contract';
+import type { DecisionPayload } from './record-types';
+
+/** Where a decision came from, as far as the writer knows it. */
+export interface DecisionSource {
+  /** The gate adapter (`claude-code`, `mcp-proxy`, `git`, `exec`, `socket`, `http`, …) or `policy.evaluate`. */
+  adapter: string;
+  agent?: { id: string; session?: string } | null;
+  actor?: string;
+  repository?: string;
+  cwd?: string;
+}
+
+/**
+ * The payload of a `decision` record: the one builder every writer uses, so the gate and
+ * `policy.evaluate` record the same shape (record-types.ts refuses any other). The
+ * correlation id lives in the Decision only; the action's content, file contents and MCP
+ * arguments are never part of it.
+ */
+export function decisionRecord(decision: Decision, source: DecisionSource): DecisionPayload {
+  const agent = source.agent
+    ? { id: source.agent.id, ...(source.agent.session !== undefined ? { session: source.agent.session } : {}) }
+    : undefined;
+  return {
+    decision,
+    adapter: source.adapter,
+    ...(agent ? { agent } : {}),
+    ...(source.actor !== undefined ? { actor: source.actor } : {}),
+    ...(source.repository !== undefined ? { repository: source.repository } : {}),
+    ...(source.cwd !== undefined ? { cwd: source.cwd } : {}),
+  };
+}
