@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { ContractError, approvalStateSchema } from '../contract';
-import type { Action, ActionType } from '../contract';
+import type { Action, ApprovalSubjectType } from '../contract';
 import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
 
@@ -31,9 +31,10 @@ export interface ApprovalRequest {
   adapter: string;
   correlationId: string;
   decisionId: string;
-  actionType: ActionType;
+  actionType: ApprovalSubjectType;
   target: string;
-  action: Action;
+  /** The exact action (or, for a report delivery, what is sent to whom) the approval is bound to. */
+  action: Action | ApprovalSubject;
   createdAt: string;
   expiresAt: string;
   decidedAt: string | null;
@@ -41,6 +42,12 @@ export interface ApprovalRequest {
   decisionReason: string | null;
   /** When an approved request was used by the action it approves (it allows that action once). */
   consumedAt: string | null;
+}
+
+/** A request for something other than an agent action: the fields that bind it. */
+export interface ApprovalSubject {
+  type: Exclude<ApprovalSubjectType, Action['type']>;
+  [field: string]: unknown;
 }
 
 /** A request as opened: the desk fills in its state and times, and the tenant from the binding. */
@@ -76,7 +83,7 @@ interface ApprovalEvent {
   adapter: string;
   correlation_id: string;
   decision_id: string;
-  action_type: ActionType;
+  action_type: ApprovalSubjectType;
   target: string;
   expires_at: string;
 }
@@ -107,7 +114,7 @@ interface Row {
   adapter: string;
   correlation_id: string;
   decision_id: string;
-  action_type: ActionType;
+  action_type: ApprovalSubjectType;
   target: string;
   action: string;
   created_at: number;
@@ -486,7 +493,7 @@ export class ApprovalDesk {
       decisionId: row.decision_id,
       actionType: row.action_type,
       target: row.target,
-      action: JSON.parse(row.action) as Action,
+      action: JSON.parse(row.action) as Action | ApprovalSubject,
       createdAt: iso(row.created_at) as string,
       expiresAt: iso(row.expires_at) as string,
       decidedAt: row.state_seq === null ? null : iso(row.decided_at),
@@ -509,8 +516,8 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function storedAction(action: Action): Action {
-  if (action.content === undefined || action.content.length <= MAX_STORED_CONTENT) return action;
+function storedAction(action: Action | ApprovalSubject): Action | ApprovalSubject {
+  if (typeof action.content !== 'string' || action.content.length <= MAX_STORED_CONTENT) return action;
   return { ...action, content: `${action.content.slice(0, MAX_STORED_CONTENT)}\n… (truncated for display)` };
 }
 

@@ -1,4 +1,4 @@
 export { ApprovalDesk } from './desk';
-export type { ApprovalRequest } from './desk';
+export type { ApprovalRequest, ApprovalSubject } from './desk';
 export { approvalBinding } from './binding';
 export { approvalHandlers } from './handlers';

@@ -1,8 +1,16 @@
 import { z } from 'zod';
-import { actionTypeSchema } from './action';
+import { actionTypes } from './action';
 import { approvalStateSchema } from './decision';
 import { defineEvent, defineOperation } from './define';
 import { anyTenantRole } from './roles';
+
+/**
+ * What an approval can be asked for: an agent's action, or a report delivery to a recipient
+ * outside the tenant's allowed domains (SPEC §8), which a second person must approve.
+ */
+export const approvalSubjectTypes = [...actionTypes, 'report_delivery'] as const;
+export const approvalSubjectTypeSchema = z.enum(approvalSubjectTypes);
+export type ApprovalSubjectType = z.infer<typeof approvalSubjectTypeSchema>;
 
 const requestIdSchema = z
   .string({ error: 'is required and must be a string' })
@@ -27,7 +35,7 @@ export const approvalRequestSchema = z.object({
   adapter: z.string(),
   correlationId: z.string(),
   decisionId: z.string(),
-  actionType: actionTypeSchema,
+  actionType: approvalSubjectTypeSchema,
   target: z.string(),
   /** The action as the agent asked for it (long file content is cut for display). */
   action: z.record(z.string(), z.unknown()),

@@ -12,6 +12,8 @@ export * from './evidence';
 export * from './approvals';
 export * from './gate';
 export * from './policy';
+export * from './connectors';
+export * from './reports';
 export * from './operations';
 export * from './envelope';
 export * from './client';

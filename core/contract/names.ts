@@ -34,6 +34,21 @@ export const operationNames = [
   'policy.reload',
   'policy.settings.get',
   'policy.settings.update',
+  'connectors.list',
+  'connectors.save',
+  'connectors.remove',
+  'connectors.secret.set',
+  'connectors.secret.clear',
+  'connectors.test',
+  'deliveries.list',
+  'deliveries.retry',
+  'reports.render',
+  'reports.deliver',
+  'reports.settings.get',
+  'reports.settings.set',
+  'reports.schedules.list',
+  'reports.schedules.save',
+  'reports.schedules.remove',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 
@@ -43,6 +58,7 @@ export const eventNames = [
   'policy.changed',
   'evidence.appended',
   'approvals.changed',
+  'deliveries.changed',
 ] as const;
 export type EventName = (typeof eventNames)[number];
 

@@ -2,10 +2,12 @@ import type { z } from 'zod';
 import type { EventSpec, OperationSpec } from './define';
 import type { EventName, OperationName } from './names';
 import { approvalEvents, approvalOperations } from './approvals';
+import { connectorEvents, connectorOperations } from './connectors';
 import { gateOperations } from './gate';
 import { evidenceEvents, evidenceOperations } from './evidence';
 import { jobEvents, jobOperations } from './jobs';
 import { policyEvents, policyOperations } from './policy';
+import { reportOperations } from './reports';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 
@@ -17,6 +19,8 @@ export const operations = {
   ...approvalOperations,
   ...gateOperations,
   ...policyOperations,
+  ...connectorOperations,
+  ...reportOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {
@@ -25,6 +29,7 @@ export const events = {
   ...evidenceEvents,
   ...policyEvents,
   ...approvalEvents,
+  ...connectorEvents,
 } satisfies Record<EventName, EventSpec>;
 
 export type Operations = typeof operations;

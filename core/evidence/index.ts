@@ -22,7 +22,7 @@ export { EvidenceLedgers } from './ledgers';
 export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
 export { canonicalize } from './canonical-json';
 export { recordTypeNames } from './record-types';
-export type { AppendableRecordType, DecisionPayload, RecordType } from './record-types';
+export type { AppendableRecordType, DecisionPayload, DeliveryPayload, RecordType } from './record-types';
 export { generateSigningKey, signerFromPrivateKey } from './signing';
 export type { EvidenceSigner } from './signing';
 export { ledgerEvidence } from './decision-evidence';

@@ -102,6 +102,29 @@ const findingPayloadSchema = z.looseObject({
   evidence: z.array(z.number().int().nonnegative()).optional(),
 });
 
+/**
+ * One outbound delivery event (core/outbox): an attempt with the server's answer, or the
+ * delivery being queued, escalated or refused. Never the secret and never the content: the
+ * subject line, recipients and server response (cut short) are what an auditor needs.
+ */
+const deliveryPayloadSchema = z.looseObject({
+  delivery_id: identifier,
+  event: z.enum(['queued', 'attempt', 'escalated', 'refused', 'retried']),
+  connector: identifier,
+  connector_kind: identifier,
+  purpose: identifier,
+  idempotency_key: identifier,
+  attempt: z.number().int().nonnegative().optional(),
+  outcome: z.enum(['accepted', 'failed', 'interrupted']).optional(),
+  code: z.string().max(64).nullable().optional(),
+  text: z.string().max(500).optional(),
+  duration_ms: z.number().int().nonnegative().optional(),
+  recipients: z.array(z.string().max(254)).max(200).optional(),
+  accepted: z.array(z.string().max(254)).max(200).optional(),
+  rejected: z.array(z.string().max(254)).max(200).optional(),
+});
+export type DeliveryPayload = z.infer<typeof deliveryPayloadSchema>;
+
 const checkpointPayloadSchema = z.object({
   size: z.number().int().nonnegative(),
   root: z.string(),
@@ -203,6 +226,17 @@ export const recordTypes = {
     describe: (payload) => {
       const p = payload as z.infer<typeof findingPayloadSchema>;
       return `${p.severity} finding: ${p.summary}`;
+    },
+  },
+  delivery: {
+    appendable: true,
+    schema: deliveryPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as DeliveryPayload;
+      const via = `${p.purpose} via ${p.connector}`;
+      if (p.event !== 'attempt') return `delivery ${p.delivery_id} ${p.event} (${via})`;
+      return `delivery ${p.delivery_id} attempt ${p.attempt ?? '?'} ${p.outcome ?? ''} (${via})${p.code ? ` ${p.code}` : ''}`;
     },
   },
   checkpoint: {

@@ -10,6 +10,9 @@ import { McpRegistry, mcpTrustHandlers } from '../gate';
 import type { GateHost } from '../gate';
 import { PolicyService, findBuiltinPackDir } from '../policy';
 import { normalizeAction } from '../normalize';
+import { ConnectorService, SqliteConnectorRepository, connectorHandlers, queueCheckpointAnchors, send } from '../connectors';
+import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
+import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { policyHandlers } from './policy-handlers';
@@ -32,6 +35,11 @@ export interface CoreOptions {
   policyPacksDir?: string;
   /** Where tenant signing keys live: the OS keychain unless given (benchmarks pass a throwaway store). */
   secrets?: SecretStore;
+  /**
+   * Run the outbox's delivery worker in the background (the console and `gate serve` do;
+   * short-lived CLI commands deliver what they queued themselves). `tickMs` paces it.
+   */
+  deliveries?: { run: boolean; tickMs?: number };
 }
 
 export interface CoreService {
@@ -87,6 +95,60 @@ export function createCore(options: CoreOptions): LocalCoreService {
     mcpTrust: mcp,
     evidence: ledgerEvidence(ledgers, log),
   });
+  const appendRecord = async (tenant: string, type: 'delivery' | 'config_change', payload: unknown) =>
+    (await ledgers.ledger(tenant).append({ type, payload })).seq;
+  const recordChange = (tenant: string, payload: unknown) => appendRecord(tenant, 'config_change', payload);
+  const recordDelivery = (tenant: string, payload: unknown) => appendRecord(tenant, 'delivery', payload);
+  const deliveriesChanged = (tenant: string, deliveryId: string | null) =>
+    events.emit('deliveries.changed', tenant, { tenantId: tenant, deliveryId });
+  const connectorRepository = new SqliteConnectorRepository((tenant) => tenants.store(tenant));
+  const outboxStore = new SqliteOutboxRepository((tenant) => tenants.store(tenant));
+  // The worker calls the connector and report services, which need the outbox it serves; its
+  // closures run only after all three exist.
+  const worker: DeliveryWorker = new DeliveryWorker({
+    store: outboxStore,
+    tenants: () => tenants.ids(),
+    resolve: (tenant, id) => connectors.resolve(tenant, id),
+    send,
+    record: recordDelivery,
+    escalationRoute: (tenant) => reports.escalationRoute(tenant),
+    approval: (tenant, id) => {
+      const request = approvals.get(tenant, id);
+      if (!request) return { state: 'closed', why: 'the approval request no longer exists' };
+      if (request.state === 'pending') return { state: 'pending' };
+      if (request.state === 'approved') {
+        return { state: 'approved', consume: () => approvals.consume(request.binding, `delivery:${id}`, id) !== null };
+      }
+      return { state: 'closed', why: `the approval request was ${request.state}` };
+    },
+    producers: [
+      (tenant): Promise<void> => queueCheckpointAnchors(tenant, { connectors: connectorRepository, ledger: (t) => ledgers.ledger(t), outbox }),
+      (tenant) => reports.runDueSchedules(tenant),
+    ],
+    onChange: deliveriesChanged,
+    now: options.now,
+    log,
+    tickMs: options.deliveries?.tickMs,
+  });
+  const outbox: Outbox = new Outbox({ store: outboxStore, worker, record: recordDelivery, now: options.now, onChange: deliveriesChanged });
+  const connectors = new ConnectorService({
+    repository: connectorRepository,
+    secrets: (tenant) => tenants.secretsFor(tenant),
+    outbox,
+    recordChange,
+    now: options.now,
+  });
+  const reports = new ReportService({
+    repository: new SqliteReportRepository((tenant) => tenants.store(tenant)),
+    ledger: (tenant) => ledgers.ledger(tenant),
+    outbox,
+    connectors,
+    approvals,
+    recordChange,
+    record: recordDelivery,
+    now: options.now,
+  });
+  if (options.deliveries?.run) worker.start();
   const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
@@ -98,6 +160,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...approvalHandlers(approvals),
     ...mcpTrustHandlers(mcp),
     ...policyHandlers(policy, events),
+    ...connectorHandlers(connectors, outbox, (tenant) => deliveriesChanged(tenant, null)),
+    ...reportHandlers(reports, (tenant) => deliveriesChanged(tenant, null)),
   };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
@@ -178,11 +242,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
     },
     subscribe: (principal, listener) => events.subscribe(principal, listener),
     close: () => {
-      jobs.cancelAll();
-      evidence.stop();
-      approvals.close();
-      ledgers.close();
-      tenants.close();
+      const closeStores = () => {
+        jobs.cancelAll();
+        evidence.stop();
+        approvals.close();
+        ledgers.close();
+        tenants.close();
+      };
+      // A delivery in flight finishes its bookkeeping before the databases close.
+      if (worker.isRunning()) return worker.stop().then(closeStores);
+      closeStores();
     },
   };
 }

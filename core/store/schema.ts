@@ -234,4 +234,99 @@ export const tenantMigrations: MigrationSet = {
     `,
     },
   ],
+  connectors: [
+    {
+      version: 1,
+      name: 'connectors',
+      // Connector settings (core/connectors). Secrets are never here: they live in the OS
+      // keychain under the tenant and connector id; a test asserts no secret reaches this file.
+      sql: `
+      CREATE TABLE connectors (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        anchor INTEGER NOT NULL,
+        retry TEXT,
+        settings TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+      );
+    `,
+    },
+  ],
+  outbox: [
+    {
+      version: 1,
+      name: 'outbox',
+      // The durable outbox (core/outbox): a delivery is written here before anything is sent.
+      // A claimed row carries a lease (owner, expiry); a crashed owner's row is claimed again
+      // with the same idempotency key. `outcome` holds an attempt's result from the moment the
+      // server answered until its ledger record commits, so a crash in between neither
+      // re-sends nor loses the evidence.
+      sql: `
+      CREATE TABLE outbox_deliveries (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        connector_id TEXT NOT NULL,
+        connector_kind TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        message TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'awaiting_approval', 'delivered', 'failed', 'refused')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        base_delay_ms INTEGER NOT NULL,
+        next_attempt_at INTEGER,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        outcome TEXT,
+        approval_id TEXT,
+        escalation_id TEXT,
+        escalate INTEGER NOT NULL DEFAULT 1,
+        last_code TEXT,
+        last_text TEXT,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX outbox_due ON outbox_deliveries (state, next_attempt_at);
+      CREATE INDEX outbox_by_time ON outbox_deliveries (created_at);
+      CREATE INDEX outbox_by_connector ON outbox_deliveries (connector_id, created_at);
+      CREATE TABLE outbox_attempts (
+        delivery_id TEXT NOT NULL REFERENCES outbox_deliveries(id),
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        code TEXT,
+        text TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        evidence_seq INTEGER,
+        PRIMARY KEY (delivery_id, attempt)
+      );
+      CREATE TABLE outbox_anchors (connector_id TEXT PRIMARY KEY, anchored_size INTEGER NOT NULL);
+    `,
+    },
+  ],
+  reports: [
+    {
+      version: 1,
+      name: 'reports',
+      // Report policy (redaction, recipients, escalation route) and schedules (core/reports).
+      sql: `
+      CREATE TABLE report_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE report_schedules (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        cadence TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        next_run_at INTEGER NOT NULL,
+        last_run_at INTEGER,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+    },
+  ],
 };

@@ -16,7 +16,8 @@ import type { SqliteDatabase } from '../store';
 import type { EvidenceSigner } from '../evidence';
 import { generateSigningKey, signerFromPrivateKey } from '../evidence';
 import type { SecretStore } from '../secrets';
-import { KeychainSecretStore, KeychainUnavailableError } from '../secrets';
+import type { TenantSecrets } from '../secrets';
+import { KeychainSecretStore, KeychainUnavailableError, tenantSecrets } from '../secrets';
 import type { SigningKeyStatus } from './signing-key';
 import { SIGNING_SECRET, SigningKeyUnavailableError, loadSigner } from './signing-key';
 
@@ -117,6 +118,17 @@ export class TenantDirectory {
     const row = this.registry.prepare(`SELECT value FROM settings WHERE key = 'default_tenant'`).get() as
       { value: string } | undefined;
     return row?.value ?? null;
+  }
+
+  /** Every tenant id, for services that work on each tenant (the delivery worker), never for callers. */
+  ids(): string[] {
+    return (this.registry.prepare(`SELECT id FROM tenants ORDER BY id`).all() as { id: string }[]).map((row) => row.id);
+  }
+
+  /** The keychain, limited to one existing tenant's secrets (connector credentials). */
+  secretsFor(tenantId: string): TenantSecrets {
+    if (!this.exists(tenantId)) throw new ContractError('not_found', `Tenant "${tenantId}" does not exist`, 'tenant');
+    return tenantSecrets(this.secrets, tenantId);
   }
 
   exists(tenantId: string): boolean {

@@ -19,6 +19,8 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
     invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['approvals.list']],
   },
   'approvals.changed': { invalidate: [['approvals.list']] },
+  // Deliveries and connector changes: the audit, connector health and the operator's view.
+  'deliveries.changed': { invalidate: [['deliveries.list'], ['connectors.list']] },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };
 

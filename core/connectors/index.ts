@@ -1,0 +1,10 @@
+export { ConnectorService, escapeHtml } from './service';
+export type { ConnectorServiceOptions } from './service';
+export { SqliteConnectorRepository } from './repository';
+export type { ConnectorRepository, StoredConnector } from './repository';
+export { connectorHandlers } from './handlers';
+export { send, senders } from './senders';
+export { webhookKey, webhookSignature } from './webhook';
+export { rfc5424 } from './syslog';
+export { queueCheckpointAnchors } from './anchors';
+export type { AnchorOptions } from './anchors';
