@@ -1,7 +1,7 @@
 import { createContractClient } from '../core/contract';
 import type { ContractClient } from '../core/contract';
 import { createCore, createInMemoryTransport } from '../core/service';
-import type { CoreService } from '../core/service';
+import type { CoreOptions, CoreService } from '../core/service';
 import { localEvaluationPrincipal } from '../core/identity';
 import { defaultHome } from '../core/store';
 import type { CliIO } from './io';
@@ -11,16 +11,18 @@ import { UsageError } from './io';
 export async function withCore<T>(
   io: CliIO,
   work: (client: ContractClient, core: CoreService) => Promise<T>,
+  options: Pick<CoreOptions, 'deliveries'> = {},
 ): Promise<T> {
   const core = createCore({
     home: defaultHome(io.env),
     shell: 'cli',
     log: (message) => io.stderr(`cavra: ${message}\n`),
+    ...options,
   });
   try {
     return await work(createContractClient(createInMemoryTransport(core, localEvaluationPrincipal)), core);
   } finally {
-    core.close();
+    await core.close();
   }
 }
 
@@ -37,6 +39,7 @@ export async function withTenant<T>(
   io: CliIO,
   named: string | undefined,
   work: (client: ContractClient, tenant: string) => Promise<T>,
+  options: Pick<CoreOptions, 'deliveries'> = {},
 ): Promise<T> {
-  return withCore(io, async (client) => work(client, await tenantOf(client, named)));
+  return withCore(io, async (client) => work(client, await tenantOf(client, named)), options);
 }

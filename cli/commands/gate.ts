@@ -8,7 +8,8 @@ import { UsageError } from '../io';
 
 export const gateServe: Command = {
   name: 'gate serve',
-  summary: 'Run the runtime gate headless: local socket and loopback HTTP endpoint for the adapters',
+  summary:
+    'Run the runtime gate headless: local socket and loopback HTTP endpoint for the adapters, and the outbox delivery worker',
   usage: 'cavra gate serve [--http-port N | --no-http] [--approval-wait SECONDS]',
   async run(args, io) {
     const { values, positionals } = parseArgs({
@@ -32,7 +33,7 @@ export const gateServe: Command = {
       throw new UsageError('--approval-wait must be 0–86400 seconds');
     }
     const log = (message: string) => io.stderr(`cavra gate: ${message}\n`);
-    const core = createCore({ home: defaultHome(io.env), shell: 'cli', log });
+    const core = createCore({ home: defaultHome(io.env), shell: 'cli', log, deliveries: { run: true } });
     let gate;
     try {
       gate = await startGate({

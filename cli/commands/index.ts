@@ -19,6 +19,15 @@ import { mcpList, mcpProxy, mcpTrust, mcpUntrust } from './mcp';
 import { gitInstallHooks, gitPrePush } from './git';
 import { execCommand } from './exec';
 import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './approvals';
+import {
+  connectorsList,
+  connectorsRemove,
+  connectorsSave,
+  connectorsSecretClear,
+  connectorsSecretSet,
+  connectorsTest,
+} from './connectors';
+import { reportsDeliver, reportsDeliveries, reportsRender, reportsRetry, reportsSettings } from './reports';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -53,4 +62,15 @@ export const commands: readonly Command[] = [
   approvalsShow,
   approvalsApprove,
   approvalsDeny,
+  connectorsList,
+  connectorsSave,
+  connectorsRemove,
+  connectorsSecretSet,
+  connectorsSecretClear,
+  connectorsTest,
+  reportsRender,
+  reportsDeliver,
+  reportsDeliveries,
+  reportsRetry,
+  reportsSettings,
 ];

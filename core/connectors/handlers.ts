@@ -33,7 +33,8 @@ export function connectorHandlers(
       after(ctx.tenant, connectors.setSecret(ctx.tenant, input.id, input.slot, input.value, ctx.principal.id)),
     'connectors.secret.clear': (ctx, input) =>
       after(ctx.tenant, connectors.clearSecret(ctx.tenant, input.id, input.slot, ctx.principal.id)),
-    'connectors.test': (ctx, input) => after(ctx.tenant, connectors.test(ctx.tenant, input.id, input.to, ctx.principal.id)),
+    'connectors.test': (ctx, input) =>
+      after(ctx.tenant, connectors.test(ctx.tenant, input.id, input.to, ctx.principal.id)),
     'deliveries.list': async (ctx, input) => ({ deliveries: await outbox.list(ctx.tenant, input) }),
     'deliveries.retry': async (ctx, input) => {
       const current = await outbox.get(ctx.tenant, input.id);

@@ -44,9 +44,14 @@ export function httpsPost(options: PostOptions): Promise<DeliveryOutcome> {
           const body = scrub(Buffer.concat(chunks).toString('utf8').slice(0, 1000), options.secrets);
           const text = scrub(`${status} ${response.statusMessage ?? ''}${body ? `: ${body}` : ''}`, options.secrets);
           if (status >= 200 && status < 300) resolve({ ok: true, code: String(status), text, retryable: false });
-          else resolve(failure(String(status), `${where} answered ${text}`, status === 408 || status === 429 || status >= 500));
+          else
+            resolve(
+              failure(String(status), `${where} answered ${text}`, status === 408 || status === 429 || status >= 500),
+            );
         });
-        response.on('error', (error) => resolve(failure(null, scrub(`${where}: ${error.message}`, options.secrets), true)));
+        response.on('error', (error) =>
+          resolve(failure(null, scrub(`${where}: ${error.message}`, options.secrets), true)),
+        );
       },
     );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
@@ -54,7 +59,11 @@ export function httpsPost(options: PostOptions): Promise<DeliveryOutcome> {
       const said = scrub(error.message, options.secrets);
       if (/certificate|self[- ]signed|unable to verify|altnames/i.test(said)) {
         resolve(
-          failure('ETLSCERT', `The certificate of ${url.host} is not trusted (${said}). Add its CA to the connector.`, false),
+          failure(
+            'ETLSCERT',
+            `The certificate of ${url.host} is not trusted (${said}). Add its CA to the connector.`,
+            false,
+          ),
         );
       } else {
         resolve(failure(error.code ?? null, `Could not reach ${url.host}: ${said}`, true));

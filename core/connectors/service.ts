@@ -53,10 +53,18 @@ export class ConnectorService {
       );
     }
     if (config.anchor && !['smtp', 'webhook', 'witness_file'].includes(config.kind)) {
-      throw new ContractError('invalid_input', 'anchor: only smtp, webhook and witness_file connectors anchor checkpoints', 'anchor');
+      throw new ContractError(
+        'invalid_input',
+        'anchor: only smtp, webhook and witness_file connectors anchor checkpoints',
+        'anchor',
+      );
     }
     if (config.anchor && config.kind === 'smtp' && !config.settings.anchorTo) {
-      throw new ContractError('invalid_input', 'settings.anchorTo: name the mailbox that receives checkpoints', 'settings.anchorTo');
+      throw new ContractError(
+        'invalid_input',
+        'settings.anchorTo: name the mailbox that receives checkpoints',
+        'settings.anchorTo',
+      );
     }
     const stored: StoredConnector = { ...config, updatedAt: this.now().toISOString(), updatedBy: by };
     await this.options.recordChange(tenant, {

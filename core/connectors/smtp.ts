@@ -1,5 +1,4 @@
 import net from 'node:net';
-import nodemailer from 'nodemailer';
 import type { ConnectorSettings } from '../contract';
 import type { DeliveryOutcome, Sender } from '../outbox';
 import { failure, scrub } from '../outbox';
@@ -27,6 +26,8 @@ export const sendSmtp: Sender = async (connector, credentials, message, context)
     return failure(null, `No password is set for SMTP user ${settings.username}: set the connector secret`, false);
   }
   const timeout = (settings.timeoutSeconds ?? 30) * 1000;
+  // Loaded on first send, not with every CLI command.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: settings.host,
     port: settings.port,

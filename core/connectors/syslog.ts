@@ -67,19 +67,28 @@ export const sendSyslog: Sender = (connector, _credentials, message, context) =>
       minVersion: 'TLSv1.2',
       rejectUnauthorized: true,
     });
-    socket.setTimeout(timeout, () => done(failure('ETIMEDOUT', `No progress with ${where} within ${timeout} ms`, true)));
+    socket.setTimeout(timeout, () =>
+      done(failure('ETIMEDOUT', `No progress with ${where} within ${timeout} ms`, true)),
+    );
     socket.once('secureConnect', () => {
       socket.end(frame, () => {
         // Written and flushed; a clean close from the peer follows on the 'close' event.
       });
     });
     socket.once('close', (hadError) => {
-      if (!hadError) done({ ok: true, code: 'TLS', text: `${frame.length} bytes sent over TLS to ${where}`, retryable: false });
+      if (!hadError)
+        done({ ok: true, code: 'TLS', text: `${frame.length} bytes sent over TLS to ${where}`, retryable: false });
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       const said = scrub(error.message, []);
       if (/certificate|self[- ]signed|unable to verify|altnames/i.test(said)) {
-        done(failure('ETLSCERT', `The certificate of ${where} is not trusted (${said}). Add its CA to the connector.`, false));
+        done(
+          failure(
+            'ETLSCERT',
+            `The certificate of ${where} is not trusted (${said}). Add its CA to the connector.`,
+            false,
+          ),
+        );
       } else {
         done(failure(error.code ?? null, `Could not deliver to ${where}: ${said}`, true));
       }

@@ -32,6 +32,10 @@ export const sendWitnessFile: Sender = async (connector, _credentials, message, 
     }
     return { ok: true, code: 'APPENDED', text: `appended to ${settings.path}`, retryable: false };
   } catch (error) {
-    return failure((error as NodeJS.ErrnoException).code ?? null, `Cannot append to ${settings.path}: ${(error as Error).message}`, true);
+    return failure(
+      (error as NodeJS.ErrnoException).code ?? null,
+      `Cannot append to ${settings.path}: ${(error as Error).message}`,
+      true,
+    );
   }
 };

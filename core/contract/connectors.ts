@@ -48,9 +48,12 @@ const line = (max: number) =>
 export const emailAddressSchema = z
   .string({ error: 'must be an e-mail address' })
   .max(254, 'must be at most 254 characters')
-  .regex(/^[^\s@<>()",;:\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/, {
-    message: 'must be an e-mail address such as reviewer@acme.example',
-  })
+  .regex(
+    /^[^\s@<>()",;:\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/,
+    {
+      message: 'must be an e-mail address such as reviewer@acme.example',
+    },
+  )
   .transform((value) => value.toLowerCase());
 
 const hostSchema = z
@@ -106,7 +109,10 @@ const smtpSettings = z
     /** AUTH user name; the password is the connector's secret. */
     username: line(254).optional(),
     ca: caSchema,
-    dkim: z.object({ domain: hostSchema, selector: line(63) }).strict().optional(),
+    dkim: z
+      .object({ domain: hostSchema, selector: line(63) })
+      .strict()
+      .optional(),
     /** Where signed checkpoints go when this connector anchors evidence (the compliance mailbox). */
     anchorTo: emailAddressSchema.optional(),
     timeoutSeconds: timeoutSchema.optional(),
@@ -249,14 +255,7 @@ export const connectorSecrets: Record<ConnectorKind, { slot: SecretSlot; label: 
   witness_file: [],
 };
 
-export const deliveryStates = [
-  'queued',
-  'sending',
-  'awaiting_approval',
-  'delivered',
-  'failed',
-  'refused',
-] as const;
+export const deliveryStates = ['queued', 'sending', 'awaiting_approval', 'delivered', 'failed', 'refused'] as const;
 export const deliveryStateSchema = z.enum(deliveryStates);
 export type DeliveryState = z.infer<typeof deliveryStateSchema>;
 
@@ -337,7 +336,8 @@ const secretValueSchema = z
 
 export const connectorOperations = {
   'connectors.list': defineOperation({
-    description: 'Connectors of this tenant with their settings, whether each secret is set (never its value) and health.',
+    description:
+      'Connectors of this tenant with their settings, whether each secret is set (never its value) and health.',
     scope: 'tenant',
     roles: connectorReaders,
     input: z.object({}).strict(),
@@ -360,11 +360,14 @@ export const connectorOperations = {
     output: z.object({ removed: z.boolean() }),
   }),
   'connectors.secret.set': defineOperation({
-    description: 'Set or replace a connector secret in the OS keychain; it is never returned, logged or stored elsewhere.',
+    description:
+      'Set or replace a connector secret in the OS keychain; it is never returned, logged or stored elsewhere.',
     scope: 'tenant',
     roles: connectorAdmins,
     mutates: true,
-    input: z.object({ id: connectorIdSchema, slot: secretSlotSchema.default('credential'), value: secretValueSchema }).strict(),
+    input: z
+      .object({ id: connectorIdSchema, slot: secretSlotSchema.default('credential'), value: secretValueSchema })
+      .strict(),
     output: connectorViewSchema,
   }),
   'connectors.secret.clear': defineOperation({

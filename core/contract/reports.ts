@@ -36,7 +36,9 @@ export const reportDocumentSchema = z.object({
   generatedAt: z.string(),
   period: z.object({ from: z.string(), to: z.string() }),
   summary: z.string(),
-  figures: z.array(z.object({ label: z.string(), value: z.string(), tone: z.enum(['good', 'warn', 'bad', 'neutral']) })),
+  figures: z.array(
+    z.object({ label: z.string(), value: z.string(), tone: z.enum(['good', 'warn', 'bad', 'neutral']) }),
+  ),
   sections: z.array(
     z.object({
       heading: z.string(),

@@ -55,7 +55,12 @@ async function configure(client: ContractClient, smtpPort: number, witness: Http
   await client.call('connectors.secret.set', { id: 'mail', value: password }, tenant);
   await client.call(
     'connectors.save',
-    { id: 'oncall', name: 'On-call webhook', kind: 'webhook', settings: { url: `${witness.url}/hooks/cavra`, ca: testCertificate().cert } },
+    {
+      id: 'oncall',
+      name: 'On-call webhook',
+      kind: 'webhook',
+      settings: { url: `${witness.url}/hooks/cavra`, ca: testCertificate().cert },
+    },
     tenant,
   );
   await client.call('connectors.secret.set', { id: 'oncall', value: webhookSecret }, tenant);
@@ -96,7 +101,11 @@ describe('outbox faults: server down, escalation, recovery', () => {
   });
 
   it('retries with growing waits, records every attempt, escalates after the limit, and a retry delivers once the server is back', async () => {
-    const { deliveries } = await client.call('reports.deliver', { kind: 'security', recipients: ['sec@acme.example'] }, tenant);
+    const { deliveries } = await client.call(
+      'reports.deliver',
+      { kind: 'security', recipients: ['sec@acme.example'] },
+      tenant,
+    );
     const id = deliveries[0]!.id;
     const failed = await deliveryIn(client, 'evaluation', id, 'failed');
     expect(failed.attempts).toBe(3);
@@ -111,7 +120,12 @@ describe('outbox faults: server down, escalation, recovery', () => {
     // Each attempt is its own ledger record, without secret or content.
     for (const attempt of failed.history) {
       const record = await client.call('evidence.record', { seq: attempt.evidenceSeq as number }, tenant);
-      expect(record.payload).toMatchObject({ delivery_id: id, event: 'attempt', outcome: 'failed', attempt: attempt.attempt });
+      expect(record.payload).toMatchObject({
+        delivery_id: id,
+        event: 'attempt',
+        outcome: 'failed',
+        attempt: attempt.attempt,
+      });
       expect(JSON.stringify(record.payload)).not.toContain(password);
       expect(JSON.stringify(record.payload)).not.toContain('Security report');
     }
@@ -121,7 +135,10 @@ describe('outbox faults: server down, escalation, recovery', () => {
     await deliveryIn(client, 'evaluation', failed.escalationId as string, 'delivered');
     const escalation = receiver.requests.find((r) => r.body.includes('cavra.delivery.escalated'));
     expect(escalation).toBeDefined();
-    const payload = new Webhook(webhookSecret).verify(escalation!.body, escalation!.headers as Record<string, string>) as {
+    const payload = new Webhook(webhookSecret).verify(
+      escalation!.body,
+      escalation!.headers as Record<string, string>,
+    ) as {
       type: string;
       data: { delivery: string; attempts: number };
     };
@@ -143,9 +160,27 @@ describe('outbox faults: server down, escalation, recovery', () => {
     const plain = await startSmtpServer({ user, password, starttls: false });
     const wrong = await startSmtpServer({ user, password: 'something-else' });
     try {
-      const base = { name: 'x', kind: 'smtp' as const, settings: { host: '127.0.0.1', security: 'starttls' as const, from: 'cavra@acme.example', username: user, ca: testCertificate().cert } };
-      await client.call('connectors.save', { ...base, id: 'plain', settings: { ...base.settings, port: plain.port } }, tenant);
-      await client.call('connectors.save', { ...base, id: 'wrong', settings: { ...base.settings, port: wrong.port } }, tenant);
+      const base = {
+        name: 'x',
+        kind: 'smtp' as const,
+        settings: {
+          host: '127.0.0.1',
+          security: 'starttls' as const,
+          from: 'cavra@acme.example',
+          username: user,
+          ca: testCertificate().cert,
+        },
+      };
+      await client.call(
+        'connectors.save',
+        { ...base, id: 'plain', settings: { ...base.settings, port: plain.port } },
+        tenant,
+      );
+      await client.call(
+        'connectors.save',
+        { ...base, id: 'wrong', settings: { ...base.settings, port: wrong.port } },
+        tenant,
+      );
       await client.call('connectors.secret.set', { id: 'plain', value: password }, tenant);
       await client.call('connectors.secret.set', { id: 'wrong', value: password }, tenant);
       const refused = await client.call('connectors.test', { id: 'plain', to: 'ops@acme.example' }, tenant);
@@ -155,7 +190,9 @@ describe('outbox faults: server down, escalation, recovery', () => {
       const denied = await client.call('connectors.test', { id: 'wrong', to: 'ops@acme.example' }, tenant);
       expect(denied.ok).toBe(false);
       expect(denied.code).toBe('535');
-      expect(denied.text).toMatch(/^Authentication failed at 127\.0\.0\.1:\d+: the server refused the user name or password/);
+      expect(denied.text).toMatch(
+        /^Authentication failed at 127\.0\.0\.1:\d+: the server refused the user name or password/,
+      );
       expect(denied.text).not.toContain(password);
       expect(denied.evidenceSeq).not.toBeNull();
     } finally {

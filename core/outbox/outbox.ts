@@ -7,7 +7,11 @@ import type { DeliveryWorker } from './worker';
 
 export interface QueueRequest {
   idempotencyKey: string;
-  connector: { id: string; kind: StoredDelivery['connectorKind']; retry?: { maxAttempts: number; baseDelaySeconds: number } };
+  connector: {
+    id: string;
+    kind: StoredDelivery['connectorKind'];
+    retry?: { maxAttempts: number; baseDelaySeconds: number };
+  };
   purpose: StoredDelivery['purpose'];
   message: OutboundMessage;
   /** One line naming what is delivered; stored and shown in the audit instead of the content. */
@@ -103,7 +107,8 @@ export class Outbox {
       text: `retry requested by ${by}`,
     });
     const requeued = await this.options.store.requeue(tenant, id, this.now().getTime(), budget);
-    if (!requeued) throw new ContractError('conflict', `id: delivery ${id} changed meanwhile; reload and try again`, 'id');
+    if (!requeued)
+      throw new ContractError('conflict', `id: delivery ${id} changed meanwhile; reload and try again`, 'id');
     this.options.onChange?.(tenant, id);
     return this.view(tenant, requeued);
   }
@@ -134,7 +139,8 @@ export class Outbox {
       deliveries.map((d) => d.id),
     );
     const byDelivery = new Map<string, StoredAttempt[]>();
-    for (const attempt of attempts) byDelivery.set(attempt.deliveryId, [...(byDelivery.get(attempt.deliveryId) ?? []), attempt]);
+    for (const attempt of attempts)
+      byDelivery.set(attempt.deliveryId, [...(byDelivery.get(attempt.deliveryId) ?? []), attempt]);
     return deliveries.map((d) => ({
       id: d.id,
       connectorId: d.connectorId,

@@ -286,6 +286,14 @@ export class SqliteOutboxRepository implements OutboxRepository {
     isOwnerGone: (owner: string) => boolean,
   ) {
     const db = this.db(tenant);
+    // A cheap read first: most ticks find nothing due and must not take the write lock.
+    const due = db
+      .prepare(
+        `SELECT 1 FROM outbox_deliveries
+         WHERE ((state = 'queued' AND next_attempt_at <= ?) OR state = 'sending') AND (? IS NULL OR id = ?) LIMIT 1`,
+      )
+      .get(claim.now, claim.onlyId ?? null, claim.onlyId ?? null);
+    if (!due) return [];
     return db
       .transaction(() => {
         const candidates = db
@@ -337,7 +345,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
 
   async resolveAttempt(tenant: string, id: string, outcome: AttemptOutcome, resolution: AttemptResolution) {
     const db = this.db(tenant);
-    const terminal = resolution.state === 'delivered' || resolution.state === 'failed' || resolution.state === 'refused';
+    const terminal =
+      resolution.state === 'delivered' || resolution.state === 'failed' || resolution.state === 'refused';
     db.transaction(() => {
       db.prepare(
         `INSERT OR REPLACE INTO outbox_attempts (delivery_id, attempt, at, outcome, code, text, duration_ms, evidence_seq)

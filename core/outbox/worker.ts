@@ -22,14 +22,18 @@ export interface EscalationRoute {
   to: string[];
 }
 
-export type ApprovalOutcome = { state: 'pending' } | { state: 'approved'; consume: () => boolean } | { state: 'closed'; why: string };
+export type ApprovalOutcome =
+  { state: 'pending' } | { state: 'approved'; consume: () => boolean } | { state: 'closed'; why: string };
 
 export interface DeliveryWorkerOptions {
   store: OutboxRepository;
   /** Every tenant whose outbox the worker serves. */
   tenants: () => string[];
   /** The connector and its secrets, read for this one send. Throws ConnectorUnavailableError. */
-  resolve: (tenant: string, connectorId: string) => Promise<{ config: ConnectorConfig; credentials: ConnectorCredentials }>;
+  resolve: (
+    tenant: string,
+    connectorId: string,
+  ) => Promise<{ config: ConnectorConfig; credentials: ConnectorCredentials }>;
   send: (
     config: ConnectorConfig,
     credentials: ConnectorCredentials,

@@ -42,7 +42,9 @@ export function buildDocument(input: DocumentInput): { document: ReportDocument;
       `${count(facts.recordsInPeriod, 'ledger record')} of tenant ${input.tenant} between ${facts.from} and ${facts.to} ` +
         `(ledger size ${facts.ledgerSize})`,
       'Findings are read from decision and finding records in the ledger directly (the AISPM engine is not part of this build).',
-      ...(facts.pruned > 0 ? [`${count(facts.pruned, 'record')} in the period were pruned by retention (hashes kept)`] : []),
+      ...(facts.pruned > 0
+        ? [`${count(facts.pruned, 'record')} in the period were pruned by retention (hashes kept)`]
+        : []),
     ],
     redactions: [],
   };
@@ -75,7 +77,9 @@ function topRules(decisions: DecisionFact[], limit: number): string[][] {
   return [...rules.entries()]
     .sort(
       (a, b) =>
-        SEVERITY_ORDER.indexOf(a[1].severity) - SEVERITY_ORDER.indexOf(b[1].severity) || b[1].n - a[1].n || a[0].localeCompare(b[0]),
+        SEVERITY_ORDER.indexOf(a[1].severity) - SEVERITY_ORDER.indexOf(b[1].severity) ||
+        b[1].n - a[1].n ||
+        a[0].localeCompare(b[0]),
     )
     .slice(0, limit)
     .map(([rule, e]) => [rule, e.severity, e.decision, String(e.n)]);
@@ -93,7 +97,11 @@ function security({ facts }: DocumentInput): Body {
       { label: 'Actions judged', value: String(t.total), tone: 'neutral' },
       { label: 'Denied', value: String(t.deny), tone: t.deny > 0 ? 'bad' : 'good' },
       { label: 'Sent for approval', value: String(t.approval), tone: t.approval > 0 ? 'warn' : 'neutral' },
-      { label: 'Shadow-mode would-be denials', value: String(t.shadowDenied), tone: t.shadowDenied > 0 ? 'warn' : 'good' },
+      {
+        label: 'Shadow-mode would-be denials',
+        value: String(t.shadowDenied),
+        tone: t.shadowDenied > 0 ? 'warn' : 'good',
+      },
     ],
     sections: [
       {
@@ -146,7 +154,11 @@ function compliance({ facts }: DocumentInput): Body {
       ` Verify independently with: cavra evidence export, then cavra evidence verify <bundle> --trusted-key <key>.`,
     figures: [
       { label: 'Records in period', value: String(facts.recordsInPeriod), tone: 'neutral' },
-      { label: 'Signed checkpoints in period', value: String(facts.checkpoints.length), tone: facts.checkpoints.length > 0 ? 'good' : 'warn' },
+      {
+        label: 'Signed checkpoints in period',
+        value: String(facts.checkpoints.length),
+        tone: facts.checkpoints.length > 0 ? 'good' : 'warn',
+      },
       { label: 'Approval decisions', value: String(approvals('approved') + approvals('denied')), tone: 'neutral' },
       { label: 'Capture gaps', value: String(facts.gaps.length), tone: facts.gaps.length > 0 ? 'bad' : 'good' },
     ],
@@ -177,7 +189,9 @@ function compliance({ facts }: DocumentInput): Body {
         ],
         table: {
           columns: ['Record', 'Time', 'Request', 'Event', 'By', 'Route'],
-          rows: facts.approvals.filter((a) => a.event !== 'requested').map((a) => [`#${a.seq}`, a.time, a.requestId, a.event, a.by, a.route]),
+          rows: facts.approvals
+            .filter((a) => a.event !== 'requested')
+            .map((a) => [`#${a.seq}`, a.time, a.requestId, a.event, a.by, a.route]),
         },
       },
       {
@@ -191,7 +205,10 @@ function compliance({ facts }: DocumentInput): Body {
       {
         heading: 'Capture gaps',
         paragraphs: facts.gaps.length === 0 ? ['No gap records: every adapter event in the period was captured.'] : [],
-        table: { columns: ['Record', 'Time', 'Source', 'Reason'], rows: facts.gaps.map((g) => [`#${g.seq}`, g.time, g.source, g.reason]) },
+        table: {
+          columns: ['Record', 'Time', 'Source', 'Reason'],
+          rows: facts.gaps.map((g) => [`#${g.seq}`, g.time, g.source, g.reason]),
+        },
       },
     ],
   };
@@ -214,7 +231,11 @@ function executive({ facts }: DocumentInput): Body {
       { label: 'Stopped (denied)', value: String(t.deny), tone: t.deny > 0 ? 'warn' : 'good' },
       { label: 'Held for approval', value: String(t.approval), tone: 'neutral' },
       { label: 'Critical-rule hits', value: String(critical), tone: critical > 0 ? 'bad' : 'good' },
-      { label: 'Delivery success', value: pct(delivered, attempts.length), tone: delivered === attempts.length ? 'good' : 'warn' },
+      {
+        label: 'Delivery success',
+        value: pct(delivered, attempts.length),
+        tone: delivered === attempts.length ? 'good' : 'warn',
+      },
       { label: 'Evidence gaps', value: String(facts.gaps.length), tone: facts.gaps.length > 0 ? 'bad' : 'good' },
     ],
     sections: [
@@ -238,7 +259,11 @@ function operator({ operator: state }: DocumentInput): Body {
     figures: [
       { label: 'Connectors', value: String(state.connectors.length), tone: 'neutral' },
       { label: 'Failing connectors', value: String(failing.length), tone: failing.length > 0 ? 'bad' : 'good' },
-      { label: 'Approvals waiting', value: String(state.pendingApprovals.length), tone: state.pendingApprovals.length > 0 ? 'warn' : 'good' },
+      {
+        label: 'Approvals waiting',
+        value: String(state.pendingApprovals.length),
+        tone: state.pendingApprovals.length > 0 ? 'warn' : 'good',
+      },
       { label: 'Failed deliveries', value: String(stuck.length), tone: stuck.length > 0 ? 'bad' : 'good' },
     ],
     sections: [

@@ -119,7 +119,8 @@ export function gatherFacts(ledger: Ledger, from: Date, to: Date): ReportFacts {
         const d = (p.decision ?? {}) as Json;
         const rules = Array.isArray(d.rules) ? (d.rules as Json[]) : [];
         const winner = str((d.explanation as Json | undefined)?.winner);
-        const rule = rules.find((r) => `${String(r.pack_id)}/${String(r.rule_id)}` === winner || r.rule_id === winner) ?? rules[0];
+        const rule =
+          rules.find((r) => `${String(r.pack_id)}/${String(r.rule_id)}` === winner || r.rule_id === winner) ?? rules[0];
         facts.decisions.push({
           seq,
           time,

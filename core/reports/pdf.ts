@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import type { ReportDocument } from '../contract';
 
 const TONE = { good: '#1f7a4a', warn: '#9a6200', bad: '#b3261e', neutral: '#222222' } as const;
@@ -8,7 +7,9 @@ const TONE = { good: '#1f7a4a', warn: '#9a6200', bad: '#b3261e', neutral: '#2222
  * pure JavaScript, nothing native or downloaded, so the console (any shell) and the CLI
  * produce the same file; the creation date is the report's own time, not the clock's.
  */
-export function renderPdf(doc: ReportDocument): Promise<Buffer> {
+export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
+  // Loaded on first use: pdfkit and its font tables cost seconds of start-up for every CLI call.
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const pdf = new PDFDocument({
       size: 'A4',
@@ -50,8 +51,16 @@ export function renderPdf(doc: ReportDocument): Promise<Buffer> {
       if (i > 0 && col === 0) y += boxH + gap;
       const x = left + col * (boxW + gap);
       pdf.roundedRect(x, y, boxW, boxH, 4).lineWidth(0.8).stroke('#cccccc');
-      pdf.fillColor('#555555').font('Helvetica').fontSize(8.5).text(figure.label, x + 8, y + 8, { width: boxW - 16 });
-      pdf.fillColor(TONE[figure.tone]).font('Helvetica-Bold').fontSize(18).text(figure.value, x + 8, y + 24, { width: boxW - 16 });
+      pdf
+        .fillColor('#555555')
+        .font('Helvetica')
+        .fontSize(8.5)
+        .text(figure.label, x + 8, y + 8, { width: boxW - 16 });
+      pdf
+        .fillColor(TONE[figure.tone])
+        .font('Helvetica-Bold')
+        .fontSize(18)
+        .text(figure.value, x + 8, y + 24, { width: boxW - 16 });
     });
     pdf.x = left;
     pdf.y = y + boxH + 18;
@@ -71,7 +80,11 @@ export function renderPdf(doc: ReportDocument): Promise<Buffer> {
         const header = pdf.y + 2;
         pdf.font('Helvetica-Bold').fontSize(9).fillColor('#333333');
         columns.forEach((c, i) => pdf.text(c, colX(i), header, { width: colW(i), lineBreak: false }));
-        pdf.moveTo(left, header + 13).lineTo(left + width, header + 13).lineWidth(0.8).stroke('#999999');
+        pdf
+          .moveTo(left, header + 13)
+          .lineTo(left + width, header + 13)
+          .lineWidth(0.8)
+          .stroke('#999999');
         let rowY = header + 18;
         pdf.font('Helvetica').fontSize(9).fillColor('#222222');
         for (const row of section.table.rows.slice(0, 12)) {
@@ -85,7 +98,10 @@ export function renderPdf(doc: ReportDocument): Promise<Buffer> {
     }
 
     pdf.fillColor('#666666').font('Helvetica').fontSize(8);
-    const footer = [...doc.sources, ...(doc.redactions.length > 0 ? [`Redacted by tenant policy: ${doc.redactions.join('; ')}`] : [])];
+    const footer = [
+      ...doc.sources,
+      ...(doc.redactions.length > 0 ? [`Redacted by tenant policy: ${doc.redactions.join('; ')}`] : []),
+    ];
     pdf.text(footer.join('\n'), left, pdf.page.height - pdf.page.margins.bottom - 12 * footer.length - 10, { width });
     pdf.end();
   });

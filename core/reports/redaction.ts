@@ -33,7 +33,8 @@ export function redactDocument(
     if (policy.actorEmails) out = out.replace(EMAIL, (_m, _local: string, domain: string) => `…@${domain}`);
     return out;
   };
-  const cell = (value: string) => text(policy.commandArguments && commandCells.has(value) ? redactCommand(value) : value);
+  const cell = (value: string) =>
+    text(policy.commandArguments && commandCells.has(value) ? redactCommand(value) : value);
   return {
     ...document,
     summary: text(document.summary),

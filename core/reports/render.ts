@@ -83,7 +83,9 @@ export function renderCsv(doc: ReportDocument): string {
   for (const section of doc.sections) {
     if (!section.table) continue;
     section.table.rows.forEach((row, r) =>
-      row.forEach((value, c) => rows.push([doc.kind, doc.tenant, section.heading, section.table?.columns[c] ?? '', String(r + 1), value])),
+      row.forEach((value, c) =>
+        rows.push([doc.kind, doc.tenant, section.heading, section.table?.columns[c] ?? '', String(r + 1), value]),
+      ),
     );
   }
   for (const figure of doc.figures) rows.push([doc.kind, doc.tenant, 'figures', figure.label, '1', figure.value]);

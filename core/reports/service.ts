@@ -58,7 +58,8 @@ export class ReportService {
     if (start.getTime() > end.getTime()) throw new ContractError('invalid_input', 'from: must not be after to', 'from');
     const settings = await this.options.repository.settings(tenant);
     const facts = gatherFacts(this.options.ledger(tenant), start, end);
-    const operator = kind === 'operator' ? await this.operatorState(tenant) : { connectors: [], pendingApprovals: [], deliveries: [] };
+    const operator =
+      kind === 'operator' ? await this.operatorState(tenant) : { connectors: [], pendingApprovals: [], deliveries: [] };
     const built = buildDocument({ kind, tenant, generatedAt: this.now(), facts, operator });
     const document = redactDocument(built.document, settings.redaction, built.commandCells);
     return {
@@ -83,9 +84,25 @@ export class ReportService {
     const { internal, external } = classifyRecipients(request.recipients, settings.allowedDomains);
     const digest = crypto.createHash('sha256').update(report.json).digest('hex');
     const attachments: MessageAttachment[] = [
-      ...(report.pdf ? [{ filename: `cavra-${request.kind}-report.pdf`, contentType: 'application/pdf', contentBase64: report.pdf.toString('base64') }] : []),
-      { filename: `cavra-${request.kind}-report.json`, contentType: 'application/json', contentBase64: Buffer.from(report.json).toString('base64') },
-      { filename: `cavra-${request.kind}-report.csv`, contentType: 'text/csv', contentBase64: Buffer.from(report.csv).toString('base64') },
+      ...(report.pdf
+        ? [
+            {
+              filename: `cavra-${request.kind}-report.pdf`,
+              contentType: 'application/pdf',
+              contentBase64: report.pdf.toString('base64'),
+            },
+          ]
+        : []),
+      {
+        filename: `cavra-${request.kind}-report.json`,
+        contentType: 'application/json',
+        contentBase64: Buffer.from(report.json).toString('base64'),
+      },
+      {
+        filename: `cavra-${request.kind}-report.csv`,
+        contentType: 'text/csv',
+        contentBase64: Buffer.from(report.csv).toString('base64'),
+      },
     ];
     const subject = `${report.document.title} — ${tenant} — ${report.document.period.to.slice(0, 10)}`;
     const views: DeliveryView[] = [];
@@ -141,8 +158,16 @@ export class ReportService {
       if (field === 'reportConnector' && connector.kind !== 'smtp') {
         throw new ContractError('invalid_input', `${field}: reports are e-mailed; choose an smtp connector`, field);
       }
-      if (field === 'escalation.connector' && connector.kind === 'smtp' && (settings.escalation?.to.length ?? 0) === 0) {
-        throw new ContractError('invalid_input', 'escalation.to: an e-mail escalation needs at least one address', 'escalation.to');
+      if (
+        field === 'escalation.connector' &&
+        connector.kind === 'smtp' &&
+        (settings.escalation?.to.length ?? 0) === 0
+      ) {
+        throw new ContractError(
+          'invalid_input',
+          'escalation.to: an e-mail escalation needs at least one address',
+          'escalation.to',
+        );
       }
     }
     const before = await this.options.repository.settings(tenant);
@@ -167,7 +192,13 @@ export class ReportService {
   ): Promise<ReportScheduleView> {
     await this.reportConnector(tenant, await this.options.repository.settings(tenant));
     const nextRunAt = input.firstRunAt ? Date.parse(input.firstRunAt) : this.now().getTime() + cadenceMs(input.cadence);
-    await this.options.recordChange(tenant, { change: 'reports.schedule.add', by, kind: input.kind, cadence: input.cadence, recipients: input.recipients });
+    await this.options.recordChange(tenant, {
+      change: 'reports.schedule.add',
+      by,
+      kind: input.kind,
+      cadence: input.cadence,
+      recipients: input.recipients,
+    });
     const schedule = await this.options.repository.addSchedule(
       tenant,
       { kind: input.kind, cadence: input.cadence, recipients: input.recipients, nextRunAt, createdBy: by },
@@ -189,8 +220,16 @@ export class ReportService {
     const now = this.now().getTime();
     for (const schedule of await this.options.repository.schedules(tenant)) {
       if (schedule.nextRunAt > now) continue;
-      const period = { from: new Date(schedule.nextRunAt - cadenceMs(schedule.cadence)).toISOString(), to: new Date(schedule.nextRunAt).toISOString() };
-      await this.deliver(tenant, { kind: schedule.kind, recipients: schedule.recipients, ...period }, schedule.createdBy, `schedule:${schedule.id}:${schedule.nextRunAt}`);
+      const period = {
+        from: new Date(schedule.nextRunAt - cadenceMs(schedule.cadence)).toISOString(),
+        to: new Date(schedule.nextRunAt).toISOString(),
+      };
+      await this.deliver(
+        tenant,
+        { kind: schedule.kind, recipients: schedule.recipients, ...period },
+        schedule.createdBy,
+        `schedule:${schedule.id}:${schedule.nextRunAt}`,
+      );
       let next = schedule.nextRunAt + cadenceMs(schedule.cadence);
       while (next <= now) next += cadenceMs(schedule.cadence);
       await this.options.repository.advanceSchedule(tenant, schedule.id, now, schedule.nextRunAt, next);
@@ -207,7 +246,11 @@ export class ReportService {
     }
     const connector = await this.options.connectors.get(tenant, settings.reportConnector).catch(() => null);
     if (!connector || connector.kind !== 'smtp') {
-      throw new ContractError('invalid_input', `reportConnector: "${settings.reportConnector}" is not an smtp connector`, 'reportConnector');
+      throw new ContractError(
+        'invalid_input',
+        `reportConnector: "${settings.reportConnector}" is not an smtp connector`,
+        'reportConnector',
+      );
     }
     return connector;
   }
@@ -220,7 +263,14 @@ export class ReportService {
     document: ReportDocument,
     by: string,
   ): Promise<string> {
-    const subject = { type: 'report_delivery' as const, tenant, report: kind, recipient, report_sha256: digest, period: document.period };
+    const subject = {
+      type: 'report_delivery' as const,
+      tenant,
+      report: kind,
+      recipient,
+      report_sha256: digest,
+      period: document.period,
+    };
     const actionSha256 = crypto.createHash('sha256').update(canonicalize(subject)).digest('hex');
     const request = await this.options.approvals.open({
       binding: { tenant, actionSha256, packId: null, packVersion: null },

@@ -56,8 +56,7 @@ export class SqliteReportRepository implements ReportRepository {
 
   async settings(tenant: string): Promise<ReportSettings> {
     const row = this.db(tenant).prepare(`SELECT value FROM report_settings WHERE key = 'policy'`).get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row ? { ...DEFAULT_REPORT_SETTINGS, ...(JSON.parse(row.value) as ReportSettings) } : DEFAULT_REPORT_SETTINGS;
   }
 
@@ -82,7 +81,15 @@ export class SqliteReportRepository implements ReportRepository {
         `INSERT INTO report_schedules (id, kind, cadence, recipients, next_run_at, created_by, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, schedule.kind, schedule.cadence, JSON.stringify(schedule.recipients), schedule.nextRunAt, schedule.createdBy, now);
+      .run(
+        id,
+        schedule.kind,
+        schedule.cadence,
+        JSON.stringify(schedule.recipients),
+        schedule.nextRunAt,
+        schedule.createdBy,
+        now,
+      );
     return { ...schedule, id, lastRunAt: null };
   }
 

@@ -10,7 +10,13 @@ import { McpRegistry, mcpTrustHandlers } from '../gate';
 import type { GateHost } from '../gate';
 import { PolicyService, findBuiltinPackDir } from '../policy';
 import { normalizeAction } from '../normalize';
-import { ConnectorService, SqliteConnectorRepository, connectorHandlers, queueCheckpointAnchors, send } from '../connectors';
+import {
+  ConnectorService,
+  SqliteConnectorRepository,
+  connectorHandlers,
+  queueCheckpointAnchors,
+  send,
+} from '../connectors';
 import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
 import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
 import { EventBus } from './events';
@@ -122,7 +128,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
       return { state: 'closed', why: `the approval request was ${request.state}` };
     },
     producers: [
-      (tenant): Promise<void> => queueCheckpointAnchors(tenant, { connectors: connectorRepository, ledger: (t) => ledgers.ledger(t), outbox }),
+      (tenant): Promise<void> =>
+        queueCheckpointAnchors(tenant, { connectors: connectorRepository, ledger: (t) => ledgers.ledger(t), outbox }),
       (tenant) => reports.runDueSchedules(tenant),
     ],
     onChange: deliveriesChanged,
@@ -130,7 +137,13 @@ export function createCore(options: CoreOptions): LocalCoreService {
     log,
     tickMs: options.deliveries?.tickMs,
   });
-  const outbox: Outbox = new Outbox({ store: outboxStore, worker, record: recordDelivery, now: options.now, onChange: deliveriesChanged });
+  const outbox: Outbox = new Outbox({
+    store: outboxStore,
+    worker,
+    record: recordDelivery,
+    now: options.now,
+    onChange: deliveriesChanged,
+  });
   const connectors = new ConnectorService({
     repository: connectorRepository,
     secrets: (tenant) => tenants.secretsFor(tenant),

@@ -14,7 +14,13 @@ const data = workerData as CoreWorkerData;
 
 let core: LocalCoreService;
 try {
-  core = createCore({ home: data.home, shell: data.shell, log: (message) => post({ type: 'log', message }) });
+  // The console runs the outbox's delivery worker: queued deliveries go out while it is open.
+  core = createCore({
+    home: data.home,
+    shell: data.shell,
+    log: (message) => post({ type: 'log', message }),
+    deliveries: { run: true },
+  });
 } catch (error) {
   post({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
   process.exit(1);

@@ -19,8 +19,10 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
     invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['approvals.list']],
   },
   'approvals.changed': { invalidate: [['approvals.list']] },
-  // Deliveries and connector changes: the audit, connector health and the operator's view.
-  'deliveries.changed': { invalidate: [['deliveries.list'], ['connectors.list']] },
+  // Deliveries, connectors and report policy: the audit, connector health, settings, schedules.
+  'deliveries.changed': {
+    invalidate: [['deliveries.list'], ['connectors.list'], ['reports.settings.get'], ['reports.schedules.list']],
+  },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };
 

@@ -12,6 +12,8 @@ import { EvidenceScreen } from '../features/evidence/EvidenceScreen';
 import { OfflineReviewScreen } from '../features/offline/OfflineReviewScreen';
 import { LiveActivityScreen } from '../features/activity/LiveActivityScreen';
 import { ApprovalQueueScreen } from '../features/approvals/ApprovalQueueScreen';
+import { ConnectorsScreen } from '../features/connectors/ConnectorsScreen';
+import { ReportsScreen } from '../features/reports/ReportsScreen';
 
 export function App() {
   const screen = useUi((state) => state.screen);
@@ -99,6 +101,10 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <LiveActivityScreen />;
     case 'approvals':
       return <ApprovalQueueScreen />;
+    case 'connectors':
+      return <ConnectorsScreen />;
+    case 'reports':
+      return <ReportsScreen />;
     default:
       return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
   }

@@ -5,7 +5,10 @@ import { createCore, createInMemoryTransport } from '../../core/service';
 import type { CoreOptions, CoreService } from '../../core/service';
 
 /** A core on `home` with an in-memory client for the local evaluator (as the CLI uses it). */
-export function coreClient(home: string, options: Partial<CoreOptions> = {}): { core: CoreService; client: ContractClient } {
+export function coreClient(
+  home: string,
+  options: Partial<CoreOptions> = {},
+): { core: CoreService; client: ContractClient } {
   const core = createCore({ home, shell: 'test', log: () => undefined, ...options });
   return { core, client: createContractClient(createInMemoryTransport(core, localEvaluationPrincipal)) };
 }

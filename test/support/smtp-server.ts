@@ -95,7 +95,9 @@ export async function startSmtpServer(options: SmtpServerOptions): Promise<TestS
   return {
     port,
     accepted,
-    countMessageId: (id) => accepted.filter((mail) => mail.parsed.messageId === id.replace(/^<|>$/g, '') || mail.parsed.messageId === id).length,
+    countMessageId: (id) =>
+      accepted.filter((mail) => mail.parsed.messageId === id.replace(/^<|>$/g, '') || mail.parsed.messageId === id)
+        .length,
     nextHeld: () => new Promise((resolve) => heldWaiters.push(resolve)),
     release: () => {
       released = true;
