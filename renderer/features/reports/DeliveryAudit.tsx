@@ -12,6 +12,12 @@ const STATE_BADGE: Record<DeliveryView['state'], string> = {
   refused: 'badge badge-deny',
 };
 
+/** The server's answer once: SMTP replies already start with their code. */
+function response(code: string | null, text: string | null): string {
+  const said = text ?? '';
+  return (code && !said.startsWith(code) ? `${code} ${said}` : said).trim() || '—';
+}
+
 /** The delivery audit: every delivery, each attempt with the server's answer, and retry for failures. */
 export function DeliveryAudit({
   tenant,
@@ -79,7 +85,7 @@ export function DeliveryAudit({
                 <td>
                   {d.attempts}/{d.maxAttempts}
                 </td>
-                <td className="small summary-cell">{`${d.lastCode ?? ''} ${d.lastText ?? ''}`.trim() || '—'}</td>
+                <td className="small summary-cell">{response(d.lastCode, d.lastText)}</td>
                 <td>
                   <div className="toolbar tight">
                     <button
@@ -111,7 +117,7 @@ export function DeliveryAudit({
                       {d.history.map((a) => (
                         <li key={a.attempt}>
                           #{a.attempt} <time dateTime={a.at}>{new Date(a.at).toLocaleString()}</time> — {a.outcome}{' '}
-                          {a.code ?? ''} {a.text} ({a.durationMs} ms
+                          {response(a.code, a.text)} ({a.durationMs} ms
                           {a.evidenceSeq !== null ? `, evidence #${a.evidenceSeq}` : ''})
                         </li>
                       ))}
