@@ -111,11 +111,11 @@ describe('outbox faults: server down, escalation, recovery', () => {
     expect(failed.attempts).toBe(3);
     expect(failed.history.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed']);
     expect(failed.history.every((a) => /ECONNREFUSED|Could not deliver/.test(`${a.code} ${a.text}`))).toBe(true);
-    // Equal jitter keeps each wait in [½, 1) of base·2^(n-1): 0.15–0.3 s, then 0.3–0.6 s.
+    // Equal jitter keeps each wait at least ½ of base·2^(n-1): ≥ 0.15 s, then ≥ 0.3 s (a busy
+    // machine only makes them longer; backoff.test.ts checks the exact windows).
     const at = failed.history.map((a) => Date.parse(a.at));
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(150);
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(300);
-    expect(at[2]! - at[1]!).toBeGreaterThan((at[1]! - at[0]!) * 0.9);
 
     // Each attempt is its own ledger record, without secret or content.
     for (const attempt of failed.history) {
