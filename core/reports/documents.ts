@@ -108,7 +108,7 @@ function security({ facts }: DocumentInput): Body {
         heading: 'Blocked and approval-gated actions',
         paragraphs: blocked.length === 0 ? ['No action was denied or sent for approval in this period.'] : [],
         table: {
-          columns: ['Record', 'Time', 'Decision', 'Agent', 'Action', 'Target', 'Rule', 'Severity'],
+          columns: ['Record', 'Time', 'Decision', 'Agent', 'On behalf of', 'Action', 'Target', 'Rule', 'Severity'],
           rows: blocked
             .slice(-200)
             .reverse()
@@ -117,6 +117,7 @@ function security({ facts }: DocumentInput): Body {
               d.time,
               d.decision,
               d.agent ?? '-',
+              d.actor ?? '-',
               d.actionType,
               d.target,
               d.rule ?? '(default)',
