@@ -1,10 +1,15 @@
 import { type OptionGrammar, SSH_OPTIONS, hasOption, optionValues, scanArguments, sliceField } from './command-options';
-import { programEffects } from './effects';
+import { describesEveryFile, programEffects } from './effects';
 import { type CommandInput, type Extraction, type Scope, childScope } from './extraction';
 import { readGit } from './git';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
+import { METADATA_PROGRAMS } from './programs/metadata';
+import { SUDO_GRAMMAR } from './wrapper-grammars';
+import { SCRIPT_INTERPRETERS, downloadTargets, implicitlyRun } from './programs/downloads';
+import { readSql, redisStatement } from './programs/sql';
 import { SHELL_PROGRAMS } from './shells';
+import { taintedTexts } from './taint';
 import type { SimpleCommand } from './types';
 
 /** One simple command as the shell reader found it, before wrappers are peeled. */
@@ -55,6 +60,39 @@ function programName(text: string): string {
   return slash === -1 || slash === text.length - 1 ? text : text.slice(slash + 1);
 }
 
+/** The program is a wrapper whose own options and wrapped command are read here (`sudo`, `env`, `npx`). */
+export function isWrapper(program: string): boolean {
+  return Object.hasOwn(WRAPPERS, program);
+}
+
+/** Programs whose arguments this module reads itself (scripts, directories, git, find, clients). */
+export const SPECIAL_PROGRAMS: ReadonlySet<string> = new Set([
+  'eval',
+  'trap',
+  'alias',
+  'cd',
+  'pushd',
+  'ssh',
+  'git',
+  'find',
+  'sudoedit',
+  'source',
+  '.',
+  'hash',
+  'enable',
+  'export',
+  'declare',
+  'typeset',
+  'sqlite3',
+  'sqlite',
+  'psql',
+  'mysql',
+  'mariadb',
+  'redis-cli',
+  'sql',
+  'cavra',
+]);
+
 /** Peels wrappers, records the simple command(s), and follows whatever they run in turn. */
 export function runCommandLine(extraction: Extraction, line: CommandLine): SimpleCommand[] {
   return run(
@@ -64,11 +102,341 @@ export function runCommandLine(extraction: Extraction, line: CommandLine): Simpl
       fields: line.fields,
       effective: line.fields,
       wrappers: [...line.scope.wrappers],
-      assignments: { ...line.assignments },
+      // `export HUSKY=0; git commit`: exported variables reach every later command of the text.
+      assignments: { ...extraction.exported, ...line.assignments },
       argsFromInput: false,
     },
     0,
   );
+}
+
+/** Programs whose arguments are read by their own readers here (git, find) or are scripts (eval). */
+const TAINT_EXEMPT: ReadonlySet<string> = new Set([
+  'git',
+  'find',
+  'eval',
+  'trap',
+  'alias',
+  'ssh',
+  'sudoedit',
+  ...SHELL_PROGRAMS,
+]);
+const DATABASE_CLIENTS: ReadonlySet<string> = new Set(['sqlite3', 'sqlite', 'psql', 'mysql', 'mariadb', 'redis-cli']);
+
+/** Where each client takes statements from on its command line, and its options that take a value. */
+const CLIENT_GRAMMAR: Record<string, OptionGrammar> = {
+  sqlite3: {
+    values: [
+      '-cmd',
+      '-init',
+      '-separator',
+      '-nullvalue',
+      '-newline',
+      '-vfs',
+      '-mmap',
+      '-lookaside',
+      '-pagecache',
+      '-maxsize',
+    ],
+    singleDash: true,
+  },
+  psql: {
+    values: [
+      '-c',
+      '--command',
+      '-f',
+      '--file',
+      '-d',
+      '--dbname',
+      '-h',
+      '--host',
+      '-p',
+      '--port',
+      '-U',
+      '--username',
+      '-v',
+      '--set',
+      '--variable',
+      '-o',
+      '--output',
+      '-L',
+      '--log-file',
+      '-P',
+      '--pset',
+      '-F',
+      '-R',
+      '-T',
+    ],
+    abbreviations: true,
+  },
+  mysql: {
+    values: [
+      '-e',
+      '--execute',
+      '-h',
+      '--host',
+      '-P',
+      '--port',
+      '-u',
+      '--user',
+      '-D',
+      '--database',
+      '-S',
+      '--socket',
+      '--defaults-file',
+      '--defaults-extra-file',
+      '--init-command',
+      '--tee',
+      '--pager',
+    ],
+    abbreviations: true,
+  },
+  'redis-cli': {
+    values: [
+      '-h',
+      '-p',
+      '-s',
+      '-a',
+      '--user',
+      '--pass',
+      '-u',
+      '-n',
+      '-r',
+      '-i',
+      '-d',
+      '-D',
+      '--eval',
+      '--tls',
+      '--cacert',
+      '--cert',
+      '--key',
+      '--rdb',
+      '--functions-rdb',
+    ],
+    stopAtOperand: true,
+  },
+};
+
+/**
+ * SQL given to a database client, from its arguments or its input: each statement is judged as
+ * an `sql` command; shell text it runs is read as a script, files it touches as files.
+ */
+function databaseClient(
+  extraction: Extraction,
+  line: CommandLine,
+  program: string,
+  args: Field[],
+  invocation: Invocation,
+): void {
+  const client = program === 'sqlite' ? 'sqlite3' : program === 'mariadb' ? 'mysql' : program;
+  const scanned = scanArguments(args, CLIENT_GRAMMAR[client] as OptionGrammar);
+  const texts: Field[] = [];
+  if (client === 'sqlite3') texts.push(...optionValues(scanned, '-cmd'), ...scanned.operands.slice(1));
+  if (client === 'psql') texts.push(...optionValues(scanned, '-c', '--command'));
+  if (client === 'mysql') texts.push(...optionValues(scanned, '-e', '--execute', '--init-command'));
+  const wrappers = [...invocation.wrappers, program];
+  const statement = (words: string[], text: string) =>
+    extraction.addCommand({
+      program: 'sql',
+      args: words,
+      assignments: {},
+      wrappers,
+      depth: line.scope.depth + 1,
+      dynamic: false,
+      text,
+    });
+  if (client === 'redis-cli') {
+    if (hasOption(scanned, '--eval')) extraction.problem('unsupported', 'redis-cli runs a Lua script');
+    if (scanned.operands.length > 0) statement(redisStatement(scanned.operands.map((field) => field.text)), line.text);
+  }
+  const fromInput = texts.length === 0 && !(client === 'psql' && hasOption(scanned, '-f', '--file'));
+  if (fromInput && client !== 'redis-cli') {
+    const input = line.input;
+    if (input?.kind === 'text') texts.push(field(input.text, input.dynamic));
+    else if (input?.kind === 'pipe') {
+      if (input.text !== null) texts.push(field(input.text));
+      else {
+        const from = [...new Set(input.from.map((c) => c.program))].join(', ') || 'another command';
+        extraction.problem(
+          'unsupported',
+          `${program} runs statements read from the output of ${from}; they cannot be judged`,
+        );
+      }
+    }
+  }
+  for (const text of texts) {
+    if (text.dynamic)
+      extraction.problem('unsupported', `${program} runs SQL only known at run time: ${text.text.slice(0, 80)}`);
+    const reading = readSql(text.text, client);
+    for (const words of reading.statements) statement(words, words.join(' ').slice(0, 200));
+    for (const script of reading.scripts)
+      scriptRunBy(extraction, line, invocation, `${program} shell`, field(script, text.dynamic));
+    for (const file of reading.files)
+      extraction.addFieldPath(field(file.text, text.dynamic), { access: file.access, source: 'command', via: program });
+    for (const problem of reading.problems) extraction.problem('unsupported', problem);
+  }
+}
+
+/** Only so many arguments of one command are tainted: enough for any real command line. */
+const MAX_TAINTED_ARGS = 64;
+
+/** Interpreters that run a script file given as their first operand, with the options that take a value. */
+const SCRIPT_RUNNERS: Record<string, ReadonlySet<string>> = {
+  node: new Set([
+    '-r',
+    '--require',
+    '--import',
+    '--loader',
+    '--experimental-loader',
+    '-C',
+    '--conditions',
+    '--env-file',
+    '--input-type',
+    '--title',
+  ]),
+  nodejs: new Set([
+    '-r',
+    '--require',
+    '--import',
+    '--loader',
+    '--experimental-loader',
+    '-C',
+    '--conditions',
+    '--env-file',
+  ]),
+  bun: new Set(['-r', '--preload', '--cwd', '--env-file', '--config', '-c']),
+  tsx: new Set(['--tsconfig', '--import', '--require', '-r']),
+  'ts-node': new Set(['-P', '--project', '-r', '--require', '-C', '--compiler']),
+  deno: new Set([
+    '--config',
+    '-c',
+    '--import-map',
+    '--allow-read',
+    '--allow-write',
+    '--allow-net',
+    '--allow-env',
+    '--allow-run',
+  ]),
+};
+
+/** `tar -T -`, `zip -@`, `cpio -o`: the names of the files archived come from standard input. */
+function namesFromInput(extraction: Extraction, line: CommandLine, program: string, args: readonly Field[]): void {
+  const fromInput =
+    ((program === 'tar' || program === 'bsdtar' || program === 'gtar') &&
+      args.some(
+        (arg, i) =>
+          /^(-T-?|--files-from=-|--files-from=\/dev\/stdin)$/.test(arg.text) &&
+          (arg.text !== '-T' || args[i + 1]?.text === '-'),
+      )) ||
+    (program === 'zip' && args.some((arg) => arg.text === '-@' || /^-[a-zA-Z]*@$/.test(arg.text))) ||
+    (program === 'cpio' && args.some((arg) => /^-[a-zA-Z]*o/.test(arg.text) || arg.text === '--create'));
+  if (!fromInput) return;
+  for (const name of filesOnInput(line.input))
+    extraction.addFieldPath(name, { access: 'read', source: 'command', via: program });
+}
+
+/** `ln -s TARGET… LINK` (or `cp -s`): remembers each link so later paths through it are judged at the target. */
+function symbolicLinks(extraction: Extraction, args: readonly Field[]): void {
+  const operands = args.filter((arg) => !arg.text.startsWith('-'));
+  if (operands.length < 2 || operands.some((arg) => arg.dynamic)) return;
+  const destination = operands[operands.length - 1] as Field;
+  const sources = operands.slice(0, -1);
+  const { resolver } = extraction;
+  for (const base of extraction.directories) {
+    const destinationPath = resolver.absolute(destination.text, base);
+    const intoDirectory = sources.length > 1 || destination.text.endsWith('/') || resolver.isDirectory(destinationPath);
+    for (const source of sources) {
+      const name = source.text.replace(/\/+$/, '');
+      const link = intoDirectory ? `${destinationPath}/${name.slice(name.lastIndexOf('/') + 1)}` : destinationPath;
+      // A relative target is relative to the link's own directory.
+      const target = /^[/\\~]/.test(source.text)
+        ? resolver.absolute(source.text)
+        : resolver.absolute(source.text, link.slice(0, link.lastIndexOf('/')) || '/');
+      extraction.makeLink(link, target);
+    }
+  }
+}
+
+const EXTRACTORS: ReadonlySet<string> = new Set(['tar', 'bsdtar', 'gtar', 'unzip', 'cpio', 'bsdcpio', '7z', 'busybox']);
+const DOWNLOADERS: ReadonlySet<string> = new Set([
+  'curl',
+  'wget',
+  'fetch',
+  'aria2c',
+  'http',
+  'xh',
+  'nc',
+  'ncat',
+  'socat',
+  'ftp',
+  'gh',
+]);
+
+/** Values of the options named, attached (`-Cdir`, `--file=x`) or as the next word. */
+function optionValuesOf(args: readonly Field[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  args.forEach((arg, i) => {
+    for (const name of names) {
+      if (arg.text === name && args[i + 1]) out.push((args[i + 1] as Field).text);
+      else if (name.startsWith('--') && arg.text.startsWith(`${name}=`)) out.push(arg.text.slice(name.length + 1));
+      else if (!name.startsWith('--') && arg.text.startsWith(name) && arg.text.length > name.length)
+        out.push(arg.text.slice(name.length));
+    }
+  });
+  return out;
+}
+
+/** The script file an interpreter runs (`python3 x.py`, `node dist/a.js`); null for inline code or none. */
+function interpretedScript(program: string, args: readonly Field[]): string | null {
+  const base = program.replace(/[\d.]+$/, '');
+  if (!SCRIPT_INTERPRETERS.has(program) && !SCRIPT_INTERPRETERS.has(base)) return null;
+  for (let i = 0; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if (/^-(c|e|E|p|m|r)$|^--(eval|print)$/.test(text)) return null;
+    if (text === '--') return args[i + 1]?.text ?? null;
+    if (text.startsWith('-')) continue;
+    return (args[i] as Field).dynamic ? null : text;
+  }
+  return null;
+}
+
+/** The command-line program the script is: `node …/bin/cavra.cjs approve` runs `cavra approve`. */
+function scriptProgram(program: string, args: readonly Field[]): { index: number; name: string } | null {
+  const values = SCRIPT_RUNNERS[program];
+  if (values === undefined) return null;
+  let i = 0;
+  if (program === 'deno' && args[0]?.text === 'run') i = 1;
+  for (; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if (text === '--') {
+      i++;
+      break;
+    }
+    if (!text.startsWith('-') || text === '-') break;
+    if (values.has(text)) i++;
+  }
+  const script = args[i];
+  if (script === undefined || script.dynamic) return script ? { index: i, name: '' } : null;
+  // `bin/cavra.cjs`, `dist/cli/cavra.cjs`, and the sources `cli/main.ts`, `cli/cavra.ts` are the cavra CLI.
+  const path = script.text.replace(/\\/g, '/');
+  if (/(^|\/)cli\/(main|cavra)\.[cm]?[jt]s$/.test(path)) return { index: i, name: 'cavra' };
+  const name = programName(script.text).replace(/\.(c|m)?[jt]s$/, '');
+  return { index: i, name };
+}
+
+/** Argument taint: every argument the program's spec does not account for may name a file it reads. */
+function taintArguments(extraction: Extraction, program: string, args: readonly Field[]): void {
+  if (METADATA_PROGRAMS.has(program) || TAINT_EXEMPT.has(program) || describesEveryFile(program)) return;
+  taintWords(extraction, program, args);
+}
+
+function taintWords(extraction: Extraction, program: string, args: readonly Field[]): void {
+  for (const arg of args.slice(0, MAX_TAINTED_ARGS)) {
+    if (arg.dynamic || arg.processSubstitution) continue;
+    for (const text of taintedTexts(arg, (name) => extraction.nameExists(name))) {
+      extraction.addFieldPath({ ...arg, text }, { access: 'read', source: 'command', via: program });
+    }
+  }
 }
 
 function run(extraction: Extraction, line: CommandLine, invocation: Invocation, peeled: number): SimpleCommand[] {
@@ -163,6 +531,17 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       if (file) scriptFile(extraction, line, program, file, [...invocation.wrappers, program]);
       break;
     }
+    case 'export':
+    case 'declare':
+    case 'typeset':
+      if (program === 'export' || args.some((arg) => /^-[a-zA-Z]*x/.test(arg.text))) {
+        for (const arg of args) {
+          const eq = arg.text.indexOf('=');
+          if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(arg.text.slice(0, eq)))
+            extraction.exported[arg.text.slice(0, eq)] = arg.text.slice(eq + 1);
+        }
+      }
+      break;
     case 'hash':
     case 'enable':
       // `hash -p /bin/rm ls` makes `ls` run rm; `enable -f lib.so x` loads a builtin from a file.
@@ -174,11 +553,74 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       }
       break;
   }
+  const script = scriptProgram(program, args);
+  if (script !== null) {
+    if (script.name === '') {
+      extraction.problem('unsupported', `the script ${program} runs is only known at run time`);
+    } else if (script.name === 'cavra') {
+      // `node …/bin/cavra.cjs policy unassign …` is the cavra command line itself.
+      run(
+        extraction,
+        line,
+        {
+          ...invocation,
+          fields: [field('cavra'), ...args.slice(script.index + 1)],
+          effective: [field('cavra'), ...args.slice(script.index + 1)],
+          wrappers: [...invocation.wrappers, program],
+        },
+        1,
+      );
+    }
+  }
+  if (DATABASE_CLIENTS.has(program)) databaseClient(extraction, line, program, args, invocation);
+  for (const target of downloadTargets(program, args)) extraction.fetch(target);
+  namesFromInput(extraction, line, program, args);
+  for (const arg of args) {
+    // `--files0-from=<(printf '.env\0')`: the names of the files read are produced at run time.
+    if (arg.processSubstitution && /^--files0-from|^--files-from|^-T/.test(arg.text))
+      extraction.problem(
+        'unsupported',
+        `${program} reads file names produced by another command: ${arg.text.slice(0, 80)}`,
+      );
+  }
+  // `--env-file FILE` of any program (node, uv, docker, bun, deno) loads that file into the environment.
+  for (const value of optionValuesOf(args, ['--env-file', '--env-file-if-exists']))
+    extraction.addFieldPath(field(value), { access: 'read', source: 'command', via: program });
+  if (
+    (program === 'ln' || program === 'cp') &&
+    args.some((arg) => /^-[a-zA-Z]*s[a-zA-Z]*$|^--symbolic(-link)?$/.test(arg.text))
+  )
+    symbolicLinks(extraction, args);
+  const interpreted = interpretedScript(program, args);
+  if (interpreted !== null) extraction.run(interpreted);
+  if (program === 'chmod' && args.some((arg) => /^(\+|[ugoa]+\+)[rwX]*x|^0?[0-7]?[1357][0-7]{2}$/.test(arg.text)))
+    for (const arg of args.slice(1)) if (!arg.text.startsWith('-') && !arg.dynamic) extraction.run(arg.text);
+  if (program === 'make' || program === 'gmake')
+    for (const value of optionValuesOf(args, ['-f', '--file', '--makefile'])) extraction.run(value);
+  const implicit = implicitlyRun(program, args);
+  if (implicit.length > 0) {
+    // `make -C dir`, `npm --prefix dir install`: the files are those of that directory.
+    const directories = optionValuesOf(args, [
+      '-C',
+      '--directory',
+      '--prefix',
+      '--cwd',
+      '--dir',
+      '--manifest-path',
+      '-p',
+    ]);
+    for (const directory of directories.length > 0 ? directories : ['.'])
+      for (const name of implicit)
+        extraction.run(directory === '.' ? name : `${directory.replace(/\/Cargo\.toml$/, '')}/${name}`);
+  }
+  // `curl … | tar xz`: what the archive unpacks came from the network.
+  if (EXTRACTORS.has(program) && line.input?.kind === 'pipe' && line.input.from.some((c) => DOWNLOADERS.has(c.program)))
+    extraction.fetch(optionValuesOf(args, ['-C', '--directory', '-d'])[0] ?? '.');
   for (const variable of PROGRAM_VARIABLES) {
     const value = invocation.assignments[variable];
     if (value) scriptRunBy(extraction, line, invocation, `${variable}=`, field(value.replace(/^\|/, '')));
   }
-  const effects = programEffects(program, invocation.argsFromInput ? [...args, filesOnInput(line.input)] : args);
+  const effects = programEffects(program, invocation.argsFromInput ? [...args, ...filesOnInput(line.input)] : args);
   if (effects) {
     for (const file of effects.files) {
       const request = {
@@ -186,20 +628,41 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
         source: 'command' as const,
         via,
         ...(file.recursive ? { recursive: true } : {}),
+        ...(file.walk ? { walk: file.walk } : {}),
       };
       extraction.addFieldPath(file.field, request);
     }
     for (const script of effects.scripts)
       scriptRunBy(extraction, line, invocation, script.label, field(script.text, script.dynamic));
     for (const problem of effects.problems) extraction.problem('unsupported', problem);
+    if (effects.variables && effects.variables.length > 0)
+      for (const command of recorded)
+        command.variables = [...new Set([...(command.variables ?? []), ...effects.variables])];
   }
+  // Arguments the program's reader already judged as files need no second reading.
+  const judged = effects?.files.map((file) => file.field.text).filter((text) => text !== '') ?? [];
+  taintArguments(
+    extraction,
+    program,
+    judged.length === 0 ? args : args.filter((arg) => !judged.some((text) => arg.text.includes(text))),
+  );
   return recorded;
 }
 
 function record(extraction: Extraction, line: CommandLine, program: string, invocation: Invocation): SimpleCommand[] {
   const args = invocation.fields.slice(1);
+  const head = invocation.fields[0] as Field;
+  const location = /[/\\]/.test(head.text) && !head.dynamic ? extraction.programLocation(head.text) : null;
+  if (location) {
+    extraction.runs.push(location.path);
+    // Running a file is reading it: `~/.ssh/id_rsa` as a program is still the key. Installed
+    // programs (`/usr/local/bin/npm`) are not worth a finding.
+    if (!/^\/(usr|bin|sbin|opt|nix|snap|lib|System|Applications)\//.test(location.path))
+      extraction.addFieldPath(head, { access: 'read', source: 'command', via: program });
+  }
   const command: SimpleCommand = {
     program,
+    ...(location ? { programPath: location.path, programInWorkspace: location.inWorkspace } : {}),
     args: args.map((arg) => arg.text),
     assignments: invocation.assignments,
     wrappers: invocation.wrappers,
@@ -210,6 +673,7 @@ function record(extraction: Extraction, line: CommandLine, program: string, invo
       invocation.fields.some((arg) => arg.dynamic || arg.glob),
     text: line.text,
     inputFrom: line.inputFrom,
+    ...(line.input ? { stdin: line.input.kind } : {}),
   };
   return extraction.addCommand(command) ? [command] : [];
 }
@@ -292,6 +756,8 @@ function shell(
     const script = operands[0];
     if (script === undefined) return;
     const rest = operands.slice(1);
+    // `bash -c 'cat "$1"' _ .env`: the script's arguments may name the files it reads.
+    taintWords(extraction, program, rest.slice(1));
     const positional = rest.every((arg) => !arg.dynamic) ? rest.map((arg) => arg.text) : null;
     nestedScript(extraction, line, script, `${program} -c`, wrappers, positional, line.input);
     return;
@@ -299,8 +765,10 @@ function shell(
   const file = operands[0];
   if (file !== undefined && !stdin) {
     scriptFile(extraction, line, program, file, wrappers);
+    taintWords(extraction, program, operands.slice(1));
     return;
   }
+  taintWords(extraction, program, operands);
   scriptFromInput(extraction, line, program, wrappers);
 }
 
@@ -318,6 +786,7 @@ function scriptFile(
     extraction.problem('unsupported', `${program} runs a script produced by another command: ${file.text}`);
   } else {
     extraction.addFieldPath(file, { access: 'read', source: 'command', via: program });
+    if (!file.dynamic) extraction.run(file.text);
   }
 }
 
@@ -365,10 +834,35 @@ function git(extraction: Extraction, line: CommandLine, args: Field[], invocatio
       source: 'command',
       via: 'git',
       ...(base ? { base } : {}),
+      ...(file.recursive ? { recursive: true } : {}),
+      ...(file.walk ? { walk: file.walk } : {}),
     });
   }
   for (const script of reading.scripts)
     scriptRunBy(extraction, line, invocation, script.label, field(script.text, script.dynamic));
+  for (const problem of reading.problems) extraction.problem('unsupported', problem);
+  if (
+    reading.invocation.subcommand === 'cat-file' &&
+    args.some((arg) => /^--batch(=|$)|^--batch-command/.test(arg.text))
+  ) {
+    // `git cat-file --batch` prints the objects named on its input: `HEAD:.env` reads `.env`.
+    const input = line.input;
+    const text = input?.kind === 'text' && !input.dynamic ? input.text : input?.kind === 'pipe' ? input.text : null;
+    if (text === null) {
+      if (input !== null && input.kind !== 'file')
+        extraction.problem('unsupported', 'git cat-file --batch prints objects named at run time');
+    } else {
+      for (const name of text.split('\n')) {
+        const revPath = /^(?:contents\s+)?[^:\s]*:(.+)$/.exec(name.trim());
+        if (revPath)
+          extraction.addFieldPath(field((revPath[1] as string).trim()), {
+            access: 'read',
+            source: 'command',
+            via: 'git',
+          });
+      }
+    }
+  }
 }
 
 const FIND_VALUES = new Set([
@@ -480,12 +974,17 @@ function findPatterns(reading: Pick<FindReading, 'roots' | 'names'>): Field[] {
 function find(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
   const reading = readFind(args);
   for (const root of reading.roots) {
-    extraction.addFieldPath(root, {
-      access: reading.deletes ? 'write' : 'read',
-      source: 'command',
-      via: 'find',
-      recursive: true,
-    });
+    if (reading.deletes && reading.names.length === 0) {
+      // `find . -delete` removes the whole tree under each start point.
+      extraction.addFieldPath(root, { access: 'write', source: 'command', via: 'find', recursive: true });
+    } else {
+      // Without -exec or -delete, find only prints names; what it deletes is what its -name matches.
+      extraction.addFieldPath(root, { access: 'read', source: 'command', via: 'find' });
+    }
+  }
+  if (reading.deletes && reading.names.length > 0) {
+    for (const pattern of findPatterns(reading))
+      extraction.addFieldPath(pattern, { access: 'write', source: 'command', via: 'find' });
   }
   for (const output of reading.outputs)
     extraction.addFieldPath(output, { access: 'write', source: 'command', via: 'find' });
@@ -516,22 +1015,50 @@ function find(extraction: Extraction, line: CommandLine, args: Field[], invocati
   }
 }
 
-/** The file names xargs reads from standard input: known when the input is static or comes from `find`. */
-function filesOnInput(input: CommandInput | null): Field {
-  if (input?.kind === 'text' && !input.dynamic) return field(input.text.trim());
+/**
+ * The file names xargs (or `tar -T -`, `zip -@`) reads from standard input: known when the input
+ * is static text, or comes from a command listing files (`find`, `git ls-files`); one dynamic
+ * field otherwise.
+ */
+function filesOnInput(input: CommandInput | null): Field[] {
+  const words = (text: string) =>
+    text
+      .split(/[\s\0]+/)
+      .filter((word) => word !== '')
+      .slice(0, 256)
+      .map((word) => field(word));
+  if (input?.kind === 'text' && !input.dynamic) return words(input.text);
   if (input?.kind === 'pipe') {
-    if (input.text !== null) return field(input.text.trim());
+    if (input.text !== null) return words(input.text);
     const [source] = input.from;
     if (input.from.length === 1 && source) {
       const args = source.args.map((text) => field(text, source.dynamic));
       if (source.program === 'find') {
-        const [pattern] = findPatterns(readFind(args));
-        if (pattern) return pattern;
+        const patterns = findPatterns(readFind(args));
+        if (patterns.length > 0) return patterns;
       }
-      if (listsWorkspaceFiles(source)) return { ...field('./**'), pattern: true };
+      // git lists what it tracks: nothing ignored (unless asked for) and links as links.
+      const tracked =
+        source.program === 'git' &&
+        !source.args.some((arg) => /^(-o|--others|-i|--ignored|-[a-zA-Z]*[oi][a-zA-Z]*)$/.test(arg))
+          ? { walk: { ignoreFiles: true, followLinks: false } }
+          : {};
+      const listed = gitListedPattern(source);
+      if (listed !== null) return [{ ...field(listed), pattern: true, ...tracked }];
+      if (listsWorkspaceFiles(source)) return [{ ...field('./**'), pattern: true, ...tracked }];
     }
   }
-  return field('<standard input>', true);
+  return [field('<standard input>', true)];
+}
+
+/** `git ls-files PATHSPEC`: the files it can list, as a find-style pattern; null for other commands. */
+function gitListedPattern(source: SimpleCommand): string | null {
+  if (source.program !== 'git' || source.args[0] !== 'ls-files') return null;
+  const specs = source.args.slice(1).filter((arg) => !arg.startsWith('-'));
+  if (specs.length !== 1) return null;
+  const spec = (specs[0] as string).replace(/\/+$/, '');
+  if (spec.includes('/') && /[*?[]/.test(spec)) return null;
+  return /[*?[]/.test(spec) ? `./**/${spec}` : `${spec}/**`;
 }
 
 /** Commands whose output is names of files in the repository (`git ls-files`, `rg -l`, `fd`). */
@@ -688,74 +1215,14 @@ function wrapperFromSpec(spec: WrapperSpec): Wrapper {
 }
 
 const sudo = wrapperFromSpec({
-  grammar: {
-    values: [
-      '-u',
-      '-g',
-      '-C',
-      '-p',
-      '-r',
-      '-t',
-      '-T',
-      '-U',
-      '-R',
-      '--user',
-      '--group',
-      '--close-from',
-      '--prompt',
-      '--role',
-      '--type',
-      '--command-timeout',
-      '--other-user',
-      '--host',
-      '--chroot',
-    ],
-    flags: [
-      '-A',
-      '-b',
-      '-B',
-      '-E',
-      '-H',
-      '-i',
-      '-K',
-      '-k',
-      '-l',
-      '-n',
-      '-P',
-      '-S',
-      '-s',
-      '-V',
-      '-v',
-      '-e',
-      '--askpass',
-      '--background',
-      '--bell',
-      '--preserve-env',
-      '--edit',
-      '--set-home',
-      '--login',
-      '--remove-timestamp',
-      '--reset-timestamp',
-      '--list',
-      '--non-interactive',
-      '--preserve-groups',
-      '--stdin',
-      '--shell',
-      '--validate',
-      '--version',
-      '--help',
-    ],
-  },
+  grammar: SUDO_GRAMMAR,
   assignments: true,
   directories: ['-D', '--chdir'],
   shellJoin: ['-s', '-i', '--shell', '--login'],
 });
 
 const sudoWithEdit: Wrapper = (args, context) => {
-  const scanned = scanArguments(args, {
-    values: ['-u', '-g', '-C', '-p', '-r', '-t', '-T', '-U', '-D', '-R'],
-    stopAtOperand: true,
-  });
+  const scanned = scanArguments(args, { values: SUDO_GRAMMAR.values, stopAtOperand: true });
   if (hasOption(scanned, '-e', '--edit')) {
     return { files: scanned.operands.map((operand) => ({ field: operand, access: 'write' as const })) };
   }
@@ -819,7 +1286,7 @@ const xargs: Wrapper = (args, context) => {
   const inner = args.slice(scanned.stop);
   const command = inner.length > 0 ? inner : [field('echo')];
   const files = optionValues(scanned, '-a', '--arg-file').map((value) => ({ field: value, access: 'read' as const }));
-  const input = filesOnInput(context.line.input);
+  const inputs = filesOnInput(context.line.input);
   return {
     inner: [command],
     files,
@@ -828,12 +1295,16 @@ const xargs: Wrapper = (args, context) => {
       replace === null
         ? undefined
         : (fields) =>
-            fields.map((arg, index) =>
+            fields.flatMap((arg, index) =>
               index > 0 && arg.text.includes(replace)
                 ? arg.text === replace
-                  ? input
-                  : { ...arg, text: arg.text.replaceAll(replace, input.text), dynamic: arg.dynamic || input.dynamic }
-                : arg,
+                  ? inputs
+                  : inputs.map((one) => ({
+                      ...arg,
+                      text: arg.text.replaceAll(replace, one.text),
+                      dynamic: arg.dynamic || one.dynamic,
+                    }))
+                : [arg],
             ),
   };
 };
@@ -996,12 +1467,57 @@ const nix: Wrapper = (args) => {
   return command !== -1 && command + 1 < args.length ? { inner: [args.slice(command + 1)] } : null;
 };
 
+/** Options of package runners whose value says where a package comes from. */
+const PACKAGE_SOURCE_OPTIONS = new Set([
+  '--with',
+  '--from',
+  '--spec',
+  '-p',
+  '--package',
+  '--with-requirements',
+  '--with-editable',
+  '--index',
+  '--default-index',
+  '--index-url',
+  '--extra-index-url',
+  '--registry',
+]);
+
+/** A package source outside the registry: a URL, a git or forge reference, an `owner/repo` shorthand. */
+function offRegistry(source: string): boolean {
+  return (
+    /^(git\+|git:|https?:|ssh:|file:|github:|gitlab:|bitbucket:|gist:)/i.test(source) ||
+    /^[A-Za-z0-9][\w.-]*\/[\w.-]+(#.*)?$/.test(source)
+  );
+}
+
+/** `uvx --from git+…`, `uv run --with git+…`, `npx -p github:…`: the package runner installs from outside the registry. */
+function checkPackageSources(extraction: Extraction, program: string, args: readonly Field[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if (!text.startsWith('-')) continue;
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    if (!PACKAGE_SOURCE_OPTIONS.has(name)) continue;
+    const value = eq === -1 ? args[i + 1] : { ...(args[i] as Field), text: text.slice(eq + 1) };
+    if (value && (value.dynamic || offRegistry(value.text) || name.includes('index') || name === '--registry'))
+      extraction.problem(
+        'unsupported',
+        `${program} ${name} installs from outside the registry: ${value.text.slice(0, 120)}`,
+      );
+  }
+}
+
 /** `npm exec`, `pnpm dlx`, `uv run`…: the subcommand word runs the program after it. */
 function subcommandWrapper(subcommands: readonly string[], grammar: OptionGrammar): Wrapper {
   const inner = wrapperFromSpec({ grammar });
   return (args, context) => {
     const index = args.findIndex((arg) => !arg.text.startsWith('-'));
     if (index === -1 || !subcommands.includes((args[index] as Field).text)) return null;
+    checkPackageSources(context.extraction, programName((context.invocation.fields[0] as Field).text), args);
+    // `uv run --env-file .env …` loads the file into the environment of what it runs.
+    for (const value of optionValuesOf(args, ['--env-file']))
+      context.extraction.addFieldPath(field(value), { access: 'read', source: 'command', via: 'uv' });
     const outcome = inner(args.slice(index + 1), context);
     return outcome
       ? {
@@ -1012,7 +1528,7 @@ function subcommandWrapper(subcommands: readonly string[], grammar: OptionGramma
   };
 }
 
-const packageRunner = wrapperFromSpec({
+const packageRunnerSpec = wrapperFromSpec({
   grammar: {
     values: [
       '-p',
@@ -1043,6 +1559,19 @@ const packageRunner = wrapperFromSpec({
   },
   scriptOptions: ['-c', '--call'],
 });
+
+const packageRunner: Wrapper = (args, context) => {
+  checkPackageSources(context.extraction, programName((context.invocation.fields[0] as Field).text), args);
+  const outcome = packageRunnerSpec(args, context);
+  // The package a runner fetches is named by its first word: `npx github:x/y`, `uvx git+…`.
+  const first = outcome?.inner?.[0]?.[0];
+  if (first && offRegistry(first.text))
+    context.extraction.problem(
+      'unsupported',
+      `the package run is fetched from outside the registry: ${first.text.slice(0, 120)}`,
+    );
+  return outcome;
+};
 
 const nice = wrapperFromSpec({
   grammar: {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { HOME, command, lines } from './fixtures';
 
-/** `access relative-or-absolute via` for each path a command touches. */
+/** `access relative-or-absolute via` for each path a command names (files found by walking trees are tested apart). */
 const touched = (text: string) =>
   command(text)
-    .paths.map((p) => `${p.access} ${p.relative ?? p.absolute.replace(HOME, '~')} ${p.via}`)
+    .paths.filter((p) => p.reached === undefined)
+    .map((p) => `${p.access} ${p.relative ?? p.absolute.replace(HOME, '~')} ${p.via}`)
     .sort();
 
 describe('file arguments of reading, copying and exfiltrating commands', () => {
@@ -49,7 +50,7 @@ describe('file arguments of reading, copying and exfiltrating commands', () => {
     ['grep -rn TODO', ['read . grep']],
     ['egrep -A3 key .env', ['read .env egrep']],
     ['rg -uuu AWS_SECRET', ['read . rg']],
-    ['rg --files ~/.ssh', ['read ~/.ssh rg']],
+    ['rg --files ~/.ssh', []],
     ['rg -g "*.env" -t js key src', ['read src rg']],
     ['ag secret ~/.aws', ['read ~/.aws ag']],
   ])('search: %s', (text, expected) => {
@@ -172,9 +173,11 @@ describe('file arguments of reading, copying and exfiltrating commands', () => {
     expect(command(`find ~ -name id_rsa | xargs cat`).paths.map((p) => p.absolute)).toContain(`${HOME}/**/id_rsa`);
     expect(command('find . -delete').paths[0]?.access).toBe('write');
     expect(command('git ls-files | xargs wc -l').problems).toEqual([]);
-    expect(command('git diff --name-only | xargs cat').paths.map((p) => [p.relative, p.pattern])).toEqual([
-      ['**', true],
-    ]);
+    expect(
+      command('git diff --name-only | xargs cat')
+        .paths.filter((p) => p.reached === undefined)
+        .map((p) => [p.relative, p.pattern]),
+    ).toEqual([['**', true]]);
     expect(command('rg -l TODO src | xargs sed -i s/TODO/DONE/').problems).toEqual([]);
   });
 

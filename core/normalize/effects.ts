@@ -10,12 +10,16 @@ import {
 } from './command-options';
 import type { Access } from './paths';
 import type { Field } from './shell-words';
+import { readSedScript } from './programs/sed';
+import type { WalkOptions } from './walk';
 
 /** A file a program reads or writes, named by one of its arguments. */
 interface FileOperand {
   field: Field;
   access: Access;
   recursive?: boolean;
+  /** How a recursive program walks the directory (dot files, ignore files, name filters). */
+  walk?: Partial<WalkOptions>;
 }
 
 /** A command line a program runs on its own (`tar --to-command`, `rsync -e`, `rg --pre`). */
@@ -31,6 +35,8 @@ interface ProgramEffects {
   scripts: EmbeddedScript[];
   /** Why some of its behaviour cannot be judged (`awk 'BEGIN{system(…)}'`). */
   problems: string[];
+  /** Environment variables the program reads by name (`ENVIRON["X"]`, `env.X`, `printenv X`). */
+  variables?: string[];
 }
 
 type Reader = (args: readonly Field[], program: string) => ProgramEffects;
@@ -125,6 +131,70 @@ const compressor: Reader = (args) => {
   };
 };
 
+/** `rg -t TYPE`: the names a few common file types stand for; an unknown type filters nothing. */
+const RG_TYPES: Record<string, readonly string[]> = {
+  ts: ['*.ts', '*.tsx', '*.cts', '*.mts'],
+  js: ['*.js', '*.jsx', '*.mjs', '*.cjs', '*.vue'],
+  py: ['*.py', '*.pyi'],
+  rust: ['*.rs'],
+  go: ['*.go'],
+  java: ['*.java', '*.jsp'],
+  c: ['*.c', '*.h'],
+  cpp: ['*.cpp', '*.cc', '*.cxx', '*.hpp', '*.hh', '*.h'],
+  md: ['*.md', '*.markdown', '*.mdx'],
+  markdown: ['*.md', '*.markdown', '*.mdx'],
+  json: ['*.json'],
+  yaml: ['*.yaml', '*.yml'],
+  toml: ['*.toml'],
+  css: ['*.css', '*.scss', '*.sass', '*.less'],
+  html: ['*.html', '*.htm'],
+  sh: ['*.sh', '*.bash', '*.zsh'],
+  ruby: ['*.rb'],
+  php: ['*.php'],
+  swift: ['*.swift'],
+  kotlin: ['*.kt', '*.kts'],
+};
+
+/** How grep, rg and ag walk a tree: rg and ag skip dot files and ignored files unless told otherwise. */
+function searchWalk(scanned: ScannedArguments, program: string): Partial<WalkOptions> {
+  const names: string[] = [];
+  let filtered = false;
+  for (const option of scanned.options) {
+    const value = option.value?.text;
+    if (value === undefined) continue;
+    if (
+      option.name === '--include' ||
+      ((option.name === '-g' || option.name === '--glob' || option.name === '--iglob') && program === 'rg')
+    ) {
+      if (value.startsWith('!')) continue;
+      filtered = true;
+      names.push(value.includes('/') ? value.slice(value.lastIndexOf('/') + 1) : value);
+    } else if ((option.name === '-t' || option.name === '--type') && program === 'rg') {
+      const types = RG_TYPES[value];
+      if (types) {
+        filtered = true;
+        names.push(...types);
+      }
+    }
+  }
+  const walk: Partial<WalkOptions> = filtered && names.every((name) => name !== '') ? { names } : {};
+  if (program === 'grep' || program === 'egrep' || program === 'fgrep' || program === 'zgrep')
+    return hasOption(scanned, '-R', '--dereference-recursive') ? walk : { ...walk, followLinks: false };
+  const unrestricted = scanned.options.filter(
+    (option) => option.name === '-u' || option.name === '--unrestricted',
+  ).length;
+  const hidden =
+    unrestricted >= 2 ||
+    hasOption(scanned, '--hidden', '-.', '--all-types', '--unrestricted') ||
+    (program !== 'rg' && unrestricted >= 1);
+  // An explicit `-g GLOB` overrides rg's ignore files; so do the unrestricted flags.
+  const ignoreFiles =
+    unrestricted === 0 &&
+    !(program === 'rg' && filtered) &&
+    !hasOption(scanned, '--no-ignore', '--no-ignore-vcs', '--skip-vcs-ignores', '-U');
+  return { ...walk, hidden, ignoreFiles, followLinks: hasOption(scanned, '-L', '--follow') };
+}
+
 /** grep, rg, ag, ack: the first operand is the pattern unless `-e`/`-f` gave one. */
 function searchProgram(
   values: readonly string[],
@@ -133,21 +203,32 @@ function searchProgram(
   const grammar: OptionGrammar = { values: [...values, ...(options.exec ?? [])], abbreviations: true };
   return (args, program) => {
     const scanned = scanArguments(args, grammar);
+    // `rg --files` lists names and reads no file's content.
+    const listsNames = program === 'rg' && hasOption(scanned, '--files');
     // The pattern came from an option, or there is none (`rg --files`, `ag -g NAME`).
     const noPatternOperand =
       hasOption(scanned, '-e', '-f', '--regexp', '--file') ||
-      hasOption(scanned, '--files') ||
+      listsNames ||
       (program !== 'rg' && hasOption(scanned, '-g'));
     const files = noPatternOperand ? scanned.operands : scanned.operands.slice(1);
     const recursive =
-      options.alwaysRecursive || hasOption(scanned, '-r', '-R', '--recursive', '--dereference-recursive');
+      options.alwaysRecursive ||
+      hasOption(scanned, '-r', '-R') ||
+      // `--recur`, `--deref`: grep takes unambiguous prefixes; `-d recurse` is the same as `-r`.
+      scanned.options.some(
+        (option) =>
+          (option.name.length >= 5 &&
+            ('--recursive'.startsWith(option.name) || '--dereference-recursive'.startsWith(option.name))) ||
+          ((option.name === '-d' || option.name.startsWith('--dir')) && option.value?.text === 'recurse'),
+      );
     const searched =
       files.length === 0 && recursive
         ? [{ text: '.', dynamic: false, glob: false, processSubstitution: false }]
         : files;
+    const walk = recursive ? searchWalk(scanned, program) : undefined;
     return {
       files: [
-        ...operands(searched, 'read', recursive),
+        ...(listsNames ? [] : operands(searched, 'read', recursive).map((file) => (walk ? { ...file, walk } : file))),
         ...operands(
           optionValues(scanned, '-f', '--file', '--exclude-from', '--ignore-file', '-p', '--path-to-ignore'),
           'read',
@@ -257,14 +338,19 @@ const ag = searchProgram(
 );
 
 /** cp, mv, install, ln: the last operand is the destination unless `-t DIR` names it. */
-function copyProgram(sourceAccess: Access, values: readonly string[], recursiveFlags: readonly string[]): Reader {
+function copyProgram(
+  sourceAccess: Access,
+  values: readonly string[],
+  recursiveFlags: readonly string[],
+  alwaysRecursive = false,
+): Reader {
   const grammar: OptionGrammar = {
     values: ['-t', '--target-directory', '-S', '--suffix', ...values],
     abbreviations: true,
   };
   return (args, program) => {
     const scanned = scanArguments(args, grammar);
-    const recursive = hasOption(scanned, ...recursiveFlags);
+    const recursive = alwaysRecursive || hasOption(scanned, ...recursiveFlags);
     const target = optionValues(scanned, '-t', '--target-directory');
     const all = scanned.operands;
     const sources = target.length > 0 || all.length < 2 ? all : all.slice(0, -1);
@@ -351,7 +437,10 @@ const awk: Reader = (args, program) => {
     ],
     abbreviations: true,
   });
-  const programFiles = optionValues(scanned, '-f', '--file', '-E', '--exec', '-i', '--include');
+  const programFiles = optionValues(scanned, '-f', '--file', '-E', '--exec', '-i', '--include').filter(
+    (file) => file.text !== 'inplace',
+  );
+  const extensions = optionValues(scanned, '-l', '--load');
   const inline = optionValues(scanned, '-e', '--source');
   const hasProgram = programFiles.length > 0 || inline.length > 0;
   const sources = hasProgram ? inline : scanned.operands.slice(0, 1);
@@ -359,7 +448,9 @@ const awk: Reader = (args, program) => {
     (field) => !/^[A-Za-z_]\w*=/.test(field.text),
   );
   const files = [...operands(inputs, 'read'), ...operands(programFiles, 'read')];
-  const problems: string[] = [];
+  const problems: string[] = extensions.map((value) => `${program} loads the extension ${value.text.slice(0, 60)}`);
+  if (programFiles.length > 0) problems.push(`the ${program} program comes from a file`);
+  const variables: string[] = [];
   for (const source of sources) {
     if (source.dynamic) problems.push(`the ${program} program is only known at run time`);
     if (source.text.length > MAX_INLINE_PROGRAM) problems.push(`the ${program} program is too long to judge`);
@@ -369,13 +460,43 @@ const awk: Reader = (args, program) => {
       if (!text.startsWith('/dev/std'))
         files.push({ field: { ...source, text }, access: match[1] === '<' ? 'read' : 'write' });
     }
+    awkDataFlow(source, program, files, problems, variables);
   }
-  return { files, scripts: [], problems };
+  return { files, scripts: [], problems, variables };
 };
 
-/** GNU sed: `e` runs the pattern space as a command, `w`/`r` write and read files. */
-const SED_EXECUTES = /(^|[;\n{}])\s*[0-9,$!~]*\s*e(\s|;|$)|s(.)(?:\\.|(?!\3).)*\3(?:\\.|(?!\3).)*\3[gpiImM0-9w]*e/;
+/**
+ * What an awk program reads besides its input files: `ENVIRON["NAME"]` is that variable, any
+ * other use of ENVIRON is the whole environment; files named by expressions, ARGV rewritten,
+ * extensions loaded cannot be judged.
+ */
+function awkDataFlow(
+  source: Field,
+  program: string,
+  files: FileOperand[],
+  problems: string[],
+  variables: string[],
+): void {
+  const text = source.text;
+  for (const match of text.matchAll(/\bENVIRON\s*\[\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\]/g))
+    variables.push(match[1] as string);
+  if (/\bENVIRON\b(?!\s*\[\s*"[A-Za-z_][A-Za-z0-9_]*"\s*\])/.test(text))
+    files.push({ field: { ...source, text: '/proc/self/environ' }, access: 'read' });
+  if (/\bARGV\s*\[[^\]]*\]\s*=[^=]|\bARGC\s*=[^=]/.test(text))
+    problems.push(`the ${program} program rewrites the files it reads (ARGV)`);
+  if (/@(load|include|namespace)\b/.test(text))
+    problems.push(`the ${program} program loads an extension or another program`);
+  if (/@[A-Za-z_][A-Za-z0-9_]*\s*\(/.test(text))
+    problems.push(`the ${program} program calls a function chosen at run time`);
+  if (/getline[^;{}<]*<\s*(?!")[^\s;{}]/.test(text))
+    problems.push(`the ${program} program reads a file named at run time`);
+  if (/\b(print|printf)\b[^;{}]*?[^>]>>?\s*(?!")[A-Za-z_(]/.test(text))
+    problems.push(`the ${program} program writes a file named at run time`);
+  if (/\b(readfile|writefile)\s*\(|\bsystem\b|\bfflush\b\s*\(\s*"\|/.test(text) && !AWK_RUNS_COMMANDS.test(text))
+    problems.push(`the ${program} program uses an extension function`);
+}
 
+/** GNU sed: `e` runs the pattern space as a command, `w`/`r` write and read files. */
 const sed: Reader = (args, program) => {
   const scanned = scanArguments(args, {
     values: ['-e', '-f', '-l', '--expression', '--file', '--line-length'],
@@ -389,18 +510,23 @@ const sed: Reader = (args, program) => {
   const inputs = hasScript ? scanned.operands : scanned.operands.slice(1);
   const files = [...operands(inputs, inPlace ? 'readwrite' : 'read'), ...operands(scriptFiles, 'read')];
   const problems: string[] = [];
+  const embedded: EmbeddedScript[] = [];
   for (const source of sources) {
     if (source.dynamic) problems.push(`the ${program} script is only known at run time`);
     if (source.text.length > MAX_INLINE_PROGRAM) problems.push(`the ${program} script is too long to judge`);
-    else if (SED_EXECUTES.test(source.text)) problems.push(`the ${program} script runs shell commands (e)`);
-    for (const match of source.text.matchAll(/(?:^|[;\n{}]|\d|\/)\s*([wWrR])\s+([^;\n}]+)/g)) {
-      const text = (match[2] as string).trim();
-      if (text !== '' && !text.startsWith('/dev/std')) {
-        files.push({ field: { ...source, text }, access: /[wW]/.test(match[1] as string) ? 'write' : 'read' });
+    else {
+      const script = readSedScript(source.text);
+      for (const command of script.executes) {
+        // Judged as shell text, and never allowed unseen: a sed script is an odd place for commands.
+        problems.push(`the ${program} script runs shell commands (e${command ? ` ${command.slice(0, 60)}` : ''})`);
+        if (command !== '') embedded.push({ text: command, dynamic: source.dynamic, label: `${program} e` });
       }
+      for (const file of script.files)
+        if (!file.text.startsWith('/dev/std'))
+          files.push({ field: { ...source, text: file.text }, access: file.access });
     }
   }
-  return { files, scripts: [], problems };
+  return { files, scripts: embedded, problems };
 };
 
 const TAR_VALUES = [
@@ -1092,6 +1218,8 @@ const jq: Reader = (args, program) => {
     pairs: ['--arg', '--argjson', '--slurpfile', '--rawfile'],
   });
   const filterFiles = optionValues(scanned, '-f', '--from-file');
+  const filter = filterFiles.length > 0 || hasOption(scanned, '--expression') ? null : scanned.operands[0];
+  const environment = filter ? jqEnvironment(filter) : { names: [], whole: false };
   const positionalArgs = hasOption(scanned, '--args', '--jsonargs');
   const inputs =
     filterFiles.length > 0 || hasOption(scanned, '--expression') ? scanned.operands : scanned.operands.slice(1);
@@ -1104,8 +1232,69 @@ const jq: Reader = (args, program) => {
     if ((option.name === '--slurpfile' || option.name === '--rawfile') && option.second)
       files.push({ field: option.second, access: 'read' });
   }
-  return { files, scripts: [], problems: [] };
+  if (environment.whole && filter) files.push({ field: { ...filter, text: '/proc/self/environ' }, access: 'read' });
+  const problems: string[] = [];
+  if (filter) {
+    // yq's load, load_str, load_xml… read the file they name; a name built at run time cannot be judged.
+    for (const match of filter.text.matchAll(
+      /\bload(?:_str|_xml|_props|_base64|_yaml|_json)?\s*\(\s*("([^"]*)"|[^)]*)\)/g,
+    )) {
+      if (match[2] !== undefined) files.push({ field: { ...filter, text: match[2] }, access: 'read' });
+      else problems.push(`${program} loads a file named at run time`);
+    }
+    if (/\b(import|include)\s+"/.test(filter.text)) problems.push(`${program} imports a module from a file`);
+  }
+  return { files, scripts: [], problems, variables: environment.names };
 };
+
+/**
+ * `env.NAME` and `$ENV.NAME` read one variable; `env` or `$ENV` alone is the whole environment.
+ * yq's `strenv(NAME)`/`env(NAME)` read one variable too.
+ */
+function jqEnvironment(filter: Field): { names: string[]; whole: boolean } {
+  const names: string[] = [];
+  let whole = false;
+  for (const match of filter.text.matchAll(/\b(?:strenv|env)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)/g))
+    names.push(match[1] as string);
+  for (const match of filter.text.matchAll(
+    /(?<![A-Za-z0-9_.])(\$ENV|env)\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\])?/g,
+  )) {
+    const name = match[3] ?? match[4];
+    if (name) names.push(name);
+    else whole = true;
+  }
+  return { names, whole };
+}
+
+/** `ps e`, `ps auxe`, `ps -E`: the environment of every process is printed beside it. */
+const ps: Reader = (args) => {
+  // BSD-style letters without a dash (`e`, `auxe`); a word after an option taking a value is that value.
+  const showsEnvironment = args.some((field, i) => {
+    const previous = args[i - 1]?.text ?? '';
+    if (/^-[a-zA-Z]*[uUgGpCoOtqkN]$|^--[a-z-]+$/.test(previous)) return false;
+    return /^[a-zA-Z]*e[a-zA-Z]*$/.test(field.text) || /^-[a-zA-Z]*E/.test(field.text);
+  });
+  return {
+    files: showsEnvironment
+      ? [
+          {
+            field: { text: '/proc/*/environ', dynamic: false, glob: false, processSubstitution: false },
+            access: 'read',
+          },
+        ]
+      : [],
+    scripts: [],
+    problems: [],
+  };
+};
+
+/** `printenv NAME`, `declare -p NAME`: the variables named are printed. */
+const variablePrinter: Reader = (args) => ({
+  files: [],
+  scripts: [],
+  problems: [],
+  variables: args.map((field) => field.text).filter((text) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(text)),
+});
 
 const editor = fileProgram(
   'readwrite',
@@ -1543,7 +1732,8 @@ const READERS: Record<string, Reader> = {
     ['--backup', '--reflink', '--sparse', '--preserve', '--no-preserve', '--context'],
     ['-r', '-R', '-a', '--recursive', '--archive'],
   ),
-  mv: copyProgram('readwrite', ['--backup'], []),
+  // Moving a directory moves everything in it.
+  mv: copyProgram('readwrite', ['--backup'], [], true),
   install: copyProgram('read', ['-m', '--mode', '-o', '--owner', '-g', '--group', '--strip-program'], []),
   ln: copyProgram('read', ['--backup'], []),
   tee: writeAll,
@@ -1651,11 +1841,57 @@ const READERS: Record<string, Reader> = {
   az: cloudCopy,
   docker: docker,
   podman: docker,
+  ps,
+  printenv: variablePrinter,
+  declare: variablePrinter,
+  typeset: variablePrinter,
+  readonly: variablePrinter,
   gh: ghGist,
 };
+
+/**
+ * Readers that describe only some of what their program's arguments do (a subcommand or two
+ * of a large CLI): the rest of the arguments are still tainted (taint.ts).
+ */
+const PARTIAL_READERS: ReadonlySet<string> = new Set([
+  'docker',
+  'podman',
+  'gh',
+  'aws',
+  'gsutil',
+  'gcloud',
+  'rclone',
+  'az',
+  'mail',
+  'mailx',
+  's-nail',
+  'mutt',
+  'open',
+  'xdg-open',
+  'socat',
+  'nc',
+  'ncat',
+  'netcat',
+  'crontab',
+  'code',
+  'cursor',
+  'subl',
+  'emacs',
+  'micro',
+]);
 
 /** The files and commands a program's arguments name, or null for a program not described here. */
 export function programEffects(program: string, args: readonly Field[]): ProgramEffects | null {
   const reader = READERS[program];
   return reader ? reader(args, program) : null;
+}
+
+/** The program has a reader here. */
+export function hasReader(program: string): boolean {
+  return READERS[program] !== undefined;
+}
+
+/** The program's reader accounts for every argument that names a file. */
+export function describesEveryFile(program: string): boolean {
+  return READERS[program] !== undefined && !PARTIAL_READERS.has(program);
 }

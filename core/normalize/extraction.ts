@@ -1,7 +1,10 @@
 import { posix } from 'node:path';
-import type { PathRequest, PathResolver } from './paths';
+import { type PathRequest, type PathResolver, standsForEveryName } from './paths';
 import type { Field } from './shell-words';
 import type { GitInvocation, NormalizationProblem, NormalizedPath, SimpleCommand } from './types';
+
+/** Temporary directories and what is under them. */
+const TEMPORARY = /^(\/tmp|\/var\/tmp|\/private\/tmp|\/dev\/shm)(\/|$)/;
 
 /** `bash -c "sh -c '…'"` and `$( $( … ) )` nest at most this deep. */
 export const MAX_DEPTH = 8;
@@ -51,6 +54,14 @@ export class Extraction {
   dotglob = false;
   /** `shopt -s globstar` seen: `**` walks directories, which expansion here does not follow. */
   globstar = false;
+  /** Symlinks this action makes (`ln -s ~/.aws a`), link → target, both absolute: later paths through them reach the target. */
+  private readonly madeLinks = new Map<string, string>();
+  /** Absolute paths this action downloads into (files, or directories a clone fills). */
+  readonly fetched: string[] = [];
+  /** Absolute paths of the programs and scripts this action runs. */
+  readonly runs: string[] = [];
+  /** Variables exported earlier in the text (`export HUSKY=0`): later commands run with them. */
+  readonly exported: Record<string, string> = {};
   /** What fed each command's standard input, for following text through a pipeline. */
   readonly inputs = new WeakMap<SimpleCommand, CommandInput>();
   /** Assigned by the shell reader: parses and extracts a nested script (`bash -c`, `eval`, …). */
@@ -90,6 +101,69 @@ export class Extraction {
     }
     for (const base of bases) {
       for (const entry of this.resolver.entries(text, { ...request, base })) this.pushPath(entry);
+      const lexical = this.resolver.absolute(text, base);
+      if (request.recursive && !request.pattern && request.reached === undefined) this.walkInto(lexical, request, null);
+      const through = this.throughMadeLink(lexical);
+      if (through !== null) this.addPath(through, { ...request, base: undefined });
+    }
+    this.reportHardLinks(request.via);
+  }
+
+  /**
+   * A recursive reader, archiver, copier or remover reaches every file under `directory`:
+   * each is judged as touched. The whole file system, a home directory and the directories
+   * above the workspace are not walked: they certainly hold credentials.
+   */
+  private walkInto(directory: string, request: PathRequest, names: readonly string[] | null): boolean {
+    const { resolver } = this;
+    const workspace = resolver.workspace;
+    const via = request.via ?? 'a command';
+    const ancestor = workspace !== null && workspace.startsWith(`${directory}/`);
+    if (directory === '/' || directory === resolver.home || (ancestor && names === null)) {
+      this.problem('unsupported', `${via} reaches every file under ${directory}`);
+      return false;
+    }
+    // Temporary directories hold scratch files; of a temporary directory above the workspace,
+    // only the workspace's own files matter (`find /tmp -name 'x-*' -delete`).
+    const inWorkspace = workspace !== null && (directory === workspace || directory.startsWith(`${workspace}/`));
+    const inHome = directory.startsWith(`${resolver.home}/`);
+    if (TEMPORARY.test(directory) && !ancestor && !inWorkspace && !inHome) return true;
+    const root = ancestor ? (workspace as string) : directory;
+    const walked = resolver.walk(root, { ...request.walk, ...(names ? { names } : {}) });
+    if (walked === null) return false;
+    if (!walked.complete) this.problem('too_large', `${via} reaches more files under ${directory} than can be judged`);
+    const entry: PathRequest = { access: request.access, source: request.source, via: request.via };
+    for (const file of walked.files) for (const found of resolver.walkedEntries(file, entry)) this.pushPath(found);
+    for (const link of walked.links)
+      for (const found of resolver.entries(link, { ...entry, reached: 'walk' })) this.pushPath(found);
+    return walked.complete;
+  }
+
+  /**
+   * Walks the tree a find or xargs pattern stands for (a directory, a double star, maybe a
+   * name). False when some of it could not be walked.
+   */
+  private walkPattern(text: string, request: PathRequest): boolean {
+    const at = text.indexOf('/**');
+    if (at === -1 || !/^\/\*\*(\/[^/]+)?$/.test(text.slice(at))) return false;
+    const name = text.slice(at + 4);
+    const directory = text.slice(0, at) || '/';
+    const bases = /^([/\\~])/.test(directory) ? [this.resolver.root] : this.directories;
+    let complete = true;
+    for (const base of bases)
+      if (!this.walkInto(this.resolver.absolute(directory, base), request, name === '' || name === '*' ? null : [name]))
+        complete = false;
+    return complete;
+  }
+
+  private reportHardLinks(via: string | null): void {
+    const links = this.resolver.unresolvedHardLinks;
+    while (links.length > 0) {
+      const file = links.pop() as string;
+      this.problem(
+        'unsupported',
+        `${via ?? 'a command'} touches ${file}, a hard link whose other names are outside the workspace`,
+      );
     }
   }
 
@@ -97,7 +171,11 @@ export class Extraction {
   addFieldPath(field: Field, request: PathRequest): void {
     if (field.processSubstitution) return;
     if (field.pattern) {
-      this.addPath(field.text, { ...request, pattern: true, recursive: true });
+      // Judged by the files it reaches on disk; only when they cannot all be listed does the
+      // pattern stand for every protected name it could match.
+      const walking = field.walk ? { ...request, walk: { ...request.walk, ...field.walk } } : request;
+      if (!this.walkPattern(field.text, walking))
+        this.addPath(field.text, { ...request, pattern: true, recursive: true });
       return;
     }
     if (field.dynamic) {
@@ -108,20 +186,83 @@ export class Extraction {
       this.addPath(field.text, request);
       return;
     }
-    this.addPath(field.text, { ...request, pattern: true });
     if (this.globstar && field.text.includes('**')) {
-      this.problem('unsupported', `${field.text}: recursive globs (globstar) are not expanded`);
+      const text = field.text.startsWith('**') ? `./${field.text}` : field.text;
+      if (/^[^*?[]*\/\*\*(\/[^/]+)?$/.test(text)) {
+        if (!this.walkPattern(text, request)) this.addPath(field.text, { ...request, pattern: true });
+        return;
+      }
+      this.addPath(field.text, { ...request, pattern: true });
+      this.problem('unsupported', `${field.text}: recursive globs (globstar) this deep are not expanded`);
       return;
     }
     const bases = /^[/\\~]/.test(field.text) ? [this.resolver.root] : this.directories;
     for (const base of bases) {
       const expansion = this.resolver.expandGlob(field.text, base, { dotglob: this.dotglob });
       if (!expansion.complete) {
+        // What it will match at run time is unknown: judged as every protected name it could stand for.
+        this.addPath(field.text, { ...request, pattern: true, base });
         this.problem('unsupported', `${field.text}: the files this glob matches cannot be listed`);
         continue;
       }
+      // The glob is judged by what it matches now; with no match bash passes the pattern on as a name.
+      // `rm -rf *` also stands for the directory's whole content, which the path rules see as such.
+      if (expansion.matches.length === 0 || standsForEveryName(field.text))
+        this.addPath(field.text, { ...request, pattern: true, base });
       for (const match of expansion.matches) this.addPath(match, { ...request, base });
     }
+  }
+
+  /** `ln -s TARGET LINK` in this action: paths through LINK later in the action reach TARGET. */
+  makeLink(link: string, target: string): void {
+    if (this.madeLinks.size < 32) this.madeLinks.set(link, target);
+  }
+
+  /** The path with a link made earlier in this action replaced by its target; null when none applies. */
+  private throughMadeLink(path: string): string | null {
+    for (const [link, target] of this.madeLinks) {
+      if (path === link) return target;
+      if (path.startsWith(`${link}/`)) return target + path.slice(link.length);
+    }
+    return null;
+  }
+
+  /** Records where a download lands (as written, relative to where the script may be). */
+  fetch(text: string): void {
+    if (text === '' || this.fetched.length >= 64) return;
+    for (const base of /^[/\\~]/.test(text) ? [this.resolver.root] : this.directories)
+      this.fetched.push(this.resolver.absolute(text, base));
+  }
+
+  /** Records a program or script this action runs. */
+  run(text: string): void {
+    if (text === '' || this.runs.length >= 256) return;
+    for (const base of /^[/\\~]/.test(text) ? [this.resolver.root] : this.directories)
+      this.runs.push(this.resolver.absolute(text, base));
+  }
+
+  /** Whether a file or directory of this name exists where the script may be. */
+  nameExists(name: string): boolean {
+    return this.directories.some((base) => this.resolver.exists(this.resolver.absolute(name, base)));
+  }
+
+  /**
+   * Where a program named by a path lives: inside the workspace only when every directory the
+   * script may be in puts it there and no symlink leads out.
+   */
+  programLocation(text: string): { path: string; inWorkspace: boolean } {
+    const bases = /^([/\\~])/.test(text) ? [this.resolver.root] : this.directories;
+    let inWorkspace = this.resolver.workspace !== null && !this.unknownDirectory;
+    let path = '';
+    for (const base of bases) {
+      const entries = this.resolver.entries(text, { access: 'read', source: 'command', via: null, base });
+      path ||= entries[0]?.absolute ?? '';
+      if (entries.length === 0 || entries.some((entry) => entry.outsideWorkspace)) inWorkspace = false;
+      // A program that is not there yet is not the workspace's own (`npx github:x/y`, a later download).
+      if (entries[0] && !this.resolver.exists(entries[0].absolute)) inWorkspace = false;
+    }
+    if (/^[a-z][a-z0-9+.-]*:/i.test(text)) inWorkspace = false;
+    return { path, inWorkspace };
   }
 
   /** `cd DIR`: later relative paths may be relative to DIR. */

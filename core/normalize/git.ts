@@ -6,6 +6,9 @@ import type { GitInvocation, GitPush, GitRefUpdate } from './types';
 interface GitFile {
   field: Field;
   access: Access;
+  /** Directories git walks (`git grep PATTERN dir`, `git archive HEAD dir`). */
+  recursive?: boolean;
+  walk?: { ignoreFiles?: boolean; followLinks?: boolean };
 }
 
 /** A shell command git runs for this invocation (`alias.x=!…`, `core.sshCommand`, `--receive-pack`). */
@@ -21,6 +24,8 @@ interface GitReading {
   directories: string[];
   files: GitFile[];
   scripts: GitScript[];
+  /** What cannot be judged (`--ext-diff` runs whatever the repository configures). */
+  problems: string[];
 }
 
 /** Current branch of the repository at a directory, when it can be read. */
@@ -28,7 +33,8 @@ type BranchReader = (directories: readonly string[]) => string | null;
 
 const MAX_ALIAS_EXPANSIONS = 8;
 
-const VALUE_GLOBALS = new Set([
+/** git's options before the subcommand that take a value, and those that take none (also the matcher's git table). */
+export const GIT_GLOBAL_VALUES: ReadonlySet<string> = new Set([
   '-C',
   '-c',
   '--config-env',
@@ -38,6 +44,22 @@ const VALUE_GLOBALS = new Set([
   '--super-prefix',
   '--list-cmds',
   '--attr-source',
+  '--exec-path',
+]);
+export const GIT_GLOBAL_FLAGS: ReadonlySet<string> = new Set([
+  '--no-pager',
+  '-p',
+  '--paginate',
+  '-P',
+  '--bare',
+  '--no-replace-objects',
+  '--no-lazy-fetch',
+  '--literal-pathspecs',
+  '--glob-pathspecs',
+  '--noglob-pathspecs',
+  '--icase-pathspecs',
+  '--no-optional-locks',
+  '--no-advice',
 ]);
 
 /** Config keys whose value is a command git runs (lowercased; `*` stands for a subsection). */
@@ -88,7 +110,7 @@ export function readGit(args: readonly Field[], environment: Record<string, stri
     globalOptions.push(arg);
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
-    if (!VALUE_GLOBALS.has(name)) continue;
+    if (!GIT_GLOBAL_VALUES.has(name)) continue;
     const value = eq !== -1 && arg.startsWith('--') ? arg.slice(eq + 1) : rest[++i]?.text;
     if (value === undefined) break;
     if (eq === -1 || !arg.startsWith('--')) globalOptions.push(value);
@@ -134,7 +156,20 @@ export function readGit(args: readonly Field[], environment: Record<string, stri
     invocation.push = push.push;
     scripts.push(...push.scripts);
   }
-  return { invocation, directories, files: gitFiles(subcommand, subArgs), scripts };
+  scripts.push(...subcommandScripts(subcommand, subArgs));
+  const problems: string[] = [];
+  // The program git runs on the other side of a transport is never an everyday choice.
+  for (const script of scripts)
+    if (/pack|pager/.test(script.label))
+      problems.push(`${script.label} runs a program of the agent's choosing: ${script.text.slice(0, 80)}`);
+  if (
+    ['log', 'show', 'diff', 'whatchanged'].includes(subcommand) &&
+    subArgs.some((field) => field.text === '--ext-diff')
+  )
+    problems.push(`git ${subcommand} --ext-diff runs the external diff program the repository configures`);
+  if (subcommand === 'config' && subArgs.some((field) => field.text === '--edit' || field.text === '-e'))
+    problems.push('git config --edit runs an editor on the configuration');
+  return { invocation, directories, files: gitFiles(subcommand, subArgs), scripts, problems };
 }
 
 function readEnvironmentConfig(environment: Record<string, string>, config: Record<string, string>): void {
@@ -250,7 +285,7 @@ function readPush(args: readonly Field[], branch: () => string | null): { push: 
     pushOptions: [],
   };
   const scripts: GitScript[] = [];
-  const positionals: string[] = [];
+  const positionals: Field[] = [];
   let repo: string | null = null;
   const apply = (flag: PushFlag, value: string | null): void => {
     switch (flag) {
@@ -270,6 +305,9 @@ function readPush(args: readonly Field[], branch: () => string | null): { push: 
         push.delete = true;
         break;
       case 'force':
+        push.force = true;
+        push.hardForce = true;
+        break;
       case 'includes':
         push.force = true;
         break;
@@ -294,7 +332,7 @@ function readPush(args: readonly Field[], branch: () => string | null): { push: 
   for (let i = 0; i < args.length; i++) {
     const arg = (args[i] as Field).text;
     if (arg === '--') {
-      positionals.push(...args.slice(i + 1).map((field) => field.text));
+      positionals.push(...args.slice(i + 1));
       break;
     }
     if (arg.startsWith('--')) {
@@ -318,6 +356,7 @@ function readPush(args: readonly Field[], branch: () => string | null): { push: 
       for (let j = 1; j < arg.length; j++) {
         const letter = arg[j];
         if (letter === 'f') apply('force', null);
+        else if (letter === 'u') continue;
         else if (letter === 'd') apply('delete', null);
         else if (letter === 'o') {
           apply('pushOption', arg.slice(j + 1) || (args[++i]?.text ?? null));
@@ -326,24 +365,41 @@ function readPush(args: readonly Field[], branch: () => string | null): { push: 
       }
       continue;
     }
-    positionals.push(arg);
+    positionals.push(args[i] as Field);
   }
-  push.remote = positionals[0] ?? repo;
+  const remoteField = positionals[0];
+  push.remote = remoteField?.text ?? repo;
+  if (push.remote !== null && (remoteField?.dynamic || isRemoteLocation(push.remote))) push.remoteIsLocation = true;
   const specs = positionals.slice(1);
   for (let k = 0; k < specs.length; k++) {
-    const spec = specs[k] as string;
+    const field = specs[k] as Field;
+    const spec = field.text;
     if (spec === 'tag' && k + 1 < specs.length) {
-      const tag = `refs/tags/${specs[++k] as string}`;
+      const tag = `refs/tags/${(specs[++k] as Field).text}`;
       push.refs.push(refUpdate(push.delete ? null : tag, tag, push.force, push.delete));
       continue;
     }
-    push.refs.push(readRefspec(spec, push, branch));
+    const update = readRefspec(spec, push, branch);
+    if (spec.startsWith('+')) push.hardForce = true;
+    // `HEAD:$BRANCH`, `refs/heads/*:refs/heads/*`: the destination could be any branch.
+    if (field.dynamic || field.glob || /[*$`]/.test(update.dst)) update.unknown = true;
+    push.refs.push(update);
   }
   if (specs.length === 0 && !push.all && !push.mirror && !push.tags) {
     const current = branch() ?? 'HEAD';
     push.refs.push({ ...refUpdate(current, current, push.force, false), implicit: true });
   }
   return { push, scripts };
+}
+
+/** A URL, scp-like address or path rather than the name of a configured remote. */
+function isRemoteLocation(remote: string): boolean {
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(remote) ||
+    /^[^/:]*@?[^/:]+:/.test(remote) ||
+    /[/\\]/.test(remote) ||
+    remote.startsWith('.')
+  );
 }
 
 function readRefspec(spec: string, push: GitPush, branch: () => string | null): GitRefUpdate {
@@ -375,10 +431,17 @@ const PATHSPEC_ACCESS: Record<string, Access> = {
   show: 'read',
   'cat-file': 'read',
   diff: 'read',
+  difftool: 'read',
   log: 'read',
+  whatchanged: 'read',
   blame: 'read',
+  annotate: 'read',
   grep: 'read',
   archive: 'read',
+  stash: 'read',
+  'hash-object': 'read',
+  'update-index': 'read',
+  'format-patch': 'read',
   add: 'read',
   stage: 'read',
   rm: 'write',
@@ -388,25 +451,245 @@ const PATHSPEC_ACCESS: Record<string, Access> = {
   clean: 'write',
 };
 
+/** Options of these subcommands whose value is a file: `-O orderfile`, `--output=FILE`, `config -f FILE`. */
+const FILE_OPTIONS: Record<string, Access> = {
+  '-O': 'read',
+  '--output': 'write',
+  '-o': 'write',
+  '--file': 'readwrite',
+  '-f': 'readwrite',
+  '--blob': 'read',
+  '--pathspec-from-file': 'read',
+  '--exclude-from': 'read',
+};
+const FILE_OPTION_SUBCOMMANDS: Record<string, readonly string[]> = {
+  log: ['-O', '--output'],
+  show: ['-O', '--output'],
+  diff: ['-O', '--output'],
+  'format-patch': ['-o', '--output-directory'],
+  archive: ['-o', '--output'],
+  config: ['-f', '--file', '--blob'],
+  add: ['--pathspec-from-file'],
+  commit: ['--pathspec-from-file', '-F', '--file', '-t', '--template'],
+  'ls-files': ['--exclude-from', '-X'],
+};
+/** Value options of the reading subcommands, so their values are not taken for paths or revisions. */
+const VALUE_OPTIONS = new Set([
+  '-n',
+  '-L',
+  '-S',
+  '-G',
+  '-U',
+  '-m',
+  '--max-count',
+  '--format',
+  '--pretty',
+  '--author',
+  '--since',
+  '--until',
+  '--grep',
+  '-e',
+  '-A',
+  '-B',
+  '-C',
+  '--prefix',
+  '--remote',
+  '--abbrev',
+  '--diff-filter',
+  '-M',
+]);
+
 /** `git show HEAD:.env` reads `.env` as surely as `cat .env` does. */
 function gitFiles(subcommand: string, args: readonly Field[]): GitFile[] {
-  const access = PATHSPEC_ACCESS[subcommand];
-  if (access === undefined) return [];
   const files: GitFile[] = [];
+  const fileOptions = FILE_OPTION_SUBCOMMANDS[subcommand] ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if (text === '--') break;
+    const eq = text.indexOf('=');
+    const name = text.startsWith('--') && eq !== -1 ? text.slice(0, eq) : text;
+    if (!fileOptions.includes(name)) continue;
+    const value =
+      eq !== -1 && text.startsWith('--') ? { ...(args[i] as Field), text: text.slice(eq + 1) } : args[i + 1];
+    if (value && value.text !== '-')
+      files.push({
+        field: value,
+        access: name === '-o' && subcommand === 'format-patch' ? 'write' : (FILE_OPTIONS[name] ?? 'read'),
+      });
+  }
+  const access = PATHSPEC_ACCESS[subcommand];
+  if (access === undefined) return files;
   const dashDash = args.findIndex((field) => field.text === '--');
-  args.forEach((field, index) => {
-    const text = field.text;
-    if (dashDash !== -1 && index > dashDash) {
-      files.push({ field, access });
-      return;
+  const operands: Field[] = [];
+  for (let i = 0; i < (dashDash === -1 ? args.length : dashDash); i++) {
+    const field = args[i] as Field;
+    if (field.text.startsWith('-')) {
+      if (VALUE_OPTIONS.has(field.text) || fileOptions.includes(field.text)) i++;
+      continue;
     }
-    if (text.startsWith('-')) return;
-    const revPath = /^[^:/\s][^:\s]*:(?!\/\/)(.+)$/.exec(text);
-    if (revPath && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-      files.push({ field: { ...field, text: (revPath[1] as string).replace(/^\.\//, '') }, access: 'read' });
-    } else if (['add', 'stage', 'rm', 'mv'].includes(subcommand)) {
-      files.push({ field, access });
+    operands.push(field);
+  }
+  const after = dashDash === -1 ? [] : args.slice(dashDash + 1);
+  const revPaths: GitFile[] = [];
+  for (const field of operands) {
+    const revPath = /^(?:[^:\s]*|:[0-3]):(?!\/\/)(.+)$/.exec(field.text);
+    if (revPath && !/^[a-z][a-z0-9+.-]*:\/\//i.test(field.text))
+      revPaths.push({ field: { ...field, text: (revPath[1] as string).replace(/^\.\//, '') }, access: 'read' });
+  }
+  files.push(...revPaths);
+  const pathAccess: Access = access;
+  for (const field of after)
+    files.push({
+      field,
+      access: pathAccess,
+      ...(subcommand === 'grep' || subcommand === 'archive' ? { recursive: true } : {}),
+    });
+  const plain = operands.filter((field) => !field.text.includes(':'));
+  switch (subcommand) {
+    case 'add':
+    case 'stage':
+    case 'rm':
+    case 'mv':
+    case 'restore':
+    case 'checkout':
+    case 'hash-object':
+    case 'update-index':
+    case 'blame':
+    case 'annotate':
+      for (const field of plain) files.push({ field, access });
+      break;
+    case 'diff':
+    case 'difftool':
+      // `git diff --no-index a b` compares two files outside git's knowledge; otherwise operands are
+      // revisions or paths, and a path is read either way.
+      for (const field of plain) files.push({ field, access: 'read' });
+      break;
+    case 'grep': {
+      const untracked = args.some((field) => /^--(untracked|no-exclude-standard|no-index)$/.test(field.text));
+      const walk = untracked ? { ignoreFiles: false, followLinks: false } : { ignoreFiles: true, followLinks: false };
+      const patternFromOption = args.some((field) => /^(-e|-f|--regexp|--file)$/.test(field.text));
+      const paths = patternFromOption ? plain : plain.slice(1);
+      for (const field of paths) files.push({ field, access: 'read', recursive: true, walk });
+      if (paths.length === 0 && after.length === 0)
+        files.push({
+          field: { text: '.', dynamic: false, glob: false, processSubstitution: false },
+          access: 'read',
+          recursive: true,
+          walk,
+        });
+      break;
     }
-  });
+    case 'archive': {
+      const paths = plain.slice(1);
+      for (const field of paths)
+        files.push({ field, access: 'read', recursive: true, walk: { ignoreFiles: true, followLinks: false } });
+      if (paths.length === 0 && after.length === 0)
+        files.push({
+          field: { text: '.', dynamic: false, glob: false, processSubstitution: false },
+          access: 'read',
+          recursive: true,
+          walk: { ignoreFiles: true, followLinks: false },
+        });
+      break;
+    }
+    case 'log':
+    case 'show':
+    case 'whatchanged':
+      // Names of files that exist are read (`git log -p .env`); revisions are harmless as names.
+      for (const field of plain) files.push({ field, access: 'read' });
+      break;
+  }
   return files;
+}
+
+/** Commands a git subcommand runs from its own options (`rebase --exec`, `fetch --upload-pack`). */
+function subcommandScripts(subcommand: string, args: readonly Field[]): GitScript[] {
+  const scripts: GitScript[] = [];
+  const take = (names: readonly string[], label: string) => {
+    for (let i = 0; i < args.length; i++) {
+      const field = args[i] as Field;
+      const text = field.text;
+      if (text === '--') break;
+      const eq = text.indexOf('=');
+      const name = text.startsWith('--') && eq !== -1 ? text.slice(0, eq) : text;
+      // git accepts unambiguous prefixes of long options (`--exe`, `--upload-p`).
+      const long = name.startsWith('--') && name.length > 3 ? names.find((known) => known.startsWith(name)) : undefined;
+      // `-O'sh -c x'`: a short option with its value attached.
+      const attached = names.find(
+        (known) => known.length === 2 && text.length > 2 && text.startsWith(known) && !text.startsWith('--'),
+      );
+      if (attached !== undefined) {
+        scripts.push({ text: text.slice(2), dynamic: field.dynamic, label });
+        continue;
+      }
+      if (!names.includes(name) && long === undefined) continue;
+      const value = eq !== -1 && text.startsWith('--') ? text.slice(eq + 1) : args[++i]?.text;
+      if (value !== undefined)
+        scripts.push({ text: value, dynamic: field.dynamic || (args[i]?.dynamic ?? false), label });
+    }
+  };
+  switch (subcommand) {
+    case 'rebase':
+      take(['--exec', '-x'], 'git rebase --exec');
+      break;
+    case 'fetch':
+    case 'pull':
+    case 'ls-remote':
+    case 'archive':
+      take(['--upload-pack', '--exec'], `git ${subcommand} --upload-pack`);
+      break;
+    case 'clone':
+      take(['--upload-pack', '-u', '--template'], 'git clone --upload-pack');
+      break;
+    case 'difftool':
+    case 'mergetool':
+      take(['--extcmd', '-x'], `git ${subcommand} --extcmd`);
+      break;
+    case 'grep':
+      take(['-O', '--open-files-in-pager'], 'git grep --open-files-in-pager');
+      break;
+    case 'filter-branch':
+      take(
+        [
+          '--tree-filter',
+          '--index-filter',
+          '--msg-filter',
+          '--env-filter',
+          '--commit-filter',
+          '--parent-filter',
+          '--tag-name-filter',
+        ],
+        'git filter-branch',
+      );
+      break;
+    case 'submodule': {
+      const index = args.findIndex((field) => field.text === 'foreach');
+      const rest =
+        index === -1 ? [] : args.slice(index + 1).filter((field) => !/^--(recursive|quiet)$/.test(field.text));
+      if (rest.length > 0)
+        scripts.push({
+          text: rest.map((field) => field.text).join(' '),
+          dynamic: rest.some((field) => field.dynamic),
+          label: 'git submodule foreach',
+        });
+      break;
+    }
+    case 'bisect': {
+      if (args[0]?.text === 'run' && args.length > 1)
+        scripts.push({
+          text: args
+            .slice(1)
+            .map((field) => quote(field.text))
+            .join(' '),
+          dynamic: args.some((field) => field.dynamic),
+          label: 'git bisect run',
+        });
+      break;
+    }
+  }
+  return scripts;
+}
+
+function quote(word: string): string {
+  return /^[\w@%+=:,./~^-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,6 +2,9 @@
 export { normalizeAction } from './normalize';
 export type { NormalizeOptions } from './normalize';
 export { SHELL_PROGRAMS } from './shells';
+export { isOptionWord, optionKind, programKey, programOptions, PYTHON_OPTIONS } from './programs/options';
+export type { ProgramOptions } from './programs/options';
+export { hasProgramSpec } from './programs/catalog';
 export type { FileSystemProbe, PathLocation } from './paths';
 export type {
   GitInvocation,

@@ -68,6 +68,12 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
       `normalization failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  // Running what the same action downloads is running code from the network.
+  for (const ran of extraction.runs) {
+    const source = extraction.fetched.find((fetched) => ran === fetched || ran.startsWith(`${fetched}/`));
+    if (source !== undefined)
+      extraction.problem('unsupported', `runs ${ran}, which this action downloads from the network`);
+  }
   const normalized: NormalizedAction = {
     type: action.type,
     action,
@@ -78,6 +84,8 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
     git: extraction.git,
     mcp,
     problems: extraction.problems,
+    ...(extraction.fetched.length > 0 ? { fetched: [...new Set(extraction.fetched)] } : {}),
+    ...(extraction.runs.length > 0 ? { runs: [...new Set(extraction.runs)] } : {}),
   };
   normalized.target = targetOf(normalized, home);
   return normalized;
@@ -108,7 +116,15 @@ function git(extraction: Extraction, args: readonly string[]): void {
   extraction.addGit(reading.invocation);
   const base = reading.directories.reduce((current, next) => resolver.absolute(next, current), resolver.root);
   for (const file of reading.files)
-    extraction.addFieldPath(file.field, { access: file.access, source: 'action', via: 'git', base });
+    extraction.addFieldPath(file.field, {
+      access: file.access,
+      source: 'action',
+      via: 'git',
+      base,
+      ...(file.recursive ? { recursive: true } : {}),
+      ...(file.walk ? { walk: file.walk } : {}),
+    });
+  for (const problem of reading.problems) extraction.problem('unsupported', problem);
   for (const script of reading.scripts) {
     if (script.dynamic)
       extraction.problem('unsupported', `the command run by ${script.label} is only known at run time`);

@@ -150,7 +150,10 @@ describe('globs', () => {
   it('expands a glob against the file system as bash would', () => {
     const paths = command('cat .en*', { fs }).paths;
     expect(paths.filter((p) => !p.pattern).map((p) => p.relative)).toEqual(['.env', '.env.local']);
-    expect(paths.find((p) => p.pattern)?.relative).toBe('.en*');
+    // Judged by what it matches: the pattern itself is no subject once every match is known.
+    expect(paths.some((p) => p.pattern)).toBe(false);
+    // A glob matching nothing is passed on as a name, and judged as every protected name it could be.
+    expect(command('cat .ss?/id_*', { fs }).paths.find((p) => p.pattern)?.relative).toBe('.ss?/id_*');
   });
 
   it('matches dot files only when the pattern asks, or dotglob is set', () => {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { posix } from 'node:path';
+import { segmentMatcher } from './glob-segment';
 import { isGlobPattern } from './shell-words';
 import type { NormalizedPath } from './types';
+import { type WalkOptions, type WalkResult, walkTree } from './walk';
 
 /** What exists at a path, as far as symlink resolution needs to know. */
 export type PathLocation = { kind: 'exists'; real: string } | { kind: 'dangling'; target: string };
@@ -17,6 +19,15 @@ export interface FileSystemProbe {
   list(directory: string): string[] | null;
   /** The start of a small text file (`.git/HEAD`), or null when it cannot be read. */
   read(path: string): string | null;
+  /** Entries of a directory with their kind, for walking trees; null when it cannot be listed. */
+  entries?(directory: string): DirectoryEntry[] | null;
+  /** The file's identity and link count (following symlinks), for finding its other hard-linked names. */
+  identity?(path: string): { inode: string; links: number; file: boolean } | null;
+}
+
+export interface DirectoryEntry {
+  name: string;
+  kind: 'file' | 'directory' | 'link' | 'other';
 }
 
 export const realFileSystem: FileSystemProbe = {
@@ -36,6 +47,24 @@ export const realFileSystem: FileSystemProbe = {
   list(directory) {
     try {
       return fs.readdirSync(directory);
+    } catch {
+      return null;
+    }
+  },
+  entries(directory) {
+    try {
+      return fs.readdirSync(directory, { withFileTypes: true }).map((entry) => ({
+        name: entry.name,
+        kind: entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'link' : 'other',
+      }));
+    } catch {
+      return null;
+    }
+  },
+  identity(path) {
+    try {
+      const stat = fs.statSync(path, { throwIfNoEntry: false });
+      return stat ? { inode: `${stat.dev}:${stat.ino}`, links: stat.nlink, file: stat.isFile() } : null;
     } catch {
       return null;
     }
@@ -78,12 +107,28 @@ export interface PathRequest {
   pattern?: boolean;
   /** The command walks the directory recursively. */
   recursive?: boolean;
+  /** How the command walks it (dot files, ignore files, name filters); every file when absent. */
+  walk?: Partial<WalkOptions>;
+  /** Set on entries found on disk rather than named. */
+  reached?: NormalizedPath['reached'];
 }
+
+/** Temporary directories: what sits beside a workspace in them is other scratch work, not a neighbour. */
+const TEMP_ROOTS =
+  /^(\/tmp|\/var\/tmp|\/private\/tmp|\/private\/var\/folders\/[^/]+\/[^/]+\/T|\/var\/folders\/[^/]+\/[^/]+\/T)$/;
+/** A glob segment standing for every name in its directory (`*`, `.*`, `.[!.]*`, `**`). */
+const EVERY_NAME = /^[*?.[\]!^-]*\*[*?.[\]!^-]*$/;
 
 interface GlobExpansion {
   matches: string[];
   /** False when the pattern could not be expanded (no file system, too many matches, unlistable). */
   complete: boolean;
+}
+
+/** The glob's last segment matches every name in its directory (`*`, `.*`, `dir/*`). */
+export function standsForEveryName(text: string): boolean {
+  const normalized = text.replace(/\\/g, '/').replace(/\/+$/, '');
+  return EVERY_NAME.test(normalized.slice(normalized.lastIndexOf('/') + 1));
 }
 
 /** Turns path text into NormalizedPath entries for one workspace and home directory. */
@@ -124,14 +169,121 @@ export class PathResolver {
     const lexical = this.absolute(text, request.base);
     if (HARMLESS_DEVICES.test(lexical)) return [];
     const out = this.accessEntries(lexical, request, this.workspace, null);
+    const spans = this.spansOf(lexical, text, request);
+    if (spans !== undefined) for (const entry of out) entry.spans = spans;
     if (!this.probe || request.pattern || lexical.startsWith(`${UNKNOWN_WORKSPACE}/`)) return out;
     const real = this.real(lexical);
-    if (real === lexical) return out;
+    const hardLinks = request.reached === undefined ? this.otherNames(real, request) : [];
+    if (real === lexical) return hardLinks.length > 0 ? [...out, ...hardLinks] : out;
     const first = out[0] as NormalizedPath;
     const target = this.accessEntries(real, request, this.realWorkspace(), lexical);
     // A workspace reached through a symlinked cwd is the same file under the same name: one entry is enough.
-    if (target[0]?.relative !== null && target[0]?.relative === first.relative) return out;
-    return [...out, ...target];
+    if (target[0]?.relative !== null && target[0]?.relative === first.relative) return [...out, ...hardLinks];
+    return [...out, ...target, ...hardLinks];
+  }
+
+  /**
+   * The workspace itself, a directory above it, or a neighbour beside it. A neighbour is
+   * reached by climbing out of the workspace (`../other`), or named absolutely under the
+   * workspace's parent unless that parent is a temporary directory (where neighbours are scratch).
+   */
+  private spansOf(lexical: string, text: string, request: PathRequest): NormalizedPath['spans'] {
+    const workspace = this.workspace;
+    if (workspace === null) return undefined;
+    let path = lexical;
+    if (request.pattern) {
+      const slash = lexical.lastIndexOf('/');
+      if (!EVERY_NAME.test(lexical.slice(slash + 1))) return undefined;
+      // `rm -rf *` stands for everything in the workspace: the workspace itself.
+      path = slash <= 0 ? '/' : lexical.slice(0, slash);
+    }
+    if (path === workspace) return 'workspace';
+    if (path === '/' || workspace.startsWith(`${path}/`)) return 'ancestor';
+    const parent = posix.dirname(workspace);
+    if (!path.startsWith(`${parent}/`) || path.startsWith(`${workspace}/`)) return undefined;
+    const climbed = !/^([/\\~]|[A-Za-z]:)/.test(text) && (request.base === undefined || request.base === this.root);
+    return climbed || !TEMP_ROOTS.test(parent) ? 'sibling' : undefined;
+  }
+
+  /**
+   * Other names of a file with several hard links, found in the workspace: writing or reading
+   * `notes.txt` hard-linked to `.env` is reading `.env`. A link whose other names are not in the
+   * workspace is reported as such (`hard_link` entry on itself), so it cannot pass unnoticed.
+   */
+  private otherNames(real: string, request: PathRequest): NormalizedPath[] {
+    const identity = this.probe?.identity?.(real);
+    if (!identity || identity.links < 2 || !identity.file || /\/node_modules\//.test(real)) return [];
+    const names =
+      this.inodeNames()
+        .get(identity.inode)
+        ?.filter((name) => name !== real) ?? [];
+    const found: NormalizedPath[] = [];
+    for (const name of names) {
+      for (const entry of this.accessEntries(name, { ...request, reached: 'hard_link' }, this.realWorkspace(), real))
+        found.push(entry);
+    }
+    if (names.length === 0) this.unresolvedHardLinks.push(real);
+    return found;
+  }
+
+  /** Hard links whose other names lie outside the workspace. */
+  readonly unresolvedHardLinks: string[] = [];
+
+  private inodes: Map<string, string[]> | null = null;
+
+  /** Files of the workspace with more than one link, by inode; walked once per action. */
+  private inodeNames(): Map<string, string[]> {
+    if (this.inodes !== null) return this.inodes;
+    this.inodes = new Map();
+    const root = this.realWorkspace();
+    const probe = this.probe;
+    if (root === null || probe === null || !probe.identity) return this.inodes;
+    const walked = walkTree(probe, root, { hidden: true, ignoreFiles: false, names: null }, probe === realFileSystem);
+    for (const file of walked.files) {
+      const identity = probe.identity(file);
+      if (identity && identity.links > 1) {
+        const list = this.inodes.get(identity.inode) ?? [];
+        list.push(file);
+        this.inodes.set(identity.inode, list);
+      }
+    }
+    return this.inodes;
+  }
+
+  /** Whether a directory exists at the path now (following links); false without a file system. */
+  isDirectory(absolute: string): boolean {
+    return this.probe !== null && this.probe.list(absolute) !== null;
+  }
+
+  /** Whether something exists at the path now; false without a file system. */
+  exists(absolute: string): boolean {
+    return this.probe !== null && this.probe.locate(absolute)?.kind === 'exists';
+  }
+
+  /** An entry for a file a walk found: the walk already resolved its directories. */
+  walkedEntries(file: string, request: PathRequest): NormalizedPath[] {
+    return this.accessEntries(file, { ...request, reached: 'walk' }, this.realWorkspace(), null);
+  }
+
+  /**
+   * The files a recursive command reaches under `directory` (lexical, absolute), or null when
+   * nothing can be walked there (no file system, not a directory, unknown workspace).
+   */
+  walk(directory: string, options: Partial<WalkOptions>): WalkResult | null {
+    if (!this.probe || directory.startsWith(`${UNKNOWN_WORKSPACE}/`) || directory === UNKNOWN_WORKSPACE) return null;
+    const real = this.real(directory);
+    if (this.probe.list(real) === null) return null;
+    return walkTree(
+      this.probe,
+      real,
+      {
+        hidden: options.hidden ?? true,
+        ignoreFiles: options.ignoreFiles ?? false,
+        names: options.names ?? null,
+        ...(options.followLinks === false ? { followLinks: false } : {}),
+      },
+      this.probe === realFileSystem,
+    );
   }
 
   /** Expands a glob against the file system, as bash would at run time. */
@@ -179,6 +331,7 @@ export class PathResolver {
     if (linkedFrom !== null) base.linkedFrom = linkedFrom;
     if (request.pattern) base.pattern = true;
     if (request.recursive) base.recursive = true;
+    if (request.reached) base.reached = request.reached;
     if (request.access === 'readwrite') return [base, { ...base, access: 'write' }];
     base.access = request.access;
     return [base];
@@ -267,87 +420,4 @@ function otherHome(path: string, home: string): string {
   const rest = slash === -1 ? '' : path.slice(slash);
   if (user === posix.basename(home)) return home + rest;
   return `${user === 'root' ? '/root' : `${posix.dirname(home)}/${user}`}${rest}`;
-}
-
-/** A regular expression for one path segment of a bash glob. */
-function segmentMatcher(segment: string, dotglob: boolean): RegExp {
-  let source = '';
-  for (let i = 0; i < segment.length; i++) {
-    const ch = segment[i] as string;
-    if (ch === '\\' && i + 1 < segment.length) {
-      source += escapeRegExp(segment[++i] as string);
-    } else if ((ch === '@' || ch === '!' || ch === '+' || ch === '*' || ch === '?') && segment[i + 1] === '(') {
-      // Extended globs are widened to "anything": more matches only means more files judged.
-      const close = segment.indexOf(')', i);
-      source += '.*';
-      i = close === -1 ? segment.length : close;
-    } else if (ch === '*') {
-      source += '.*';
-    } else if (ch === '?') {
-      source += '.';
-    } else if (ch === '[') {
-      const bracket = bracketExpression(segment, i);
-      if (bracket === null) {
-        source += '\\[';
-        continue;
-      }
-      source += bracket.source;
-      i = bracket.end;
-    } else {
-      source += escapeRegExp(ch);
-    }
-  }
-  const leadingDot = dotglob || segment.startsWith('.') ? '' : '(?!\\.)';
-  try {
-    return new RegExp(`^${leadingDot}${source}$`, 's');
-  } catch {
-    // A class bash accepts but JavaScript does not (`[z-a]`): match everything, judge more files.
-    return /^/;
-  }
-}
-
-const POSIX_CLASSES: Record<string, string> = {
-  alpha: 'a-zA-Z',
-  digit: '0-9',
-  alnum: 'a-zA-Z0-9',
-  upper: 'A-Z',
-  lower: 'a-z',
-  space: '\\s',
-  blank: ' \\t',
-  punct: '!-\\/:-@\\[-`{-~',
-  xdigit: '0-9A-Fa-f',
-  word: '\\w',
-  print: ' -~',
-  graph: '!-~',
-  cntrl: '\\x00-\\x1f\\x7f',
-};
-
-/** `[abc]`, `[!a-z]`, `[]x]`, `[[:alpha:]_]` starting at `start`; null when it does not close. */
-function bracketExpression(segment: string, start: number): { source: string; end: number } | null {
-  let i = start + 1;
-  let negate = false;
-  if (segment[i] === '!' || segment[i] === '^') {
-    negate = true;
-    i++;
-  }
-  let body = '';
-  for (let first = true; i < segment.length; i++, first = false) {
-    const ch = segment[i] as string;
-    if (ch === ']' && !first) return { source: `[${negate ? '^' : ''}${body}]`, end: i };
-    const posix = ch === '[' ? /^\[:([a-z]+):\]/.exec(segment.slice(i)) : null;
-    if (posix) {
-      // An unknown class name widens to "any character": more matches only means more files judged.
-      body += POSIX_CLASSES[posix[1] as string] ?? '\\s\\S';
-      i += posix[0].length - 1;
-    } else {
-      const literal = ch === '\\' && i + 1 < segment.length ? (segment[++i] as string) : ch;
-      const escaped = literal !== ch || /[\\\]^[]/.test(ch);
-      body += escaped && /[\\\]^[-]/.test(literal) ? `\\${literal}` : literal;
-    }
-  }
-  return null;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -39,6 +39,8 @@ export interface Field {
   processSubstitution: boolean;
   /** Stands for files matching it, found by another command (`find … -exec cat {}`): judged as a pattern. */
   pattern?: boolean;
+  /** How the files a pattern stands for are found (`git ls-files` lists no ignored file and follows no link). */
+  walk?: { hidden?: boolean; ignoreFiles?: boolean; followLinks?: boolean };
 }
 
 /**

@@ -133,15 +133,49 @@ class ScriptReader {
         produced =
           this.loop(command as ForClause, scope, ownInput, level) ?? this.discover(command, scope, ownInput, level);
         break;
+      case 'FuncDecl':
+      case 'WhileClause':
+        this.runaway(command);
+        produced = this.discover(command, scope, ownInput, level);
+        break;
       default:
         // Blocks, subshells, if/while/for/case, functions, [[ ]], (( )): every statement and
         // substitution inside is found by walking the node's fields.
         produced = this.discover(command, scope, ownInput, level);
     }
+    if (produced.length > 0 && (kindOf(command) === 'CallExpr' || kindOf(command) === 'DeclClause')) {
+      const names = variableNames(this.source.of(stmt), redirects, this.source);
+      if (names.length > 0) for (const c of produced) c.variables = [...new Set([...(c.variables ?? []), ...names])];
+    }
     // A redirection of a single command is that program's; of a block or loop, nobody's in particular.
-    const via = kindOf(command) === 'CallExpr' ? (produced[produced.length - 1]?.program ?? null) : null;
+    const via =
+      kindOf(command) === 'CallExpr' || kindOf(command) === 'DeclClause'
+        ? (produced[produced.length - 1]?.program ?? null)
+        : null;
     this.redirects(redirects, via, scope);
     return produced;
+  }
+
+  /**
+   * Processes that multiply without end: a function that runs itself in the background or in
+   * a pipeline (`:(){ :|:& };:`), or an endless loop that starts background jobs.
+   */
+  private runaway(command: SyntaxNode): void {
+    const text = this.source.of(command);
+    const background = /&(?!&)|\|(?!\|)/;
+    if (kindOf(command) === 'FuncDecl') {
+      const name = goText((command as unknown as { Name: Lit }).Name.Value);
+      const body = text.slice(text.indexOf(name) + name.length);
+      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (new RegExp(`(^|[\\s;|&({])${escaped}($|[\\s;|&)}])`).test(body) && background.test(body))
+        this.extraction.problem(
+          'unsupported',
+          `the function ${name} runs itself in the background or a pipeline (a fork bomb)`,
+        );
+      return;
+    }
+    if (/^while\s+(true|:|\[\s*1\s*\]|\(\(\s*1\s*\)\))\s*[;\n]/.test(text) && /&(?!&)/.test(text.replace(/&>/g, '')))
+      this.extraction.problem('unsupported', 'an endless loop starts background processes');
   }
 
   private binary(command: BinaryCmd, scope: Scope, input: CommandInput | null, level: number): SimpleCommand[] {
@@ -198,7 +232,12 @@ class ScriptReader {
       fields.push(...this.fields(word, scope));
     }
     const inputFrom = new Set<string>();
-    if (input?.kind === 'pipe') for (const c of input.from) inputFrom.add(c.program);
+    // Everything upstream in the pipeline: `env | base64 | curl -d @-` sends what env printed.
+    if (input?.kind === 'pipe')
+      for (const c of input.from) {
+        inputFrom.add(c.program);
+        for (const upstream of c.inputFrom ?? []) inputFrom.add(upstream);
+      }
     // Programs whose output is substituted into this command's words (`$( )`, `<( )`).
     for (const c of this.extraction.commands.slice(before)) if (c.depth === scope.depth + 1) inputFrom.add(c.program);
     const produced = runCommandLine(this.extraction, {
@@ -433,6 +472,25 @@ class ScriptReader {
       return scope.constants ? (this.constants.get(name) ?? null) : null;
     };
   }
+}
+
+const MAX_VARIABLES = 32;
+
+/**
+ * Names of the variables a statement expands, in its words, redirections and here-documents:
+ * `$NAME`, `${NAME…}`; an indirect expansion (`${!v}`, `${!PREFIX*}`) adds `!` as well.
+ */
+function variableNames(text: string, redirects: Redirect[], source: ShellSource): string[] {
+  let all = text;
+  for (const redirect of redirects) if (!isNil(redirect.Hdoc)) all += `\n${source.of(redirect.Hdoc)}`;
+  if (!all.includes('$')) return [];
+  const names = new Set<string>();
+  for (const match of all.matchAll(/\$\{?(!)?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (match[1]) names.add('!');
+    names.add(match[2] as string);
+    if (names.size >= MAX_VARIABLES) break;
+  }
+  return [...names];
 }
 
 /** `<<'EOF'`, `<<"EOF"`, `<<\EOF`: the here-document is not expanded. */

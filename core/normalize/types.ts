@@ -41,6 +41,10 @@ export interface NormalizedAction {
   mcp: McpCall | null;
   /** Why part of the action could not be understood. Any problem means at least require_approval. */
   problems: NormalizationProblem[];
+  /** Absolute paths the action downloads into from the network (`curl -o`, `wget`, `git clone`). */
+  fetched?: string[];
+  /** Absolute paths of programs and scripts the action runs (`./x`, `bash x.sh`, `python3 x.py`). */
+  runs?: string[];
 }
 
 export interface SimpleCommand {
@@ -48,6 +52,13 @@ export interface SimpleCommand {
   program: string;
   /** Arguments with quotes and escapes removed. */
   args: string[];
+  /**
+   * The program was named by a path (`./scripts/test.sh`, `node_modules/.bin/vitest`) that lies
+   * inside the workspace; false when the path leads outside it, absent when found on PATH.
+   */
+  programInWorkspace?: boolean;
+  /** The program's absolute path when it was named by a path. */
+  programPath?: string;
   /** `NAME=value` assignments in front of the command or given to `env`. */
   assignments: Record<string, string>;
   /**
@@ -66,6 +77,14 @@ export interface SimpleCommand {
    * (`curl … | sh` gives `sh` `['curl']`), `<( )` and `$( )` in its arguments. Empty when none.
    */
   inputFrom?: string[];
+  /** What feeds the command's standard input: a pipe, text (here-document or here-string), a file; absent for the terminal. */
+  stdin?: 'pipe' | 'text' | 'file';
+  /**
+   * Variables whose values the command reads or hands on: `$NAME`/`${NAME}` in its words,
+   * redirections and here-documents, `ENVIRON["NAME"]` in awk programs, `env.NAME` in jq. `!`
+   * stands for an indirect expansion (`${!v}`, `${!PREFIX*}`) whose name is chosen at run time.
+   */
+  variables?: string[];
 }
 
 export interface NormalizedPath {
@@ -94,6 +113,17 @@ export interface NormalizedPath {
   pattern?: boolean;
   /** The command walks this directory recursively (`grep -r`, `cp -r`, `tar c`, `find`). */
   recursive?: boolean;
+  /**
+   * How the path relates to the workspace when it is not simply a file in it: the workspace
+   * root itself, a directory containing the workspace, or a neighbour beside the workspace
+   * (under the workspace's parent directory). Absent for anything else.
+   */
+  spans?: 'workspace' | 'ancestor' | 'sibling';
+  /**
+   * Found on disk rather than named: a file inside a directory the command walks
+   * (`grep -r`, `tar c`), or another name of the same file (a hard link).
+   */
+  reached?: 'walk' | 'hard_link';
 }
 
 export interface GitRefUpdate {
@@ -104,6 +134,11 @@ export interface GitRefUpdate {
   /** `+refspec`, or the push is forced as a whole. */
   force: boolean;
   delete: boolean;
+  /**
+   * The destination is only known at run time (`HEAD:$BRANCH`) or is a wildcard
+   * (`refs/heads/*:refs/heads/*`): it may be any branch, a protected one included.
+   */
+  unknown?: boolean;
   /**
    * No refspec was given: git pushes the current branch. `src`/`dst` are that branch when it
    * could be read from the repository's HEAD, else `HEAD` (unknown branch).
@@ -126,9 +161,13 @@ export interface GitInvocation {
 
 export interface GitPush {
   remote: string | null;
+  /** The remote is a URL or a path (`https://…`, `git@host:x`, `../repo`) rather than a configured name. */
+  remoteIsLocation?: boolean;
   refs: GitRefUpdate[];
   force: boolean;
   forceWithLease: boolean;
+  /** Forced without a lease: `-f`/`--force`, `--force-if-includes` alone, or a `+refspec`. */
+  hardForce?: boolean;
   mirror: boolean;
   all: boolean;
   tags: boolean;

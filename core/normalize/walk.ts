@@ -1,0 +1,165 @@
+import { posix } from 'node:path';
+import { segmentMatcher } from './glob-segment';
+
+/** The file-system questions a walk asks (the normalizer's TreeProbe answers them). */
+interface TreeProbe {
+  list(directory: string): string[] | null;
+  read(path: string): string | null;
+  entries?(directory: string): { name: string; kind: string }[] | null;
+}
+
+/**
+ * Bounded walks of directory trees (SPEC §3: recursive readers and globs are judged by what
+ * they reach on the real file system). A recursive reader over a directory holding `.env` is
+ * judged as reading `.env`; a walk too large to finish is reported, never guessed.
+ */
+
+/** Entries visited by one walk before it gives up (and the action needs a reviewer). */
+export const MAX_WALK_ENTRIES = 3000;
+const MAX_WALK_DEPTH = 24;
+/** Directories no walk enters: installed packages and git's object store hold no one's secrets. */
+const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
+/** Walks of the same tree within this long reuse the listing (a gate judges bursts of commands). */
+const CACHE_MILLISECONDS = 1500;
+const MAX_CACHED_WALKS = 64;
+
+export interface WalkOptions {
+  /** Dot files and directories are visited (`grep -r`); `rg` skips them unless told otherwise. */
+  hidden: boolean;
+  /** `.gitignore` at the walk's root is honoured (rg, ag, git grep). */
+  ignoreFiles: boolean;
+  /** Only files whose name matches (`find -name`, `grep --include`); null for every file. */
+  names: readonly string[] | null;
+  /**
+   * Symbolic links found are followed (`grep -R`, `tar -h`, `find … -exec cat`); `rg`, `grep -r`
+   * and git skip them. Absent means followed: judging more is the safe side.
+   */
+  followLinks?: boolean;
+}
+
+export interface WalkResult {
+  /** Regular files reached, absolute. */
+  files: string[];
+  /** Symbolic links reached (to files or directories), absolute: their targets are judged too. */
+  links: string[];
+  /** False when the walk stopped at its limit or could not list a directory. */
+  complete: boolean;
+}
+
+const cache = new Map<string, { at: number; result: WalkResult }>();
+
+/** Walks `root` (absolute, existing directory) breadth first, within MAX_WALK_ENTRIES. */
+export function walkTree(probe: TreeProbe, root: string, options: WalkOptions, cacheable: boolean): WalkResult {
+  const key = `${root}\0${options.hidden ? 1 : 0}${options.ignoreFiles ? 1 : 0}${options.followLinks === false ? 0 : 1}\0${options.names?.join('\0') ?? ''}`;
+  const now = Date.now();
+  if (cacheable) {
+    const hit = cache.get(key);
+    if (hit && now - hit.at < CACHE_MILLISECONDS) return hit.result;
+  }
+  const result = walkUncached(probe, root, options);
+  if (cacheable) {
+    if (cache.size >= MAX_CACHED_WALKS) cache.delete(cache.keys().next().value as string);
+    cache.set(key, { at: now, result });
+  }
+  return result;
+}
+
+function walkUncached(probe: TreeProbe, root: string, options: WalkOptions): WalkResult {
+  const files: string[] = [];
+  const links: string[] = [];
+  // Names compare case-insensitively: `-iname`, and file systems that ignore case.
+  const names = options.names?.map((name) => new RegExp(segmentMatcher(name, true).source, 'is')) ?? null;
+  const seen = new Set<string>([root]);
+  const patterns = options.ignoreFiles ? ignorePatterns(probe, root) : [];
+  let visited = 0;
+  let complete = true;
+  let level: string[] = [root];
+  for (let depth = 0; level.length > 0 && depth < MAX_WALK_DEPTH; depth++) {
+    const next: string[] = [];
+    for (const directory of level) {
+      const entries = listing(probe, directory);
+      if (entries === null) {
+        complete = false;
+        continue;
+      }
+      for (const entry of entries) {
+        if (++visited > MAX_WALK_ENTRIES) return { files, links, complete: false };
+        if (!options.hidden && entry.name.startsWith('.')) continue;
+        const path = directory === '/' ? `/${entry.name}` : `${directory}/${entry.name}`;
+        if (
+          patterns.length > 0 &&
+          ignored(patterns, path.slice(root.length + 1), entry.name, entry.kind === 'directory')
+        )
+          continue;
+        if (entry.kind === 'link' && options.followLinks === false) continue;
+        if (entry.kind === 'directory') {
+          // `find . -name .git -exec rm -rf {} +` reaches the directory itself.
+          if (names !== null && names.some((matcher) => matcher.test(entry.name))) files.push(path);
+          if (!SKIPPED_DIRECTORIES.has(entry.name)) next.push(path);
+        } else if (entry.kind === 'link' && !seen.has(path) && probe.list(path) !== null) {
+          // A link to a directory is walked as well (grep -R, tar -h, cp -L follow them; judging more is safe).
+          seen.add(path);
+          links.push(path);
+          if (seen.size < 64) next.push(path);
+        } else if (names === null || names.some((matcher) => matcher.test(entry.name))) {
+          if (entry.kind === 'link') links.push(path);
+          else if (entry.kind === 'file') files.push(path);
+        }
+      }
+    }
+    level = next;
+  }
+  if (level.length > 0) complete = false;
+  return { files, links, complete };
+}
+
+function listing(probe: TreeProbe, directory: string): { name: string; kind: string }[] | null {
+  if (probe.entries) return probe.entries(directory);
+  const names = probe.list(directory);
+  if (names === null) return null;
+  // Without typed listings every name is judged as a file, and the ones that list as directories are walked.
+  return names.map((name) => {
+    const path = directory === '/' ? `/${name}` : `${directory}/${name}`;
+    return { name, kind: probe.list(path) !== null ? 'directory' : 'file' };
+  });
+}
+
+/** One `.gitignore` pattern: a name anywhere, or a path anchored at the root; `dir/` only matches directories. */
+interface IgnorePattern {
+  /** Matchers for each segment of an anchored path; null for a name matched anywhere. */
+  segments: RegExp[] | null;
+  name: RegExp | null;
+  directoryOnly: boolean;
+}
+
+/**
+ * The root's `.gitignore`, as far as skipping files needs. None at all when a `!` pattern
+ * re-includes something, or a pattern uses `**`: skipping less is the safe side.
+ */
+function ignorePatterns(probe: TreeProbe, root: string): IgnorePattern[] {
+  const text = probe.read(posix.join(root, '.gitignore'));
+  if (text === null) return [];
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (lines.some((line) => line.startsWith('!') || line.includes('**'))) return [];
+  return lines.map((line) => {
+    const directoryOnly = line.endsWith('/');
+    const body = line.replace(/^\//, '').replace(/\/$/, '');
+    const anchored = line.startsWith('/') || body.includes('/');
+    return anchored
+      ? { segments: body.split('/').map((segment) => segmentMatcher(segment, true)), name: null, directoryOnly }
+      : { segments: null, name: segmentMatcher(body, true), directoryOnly };
+  });
+}
+
+function ignored(patterns: readonly IgnorePattern[], relative: string, name: string, directory: boolean): boolean {
+  const parts = relative.split('/');
+  return patterns.some((pattern) => {
+    if (pattern.directoryOnly && !directory) return false;
+    if (pattern.name) return pattern.name.test(name);
+    const segments = pattern.segments as RegExp[];
+    return segments.length === parts.length && segments.every((matcher, i) => matcher.test(parts[i] as string));
+  });
+}
