@@ -1,7 +1,7 @@
 import { compileWordGlob, compileWordGlobs, GlobError, isLiteralGlob } from './glob';
 import type { WordMatcher } from './glob';
-import { isOptionWord, optionKind, programKey, programOptions } from './program-options';
-import type { ProgramOptions } from './program-options';
+import { isOptionWord, optionKind, programKey, programOptions } from '../normalize';
+import type { ProgramOptions } from '../normalize';
 
 /**
  * `commands` patterns: `program word… [option…] [$]`.

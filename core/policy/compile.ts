@@ -6,7 +6,7 @@ import { compilePathGlob, compileWordGlob, isLiteralGlob } from './glob';
 import type { PathGlob, WordMatcher } from './glob';
 import { codeSourceBits } from './interpreters';
 import type { ApprovalRoute, PackDocument, RuleDocument } from './pack-schema';
-import { programKey } from './program-options';
+import { programKey } from '../normalize';
 
 /** What a rule judges: each simple command, each file, each git invocation, or the MCP call. */
 type SubjectKind = 'command' | 'path' | 'git' | 'mcp';
@@ -21,11 +21,15 @@ const conditionSubjects = {
   wrappers: 'command',
   code_from: 'command',
   alongside: 'command',
+  input_from: 'command',
+  program_in_workspace: 'command',
+  variables: 'command',
   paths: 'path',
   except_paths: 'path',
   access: 'path',
   outside_workspace: 'path',
   via: 'path',
+  spans: 'path',
   git: 'git',
   mcp: 'mcp',
 } as const satisfies Partial<Record<keyof RuleDocument, SubjectKind>>;
@@ -40,6 +44,8 @@ const kindOfAction: Record<ActionType, SubjectKind> = {
   git_operation: 'git',
   mcp_tool_call: 'mcp',
 };
+
+export const spanBits = { workspace: 1, ancestor: 2, sibling: 4 } as const;
 
 export const READ_BIT = 1;
 export const WRITE_BIT = 2;
@@ -106,6 +112,8 @@ export function ruleSubject(rule: RuleDocument): SubjectKind {
 export interface CompiledGit {
   subcommands: readonly string[] | null;
   force: boolean | null;
+  hardForce: boolean | null;
+  unknownRemote: boolean | null;
   protectedRef: boolean | null;
   implicitDestination: boolean | null;
   delete: boolean | null;
@@ -133,6 +141,8 @@ export interface PackMeta {
   version: string;
   mode: EnforcementMode;
   protectedBranches: WordMatcher[];
+  /** Remote names pushes may go to; null when the pack names none (then every named remote is accepted). */
+  allowedRemotes: WordMatcher[] | null;
 }
 
 export interface CompiledRule {
@@ -158,10 +168,15 @@ export interface CompiledRule {
   wrappers: WordMatcher[] | null;
   codeFrom: number;
   alongside: WordMatcher[] | null;
+  inputFrom: WordMatcher[] | null;
+  programInWorkspace: boolean | null;
+  variables: WordMatcher[] | null;
   globs: PathGlob[] | null;
   exceptGlobs: PathGlob[] | null;
   outsideWorkspace: boolean | null;
   via: WordMatcher[] | null;
+  /** Bits of SPAN_* for the `spans` condition; 0 when absent. */
+  spans: number;
   git: CompiledGit | null;
   mcp: CompiledMcp | null;
   /** Evaluation stamp: a rule is recorded once per evaluation however many subjects it matches. */
@@ -213,6 +228,8 @@ function compileGit(rule: RuleDocument): CompiledGit {
   return {
     subcommands: git.subcommand ?? null,
     force: git.force ?? null,
+    hardForce: git.hard_force ?? null,
+    unknownRemote: git.unknown_remote ?? null,
     protectedRef: git.protected ?? null,
     implicitDestination: git.implicit_destination ?? null,
     delete: git.delete ?? null,
@@ -282,10 +299,14 @@ function compileRule(rule: RuleDocument, pack: PackMeta, home: string): Compiled
     wrappers: field('wrappers', () => words(rule.wrappers)),
     codeFrom: (rule.code_from ?? []).reduce((bits, source) => bits | codeSourceBits[source], 0),
     alongside: field('alongside', () => words(rule.alongside)),
+    inputFrom: field('input_from', () => words(rule.input_from)),
+    programInWorkspace: rule.program_in_workspace ?? null,
+    variables: field('variables', () => words(rule.variables)),
     globs: field('paths', () => rule.paths?.flatMap((p) => compilePathGlob(p, home)) ?? null),
     exceptGlobs: field('except_paths', () => rule.except_paths?.flatMap((p) => compilePathGlob(p, home)) ?? null),
     outsideWorkspace: rule.outside_workspace ?? null,
     via: field('via', () => words(rule.via)),
+    spans: (rule.spans ?? []).reduce((bits, span) => bits | spanBits[span], 0),
     git: kind === 'git' ? field('git', () => compileGit(rule)) : null,
     mcp: kind === 'mcp' ? field('mcp', () => compileMcp(rule)) : null,
     stamp: 0,
@@ -298,6 +319,7 @@ export function compilePack(document: PackDocument, sha256: string, home: string
     version: document.version,
     mode: document.mode,
     protectedBranches: (document.protected_branches ?? []).map((b) => compileWordGlob(b, true)),
+    allowedRemotes: document.allowed_remotes ? document.allowed_remotes.map((r) => compileWordGlob(r, false)) : null,
   };
   const defaults = document.defaults;
   return {

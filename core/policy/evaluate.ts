@@ -2,12 +2,12 @@ import type { DecisionKind, Severity } from '../contract';
 import type { GitInvocation, McpCall, NormalizedAction, NormalizedPath, SimpleCommand } from '../normalize/types';
 import { matchCommandPattern, PROGRAM_PREFIX_LENGTH } from './command-pattern';
 import type { CompiledGit, CompiledRule, DefaultOutcome, PackMeta } from './compile';
-import { decisionRank, READ_BIT, severityRank, WRITE_BIT } from './compile';
+import { decisionRank, READ_BIT, severityRank, spanBits, WRITE_BIT } from './compile';
 import { PREFIX_KEY_LENGTH } from './glob';
 import type { PathGlob } from './glob';
 import { codeSources } from './interpreters';
 import type { CommandEntry, GitBucket, PathEntry, PolicyIndex } from './policy-index';
-import { programKey } from './program-options';
+import { programKey } from '../normalize';
 
 interface EvaluationOptions {
   /** The tenant's MCP trust list (lowercase server names), filled by the MCP trust service. */
@@ -133,6 +133,19 @@ function commandMatches(
     });
     if (!found) return false;
   }
+  if (rule.inputFrom) {
+    const from = command.inputFrom;
+    const matchers = rule.inputFrom;
+    if (!from || !from.some((program) => matchers.some((glob) => glob(program) || glob(programKey(program)))))
+      return false;
+  }
+  if (rule.programInWorkspace !== null && rule.programInWorkspace !== (command.programInWorkspace === true))
+    return false;
+  if (rule.variables) {
+    const names = command.variables;
+    const matchers = rule.variables;
+    if (!names || !names.some((name) => matchers.some((glob) => glob(name)))) return false;
+  }
   if (rule.codeFrom !== 0) {
     scope.codeBits ??= codeSources(command, key);
     if ((scope.codeBits & rule.codeFrom) === 0) return false;
@@ -192,6 +205,7 @@ function pathMatches(entry: PathEntry, path: NormalizedPath, bit: number): boole
   const rule = entry.rule;
   if ((rule.access & bit) === 0) return false;
   if (rule.outsideWorkspace !== null && rule.outsideWorkspace !== path.outsideWorkspace) return false;
+  if (rule.spans !== 0 && (path.spans === undefined || (rule.spans & spanBits[path.spans]) === 0)) return false;
   if (entry.glob && !globHits(entry.glob, path)) return false;
   if (rule.exceptGlobs && rule.exceptGlobs.some((glob) => globHits(glob, path))) return false;
   if (rule.via) {
@@ -309,17 +323,62 @@ function shortRef(ref: string): string {
   return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
 }
 
+/** Options of `git config` that only read. */
+const GIT_CONFIG_READS = new Set([
+  '--get',
+  '--get-all',
+  '--get-regexp',
+  '--get-urlmatch',
+  '--get-color',
+  '--get-colorbool',
+  '-l',
+  '--list',
+  'get',
+  'list',
+  '--show-origin',
+  '--show-scope',
+  '--name-only',
+]);
+const GIT_CONFIG_WRITES = new Set([
+  'set',
+  'unset',
+  '--unset',
+  '--unset-all',
+  '--add',
+  '--replace-all',
+  'rename-section',
+  'remove-section',
+  '--rename-section',
+  '--remove-section',
+  'edit',
+  '-e',
+  '--edit',
+]);
+
+/** Keys set with `-c`, and the key `git config` writes (reads such as `--get` set nothing). */
 function configKeys(git: GitInvocation): string[] {
   const keys = Object.keys(git.config);
   if (git.subcommand !== 'config') return keys;
   const positionals: string[] = [];
-  for (let i = 0; i < git.args.length && positionals.length < 2; i++) {
+  let writes = false;
+  let reads = false;
+  for (let i = 0; i < git.args.length && positionals.length < 3; i++) {
     const a = git.args[i] as string;
     if (GIT_CONFIG_VALUE_OPTIONS.has(a)) i++;
+    else if (GIT_CONFIG_WRITES.has(a)) writes = true;
+    else if (GIT_CONFIG_READS.has(a)) reads = true;
     else if (!a.startsWith('-')) positionals.push(a);
   }
-  const key = positionals[0] !== undefined && GIT_CONFIG_ACTIONS.has(positionals[0]) ? positionals[1] : positionals[0];
-  if (key !== undefined) keys.push(key);
+  const action = positionals[0] !== undefined && GIT_CONFIG_ACTIONS.has(positionals[0]) ? positionals[0] : null;
+  if (action !== null) {
+    positionals.shift();
+    if (action === 'set' || action === 'unset' || action === 'rename-section' || action === 'remove-section')
+      writes = true;
+    else reads = true;
+  }
+  const key = positionals[0];
+  // `git config KEY VALUE` writes; `git config KEY` alone prints the value.
+  if (key !== undefined && !reads && (writes || positionals.length >= 2)) keys.push(key);
   return keys;
 }
 
@@ -332,6 +391,19 @@ function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta):
   const refs = push?.refs ?? [];
   if (!agrees(condition.force, push !== null && (push.force || push.forceWithLease || refs.some((r) => r.force))))
     return false;
+  if (condition.hardForce !== null) {
+    // --force-with-lease sets `force` on the push; only -f/--force, +refspec and --mirror force without a lease.
+    const hard = push !== null && (push.mirror || push.hardForce === true);
+    if (hard !== condition.hardForce) return false;
+  }
+  if (condition.unknownRemote !== null) {
+    const remote = push?.remote ?? null;
+    const unknown =
+      push !== null &&
+      (push.remoteIsLocation === true ||
+        (remote !== null && pack.allowedRemotes !== null && !pack.allowedRemotes.some((glob) => glob(remote))));
+    if (unknown !== condition.unknownRemote) return false;
+  }
   if (!agrees(condition.delete, push !== null && (push.delete || refs.some((r) => r.delete)))) return false;
   if (!agrees(condition.mirror, push?.mirror === true)) return false;
   if (!agrees(condition.all, push?.all === true)) return false;
@@ -347,6 +419,7 @@ function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta):
       (push.all ||
         push.mirror ||
         refs.some((r) => {
+          if (r.unknown) return true;
           const dst = shortRef(r.dst);
           return pack.protectedBranches.some((branch) => branch(dst));
         }));
@@ -355,7 +428,8 @@ function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta):
   }
   if (condition.noVerify !== null) {
     const skipped =
-      git.args.includes('--no-verify') ||
+      // git takes any unambiguous prefix of a long option: `--no-verif`, `--no-v`.
+      git.args.some((a) => a.length >= 6 && '--no-verify'.startsWith(a)) ||
       push?.noVerify === true ||
       (git.subcommand === 'commit' &&
         git.args.some((a) => a === '-n' || (/^-[a-zA-Z]{2,}$/.test(a) && a.includes('n'))));

@@ -1,4 +1,4 @@
-import { SHELL_PROGRAMS, type SimpleCommand } from '../normalize';
+import { PYTHON_OPTIONS, SHELL_PROGRAMS, type SimpleCommand } from '../normalize';
 
 /**
  * Where an interpreter takes its code from: the `code_from` condition. An interpreter's
@@ -40,12 +40,20 @@ const inlineOptions: Record<string, readonly string[]> = {
   irb: [],
   groovy: ['-e'],
   julia: ['-e', '--eval'],
+  tsx: ['-e', '--eval', '-p', '--print'],
+  'ts-node': ['-e', '--eval', '-p', '--print'],
+  gdb: ['-ex', '--eval-command', '-iex', '--init-eval-command'],
+  expect: ['-c'],
+  mongosh: ['--eval'],
+  mongo: ['--eval'],
+  wish: [],
 };
 
 // `busybox sh …` and `source FILE` take their code the way a shell does.
 const shells = new Set([...SHELL_PROGRAMS, 'busybox', 'source', '.']);
 const shellValueOptions = new Set(['-o', '+o', '-O', '+O', '--rcfile', '--init-file']);
-const pythonValueOptions = new Set(['-W', '-X', '-Q']);
+// Python's value options other than the code-bearing -c and -m, from its one option table.
+const pythonValueOptions = new Set([...PYTHON_OPTIONS.values].filter((option) => option !== '-c' && option !== '-m'));
 
 const SUBSTITUTION = /^(?:<\(|\$\(|`)|^\/dev\/fd\/|^\/proc\/self\/fd\/|^\/dev\/stdin$/;
 
@@ -95,7 +103,10 @@ export function codeSources(command: SimpleCommand, key: string): number {
         (option) =>
           lower === option ||
           lower.startsWith(`${option}=`) ||
-          (option.length === 2 && /^-[a-zA-Z]{2,}$/.test(a) && a.includes(option[1] as string, 1)),
+          // `-c'code'` and `-Ic'code'`: the option letter in the leading cluster, code attached.
+          (option.length === 2 &&
+            /^-[a-zA-Z]/.test(a) &&
+            (/^-[a-zA-Z]*/.exec(a)?.[0] ?? '').includes(option[1] as string, 1)),
       );
       if (flag !== undefined) {
         bits |= CODE_INLINE;
@@ -114,7 +125,9 @@ export function codeSources(command: SimpleCommand, key: string): number {
     return bits | (operand === '/dev/stdin' ? CODE_STDIN : CODE_SUBSTITUTION);
   }
   if (operand !== null && command.dynamic && operand.startsWith('$')) return bits | CODE_SUBSTITUTION;
-  if (operand === null || readsStdin) bits |= CODE_STDIN;
-  else bits |= CODE_FILE;
+  // Code from standard input needs something feeding it (`… | python3`, `<<EOF`, `python3 -`):
+  // `node --version` or `node --test` alone reads no code from the terminal here.
+  if (readsStdin || (operand === null && (command.stdin === 'pipe' || command.stdin === 'text'))) bits |= CODE_STDIN;
+  else if (operand !== null) bits |= CODE_FILE;
   return bits;
 }

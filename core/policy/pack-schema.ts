@@ -41,11 +41,23 @@ const gitConditionSchema = z
   .strictObject({
     subcommand: z.array(text(64)).min(1).optional().describe('Any of these git subcommands (push, commit, …).'),
     force: z.boolean().optional().describe('A forced push: --force, -f, --force-with-lease or a +refspec.'),
+    hard_force: z
+      .boolean()
+      .optional()
+      .describe(
+        'A push forced without a lease: --force, -f, a +refspec or --mirror (--force-with-lease alone is not).',
+      ),
+    unknown_remote: z
+      .boolean()
+      .optional()
+      .describe(
+        "The push goes to a URL or path, or to a remote not named in this pack's allowed_remotes (a push naming no remote goes to the branch's own).",
+      ),
     protected: z
       .boolean()
       .optional()
       .describe(
-        'true: a destination is a protected branch of this pack, or --all/--mirror. false: every destination is named and none is protected.',
+        'true: a destination is a protected branch of this pack, --all/--mirror, or only known at run time or a wildcard. false: every destination is named and none is protected.',
       ),
     implicit_destination: z
       .boolean()
@@ -108,6 +120,16 @@ const ruleSchema = z
         'Interpreter code source: inline (python -c, node -e, …), stdin (… | sh), substitution (bash <(curl …), sh -c "$(…)"), file (bash install.sh).',
       ),
     alongside: patternList('Another command in the same action runs one of these programs (globs).').optional(),
+    input_from: patternList(
+      'The command reads the output of one of these programs: the previous pipeline stage, or a substitution in its words (globs).',
+    ).optional(),
+    program_in_workspace: z
+      .boolean()
+      .optional()
+      .describe('The program was named by a path inside the workspace (./scripts/test.sh), not found on PATH.'),
+    variables: patternList(
+      'The command reads one of these variables (globs over names; `!` is an indirect expansion such as ${!v}).',
+    ).optional(),
 
     paths: patternList(
       'Path globs, matched case-insensitively against the workspace-relative and absolute forms.',
@@ -118,6 +140,13 @@ const ruleSchema = z
     access: z.enum(['read', 'write']).optional(),
     outside_workspace: z.boolean().optional(),
     via: patternList('The command or MCP tool that touches the path (cat, cp, filesystem/read_file).').optional(),
+    spans: z
+      .array(z.enum(['workspace', 'ancestor', 'sibling']))
+      .min(1)
+      .optional()
+      .describe(
+        'The path is the workspace root itself, a directory containing the workspace, or a neighbour of it (beside it, under its parent).',
+      ),
 
     git: gitConditionSchema.optional(),
     mcp: mcpConditionSchema.optional(),
@@ -163,6 +192,9 @@ export const packDocumentSchema = z
       .optional()
       .describe('Decision for a command, file, git operation or MCP call that no rule of any assigned pack matches.'),
     protected_branches: patternList('Branch globs the git `protected` condition refers to.').optional(),
+    allowed_remotes: patternList(
+      'Remote names the git `unknown_remote` condition accepts (origin, upstream).',
+    ).optional(),
     trusted_mcp_servers: z.array(text(128)).max(1000).optional(),
     approval_routes: z.record(identifier, approvalRouteSchema).optional(),
     rules: z.array(ruleSchema).min(1).max(20000),

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { ContractError } from '../contract';
 import type { Action, Decision, EnforcementMode, Principal } from '../contract';
 import type { NormalizedAction } from '../normalize/types';
+import { type SessionMemory, SqliteSessionMemory, sessionKey } from './session-memory';
 import type { SqliteDatabase } from '../store';
 import { convertCommunityPack, isCommunityFormat } from './community';
 import type { ConversionNote } from './community';
@@ -99,6 +100,7 @@ interface BuiltinCandidate {
 interface TenantState {
   db: SqliteDatabase;
   store: PolicyStore;
+  sessions: SessionMemory;
   synced: boolean;
   generation: number;
   settings: PolicySettings | null;
@@ -230,7 +232,15 @@ export class PolicyService {
     const db = this.options.tenants.store(tenant);
     let state = this.states.get(tenant);
     if (!state || state.db !== db) {
-      state = { db, store: new PolicyStore(db), synced: false, generation: -1, settings: null, indexes: new Map() };
+      state = {
+        db,
+        store: new PolicyStore(db),
+        sessions: new SqliteSessionMemory(db),
+        synced: false,
+        generation: -1,
+        settings: null,
+        indexes: new Map(),
+      };
       this.states.set(tenant, state);
     }
     const store = state.store;
@@ -383,6 +393,7 @@ export class PolicyService {
   evaluate(tenant: string, action: Action): Evaluation {
     const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
     const normalized = this.normalize(action);
+    this.rememberDownloads(tenant, action, normalized);
     // Only MCP calls ask for the trust list (a store query in the MCP registry).
     const trusted = normalized.mcp
       ? new Set(this.mcpTrust.trustedServers(tenant, normalized.mcp).map((s) => s.toLowerCase()))
@@ -404,6 +415,22 @@ export class PolicyService {
       correlationId: action.correlation_id,
     });
     return { decision, normalized };
+  }
+
+  /**
+   * Download-then-run across the actions of one agent session: a run of something the session
+   * downloaded earlier cannot be allowed; what this action downloads is remembered.
+   */
+  private rememberDownloads(tenant: string, action: Action, normalized: NormalizedAction): void {
+    const session = sessionKey(action.agent);
+    if (session === null || (!normalized.runs && !normalized.fetched)) return;
+    const memory = (this.states.get(tenant) as TenantState).sessions;
+    for (const ran of memory.downloadedAmong(session, normalized.runs ?? []))
+      normalized.problems.push({
+        code: 'unsupported',
+        message: `runs ${ran}, which this agent session downloaded from the network earlier`,
+      });
+    if (normalized.fetched) memory.remember(session, normalized.fetched, this.now());
   }
 
   /** Evaluates and appends the decision to the ledger; a failed append denies (no record, no action). */

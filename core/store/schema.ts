@@ -197,6 +197,21 @@ export const tenantMigrations: MigrationSet = {
     `,
     },
   ],
+  sessions: [
+    {
+      version: 1,
+      name: 'agent session downloads',
+      // Paths each agent session downloaded into, for judging a later run of them (policy).
+      sql: `
+      CREATE TABLE agent_session_downloads (
+        session TEXT NOT NULL,
+        path TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (session, path)
+      );
+    `,
+    },
+  ],
   policy: [
     {
       version: 1,
