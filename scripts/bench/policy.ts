@@ -91,9 +91,13 @@ export const policyBench: BenchSuite = {
       `evaluate, normalized action (+ Decision): ${latencySummary(timeEach(normalizedCorpus, (action) => decide(index, action), ROUNDS))}`,
     );
 
+    // With the file system: symlinks, globs, hard links and recursive walks judged on disk.
     const full = (action: Action) => decide(index, normalizeAction(action));
     timeEach(corpus, full, 2);
     print(`full evaluate (normalize + evaluate):    ${latencySummary(timeEach(corpus, full, 5))}`);
+    const lexical = (action: Action) => decide(index, normalizeAction(action, { fs: null }));
+    timeEach(corpus, lexical, 2);
+    print(`full evaluate, no file system (lexical): ${latencySummary(timeEach(corpus, lexical, 5))}`);
 
     const counts = { allow: 0, warn: 0, require_approval: 0, deny: 0 };
     for (const action of normalizedCorpus) counts[evaluate(index, action).decision]++;
