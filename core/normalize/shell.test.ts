@@ -349,7 +349,7 @@ describe('nested shells', () => {
 
   it('exposes pipeline neighbours', () => {
     const normalized = command('cat a | grep b | wc -l');
-    expect(normalized.commands.map((c) => c.inputFrom)).toEqual([[], ['cat'], ['grep']]);
+    expect(normalized.commands.map((c) => c.inputFrom)).toEqual([[], ['cat'], ['grep', 'cat']]);
     expect(command('{ curl x; echo; } | python3').commands.find((c) => c.program === 'python3')?.inputFrom).toEqual([
       'curl',
       'echo',
