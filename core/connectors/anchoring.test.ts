@@ -80,6 +80,36 @@ describe('checkpoint anchoring through the outbox', () => {
     cleanup();
   });
 
+  it('appends only to a .jsonl witness file, never through a symlink', async () => {
+    const refused = await client
+      .call(
+        'connectors.save',
+        { id: 'rc', name: 'x', kind: 'witness_file', anchor: true, settings: { path: path.join(home, '.bashrc') } },
+        tenant,
+      )
+      .catch((error: Error) => error.message);
+    expect(refused).toMatch(/settings\.path: must name a \.jsonl file/);
+    const target = path.join(home, 'victim.txt');
+    fs.writeFileSync(target, 'untouched\n');
+    const link = path.join(home, 'link.jsonl');
+    fs.symlinkSync(target, link);
+    await client.call(
+      'connectors.save',
+      { id: 'linked', name: 'x', kind: 'witness_file', anchor: true, settings: { path: link } },
+      tenant,
+    );
+    await client.call('policy.evaluate', { action: { type: 'execute_command', command: 'npm test' } }, tenant);
+    const exported = await client.call('evidence.export', {}, tenant);
+    await waitFor(async () => (await client.call('jobs.get', { jobId: exported.jobId }, tenant)).state === 'succeeded');
+    const failed = await waitFor(async () => {
+      const { deliveries } = await client.call('deliveries.list', { connectorId: 'linked' }, tenant);
+      return deliveries.find((d) => d.history.length > 0) ?? null;
+    });
+    expect(failed.history[0]).toMatchObject({ outcome: 'failed', code: 'ELOOP' });
+    expect(fs.readFileSync(target, 'utf8')).toBe('untouched\n');
+    await client.call('connectors.remove', { id: 'linked' }, tenant);
+  });
+
   it('delivers each new signed checkpoint once to every anchor', async () => {
     await client.call('policy.evaluate', { action: { type: 'execute_command', command: 'npm test' } }, tenant);
     const exported = await client.call('evidence.export', {}, tenant); // signs a checkpoint first
@@ -114,7 +144,9 @@ describe('checkpoint anchoring through the outbox', () => {
     };
     expect(event.data.root).toBe(checkpoint.root);
 
-    const mail = smtp.accepted.find((m) => m.envelopeTo.includes('evidence@acme.example'));
+    const mail = smtp.accepted.find(
+      (m) => m.envelopeTo.includes('evidence@acme.example') && m.parsed.subject?.endsWith(`size ${checkpoint.size}`),
+    );
     expect(mail?.parsed.text).toContain(checkpoint.root);
     expect(mail?.parsed.attachments[0]?.filename).toBe(`checkpoint-evaluation-${checkpoint.size}.json`);
 

@@ -23,7 +23,12 @@ export const sendWitnessFile: Sender = async (connector, _credentials, message, 
         return { ok: true, code: 'EXISTS', text: `already in ${settings.path}`, retryable: false };
       }
     }
-    const fd = fs.openSync(settings.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+    // O_NOFOLLOW: a symlink planted at the path cannot redirect the append to another file.
+    const fd = fs.openSync(
+      settings.path,
+      fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0),
+      0o600,
+    );
     try {
       fs.writeSync(fd, line);
       fs.fsyncSync(fd);

@@ -182,7 +182,9 @@ const witnessFileSettings = z
       .string()
       .min(1, 'is required')
       .max(4096)
-      .refine((value) => value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value), 'must be an absolute path'),
+      .refine((value) => value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value), 'must be an absolute path')
+      // Only a witness file of its own: the worker never appends to a file of another purpose.
+      .refine((value) => /\.jsonl$/.test(value), 'must name a .jsonl file (one JSON checkpoint per line)'),
   })
   .strict();
 
