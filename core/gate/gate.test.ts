@@ -264,3 +264,58 @@ describe('gate HTTP endpoint (127.0.0.1)', () => {
     expect(rebound).toBe(403);
   });
 });
+
+describe('gate HTTP endpoint: a body it will not read is still answered (issue 8 item 3)', () => {
+  let small: GateFixture;
+  beforeAll(async () => {
+    small = await gateFixture({ limits: { maxRequestBytes: 4096, receiveTimeoutMs: 400 } });
+  }, 30_000);
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  /** Writes a raw request and returns everything the server sends until it closes (or 5 s pass). */
+  function exchange(path: string, head: string, body: (socket: net.Socket) => void): Promise<string> {
+    const url = new URL(small.gate.httpUrl as string);
+    const token = readGateToken(gateLocation(small.home));
+    return new Promise((resolve) => {
+      let received = '';
+      const socket = net.createConnection(Number(url.port), '127.0.0.1', () => {
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${url.port}\r\nAuthorization: Bearer ${token}\r\n` +
+            `Content-Type: application/json\r\n${head}\r\n`,
+        );
+        body(socket);
+      });
+      const timer = setTimeout(() => socket.destroy(), 5_000);
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(received);
+      });
+    });
+  }
+  const chunked = (socket: net.Socket) => {
+    const chunk = 'x'.repeat(1024);
+    // Far past the limit; the server may stop reading (and the write then fails) at any point.
+    for (let i = 0; i < 16 && !socket.destroyed; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+  };
+  const stalled = (socket: net.Socket) => socket.write('{"tool_name":"Bash"');
+
+  it.each([
+    ['a chunked body over the limit', 'Transfer-Encoding: chunked\r\n', chunked, /larger than 4096 bytes/],
+    ['a body that stalls', 'Content-Length: 100\r\n', stalled, /not received within 400 ms/],
+  ] as const)('answers %s with a deny on both routes', async (_name, head, body, reason) => {
+    const hook = await exchange(HTTP_PATHS.claudeCode, head, body);
+    expect(hook).toMatch(/^HTTP\/1\.1 200/);
+    const hookBody = JSON.parse(hook.slice(hook.indexOf('\r\n\r\n') + 4)) as {
+      hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string };
+    };
+    expect(hookBody.hookSpecificOutput.permissionDecision).toBe('deny');
+    expect(hookBody.hookSpecificOutput.permissionDecisionReason).toMatch(reason);
+    const generic = await exchange(HTTP_PATHS.decide, head, body);
+    expect(generic).toMatch(/^HTTP\/1\.1 (413|408)/);
+    expect(JSON.parse(generic.slice(generic.indexOf('\r\n\r\n') + 4))).toMatchObject({ outcome: 'deny' });
+  });
+});

@@ -24,29 +24,42 @@ class HttpRefusal extends Error {
   }
 }
 
+/** After a body was refused, the rest the client sends is read and dropped for this long, then the connection goes. */
+const DISCARD_MS = 2_000;
+
+/**
+ * Reads the body up to the limit and within the receive timeout. A body refused half-way is
+ * not destroyed with the connection: the caller must still answer deny (a hook that gets no
+ * answer is a non-blocking error), so the rest is drained and dropped while the answer goes out.
+ */
 function readBody(request: http.IncomingMessage, limits: GateLimits): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > limits.maxRequestBytes) {
       reject(new HttpRefusal(413, `request larger than ${limits.maxRequestBytes} bytes`));
+      discard(request);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    const refuse = (refusal: HttpRefusal) => {
+      clearTimeout(timer);
+      request.removeListener('data', onData);
+      reject(refusal);
+      discard(request);
+    };
     const timer = setTimeout(() => {
-      reject(new HttpRefusal(408, `request not received within ${limits.receiveTimeoutMs} ms`));
-      request.destroy();
+      refuse(new HttpRefusal(408, `request not received within ${limits.receiveTimeoutMs} ms`));
     }, limits.receiveTimeoutMs);
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limits.maxRequestBytes) {
-        clearTimeout(timer);
-        reject(new HttpRefusal(413, `request larger than ${limits.maxRequestBytes} bytes`));
-        request.destroy();
+        refuse(new HttpRefusal(413, `request larger than ${limits.maxRequestBytes} bytes`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on('data', onData);
     request.on('end', () => {
       clearTimeout(timer);
       resolve(Buffer.concat(chunks).toString('utf8'));
@@ -56,6 +69,12 @@ function readBody(request: http.IncomingMessage, limits: GateLimits): Promise<st
       reject(new HttpRefusal(400, `request failed: ${error.message}`));
     });
   });
+}
+
+/** Reads and drops what is left of a refused body, so the answer is not lost to a reset connection. */
+function discard(request: http.IncomingMessage): void {
+  request.on('data', () => undefined);
+  request.resume();
 }
 
 /**
@@ -86,12 +105,19 @@ export async function listenOnHttp(
       const body = hook
         ? claudeCodeHookOutput(verdict.outcome, verdict.reason)
         : JSON.stringify({ outcome: verdict.outcome, reason: verdict.reason, decision: verdict.decision ?? null });
+      // After a refused body the connection cannot carry another request: close it once the
+      // answer is out, leaving the client a moment to read it before the rest is cut off.
+      const closing = !request.complete;
       response.writeHead(hook ? 200 : status, {
         'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
+        ...(closing ? { connection: 'close' } : {}),
       });
-      response.end(body);
+      response.end(body, () => {
+        if (closing) setTimeout(() => request.socket.destroy(), DISCARD_MS).unref();
+      });
     };
     try {
       if (!hook && url !== HTTP_PATHS.decide) throw new HttpRefusal(404, `no such endpoint ${url.slice(0, 100)}`);
