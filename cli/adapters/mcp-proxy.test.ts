@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,5 +164,143 @@ await server.connect(new StdioServerTransport());
     ]);
     expect(records[1]?.payload).toMatchObject({ modified: ['lookup'], added: [], removed: [] });
     expect(records[2]?.payload).toMatchObject({ severity: 'high', evidence: [records[1]?.seq] });
+  });
+});
+
+/*
+ * Issue 8 item 2: crafted client traffic against a raw fake stdio server that logs every line
+ * it receives. Whatever the proxy did not judge must not be in that log.
+ */
+describe('cavra mcp-proxy passes only exactly recognised MCP messages', () => {
+  const RAW_SERVER = `
+const fs = require('node:fs');
+const log = process.argv[2];
+let buffer = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  for (let i = buffer.indexOf('\\n'); i !== -1; i = buffer.indexOf('\\n')) {
+    const line = buffer.slice(0, i);
+    buffer = buffer.slice(i + 1);
+    fs.appendFileSync(log, line + '\\n');
+    let m;
+    try { m = JSON.parse(line); } catch { continue; }
+    if (m === null || typeof m !== 'object' || Array.isArray(m) || m.id === undefined || !m.method) continue;
+    const result = m.method === 'initialize'
+      ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'raw', version: '1' } }
+      : m.method === 'tools/list' ? { tools: [{ name: 'read_text_file', inputSchema: { type: 'object' } }] }
+      : m.method === 'tools/call' ? { content: [{ type: 'text', text: 'served ' + JSON.stringify(m.params) }] }
+      : {};
+    process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }) + '\\n');
+  }
+});
+`;
+
+  let serverFile: string;
+  let log: string;
+  beforeAll(async () => {
+    serverFile = path.join(workspace, 'raw-server.cjs');
+    log = path.join(workspace, 'raw-server.log');
+    fs.writeFileSync(serverFile, RAW_SERVER);
+    const trust = await cavra(cli, fx.home, ['mcp', 'trust', 'raw']);
+    expect(trust.code, trust.stderr).toBe(0);
+  });
+
+  /** Sends raw lines through a fresh proxy; returns the client's answers by id and what the server logged. */
+  async function through(
+    lines: string[],
+    answersExpected: number,
+  ): Promise<{ answers: Record<string, unknown>[]; seen: string[] }> {
+    fs.writeFileSync(log, '');
+    const proxy = spawn(
+      process.execPath,
+      [cli.launcher, 'mcp-proxy', '--server-name', 'raw', '--', process.execPath, serverFile, log],
+      {
+        env: { ...process.env, CAVRA_HOME: fx.home },
+        cwd: workspace,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    const answers: Record<string, unknown>[] = [];
+    let out = '';
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 15_000);
+      proxy.stdout.setEncoding('utf8');
+      proxy.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        for (let i = out.indexOf('\n'); i !== -1; i = out.indexOf('\n')) {
+          answers.push(JSON.parse(out.slice(0, i)) as Record<string, unknown>);
+          out = out.slice(i + 1);
+        }
+        if (answers.length >= answersExpected) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    proxy.stdin.write(lines.map((line) => `${line}\n`).join(''));
+    await done;
+    proxy.stdin.end();
+    await new Promise((resolve) => proxy.once('close', resolve));
+    return { answers, seen: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  }
+
+  let env: string;
+  let hello: string;
+  beforeAll(() => {
+    env = path.join(workspace, '.env');
+    hello = path.join(workspace, 'notes', 'hello.txt');
+  });
+  const call = (id: number | null, method: string, args: unknown) =>
+    JSON.stringify({
+      jsonrpc: '2.0',
+      ...(id === null ? {} : { id }),
+      method,
+      params: { name: 'read_text_file', arguments: args },
+    });
+
+  it('judges an ordinary call and forwards it once (control)', async () => {
+    const { answers, seen } = await through([call(1, 'tools/call', { path: hello })], 1);
+    expect(answers[0]).toMatchObject({ id: 1, result: { content: [{ text: expect.stringContaining('hello.txt') }] } });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('never lets a crafted tools/call reach the server, and answers or records each', async () => {
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant);
+    const gapsBefore = ledger.query({ types: ['gap'], limit: 500 }).records.length;
+    const { answers, seen } = await through(
+      [
+        call(null, 'tools/call', { path: env }),
+        call(2, 'tools/call', [env]),
+        call(3, 'tools/call ', { path: env }),
+        call(4, 'Tools/Call', { path: env }),
+        `[${call(5, 'tools/call', { path: env })}]`,
+        call(6, 'tools/call', { pad: Array.from({ length: 2001 }, () => 0), path: env }),
+        JSON.stringify({ jsonrpc: '2.0', id: 99, result: { injected: true } }),
+        call(7, 'tools/call', { path: hello }),
+      ],
+      6,
+    );
+    // Only the last, ordinary call reached the server.
+    expect(seen.map((line) => JSON.parse(line).id)).toEqual([7]);
+    const byId = new Map(answers.map((a) => [a.id, a]));
+    expect(byId.get(2)).toMatchObject({
+      error: { code: -32602, message: expect.stringMatching(/arguments must be a JSON object/) },
+    });
+    expect(byId.get(3)).toMatchObject({ error: { code: -32601 } });
+    expect(byId.get(4)).toMatchObject({ error: { code: -32601 } });
+    expect(byId.get(null)).toMatchObject({ error: { code: -32600, message: expect.stringMatching(/batches/) } });
+    expect(byId.get(6)).toMatchObject({ result: { isError: true } });
+    expect(JSON.stringify(byId.get(6))).toMatch(/more than 2000 values/);
+    expect(byId.get(7)).toMatchObject({ result: { content: [{ text: expect.stringContaining('hello.txt') }] } });
+    expect(JSON.stringify(answers)).not.toContain('sk_live');
+    // The notification, the array arguments, both look-alikes and the batch are on record.
+    await expect
+      .poll(() => ledger.query({ types: ['gap'], limit: 500 }).records.length - gapsBefore, { timeout: 5_000 })
+      .toBe(5);
+    const reasons = ledger
+      .query({ types: ['gap'], limit: 5 })
+      .records.map((r) => String((ledger.record(r.seq)?.payload as { reason: string }).reason));
+    expect(reasons.join('\n')).toMatch(/tools\/call without an id/);
   });
 });

@@ -1,9 +1,15 @@
 import crypto from 'node:crypto';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/sdk/types.js';
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { GateConnection, clientOptions, failedAnswer } from '../../core/gate/client';
+import {
+  ClientNotificationSchema,
+  ClientRequestSchema,
+  JSONRPCErrorResponseSchema,
+  JSONRPCResultResponseSchema,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { GateConnection, MAX_REQUEST_BYTES, clientOptions, failedAnswer } from '../../core/gate/client';
 import type { GateAnswer, GateClientOptions, GateRequestBody } from '../../core/gate/client';
 
 export interface McpProxyOptions {
@@ -20,6 +26,12 @@ export interface McpProxyOptions {
 }
 
 const AGENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** JSON-RPC error codes the proxy answers with (JSON-RPC 2.0 §5.1). */
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
+const METHOD_NOT_FOUND = -32601;
+const INVALID_PARAMS = -32602;
 
 /**
  * Holds one gate connection for the proxy's life and reopens it when it breaks; every ask
@@ -53,135 +65,288 @@ class GateLink {
   }
 }
 
-function deniedResult(id: RequestId, text: string): JSONRPCMessage {
-  return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }], isError: true } };
+/**
+ * The one place the MCP server process is started (a sandbox wraps this spawn later). The
+ * SDK's stdio client transport speaks newline-delimited JSON-RPC to the server's stdin/stdout.
+ */
+function spawnServer(options: McpProxyOptions): StdioClientTransport {
+  const [program, ...args] = options.command;
+  if (!program) throw new Error('give the MCP server command after --');
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
+  return new StdioClientTransport({ command: program, args, env, cwd: options.cwd, stderr: 'inherit' });
 }
 
 /**
- * `cavra mcp-proxy`: a stdio MCP proxy on the SDK's transports. Every message passes
- * through untouched except `tools/call`, which the gate judges first (server, tool and
- * arguments; path-like arguments also by file rules): a call that is not allowed never
- * reaches the server and the client gets an error result naming the rule. Tool lists
- * coming back are fingerprinted by the gate, which records changes and raises a finding.
+ * What to do with one line from the client: only `forward` and `judge` let anything reach
+ * the server. A refusal is answered with a JSON-RPC error when it has someone to answer (a
+ * notification gets no answer), and recorded when it looks like a way to pass a tool call by.
+ */
+type ClientVerdict =
+  | { kind: 'forward'; message: JSONRPCMessage }
+  | { kind: 'judge'; id: RequestId; message: JSONRPCMessage; tool: string; arguments: Record<string, unknown> }
+  | { kind: 'refuse'; reason: string; reply: { id: RequestId | null; code: number } | null; record: boolean };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isId = (value: unknown): value is RequestId =>
+  (typeof value === 'string' && value.length <= 256) || Number.isSafeInteger(value);
+/** How a method name may look to a server that trims or folds case: `Tools/Call ` is `tools/call`. */
+const looksLikeToolCall = (method: unknown) =>
+  typeof method === 'string' && method.trim().toLowerCase() === 'tools/call';
+const refuse = (
+  reason: string,
+  reply: { id: RequestId | null; code: number } | null,
+  record = false,
+): ClientVerdict => ({ kind: 'refuse', reason, reply, record });
+
+/**
+ * Classifies one client line. Only messages of exactly the shapes MCP defines pass — a
+ * request or notification whose method is one the protocol names (as the SDK's client
+ * schemas spell them, byte for byte, with their params), or the answer to a request the
+ * server made — and what passes is the parsed value, re-serialized, so the server sees
+ * exactly what was judged (a duplicate key cannot mean one thing here and another there).
+ */
+export function classifyClientLine(line: string, serverRequests: ReadonlySet<RequestId>): ClientVerdict {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return refuse('the message is not JSON', { id: null, code: PARSE_ERROR });
+  }
+  if (Array.isArray(raw)) {
+    return refuse(
+      'JSON-RPC batches are not accepted: send one message per line',
+      { id: null, code: INVALID_REQUEST },
+      true,
+    );
+  }
+  if (!isObject(raw) || raw.jsonrpc !== '2.0') {
+    const id = isObject(raw) && isId(raw.id) ? raw.id : null;
+    return refuse('not a JSON-RPC 2.0 message', { id, code: INVALID_REQUEST });
+  }
+  const message = raw as JSONRPCMessage;
+  if (!('method' in raw)) {
+    // A response: only to a request the server actually made.
+    const response =
+      JSONRPCResultResponseSchema.safeParse(raw).success || JSONRPCErrorResponseSchema.safeParse(raw).success;
+    if (response && isId(raw.id) && serverRequests.has(raw.id)) return { kind: 'forward', message };
+    return refuse(`a response to no request the server made (id ${JSON.stringify(raw.id)?.slice(0, 100)})`, null);
+  }
+  const method = JSON.stringify(raw.method)?.slice(0, 100) ?? 'undefined';
+  if (!('id' in raw)) {
+    if (looksLikeToolCall(raw.method))
+      return refuse('a tools/call without an id (a notification) was dropped unjudged', null, true);
+    if (ClientNotificationSchema.safeParse(raw).success) return { kind: 'forward', message };
+    return refuse(`notification ${method} is not one MCP defines`, null);
+  }
+  if (!isId(raw.id))
+    return refuse('the request id must be a string or an integer', { id: null, code: INVALID_REQUEST });
+  const reply = { id: raw.id, code: INVALID_PARAMS };
+  const args = isObject(raw.params) ? raw.params.arguments : undefined;
+  if (raw.method === 'tools/call' && args !== undefined && !isObject(args)) {
+    return refuse('tools/call arguments must be a JSON object', reply, true);
+  }
+  if (!ClientRequestSchema.safeParse(raw).success) {
+    if (raw.method === 'tools/call')
+      return refuse('tools/call params must name the tool and give object arguments', reply, true);
+    const lookalike = looksLikeToolCall(raw.method);
+    return refuse(
+      `method ${method} is not an MCP client request the CAVRA proxy passes` +
+        (lookalike ? ' (spelled unlike tools/call, it would have passed unjudged)' : ''),
+      { id: raw.id, code: METHOD_NOT_FOUND },
+      lookalike,
+    );
+  }
+  if (raw.method !== 'tools/call') return { kind: 'forward', message };
+  const params = raw.params as { name: string; arguments?: Record<string, unknown> };
+  return { kind: 'judge', id: raw.id, message, tool: params.name, arguments: params.arguments ?? {} };
+}
+
+/** Newline-delimited JSON lines from a stream, each at most `max` bytes (longer ones are reported, not buffered). */
+function readLines(
+  stream: NodeJS.ReadableStream,
+  onLine: (line: string) => void,
+  onOverlong: () => void,
+  max: number,
+): void {
+  let buffer = '';
+  let skipping = false;
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let newline = buffer.indexOf('\n'); newline !== -1; newline = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, newline).replace(/\r$/, '');
+      buffer = buffer.slice(newline + 1);
+      if (skipping) skipping = false;
+      else if (line.trim() !== '') onLine(line);
+    }
+    if (buffer.length > max) {
+      if (!skipping) onOverlong();
+      skipping = true;
+      buffer = '';
+    }
+  });
+}
+
+/**
+ * `cavra mcp-proxy`: sits between an MCP client (our stdin/stdout) and a stdio MCP server.
+ * The gate judges every `tools/call` first (server, tool and arguments; path-like arguments
+ * also by file rules): a call that is not allowed never reaches the server and the client
+ * gets an error result naming the rule. Everything else the client sends passes only when it
+ * is exactly an MCP message (see classifyClientLine); what cannot be judged is refused and,
+ * where it looks like an attempt to pass a tool call by, recorded. Tool lists coming back are
+ * fingerprinted by the gate, which records changes and raises a finding.
  */
 export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
-  const [program, ...args] = options.command;
-  if (!program) throw new Error('give the MCP server command after --');
   const gate = new GateLink(clientOptions(options.home, options.env));
   const session = `mcp-${crypto.randomUUID()}`;
   let agent = 'mcp-client';
   const toolLists = new Set<RequestId>();
+  /** Requests the server sent the client: only their answers may go back to it. */
+  const serverRequests = new Set<RequestId>();
   /** Calls being judged: on hang-up their answers (denials included) still go out first. */
   const judging = new Set<Promise<unknown>>();
+  const tenant = options.tenant ? { tenant: options.tenant } : {};
 
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
-  const upstream = new StdioClientTransport({ command: program, args, env, cwd: options.cwd, stderr: 'inherit' });
-  const downstream = new StdioServerTransport(
-    options.stdin as NodeJS.ReadStream | undefined,
-    options.stdout as NodeJS.WriteStream | undefined,
-  );
+  const upstream = spawnServer(options);
+  const output = options.stdout ?? process.stdout;
+  const input = options.stdin ?? process.stdin;
 
-  const toClient = (message: JSONRPCMessage) =>
-    downstream.send(message).catch((error: unknown) => options.log(`cannot reach the client: ${String(error)}`));
+  // A client that hung up makes writes fail with EPIPE; that must not crash the proxy.
+  output.on('error', (error: Error) => options.log(`cannot reach the client: ${error.message}`));
+  const toClient = (message: JSONRPCMessage) => {
+    try {
+      output.write(`${JSON.stringify(message)}\n`);
+    } catch (error) {
+      options.log(`cannot reach the client: ${String(error)}`);
+    }
+  };
+  const errorToClient = (id: RequestId | null, code: number, message: string) =>
+    toClient({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage);
+  const deniedResult = (id: RequestId, text: string) =>
+    toClient({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }], isError: true } });
   const toServer = (message: JSONRPCMessage) =>
     upstream.send(message).catch((error: unknown) => {
       options.log(`cannot reach the MCP server: ${String(error)}`);
       if (isJSONRPCRequest(message)) {
-        void toClient({
-          jsonrpc: '2.0',
-          id: message.id,
-          error: { code: -32603, message: 'The MCP server behind the CAVRA proxy is not reachable' },
-        });
+        errorToClient(message.id, -32603, 'The MCP server behind the CAVRA proxy is not reachable');
       }
     });
 
-  async function judgeCall(request: JSONRPCRequest): Promise<void> {
-    const params = (request.params ?? {}) as { name?: unknown; arguments?: unknown };
-    const tool = typeof params.name === 'string' ? params.name : '';
-    const argumentsObject =
-      typeof params.arguments === 'object' && params.arguments !== null && !Array.isArray(params.arguments)
-        ? params.arguments
-        : {};
+  async function judgeCall(verdict: Extract<ClientVerdict, { kind: 'judge' }>): Promise<void> {
     const answer = await gate.ask({
       op: 'decide',
       adapter: 'mcp-proxy',
-      ...(options.tenant ? { tenant: options.tenant } : {}),
+      ...tenant,
       action: {
         type: 'mcp_tool_call',
         agent: { id: agent, session },
         cwd: options.cwd,
-        mcp: { server: options.serverName, tool, arguments: argumentsObject },
-        correlation_id: `${session}/${String(request.id)}`,
+        mcp: { server: options.serverName, tool: verdict.tool, arguments: verdict.arguments },
+        correlation_id: `${session}/${String(verdict.id)}`,
       },
     });
     if (answer.outcome === 'allow') {
-      await toServer(request);
+      await toServer(verdict.message);
       return;
     }
-    options.log(`denied ${options.serverName}/${tool}: ${answer.reason}`);
-    await toClient(
-      deniedResult(request.id, `CAVRA denied ${options.serverName}/${tool || '(no tool name)'}. ${answer.reason}`),
+    options.log(`denied ${options.serverName}/${verdict.tool}: ${answer.reason}`);
+    deniedResult(
+      verdict.id,
+      `CAVRA denied ${options.serverName}/${verdict.tool || '(no tool name)'}. ${answer.reason}`,
     );
+  }
+
+  /** Puts a refusal on record; the refusal stands whether or not the gate can record it. */
+  function recordRefusal(reason: string): void {
+    void gate
+      .ask({
+        op: 'refusal',
+        adapter: 'mcp-proxy',
+        ...tenant,
+        agent: { id: agent, session },
+        reason: `${options.serverName}: ${reason}`,
+      })
+      .then((answer) => {
+        if (answer.outcome !== 'allow') options.log(`refusal not recorded: ${answer.reason}`);
+      });
   }
 
   async function fingerprint(result: unknown): Promise<void> {
     const tools = (result as { tools?: unknown } | null)?.tools;
     if (!Array.isArray(tools)) return;
-    const answer = await gate.ask({
-      op: 'mcp.tools',
-      ...(options.tenant ? { tenant: options.tenant } : {}),
-      server: options.serverName,
-      tools,
-    });
+    const answer = await gate.ask({ op: 'mcp.tools', ...tenant, server: options.serverName, tools });
     if (answer.outcome !== 'allow') options.log(`tool definitions not recorded: ${answer.reason}`);
     else if (/changed/.test(answer.reason)) options.log(answer.reason);
   }
 
-  downstream.onmessage = (message) => {
-    if (isJSONRPCRequest(message)) {
-      if (message.method === 'initialize') {
-        const name = (message.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo?.name;
-        if (typeof name === 'string' && AGENT.test(name)) agent = name;
+  const onClientLine = (line: string) => {
+    const verdict = classifyClientLine(line, serverRequests);
+    switch (verdict.kind) {
+      case 'forward': {
+        const message = verdict.message;
+        if (isJSONRPCRequest(message)) {
+          if (message.method === 'initialize') {
+            const name = (message.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo?.name;
+            if (typeof name === 'string' && AGENT.test(name)) agent = name;
+          }
+          if (message.method === 'tools/list') toolLists.add(message.id);
+        } else if ('id' in message && !('method' in message)) {
+          serverRequests.delete(message.id as RequestId);
+        }
+        void toServer(message);
+        return;
       }
-      if (message.method === 'tools/call') {
-        const judged = judgeCall(message)
+      case 'judge': {
+        const judged = judgeCall(verdict)
           .catch((error: unknown) =>
-            toClient(deniedResult(message.id, `CAVRA denied the call: the proxy failed (${String(error)})`)),
+            deniedResult(verdict.id, `CAVRA denied the call: the proxy failed (${String(error)})`),
           )
           .finally(() => judging.delete(judged));
         judging.add(judged);
         return;
       }
-      if (message.method === 'tools/list') toolLists.add(message.id);
+      case 'refuse':
+        options.log(`refused a client message: ${verdict.reason}`);
+        if (verdict.record) recordRefusal(verdict.reason);
+        if (verdict.reply) errorToClient(verdict.reply.id, verdict.reply.code, `CAVRA proxy: ${verdict.reason}`);
+        return;
     }
-    void toServer(message);
   };
+
   upstream.onmessage = (message) => {
+    if (isJSONRPCRequest(message)) serverRequests.add(message.id);
     if (isJSONRPCResultResponse(message) && toolLists.delete(message.id)) {
       // The list reaches the client only after its fingerprint is recorded (or failed to be).
       void fingerprint(message.result)
         .catch((error: unknown) => options.log(`tool definitions not recorded: ${String(error)}`))
-        .finally(() => void toClient(message));
+        .finally(() => toClient(message));
       return;
     }
-    void toClient(message);
+    toClient(message);
   };
 
   const finished = new Promise<number>((resolve) => {
     upstream.onclose = () => resolve(0);
-    downstream.onclose = () => resolve(0);
     upstream.onerror = (error) => options.log(`MCP server: ${error.message}`);
-    downstream.onerror = (error) => options.log(`MCP client: ${error.message}`);
+    // The client hanging up ends the proxy once the calls being judged are answered.
+    input.once('end', () => {
+      void Promise.allSettled([...judging]).then(() => resolve(0));
+    });
   });
   await upstream.start();
-  await downstream.start();
-  // The SDK's server transport does not notice the client hanging up; the proxy must.
-  (options.stdin ?? process.stdin).once('end', () => {
-    void Promise.allSettled([...judging]).then(() => downstream.close());
-  });
+  readLines(
+    input,
+    onClientLine,
+    () => {
+      options.log(`refused a client message longer than ${MAX_REQUEST_BYTES} bytes`);
+      errorToClient(null, INVALID_REQUEST, `CAVRA proxy: a message longer than ${MAX_REQUEST_BYTES} bytes was refused`);
+    },
+    MAX_REQUEST_BYTES,
+  );
   const code = await finished;
   gate.close();
-  await Promise.allSettled([upstream.close(), downstream.close()]);
+  await Promise.allSettled([upstream.close()]);
   return code;
 }

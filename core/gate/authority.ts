@@ -459,6 +459,35 @@ export class RuntimeAuthority {
   }
 
   /**
+   * An adapter refused something without asking the gate (a message it could not judge, such
+   * as an MCP `tools/call` sent as a notification): recorded as a `gap`, awaited, so the
+   * adapter knows whether the refusal is on record. The refusal stands either way.
+   */
+  async recordRefusal(
+    requested: string | undefined,
+    adapter: string,
+    agent: { id: string; session?: string } | null,
+    reason: string,
+  ): Promise<GateVerdict> {
+    let tenant: string;
+    try {
+      tenant = this.options.tenants.resolve(requested);
+    } catch (error) {
+      return deny(`Unknown tenant: ${describeError(error)}`);
+    }
+    try {
+      const { ref } = await this.options.evidence.append(tenant, 'gap', {
+        source: `gate/${adapter}`,
+        reason: `refused by the adapter: ${reason}`.slice(0, 2000),
+        ...(agent ? { agent } : {}),
+      });
+      return { outcome: 'allow', reason: `refusal recorded as ${ref}`, decision: null };
+    } catch (error) {
+      return deny(`the refusal could not be recorded: ${describeError(error)}`);
+    }
+  }
+
+  /**
    * Best effort: a request the gate could not decide leaves a `gap` record where the ledger
    * still takes one (a failed append is exactly what it cannot record). Never awaited.
    */

@@ -23,7 +23,7 @@ const adapterSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a shor
 
 /** One socket request line, after the version, id and token checks. */
 export const socketRequestSchema = z.object({
-  op: z.enum(['decide', 'claude-code', 'mcp.tools']),
+  op: z.enum(['decide', 'claude-code', 'mcp.tools', 'refusal']),
   adapter: adapterSchema.optional(),
   tenant: z.string().min(1).max(63).optional(),
   actor: z.string().min(1).max(256).optional(),
@@ -31,6 +31,9 @@ export const socketRequestSchema = z.object({
   input: z.unknown().optional(),
   server: z.string().min(1).max(128).optional(),
   tools: z.array(z.unknown()).max(2000).optional(),
+  /** `refusal`: what the adapter refused without asking, and why. */
+  reason: z.string().min(1).max(2000).optional(),
+  agent: z.object({ id: z.string().min(1).max(128), session: z.string().max(256).optional() }).optional(),
 });
 type GateRequest = z.infer<typeof socketRequestSchema>;
 
@@ -120,6 +123,15 @@ export class GateDispatcher {
       case 'mcp.tools': {
         if (!request.server || !request.tools) return deny('server and tools: are required');
         return this.observeTools(request.tenant, request.server, request.tools);
+      }
+      case 'refusal': {
+        if (!request.reason) return deny('reason: is required');
+        return this.authority.recordRefusal(
+          request.tenant,
+          request.adapter ?? this.defaultAdapter.socket,
+          request.agent ?? null,
+          request.reason,
+        );
       }
     }
   }

@@ -8,6 +8,7 @@
  *   {"v":1,"id":"…","token":"…","op":"decide","adapter":"exec","action":{…Action…}}
  *   {"v":1,"id":"…","token":"…","op":"claude-code","input":{…PreToolUse hook input…},"tenant":"…"}
  *   {"v":1,"id":"…","token":"…","op":"mcp.tools","tenant":"…","server":"…","tools":[…]}   fingerprint
+ *   {"v":1,"id":"…","token":"…","op":"refusal","adapter":"…","reason":"…","agent":{…}}  recorded as a gap
  *
  * Gate → client, per request zero or more progress lines, then exactly one final line:
  *   {"v":1,"id":"…","type":"pending","request_id":"apr_…","wait_ms":120000}   approval awaited
@@ -26,7 +27,7 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export type GateOutcome = 'allow' | 'deny';
 
-export type GateOp = 'decide' | 'claude-code' | 'mcp.tools';
+export type GateOp = 'decide' | 'claude-code' | 'mcp.tools' | 'refusal';
 
 /** A request body without the envelope fields (`v`, `id`, `token`) the client adds. */
 export interface GateRequestBody {
