@@ -94,6 +94,14 @@ export class Extraction {
   /** Adds the entries of one path as written, resolved against every directory the script may be in. */
   addPath(text: string, request: PathRequest): void {
     if (text === '') return;
+    const nul = text.indexOf('\0');
+    if (nul !== -1) {
+      // The OS (and bash, for `$'…\x00…'`) reads a path only up to a NUL byte: judge that path
+      // too, and refuse the action, which never means what its text says.
+      this.problem('malformed', `the path ${JSON.stringify(text.slice(0, 200))} contains a NUL byte`);
+      this.addPath(text.slice(0, nul), request);
+      return;
+    }
     const relative = !/^([/\\~]|[A-Za-z]:[/\\]|file:)/i.test(text);
     const bases = request.base !== undefined || !relative ? [request.base ?? this.resolver.root] : this.directories;
     if (relative && request.base === undefined && this.unknownDirectory) {

@@ -134,6 +134,10 @@ function git(extraction: Extraction, args: readonly string[]): void {
 
 function workspaceOf(cwd: string | undefined, home: string, problems: NormalizedAction['problems']): string | null {
   if (cwd === undefined) return null;
+  if (cwd.includes('\0')) {
+    problems.push({ code: 'malformed', message: `cwd ${JSON.stringify(cwd.slice(0, 200))} contains a NUL byte` });
+    return null;
+  }
   if (!/^([/\\~]|[A-Za-z]:[/\\])/.test(cwd)) {
     problems.push({ code: 'unsupported', message: `cwd is not an absolute path: ${cwd.slice(0, 200)}` });
     return null;

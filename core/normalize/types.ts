@@ -185,6 +185,7 @@ export interface McpCall {
 }
 
 export interface NormalizationProblem {
-  code: 'parse_error' | 'depth_exceeded' | 'too_large' | 'unsupported';
+  /** `malformed`: the action cannot mean what it appears to (a NUL byte in a path); policy denies it. */
+  code: 'parse_error' | 'depth_exceeded' | 'too_large' | 'unsupported' | 'malformed';
   message: string;
 }

@@ -158,4 +158,20 @@ describe('the built-in packs', () => {
     expect(['require_approval', 'deny']).toContain(verdict.decision);
     expect(verdict.reason).toMatch(/more than 2000 values|nested deeper than 8 levels/);
   });
+
+  // Issue 8 item 10: a NUL byte ends a path where the OS reads it (bash truncates `$'.env\x00x'`
+  // to `.env`); a path holding one is never what it seems, so the action is denied outright.
+  it.each([
+    [{ type: 'read_file', path: 'src/a\u0000b.ts' }],
+    [{ type: 'read_file', path: '/etc/pa\u0000sswd' }],
+    [{ type: 'write_file', path: 'src/a\u0000b.ts', content: 'x' }],
+    [{ type: 'execute_command', command: "cat $'.env\\x00x'" }],
+    [{ type: 'execute_command', command: "cat $'src/app.ts\\0'" }],
+    [{ type: 'mcp_tool_call', mcp: { server: 'filesystem', tool: 'read_text_file', arguments: { path: 'a\u0000b' } } }],
+  ] as const)('denies a path with a NUL byte: %j', (action) => {
+    const parsed = actionSchema.parse({ cwd, ...action });
+    const verdict = evaluate(index, normalizeAction(parsed), { trustedMcpServers: new Set(['filesystem']) });
+    expect(verdict.decision).toBe('deny');
+    expect(verdict.reason).toMatch(/NUL byte/);
+  });
 });

@@ -69,7 +69,11 @@ export function toDecision(verdict: Verdict, normalized: NormalizedAction, conte
   // Tenant shadow mode allows what the packs would stop, but never what was not understood
   // and never "no pack assigned" (SPEC §3, §4: fail closed).
   let decision = verdict.decision;
-  if (shadowTenant && verdict.basis !== 'no_pack') decision = verdict.floors.length > 0 ? 'require_approval' : 'allow';
+  // A malformed action (denied by normalization) stays denied: shadow observes policy, not garbage.
+  const malformed = verdict.basis === 'normalization' && verdict.decision === 'deny';
+  if (shadowTenant && verdict.basis !== 'no_pack' && !malformed) {
+    decision = verdict.floors.length > 0 ? 'require_approval' : 'allow';
+  }
   const wouldBe = decisionRank[verdict.wouldBe] >= decisionRank[verdict.decision] ? verdict.wouldBe : verdict.decision;
   const route = verdict.approvalRoute;
   return {

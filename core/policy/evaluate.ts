@@ -612,7 +612,16 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     reason = `${fallback.reason} (nothing matched: ${unmatched.slice(0, 3).join('; ')}${unmatched.length > 3 ? '; …' : ''})`;
     approvalRoute = fallback.approvalRoute ? { packId: fallback.packId, route: fallback.approvalRoute } : null;
   }
-  if (floors.length > 0 && decisionRank[decision] < decisionRank.require_approval) {
+  const malformed = normalized.problems.filter((problem) => problem.code === 'malformed');
+  if (malformed.length > 0) {
+    // Not a question a reviewer could answer: the action does not say what it would do.
+    decision = 'deny';
+    basis = 'normalization';
+    winner = null;
+    severity = severityRank[severity] >= severityRank.high ? severity : 'high';
+    reason = `The action is malformed: ${malformed.map((problem) => problem.message).join('; ')}`;
+    approvalRoute = null;
+  } else if (floors.length > 0 && decisionRank[decision] < decisionRank.require_approval) {
     decision = 'require_approval';
     basis = 'normalization';
     winner = null;
