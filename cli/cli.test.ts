@@ -32,6 +32,49 @@ describe('cavra CLI (the built launcher that npx runs)', () => {
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 
+  // Issue 8 item 10: `cavra tenants --help` said "unknown command". Every group, at every depth
+  // (in-process: runCli is what the launcher runs, and no command runs for a help text).
+  it('--help after every command group lists that group', async () => {
+    const { commands } = await import('./commands');
+    const { runCli } = await import('./main');
+    const run = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const io = {
+        readStdin: async () => '',
+        stdout: (text: string) => void (stdout += text),
+        stderr: (text: string) => void (stderr += text),
+        env: {},
+        cwd: root,
+      };
+      return { code: await runCli(args, io), stdout, stderr };
+    };
+    const groups = new Set(
+      commands.flatMap((command) => {
+        const words = command.name.split(' ');
+        return words.slice(0, -1).map((_, i) => words.slice(0, i + 1).join(' '));
+      }),
+    );
+    expect(groups).toContain('tenants');
+    expect(groups).toContain('hook install');
+    for (const group of groups) {
+      const words = group.split(' ');
+      const result = await run([...words, '--help']);
+      expect(result.code, `cavra ${group} --help: ${result.stderr}`).toBe(0);
+      for (const command of commands.filter((c) => c.name.startsWith(`${group} `))) {
+        expect(result.stdout).toContain(command.usage);
+      }
+      const bare = await run(words);
+      expect(bare.code).toBe(1);
+      expect(bare.stderr).toContain(`Usage: cavra ${group} <command>`);
+    }
+    const unknown = await run(['tenants', 'bogus']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Run "cavra tenants --help"');
+    // And through the launcher once.
+    expect(cavra(['tenants', '--help']).stdout).toContain('cavra tenants list');
+  });
+
   it('tenants list shows the default evaluation tenant of a fresh data directory', () => {
     const result = cavra(['tenants', 'list'], home());
     expect(result.code).toBe(0);

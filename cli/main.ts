@@ -37,6 +37,35 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | nul
   return best;
 }
 
+/**
+ * The longest run of leading words that some commands share as a group (`tenants`,
+ * `hook install`), when the arguments name a group rather than a command.
+ */
+function findGroup(argv: string[]): { words: string[]; members: Command[] } | null {
+  for (let length = argv.length; length >= 1; length--) {
+    const words = argv.slice(0, length);
+    const members = commands.filter((command) => {
+      const name = command.name.split(' ');
+      return name.length > length && words.every((word, i) => name[i] === word);
+    });
+    if (members.length > 0) return { words, members };
+  }
+  return null;
+}
+
+function groupHelp(group: { words: string[]; members: Command[] }): string {
+  const name = group.words.join(' ');
+  return [
+    `Usage: cavra ${name} <command> [options]`,
+    '',
+    'Commands:',
+    ...group.members.flatMap((command) => [`  ${command.usage}`, `      ${command.summary}`]),
+    '',
+    `Run "cavra ${name} <command> --help" for a command's options.`,
+    '',
+  ].join('\n');
+}
+
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout(help());
@@ -48,7 +77,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    io.stderr(`cavra: unknown command "${argv.join(' ')}". Run "cavra --help" for the list.\n`);
+    const group = findGroup(argv);
+    const rest = group ? argv.slice(group.words.length) : argv;
+    if (group && (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h')) {
+      // `cavra tenants --help` lists the group; a bare `cavra tenants` does too, as a usage error.
+      (rest.length === 0 ? io.stderr : io.stdout)(groupHelp(group));
+      return rest.length === 0 ? 1 : 0;
+    }
+    const where = group ? `cavra ${group.words.join(' ')} --help` : 'cavra --help';
+    io.stderr(`cavra: unknown command "${argv.join(' ')}". Run "${where}" for the list.\n`);
     return 1;
   }
   // `--help` after `--` belongs to the wrapped command (`cavra mcp-proxy … -- server --help`).

@@ -565,14 +565,23 @@ describe('fault matrix: every fault ends in deny, through every adapter', () => 
     const reply = proxy.stdout
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean; content: { text: string }[] } })
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            id: number;
+            result?: { isError?: boolean; content: { text: string }[] };
+            error?: { message: string };
+          },
+      )
       .find((m) => m.id === 1);
+    // Refused as invalid params (a JSON-RPC error) before the gate is asked; never served.
+    const refused = reply?.error !== undefined || reply?.result?.isError === true;
     matrix.push({
       fault: 'malformed or oversized hook input',
       adapter: 'mcp-proxy',
-      verdict: { allowed: reply?.result?.isError !== true, reason: reply?.result?.content[0]?.text ?? '' },
+      verdict: { allowed: !refused, reason: reply?.error?.message ?? reply?.result?.content[0]?.text ?? '' },
     });
-    expect(reply?.result?.isError).toBe(true);
+    expect(reply?.error?.message).toMatch(/tools\/call params must name the tool/);
     matrix.push({
       fault: 'malformed or oversized hook input',
       adapter: 'exec',

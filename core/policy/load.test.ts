@@ -28,6 +28,22 @@ describe('loadPack', () => {
     expect(errorsOf(`${head}rules:\n  - id: r\n   decision: [allow\n`)[0]).toMatch(/^pack\.yaml:6:1: Sequence item/);
   });
 
+  // Issue 8 item 10: `version: 1.0` (a YAML number) was reported as "is required".
+  it('names a value of the wrong type as such, and only a missing one as required', () => {
+    expect(
+      errorsOf(
+        'id: p\nversion: 1.0\ndescription: d\nrules:\n  - { id: r, commands: [ls], decision: allow, reason: x }\n',
+      ),
+    ).toEqual(['pack.yaml:2:10: version: expected a string, not a number']);
+    const text = `${head}rules:\n  - { id: r, commands: ls, decision: allow, reason: [x] }\n`;
+    expect(errorsOf(text)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/rules\[0\]\.reason: expected a string, not a list/)]),
+    );
+    expect(errorsOf('id: p\ndescription: d\nrules: []\n')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/version: is required/)]),
+    );
+  });
+
   it('points at an unknown key itself', () => {
     const text = `${head}rules:\n  - id: r\n    commands: [ls]\n    decison: deny\n    decision: allow\n    reason: x\n`;
     expect(errorsOf(text)).toEqual(['pack.yaml:7:5: rules[0].decison: is not a known field']);

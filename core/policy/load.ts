@@ -75,8 +75,32 @@ function offsetOf(doc: Document, path: readonly PathSegment[], pointAtKey: boole
   return offset;
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+/** The value at a path of the parsed YAML, for messages that say what was found. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+function issueMessage(issue: z.core.$ZodIssue, raw: unknown): string {
+  if (issue.code === 'invalid_type') {
+    // zod reports no input unless asked, so presence is read from the document itself.
+    const value = valueAt(raw, issue.path);
+    if (value === undefined) return 'is required';
+    const expected =
+      issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`;
+    return `expected ${expected}, not ${kindOf(value)}`;
+  }
   if (issue.code === 'unrecognized_keys') return 'is not a known field';
   if (issue.code === 'invalid_union' && issue.path[issue.path.length - 1] === 'action') {
     return 'must be an action type or a list of them: read_file, write_file, execute_command, git_operation, mcp_tool_call';
@@ -117,11 +141,11 @@ export function loadPack(text: string, file: string, home: string): LoadedPack {
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
           const path = [...issue.path, key] as PathSegment[];
-          at(offsetOf(doc, path, true), keyOf(path), issueMessage(issue));
+          at(offsetOf(doc, path, true), keyOf(path), issueMessage(issue, raw));
         }
       } else {
         const path = issue.path as PathSegment[];
-        at(offsetOf(doc, path, false), keyOf(path), issueMessage(issue));
+        at(offsetOf(doc, path, false), keyOf(path), issueMessage(issue, raw));
       }
     }
     throw new PackLoadError(errors);
