@@ -109,7 +109,17 @@ test('offline review verifies an exported bundle with no tenant data, and refuse
   await page.getByRole('button', { name: 'Verify bundle' }).click();
   await expect(result).toHaveAttribute('data-ok', 'false');
   await expect(result).toContainText('does NOT verify');
+  await expect(result).toHaveAttribute('data-verdict', 'fails');
   await page.screenshot({ path: testInfo.outputPath('offline-tampered.png'), fullPage: true });
+
+  // A folder that is not there is no verdict on any bundle: "cannot verify", not "does not verify".
+  await page.getByLabel('Bundle directory').fill(path.join(testInfo.outputPath(), 'no-such-bundle'));
+  await page.getByRole('button', { name: 'Verify bundle' }).click();
+  await expect(result).toHaveAttribute('data-verdict', 'cannot-verify');
+  await expect(result).toContainText('Cannot verify');
+  await expect(result).not.toContainText('does NOT verify');
+  await expect(result).toContainText('does not exist');
+  await page.screenshot({ path: testInfo.outputPath('offline-cannot-verify.png'), fullPage: true });
 });
 
 test('live activity streams decisions from another process, and pause holds the view', async ({

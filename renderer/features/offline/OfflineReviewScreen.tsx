@@ -70,18 +70,19 @@ export function OfflineReviewScreen() {
       </section>
       {job.data?.state === 'succeeded' && result.success && (
         <section
-          className={`card verdict-card ${!result.data.ok ? 'verdict-deny' : result.data.key?.pinned ? 'verdict-allow' : 'verdict-require_approval'}`}
+          className={`card verdict-card ${verdictClass[verdictOf(result.data)]}`}
           aria-labelledby="offline-result-heading"
           data-testid="bundle-result"
           data-ok={result.data.ok}
+          data-verdict={verdictOf(result.data)}
         >
-          <h2 id="offline-result-heading">
-            {!result.data.ok
-              ? 'Bundle does NOT verify'
-              : result.data.key?.pinned
-                ? 'Bundle verified against your pinned key'
-                : 'Bundle verified against its own key (not pinned)'}
-          </h2>
+          <h2 id="offline-result-heading">{verdictHeading[verdictOf(result.data)]}</h2>
+          {verdictOf(result.data) === 'cannot-verify' && (
+            <p role="note">
+              This says nothing about any bundle: the folder could not be read as one. Check the path (an export is a
+              directory holding <code>manifest.json</code>), then verify again.
+            </p>
+          )}
           {result.data.ok && !result.data.key?.pinned && (
             <p role="note" data-testid="unpinned-warning">
               Every hash, proof and signature is consistent, but with the key shipped inside the bundle: whoever
@@ -101,29 +102,31 @@ export function OfflineReviewScreen() {
               {result.data.failure.reason}
             </p>
           )}
-          <dl className="facts">
-            <dt>Tenant</dt>
-            <dd>{result.data.tenant ?? '—'}</dd>
-            <dt>Log origin</dt>
-            <dd>{result.data.origin ?? '—'}</dd>
-            <dt>Signing key</dt>
-            <dd>
-              {result.data.key ? (
-                <>
-                  <code>{result.data.key.keyId}</code>{' '}
-                  {result.data.key.pinned ? '(pinned by you)' : '(from the bundle: not pinned)'}
-                </>
-              ) : (
-                '—'
-              )}
-            </dd>
-            <dt>Checked</dt>
-            <dd>
-              {Object.entries(result.data.checked)
-                .map(([what, count]) => `${count.toLocaleString()} ${checkedLabels[what] ?? what}`)
-                .join(' · ')}
-            </dd>
-          </dl>
+          {verdictOf(result.data) !== 'cannot-verify' && (
+            <dl className="facts">
+              <dt>Tenant</dt>
+              <dd>{result.data.tenant ?? '—'}</dd>
+              <dt>Log origin</dt>
+              <dd>{result.data.origin ?? '—'}</dd>
+              <dt>Signing key</dt>
+              <dd>
+                {result.data.key ? (
+                  <>
+                    <code>{result.data.key.keyId}</code>{' '}
+                    {result.data.key.pinned ? '(pinned by you)' : '(from the bundle: not pinned)'}
+                  </>
+                ) : (
+                  '—'
+                )}
+              </dd>
+              <dt>Checked</dt>
+              <dd>
+                {Object.entries(result.data.checked)
+                  .map(([what, count]) => `${count.toLocaleString()} ${checkedLabels[what] ?? what}`)
+                  .join(' · ')}
+              </dd>
+            </dl>
+          )}
           {result.data.warnings.length > 0 && (
             <ul>
               {result.data.warnings.map((warning) => (
@@ -136,6 +139,36 @@ export function OfflineReviewScreen() {
     </div>
   );
 }
+
+/**
+ * Three outcomes, never two: a bundle that verifies, one that fails a check (altered), and
+ * input the verifier could not read as a bundle at all (missing folder, not a bundle, a newer
+ * format), which is no verdict on any bundle.
+ */
+type Verdict = 'pinned' | 'unpinned' | 'fails' | 'cannot-verify';
+
+function verdictOf(result: {
+  ok: boolean;
+  failure: { kind: 'input' | 'integrity' } | null;
+  key: { pinned: boolean } | null;
+}): Verdict {
+  if (!result.ok) return result.failure?.kind === 'input' ? 'cannot-verify' : 'fails';
+  return result.key?.pinned ? 'pinned' : 'unpinned';
+}
+
+const verdictHeading: Record<Verdict, string> = {
+  pinned: 'Bundle verified against your pinned key',
+  unpinned: 'Bundle verified against its own key (not pinned)',
+  fails: 'Bundle does NOT verify',
+  'cannot-verify': 'Cannot verify: this is not a bundle the verifier can read',
+};
+
+const verdictClass: Record<Verdict, string> = {
+  pinned: 'verdict-allow',
+  unpinned: 'verdict-require_approval',
+  fails: 'verdict-deny',
+  'cannot-verify': 'verdict-unknown',
+};
 
 /** The verifier's counters, in words. */
 const checkedLabels: Record<string, string> = {
