@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import importCycles from './scripts/lint/import-cycles.js';
 
 const nodeBuiltins = [
   'assert',
@@ -55,6 +56,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    // HOUSE rule 16; `test/lint-boundaries.test.ts` proves a cycle (type-only too) fails.
+    files: ['**/*.{ts,tsx}'],
+    plugins: { cavra: importCycles },
+    rules: { 'cavra/no-import-cycles': 'error' },
   },
   {
     files: ['**/*.cjs'],

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +42,48 @@ describe('process purity by lint (HOUSE rule 1)', () => {
     ['main/x.ts', "import { ipcMain } from 'electron';\nexport const a = ipcMain;\n"],
   ])('%s: allowed import passes', async (file, code) => {
     expect(await restricted(file, code)).toEqual([]);
+  });
+});
+
+describe('no import cycles by lint (HOUSE rule 16)', () => {
+  async function cycles(files: Record<string, string>, lint: string): Promise<string[]> {
+    const dir = fs.mkdtempSync(path.join(root, 'core', '.lint-cycle-'));
+    try {
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+      const [result] = await eslint.lintFiles([path.join(dir, lint)]);
+      return (result?.messages ?? []).filter((m) => m.ruleId === 'cavra/no-import-cycles').map((m) => m.message);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('fails a cycle, also one made only of type imports, and names it', async () => {
+    const typeOnly = await cycles(
+      {
+        'a.ts': "import type { B } from './b';\nexport interface A { b: B }\n",
+        'b.ts': "import type { A } from './a';\nexport interface B { a: A }\n",
+      },
+      'a.ts',
+    );
+    expect(typeOnly).toHaveLength(1);
+    expect(typeOnly[0]).toMatch(/a\.ts → .*b\.ts → .*a\.ts/);
+    const throughIndex = await cycles(
+      {
+        'index.ts': "export { c } from './c';\n",
+        'c.ts': "import { d } from './d';\nexport const c = d;\n",
+        'd.ts': "import type { c } from '.';\nexport const d = 1;\nexport type C = typeof c;\n",
+      },
+      'c.ts',
+    );
+    expect(throughIndex).toHaveLength(1);
+  });
+
+  it('passes imports that only go one way', async () => {
+    expect(
+      await cycles(
+        { 'a.ts': "import { b } from './b';\nexport const a = b;\n", 'b.ts': 'export const b = 1;\n' },
+        'a.ts',
+      ),
+    ).toEqual([]);
   });
 });

@@ -266,7 +266,10 @@ process.stdin.on('data', (chunk) => {
   });
 
   it('never lets a crafted tools/call reach the server, and answers or records each', async () => {
-    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant);
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
+      query(q: unknown): { records: { seq: number }[] };
+      record(seq: number): { payload: unknown } | null;
+    };
     const gapsBefore = ledger.query({ types: ['gap'], limit: 500 }).records.length;
     const { answers, seen } = await through(
       [

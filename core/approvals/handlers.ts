@@ -1,6 +1,5 @@
 import { ContractError } from '../contract';
-import type { ApprovalRequestView } from '../contract';
-import type { Handler } from '../service';
+import type { ApprovalRequestView, Handler } from '../contract';
 import type { ApprovalDesk, ApprovalRequest } from './desk';
 
 function approvalView(request: ApprovalRequest): ApprovalRequestView {

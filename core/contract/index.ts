@@ -15,5 +15,6 @@ export * from './policy';
 export * from './connectors';
 export * from './reports';
 export * from './operations';
+export * from './handler';
 export * from './envelope';
 export * from './client';

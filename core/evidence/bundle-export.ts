@@ -14,9 +14,23 @@ import {
 import { verifierKey } from './checkpoint-note';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse';
 import { LedgerInputError } from './errors';
-import type { Ledger, StoredRecord } from './ledger';
+import type { SubtreeSource } from './merkle';
 import { consistencyProof, inclusionProof } from './merkle';
+import type { StoredRecord } from './record';
 import type { EvidenceSigner } from './signing';
+
+/** What an export reads from a ledger (the Ledger provides it; declared here so neither imports the other). */
+export interface ExportableLedger {
+  readonly tenant: string;
+  readonly origin: string;
+  size(): number;
+  /** Signs a checkpoint over every record now, and returns the latest. */
+  checkpoint(): { size: number; root: string; time: string };
+  seqRangeForTimes(from: number | null, to: number | null): { first: number; last: number } | null;
+  proofSource(): SubtreeSource;
+  records(from: number, to: number): Iterable<StoredRecord>;
+  checkpointsBetween(minSize: number, maxSize: number): { size: number; note: string }[];
+}
 
 /** A range bound: a sequence number, or a time (RFC 3339 string or Date). */
 export type RangeBound = number | string | Date;
@@ -99,7 +113,7 @@ export function recordLine(record: StoredRecord): RecordLine {
   return line;
 }
 
-function resolveBound(ledger: Ledger, bound: RangeBound | undefined, side: 'from' | 'to'): number | null {
+function resolveBound(ledger: ExportableLedger, bound: RangeBound | undefined, side: 'from' | 'to'): number | null {
   if (bound === undefined) return null;
   if (typeof bound === 'number') {
     if (!Number.isSafeInteger(bound) || bound < 0) throw new LedgerInputError(`${side}: not a sequence number`);
@@ -120,7 +134,7 @@ function resolveBound(ledger: Ledger, bound: RangeBound | undefined, side: 'from
  * complete, so a cancelled or failed export never leaves a half bundle behind.
  */
 export async function exportBundle(
-  ledger: Ledger,
+  ledger: ExportableLedger,
   signer: EvidenceSigner,
   options: ExportOptions,
 ): Promise<ExportResult> {

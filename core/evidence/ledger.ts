@@ -9,7 +9,7 @@ import { LedgerAppendError, LedgerCorruptError, LedgerInputError, LedgerSigningE
 import { LedgerTree, treeNodeId } from './ledger-tree';
 import type { SubtreeSource } from './merkle';
 import { MerkleFrontier, consistencyProof, inclusionProof, leafHash } from './merkle';
-import type { RecordHeader } from './record';
+import type { RecordHeader, StoredRecord } from './record';
 import { GENESIS_PREV, MAX_PAYLOAD_BYTES, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
 import type {
   AppendableRecordType,
@@ -128,13 +128,6 @@ export interface LedgerRecordDetail {
   prunedBy: number | null;
   /** Inclusion in the latest checkpoint, or null while no checkpoint covers the record yet. */
   proof: { checkpoint: CheckpointInfo; path: string[] } | null;
-}
-
-export interface StoredRecord {
-  header: RecordHeader;
-  recordHash: Buffer;
-  payload: string | null;
-  prunedBy: number | null;
 }
 
 export interface LedgerProgress {

@@ -27,6 +27,16 @@ export interface RecordHeader {
   payload_sha256: string;
 }
 
+/** A record as the ledger stores it: the header rebuilt, the hash it stored, the canonical payload. */
+export interface StoredRecord {
+  header: RecordHeader;
+  recordHash: Buffer;
+  /** Canonical JSON of the payload, or null once retention pruned it. */
+  payload: string | null;
+  /** The tombstone record that pruned the payload. */
+  prunedBy: number | null;
+}
+
 /**
  * JCS of a header, written out directly: the members are fixed, already in code-unit order,
  * and their values are strings and integers, so this equals canonicalize(header) (a test

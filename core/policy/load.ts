@@ -175,7 +175,7 @@ export function loadPack(text: string, file: string, home: string): LoadedPack {
     if (!action.success) {
       const issue = action.error.issues[0];
       const path = ['tests', i, 'action', ...((issue?.path ?? []) as PathSegment[])];
-      blame(path, issue ? issueMessage(issue) : 'is not a valid action');
+      blame(path, issue ? issueMessage(issue, test.action) : 'is not a valid action');
     }
     if (test.rule !== undefined && !seen.has(test.rule))
       blame(['tests', i, 'rule'], `"${test.rule}" is not a rule of this pack`);
