@@ -10,6 +10,12 @@ interface OperationBase<I extends z.ZodType, O extends z.ZodType> {
   output: O;
   /** State-changing operations are audited. */
   mutates?: boolean;
+  /**
+   * A configuration change: its evidence record commits before it takes effect, and a
+   * record that cannot be written leaves the configuration as it was (HOUSE rule 14). A
+   * fault test runs every operation marked so against a failing ledger.
+   */
+  configuration?: true;
 }
 
 /** An operation on one tenant: the caller must hold one of `roles` in that tenant. */

@@ -170,6 +170,7 @@ export const evidenceOperations = {
     scope: 'tenant',
     roles: retentionKeepers,
     mutates: true,
+    configuration: true,
     input: z
       .object({
         days: z

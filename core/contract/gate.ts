@@ -29,6 +29,7 @@ export const gateOperations = {
     scope: 'tenant',
     roles: ['tenant_admin', 'security_reviewer'],
     mutates: true,
+    configuration: true,
     input: z
       .object({
         server: serverNameSchema,
@@ -42,6 +43,7 @@ export const gateOperations = {
     scope: 'tenant',
     roles: ['tenant_admin', 'security_reviewer'],
     mutates: true,
+    configuration: true,
     input: z.object({ server: serverNameSchema }).strict(),
     output: z.object({ removed: z.boolean() }),
   }),

@@ -188,6 +188,7 @@ export const policyOperations = {
     scope: 'tenant',
     roles: packAdmins,
     mutates: true,
+    configuration: true,
     input: z.object({ packId: packIdSchema, repository: repositorySchema }).strict(),
     output: z.object({ changed: z.boolean(), pack: packSummarySchema }),
   }),
@@ -196,6 +197,7 @@ export const policyOperations = {
     scope: 'tenant',
     roles: packAdmins,
     mutates: true,
+    configuration: true,
     input: z.object({ packId: packIdSchema, repository: repositorySchema }).strict(),
     output: z.object({ changed: z.boolean(), pack: packSummarySchema }),
   }),
@@ -212,6 +214,7 @@ export const policyOperations = {
     scope: 'tenant',
     roles: packAdmins,
     mutates: true,
+    configuration: true,
     input: z
       .object({
         yaml: z
@@ -234,6 +237,7 @@ export const policyOperations = {
     scope: 'tenant',
     roles: packAdmins,
     mutates: true,
+    configuration: true,
     input: z.object({}).strict(),
     output: z.object({ errors: z.array(z.string()) }),
   }),
@@ -249,6 +253,7 @@ export const policyOperations = {
     scope: 'tenant',
     roles: ['tenant_admin'],
     mutates: true,
+    configuration: true,
     input: z
       .object({
         mode: enforcementModeSchema.optional(),

@@ -1,6 +1,7 @@
 import type { Action, Decision } from '../contract';
 import { decisionRecord } from './decision-record';
 import type { EvidenceLedgers } from './ledgers';
+import { recordThenApply } from './record-then-apply';
 
 /**
  * The ledger behind the policy service's evidence seam (core/policy `PolicyEvidence`,
@@ -11,10 +12,15 @@ import type { EvidenceLedgers } from './ledgers';
  */
 export interface DecisionEvidence {
   recordDecision(tenant: string, decision: Decision, action: Action): Promise<string | null>;
-  recordEvent(tenant: string, type: 'pack_activated' | 'config_change', payload: Record<string, unknown>): void;
+  /** Records a pack activation or configuration change, then applies it (recordThenApply). */
+  recordThenApply<T>(
+    tenant: string,
+    change: { type: 'pack_activated' | 'config_change'; payload: Record<string, unknown> },
+    apply: () => T,
+  ): T;
 }
 
-export function ledgerEvidence(ledgers: EvidenceLedgers, log: (message: string) => void): DecisionEvidence {
+export function ledgerEvidence(ledgers: EvidenceLedgers): DecisionEvidence {
   return {
     async recordDecision(tenant, decision, action) {
       const ledger = ledgers.ledger(tenant);
@@ -31,14 +37,8 @@ export function ledgerEvidence(ledgers: EvidenceLedgers, log: (message: string) 
       });
       return evidenceRef(ledger.origin, receipt.seq);
     },
-    recordEvent(tenant, type, payload) {
-      const ledger = ledgers.ledger(tenant);
-      // The seam is fire-and-forget; a lost configuration record becomes a `gap` record.
-      ledger.append({ type, payload }).catch((error: unknown) => {
-        const reason = `a ${type} record could not be written: ${error instanceof Error ? error.message : String(error)}`;
-        log(`evidence: ${reason}`);
-        ledger.append({ type: 'gap', payload: { source: 'policy', reason } }).catch(() => undefined);
-      });
+    recordThenApply(tenant, change, apply) {
+      return recordThenApply(ledgers.ledger(tenant), change, () => apply());
     },
   };
 }

@@ -26,6 +26,8 @@ export type { AppendableRecordType, DecisionPayload, DeliveryPayload, RecordType
 export { generateSigningKey, signerFromPrivateKey } from './signing';
 export type { EvidenceSigner } from './signing';
 export { ledgerEvidence } from './decision-evidence';
+export { recordThenApply } from './record-then-apply';
+export type { ChangeLedger } from './record-then-apply';
 export { decisionRecord } from './decision-record';
 export type { DecisionSource } from './decision-record';
 export type { DecisionEvidence } from './decision-evidence';

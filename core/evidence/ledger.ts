@@ -21,6 +21,7 @@ import type {
 import { UNPRUNABLE_TYPES, isRecordType, recordTypeSpec } from './record-types';
 import type { EvidenceSigner } from './signing';
 import { signTombstone, verifyTombstone } from './tombstone';
+import { recordThenApply } from './record-then-apply';
 
 /** Where a ledger gets its tenant's keys. Lookups may fail (no keychain); the ledger reports it. */
 export interface LedgerKeys {
@@ -317,6 +318,26 @@ export class Ledger {
     });
   }
 
+  /**
+   * Appends one record and commits it before returning (what queued before it commits
+   * first, in order). For configuration changes, which must be on record before they apply
+   * (recordThenApply); decisions use the group-committed `append`.
+   */
+  appendNow(input: AppendInput): AppendReceipt {
+    let outcome: { receipt: AppendReceipt } | { error: Error } | null = null;
+    const queued: QueuedAppend = {
+      ...this.prepare(input),
+      resolve: (receipt) => (outcome = { receipt }),
+      reject: (error) => (outcome = { error }),
+    };
+    this.queue.push(queued);
+    this.flushNow();
+    const settled = outcome as { receipt: AppendReceipt } | { error: Error } | null;
+    if (settled === null) throw new LedgerAppendError('The evidence record was not committed');
+    if ('error' in settled) throw settled.error;
+    return settled.receipt;
+  }
+
   /** Appends many records in as few transactions as possible (imports, bulk tools). */
   async appendMany(inputs: readonly AppendInput[]): Promise<AppendReceipt[]> {
     return Promise.all(inputs.map((input) => this.append(input)));
@@ -396,15 +417,18 @@ export class Ledger {
       throw new LedgerInputError('Retention must be a whole number of days between 1 and 36500, or none');
     }
     const previous = this.retention();
-    this.db.transaction(() => {
-      if (next.days === null) this.db.prepare(`DELETE FROM ledger_meta WHERE key = 'retention_days'`).run();
-      else this.stmts.setMeta.run('retention_days', String(next.days));
-      this.stmts.setMeta.run('legal_hold', next.legalHold ? '1' : '0');
-    })();
-    return this.append({
-      type: 'config_change',
-      payload: { change: 'evidence.retention', by: actor, before: previous, after: next },
-    });
+    return recordThenApply(
+      this,
+      { type: 'config_change', payload: { change: 'evidence.retention', by: actor, before: previous, after: next } },
+      (receipt) => {
+        this.db.transaction(() => {
+          if (next.days === null) this.db.prepare(`DELETE FROM ledger_meta WHERE key = 'retention_days'`).run();
+          else this.stmts.setMeta.run('retention_days', String(next.days));
+          this.stmts.setMeta.run('legal_hold', next.legalHold ? '1' : '0');
+        })();
+        return receipt;
+      },
+    );
   }
 
   /**

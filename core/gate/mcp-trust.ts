@@ -14,7 +14,9 @@ interface McpTrustEntry {
 interface McpRegistryOptions {
   store(tenant: string): SqliteDatabase;
   /** Appends a record to the tenant's ledger; resolves once durable. */
-  record(tenant: string, type: 'config_change' | 'mcp_tools' | 'finding', payload: unknown): Promise<number>;
+  record(tenant: string, type: 'mcp_tools' | 'finding', payload: unknown): Promise<number>;
+  /** Record, then apply (HOUSE rule 14): commits a config_change record, then runs `apply`. */
+  change<T>(tenant: string, payload: Record<string, unknown>, apply: () => T): T;
   now?: () => Date;
 }
 
@@ -93,21 +95,23 @@ export class McpRegistry {
     }
     const before = this.list(tenant).find((entry) => entry.server === server) ?? null;
     const entry: McpTrustEntry = { server, tools: listed, trustedAt: this.now().toISOString(), trustedBy: by };
-    await this.options.record(tenant, 'config_change', {
+    const payload = {
       change: 'mcp.trust',
       by,
       server,
       before: before ? { tools: before.tools } : null,
       after: { tools: listed },
-    });
-    this.options
-      .store(tenant)
-      .prepare(
-        `INSERT INTO mcp_trusted_servers (server, tools, trusted_at, trusted_by) VALUES (?, ?, ?, ?)
-         ON CONFLICT(server) DO UPDATE SET tools = excluded.tools, trusted_at = excluded.trusted_at,
-           trusted_by = excluded.trusted_by`,
-      )
-      .run(server, listed === null ? null : JSON.stringify(listed), entry.trustedAt, by);
+    };
+    this.options.change(tenant, payload, () =>
+      this.options
+        .store(tenant)
+        .prepare(
+          `INSERT INTO mcp_trusted_servers (server, tools, trusted_at, trusted_by) VALUES (?, ?, ?, ?)
+           ON CONFLICT(server) DO UPDATE SET tools = excluded.tools, trusted_at = excluded.trusted_at,
+             trusted_by = excluded.trusted_by`,
+        )
+        .run(server, listed === null ? null : JSON.stringify(listed), entry.trustedAt, by),
+    );
     return entry;
   }
 
@@ -116,14 +120,10 @@ export class McpRegistry {
     const server = checkServerName(serverName);
     const before = this.list(tenant).find((entry) => entry.server === server);
     if (!before) return false;
-    await this.options.record(tenant, 'config_change', {
-      change: 'mcp.untrust',
-      by,
-      server,
-      before: { tools: before.tools },
-      after: null,
-    });
-    this.options.store(tenant).prepare(`DELETE FROM mcp_trusted_servers WHERE server = ?`).run(server);
+    const payload = { change: 'mcp.untrust', by, server, before: { tools: before.tools }, after: null };
+    this.options.change(tenant, payload, () =>
+      this.options.store(tenant).prepare(`DELETE FROM mcp_trusted_servers WHERE server = ?`).run(server),
+    );
     return true;
   }
 

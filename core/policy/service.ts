@@ -31,13 +31,21 @@ import type { PolicySettings, StoredPack, StoredSigningKey } from './store';
  */
 export interface PolicyEvidence {
   recordDecision(tenant: string, decision: Decision, action: Action): Promise<string | null>;
-  recordEvent(tenant: string, type: 'pack_activated' | 'config_change', payload: Record<string, unknown>): void;
+  /**
+   * Record, then apply (HOUSE rule 14): commits the record of a pack activation or
+   * configuration change, then runs `apply`; throws without applying when it cannot record.
+   */
+  recordThenApply<T>(
+    tenant: string,
+    change: { type: 'pack_activated' | 'config_change'; payload: Record<string, unknown> },
+    apply: () => T,
+  ): T;
 }
 
-/** Until the ledger is wired into the core, decisions carry `evidence_ref: null` and events go nowhere. */
+/** Engine tests without a ledger: decisions carry `evidence_ref: null`, changes apply unrecorded. */
 const ledgerNotWired: PolicyEvidence = {
   recordDecision: async () => null,
-  recordEvent: () => undefined,
+  recordThenApply: (_tenant, _change, apply) => apply(),
 };
 
 /**
@@ -271,48 +279,56 @@ export class PolicyService {
     });
     const firstUse = !store.builtinsAssigned();
     if (incoming.length === 0 && !firstUse) return;
-    let assigned: string[] = [];
-    store.transaction(() => {
-      for (const { candidate, loaded } of incoming) {
-        store.savePack({
-          packId: loaded.document.id,
-          version: loaded.document.version,
-          source: 'builtin',
-          origin: path.basename(candidate.file),
-          text: loaded.text,
-          sha256: loaded.sha256,
-          signature: null,
-          signedBy: null,
-          activatedAt: at,
-          activatedBy: BUILTIN_ACTOR,
-        });
-      }
-      if (firstUse) {
-        assigned = store
-          .packs()
-          .filter((p) => p.source === 'builtin')
-          .map((p) => p.packId);
-        for (const packId of assigned) store.assign(packId, null, at, BUILTIN_ACTOR);
-        store.markBuiltinsAssigned(at);
-      }
-    });
-    for (const { loaded, previous } of incoming) {
-      this.evidence.recordEvent(tenant, 'pack_activated', {
-        pack_id: loaded.document.id,
-        version: loaded.document.version,
-        sha256: loaded.sha256,
-        previous_version: previous,
-        source: 'builtin',
-        by: BUILTIN_ACTOR,
-      });
+    // Each activation is on record before it is active; a record that fails stops the sync
+    // (the previous version stays active) and the caller fails closed.
+    for (const { candidate, loaded, previous } of incoming) {
+      this.evidence.recordThenApply(
+        tenant,
+        {
+          type: 'pack_activated',
+          payload: {
+            pack_id: loaded.document.id,
+            version: loaded.document.version,
+            sha256: loaded.sha256,
+            previous_version: previous,
+            source: 'builtin',
+            by: BUILTIN_ACTOR,
+          },
+        },
+        () =>
+          store.transaction(() =>
+            store.savePack({
+              packId: loaded.document.id,
+              version: loaded.document.version,
+              source: 'builtin',
+              origin: path.basename(candidate.file),
+              text: loaded.text,
+              sha256: loaded.sha256,
+              signature: null,
+              signedBy: null,
+              activatedAt: at,
+              activatedBy: BUILTIN_ACTOR,
+            }),
+          ),
+      );
     }
-    if (assigned.length > 0) {
-      this.evidence.recordEvent(tenant, 'config_change', {
-        change: 'policy.assign',
-        packs: assigned,
-        repository: null,
-        by: BUILTIN_ACTOR,
-      });
+    if (firstUse) {
+      const assigned = store
+        .packs()
+        .filter((p) => p.source === 'builtin')
+        .map((p) => p.packId);
+      this.evidence.recordThenApply(
+        tenant,
+        {
+          type: 'config_change',
+          payload: { change: 'policy.assign', packs: assigned, repository: null, by: BUILTIN_ACTOR },
+        },
+        () =>
+          store.transaction(() => {
+            for (const packId of assigned) store.assign(packId, null, at, BUILTIN_ACTOR);
+            store.markBuiltinsAssigned(at);
+          }),
+      );
     }
   }
 
@@ -531,35 +547,28 @@ export class PolicyService {
     }
     if (tests && tests.failed > 0)
       throw new ContractError('conflict', `pack_id: ${failingTests(tests)}; fix them before assigning`, 'pack_id');
-    const changed = store.transaction(() => store.assign(packId, repository, this.now().toISOString(), principal.id));
-    if (changed) {
-      this.evidence.recordEvent(tenant, 'config_change', {
-        change: 'policy.assign',
-        packs: [packId],
-        repository,
-        by: principal.id,
-      });
-    }
-    return changed;
+    if (store.assignments().some((a) => a.packId === packId && a.repository === repository)) return false;
+    return this.evidence.recordThenApply(
+      tenant,
+      { type: 'config_change', payload: { change: 'policy.assign', packs: [packId], repository, by: principal.id } },
+      () => store.transaction(() => store.assign(packId, repository, this.now().toISOString(), principal.id)),
+    );
   }
 
   unassign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean {
     const { store } = this.fresh(tenant);
-    const changed = store.transaction(() => store.unassign(packId, repository));
-    if (!changed) {
+    if (!store.assignments().some((a) => a.packId === packId && a.repository === repository)) {
       throw new ContractError(
         'not_found',
         `pack_id: ${packId} is not assigned to ${repository === null ? 'the whole tenant' : `repository ${repository}`}`,
         'pack_id',
       );
     }
-    this.evidence.recordEvent(tenant, 'config_change', {
-      change: 'policy.unassign',
-      packs: [packId],
-      repository,
-      by: principal.id,
-    });
-    return changed;
+    return this.evidence.recordThenApply(
+      tenant,
+      { type: 'config_change', payload: { change: 'policy.unassign', packs: [packId], repository, by: principal.id } },
+      () => store.transaction(() => store.unassign(packId, repository)),
+    );
   }
 
   /**
@@ -607,29 +616,36 @@ export class PolicyService {
     if (tests && tests.failed > 0) throw new ContractError('conflict', `tests: ${failingTests(tests)}`, 'tests');
     const previous = store.pack(id);
     const at = this.now().toISOString();
-    store.transaction(() =>
-      store.savePack({
-        packId: id,
-        version: loaded.document.version,
-        source: 'imported',
-        origin: `import:${id}.yaml`,
-        text: nativeText,
-        sha256: loaded.sha256,
-        signature,
-        signedBy,
-        activatedAt: at,
-        activatedBy: principal.id,
-      }),
+    this.evidence.recordThenApply(
+      tenant,
+      {
+        type: 'pack_activated',
+        payload: {
+          pack_id: id,
+          version: loaded.document.version,
+          sha256: loaded.sha256,
+          previous_version: previous?.version ?? null,
+          source: 'imported',
+          signed_by: signedBy,
+          by: principal.id,
+        },
+      },
+      () =>
+        store.transaction(() =>
+          store.savePack({
+            packId: id,
+            version: loaded.document.version,
+            source: 'imported',
+            origin: `import:${id}.yaml`,
+            text: nativeText,
+            sha256: loaded.sha256,
+            signature,
+            signedBy,
+            activatedAt: at,
+            activatedBy: principal.id,
+          }),
+        ),
     );
-    this.evidence.recordEvent(tenant, 'pack_activated', {
-      pack_id: id,
-      version: loaded.document.version,
-      sha256: loaded.sha256,
-      previous_version: previous?.version ?? null,
-      source: 'imported',
-      signed_by: signedBy,
-      by: principal.id,
-    });
     return {
       summary: this.summary(store.pack(id) as StoredPack, store),
       unconverted,
@@ -680,17 +696,24 @@ export class PolicyService {
       requireSignedPacks: patch.requireSignedPacks ?? before.requireSignedPacks,
     };
     const at = this.now().toISOString();
-    store.transaction(() => {
-      store.saveSettings(next);
-      if (patch.signingKeys) store.replaceSigningKeys(patch.signingKeys, at, principal.id);
-    });
-    this.evidence.recordEvent(tenant, 'config_change', {
-      change: 'policy.settings',
-      before,
-      after: next,
-      signing_keys: patch.signingKeys?.map((k) => k.id),
-      by: principal.id,
-    });
+    this.evidence.recordThenApply(
+      tenant,
+      {
+        type: 'config_change',
+        payload: {
+          change: 'policy.settings',
+          before,
+          after: next,
+          signing_keys: patch.signingKeys?.map((k) => k.id),
+          by: principal.id,
+        },
+      },
+      () =>
+        store.transaction(() => {
+          store.saveSettings(next);
+          if (patch.signingKeys) store.replaceSigningKeys(patch.signingKeys, at, principal.id);
+        }),
+    );
     return this.settings(tenant);
   }
 }

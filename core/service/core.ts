@@ -4,7 +4,7 @@ import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEn
 import type { SecretStore } from '../secrets';
 import { TenantDirectory } from '../tenants';
 import { localEvaluationPrincipal } from '../identity';
-import { EvidenceLedgers, ledgerEvidence } from '../evidence';
+import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import { ApprovalDesk, approvalHandlers } from '../approvals';
 import { McpRegistry, mcpTrustHandlers } from '../gate';
 import type { GateHost } from '../gate';
@@ -90,6 +90,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const mcp = new McpRegistry({
     store: (tenant) => tenants.store(tenant),
     record: async (tenant, type, payload) => (await ledgers.ledger(tenant).append({ type, payload })).seq,
+    change: (tenant, payload, apply) =>
+      recordThenApply(ledgers.ledger(tenant), { type: 'config_change', payload }, () => apply()),
     now: options.now,
   });
   const policy = new PolicyService({
@@ -99,7 +101,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     userHome: os.homedir(),
     now: options.now,
     mcpTrust: mcp,
-    evidence: ledgerEvidence(ledgers, log),
+    evidence: ledgerEvidence(ledgers),
   });
   const appendRecord = async (tenant: string, type: 'delivery' | 'config_change', payload: unknown) =>
     (await ledgers.ledger(tenant).append({ type, payload })).seq;

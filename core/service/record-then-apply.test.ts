@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContractClient, operationNames, operations } from '../contract';
+import type { ContractClient, OperationName } from '../contract';
+import { localEvaluationPrincipal } from '../identity';
+import type { SqliteDatabase } from '../store';
+import { tempHome } from '../../test/support/temp-home';
+import { createCore } from './core';
+import type { LocalCoreService } from './core';
+import { createInMemoryTransport } from './in-memory';
+
+/*
+ * HOUSE rule 14, issue 8 item 8: a configuration change commits its evidence record first and
+ * changes state only afterwards. Every operation the contract marks `configuration` runs here
+ * with the ledger failing (a real SQLite error on the ledger's insert, the tables beside it
+ * untouched): the call must fail and leave every configuration table exactly as it was. Each
+ * case also runs without the fault, to prove it changes something.
+ */
+
+const repoPacks = path.resolve(__dirname, '../../policy-packs');
+const tenant = { tenant: 'evaluation' };
+
+interface FaultCase {
+  /** Brings the tenant to a state where the operation has something to change. */
+  prepare?: (client: ContractClient, packs: string) => Promise<void>;
+  input: unknown;
+}
+
+const NEW_PACK = `id: acme-extra
+version: 1.0.0
+description: An extra pack
+rules:
+  - { id: extra.rule, commands: [make deploy], decision: require_approval, reason: Deploys are reviewed }
+`;
+
+const cases: Record<string, FaultCase> = {
+  'evidence.retention.set': { input: { days: 30, legalHold: true } },
+  'mcp.trust.set': { input: { server: 'filesystem', tools: ['read_text_file'] } },
+  'mcp.trust.remove': {
+    prepare: async (client) => void (await client.call('mcp.trust.set', { server: 'scratch' }, tenant)),
+    input: { server: 'scratch' },
+  },
+  'policy.assign': {
+    prepare: async (client) => void (await client.call('policy.pack.import', { yaml: NEW_PACK }, tenant)),
+    input: { packId: 'acme-extra', repository: 'payments-api' },
+  },
+  'policy.unassign': { input: { packId: 'cavra-cicd', repository: null } },
+  'policy.pack.import': { input: { yaml: NEW_PACK.replace('acme-extra', 'acme-other') } },
+  'policy.reload': {
+    // A built-in pack file changed on disk: reloading activates its new version.
+    prepare: async (_client, packs) => {
+      const file = path.join(packs, fs.readdirSync(packs).find((n) => n.includes('source-control')) as string);
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^version: .*$/m, 'version: 9.9.9'));
+    },
+    input: {},
+  },
+  'policy.settings.update': { input: { mode: 'shadow', defaultDecision: 'deny' } },
+};
+
+/** Mutating operations that are not configuration, and why. A new mutating operation must be put in one list or the other. */
+const notConfiguration: Partial<Record<OperationName, string>> = {
+  'jobs.cancel': 'stops a job; no configuration changes',
+  'evidence.export': 'writes a bundle outside the ledger; no configuration changes',
+  'evidence.prune': 'the tombstone record and the pruning commit in one ledger transaction',
+  'approvals.decide': 'an approval event, recorded by the approval desk before it takes effect (desk tests)',
+  'tenants.create':
+    'creates the tenant and its store; there is no tenant ledger before it exists (the install audit log keeps it)',
+};
+
+const configurationOps = operationNames.filter((op) => operations[op].configuration === true);
+
+/** Every configuration table of the tenant, as rows: what "the state" means here. */
+function snapshot(db: SqliteDatabase): unknown {
+  const tables = [
+    'policy_packs',
+    'policy_assignments',
+    'policy_settings',
+    'policy_signing_keys',
+    'mcp_trusted_servers',
+  ];
+  return {
+    ...Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()])),
+    ledger_meta: db.prepare(`SELECT * FROM ledger_meta WHERE key != 'origin' ORDER BY key`).all(),
+  };
+}
+
+describe('record, then apply: every configuration operation against a failing ledger', () => {
+  it('classifies every mutating operation, and has a fault case for every configuration operation', () => {
+    expect(configurationOps.length).toBeGreaterThanOrEqual(8);
+    for (const op of operationNames.filter((name) => operations[name].mutates)) {
+      const isConfiguration = operations[op].configuration === true;
+      expect(isConfiguration || notConfiguration[op] !== undefined, `${op} is neither configuration nor exempted`).toBe(
+        true,
+      );
+      expect(isConfiguration && notConfiguration[op] !== undefined, `${op} is both`).toBe(false);
+    }
+    for (const op of configurationOps) expect(cases[op], `${op} needs a fault case`).toBeDefined();
+  });
+
+  let home: { home: string; cleanup: () => void };
+  beforeAll(() => {
+    home = tempHome();
+  });
+  afterAll(() => home?.cleanup());
+
+  it.each(configurationOps)(
+    '%s: no record, no change',
+    async (op) => {
+      const spec = cases[op] as FaultCase;
+      for (const fault of [true, false]) {
+        const dir = fs.mkdtempSync(path.join(home.home, `${op}-`));
+        const packs = path.join(dir, 'packs');
+        fs.cpSync(repoPacks, packs, { recursive: true });
+        const core: LocalCoreService = createCore({
+          home: dir,
+          shell: 'test',
+          policyPacksDir: packs,
+          log: () => undefined,
+        });
+        try {
+          const client = createContractClient(createInMemoryTransport(core, localEvaluationPrincipal));
+          await client.call('policy.packs.list', {}, tenant);
+          await spec.prepare?.(client, packs);
+          const db = (core.gateHost.tenants as unknown as { store(id: string): SqliteDatabase }).store('evaluation');
+          const ledgerSize = () => (db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as { n: number }).n;
+          const before = snapshot(db);
+          const recordsBefore = ledgerSize();
+          if (fault) {
+            db.exec(`CREATE TEMP TRIGGER ledger_fault BEFORE INSERT ON ledger_records
+                   BEGIN SELECT RAISE(ABORT, 'injected ledger fault'); END`);
+          }
+          const response = await core.invoke(localEvaluationPrincipal, { op, tenant: 'evaluation', input: spec.input });
+          if (fault) {
+            db.exec('DROP TRIGGER temp.ledger_fault');
+            expect(response.ok, `${op} succeeded although its record could not be written`).toBe(false);
+            expect(snapshot(db)).toEqual(before);
+            expect(ledgerSize()).toBe(recordsBefore);
+          } else {
+            expect(response, JSON.stringify(response)).toMatchObject({ ok: true });
+            expect(snapshot(db), `${op} changed nothing, so its fault case proves nothing`).not.toEqual(before);
+            expect(ledgerSize()).toBeGreaterThan(recordsBefore);
+          }
+        } finally {
+          await core.close();
+        }
+      }
+    },
+    60_000,
+  );
+});
