@@ -13,6 +13,16 @@ import { runClaudeCodeHook } from '../hook/claude-code';
 import type { Command } from '../io';
 import { UsageError, jsonText } from '../io';
 
+/**
+ * The http hook cannot check who answers it: Claude Code posts the token to whatever listens
+ * on the port. The command hook talks to a socket in a user-only directory instead.
+ */
+export const HTTP_HOOK_WARNING =
+  'Warning: the http hook is for single-user machines. Claude Code sends the gate token to whatever\n' +
+  "  listens on that loopback port, and cannot tell the gate from another local user's program that took\n" +
+  '  the port first (it would get the token and could answer allow). The command hook (the default, without\n' +
+  '  --http) talks to a socket in a directory only you can open. "cavra doctor" checks who holds the port.\n';
+
 /** Seconds Claude Code gives the hook: the gate's approval wait plus time to answer. */
 const HOOK_TIMEOUT_MARGIN_S = 30;
 
@@ -120,6 +130,7 @@ export const hookInstallClaudeCode: Command = {
         `  Claude Code sends the gate token from CAVRA_GATE_TOKEN; set it where Claude Code runs:\n` +
           `    export CAVRA_GATE_TOKEN="$(cat ${shellQuote(gateLocation(home).token)})"\n`,
       );
+      io.stderr(HTTP_HOOK_WARNING);
     }
     return 0;
   },

@@ -188,6 +188,10 @@ describe('cavra hook install claude-code', () => {
       const http = await cavra(cli, fx.home, ['hook', 'install', 'claude-code', '--project', project, '--http']);
       expect(http.code, http.stderr).toBe(0);
       expect(http.stdout).not.toContain(fs.readFileSync(path.join(fx.home, 'gate', 'token'), 'utf8').trim());
+      // Issue 8 item 4: the http hook is for single-user machines; the command hook is the default.
+      expect(http.stderr).toMatch(/http hook is for single-user machines/);
+      expect(http.stderr).toMatch(/command hook \(the default/);
+      expect(run.stderr).not.toMatch(/single-user/);
       const withHttp = JSON.parse(fs.readFileSync(file, 'utf8')) as { hooks: { PreToolUse: { hooks: unknown[] }[] } };
       expect(withHttp.hooks.PreToolUse).toHaveLength(2);
       expect(withHttp.hooks.PreToolUse[1]?.hooks[0]).toEqual({

@@ -186,6 +186,20 @@ describe('gate location', () => {
     }
   });
 
+  // Issue 8 item 4: a program that listens first on the HTTP port would get the http hook's token.
+  it('refuses to start when its HTTP port is taken, names the listener and says what to do', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as net.AddressInfo).port;
+    const other = await gateFixture({ httpPort: port }).catch((error: unknown) => error);
+    squatter.close();
+    expect(other).toBeInstanceOf(Error);
+    const message = (other as Error).message;
+    expect(message).toMatch(new RegExp(`port ${port} is already in use by pid ${process.pid}`));
+    expect(message).toMatch(/--http-port N/);
+    expect(message).toMatch(/--no-http/);
+  });
+
   it('keeps the socket and token user-only', () => {
     const location = gateLocation(fx.home);
     expect(fs.statSync(location.dir).mode & 0o777).toBe(0o700);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { claudeCodeHookOutput } from './client';
 import type { GateVerdict } from './authority';
 import type { GateDispatcher, GateLimits } from './dispatcher';
+import { describeListener, listenersOn } from './port-owner';
 import { tokenCheck } from './token';
 
 export const HTTP_PATHS = {
@@ -156,13 +157,34 @@ export async function listenOnHttp(
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new GatePortTakenError(port) : error),
+    );
     server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
   return server;
+}
+
+/**
+ * The HTTP port is someone else's. The gate does not start then: whatever listens there gets
+ * the http hook's bearer token and can answer allow, so it must be stopped, or the gate and
+ * the hook moved to another port. The message names the listener where it can be known.
+ */
+export class GatePortTakenError extends Error {
+  constructor(readonly port: number) {
+    const listeners = listenersOn(port);
+    const who = listeners && listeners.length > 0 ? ` by ${listeners.map(describeListener).join('; ')}` : '';
+    super(
+      `the loopback HTTP port ${port} is already in use${who}. The gate did not start: a program on that port ` +
+        `would receive the http hook's token and could answer in the gate's place. Stop it, or use another port ` +
+        `(cavra gate serve --http-port N, then cavra hook install claude-code --http --port N), or run without ` +
+        `HTTP (cavra gate serve --no-http) with the command hook, the default.`,
+    );
+    this.name = 'GatePortTakenError';
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

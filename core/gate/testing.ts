@@ -24,6 +24,8 @@ export interface GateFixtureOptions {
   policyPacksDir?: string;
   /** An existing CAVRA_HOME (kept on close); a fresh temp one otherwise. */
   home?: string;
+  /** The loopback HTTP port (default: any free one). */
+  httpPort?: number;
 }
 
 export interface GateFixture {
@@ -50,7 +52,7 @@ export async function gateFixture(options: GateFixtureOptions = {}): Promise<Gat
   try {
     gate = await startGate({
       host: core.gateHost,
-      httpPort: 0,
+      httpPort: options.httpPort ?? 0,
       approvalWaitMs: options.approvalWaitMs ?? 1_500,
       limits: options.limits,
       now: options.now,
