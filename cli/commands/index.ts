@@ -1,5 +1,6 @@
 import type { Command } from '../io';
 import { consoleCommand } from './console';
+import { doctorCommand, keysProvision } from './doctor';
 import { evaluateCommand } from './evaluate';
 import { evidenceExport, evidenceKey, evidenceStatus, evidenceVerify } from './evidence';
 import { evidencePrune, evidenceRetention } from './evidence-retention';
@@ -34,6 +35,8 @@ export const commands: readonly Command[] = [
   consoleCommand,
   tenantsList,
   tenantsCreate,
+  keysProvision,
+  doctorCommand,
   evaluateCommand,
   policyValidate,
   policyTest,

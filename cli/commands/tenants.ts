@@ -43,6 +43,15 @@ export const tenantsCreate: Command = {
     return withCore(io, async (client) => {
       const tenant = await client.call('tenants.create', { id: positionals[0] ?? '', displayName: values.name ?? '' });
       io.stdout(values.json ? jsonText(tenant) : `Created tenant ${tenant.id} (${tenant.displayName})\n`);
+      // Never silently: a tenant without a signing key cannot sign, so its gated actions are denied.
+      const status = await client.call('evidence.status', {}, { tenant: tenant.id });
+      if (status.signing.state !== 'ready') {
+        io.stderr(
+          `Warning: tenant ${tenant.id} has no usable evidence signing key (${status.signing.reason}).\n` +
+            `  Its gated actions are denied until it has one: with a working OS keychain, run\n` +
+            `    cavra keys provision --tenant ${tenant.id}\n`,
+        );
+      }
       return 0;
     });
   },

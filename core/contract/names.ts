@@ -5,8 +5,10 @@
  */
 export const operationNames = [
   'system.info',
+  'system.health',
   'tenants.list',
   'tenants.create',
+  'tenants.keys.provision',
   'jobs.get',
   'jobs.cancel',
   'evidence.status',

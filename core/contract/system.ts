@@ -5,6 +5,26 @@ import { defineOperation } from './define';
 
 export const shellKinds = ['desktop', 'browser', 'cli', 'test'] as const;
 
+export const healthStatusSchema = z.enum(['ok', 'warn', 'fail']);
+export type HealthStatus = z.infer<typeof healthStatusSchema>;
+
+export const healthReportSchema = z.object({
+  /** The worst status of any check. */
+  status: healthStatusSchema,
+  checkedAt: z.string(),
+  checks: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      status: healthStatusSchema,
+      message: z.string(),
+      /** How to fix it; null when there is nothing to fix. */
+      fix: z.string().nullable(),
+    }),
+  ),
+});
+export type HealthReportView = z.infer<typeof healthReportSchema>;
+
 export const systemOperations = {
   'system.info': defineOperation({
     description: 'Version, data directory, the calling principal and their tenants.',
@@ -27,5 +47,17 @@ export const systemOperations = {
         pid: z.number().int().nullable(),
       }),
     }),
+  }),
+  'system.health': defineOperation({
+    description:
+      'Whether this install can enforce: independent checks (keychain, signing keys, gate, hook placement and port, sandbox, Node), each ok, warn or fail with how to fix it.',
+    scope: 'install',
+    input: z
+      .object({
+        /** Project directories whose Claude Code settings to inspect (absolute paths). */
+        projects: z.array(z.string().min(1).max(4096).regex(/^\//, 'must be an absolute path')).max(20).optional(),
+      })
+      .strict(),
+    output: healthReportSchema,
   }),
 } as const;

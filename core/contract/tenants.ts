@@ -60,6 +60,16 @@ export const tenantOperations = {
     input: z.object({ id: tenantIdSchema, displayName: displayNameSchema }).strict(),
     output: tenantSchema,
   }),
+  'tenants.keys.provision': defineOperation({
+    description:
+      'Give a tenant created without a keychain its evidence signing key (private half in the OS keychain). Refused when it has one: checkpoints it signed would lose their verifier. Recorded first.',
+    scope: 'tenant',
+    roles: ['tenant_admin'],
+    mutates: true,
+    configuration: true,
+    input: z.object({}).strict(),
+    output: z.object({ keyId: z.string() }),
+  }),
 } as const;
 
 export const tenantEvents = {

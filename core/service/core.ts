@@ -170,7 +170,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const handlers: Handlers = {
     ...systemHandlers(deps),
     ...evidence.handlers,
-    ...tenantHandlers(deps),
+    ...tenantHandlers(deps, ledgers),
     ...jobHandlers(deps),
     ...approvalHandlers(approvals),
     ...mcpTrustHandlers(mcp),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContractClient, operationNames, operations } from '../contract';
@@ -23,8 +24,22 @@ const tenant = { tenant: 'evaluation' };
 
 interface FaultCase {
   /** Brings the tenant to a state where the operation has something to change. */
-  prepare?: (client: ContractClient, packs: string) => Promise<void>;
+  prepare?: (client: ContractClient, packs: string, home: string) => Promise<void>;
   input: unknown;
+  /** State outside the tenant's configuration tables that the operation changes. */
+  state?: (home: string) => unknown;
+}
+
+/** The evaluation tenant's key columns in the install registry (a second connection, read or cleared). */
+function registryKey(home: string, clear = false): unknown {
+  const db = new Database(path.join(home, 'registry.sqlite'));
+  try {
+    if (clear)
+      db.prepare(`UPDATE tenants SET signing_public_key = NULL, signing_key_id = NULL WHERE id = 'evaluation'`).run();
+    return db.prepare(`SELECT signing_public_key, signing_key_id FROM tenants WHERE id = 'evaluation'`).get();
+  } finally {
+    db.close();
+  }
 }
 
 const NEW_PACK = `id: acme-extra
@@ -56,6 +71,12 @@ const cases: Record<string, FaultCase> = {
     input: {},
   },
   'policy.settings.update': { input: { mode: 'shadow', defaultDecision: 'deny' } },
+  'tenants.keys.provision': {
+    // As if the tenant had been created without a keychain.
+    prepare: async (_client, _packs, home) => void registryKey(home, true),
+    input: {},
+    state: (home) => registryKey(home),
+  },
 };
 
 /** Mutating operations that are not configuration, and why. A new mutating operation must be put in one list or the other. */
@@ -121,10 +142,11 @@ describe('record, then apply: every configuration operation against a failing le
         try {
           const client = createContractClient(createInMemoryTransport(core, localEvaluationPrincipal));
           await client.call('policy.packs.list', {}, tenant);
-          await spec.prepare?.(client, packs);
+          await spec.prepare?.(client, packs, dir);
           const db = (core.gateHost.tenants as unknown as { store(id: string): SqliteDatabase }).store('evaluation');
           const ledgerSize = () => (db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as { n: number }).n;
-          const before = snapshot(db);
+          const state = () => ({ tables: snapshot(db), other: spec.state?.(dir) ?? null });
+          const before = state();
           const recordsBefore = ledgerSize();
           if (fault) {
             db.exec(`CREATE TEMP TRIGGER ledger_fault BEFORE INSERT ON ledger_records
@@ -134,11 +156,11 @@ describe('record, then apply: every configuration operation against a failing le
           if (fault) {
             db.exec('DROP TRIGGER temp.ledger_fault');
             expect(response.ok, `${op} succeeded although its record could not be written`).toBe(false);
-            expect(snapshot(db)).toEqual(before);
+            expect(state()).toEqual(before);
             expect(ledgerSize()).toBe(recordsBefore);
           } else {
             expect(response, JSON.stringify(response)).toMatchObject({ ok: true });
-            expect(snapshot(db), `${op} changed nothing, so its fault case proves nothing`).not.toEqual(before);
+            expect(state(), `${op} changed nothing, so its fault case proves nothing`).not.toEqual(before);
             expect(ledgerSize()).toBeGreaterThan(recordsBefore);
           }
         } finally {

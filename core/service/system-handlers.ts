@@ -1,11 +1,34 @@
 import os from 'node:os';
 import { probeGate } from '../gate';
+import { runHealthChecks } from '../health';
 import type { Handler, HandlerDeps } from './handlers';
 
 export const PRODUCT_NAME = 'CAVRA Enterprise';
 
-export function systemHandlers(deps: HandlerDeps): { 'system.info': Handler<'system.info'> } {
+export function systemHandlers(deps: HandlerDeps): {
+  'system.info': Handler<'system.info'>;
+  'system.health': Handler<'system.health'>;
+} {
   return {
+    'system.health': async (ctx, input) => {
+      const report = await runHealthChecks({
+        home: deps.tenants.home,
+        userHome: os.homedir(),
+        projects: input.projects ?? [],
+        // Only the tenants the caller may see: health must not list another tenant's state.
+        tenants: () =>
+          deps.tenants
+            .listFor(ctx.principal.id)
+            .map((tenant) => ({ id: tenant.id, signingKey: deps.tenants.signingKeyStatus(tenant.id) })),
+        keychain: () => {
+          const probe = deps.tenants.keychain();
+          return probe.available
+            ? { available: true }
+            : { available: false, reason: probe.reason, advice: probe.advice ?? '' };
+        },
+      });
+      return { ...report, checkedAt: new Date().toISOString() };
+    },
     'system.info': async (ctx) => ({
       product: PRODUCT_NAME,
       version: deps.version,

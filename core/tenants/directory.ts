@@ -15,9 +15,9 @@ import {
 import type { SqliteDatabase } from '../store';
 import type { EvidenceSigner } from '../evidence';
 import { generateSigningKey, signerFromPrivateKey } from '../evidence';
-import type { SecretStore } from '../secrets';
+import type { KeychainProbe, SecretStore } from '../secrets';
 import type { TenantSecrets } from '../secrets';
-import { KeychainSecretStore, KeychainUnavailableError, tenantSecrets } from '../secrets';
+import { KeychainSecretStore, KeychainUnavailableError, probeKeychain, tenantSecrets } from '../secrets';
 import type { SigningKeyStatus } from './signing-key';
 import { SIGNING_SECRET, SigningKeyUnavailableError, loadSigner } from './signing-key';
 
@@ -233,6 +233,11 @@ export class TenantDirectory {
   /** The tenant's signer, loaded from the keychain. Throws SigningKeyUnavailableError saying why not. */
   evidenceSigner(tenantId: string): EvidenceSigner {
     return loadSigner(this.secrets, tenantId, this.signingPublicKey(tenantId));
+  }
+
+  /** Whether the keychain this directory keeps its secrets in answers now. */
+  keychain(): KeychainProbe {
+    return probeKeychain(this.secrets);
   }
 
   signingKeyStatus(tenantId: string): SigningKeyStatus {

@@ -14,17 +14,23 @@ export interface ConsoleHost {
   home: string;
   /** Runs the real CLI against the same data directory, with optional standard input. */
   cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** Another console with its own, empty data directory (stopped with this one). */
-  fresh(): Promise<ConsoleHost>;
+  /** Another console with its own, empty data directory (stopped with this one); optionally with no OS keychain. */
+  fresh(options?: { keychain?: boolean }): Promise<ConsoleHost>;
 }
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cavra = path.join(repo, 'bin', 'cavra.cjs');
 
 /** Starts `cavra console` (browser mode) on a random loopback port with a fresh CAVRA_HOME. */
-async function startHost(): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
+async function startHost(
+  options: { keychain?: boolean } = {},
+): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
-  const env = { ...process.env, CAVRA_HOME: home };
+  // Without the session bus address no Secret Service can be reached: a machine with no keychain.
+  const env =
+    options.keychain === false
+      ? { PATH: process.env.PATH, HOME: process.env.HOME, CAVRA_HOME: home }
+      : { ...process.env, CAVRA_HOME: home };
   const child: ChildProcess = spawn(process.execPath, [cavra, 'console', '--port', '0', '--gate-http-port', '0'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,8 +57,8 @@ async function startHost(): Promise<{ host: ConsoleHost; stop: () => Promise<voi
     origin: url.origin,
     token: url.hash.replace('#token=', ''),
     home,
-    fresh: async () => {
-      const other = await startHost();
+    fresh: async (freshOptions) => {
+      const other = await startHost(freshOptions);
       others.push(other.stop);
       return other.host;
     },

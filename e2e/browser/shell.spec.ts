@@ -16,7 +16,7 @@ test('shell shows system info and the default tenant, and a new tenant arrives b
   await page.getByRole('button', { name: 'Tenants and access' }).click();
   await expect(page.getByTestId('system-data-dir')).toHaveText(consoleHost.home);
   // The console hosts the runtime gate for its data directory.
-  await expect(page.getByTestId('gate-status')).toHaveText('Gate listening');
+  await expect(page.getByTestId('gate-status')).toContainText('Gate listening');
   await expect(page.getByTestId('system-gate')).toContainText(`${consoleHost.home}/gate/gate.sock`);
   await expect(page.locator('[data-tenant-id="evaluation"]')).toContainText('Evaluation tenant');
 
@@ -81,4 +81,32 @@ test('the bridge refuses calls without the token and from other origins', async 
     headers: { authorization: `Bearer ${consoleHost.token}` },
   });
   expect(await ok.json()).toMatchObject({ ok: true, value: { tenants: [{ id: 'evaluation' }] } });
+});
+
+// Issue 8 item 9: without a keychain every gated action is denied; the console must say so.
+test('without a keychain the sidebar says it cannot enforce, health says how to fix it, and gate denials show as gaps', async ({
+  page,
+  consoleHost,
+}, testInfo) => {
+  const broken = await consoleHost.fresh({ keychain: false });
+  await page.goto(broken.openUrl);
+  const status = page.getByTestId('gate-status');
+  await expect(status).toContainText('Cannot enforce');
+  await expect(status).toContainText('OS keychain');
+  await expect(status).not.toHaveText('Gate listening');
+  await status.click();
+  await expect(page.getByTestId('health-report')).toHaveAttribute('data-status', 'fail');
+  await expect(page.locator('[data-check="keychain"]')).toHaveAttribute('data-status', 'fail');
+  await expect(page.locator('[data-check="signing-keys"]')).toContainText('cavra keys provision --tenant evaluation');
+  await expect(page.locator('[data-check="gate"]')).toHaveAttribute('data-status', 'ok');
+  await page.screenshot({ path: testInfo.outputPath('health-no-keychain.png'), fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+
+  // The console's gate cannot sign, so it denies and leaves a gap record, which Live activity shows.
+  const run = await broken.cli(['exec', '--', 'true']);
+  expect(run.code).not.toBe(0);
+  await page.getByRole('button', { name: 'Live activity' }).click();
+  await expect(page.getByTestId('activity-feed')).toContainText('gap');
+  await page.screenshot({ path: testInfo.outputPath('activity-gap.png'), fullPage: true });
 });

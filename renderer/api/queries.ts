@@ -17,6 +17,16 @@ export function useSystemInfo() {
   return useQuery({ queryKey: ['system.info'], queryFn: () => client.call('system.info', {}) });
 }
 
+/** Whether this install can enforce, checked now; re-checked every 30 s while the console is open. */
+export function useSystemHealth() {
+  const client = useClient();
+  return useQuery({
+    queryKey: ['system.health'],
+    queryFn: () => client.call('system.health', {}),
+    refetchInterval: 30_000,
+  });
+}
+
 export function useTenants() {
   const client = useClient();
   return useQuery({ queryKey: ['tenants.list'], queryFn: () => client.call('tenants.list', {}) });

@@ -1,5 +1,5 @@
 import { useEventEffects } from '../api/events';
-import { useSystemInfo } from '../api/queries';
+import { useSystemHealth, useSystemInfo } from '../api/queries';
 import { useUi } from '../state/ui';
 import { LiveRegion } from './LiveRegion';
 import { TenantSwitcher } from './TenantSwitcher';
@@ -14,11 +14,13 @@ import { LiveActivityScreen } from '../features/activity/LiveActivityScreen';
 import { ApprovalQueueScreen } from '../features/approvals/ApprovalQueueScreen';
 import { ConnectorsScreen } from '../features/connectors/ConnectorsScreen';
 import { ReportsScreen } from '../features/reports/ReportsScreen';
+import { HealthScreen } from '../features/health/HealthScreen';
 
 export function App() {
   const screen = useUi((state) => state.screen);
   const show = useUi((state) => state.show);
   const info = useSystemInfo();
+  const health = useSystemHealth();
   useEventEffects();
   const current = screens.find((s) => s.id === screen) ?? screens[0];
 
@@ -69,9 +71,12 @@ export function App() {
                 {info.data.product} {info.data.version}
               </div>
               <div className="muted">{info.data.shell === 'browser' ? 'Browser mode' : 'Desktop'}</div>
-              <div className={info.data.gate.running ? 'gate-up' : 'gate-down'} data-testid="gate-status">
-                Gate {info.data.gate.running ? 'listening' : 'not running'}
-              </div>
+              <EnforcementStatus
+                gateRunning={info.data.gate.running}
+                health={health.data ?? null}
+                failed={health.isError}
+                onOpen={() => show('health')}
+              />
             </>
           ) : (
             <span className="muted">Loading…</span>
@@ -105,7 +110,55 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <ConnectorsScreen />;
     case 'reports':
       return <ReportsScreen />;
+    case 'health':
+      return <HealthScreen />;
     default:
       return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
   }
+}
+
+/**
+ * The sidebar's answer to "can this console enforce?": green only when the gate listens and
+ * no health check fails; red as soon as one does (a green dot over a gate that denies
+ * everything for want of a keychain was the bug); amber for warnings. Opens the health screen.
+ */
+function EnforcementStatus({
+  gateRunning: infoGateRunning,
+  health,
+  failed,
+  onOpen,
+}: {
+  gateRunning: boolean;
+  health: { status: 'ok' | 'warn' | 'fail'; checks: { id: string; title: string; status: string }[] } | null;
+  failed: boolean;
+  onOpen: () => void;
+}) {
+  // The health report is the newer observation of the gate whenever there is one.
+  const gateCheck = health?.checks.find((c) => c.id === 'gate');
+  const gateRunning = gateCheck ? gateCheck.status === 'ok' : infoGateRunning;
+  const failing = health?.checks.filter((c) => c.status === 'fail') ?? [];
+  const warnings = health?.checks.filter((c) => c.status === 'warn') ?? [];
+  let tone = gateRunning ? 'gate-up' : 'gate-down';
+  let text = gateRunning ? 'Gate listening' : 'Gate not running';
+  if (failed) {
+    tone = 'gate-down';
+    text = 'Health unknown';
+  } else if (failing.length > 0) {
+    tone = 'gate-down';
+    text = `Cannot enforce: ${failing.map((c) => c.title).join(', ')}`;
+  } else if (warnings.length > 0 && gateRunning) {
+    tone = 'gate-warn';
+    text = `Gate listening · ${warnings.length} warning${warnings.length > 1 ? 's' : ''}`;
+  }
+  return (
+    <button
+      type="button"
+      className={`status-link ${tone}`}
+      data-testid="gate-status"
+      data-health={health?.status}
+      onClick={onOpen}
+    >
+      {text}
+    </button>
+  );
 }

@@ -13,6 +13,7 @@ export const screens = [
   { id: 'readiness', label: 'Readiness', arrivesWith: 'the readiness capability' },
   { id: 'license', label: 'License', arrivesWith: 'licensing' },
   { id: 'offline', label: 'Offline review', arrivesWith: null },
+  { id: 'health', label: 'System health', arrivesWith: null },
 ] as const;
 
 export type ScreenId = (typeof screens)[number]['id'];

@@ -8,7 +8,7 @@ import { RecordDetail } from '../evidence/RecordDetail';
 
 const decisions: DecisionKind[] = ['allow', 'warn', 'require_approval', 'deny'];
 
-/** Decisions as they are recorded, from every adapter and process, straight from the ledger. */
+/** Decisions (and gaps: denials the gate could not record as decisions) as they are recorded, from every adapter and process, straight from the ledger. */
 export function LiveActivityScreen() {
   const tenant = useUi((state) => state.tenant);
   const [paused, setPaused] = useState(false);
@@ -16,7 +16,8 @@ export function LiveActivityScreen() {
   const [agent, setAgent] = useState('');
   const [selected, setSelected] = useState<number | null>(null);
   const filter = useMemo<EvidenceFilter>(() => {
-    const f: EvidenceFilter = { types: ['decision'], limit: 100 };
+    // Gaps are denials too (the gate could not sign or record): shown unless a decision is picked.
+    const f: EvidenceFilter = { types: decision ? ['decision'] : ['decision', 'gap'], limit: 100 };
     if (decision) f.decisions = [decision as DecisionKind];
     if (agent.trim()) f.agent = agent.trim();
     return f;
