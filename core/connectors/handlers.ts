@@ -1,6 +1,6 @@
 import { DEFAULT_RETRY } from '../contract';
 import type { Outbox } from '../outbox';
-import type { Handler } from '../service';
+import type { Handler } from '../contract';
 import type { ConnectorService } from './service';
 
 type Names =

