@@ -13,7 +13,8 @@ test('connectors and reports: configure SMTP, test it, deliver the executive rep
   page,
   consoleHost,
 }, testInfo) => {
-  test.setTimeout(120_000);
+  // One long journey (two screens, a real SMTP exchange, an axe scan of a large page): generous on a busy machine.
+  test.setTimeout(240_000);
   const password = `e2e-${crypto.randomBytes(10).toString('hex')}`;
   const smtp = await startSmtpServer({ user: 'relay', password });
   try {
