@@ -111,7 +111,8 @@ export class Extraction {
       for (const entry of this.resolver.entries(text, { ...request, base })) this.pushPath(entry);
       const lexical = this.resolver.absolute(text, base);
       if (request.recursive && !request.pattern && request.reached === undefined) this.walkInto(lexical, request, null);
-      const through = this.throughMadeLink(lexical);
+      // The command making the link does not touch its target through it.
+      const through = request.via === 'ln' || request.via === 'cp' ? null : this.throughMadeLink(lexical);
       if (through !== null) this.addPath(through, { ...request, base: undefined });
     }
     this.reportHardLinks(request.via);

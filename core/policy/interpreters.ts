@@ -127,7 +127,10 @@ export function codeSources(command: SimpleCommand, key: string): number {
   if (operand !== null && command.dynamic && operand.startsWith('$')) return bits | CODE_SUBSTITUTION;
   // Code from standard input needs something feeding it (`… | python3`, `<<EOF`, `python3 -`):
   // `node --version` or `node --test` alone reads no code from the terminal here.
-  if (readsStdin || (operand === null && (command.stdin === 'pipe' || command.stdin === 'text'))) bits |= CODE_STDIN;
+  const fed =
+    command.stdin === 'pipe' || command.stdin === 'text' || (command.stdin === undefined && (command.inputFrom?.length ?? 0) > 0);
+  // A shell, or an interpreter given no argument at all, reads its program from stdin.
+  if (readsStdin || (operand === null && (fed || isShell || args.length === 0))) bits |= CODE_STDIN;
   else if (operand !== null) bits |= CODE_FILE;
   return bits;
 }
