@@ -242,6 +242,33 @@ describe('evidence ledger', () => {
     expect(await ledger.verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/Merkle node/) });
   });
 
+  // Issue 8 item 6: the indexed columns the Evidence screen filters by were verified by nothing.
+  it('detects an indexed column (decision, agent, session, rules) that disagrees with the hashed payload, in verify and export', async () => {
+    const { ledger, tenants, home } = fixture({ checkpoints: { records: 10, seconds: 3600 } });
+    for (let i = 0; i < 12; i++) await ledger.append({ type: 'decision', payload: sampleDecision(i) });
+    const db = tenants.store('acme');
+    expect(await ledger.verify()).toMatchObject({ ok: true });
+    const row = db.prepare('SELECT decision FROM ledger_records WHERE seq = 3').get() as { decision: string };
+    const edits: [string, RegExp][] = [
+      [
+        `UPDATE ledger_records SET decision = '${row.decision === 'allow' ? 'deny' : 'allow'}' WHERE seq = 3`,
+        /decision/,
+      ],
+      ["UPDATE ledger_records SET agent = 'someone-else' WHERE seq = 3", /agent/],
+      ['UPDATE ledger_records SET session = NULL WHERE seq = 3', /session/],
+      ['DELETE FROM ledger_record_rules WHERE seq = 3', /rules/],
+    ];
+    for (const [edit, column] of edits) {
+      db.exec('SAVEPOINT tamper');
+      db.exec(edit);
+      const verdict = await ledger.verify();
+      expect(verdict, edit).toMatchObject({ ok: false, seq: 3, reason: expect.stringMatching(column) });
+      await expect(ledger.export({ out: `${home}/bundle-${column.source}` }), edit).rejects.toThrow(column);
+      db.exec('ROLLBACK TO tamper; RELEASE tamper');
+    }
+    expect(await ledger.verify()).toMatchObject({ ok: true });
+  });
+
   it('verification reports progress and can be cancelled', async () => {
     const { ledger } = fixture({ checkpoints: { records: 1000, seconds: 3600 } });
     await ledger.appendMany(

@@ -274,6 +274,22 @@ export class Ledger {
          WHERE seq >= ? AND seq < ? ORDER BY seq`,
       ),
       prevHash: db.prepare<[number], { record_hash: Buffer }>('SELECT record_hash FROM ledger_records WHERE seq = ?'),
+      indexedRange: db.prepare<
+        [number, number],
+        {
+          seq: number;
+          type: string;
+          payload: string | null;
+          decision: string | null;
+          agent: string | null;
+          session: string | null;
+        }
+      >(
+        'SELECT seq, type, payload, decision, agent, session FROM ledger_records WHERE seq >= ? AND seq < ? ORDER BY seq',
+      ),
+      rulesRange: db.prepare<[number, number], { seq: number; rule: string }>(
+        'SELECT seq, rule FROM ledger_record_rules WHERE seq >= ? AND seq < ?',
+      ),
       checkpointsBetween: db.prepare<
         [number, number],
         { size: number; root: Buffer; time: number; key_id: string; note: string }
@@ -349,7 +365,55 @@ export class Ledger {
    */
   async export(options: ExportOptions): Promise<ExportResult> {
     this.flushNow();
+    // A ledger whose indexed columns were edited is not exported as if it were sound.
+    for (let start = 0, size = this.size(); start < size; start += CHUNK) {
+      const mismatch = this.indexMismatch(start, Math.min(size, start + CHUNK));
+      if (mismatch) {
+        throw new LedgerCorruptError(
+          `The ledger does not verify, so nothing was exported: record ${mismatch.seq}: ${mismatch.reason}`,
+        );
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return exportBundle(this, this.signer(), options);
+  }
+
+  /**
+   * The indexed columns (decision, agent, session, rules) of records [start, end) against the
+   * index their hashed payloads give: they are copies for filtering, and a copy that differs
+   * was edited (the Evidence screen would filter a denial out as an allow).
+   */
+  private indexMismatch(start: number, end: number): { seq: number; reason: string } | null {
+    const rules = new Map<number, string[]>();
+    for (const row of this.stmts.rulesRange.all(start, end))
+      rules.set(row.seq, [...(rules.get(row.seq) ?? []), row.rule]);
+    for (const row of this.stmts.indexedRange.all(start, end)) {
+      let index: RecordIndex = {};
+      if (row.payload !== null && isRecordType(row.type)) {
+        try {
+          index = recordTypeSpec(row.type).index(JSON.parse(row.payload) as unknown);
+        } catch {
+          return { seq: row.seq, reason: 'its payload cannot be read' };
+        }
+      }
+      for (const column of ['decision', 'agent', 'session'] as const) {
+        if ((index[column] ?? null) !== row[column]) {
+          return {
+            seq: row.seq,
+            reason: `the indexed ${column} column says ${JSON.stringify(row[column])}, the hashed payload ${JSON.stringify(index[column] ?? null)} (edited)`,
+          };
+        }
+      }
+      const stored = [...(rules.get(row.seq) ?? [])].sort().join(',');
+      const expected = [...new Set(index.rules ?? [])].sort().join(',');
+      if (stored !== expected) {
+        return {
+          seq: row.seq,
+          reason: `the indexed rules (${stored || 'none'}) differ from the hashed payload's (${expected || 'none'}) (edited)`,
+        };
+      }
+    }
+    return null;
   }
 
   status(): LedgerStatus {
@@ -675,6 +739,7 @@ export class Ledger {
       signal?.throwIfAborted();
       const end = Math.min(total, start + CHUNK);
       const rows = this.stmts.range.all(start, end);
+      const mismatch = this.indexMismatch(start, end);
       const nodes = new Map<number, Buffer>();
       for (let level = 1; 2 ** level <= end; level++) {
         const lo = treeNodeId(level, Math.floor(start / 2 ** level));
@@ -699,6 +764,7 @@ export class Ledger {
         if (row.payload !== null && !payloadDigest(row.payload).equals(row.payload_sha256)) {
           return fail(seq, `record ${seq}: the payload does not match its digest (edited)`);
         }
+        if (mismatch?.seq === seq) return fail(seq, `record ${seq}: ${mismatch.reason}`);
         if (row.payload === null) {
           if (row.pruned_by === null) return fail(seq, `record ${seq}: payload missing without a tombstone`);
           const entry = pruned.get(row.pruned_by) ?? { min: seq, max: seq, count: 0, maxTime: 0 };
