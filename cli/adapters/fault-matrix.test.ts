@@ -612,9 +612,24 @@ describe('fault matrix: every fault ends in deny, through every adapter', () => 
       }
     ).store(fx.tenant);
     const limit = Number(store.pragma('max_page_count', { simple: true }));
+    // SQLite reports SQLITE_FULL ("database or disk is full") once the file may not grow, but a
+    // small insert may still fit in free space inside existing pages: fill that space first.
+    const db = store as unknown as { exec(sql: string): void; prepare(sql: string): { run(...a: unknown[]): void } };
+    db.exec('CREATE TABLE IF NOT EXISTS fault_fill (x BLOB)');
     const pages = Number(store.pragma('page_count', { simple: true }));
-    // SQLite reports SQLITE_FULL ("database or disk is full") once the file may not grow.
     store.pragma(`max_page_count = ${pages}`);
+    const fill = db.prepare('INSERT INTO fault_fill VALUES (randomblob(?))');
+    for (const size of [4096, 512, 64, 8, 1]) {
+      try {
+        for (let i = 0; i < 100_000; i++) fill.run(size);
+      } catch {
+        // full at this size; try smaller pieces
+      }
+    }
+    cleanups.push(() => {
+      store.pragma(`max_page_count = ${limit}`);
+      db.exec('DROP TABLE IF EXISTS fault_fill');
+    });
     try {
       await faultCase('ledger write failure: disk full', target(fx), {
         because: /could not be recorded in the evidence ledger.*disk is full/,
