@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Tests run as a demo build: they sign licenses with the demo key (core/license).
+  define: { __CAVRA_BUILD_CHANNEL__: JSON.stringify('demo') },
   test: {
     include: ['{core,cli,main,preload,renderer,test}/**/*.test.ts'],
     environment: 'node',

@@ -11,7 +11,15 @@ const only = process.argv.slice(2);
 const wants = (name) => only.length === 0 || only.includes(name);
 const started = Date.now();
 
+// A demo build trusts the demo license key as well as the vendor's (core/license): the
+// default for development, tests and air-gapped demos; the release build says `production`.
+const channel = process.env.CAVRA_BUILD_CHANNEL ?? 'demo';
+if (channel !== 'demo' && channel !== 'production') {
+  throw new Error(`CAVRA_BUILD_CHANNEL must be "demo" or "production", not "${channel}"`);
+}
+
 const node = {
+  define: { __CAVRA_BUILD_CHANNEL__: JSON.stringify(channel) },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -29,6 +29,7 @@ import {
   connectorsTest,
 } from './connectors';
 import { reportsDeliver, reportsDeliveries, reportsRender, reportsRetry, reportsSettings } from './reports';
+import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate } from './license';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -76,4 +77,8 @@ export const commands: readonly Command[] = [
   reportsDeliveries,
   reportsRetry,
   reportsSettings,
+  licenseValidate,
+  licenseImport,
+  licenseStatus,
+  licenseRevocationsImport,
 ];

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Role } from './roles';
+import type { EnterpriseFeature } from './features';
 
 /** Install-wide roles, held outside any tenant (creating tenants, for example). */
 export type InstallRole = 'install_admin';
@@ -16,6 +17,11 @@ interface OperationBase<I extends z.ZodType, O extends z.ZodType> {
    * fault test runs every operation marked so against a failing ledger.
    */
   configuration?: true;
+  /**
+   * An Enterprise workflow: the dispatcher refuses it (code `license_required`) unless the
+   * tenant's entitlement enables this feature. The enforcement core names none.
+   */
+  feature?: EnterpriseFeature;
 }
 
 /** An operation on one tenant: the caller must hold one of `roles` in that tenant. */

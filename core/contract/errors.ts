@@ -6,6 +6,8 @@ export const errorCodes = [
   'not_found',
   'conflict',
   'untrusted_sender',
+  /** An Enterprise workflow the tenant's license does not (or no longer) enable. */
+  'license_required',
   'unavailable',
   'internal',
 ] as const;

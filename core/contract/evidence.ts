@@ -125,7 +125,7 @@ export const evidenceOperations = {
     description: 'One record with its header, payload (unless pruned) and inclusion proof in the latest checkpoint.',
     scope: 'tenant',
     roles: evidenceReaders,
-    input: z.object({ seq: z.number().int().positive() }).strict(),
+    input: z.object({ seq: z.number().int().nonnegative() }).strict(),
     output: z.object({
       header: z.record(z.string(), z.unknown()),
       recordHash: z.string(),

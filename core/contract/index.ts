@@ -14,6 +14,8 @@ export * from './gate';
 export * from './policy';
 export * from './connectors';
 export * from './reports';
+export * from './features';
+export * from './license';
 export * from './operations';
 export * from './handler';
 export * from './envelope';

@@ -51,6 +51,10 @@ export const operationNames = [
   'reports.schedules.list',
   'reports.schedules.save',
   'reports.schedules.remove',
+  'license.status',
+  'license.validate',
+  'license.import',
+  'license.revocations.import',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 

@@ -8,6 +8,7 @@ import { evidenceEvents, evidenceOperations } from './evidence';
 import { jobEvents, jobOperations } from './jobs';
 import { policyEvents, policyOperations } from './policy';
 import { reportOperations } from './reports';
+import { licenseOperations } from './license';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 
@@ -21,6 +22,7 @@ export const operations = {
   ...policyOperations,
   ...connectorOperations,
   ...reportOperations,
+  ...licenseOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {

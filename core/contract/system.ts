@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { principalSchema } from './identity';
 import { tenantSchema } from './tenants';
 import { defineOperation } from './define';
+import { buildChannelSchema } from './license';
 
 export const shellKinds = ['desktop', 'browser', 'cli', 'test'] as const;
 
@@ -33,6 +34,8 @@ export const systemOperations = {
     output: z.object({
       product: z.string(),
       version: z.string(),
+      /** A `demo` build also trusts the demo license key; the console labels it everywhere. */
+      build: z.object({ channel: buildChannelSchema }),
       dataDir: z.string(),
       shell: z.enum(shellKinds),
       platform: z.string(),

@@ -18,7 +18,11 @@ export interface DsseEnvelope {
 }
 
 export class EnvelopeError extends Error {
-  constructor(message: string) {
+  /** `format`: not a DSSE envelope of the expected type; `signature`: no valid signature by the key. */
+  constructor(
+    message: string,
+    readonly kind: 'format' | 'signature' = 'format',
+  ) {
     super(message);
     this.name = 'EnvelopeError';
   }
@@ -65,10 +69,10 @@ export function openEnvelope(envelope: unknown, expectedType: string, publicKey:
     // A keyid is a hint only (DSSE); an entry without one is tried against the key.
     if (keyid !== undefined && keyid !== '' && keyid !== keyId) continue;
     if (!verifyEd25519(publicKey, message, Buffer.from(sig, 'base64'))) {
-      throw new EnvelopeError('the envelope signature does not verify with the tenant key');
+      throw new EnvelopeError('the envelope signature does not verify with the tenant key', 'signature');
     }
     verified = true;
   }
-  if (!verified) throw new EnvelopeError('the envelope carries no signature by the tenant key');
+  if (!verified) throw new EnvelopeError('the envelope carries no signature by the tenant key', 'signature');
   return body;
 }

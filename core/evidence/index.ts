@@ -34,3 +34,6 @@ export type { DecisionEvidence } from './decision-evidence';
 export { verifyBundle } from './bundle-verify';
 export type { BundleFailure, BundleVerification, VerifyOptions } from './bundle-verify';
 export type { ExportOptions, ExportResult, RangeBound } from './bundle-export';
+export { EnvelopeError, IN_TOTO_PAYLOAD_TYPE, openEnvelope, signEnvelope } from './dsse';
+export type { DsseEnvelope } from './dsse';
+export { keyIdOf } from './signing';

@@ -18,9 +18,7 @@ export function recordThenApply<T, R extends { seq: number }>(
   apply: (receipt: R) => T,
 ): T {
   const receipt = ledger.appendNow(change);
-  try {
-    return apply(receipt);
-  } catch (error) {
+  const noted = (error: unknown): never => {
     try {
       ledger.appendNow({
         type: 'gap',
@@ -37,5 +35,13 @@ export function recordThenApply<T, R extends { seq: number }>(
       // The ledger failed too; the caller still learns that the change failed.
     }
     throw error;
+  };
+  try {
+    const applied = apply(receipt);
+    // A change applied through an async repository fails later; it is noted all the same.
+    if (applied instanceof Promise) return applied.catch(noted) as T;
+    return applied;
+  } catch (error) {
+    return noted(error);
   }
 }

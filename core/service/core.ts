@@ -19,6 +19,7 @@ import {
 } from '../connectors';
 import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
 import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
+import { LicenseService, SqliteLicenseRepository, licenseHandlers } from '../license';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { policyHandlers } from './policy-handlers';
@@ -163,6 +164,11 @@ export function createCore(options: CoreOptions): LocalCoreService {
     record: recordDelivery,
     now: options.now,
   });
+  const license = new LicenseService({
+    repository: new SqliteLicenseRepository((tenant) => tenants.store(tenant)),
+    ledger: (tenant) => ledgers.ledger(tenant),
+    now: options.now,
+  });
   if (options.deliveries?.run) worker.start();
   const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
@@ -177,6 +183,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...policyHandlers(policy, events),
     ...connectorHandlers(connectors, outbox, (tenant) => deliveriesChanged(tenant, null)),
     ...reportHandlers(reports, (tenant) => deliveriesChanged(tenant, null)),
+    ...licenseHandlers(license),
   };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
@@ -211,6 +218,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
     authorize(principal, spec, tenant);
     const parsed = spec.input.safeParse(input, { reportInput: true });
     if (!parsed.success) throw inputError(parsed.error);
+    // Enterprise workflows run only under a license that enables them (SPEC §10).
+    if (spec.scope === 'tenant' && spec.feature && tenant !== null) await license.require(tenant, spec.feature);
     const handler = handlers[op] as (ctx: { principal: Principal; tenant: string | null }, input: unknown) => unknown;
     const output = await handler({ principal, tenant }, parsed.data);
     const checked = spec.output.safeParse(output);

@@ -10,6 +10,7 @@ import { tempHome } from '../../test/support/temp-home';
 import { createCore } from './core';
 import type { LocalCoreService } from './core';
 import { createInMemoryTransport } from './in-memory';
+import { demoLicense, demoRevocationList } from '../../test/support/demo-license';
 
 /*
  * HOUSE rule 14, issue 8 item 8: a configuration change commits its evidence record first and
@@ -71,6 +72,8 @@ const cases: Record<string, FaultCase> = {
     input: {},
   },
   'policy.settings.update': { input: { mode: 'shadow', defaultDecision: 'deny' } },
+  'license.import': { input: { document: demoLicense({ tenant: 'evaluation' }) } },
+  'license.revocations.import': { input: { document: demoRevocationList([{ licenseId: 'lic-other' }]) } },
   'tenants.keys.provision': {
     // As if the tenant had been created without a keychain.
     prepare: async (_client, _packs, home) => void registryKey(home, true),
@@ -111,6 +114,9 @@ function snapshot(db: SqliteDatabase): unknown {
     'policy_settings',
     'policy_signing_keys',
     'mcp_trusted_servers',
+    'license_current',
+    'license_revocation_list',
+    'license_surrenders',
   ];
   return {
     ...Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()])),

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { probeGate } from '../gate';
 import { runHealthChecks } from '../health';
+import { buildChannel } from '../license';
 import type { Handler, HandlerDeps } from './handlers';
 
 export const PRODUCT_NAME = 'CAVRA Enterprise';
@@ -32,6 +33,7 @@ export function systemHandlers(deps: HandlerDeps): {
     'system.info': async (ctx) => ({
       product: PRODUCT_NAME,
       version: deps.version,
+      build: { channel: buildChannel },
       dataDir: deps.tenants.home,
       shell: deps.shell,
       platform: `${os.platform()}-${os.arch()}`,

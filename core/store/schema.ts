@@ -324,6 +324,36 @@ export const tenantMigrations: MigrationSet = {
     `,
     },
   ],
+  license: [
+    {
+      version: 1,
+      name: 'license',
+      // Licensing (core/license): the signed documents as imported, verified again on every
+      // read, and the tenant's own surrenders of a license at the trial closeout.
+      sql: `
+      CREATE TABLE license_current (
+        slot INTEGER PRIMARY KEY CHECK (slot = 1),
+        license_id TEXT NOT NULL,
+        document TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        imported_by TEXT NOT NULL
+      );
+      CREATE TABLE license_revocation_list (
+        slot INTEGER PRIMARY KEY CHECK (slot = 1),
+        issued_at TEXT NOT NULL,
+        document TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        imported_by TEXT NOT NULL
+      );
+      CREATE TABLE license_surrenders (
+        license_id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+    `,
+    },
+  ],
   reports: [
     {
       version: 1,

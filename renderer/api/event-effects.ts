@@ -16,7 +16,7 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   // Approval state changes are ledger records, so appends from another process refresh the queue too.
   // New records can also bring the checkpoint that covers an open record, so its proof refreshes.
   'evidence.appended': {
-    invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['approvals.list']],
+    invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['approvals.list'], ['license.status']],
   },
   'approvals.changed': { invalidate: [['approvals.list']] },
   // Deliveries, connectors and report policy: the audit, connector health, settings, schedules.

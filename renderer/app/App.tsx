@@ -15,6 +15,7 @@ import { ApprovalQueueScreen } from '../features/approvals/ApprovalQueueScreen';
 import { ConnectorsScreen } from '../features/connectors/ConnectorsScreen';
 import { ReportsScreen } from '../features/reports/ReportsScreen';
 import { HealthScreen } from '../features/health/HealthScreen';
+import { LicenseScreen } from '../features/license/LicenseScreen';
 
 export function App() {
   const screen = useUi((state) => state.screen);
@@ -71,6 +72,13 @@ export function App() {
                 {info.data.product} {info.data.version}
               </div>
               <div className="muted">{info.data.shell === 'browser' ? 'Browser mode' : 'Desktop'}</div>
+              {info.data.build.channel === 'demo' && (
+                <div>
+                  <span className="badge badge-warn" data-testid="build-channel">
+                    Demo build
+                  </span>
+                </div>
+              )}
               <EnforcementStatus
                 gateRunning={info.data.gate.running}
                 health={health.data ?? null}
@@ -112,6 +120,8 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <ReportsScreen />;
     case 'health':
       return <HealthScreen />;
+    case 'license':
+      return <LicenseScreen />;
     default:
       return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
   }

@@ -11,7 +11,7 @@ export const screens = [
   { id: 'connectors', label: 'Connectors', arrivesWith: null },
   { id: 'tenants', label: 'Tenants and access', arrivesWith: null },
   { id: 'readiness', label: 'Readiness', arrivesWith: 'the readiness capability' },
-  { id: 'license', label: 'License', arrivesWith: 'licensing' },
+  { id: 'license', label: 'License', arrivesWith: null },
   { id: 'offline', label: 'Offline review', arrivesWith: null },
   { id: 'health', label: 'System health', arrivesWith: null },
 ] as const;
