@@ -91,7 +91,7 @@ describe('cavra CLI (the built launcher that npx runs)', () => {
 
   it.each([
     [['tenants', 'create', '', '--name', 'X'], 'id: is required'],
-    [['tenants', 'create', 'evaluation', '--name', 'X'], 'id: tenant "evaluation" already exists'],
+    [['tenants', 'create', 'evaluation', '--name', 'X'], 'id: is already taken: tenant "evaluation" exists'],
     [['tenants', 'create', 'a'.repeat(64), '--name', 'X'], 'id: must be at most 63 characters'],
     [['tenants', 'create', '../../etc', '--name', 'X'], 'id: must not contain path characters'],
     [['tenants', 'create', 'ok-id', '--name', ''], 'displayName: is required'],

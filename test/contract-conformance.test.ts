@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { bridgeHarness, electronIpcHarness, inMemoryHarness } from './support/tr
 import type { TransportHarness } from './support/transports';
 
 // One suite, every transport (HOUSE rule 2): whatever carries the contract, it behaves the same.
+const cavraBin = path.resolve(import.meta.dirname, '..', 'bin', 'cavra.cjs');
+
 const transports: [string, () => Promise<TransportHarness>][] = [
   ['in-memory', inMemoryHarness],
   ['bridge (HTTP + WebSocket, core worker)', bridgeHarness],
@@ -79,6 +82,27 @@ describe.each(transports)('contract over %s', (_name, open) => {
     unsubscribe();
   });
 
+  it('announces a tenant another process created (the CLI) within a second', async () => {
+    const received: { event: EventEnvelope; at: number }[] = [];
+    const unsubscribe = harness.client.subscribe((event) => received.push({ event, at: Date.now() }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const cli = spawn(process.execPath, [cavraBin, 'tenants', 'create', 'from-cli', '--name', 'From the CLI'], {
+      env: { ...process.env, CAVRA_HOME: harness.home },
+      stdio: 'ignore',
+    });
+    const exitedAt = await new Promise<number>((resolve) => cli.once('exit', () => resolve(Date.now())));
+    expect(cli.exitCode).toBe(0);
+    await expect.poll(() => received.length, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(received[0]?.event).toEqual({
+      event: 'tenants.changed',
+      tenant: 'from-cli',
+      payload: { tenantId: 'from-cli', change: 'created' },
+    });
+    expect((received[0]?.at ?? Infinity) - exitedAt).toBeLessThan(1000);
+    expect(await tenantIds()).toContain('from-cli');
+    unsubscribe();
+  });
+
   it.each([
     ['empty', '', 'id: is required'],
     ['over-long', 'a'.repeat(64), 'id: must be at most 63 characters'],
@@ -100,7 +124,7 @@ describe.each(transports)('contract over %s', (_name, open) => {
   it('tenants.create refuses a duplicate id as a conflict on the id field', async () => {
     const error = await rejection(harness.client.call('tenants.create', { id: 'evaluation', displayName: 'Again' }));
     expect(error).toMatchObject({ code: 'conflict', field: 'id' });
-    expect(error.message).toContain('already exists');
+    expect(error.message).toContain('already taken');
     expect(await tenantIds()).toEqual(['evaluation']);
   });
 
@@ -114,6 +138,25 @@ describe.each(transports)('contract over %s', (_name, open) => {
     );
     expect(extra).toMatchObject({ code: 'invalid_input', field: 'admin' });
     expect(await tenantIds()).toEqual(['evaluation']);
+  });
+
+  it('names every faulty field at once, in words, without echoing the input', async () => {
+    const empty = await rejection(harness.client.call('tenants.create', {} as never));
+    expect(empty).toMatchObject({ code: 'invalid_input', field: 'id', message: 'id: is required' });
+    expect(empty.issues).toEqual([
+      { field: 'id', message: 'is required' },
+      { field: 'displayName', message: 'is required' },
+    ]);
+    const secret = 'hunter2-SECRET';
+    const several = await rejection(
+      harness.client.call('tenants.create', { id: `${secret}/x`, displayName: 7, token: secret } as never),
+    );
+    expect(several.issues.map((issue) => issue.field)).toEqual(['id', 'displayName', 'token']);
+    expect(several.issues[2]?.message).toBe('is not a known field');
+    expect(JSON.stringify({ message: several.message, issues: several.issues })).not.toContain('hunter2');
+    // zod's own wording becomes words too ("must be at most 1000", not "Too big: expected …").
+    const tooMany = await rejection(harness.client.call('approvals.list', { limit: 5000 }, { tenant: 'evaluation' }));
+    expect(tooMany.issues).toEqual([{ field: 'limit', message: 'must be at most 1000' }]);
   });
 
   it('refuses unknown operations before they reach the core', async () => {

@@ -33,8 +33,8 @@ export function createContractClient(transport: Transport): ContractClient {
       const envelope = responseEnvelopeSchema.safeParse(raw);
       if (!envelope.success) throw new ContractError('internal', `Malformed response to ${op}`);
       if (!envelope.data.ok) {
-        const { code, message, field } = envelope.data.error;
-        throw new ContractError(code, message, field);
+        const { code, message, field, issues } = envelope.data.error;
+        throw new ContractError(code, message, field, issues);
       }
       const value = operations[op].output.safeParse(envelope.data.value);
       if (!value.success) throw new ContractError('internal', `Response to ${op} does not match the contract`);

@@ -19,7 +19,12 @@ export const responseEnvelopeSchema = z.union([
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({
     ok: z.literal(false),
-    error: z.object({ code: z.enum(errorCodes), message: z.string(), field: z.string().optional() }),
+    error: z.object({
+      code: z.enum(errorCodes),
+      message: z.string(),
+      field: z.string().optional(),
+      issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
   }),
 ]);
 

@@ -1,3 +1,5 @@
+import type { FieldIssue } from './issues';
+
 /** Error codes every transport returns in its `{code, message}` envelope. */
 export const errorCodes = [
   'invalid_input',
@@ -18,24 +20,31 @@ export interface ErrorEnvelope {
   message: string;
   /** Dotted path of the offending input field, when one is to blame. */
   field?: string;
+  /** Every field at fault, when the input had several problems (forms show them all at once). */
+  issues?: FieldIssue[];
 }
 
 /** Thrown by core services and by clients; carries exactly what crosses a transport. */
 export class ContractError extends Error {
   readonly code: ErrorCode;
   readonly field: string | undefined;
+  readonly issues: readonly FieldIssue[];
 
-  constructor(code: ErrorCode, message: string, field?: string) {
+  constructor(code: ErrorCode, message: string, field?: string, issues: readonly FieldIssue[] = []) {
     super(message);
     this.name = 'ContractError';
     this.code = code;
     this.field = field;
+    this.issues = issues;
   }
 
   toEnvelope(): ErrorEnvelope {
-    return this.field === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, field: this.field };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.field === undefined ? {} : { field: this.field }),
+      ...(this.issues.length === 0 ? {} : { issues: this.issues.map((issue) => ({ ...issue })) }),
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './issues';
 export * from './roles';
 export * from './identity';
 export * from './define';

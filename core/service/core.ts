@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ContractError, isOperationName, operations, requestEnvelopeSchema } from '../contract';
+import { ContractError, isOperationName, issueInWords, operations, requestEnvelopeSchema } from '../contract';
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import type { SecretStore } from '../secrets';
 import { TenantDirectory } from '../tenants';
@@ -27,6 +27,7 @@ import { systemHandlers } from './system-handlers';
 import { tenantHandlers } from './tenant-handlers';
 import { jobHandlers } from './job-handlers';
 import { evidenceHandlers } from './evidence-handlers';
+import { RegistryWatch } from './registry-watch';
 import { JobRunner } from './jobs';
 import { inputError } from './input-error';
 import type { ShellKind } from './types';
@@ -173,6 +174,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
+  const registryWatch = new RegistryWatch(tenants, events);
   const handlers: Handlers = {
     ...systemHandlers(deps),
     ...evidence.handlers,
@@ -209,14 +211,14 @@ export function createCore(options: CoreOptions): LocalCoreService {
   }
 
   async function dispatch(principal: Principal | null, request: unknown): Promise<unknown> {
-    const envelope = requestEnvelopeSchema.safeParse(request, { reportInput: true });
+    const envelope = requestEnvelopeSchema.safeParse(request, { reportInput: true, error: issueInWords });
     if (!envelope.success) throw inputError(envelope.error, 'request');
     const { op, tenant, input } = envelope.data;
     if (!isOperationName(op)) throw new ContractError('invalid_input', `op: unknown operation "${op}"`, 'op');
     if (!principal) throw new ContractError('unauthenticated', 'Sign in first: the request carries no principal');
     const spec: OperationSpec = operations[op];
     authorize(principal, spec, tenant);
-    const parsed = spec.input.safeParse(input, { reportInput: true });
+    const parsed = spec.input.safeParse(input, { reportInput: true, error: issueInWords });
     if (!parsed.success) throw inputError(parsed.error);
     // Enterprise workflows run only under a license that enables them (SPEC §10).
     if (spec.scope === 'tenant' && spec.feature && tenant !== null) await license.require(tenant, spec.feature);
@@ -264,11 +266,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
         return { ok: false, error: envelope };
       }
     },
-    subscribe: (principal, listener) => events.subscribe(principal, listener),
+    subscribe: (principal, listener) => {
+      // Someone is listening (a console): tenants other processes create should reach it.
+      registryWatch.start();
+      return events.subscribe(principal, listener);
+    },
     close: () => {
       const closeStores = () => {
         jobs.cancelAll();
         evidence.stop();
+        registryWatch.stop();
         approvals.close();
         ledgers.close();
         tenants.close();

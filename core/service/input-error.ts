@@ -1,22 +1,14 @@
 import type { z } from 'zod';
-import { ContractError } from '../contract';
+import { ContractError, fieldIssues } from '../contract';
 
 /**
- * Turns the first zod issue into `field: message`, naming the field in the envelope too.
- * Parse with `reportInput: true` so a missing field can be told from a wrong one; the input
- * itself never enters the message.
+ * Every zod issue, one per field, in words (`issueInWords`); the message names the first
+ * as `field: message` and the envelope carries them all, so a form can mark each field at
+ * once. Parse with `reportInput: true` so a missing field can be told from a wrong one; the
+ * input itself never enters a message.
  */
 export function inputError(error: z.ZodError, fallbackField = 'input'): ContractError {
-  const issue = error.issues[0];
-  if (!issue) return new ContractError('invalid_input', `${fallbackField}: invalid`, fallbackField);
-  let field = issue.path.map(String).join('.');
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    field = [...issue.path.map(String), issue.keys[0] ?? ''].filter(Boolean).join('.');
-    message = 'is not a known field';
-  } else if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) {
-    message = 'is required';
-  }
-  if (field === '') field = fallbackField;
-  return new ContractError('invalid_input', `${field}: ${message}`, field);
+  const issues = fieldIssues(error, fallbackField);
+  const first = issues[0] ?? { field: fallbackField, message: 'is not valid' };
+  return new ContractError('invalid_input', `${first.field}: ${first.message}`, first.field, issues);
 }

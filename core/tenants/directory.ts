@@ -170,7 +170,7 @@ export class TenantDirectory {
    */
   create(tenant: NewTenant, creator: Principal): Tenant {
     if (this.exists(tenant.id)) {
-      throw new ContractError('conflict', `id: tenant "${tenant.id}" already exists`, 'id');
+      throw new ContractError('conflict', `id: is already taken: tenant "${tenant.id}" exists`, 'id');
     }
     const dir = tenantDir(this.home, tenant.id);
     const grant: readonly Role[] = creator.kind === 'local_evaluation' ? allRoles : ['tenant_admin'];
@@ -264,6 +264,22 @@ export class TenantDirectory {
       throw error;
     }
     return { keyId: (this.signingPublicKey(tenantId) as { keyId: string }).keyId };
+  }
+
+  /**
+   * Changes when another process (the CLI, a second console) commits to the registry:
+   * SQLite's `data_version`, so the console can notice `cavra tenants create` for the cost of
+   * a pragma instead of a query.
+   */
+  registryVersion(): number {
+    return this.registry.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Every tenant's id, name and kind: what a registry watch compares (never returned to a caller). */
+  tenantIdentities(): { id: string; displayName: string; kind: string }[] {
+    return (this.registry.prepare(`SELECT id, display_name, kind FROM tenants ORDER BY id`).all() as TenantRow[]).map(
+      (row) => ({ id: row.id, displayName: row.display_name, kind: row.kind }),
+    );
   }
 
   audit(entry: AuditEntry): void {

@@ -24,6 +24,8 @@ test('evidence: browse, open a record with its proof, verify and export with pro
   page,
   consoleHost,
 }, testInfo) => {
+  // Verify, export and prune jobs, and an axe scan: slow on a shared 2-core machine.
+  test.setTimeout(120_000);
   for (const action of actions) await evaluate(consoleHost, action);
   await page.goto(consoleHost.openUrl);
   await page.getByRole('button', { name: 'Evidence', exact: true }).click();
@@ -55,7 +57,7 @@ test('evidence: browse, open a record with its proof, verify and export with pro
   expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(true);
 
   // Retention: set a period and a legal hold; the change is itself recorded.
-  await page.getByLabel(/Keep payloads/).fill('30');
+  await page.getByLabel(/keep payloads/i).fill('30');
   await page.getByLabel('Legal hold').check();
   await page.getByRole('button', { name: 'Save retention' }).click();
   await expect(page.getByTestId('ledger-status')).toContainText('30 days');
@@ -73,6 +75,8 @@ test('offline review verifies an exported bundle with no tenant data, and refuse
   page,
   consoleHost,
 }, testInfo) => {
+  // Two consoles, an export and three verifications.
+  test.setTimeout(120_000);
   for (const action of actions) await evaluate(consoleHost, action);
   // Export from the CLI into a directory outside any data directory.
   const bundle = testInfo.outputPath('bundle');

@@ -8,8 +8,8 @@ test('policy screen: packs, rule browser, and the simulator explains decisions',
   await page.goto(consoleHost.openUrl);
   await page.getByRole('button', { name: 'Policy packs' }).click();
   const packs = page.getByTestId('pack-table');
-  await expect(packs.locator('tbody tr').first()).toBeVisible();
-  expect(await packs.locator('tbody tr').count()).toBeGreaterThanOrEqual(5);
+  await expect(packs.locator('tbody tr[data-pack-id]').first()).toBeVisible();
+  expect(await packs.locator('tbody tr[data-pack-id]').count()).toBeGreaterThanOrEqual(5);
 
   // Simulator: an obfuscated Terraform apply is not allowed, and the normalized form shows why.
   await page.getByRole('button', { name: 'sudo terraform apply' }).click();
@@ -34,7 +34,7 @@ test('policy screen: packs, rule browser, and the simulator explains decisions',
   await page.screenshot({ path: testInfo.outputPath('policy-simulator.png'), fullPage: true });
 
   // Rule browser.
-  const firstPack = packs.locator('tbody tr').first().locator('button.link');
+  const firstPack = packs.locator('tbody tr[data-pack-id]').first().locator('button.link');
   const packId = (await firstPack.textContent()) ?? '';
   await firstPack.click();
   await expect(page.getByTestId('pack-detail')).toContainText(packId);
@@ -54,7 +54,7 @@ test('policy screen: unassigning and reassigning a pack updates the list through
 }) => {
   await page.goto(consoleHost.openUrl);
   await page.getByRole('button', { name: 'Policy packs' }).click();
-  const row = page.getByTestId('pack-table').locator('tbody tr').first();
+  const row = page.getByTestId('pack-table').locator('tbody tr[data-pack-id]').first();
   await expect(row).toContainText('Whole tenant');
   await row.getByRole('button', { name: /^Unassign/ }).click();
   // Loosening enforcement is confirmed, and the dialog starts on Cancel.

@@ -42,19 +42,77 @@ test('shell shows system info and the default tenant, and a new tenant arrives b
   expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 });
 
-test('bad tenant ids are refused with the field named, and nothing is created', async ({ page, consoleHost }) => {
+test('a tenant created with the CLI while the console is open appears in the switcher within a second', async ({
+  page,
+  consoleHost,
+}) => {
+  await page.goto(consoleHost.openUrl);
+  const switcher = page.getByRole('combobox', { name: 'Tenant' });
+  await expect(switcher).toHaveValue('evaluation');
+  // Let the event channel settle, then create the tenant from another process.
+  await page.waitForTimeout(500);
+  const created = await consoleHost.cli(['tenants', 'create', 'cli-made', '--name', 'Made on the CLI']);
+  const exitedAt = Date.now();
+  expect(created.code, created.stderr).toBe(0);
+  await expect(switcher.locator('option[value="cli-made"]')).toHaveCount(1, { timeout: 5_000 });
+  expect(Date.now() - exitedAt).toBeLessThan(1000);
+  await expect(switcher.locator('option[value="cli-made"]')).toHaveText('Made on the CLI (cli-made)');
+});
+
+test('the create-tenant form submitted empty shows every error at once, each next to its field', async ({
+  page,
+  consoleHost,
+}, testInfo) => {
+  await page.goto(consoleHost.openUrl);
+  await page.getByRole('button', { name: 'Tenants and access' }).click();
+  const form = page.getByTestId('create-tenant-form');
+  const submit = form.getByRole('button', { name: 'Create tenant' });
+  // Before anything is typed, the button already says what it is waiting for.
+  await expect(form.getByTestId('submit-missing')).toHaveText('Still needed: Tenant ID, Display name');
+  await expect(submit).toHaveAccessibleDescription('Still needed: Tenant ID, Display name');
+  await expect(form.locator('.field-error')).toHaveCount(0);
+
+  await submit.click();
+  const idField = form.locator('[data-field="id"]');
+  const nameField = form.locator('[data-field="displayName"]');
+  await expect(idField.getByTestId('id-error')).toHaveText('Tenant ID is required');
+  await expect(nameField.getByTestId('displayName-error')).toHaveText('Display name is required');
+  await expect(form.locator('.field-error')).toHaveCount(2);
+  for (const [label, error] of [
+    ['Tenant ID', 'Tenant ID is required'],
+    ['Display name', 'Display name is required'],
+  ] as const) {
+    const input = form.getByLabel(label);
+    await expect(input).toHaveAttribute('aria-invalid', 'true');
+    // Each error is read with its field.
+    await expect(input).toHaveAccessibleDescription(new RegExp(error));
+  }
+  // The keyboard lands on the first field at fault.
+  await expect(form.getByLabel('Tenant ID')).toBeFocused();
+  await page.screenshot({ path: testInfo.outputPath('create-tenant-empty.png'), fullPage: true });
+
+  // Errors follow the typing: fixing one leaves the other.
+  await form.getByLabel('Display name').fill('Acme');
+  await expect(nameField.getByTestId('displayName-error')).toHaveCount(0);
+  await expect(idField.getByTestId('id-error')).toHaveText('Tenant ID is required');
+  await expect(form.getByTestId('submit-missing')).toHaveText('Still needed: Tenant ID');
+  await expect(page.locator('[data-tenant-id]')).toHaveCount(1);
+});
+
+test('bad tenant ids are refused in words next to the field, and nothing is created', async ({ page, consoleHost }) => {
   await page.goto(consoleHost.openUrl);
   await page.getByRole('button', { name: 'Tenants and access' }).click();
   await page.getByLabel('Display name').fill('Sneaky');
   for (const [id, message] of [
-    ['', 'id: is required'],
-    ['../etc', 'id: must not contain path characters'],
-    ['evaluation', 'id: tenant "evaluation" already exists'],
-    ['a'.repeat(64), 'id: must be at most 63 characters'],
+    ['', 'Tenant ID is required'],
+    ['../etc', 'Tenant ID must not contain path characters'],
+    // Refused by the core (the id exists), shown the same way.
+    ['evaluation', 'Tenant ID is already taken: tenant "evaluation" exists'],
+    ['a'.repeat(64), 'Tenant ID must be at most 63 characters'],
   ] as const) {
     await page.getByLabel('Tenant ID').fill(id);
     await page.getByRole('button', { name: 'Create tenant' }).click();
-    await expect(page.locator('#tenant-id-error')).toContainText(message);
+    await expect(page.getByTestId('id-error')).toContainText(message);
     await expect(page.getByLabel('Tenant ID')).toHaveAttribute('aria-invalid', 'true');
   }
   await expect(page.locator('[data-tenant-id]')).toHaveCount(1);

@@ -19,3 +19,13 @@ export function useDecideApproval(tenant: string | null) {
     mutationFn: (input: OperationInput<'approvals.decide'>) => client.call('approvals.decide', input, { tenant }),
   });
 }
+
+/** One request by id (a deep link), whatever its state. */
+export function useApprovalRequest(tenant: string | null, id: string | null) {
+  const client = useClient();
+  return useQuery({
+    queryKey: ['approvals.get', tenant, id],
+    queryFn: () => client.call('approvals.get', { id: id ?? '' }, { tenant }),
+    enabled: tenant !== null && id !== null && /^apr_[0-9a-f-]{36}$/.test(id),
+  });
+}

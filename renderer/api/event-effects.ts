@@ -16,9 +16,16 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   // Approval state changes are ledger records, so appends from another process refresh the queue too.
   // New records can also bring the checkpoint that covers an open record, so its proof refreshes.
   'evidence.appended': {
-    invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['approvals.list'], ['license.status']],
+    invalidate: [
+      ['evidence.status'],
+      ['evidence.query'],
+      ['evidence.record'],
+      ['approvals.list'],
+      ['approvals.get'],
+      ['license.status'],
+    ],
   },
-  'approvals.changed': { invalidate: [['approvals.list']] },
+  'approvals.changed': { invalidate: [['approvals.list'], ['approvals.get']] },
   // Deliveries, connectors and report policy: the audit, connector health, settings, schedules.
   'deliveries.changed': {
     invalidate: [['deliveries.list'], ['connectors.list'], ['reports.settings.get'], ['reports.schedules.list']],

@@ -1,10 +1,14 @@
+import { useEffect, useRef, useState } from 'react';
 import { useEventEffects } from '../api/events';
 import { useSystemHealth, useSystemInfo } from '../api/queries';
+import { useShortcutDispatch, useShortcuts } from '../components/shortcuts';
 import { useUi } from '../state/ui';
 import { LiveRegion } from './LiveRegion';
+import { ShortcutHelp } from './ShortcutHelp';
 import { TenantSwitcher } from './TenantSwitcher';
 import { screens } from './screens';
 import type { ScreenId } from './screens';
+import { useRouteSync } from './useRouteSync';
 import { TenantsScreen } from '../features/tenants/TenantsScreen';
 import { Placeholder } from '../features/placeholder/Placeholder';
 import { PolicyScreen } from '../features/policy/PolicyScreen';
@@ -18,12 +22,28 @@ import { HealthScreen } from '../features/health/HealthScreen';
 import { LicenseScreen } from '../features/license/LicenseScreen';
 
 export function App() {
-  const screen = useUi((state) => state.screen);
+  const screen = useUi((state) => state.route.screen);
   const show = useUi((state) => state.show);
+  const focusRequest = useUi((state) => state.focusRequest);
   const info = useSystemInfo();
   const health = useSystemHealth();
+  const [help, setHelp] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
   useEventEffects();
+  useRouteSync();
+  useShortcutDispatch();
+  useShortcuts('Everywhere', [
+    { keys: '?', key: '?', description: 'Show the keyboard shortcuts', run: () => setHelp(true) },
+  ]);
   const current = screens.find((s) => s.id === screen) ?? screens[0];
+
+  // After choosing a screen, focus lands on its heading, so reading and Tab start there.
+  useEffect(() => {
+    if (focusRequest > 0) heading.current?.focus();
+  }, [focusRequest]);
+  useEffect(() => {
+    document.title = `${current.label} · CAVRA Enterprise`;
+  }, [current.label]);
 
   return (
     <div className="shell">
@@ -32,15 +52,24 @@ export function App() {
           <span className="brand-mark" aria-hidden="true">
             C
           </span>
-          <span>
+          <span className="brand-name">
             CAVRA <strong>Enterprise</strong>
           </span>
         </div>
         <TenantSwitcher />
+        <button
+          type="button"
+          className="topbar-button"
+          aria-keyshortcuts="?"
+          onClick={() => setHelp(true)}
+          data-testid="shortcuts-button"
+        >
+          Shortcuts <kbd aria-hidden="true">?</kbd>
+        </button>
         <div className="principal" data-testid="principal">
           {info.data ? (
             <>
-              <span>{info.data.principal.displayName}</span>
+              <span className="principal-name">{info.data.principal.displayName}</span>
               {info.data.principal.kind === 'local_evaluation' && (
                 <span className="badge badge-warn">Evaluation identity</span>
               )}
@@ -56,7 +85,8 @@ export function App() {
                 type="button"
                 className="nav-item"
                 aria-current={s.id === screen ? 'page' : undefined}
-                onClick={() => show(s.id)}
+                data-screen={s.id}
+                onClick={() => show(s.id, { focus: true })}
               >
                 {s.label}
               </button>
@@ -91,10 +121,13 @@ export function App() {
           )}
         </footer>
       </nav>
-      <main className="content" id="main" tabIndex={-1}>
-        <h1>{current.label}</h1>
+      <main className="content" id="main" aria-labelledby="screen-heading">
+        <h1 id="screen-heading" ref={heading} tabIndex={-1}>
+          {current.label}
+        </h1>
         <Screen id={current.id} arrivesWith={current.arrivesWith} />
       </main>
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       <LiveRegion />
     </div>
   );

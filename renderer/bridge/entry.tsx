@@ -2,12 +2,21 @@ import { createContractClient } from '../../core/contract';
 import { mount } from '../app/mount';
 import { createBridgeTransport } from './transport';
 
-// The host prints a URL with `#token=…`; the fragment never reaches a server log.
+// The host prints a URL with `#token=…`; the fragment never reaches a server log. A route in
+// the fragment (`#/evidence/42?tenant=acme&token=…`) keeps working once the token is taken out.
 const TOKEN_KEY = 'cavra.bridge.token';
-const fromHash = new URLSearchParams(window.location.hash.slice(1)).get('token');
+const hash = window.location.hash.slice(1);
+const queryAt = hash.startsWith('/') ? hash.indexOf('?') : -1;
+const params = new URLSearchParams(hash.startsWith('/') ? (queryAt === -1 ? '' : hash.slice(queryAt + 1)) : hash);
+const fromHash = params.get('token');
 if (fromHash) {
   sessionStorage.setItem(TOKEN_KEY, fromHash);
-  history.replaceState(null, '', window.location.pathname);
+  params.delete('token');
+  const rest = params.toString();
+  const route = hash.startsWith('/')
+    ? `#${queryAt === -1 ? hash : hash.slice(0, queryAt)}${rest ? `?${rest}` : ''}`
+    : '';
+  history.replaceState(null, '', `${window.location.pathname}${route}`);
 }
 const token = sessionStorage.getItem(TOKEN_KEY);
 const root = document.getElementById('root');

@@ -10,6 +10,7 @@ export function ConfirmDialog({
   confirmLabel,
   tone,
   disabled,
+  missing,
   onConfirm,
   onCancel,
   children,
@@ -18,6 +19,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   tone: 'primary' | 'danger';
   disabled?: boolean;
+  /** What the confirm button still waits for ("a reason"), said beside it. */
+  missing?: string | null;
   onConfirm: () => void;
   onCancel: () => void;
   children: ReactNode;
@@ -42,9 +45,20 @@ export function ConfirmDialog({
           <button ref={cancel} type="button" className="secondary" onClick={onCancel}>
             Cancel
           </button>
-          <button type="button" className={tone} disabled={disabled} onClick={onConfirm}>
+          <button
+            type="button"
+            className={tone}
+            disabled={disabled}
+            onClick={onConfirm}
+            aria-describedby={missing ? 'confirm-missing' : undefined}
+          >
             {confirmLabel}
           </button>
+          {missing && (
+            <span className="muted small" id="confirm-missing">
+              Still needed: {missing}
+            </span>
+          )}
         </div>
       </div>
     </div>

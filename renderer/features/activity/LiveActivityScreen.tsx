@@ -1,28 +1,41 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { DecisionKind } from '../../../core/contract';
+import { decisionKinds } from '../../../core/contract';
 import { useLedgerRecords } from '../../api/evidence';
 import type { EvidenceFilter } from '../../api/evidence';
+import { useShortcuts } from '../../components/shortcuts';
 import { useUi } from '../../state/ui';
 import { RecordTable } from '../evidence/RecordTable';
 import { RecordDetail } from '../evidence/RecordDetail';
 
-const decisions: DecisionKind[] = ['allow', 'warn', 'require_approval', 'deny'];
-
-/** Decisions (and gaps: denials the gate could not record as decisions) as they are recorded, from every adapter and process, straight from the ledger. */
+/**
+ * Decisions as they are recorded, from every adapter and process, straight from the ledger,
+ * with the gate's `gap` records (what it could not sign or record) among them. The filters
+ * and the open record live in the address.
+ */
 export function LiveActivityScreen() {
-  const tenant = useUi((state) => state.tenant);
+  const tenant = useUi((state) => state.route.tenant);
+  const { filters, item } = useUi((state) => state.route);
+  const setFilters = useUi((state) => state.setFilters);
+  const open = useUi((state) => state.open);
   const [paused, setPaused] = useState(false);
-  const [decision, setDecision] = useState('');
-  const [agent, setAgent] = useState('');
-  const [selected, setSelected] = useState<number | null>(null);
+  const agentField = useRef<HTMLInputElement>(null);
+  const decision = decisionKinds.includes(filters.decision as DecisionKind) ? (filters.decision as DecisionKind) : '';
+  const agent = filters.agent ?? '';
   const filter = useMemo<EvidenceFilter>(() => {
     // Gaps are denials too (the gate could not sign or record): shown unless a decision is picked.
-    const f: EvidenceFilter = { types: decision ? ['decision'] : ['decision', 'gap'], limit: 100 };
-    if (decision) f.decisions = [decision as DecisionKind];
+    const f: EvidenceFilter = { types: decision ? ['decision'] : ['decision', 'gap'], limit: 200 };
+    if (decision) f.decisions = [decision];
     if (agent.trim()) f.agent = agent.trim();
     return f;
   }, [decision, agent]);
   const records = useLedgerRecords(tenant, filter, !paused);
+  const selected = item !== null && /^\d+$/.test(item) ? Number(item) : null;
+  useShortcuts('Live activity', [
+    { keys: '/', key: '/', description: 'Filter by agent', run: () => agentField.current?.focus() },
+    { keys: 'p', key: 'p', description: 'Pause or resume the feed', run: () => setPaused((was) => !was) },
+    { keys: 'Esc', key: 'Escape', description: 'Close the open record', run: () => open(null) },
+  ]);
   if (!tenant) return <p className="muted">Select a tenant first.</p>;
   const rows = records.data?.records ?? [];
 
@@ -38,19 +51,24 @@ export function LiveActivityScreen() {
             {paused ? 'Resume' : 'Pause'}
           </button>
         </div>
-        <div className="toolbar">
+        <div className="toolbar" role="group" aria-label="Filters">
           <label className="inline-field">
             <span>Decision</span>
-            <select value={decision} onChange={(event) => setDecision(event.target.value)}>
+            <select value={decision} onChange={(event) => setFilters({ decision: event.target.value })}>
               <option value="">Any</option>
-              {decisions.map((d) => (
+              {decisionKinds.map((d) => (
                 <option key={d}>{d}</option>
               ))}
             </select>
           </label>
           <label className="inline-field">
             <span>Agent</span>
-            <input value={agent} onChange={(event) => setAgent(event.target.value)} placeholder="claude-code" />
+            <input
+              ref={agentField}
+              value={agent}
+              onChange={(event) => setFilters({ agent: event.target.value })}
+              placeholder="claude-code"
+            />
           </label>
         </div>
         {records.isError && <p role="alert">{records.error.message}</p>}
@@ -58,7 +76,15 @@ export function LiveActivityScreen() {
           <RecordTable
             records={rows}
             selected={selected}
-            onSelect={setSelected}
+            onSelect={(seq) => open(String(seq))}
+            label="Decisions"
+            exportName={[
+              'decisions',
+              tenant,
+              ...Object.entries(filters)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([k, v]) => `${k}=${v}`),
+            ]}
             empty={
               records.isLoading
                 ? 'Loading…'
@@ -67,7 +93,7 @@ export function LiveActivityScreen() {
           />
         </div>
       </section>
-      {selected !== null && <RecordDetail tenant={tenant} seq={selected} onClose={() => setSelected(null)} />}
+      {selected !== null && <RecordDetail tenant={tenant} seq={selected} onClose={() => open(null)} />}
     </div>
   );
 }

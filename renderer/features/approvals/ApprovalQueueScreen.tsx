@@ -1,7 +1,9 @@
 import { useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import type { ApprovalRequestView } from '../../../core/contract';
-import { useApprovalRequests, useDecideApproval } from '../../api/approvals';
+import { useApprovalRequest, useApprovalRequests, useDecideApproval } from '../../api/approvals';
+import { CopyJsonButton, PrintButton } from '../../components/CopyJsonButton';
+import { useShortcuts } from '../../components/shortcuts';
 import { formatDuration, useNow } from '../../components/useNow';
 import { usePreferences } from '../../state/preferences';
 import { useUi } from '../../state/ui';
@@ -9,27 +11,58 @@ import { DecisionDialog } from './DecisionDialog';
 
 type View = 'pending' | 'decided';
 
-/** The reviewer's queue: keyboard-first listbox, the exact action, decide with a reason. */
+/**
+ * The reviewer's queue: keyboard-first listbox, the exact action, decide with a reason.
+ * The view and the open request live in the address (`#/approvals/apr_…?view=decided`).
+ */
 export function ApprovalQueueScreen() {
-  const tenant = useUi((state) => state.tenant);
+  const tenant = useUi((state) => state.route.tenant);
+  const { item, filters } = useUi((state) => state.route);
+  const setFilters = useUi((state) => state.setFilters);
+  const open = useUi((state) => state.open);
   const announce = useUi((state) => state.announce);
   const shortcuts = usePreferences((state) => state.shortcuts);
   const setShortcuts = usePreferences((state) => state.setShortcuts);
-  const [view, setView] = useState<View>('pending');
+  const linked = useApprovalRequest(tenant, item);
+  // A link to a decided request opens the decided view, unless the address says otherwise.
+  const view: View =
+    filters.view === 'decided' || filters.view === 'pending'
+      ? filters.view
+      : linked.data && linked.data.state !== 'pending'
+        ? 'decided'
+        : 'pending';
+  const setView = (next: View) => {
+    setFilters({ view: next });
+    open(null, { replace: true });
+  };
   const requests = useApprovalRequests(
     tenant,
     view === 'pending' ? ['pending'] : ['approved', 'denied', 'expired', 'cancelled'],
   );
   const decide = useDecideApproval(tenant);
   // The active request, and where it sat: when it leaves the list (decided), its neighbour takes over.
-  const [cursor, setCursor] = useState<{ id: string | null; index: number }>({ id: null, index: 0 });
+  const [cursor, setCursorState] = useState<{ id: string | null; index: number }>({ id: item, index: 0 });
+  const setCursor = (next: { id: string | null; index: number }) => {
+    setCursorState(next);
+    if (next.id !== item) open(next.id, { replace: true });
+  };
+  useShortcuts('Approval queue (in the request list)', [
+    { keys: 'j / ↓', description: 'Next request' },
+    { keys: 'k / ↑', description: 'Previous request' },
+    { keys: 'Home / End', description: 'First / last request' },
+    { keys: 'a', description: 'Approve the request (asks for confirmation)' },
+    { keys: 'd', description: 'Deny the request (asks for a reason)' },
+  ]);
   const [dialog, setDialog] = useState<'approve' | 'deny' | null>(null);
   const list = useRef<HTMLUListElement>(null);
   const now = useNow();
   const items = requests.data?.requests ?? [];
-  const found = items.findIndex((r) => r.id === cursor.id);
+  const wanted = cursor.id ?? item;
+  const found = items.findIndex((r) => r.id === wanted);
   const activeIndex = found >= 0 ? found : Math.min(cursor.index, items.length - 1);
-  const active: ApprovalRequestView | undefined = items[activeIndex];
+  // A linked request outside this list (older than the newest 200) still opens.
+  const fromLink = found < 0 && item !== null && linked.data?.id === item ? linked.data : undefined;
+  const active: ApprovalRequestView | undefined = fromLink ?? items[activeIndex];
   const setActiveId = (id: string | null) =>
     setCursor({
       id,
@@ -92,7 +125,7 @@ export function ApprovalQueueScreen() {
           </div>
           <label className="checkbox">
             <input type="checkbox" checked={shortcuts} onChange={(event) => setShortcuts(event.target.checked)} />
-            Single-key shortcuts (j/k move, a approve, d deny)
+            Single-key shortcuts (j/k move, a approve, d deny; ? lists them)
           </label>
         </div>
         <h2 id="queue-heading" className="sr-only">
@@ -105,7 +138,13 @@ export function ApprovalQueueScreen() {
               ? 'No requests are waiting. Actions that need approval appear here the moment an agent asks.'
               : 'No decided requests yet.'}
           </p>
-        ) : (
+        ) : null}
+        {items.length === 0 && fromLink && (
+          <div className="queue single">
+            <ApprovalDetail request={fromLink} onDecide={setDialog} />
+          </div>
+        )}
+        {items.length > 0 && (
           <div className="queue">
             <ul
               ref={list}
@@ -116,8 +155,10 @@ export function ApprovalQueueScreen() {
               onKeyDown={onKeyDown}
               data-testid="approval-list"
             >
-              {items.map((request) => {
+              {items.map((request, index) => {
                 const selected = request.id === active?.id;
+                // Tab must reach the list even while a linked request from outside it is open.
+                const reachable = selected || (index === 0 && !items.some((r) => r.id === active?.id));
                 const left = Date.parse(request.expiresAt) - now;
                 return (
                   <li
@@ -125,7 +166,7 @@ export function ApprovalQueueScreen() {
                     id={`approval-${request.id}`}
                     role="option"
                     aria-selected={selected}
-                    tabIndex={selected ? 0 : -1}
+                    tabIndex={reachable ? 0 : -1}
                     className="queue-item"
                     onClick={() => setActiveId(request.id)}
                     onFocus={() => setActiveId(request.id)}
@@ -223,16 +264,20 @@ function ApprovalDetail({
       <pre className="json" tabIndex={0} aria-label="Exact action">
         {JSON.stringify(request.action, null, 2)}
       </pre>
-      {request.state === 'pending' && (
-        <div className="actions">
-          <button type="button" className="primary" onClick={() => onDecide('approve')}>
-            Approve…
-          </button>
-          <button type="button" className="danger" onClick={() => onDecide('deny')}>
-            Deny…
-          </button>
-        </div>
-      )}
+      <div className="actions">
+        {request.state === 'pending' && (
+          <>
+            <button type="button" className="primary" onClick={() => onDecide('approve')}>
+              Approve…
+            </button>
+            <button type="button" className="danger" onClick={() => onDecide('deny')}>
+              Deny…
+            </button>
+          </>
+        )}
+        <CopyJsonButton value={request} what={`approval request ${request.id}`} />
+        <PrintButton />
+      </div>
     </div>
   );
 }

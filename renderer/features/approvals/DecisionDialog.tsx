@@ -26,6 +26,7 @@ export function DecisionDialog({
       confirmLabel={verdict === 'approve' ? 'Approve once' : 'Deny'}
       tone={verdict === 'approve' ? 'primary' : 'danger'}
       disabled={pending || (needsReason && reason.trim() === '')}
+      missing={needsReason && reason.trim() === '' ? 'a reason' : null}
       onConfirm={() => onConfirm(reason.trim())}
       onCancel={onCancel}
     >

@@ -1,8 +1,11 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { EvidenceFilter } from '../../api/evidence';
 import { useLedgerRecords } from '../../api/evidence';
+import { decisionKinds } from '../../../core/contract';
 import type { DecisionKind } from '../../../core/contract';
+import { useShortcuts } from '../../components/shortcuts';
+import { useUi } from '../../state/ui';
 import { RecordTable } from './RecordTable';
 
 const recordTypes = [
@@ -16,29 +19,40 @@ const recordTypes = [
   'mcp_tools',
   'finding',
 ];
-const decisions: DecisionKind[] = ['allow', 'warn', 'require_approval', 'deny'];
+const PAGE_SIZES = ['50', '100', '500'];
 
-interface Draft {
-  type: string;
-  decision: string;
-  agent: string;
-  session: string;
-  rule: string;
-  from: string;
-  to: string;
+/** The search form's fields; they are also the filter names in the address. */
+const draftKeys = ['type', 'decision', 'agent', 'session', 'rule', 'from', 'to'] as const;
+
+/** Changes when the searched-for filters change (a search, back, a link), not when paging. */
+export function searchKey(filters: Readonly<Record<string, string>>): string {
+  return draftKeys.map((key) => filters[key] ?? '').join('\n');
+}
+type Draft = Record<(typeof draftKeys)[number], string>;
+
+function draftOf(filters: Readonly<Record<string, string>>): Draft {
+  return Object.fromEntries(draftKeys.map((key) => [key, filters[key] ?? ''])) as Draft;
 }
 
-const emptyDraft: Draft = { type: '', decision: '', agent: '', session: '', rule: '', from: '', to: '' };
+/** The address holds local times as the form shows them; the core wants RFC 3339. */
+function toIso(local: string): string | undefined {
+  const time = new Date(local);
+  return local && !Number.isNaN(time.getTime()) ? time.toISOString() : undefined;
+}
 
-function toFilter(draft: Draft): EvidenceFilter {
-  const filter: EvidenceFilter = { limit: 50 };
-  if (draft.type) filter.types = [draft.type];
-  if (draft.decision) filter.decisions = [draft.decision as DecisionKind];
-  if (draft.agent.trim()) filter.agent = draft.agent.trim();
-  if (draft.session.trim()) filter.session = draft.session.trim();
-  if (draft.rule.trim()) filter.rule = draft.rule.trim();
-  if (draft.from) filter.from = new Date(draft.from).toISOString();
-  if (draft.to) filter.to = new Date(draft.to).toISOString();
+function toFilter(filters: Readonly<Record<string, string>>): EvidenceFilter {
+  const filter: EvidenceFilter = { limit: PAGE_SIZES.includes(filters.size ?? '') ? Number(filters.size) : 50 };
+  if (filters.type && recordTypes.includes(filters.type)) filter.types = [filters.type];
+  if (decisionKinds.includes(filters.decision as DecisionKind)) filter.decisions = [filters.decision as DecisionKind];
+  if (filters.agent?.trim()) filter.agent = filters.agent.trim();
+  if (filters.session?.trim()) filter.session = filters.session.trim();
+  if (filters.rule?.trim()) filter.rule = filters.rule.trim();
+  const from = toIso(filters.from ?? '');
+  const to = toIso(filters.to ?? '');
+  if (from) filter.from = from;
+  if (to) filter.to = to;
+  if (filters.before && /^\d+$/.test(filters.before) && Number(filters.before) > 0)
+    filter.before = Number(filters.before);
   return filter;
 }
 
@@ -51,18 +65,29 @@ export function RecordBrowser({
   selected: number | null;
   onSelect: (seq: number) => void;
 }) {
-  const [draft, setDraft] = useState<Draft>(emptyDraft);
-  const [filter, setFilter] = useState<EvidenceFilter>({ limit: 50 });
-  const [pages, setPages] = useState<(number | undefined)[]>([undefined]);
-  const before = pages[pages.length - 1];
-  const records = useLedgerRecords(tenant, before === undefined ? filter : { ...filter, before });
+  const filters = useUi((state) => state.route.filters);
+  const setFilters = useUi((state) => state.setFilters);
+  const [draft, setDraft] = useState<Draft>(() => draftOf(filters));
+  // Cursors of the newer pages this view came through; after a reload "Newer" starts from the newest.
+  const [newer, setNewer] = useState<string[]>([]);
+  const firstField = useRef<HTMLSelectElement>(null);
+  const records = useLedgerRecords(tenant, toFilter(filters));
   const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
+  useShortcuts('Evidence', [
+    { keys: '/', key: '/', description: 'Search the ledger', run: () => firstField.current?.focus() },
+  ]);
 
   function search(event: FormEvent) {
     event.preventDefault();
-    setFilter(toFilter(draft));
-    setPages([undefined]);
+    setFilters({ ...draft, before: '' });
+    setNewer([]);
   }
+
+  const page = (before: string) => setFilters({ before });
+  const rows = records.data?.records ?? [];
+  const shownFilters = Object.entries(filters)
+    .filter(([key]) => key !== 'before' && key !== 'size')
+    .sort(([a], [b]) => a.localeCompare(b));
 
   return (
     <section className="card" aria-labelledby="records-heading">
@@ -70,7 +95,7 @@ export function RecordBrowser({
       <form className="toolbar" onSubmit={search} aria-label="Search the ledger">
         <label className="inline-field">
           <span>Type</span>
-          <select value={draft.type} onChange={(event) => set({ type: event.target.value })}>
+          <select ref={firstField} value={draft.type} onChange={(event) => set({ type: event.target.value })}>
             <option value="">Any</option>
             {recordTypes.map((type) => (
               <option key={type}>{type}</option>
@@ -81,7 +106,7 @@ export function RecordBrowser({
           <span>Decision</span>
           <select value={draft.decision} onChange={(event) => set({ decision: event.target.value })}>
             <option value="">Any</option>
-            {decisions.map((decision) => (
+            {decisionKinds.map((decision) => (
               <option key={decision}>{decision}</option>
             ))}
           </select>
@@ -116,29 +141,56 @@ export function RecordBrowser({
       </form>
       {records.isError && <p role="alert">{records.error.message}</p>}
       <RecordTable
-        records={records.data?.records ?? []}
+        records={rows}
         selected={selected}
         onSelect={onSelect}
+        label="Records"
+        exportName={[
+          'records',
+          tenant,
+          ...shownFilters.map(([k, v]) => `${k}=${v}`),
+          rows.length > 0 ? `${rows[rows.length - 1]?.seq}-${rows[0]?.seq}` : '',
+        ]}
         empty={records.isLoading ? 'Loading…' : 'No records match.'}
+        tools={
+          <div className="pager" role="group" aria-label="Pages">
+            <button
+              type="button"
+              className="secondary"
+              disabled={!filters.before}
+              onClick={() => {
+                page(newer[newer.length - 1] ?? '');
+                setNewer(newer.slice(0, -1));
+              }}
+            >
+              Newer
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={!records.data?.next}
+              onClick={() => {
+                if (!records.data?.next) return;
+                setNewer([...newer, filters.before ?? '']);
+                page(String(records.data.next));
+              }}
+            >
+              Older
+            </button>
+            <label className="inline-field inline">
+              <span>Per page</span>
+              <select
+                value={filters.size ?? '50'}
+                onChange={(event) => setFilters({ size: event.target.value, before: '' })}
+              >
+                {PAGE_SIZES.map((size) => (
+                  <option key={size}>{size}</option>
+                ))}
+              </select>
+            </label>
+          </div>
+        }
       />
-      <div className="toolbar">
-        <button
-          type="button"
-          className="secondary"
-          disabled={pages.length === 1}
-          onClick={() => setPages(pages.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!records.data?.next}
-          onClick={() => records.data?.next && setPages([...pages, records.data.next])}
-        >
-          Older
-        </button>
-      </div>
     </section>
   );
 }

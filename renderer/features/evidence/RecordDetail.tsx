@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { useLedgerRecord } from '../../api/evidence';
+import { CopyJsonButton, PrintButton } from '../../components/CopyJsonButton';
 
 export function RecordDetail({ tenant, seq, onClose }: { tenant: string; seq: number; onClose: () => void }) {
   const record = useLedgerRecord(tenant, seq);
@@ -11,9 +12,13 @@ export function RecordDetail({ tenant, seq, onClose }: { tenant: string; seq: nu
         <h2 id="record-heading" ref={heading} tabIndex={-1}>
           Record #{seq}
         </h2>
-        <button type="button" className="secondary" onClick={onClose}>
-          Close
-        </button>
+        <div className="actions">
+          {record.data && <CopyJsonButton value={record.data} what={`record ${seq}`} />}
+          <PrintButton />
+          <button type="button" className="secondary" onClick={onClose}>
+            Close
+          </button>
+        </div>
       </div>
       {record.isError && <p role="alert">{record.error.message}</p>}
       {record.data && (

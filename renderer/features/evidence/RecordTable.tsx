@@ -1,65 +1,102 @@
+import type { ReactNode } from 'react';
 import type { DecisionKind, RecordSummary } from '../../../core/contract';
 import { DecisionBadge } from '../../components/DecisionBadge';
+import { DataTable } from '../../components/table/DataTable';
+import type { Column } from '../../components/table/DataTable';
 
+/** Day and time to the second, 24-hour: short enough for a narrow column; the tooltip and CSV keep RFC 3339. */
+const when = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+const columns: Column<RecordSummary>[] = [
+  { id: 'seq', header: '#', width: '3.75rem', cell: (r) => r.seq, text: (r) => r.seq },
+  {
+    id: 'time',
+    header: 'Time',
+    width: '9.5rem',
+    cell: (r) => <time dateTime={r.time}>{when.format(new Date(r.time))}</time>,
+    text: (r) => r.time,
+  },
+  {
+    id: 'kind',
+    header: 'Record',
+    width: '9.5rem',
+    // A decision record says its decision; any other record its type.
+    cell: (r) =>
+      r.decision ? (
+        <DecisionBadge decision={r.decision as DecisionKind} />
+      ) : (
+        <>
+          <span className={r.type === 'gap' ? 'record-type record-gap' : 'record-type'}>{r.type}</span>
+          {r.pruned && <span className="badge">pruned</span>}
+        </>
+      ),
+    text: (r) => [r.type, r.decision, r.pruned ? 'pruned' : null].filter(Boolean).join(' '),
+  },
+  {
+    id: 'agent',
+    header: 'Agent · session',
+    width: '11rem',
+    wideOnly: true,
+    cell: (r) => (
+      <>
+        {r.agent ?? '—'}
+        {r.session && <span className="muted"> · {r.session}</span>}
+      </>
+    ),
+    text: (r) => [r.agent, r.session].filter(Boolean).join(' · ') || null,
+  },
+  { id: 'summary', header: 'Summary', cell: (r) => r.summary, text: (r) => r.summary },
+];
+
+/** Only in the CSV: each row's record hash, so a spreadsheet row can be checked against the ledger. */
+const hashColumn: Column<RecordSummary> = {
+  id: 'hash',
+  header: 'Record hash',
+  cell: (r) => <code>{r.recordHash.slice(0, 12)}…</code>,
+  text: (r) => r.recordHash,
+};
+
+/** Ledger records in a long, virtualized table; the number opens a record. */
 export function RecordTable({
   records,
   selected,
   onSelect,
   empty,
+  label,
+  exportName,
+  tools,
+  testId = 'record-table',
 }: {
-  records: RecordSummary[];
+  records: readonly RecordSummary[];
   selected: number | null;
   onSelect: (seq: number) => void;
-  empty: string;
+  empty: ReactNode;
+  label: string;
+  exportName: readonly string[];
+  tools?: ReactNode;
+  testId?: string;
 }) {
   return (
-    <table className="table" data-testid="record-table">
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Time</th>
-          <th scope="col">Type</th>
-          <th scope="col">Decision</th>
-          <th scope="col">Agent / session</th>
-          <th scope="col">Summary</th>
-        </tr>
-      </thead>
-      <tbody>
-        {records.length === 0 && (
-          <tr>
-            <td colSpan={6} className="muted">
-              {empty}
-            </td>
-          </tr>
-        )}
-        {records.map((record) => (
-          <tr key={record.seq} aria-selected={record.seq === selected} data-seq={record.seq}>
-            <td>
-              <button
-                type="button"
-                className="link"
-                onClick={() => onSelect(record.seq)}
-                aria-label={`Open record ${record.seq}`}
-              >
-                {record.seq}
-              </button>
-            </td>
-            <td>
-              <time dateTime={record.time}>{new Date(record.time).toLocaleString()}</time>
-            </td>
-            <td>
-              {record.type}
-              {record.pruned && <span className="badge">pruned</span>}
-            </td>
-            <td>{record.decision ? <DecisionBadge decision={record.decision as DecisionKind} /> : null}</td>
-            <td className="small">
-              {record.agent ?? '—'}
-              {record.session && <div className="muted">{record.session}</div>}
-            </td>
-            <td className="summary-cell">{record.summary}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      rows={records}
+      columns={columns}
+      csvOnly={[hashColumn]}
+      rowKey={(r) => r.seq}
+      label={label}
+      selected={selected}
+      onOpen={(r) => onSelect(r.seq)}
+      openLabel={(r) => `Open record ${r.seq}`}
+      empty={empty}
+      exportName={exportName}
+      testId={testId}
+      tools={tools}
+    />
   );
 }

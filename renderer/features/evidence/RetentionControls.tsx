@@ -1,6 +1,6 @@
-import { useState } from 'react';
-import type { FormEvent } from 'react';
 import { usePrune, useSetRetention } from '../../api/evidence';
+import { Field, SubmitRow } from '../../components/form/Field';
+import { useContractForm } from '../../components/form/useContractForm';
 import { useUi } from '../../state/ui';
 
 /** Retention period and legal hold; pruning keeps hashes, so the ledger still verifies. */
@@ -14,58 +14,54 @@ export function RetentionControls({
   const announce = useUi((state) => state.announce);
   const save = useSetRetention(tenant);
   const prune = usePrune(tenant);
-  const [days, setDays] = useState(retention.days === null ? '' : String(retention.days));
-  const [legalHold, setLegalHold] = useState(retention.legalHold);
+  const form = useContractForm('evidence.retention.set', {
+    initial: { days: retention.days === null ? '' : String(retention.days), legalHold: retention.legalHold },
+    labels: { days: 'Days to keep payloads', legalHold: 'Legal hold' },
+    // Empty keeps payloads for ever; anything else must be a whole number of days (the schema says so).
+    toInput: ({ days, legalHold }) => ({ days: days.trim() === '' ? null : Number(days), legalHold }),
+  });
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    save.mutate(
-      { days: days.trim() === '' ? null : Number(days), legalHold },
-      { onSuccess: () => announce('Retention saved') },
-    );
-  }
+  const submit = form.onSubmit((input) =>
+    save.mutate(input, { onSuccess: () => announce('Retention saved'), onError: (error) => form.showError(error) }),
+  );
 
   return (
-    <form className="toolbar" onSubmit={submit} aria-label="Retention">
-      <label className="inline-field">
-        <span>Keep payloads (days; empty = for ever)</span>
-        <input
-          inputMode="numeric"
-          value={days}
-          onChange={(event) => setDays(event.target.value)}
-          aria-invalid={save.error ? true : undefined}
-        />
-      </label>
+    <form className="toolbar retention" onSubmit={submit} aria-label="Retention" noValidate>
+      <Field form={form} name="days" hint="Empty keeps them for ever.">
+        {(describedBy) => <input {...form.textProps('days')} aria-describedby={describedBy} inputMode="numeric" />}
+      </Field>
       <label className="checkbox">
-        <input type="checkbox" checked={legalHold} onChange={(event) => setLegalHold(event.target.checked)} />
+        <input
+          type="checkbox"
+          checked={form.values.legalHold}
+          onChange={(event) => form.set('legalHold', event.target.checked)}
+        />
         Legal hold
       </label>
-      <button type="submit" className="secondary" disabled={save.isPending}>
-        Save retention
-      </button>
-      <button
-        type="button"
-        className="secondary"
-        disabled={prune.isPending}
-        onClick={() =>
-          prune.mutate(undefined, {
-            onSuccess: (result) =>
-              announce(
-                result.pruned > 0 ? `Pruned ${result.pruned} payloads` : `Nothing pruned: ${result.reason ?? ''}`,
-              ),
-          })
-        }
-      >
-        Prune now
-      </button>
-      {save.error && <span className="field-error">{save.error.message}</span>}
-      {prune.error && <span className="field-error">{prune.error.message}</span>}
+      <SubmitRow form={form} label="Save retention" pending={save.isPending} tone="secondary">
+        <button
+          type="button"
+          className="secondary"
+          disabled={prune.isPending}
+          onClick={() =>
+            prune.mutate(undefined, {
+              onSuccess: (result) =>
+                announce(
+                  result.pruned > 0 ? `Pruned ${result.pruned} payloads` : `Nothing pruned: ${result.reason ?? ''}`,
+                ),
+            })
+          }
+        >
+          Prune now
+        </button>
+      </SubmitRow>
+      {prune.error && <p className="field-error">{prune.error.message}</p>}
       {prune.data && (
-        <span className="muted small" role="status">
+        <p className="muted small" role="status">
           {prune.data.pruned > 0
             ? `Pruned ${prune.data.pruned} payloads (tombstone #${prune.data.tombstone})`
             : `Nothing pruned: ${prune.data.reason ?? 'nothing is past retention'}`}
-        </span>
+        </p>
       )}
     </form>
   );

@@ -1,34 +1,47 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
 import { bundleVerificationSchema } from '../../../core/contract';
 import { useStartBundleVerify } from '../../api/evidence';
 import { useJob } from '../../api/jobs';
+import { Field, SubmitRow } from '../../components/form/Field';
+import { useContractForm } from '../../components/form/useContractForm';
 import { JobProgress } from '../../components/JobProgress';
+import { useShortcuts } from '../../components/shortcuts';
 import { useUi } from '../../state/ui';
 
 /** Verify an exported bundle from disk on its own: no tenant data, no network (SPEC §6). */
 export function OfflineReviewScreen() {
   const tenant = useUi((state) => state.tenant);
   const announce = useUi((state) => state.announce);
-  const [bundlePath, setBundlePath] = useState('');
-  const [trustedKey, setTrustedKey] = useState('');
   const [jobId, setJobId] = useState<string | null>(null);
   const start = useStartBundleVerify(tenant);
   const job = useJob(tenant, jobId);
   const result = bundleVerificationSchema.safeParse(job.data?.result);
+  const form = useContractForm('evidence.bundle.verify', {
+    initial: { path: '', trustedKey: '' },
+    labels: { path: 'Bundle directory', trustedKey: 'Trusted public key' },
+    toInput: ({ path, trustedKey }) => ({
+      path: path.trim(),
+      ...(trustedKey.trim() ? { trustedKey: trustedKey.trim() } : {}),
+    }),
+  });
+  useShortcuts('Offline review', [
+    {
+      keys: '/',
+      key: '/',
+      description: 'Go to the bundle directory',
+      run: () => document.getElementById(form.idOf('path'))?.focus(),
+    },
+  ]);
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    start.mutate(
-      { path: bundlePath.trim(), ...(trustedKey.trim() ? { trustedKey: trustedKey.trim() } : {}) },
-      {
-        onSuccess: ({ jobId: id }) => {
-          setJobId(id);
-          announce('Bundle verification started');
-        },
+  const submit = form.onSubmit((input) =>
+    start.mutate(input, {
+      onSuccess: ({ jobId: id }) => {
+        setJobId(id);
+        announce('Bundle verification started');
       },
-    );
-  }
+      onError: (error) => form.showError(error),
+    }),
+  );
 
   return (
     <div className="stack wide">
@@ -39,32 +52,32 @@ export function OfflineReviewScreen() {
           the DSSE envelope using only the bundle&apos;s files. Pin the tenant&apos;s public key to detect a bundle
           re-signed with another key.
         </p>
-        <form className="form wide-form" onSubmit={submit}>
-          <label className="field">
-            <span>Bundle directory</span>
-            <input
-              value={bundlePath}
-              spellCheck={false}
-              placeholder="/media/usb/evidence-20261125T101500Z"
-              onChange={(event) => setBundlePath(event.target.value)}
-              aria-invalid={start.error ? true : undefined}
-            />
-          </label>
-          <label className="field">
-            <span>Trusted public key (optional: C2SP vkey, PEM or base64)</span>
-            <textarea
-              rows={2}
-              spellCheck={false}
-              value={trustedKey}
-              onChange={(event) => setTrustedKey(event.target.value)}
-            />
-          </label>
-          {start.isError && <p className="field-error">{start.error.message}</p>}
-          <div className="actions">
-            <button type="submit" className="primary" disabled={!bundlePath.trim() || job.data?.state === 'running'}>
-              Verify bundle
-            </button>
-          </div>
+        <form className="form wide-form" onSubmit={submit} noValidate>
+          <Field form={form} name="path">
+            {(describedBy) => (
+              <input
+                {...form.textProps('path')}
+                aria-describedby={describedBy}
+                spellCheck={false}
+                placeholder="/media/usb/evidence-20261125T101500Z"
+              />
+            )}
+          </Field>
+          <Field
+            form={form}
+            name="trustedKey"
+            hint="C2SP vkey, PEM or base64. Pin it to prove who signed the bundle, not only that it is consistent."
+          >
+            {(describedBy) => (
+              <textarea {...form.textProps('trustedKey')} aria-describedby={describedBy} rows={2} spellCheck={false} />
+            )}
+          </Field>
+          <SubmitRow
+            form={form}
+            label="Verify bundle"
+            pendingLabel="Verifying…"
+            pending={start.isPending || job.data?.state === 'running'}
+          />
         </form>
         {job.data && <JobProgress job={job.data} label="Bundle verification" />}
       </section>

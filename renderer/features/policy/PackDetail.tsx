@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import type { FormEvent } from 'react';
 import { useAssignment, usePack, usePackTest } from '../../api/policy';
 import { DecisionBadge, SeverityBadge } from '../../components/DecisionBadge';
+import { Field, SubmitRow } from '../../components/form/Field';
+import { useContractForm } from '../../components/form/useContractForm';
 import { useUi } from '../../state/ui';
 
 export function PackDetail({ tenant, packId, onClose }: { tenant: string; packId: string; onClose: () => void }) {
@@ -76,45 +77,47 @@ export function PackDetail({ tenant, packId, onClose }: { tenant: string; packId
               )}
             </div>
           )}
-          <table className="table" data-testid="rule-table">
-            <caption className="sr-only">Rules of {packId}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">Applies to</th>
-                <th scope="col">Conditions</th>
-                <th scope="col">Decision</th>
-                <th scope="col">Severity</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.map((rule) => (
-                <tr key={rule.id}>
-                  <td>
-                    <code>{rule.id}</code>
-                    <div className="muted small">{rule.reason}</div>
-                  </td>
-                  <td>{rule.actions.join(', ')}</td>
-                  <td>
-                    <ul className="plain">
-                      {rule.conditions.map((condition) => (
-                        <li key={condition}>
-                          <code>{condition}</code>
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>
-                    <DecisionBadge decision={rule.decision} />
-                    {rule.approvalRoute && <div className="muted small">route: {rule.approvalRoute}</div>}
-                  </td>
-                  <td>
-                    <SeverityBadge severity={rule.severity} />
-                  </td>
+          <div className="table-scroll">
+            <table className="table" data-testid="rule-table">
+              <caption className="sr-only">Rules of {packId}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Rule</th>
+                  <th scope="col">Applies to</th>
+                  <th scope="col">Conditions</th>
+                  <th scope="col">Decision</th>
+                  <th scope="col">Severity</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rules.map((rule) => (
+                  <tr key={rule.id}>
+                    <td>
+                      <code>{rule.id}</code>
+                      <div className="muted small">{rule.reason}</div>
+                    </td>
+                    <td>{rule.actions.join(', ')}</td>
+                    <td>
+                      <ul className="plain">
+                        {rule.conditions.map((condition) => (
+                          <li key={condition}>
+                            <code>{condition}</code>
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                    <td>
+                      <DecisionBadge decision={rule.decision} />
+                      {rule.approvalRoute && <div className="muted small">route: {rule.approvalRoute}</div>}
+                    </td>
+                    <td>
+                      <SeverityBadge severity={rule.severity} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </section>
@@ -124,37 +127,41 @@ export function PackDetail({ tenant, packId, onClose }: { tenant: string; packId
 function RepositoryAssignment({ tenant, packId }: { tenant: string; packId: string }) {
   const assignment = useAssignment(tenant);
   const announce = useUi((state) => state.announce);
-  const [repository, setRepository] = useState('');
+  const form = useContractForm('policy.assign', {
+    initial: { repository: '' },
+    labels: { repository: 'Repository' },
+    toInput: ({ repository }) => ({ packId, repository: repository.trim() }),
+  });
 
-  function submit(event: FormEvent, assign: boolean) {
-    event.preventDefault();
-    assignment.mutate(
-      { packId, repository: repository.trim(), assign },
-      {
-        onSuccess: () => announce(`${packId} ${assign ? 'assigned to' : 'removed from'} ${repository.trim()}`),
-        onError: (error) => announce(`Not changed: ${error.message}`),
-      },
+  const change = (assign: boolean) =>
+    form.onSubmit((input) =>
+      assignment.mutate(
+        { ...input, assign },
+        {
+          onSuccess: () => {
+            announce(`${packId} ${assign ? 'assigned to' : 'removed from'} ${input.repository}`);
+            form.reset();
+          },
+          onError: (error) => {
+            form.showError(error);
+            announce(`Not changed: ${error.message}`);
+          },
+        },
+      ),
     );
-  }
 
   return (
-    <form className="toolbar" onSubmit={(event) => submit(event, true)} aria-label="Assign to one repository">
-      <label className="inline-field">
-        <span>Repository</span>
-        <input value={repository} onChange={(event) => setRepository(event.target.value)} placeholder="payments-api" />
-      </label>
-      <button type="submit" className="secondary" disabled={!repository.trim() || assignment.isPending}>
-        Assign to repository
-      </button>
-      <button
-        type="button"
-        className="secondary"
-        disabled={!repository.trim() || assignment.isPending}
-        onClick={(event) => submit(event, false)}
-      >
-        Remove from repository
-      </button>
-      {assignment.isError && <span className="field-error">{assignment.error.message}</span>}
+    <form className="toolbar" onSubmit={change(true)} aria-label="Assign to one repository" noValidate>
+      <Field form={form} name="repository">
+        {(describedBy) => (
+          <input {...form.textProps('repository')} aria-describedby={describedBy} placeholder="payments-api" />
+        )}
+      </Field>
+      <SubmitRow form={form} label="Assign to repository" pending={assignment.isPending} tone="secondary">
+        <button type="button" className="secondary" disabled={assignment.isPending} onClick={change(false)}>
+          Remove from repository
+        </button>
+      </SubmitRow>
     </form>
   );
 }

@@ -49,9 +49,15 @@ export function PackList({
         <thead>
           <tr>
             <th scope="col">Pack</th>
-            <th scope="col">Version</th>
-            <th scope="col">Mode</th>
-            <th scope="col">Rules</th>
+            <th scope="col" className="wide-only">
+              Version
+            </th>
+            <th scope="col" className="wide-only">
+              Mode
+            </th>
+            <th scope="col" className="wide-only">
+              Rules
+            </th>
             <th scope="col">Tests</th>
             <th scope="col">Assigned to</th>
             <th scope="col">
@@ -60,6 +66,13 @@ export function PackList({
           </tr>
         </thead>
         <tbody>
+          {packs.isLoading && (
+            <tr>
+              <td colSpan={7} className="muted">
+                Loading…
+              </td>
+            </tr>
+          )}
           {packs.data?.packs.map((pack) => {
             const tenantWide = pack.assignments.includes(null);
             const repos = pack.assignments.filter((a): a is string => a !== null);
@@ -70,14 +83,17 @@ export function PackList({
                     {pack.id}
                   </button>
                   <div className="muted small">{pack.description}</div>
+                  <div className="muted small narrow-only">
+                    {pack.version} · {pack.mode} · {pack.ruleCount} rules{pack.signedBy ? ' · signed' : ''}
+                  </div>
                   {pack.loadError && <div className="field-error small">Newer file rejected: {pack.loadError}</div>}
                 </td>
-                <td>
+                <td className="wide-only">
                   <code>{pack.version}</code>
                   {pack.signedBy && <span className="badge">signed</span>}
                 </td>
-                <td>{pack.mode}</td>
-                <td>{pack.ruleCount}</td>
+                <td className="wide-only">{pack.mode}</td>
+                <td className="wide-only">{pack.ruleCount}</td>
                 <td>
                   <span
                     className={`badge ${pack.tests.status === 'failed' ? 'badge-deny' : pack.tests.status === 'passed' ? 'badge-allow' : ''}`}

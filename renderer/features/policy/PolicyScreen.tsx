@@ -1,20 +1,31 @@
-import { useState } from 'react';
+import { useShortcuts } from '../../components/shortcuts';
 import { useUi } from '../../state/ui';
 import { PackList } from './PackList';
 import { PackDetail } from './PackDetail';
 import { Simulator } from './Simulator';
 import { PolicySettingsCard } from './PolicySettingsCard';
 
+/** Packs, the rule browser and the simulator; `#/policy/<pack id>` opens a pack. */
 export function PolicyScreen() {
-  const tenant = useUi((state) => state.tenant);
-  const [selected, setSelected] = useState<string | null>(null);
+  const tenant = useUi((state) => state.route.tenant);
+  const selected = useUi((state) => state.route.item);
+  const open = useUi((state) => state.open);
+  useShortcuts('Policy packs', [
+    {
+      keys: '/',
+      key: '/',
+      description: 'Go to the simulator',
+      run: () => document.querySelector<HTMLElement>('[data-testid="simulator"] select')?.focus(),
+    },
+    { keys: 'Esc', key: 'Escape', description: 'Close the open pack', run: () => open(null) },
+  ]);
   if (!tenant) return <p className="muted">Select a tenant first.</p>;
   return (
     <div className="stack wide">
       <PolicySettingsCard tenant={tenant} />
       <Simulator tenant={tenant} />
-      <PackList tenant={tenant} selected={selected} onSelect={setSelected} />
-      {selected && <PackDetail tenant={tenant} packId={selected} onClose={() => setSelected(null)} />}
+      <PackList tenant={tenant} selected={selected} onSelect={(packId) => open(packId)} />
+      {selected && <PackDetail tenant={tenant} packId={selected} onClose={() => open(null)} />}
     </div>
   );
 }

@@ -1,12 +1,12 @@
-import { useState } from 'react';
-import type { FormEvent } from 'react';
 import type { ActionInput, ActionType, OperationOutput } from '../../../core/contract';
-import { ContractError } from '../../../core/contract';
 import { useSimulation } from '../../api/policy';
+import { Field, SubmitRow } from '../../components/form/Field';
+import { useContractForm } from '../../components/form/useContractForm';
 import { DecisionBadge, SeverityBadge } from '../../components/DecisionBadge';
 import { useUi } from '../../state/ui';
 
-interface Draft {
+// A type, not an interface: form values need an index signature.
+type Draft = {
   type: ActionType;
   command: string;
   path: string;
@@ -16,7 +16,7 @@ interface Draft {
   mcpArguments: string;
   cwd: string;
   repository: string;
-}
+};
 
 const empty: Draft = {
   type: 'execute_command',
@@ -58,8 +58,11 @@ const typeLabels: Record<ActionType, string> = {
   mcp_tool_call: 'MCP tool call',
 };
 
-/** Builds the public Action JSON from the form; a bad MCP argument object is the only local error. */
-function toAction(draft: Draft): ActionInput | string {
+/**
+ * The public Action JSON from the form. MCP arguments that are not a JSON object go to the
+ * core as they are, so the contract's own check names the field ("must be an object").
+ */
+function toAction(draft: Draft): ActionInput {
   const base: ActionInput = { type: draft.type };
   if (draft.cwd.trim()) base.cwd = draft.cwd.trim();
   if (draft.repository.trim()) base.repository = draft.repository.trim();
@@ -72,14 +75,12 @@ function toAction(draft: Draft): ActionInput | string {
     case 'git_operation':
       return { ...base, git: { args: draft.gitArgs.split(/\s+/).filter(Boolean) } };
     case 'mcp_tool_call': {
-      let args: unknown;
+      let args: unknown = draft.mcpArguments;
       try {
         args = JSON.parse(draft.mcpArguments || '{}');
       } catch {
-        return 'MCP arguments must be a JSON object';
+        // Not JSON: left as text for the schema to refuse.
       }
-      if (typeof args !== 'object' || args === null || Array.isArray(args))
-        return 'MCP arguments must be a JSON object';
       return {
         ...base,
         mcp: { server: draft.mcpServer, tool: draft.mcpTool, arguments: args as Record<string, unknown> },
@@ -88,132 +89,144 @@ function toAction(draft: Draft): ActionInput | string {
   }
 }
 
+/** Which form field an issue in the simulated action belongs to. */
+const fieldOf: Record<string, keyof Draft> = {
+  'action.type': 'type',
+  'action.command': 'command',
+  'action.path': 'path',
+  'action.git': 'gitArgs',
+  'action.git.args': 'gitArgs',
+  'action.mcp': 'mcpServer',
+  'action.mcp.server': 'mcpServer',
+  'action.mcp.tool': 'mcpTool',
+  'action.mcp.arguments': 'mcpArguments',
+  'action.cwd': 'cwd',
+  'action.repository': 'repository',
+};
+
+const labels: Record<keyof Draft, string> = {
+  type: 'Action',
+  command: 'Command',
+  path: 'Path',
+  gitArgs: 'Git arguments',
+  mcpServer: 'MCP server',
+  mcpTool: 'Tool',
+  mcpArguments: 'Arguments (JSON)',
+  cwd: 'Working directory',
+  repository: 'Repository',
+};
+
 export function Simulator({ tenant }: { tenant: string }) {
-  const [draft, setDraft] = useState<Draft>(empty);
-  const [localError, setLocalError] = useState<string | null>(null);
   const simulation = useSimulation(tenant);
   const announce = useUi((state) => state.announce);
-  const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
-  const error = simulation.error instanceof ContractError ? simulation.error : null;
+  const form = useContractForm('policy.simulate', {
+    initial: empty,
+    labels,
+    toInput: (draft) => ({ action: toAction(draft) }),
+    fieldFor: (path) => fieldOf[path] ?? fieldOf[path.split('.').slice(0, 2).join('.')],
+  });
+  const draft = form.values;
+  const preset = (patch: Partial<Draft>) => {
+    form.reset();
+    for (const [key, value] of Object.entries({ ...empty, ...patch })) form.set(key as keyof Draft, value as never);
+  };
 
-  function submit(event?: FormEvent) {
-    event?.preventDefault();
-    const action = toAction(draft);
-    if (typeof action === 'string') return setLocalError(action);
-    setLocalError(null);
-    simulation.mutate(action, {
+  const submit = form.onSubmit((input) =>
+    simulation.mutate(input.action, {
       onSuccess: (result) => announce(`Simulated: ${result.decision.decision.replace('_', ' ')}`),
-    });
-  }
+      onError: (error) => form.showError(error),
+    }),
+  );
 
   return (
-    <section className="card" aria-labelledby="simulator-heading">
+    <section className="card" aria-labelledby="simulator-heading" data-testid="simulator">
       <h2 id="simulator-heading">Simulator</h2>
       <p className="muted small">
         Judges an action against this tenant&apos;s assigned packs exactly as the gate would, without recording it.
       </p>
       <div className="presets" role="group" aria-label="Examples">
-        {presets.map((preset) => (
-          <button
-            key={preset.label}
-            type="button"
-            className="chip"
-            onClick={() => setDraft({ ...empty, ...preset.draft })}
-          >
-            {preset.label}
+        {presets.map((p) => (
+          <button key={p.label} type="button" className="chip" onClick={() => preset(p.draft)}>
+            {p.label}
           </button>
         ))}
       </div>
-      <form className="sim-form" onSubmit={submit}>
-        <label className="field">
-          <span>Action</span>
-          <select value={draft.type} onChange={(event) => set({ type: event.target.value as ActionType })}>
-            {Object.entries(typeLabels).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+      <form className="sim-form" onSubmit={submit} noValidate>
+        <Field form={form} name="type">
+          {(describedBy) => (
+            <select {...form.textProps('type')} aria-describedby={describedBy}>
+              {Object.entries(typeLabels).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         {draft.type === 'execute_command' && (
-          <label className="field grow">
-            <span>Command</span>
-            <textarea
-              rows={2}
-              value={draft.command}
-              spellCheck={false}
-              onChange={(event) => set({ command: event.target.value })}
-              onKeyDown={(event) => {
-                if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit();
-              }}
-            />
-          </label>
+          <Field form={form} name="command" className="grow">
+            {(describedBy) => (
+              <textarea
+                {...form.textProps('command')}
+                aria-describedby={describedBy}
+                rows={2}
+                spellCheck={false}
+                onKeyDown={(event) => {
+                  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit(event);
+                }}
+              />
+            )}
+          </Field>
         )}
         {(draft.type === 'read_file' || draft.type === 'write_file') && (
-          <label className="field grow">
-            <span>Path</span>
-            <input value={draft.path} spellCheck={false} onChange={(event) => set({ path: event.target.value })} />
-          </label>
+          <Field form={form} name="path" className="grow">
+            {(describedBy) => <input {...form.textProps('path')} aria-describedby={describedBy} spellCheck={false} />}
+          </Field>
         )}
         {draft.type === 'git_operation' && (
-          <label className="field grow">
-            <span>Git arguments</span>
-            <input
-              value={draft.gitArgs}
-              spellCheck={false}
-              placeholder="push --force origin main"
-              onChange={(event) => set({ gitArgs: event.target.value })}
-            />
-          </label>
+          <Field form={form} name="gitArgs" className="grow">
+            {(describedBy) => (
+              <input
+                {...form.textProps('gitArgs')}
+                aria-describedby={describedBy}
+                spellCheck={false}
+                placeholder="push --force origin main"
+              />
+            )}
+          </Field>
         )}
         {draft.type === 'mcp_tool_call' && (
           <>
-            <label className="field">
-              <span>MCP server</span>
-              <input value={draft.mcpServer} onChange={(event) => set({ mcpServer: event.target.value })} />
-            </label>
-            <label className="field">
-              <span>Tool</span>
-              <input value={draft.mcpTool} onChange={(event) => set({ mcpTool: event.target.value })} />
-            </label>
-            <label className="field grow">
-              <span>Arguments (JSON)</span>
-              <textarea
-                rows={2}
-                value={draft.mcpArguments}
-                spellCheck={false}
-                onChange={(event) => set({ mcpArguments: event.target.value })}
-              />
-            </label>
+            <Field form={form} name="mcpServer">
+              {(describedBy) => <input {...form.textProps('mcpServer')} aria-describedby={describedBy} />}
+            </Field>
+            <Field form={form} name="mcpTool">
+              {(describedBy) => <input {...form.textProps('mcpTool')} aria-describedby={describedBy} />}
+            </Field>
+            <Field form={form} name="mcpArguments" className="grow">
+              {(describedBy) => (
+                <textarea
+                  {...form.textProps('mcpArguments')}
+                  aria-describedby={describedBy}
+                  rows={2}
+                  spellCheck={false}
+                />
+              )}
+            </Field>
           </>
         )}
-        <label className="field">
-          <span>Working directory</span>
-          <input
-            value={draft.cwd}
-            placeholder="/work/payments-api"
-            onChange={(event) => set({ cwd: event.target.value })}
-          />
-        </label>
-        <label className="field">
-          <span>Repository</span>
-          <input
-            value={draft.repository}
-            placeholder="payments-api"
-            onChange={(event) => set({ repository: event.target.value })}
-          />
-        </label>
-        <div className="actions">
-          <button type="submit" className="primary" disabled={simulation.isPending}>
-            Simulate
-          </button>
-        </div>
+        <Field form={form} name="cwd">
+          {(describedBy) => (
+            <input {...form.textProps('cwd')} aria-describedby={describedBy} placeholder="/work/payments-api" />
+          )}
+        </Field>
+        <Field form={form} name="repository">
+          {(describedBy) => (
+            <input {...form.textProps('repository')} aria-describedby={describedBy} placeholder="payments-api" />
+          )}
+        </Field>
+        <SubmitRow form={form} label="Simulate" pending={simulation.isPending} />
       </form>
-      {(localError || error) && (
-        <p className="field-error" role="alert">
-          {localError ?? error?.message}
-        </p>
-      )}
       {simulation.data && <SimulationResult result={simulation.data} />}
     </section>
   );

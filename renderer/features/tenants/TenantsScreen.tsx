@@ -1,7 +1,7 @@
-import { useState } from 'react';
-import type { FormEvent } from 'react';
-import { ContractError } from '../../../core/contract';
 import { useCreateTenant, useSystemInfo, useTenants } from '../../api/queries';
+import { Field, SubmitRow } from '../../components/form/Field';
+import { useContractForm } from '../../components/form/useContractForm';
+import { useShortcuts } from '../../components/shortcuts';
 import { useUi } from '../../state/ui';
 
 export function TenantsScreen() {
@@ -106,84 +106,62 @@ function TenantList() {
 function CreateTenantForm() {
   const create = useCreateTenant();
   const announce = useUi((state) => state.announce);
-  const [id, setId] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const error =
-    create.error instanceof ContractError
-      ? create.error
-      : create.error
-        ? new ContractError('internal', create.error.message)
-        : null;
-  const fieldError = (field: string) => (error?.field === field ? error.message : null);
-  const idError = fieldError('id');
-  const nameError = fieldError('displayName');
-  const formError = error && !idError && !nameError ? error.message : null;
+  const form = useContractForm('tenants.create', {
+    initial: { id: '', displayName: '' },
+    labels: { id: 'Tenant ID', displayName: 'Display name' },
+  });
+  useShortcuts('Tenants and access', [
+    {
+      keys: 'n',
+      key: 'n',
+      description: 'New tenant: go to the Tenant ID field',
+      run: () => focusField(form.idOf('id')),
+    },
+  ]);
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    create.mutate(
-      { id, displayName },
-      {
-        onSuccess: (tenant) => {
-          announce(`Tenant ${tenant.id} created`);
-          setId('');
-          setDisplayName('');
-        },
-        onError: (failure) => announce(`Tenant not created: ${failure.message}`),
+  const submit = form.onSubmit((input) =>
+    create.mutate(input, {
+      onSuccess: (tenant) => {
+        announce(`Tenant ${tenant.id} created`);
+        form.reset();
       },
-    );
-  }
+      onError: (failure) => {
+        form.showError(failure);
+        announce(`Tenant not created: ${failure.message}`);
+      },
+    }),
+  );
 
   return (
     <section className="card" aria-labelledby="create-heading">
       <h2 id="create-heading">Create a tenant</h2>
-      <form className="form" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor="tenant-id">Tenant ID</label>
-          <input
-            id="tenant-id"
-            name="id"
-            value={id}
-            onChange={(event) => setId(event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={idError ? true : undefined}
-            aria-describedby={idError ? 'tenant-id-error' : 'tenant-id-hint'}
-          />
-          {idError ? (
-            <p className="field-error" id="tenant-id-error">
-              {idError}
-            </p>
-          ) : (
-            <p className="hint" id="tenant-id-hint">
+      <form className="form" onSubmit={submit} noValidate data-testid="create-tenant-form">
+        <Field
+          form={form}
+          name="id"
+          hint={
+            <>
               Lowercase letters, digits and hyphens, for example <code>acme-eval</code>.
-            </p>
+            </>
+          }
+        >
+          {(describedBy) => (
+            <input {...form.textProps('id')} aria-describedby={describedBy} autoComplete="off" spellCheck={false} />
           )}
-        </div>
-        <div className="field">
-          <label htmlFor="tenant-name">Display name</label>
-          <input
-            id="tenant-name"
-            name="displayName"
-            value={displayName}
-            onChange={(event) => setDisplayName(event.target.value)}
-            autoComplete="off"
-            aria-invalid={nameError ? true : undefined}
-            aria-describedby={nameError ? 'tenant-name-error' : undefined}
-          />
-          {nameError && (
-            <p className="field-error" id="tenant-name-error">
-              {nameError}
-            </p>
+        </Field>
+        <Field form={form} name="displayName">
+          {(describedBy) => (
+            <input {...form.textProps('displayName')} aria-describedby={describedBy} autoComplete="off" />
           )}
-        </div>
-        {formError && <p className="field-error">{formError}</p>}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create tenant'}
-          </button>
-        </div>
+        </Field>
+        <SubmitRow form={form} label="Create tenant" pendingLabel="Creating…" pending={create.isPending} />
       </form>
     </section>
   );
+}
+
+function focusField(id: string): void {
+  const field = document.getElementById(id);
+  field?.scrollIntoView({ block: 'center' });
+  field?.focus();
 }
