@@ -30,6 +30,7 @@ import {
 } from './connectors';
 import { reportsDeliver, reportsDeliveries, reportsRender, reportsRetry, reportsSettings } from './reports';
 import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate } from './license';
+import { packetExport, packetVerify, readinessRun } from './readiness';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -81,4 +82,7 @@ export const commands: readonly Command[] = [
   licenseImport,
   licenseStatus,
   licenseRevocationsImport,
+  readinessRun,
+  packetExport,
+  packetVerify,
 ];

@@ -17,6 +17,7 @@ export * from './connectors';
 export * from './reports';
 export * from './features';
 export * from './license';
+export * from './readiness';
 export * from './operations';
 export * from './handler';
 export * from './envelope';

@@ -55,6 +55,9 @@ export const operationNames = [
   'license.validate',
   'license.import',
   'license.revocations.import',
+  'readiness.run',
+  'readiness.packet.export',
+  'readiness.packet.verify',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 

@@ -9,6 +9,7 @@ import { jobEvents, jobOperations } from './jobs';
 import { policyEvents, policyOperations } from './policy';
 import { reportOperations } from './reports';
 import { licenseOperations } from './license';
+import { readinessOperations } from './readiness';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 
@@ -23,6 +24,7 @@ export const operations = {
   ...connectorOperations,
   ...reportOperations,
   ...licenseOperations,
+  ...readinessOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {

@@ -22,7 +22,13 @@ export { EvidenceLedgers } from './ledgers';
 export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
 export { canonicalize } from './canonical-json';
 export { recordTypeNames } from './record-types';
-export type { AppendableRecordType, DecisionPayload, DeliveryPayload, RecordType } from './record-types';
+export type {
+  AppendableRecordType,
+  DecisionPayload,
+  DeliveryPayload,
+  RecordType,
+  ValidatorResultPayload,
+} from './record-types';
 export { generateSigningKey, signerFromPrivateKey } from './signing';
 export type { EvidenceSigner } from './signing';
 export { ledgerEvidence } from './decision-evidence';
@@ -37,3 +43,5 @@ export type { ExportOptions, ExportResult, RangeBound } from './bundle-export';
 export { EnvelopeError, IN_TOTO_PAYLOAD_TYPE, openEnvelope, signEnvelope } from './dsse';
 export type { DsseEnvelope } from './dsse';
 export { keyIdOf } from './signing';
+export { parsePublicKeyText } from './signing';
+export { BUNDLE_FILES, STATEMENT_TYPE } from './bundle-format';

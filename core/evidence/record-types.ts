@@ -125,6 +125,31 @@ const deliveryPayloadSchema = z.looseObject({
 });
 export type DeliveryPayload = z.infer<typeof deliveryPayloadSchema>;
 
+/**
+ * One validator's observation (core/readiness): pass, warn or blocker, what it saw, and the
+ * records it relied on. A readiness packet cites these records; it never states a result
+ * that is not one of them.
+ */
+const validatorResultPayloadSchema = z.looseObject({
+  run_id: identifier,
+  gate: z.enum(['pilot', 'production']),
+  validator: identifier,
+  status: z.enum(['pass', 'warn', 'blocker']),
+  message: z.string().min(1).max(4000),
+  evidence: z.array(z.number().int().nonnegative()).max(1000),
+  by: identifier,
+});
+export type ValidatorResultPayload = z.infer<typeof validatorResultPayloadSchema>;
+
+/** A readiness packet was signed and exported (its digest, the run it summarises, where it went). */
+const readinessPacketPayloadSchema = z.looseObject({
+  run_id: identifier,
+  ready_for_aispm_production: z.boolean(),
+  blockers: z.number().int().nonnegative(),
+  packet_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  by: identifier,
+});
+
 const checkpointPayloadSchema = z.object({
   size: z.number().int().nonnegative(),
   root: z.string(),
@@ -237,6 +262,24 @@ export const recordTypes = {
       const via = `${p.purpose} via ${p.connector}`;
       if (p.event !== 'attempt') return `delivery ${p.delivery_id} ${p.event} (${via})`;
       return `delivery ${p.delivery_id} attempt ${p.attempt ?? '?'} ${p.outcome ?? ''} (${via})${p.code ? ` ${p.code}` : ''}`;
+    },
+  },
+  validator_result: {
+    appendable: true,
+    schema: validatorResultPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as ValidatorResultPayload;
+      return `${p.gate} validator ${p.validator}: ${p.status}`;
+    },
+  },
+  readiness_packet: {
+    appendable: true,
+    schema: readinessPacketPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof readinessPacketPayloadSchema>;
+      return `readiness packet exported: ${p.ready_for_aispm_production ? 'ready' : `not ready (${p.blockers} blockers)`}`;
     },
   },
   checkpoint: {

@@ -19,7 +19,8 @@ import {
 } from '../connectors';
 import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
 import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
-import { LicenseService, SqliteLicenseRepository, licenseHandlers } from '../license';
+import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
+import { ReadinessService, readinessHandlers } from '../readiness';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { policyHandlers } from './policy-handlers';
@@ -171,6 +172,17 @@ export function createCore(options: CoreOptions): LocalCoreService {
     now: options.now,
   });
   if (options.deliveries?.run) worker.start();
+  const readiness = new ReadinessService({
+    home: options.home,
+    ledgers,
+    entitlement: (tenant) => license.entitlement(tenant),
+    // Bound late: the probe goes through the same dispatcher and guard as every caller.
+    invoke: (principal, request) => service.invoke(principal, request),
+    tenantIds: () => tenants.ids(),
+    signer: (tenant) => tenants.evidenceSigner(tenant),
+    channel: buildChannel,
+    now: options.now,
+  });
   const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
@@ -186,6 +198,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...connectorHandlers(connectors, outbox, (tenant) => deliveriesChanged(tenant, null)),
     ...reportHandlers(reports, (tenant) => deliveriesChanged(tenant, null)),
     ...licenseHandlers(license),
+    ...readinessHandlers(readiness, (spec, work) => jobs.start(spec, work)),
   };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
@@ -242,7 +255,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     });
   }
 
-  return {
+  const service: LocalCoreService = {
     home: options.home,
     version: packageVersion,
     gateHost,
@@ -285,4 +298,5 @@ export function createCore(options: CoreOptions): LocalCoreService {
       closeStores();
     },
   };
+  return service;
 }

@@ -100,6 +100,8 @@ const notConfiguration: Partial<Record<OperationName, string>> = {
   'reports.settings.set': 'reports capability: records first itself; not yet on recordThenApply',
   'reports.schedules.save': 'reports capability: records first itself; not yet on recordThenApply',
   'reports.schedules.remove': 'reports capability: records first itself; not yet on recordThenApply',
+  'readiness.run': 'writes validator_result records (observations); no configuration changes',
+  'readiness.packet.export': 'writes the packet and a bundle outside the ledger; no configuration changes',
   'tenants.create':
     'creates the tenant and its store; there is no tenant ledger before it exists (the install audit log keeps it)',
 };
