@@ -152,7 +152,7 @@ export const policyTest: Command = {
         broken++;
         continue;
       }
-      reports.push(runPackTests(loaded.compiled, (action) => normalizeAction(action)));
+      reports.push(runPackTests(loaded.compiled, normalizeAction));
     }
     if (ids.length > 0) {
       await withTenant(io, values.tenant, async (client, tenant) => {
@@ -196,7 +196,7 @@ export const policyImport: Command = {
     const nativeText = conversion?.yaml ?? text;
     const loaded = loadText(nativeText, values.out ?? file, io);
     if (!loaded) return 1;
-    const report = runPackTests(loaded.compiled, (action) => normalizeAction(action));
+    const report = runPackTests(loaded.compiled, normalizeAction);
     const { document } = loaded;
     if (values.json) {
       io.stdout(

@@ -12,6 +12,8 @@ import type { ClaudeCodeSubject } from './claude-code';
  * the gate records. The MCP trust registry reaches the engine through its own input.
  */
 export interface GatePolicy {
+  /** Readies the tenant's policy before the gate takes requests (built-in packs activated and tested). */
+  prepare?(tenant: string): void;
   evaluate(tenant: string, action: Action): { decision: Decision };
   settings(tenant: string): { mode: EnforcementMode; defaultDecision: DecisionKind };
   /** The route a Decision names (`<pack>/<route>`), or null when it names none. */

@@ -73,12 +73,27 @@ function tracked(server: net.Server | http.Server): Set<net.Socket> {
  * directory with the wrong owner or mode, or when another gate holds the socket. Writes
  * `endpoint.json` (pid, socket, HTTP port; never the token) for `cavra hook install --http`.
  */
+/**
+ * The default tenant's policy is made ready before the gate listens: a fresh tenant activates
+ * and tests the built-in packs, which should not eat into the first adapter's time limit. A
+ * failure here is only logged: every request will meet it again and be denied with its reason.
+ */
+function readyDefaultTenant(host: GateHost, log: ((message: string) => void) | undefined): void {
+  try {
+    const tenant = host.tenants.defaultTenant();
+    if (tenant !== null) host.policy.prepare?.(tenant);
+  } catch (error) {
+    log?.(`the default tenant's policy could not be prepared: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export async function startGate(options: GateOptions): Promise<RunningGate> {
   const limits: GateLimits = { ...DEFAULT_GATE_LIMITS, ...options.limits };
   const { host } = options;
   const location = gateLocation(host.home);
   prepareGateDir(location);
   const token = ensureGateToken(location);
+  readyDefaultTenant(host, options.log);
   const authority = new RuntimeAuthority({
     policy: host.policy,
     evidence: gateEvidence(host),

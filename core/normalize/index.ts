@@ -5,6 +5,7 @@ export { SHELL_PROGRAMS } from './shells';
 export { isOptionWord, optionKind, programKey, programOptions, PYTHON_OPTIONS } from './programs/options';
 export type { ProgramOptions } from './programs/options';
 export { hasProgramSpec } from './programs/catalog';
+export { emptyFileSystem } from './paths';
 export type { FileSystemProbe, PathLocation } from './paths';
 export type {
   GitInvocation,

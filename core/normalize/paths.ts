@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { segmentMatcher } from './glob-segment';
 import { isGlobPattern } from './shell-words';
 import type { NormalizedPath } from './types';
-import { type WalkOptions, type WalkResult, walkTree } from './walk';
+import { MAX_ACTION_WALK_ENTRIES, type WalkBudget, type WalkOptions, type WalkResult, walkTree } from './walk';
 
 /** What exists at a path, as far as symlink resolution needs to know. */
 export type PathLocation = { kind: 'exists'; real: string } | { kind: 'dangling'; target: string };
@@ -84,6 +84,18 @@ export const realFileSystem: FileSystemProbe = {
 };
 
 /**
+ * A file system with nothing on it: normalization that must not depend on the machine it runs
+ * on (a pack's own tests) asks this one, so globs match nothing and no tree has files.
+ */
+export const emptyFileSystem: FileSystemProbe = {
+  locate: () => null,
+  list: () => null,
+  read: () => null,
+  entries: () => null,
+  identity: () => null,
+};
+
+/**
  * Stands in for the workspace root when an action gives no `cwd`: relative paths stay
  * recognisable (`/unknown-workspace/config/.env`) without claiming a real location.
  */
@@ -140,6 +152,8 @@ export class PathResolver {
   private realWorkspaceCache: string | null | undefined;
   /** Symlink resolutions already made for this action: the same directories come up again and again. */
   private readonly resolved = new Map<string, string>();
+  /** Entries every walk of this action may still visit. */
+  private readonly walkBudget: WalkBudget = { remaining: MAX_ACTION_WALK_ENTRIES };
 
   constructor(
     workspace: string | null,
@@ -238,7 +252,13 @@ export class PathResolver {
     const root = this.realWorkspace();
     const probe = this.probe;
     if (root === null || probe === null || !probe.identity) return this.inodes;
-    const walked = walkTree(probe, root, { hidden: true, ignoreFiles: false, names: null }, probe === realFileSystem);
+    const walked = walkTree(
+      probe,
+      root,
+      { hidden: true, ignoreFiles: false, names: null },
+      probe === realFileSystem,
+      this.walkBudget,
+    );
     for (const file of walked.files) {
       const identity = probe.identity(file);
       if (identity && identity.links > 1) {
@@ -283,6 +303,7 @@ export class PathResolver {
         ...(options.followLinks === false ? { followLinks: false } : {}),
       },
       this.probe === realFileSystem,
+      this.walkBudget,
     );
   }
 

@@ -16,6 +16,16 @@ interface TreeProbe {
 
 /** Entries visited by one walk before it gives up (and the action needs a reviewer). */
 export const MAX_WALK_ENTRIES = 3000;
+/**
+ * Entries all the walks of one action may visit together: `rm -rf /*` names twenty trees, and
+ * judging one action must stay bounded however many it names.
+ */
+export const MAX_ACTION_WALK_ENTRIES = 2 * MAX_WALK_ENTRIES;
+
+/** What is left of one action's walking allowance (shared by all its walks). */
+export interface WalkBudget {
+  remaining: number;
+}
 const MAX_WALK_DEPTH = 24;
 /** Directories no walk enters: installed packages and git's object store hold no one's secrets. */
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
@@ -48,23 +58,40 @@ export interface WalkResult {
 
 const cache = new Map<string, { at: number; result: WalkResult }>();
 
-/** Walks `root` (absolute, existing directory) breadth first, within MAX_WALK_ENTRIES. */
-export function walkTree(probe: TreeProbe, root: string, options: WalkOptions, cacheable: boolean): WalkResult {
+/**
+ * Walks `root` (absolute, existing directory) breadth first, within MAX_WALK_ENTRIES and what
+ * is left of the action's `budget`.
+ */
+export function walkTree(
+  probe: TreeProbe,
+  root: string,
+  options: WalkOptions,
+  cacheable: boolean,
+  budget: WalkBudget,
+): WalkResult {
   const key = `${root}\0${options.hidden ? 1 : 0}${options.ignoreFiles ? 1 : 0}${options.followLinks === false ? 0 : 1}\0${options.names?.join('\0') ?? ''}`;
   const now = Date.now();
   if (cacheable) {
     const hit = cache.get(key);
     if (hit && now - hit.at < CACHE_MILLISECONDS) return hit.result;
   }
-  const result = walkUncached(probe, root, options);
-  if (cacheable) {
+  const limit = Math.min(MAX_WALK_ENTRIES, budget.remaining);
+  const { result, visited } = walkUncached(probe, root, options, limit);
+  budget.remaining = Math.max(0, budget.remaining - visited);
+  // A walk cut short by this action's allowance may finish for another action: not cached.
+  if (cacheable && (result.complete || limit === MAX_WALK_ENTRIES)) {
     if (cache.size >= MAX_CACHED_WALKS) cache.delete(cache.keys().next().value as string);
     cache.set(key, { at: now, result });
   }
   return result;
 }
 
-function walkUncached(probe: TreeProbe, root: string, options: WalkOptions): WalkResult {
+function walkUncached(
+  probe: TreeProbe,
+  root: string,
+  options: WalkOptions,
+  limit: number,
+): { result: WalkResult; visited: number } {
   const files: string[] = [];
   const links: string[] = [];
   // Names compare case-insensitively: `-iname`, and file systems that ignore case.
@@ -83,7 +110,7 @@ function walkUncached(probe: TreeProbe, root: string, options: WalkOptions): Wal
         continue;
       }
       for (const entry of entries) {
-        if (++visited > MAX_WALK_ENTRIES) return { files, links, complete: false };
+        if (++visited > limit) return { result: { files, links, complete: false }, visited: limit };
         if (!options.hidden && entry.name.startsWith('.')) continue;
         const path = directory === '/' ? `/${entry.name}` : `${directory}/${entry.name}`;
         if (
@@ -110,7 +137,7 @@ function walkUncached(probe: TreeProbe, root: string, options: WalkOptions): Wal
     level = next;
   }
   if (level.length > 0) complete = false;
-  return { files, links, complete };
+  return { result: { files, links, complete }, visited };
 }
 
 function listing(probe: TreeProbe, directory: string): { name: string; kind: string }[] | null {

@@ -7,6 +7,8 @@ export type { LoadedPack } from './load';
 export { packJsonSchema } from './pack-schema';
 export type { RuleDocument } from './pack-schema';
 export { runPackTests } from './pack-tests';
+export { FilePackTestResults, packTestResultsPath } from './pack-test-results';
+export type { PackTestResultRepository } from './pack-test-results';
 export { convertCommunityPack, isCommunityFormat } from './community';
 export { verifyPackSignature } from './signature';
 export { buildIndex } from './policy-index';

@@ -1,5 +1,7 @@
 import { actionSchema } from '../contract';
 import type { Action, DecisionKind } from '../contract';
+import { emptyFileSystem } from '../normalize';
+import type { FileSystemProbe } from '../normalize';
 import type { NormalizedAction } from '../normalize/types';
 import type { CompiledPack, DefaultOutcome } from './compile';
 import { evaluate } from './evaluate';
@@ -9,9 +11,10 @@ import { buildIndex } from './policy-index';
 /** Where test actions run when they name no `cwd`: a fixed path that exists on no machine we know of. */
 const PACK_TEST_WORKSPACE = '/srv/cavra-pack-tests/workspace';
 
-export type Normalizer = (action: Action) => NormalizedAction;
+/** Normalizes an action, asking `fs` about the file system when given (the real one otherwise). */
+export type Normalizer = (action: Action, options?: { fs?: FileSystemProbe | null }) => NormalizedAction;
 
-interface PackTestResult {
+export interface PackTestResult {
   name: string;
   expect: DecisionKind | 'no_match';
   got: DecisionKind | 'no_match';
@@ -42,7 +45,9 @@ const TEST_FALLBACK: DefaultOutcome = {
 /**
  * Runs a pack's `tests:` block through the real normalizer and this pack alone. A shadow
  * pack is tested on its would-be decisions. `no_match` expects that no rule of the pack
- * matches at all (for "this pack leaves everyday work alone" tests).
+ * matches at all (for "this pack leaves everyday work alone" tests). The tests see an empty
+ * file system, so they decide the same on every machine and their results can be reused for
+ * the same pack text and judging code (pack-test-results.ts).
  */
 export function runPackTests(pack: CompiledPack, normalize: Normalizer): PackTestReport {
   const index = buildIndex([pack], TEST_FALLBACK);
@@ -51,7 +56,7 @@ export function runPackTests(pack: CompiledPack, normalize: Normalizer): PackTes
     try {
       const action = actionSchema.parse({ cwd: PACK_TEST_WORKSPACE, ...test.action });
       const trusted = new Set((test.trusted_mcp_servers ?? []).map((s) => s.toLowerCase()));
-      verdict = evaluate(index, normalize(action), { trustedMcpServers: trusted });
+      verdict = evaluate(index, normalize(action, { fs: emptyFileSystem }), { trustedMcpServers: trusted });
     } catch (error) {
       return {
         name: test.name,

@@ -16,6 +16,9 @@ import type { Verdict } from './evaluate';
 import { formatPackError, loadPack, PackLoadError } from './load';
 import type { LoadedPack, PackError } from './load';
 import type { ApprovalRoute } from './pack-schema';
+import { engineFingerprint } from './engine-fingerprint';
+import { noStoredPackTests, packTestKey } from './pack-test-results';
+import type { PackTestResultRepository } from './pack-test-results';
 import { runPackTests } from './pack-tests';
 import type { Normalizer, PackTestReport } from './pack-tests';
 import { buildIndex } from './policy-index';
@@ -72,6 +75,8 @@ export interface PolicyServiceOptions {
   now?: () => Date;
   evidence?: PolicyEvidence;
   mcpTrust?: McpTrustSource;
+  /** Pack test results kept between processes; none kept when absent. */
+  testResults?: PackTestResultRepository;
 }
 
 export interface PackSummary {
@@ -146,6 +151,26 @@ function failingTests(report: PackTestReport): string {
   return `${report.packId} ${report.version} fails ${failures.length} of its own tests: ${shown.join('; ')}${failures.length > 5 ? '; …' : ''}`;
 }
 
+/**
+ * Pack test reports this process has run, by normalizer, pack text and home: the same tests of
+ * the same text give the same result (they see an empty file system), so every PolicyService of
+ * the process (a core per tenant store, tests, the CLI) shares one run.
+ */
+const reportsRunHere = new WeakMap<Normalizer, Map<string, PackTestReport>>();
+const MAX_REPORTS_RUN_HERE = 256;
+
+function testedInProcess(loaded: LoadedPack, options: { normalize: Normalizer; userHome: string }): PackTestReport {
+  let reports = reportsRunHere.get(options.normalize);
+  if (!reports) reportsRunHere.set(options.normalize, (reports = new Map()));
+  const key = `${loaded.sha256}\0${options.userHome}`;
+  const known = reports.get(key);
+  if (known) return known;
+  const report = runPackTests(loaded.compiled, options.normalize);
+  if (reports.size >= MAX_REPORTS_RUN_HERE) reports.delete(reports.keys().next().value as string);
+  reports.set(key, report);
+  return report;
+}
+
 export class PolicyService {
   private readonly now: () => Date;
   private readonly evidence: PolicyEvidence;
@@ -153,13 +178,16 @@ export class PolicyService {
   private builtins: Map<string, BuiltinCandidate> | null = null;
   /** Loaded packs and their test reports by the SHA-256 of their text: each is parsed and tested once. */
   private readonly loadedBySha = new Map<string, LoadedPack>();
-  private readonly testsBySha = new Map<string, PackTestReport | null>();
+  /** `ranHere`: this process ran the tests, rather than reading a result another process stored. */
+  private readonly testsBySha = new Map<string, { report: PackTestReport | null; ranHere: boolean }>();
+  private readonly testResults: PackTestResultRepository;
   private readonly states = new Map<string, TenantState>();
 
   constructor(private readonly options: PolicyServiceOptions) {
     this.now = options.now ?? (() => new Date());
     this.evidence = options.evidence ?? ledgerNotWired;
     this.mcpTrust = options.mcpTrust ?? noTrustedMcpServers;
+    this.testResults = options.testResults ?? noStoredPackTests;
   }
 
   // ---- built-in packs -------------------------------------------------------------
@@ -226,11 +254,47 @@ export class PolicyService {
     return this.load(stored.text, stored.origin);
   }
 
+  /**
+   * The pack's test report, reusing one stored by an earlier process for the same text and
+   * judging code: for activating built-in packs and for showing test status.
+   */
   private testsOf(loaded: LoadedPack): PackTestReport | null {
-    if (this.testsBySha.has(loaded.sha256)) return this.testsBySha.get(loaded.sha256) ?? null;
-    const tests = loaded.document.tests?.length ? runPackTests(loaded.compiled, this.options.normalize) : null;
-    this.testsBySha.set(loaded.sha256, tests);
-    return tests;
+    const known = this.testsBySha.get(loaded.sha256);
+    if (known) return known.report;
+    if (!loaded.document.tests?.length) return this.testedHere(loaded);
+    const key = this.testKey(loaded);
+    const stored = key === null ? null : this.testResults.find(key);
+    // Only a stored pass is reused: a forged or stale failure must not keep a shipped built-in
+    // pack from activating, so any failure is established by running the tests here.
+    if (
+      stored === null ||
+      stored.failed !== 0 ||
+      stored.passed !== loaded.document.tests.length ||
+      stored.packId !== loaded.document.id ||
+      stored.version !== loaded.document.version
+    )
+      return this.testedHere(loaded);
+    this.testsBySha.set(loaded.sha256, { report: stored, ranHere: false });
+    return stored;
+  }
+
+  /**
+   * The pack's test report from a run in this process, never a stored one: what decides
+   * whether a pack may be assigned or imported cannot come from a file others could write.
+   */
+  private testedHere(loaded: LoadedPack): PackTestReport | null {
+    const known = this.testsBySha.get(loaded.sha256);
+    if (known?.ranHere) return known.report;
+    const report = loaded.document.tests?.length ? testedInProcess(loaded, this.options) : null;
+    this.testsBySha.set(loaded.sha256, { report, ranHere: true });
+    const key = report === null ? null : this.testKey(loaded);
+    if (report !== null && key !== null) this.testResults.save(key, report);
+    return report;
+  }
+
+  private testKey(loaded: LoadedPack): string | null {
+    const engine = engineFingerprint();
+    return engine === null ? null : packTestKey(loaded.sha256, engine, this.options.userHome);
   }
 
   // ---- tenant state -----------------------------------------------------------------
@@ -528,7 +592,15 @@ export class PolicyService {
 
   testPack(tenant: string, packId: string): PackTestReport {
     const { loaded } = this.pack(tenant, packId);
-    return this.testsOf(loaded) ?? { packId, version: loaded.document.version, passed: 0, failed: 0, results: [] };
+    return this.testedHere(loaded) ?? { packId, version: loaded.document.version, passed: 0, failed: 0, results: [] };
+  }
+
+  /**
+   * Brings the tenant's policy up to date now (built-in packs activated, their tests run or
+   * reused, the tenant-wide index built), so that the first action judged is not kept waiting.
+   */
+  prepare(tenant: string): void {
+    this.indexFor(tenant, null);
   }
 
   assign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean {
@@ -537,7 +609,7 @@ export class PolicyService {
     if (!stored) throw new ContractError('not_found', `pack_id: no pack "${packId}" in this tenant`, 'pack_id');
     let tests: PackTestReport | null;
     try {
-      tests = this.testsOf(this.compiledOf(stored));
+      tests = this.testedHere(this.compiledOf(stored));
     } catch (error) {
       throw new ContractError(
         'conflict',
@@ -612,7 +684,7 @@ export class PolicyService {
     if (this.readBuiltins().has(id)) {
       throw new ContractError('conflict', `id: "${id}" is the id of a built-in pack; give the pack its own id`, 'id');
     }
-    const tests = this.testsOf(loaded);
+    const tests = this.testedHere(loaded);
     if (tests && tests.failed > 0) throw new ContractError('conflict', `tests: ${failingTests(tests)}`, 'tests');
     const previous = store.pack(id);
     const at = this.now().toISOString();

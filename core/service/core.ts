@@ -8,7 +8,7 @@ import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import { ApprovalDesk, approvalHandlers } from '../approvals';
 import { McpRegistry, mcpTrustHandlers } from '../gate';
 import type { GateHost } from '../gate';
-import { PolicyService, findBuiltinPackDir } from '../policy';
+import { FilePackTestResults, PolicyService, findBuiltinPackDir, packTestResultsPath } from '../policy';
 import { normalizeAction } from '../normalize';
 import {
   ConnectorService,
@@ -100,11 +100,12 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const policy = new PolicyService({
     tenants,
     builtinDir: options.policyPacksDir ?? findBuiltinPackDir(),
-    normalize: (action) => normalizeAction(action),
+    normalize: normalizeAction,
     userHome: os.homedir(),
     now: options.now,
     mcpTrust: mcp,
     evidence: ledgerEvidence(ledgers),
+    testResults: new FilePackTestResults(packTestResultsPath(options.home)),
   });
   const appendRecord = async (tenant: string, type: 'delivery' | 'config_change', payload: unknown) =>
     (await ledgers.ledger(tenant).append({ type, payload })).seq;

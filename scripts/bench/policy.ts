@@ -115,7 +115,7 @@ export const policyBench: BenchSuite = {
       const service = new PolicyService({
         tenants,
         builtinDir: dir,
-        normalize: (action) => normalizeAction(action),
+        normalize: normalizeAction,
         userHome: os.homedir(),
       });
       const tenant = tenants.defaultTenant() as string;

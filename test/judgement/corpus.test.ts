@@ -60,7 +60,7 @@ beforeAll(() => {
   service = new PolicyService({
     tenants,
     builtinDir: findBuiltinPackDir(),
-    normalize: (action) => normalizeAction(action, { home: workspace.home }),
+    normalize: (action, options) => normalizeAction(action, { ...options, home: workspace.home }),
     userHome: workspace.home,
   });
   tenant = tenants.defaultTenant() as string;
