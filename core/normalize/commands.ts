@@ -56,8 +56,19 @@ const PROGRAM_VARIABLES = [
 const field = (text: string, dynamic = false): Field => ({ text, dynamic, glob: false, processSubstitution: false });
 
 function programName(text: string): string {
+  // The CLI's launcher run by its path (`/opt/cavra/bin/cavra.cjs approvals approve …`) is cavra.
+  if (isCavraScript(text)) return 'cavra';
   const slash = Math.max(text.lastIndexOf('/'), text.lastIndexOf('\\'));
   return slash === -1 || slash === text.length - 1 ? text : text.slice(slash + 1);
+}
+
+/**
+ * The file is the cavra command line: its launcher `bin/cavra.cjs`, the bundle
+ * `dist/cli/cavra.cjs` (any `cavra.js`/`.cjs`/`.mjs`), or the sources `cli/main.ts`, `cli/cavra.ts`.
+ */
+function isCavraScript(text: string): boolean {
+  const path = text.replace(/\\/g, '/');
+  return /(^|\/)cavra\.[cm]?js$/i.test(path) || /(^|\/)cli\/(main|cavra)\.[cm]?[jt]s$/.test(path);
 }
 
 /** The program is a wrapper whose own options and wrapped command are read here (`sudo`, `env`, `npx`). */
@@ -417,9 +428,7 @@ function scriptProgram(program: string, args: readonly Field[]): { index: number
   }
   const script = args[i];
   if (script === undefined || script.dynamic) return script ? { index: i, name: '' } : null;
-  // `bin/cavra.cjs`, `dist/cli/cavra.cjs`, and the sources `cli/main.ts`, `cli/cavra.ts` are the cavra CLI.
-  const path = script.text.replace(/\\/g, '/');
-  if (/(^|\/)cli\/(main|cavra)\.[cm]?[jt]s$/.test(path)) return { index: i, name: 'cavra' };
+  if (isCavraScript(script.text)) return { index: i, name: 'cavra' };
   const name = programName(script.text).replace(/\.(c|m)?[jt]s$/, '');
   return { index: i, name };
 }

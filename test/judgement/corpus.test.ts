@@ -90,6 +90,16 @@ describe('the judgement corpus', () => {
     expect(allowed).toEqual([]);
   });
 
+  it('denies outright the rows no reviewer should be asked about (the guard itself, fork bombs)', () => {
+    const notDenied = rows
+      .map((row, index) => ({ row, index }))
+      .filter(({ row }) => row.kind === 'denied')
+      .map(({ row, index }) => ({ row, decision: decide(row, index) }))
+      .filter(({ decision }) => decision !== 'deny')
+      .map(({ row, decision }) => describeRow(row, decision));
+    expect(notDenied).toEqual([]);
+  });
+
   it('gates at most 3% of everyday rows', () => {
     const everyday = rows.map((row, index) => ({ row, index })).filter(({ row }) => row.kind === 'everyday');
     const gated = everyday

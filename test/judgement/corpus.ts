@@ -12,7 +12,8 @@ import type { ActionInput } from '../../core/contract';
 export interface CorpusRow {
   file: string;
   class: string;
-  kind: 'risky' | 'everyday' | 'session';
+  /** `denied`: a risky row that must be denied outright, not only gated. */
+  kind: 'risky' | 'denied' | 'everyday' | 'session';
   /** One action, or the actions of a session in order. */
   actions: Omit<ActionInput, 'cwd'>[];
   /** Short text for reports. */
@@ -24,6 +25,7 @@ type RawAction = string | Omit<ActionInput, 'cwd'>;
 interface CorpusFile {
   class: string;
   risky?: RawAction[];
+  denied?: RawAction[];
   everyday?: RawAction[];
   session?: RawAction[][];
 }
@@ -46,7 +48,7 @@ export function loadCorpus(dir: string = CORPUS_DIR): CorpusRow[] {
     .sort()) {
     const doc = parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CorpusFile;
     if (typeof doc?.class !== 'string') throw new Error(`${file}: "class" is missing`);
-    for (const kind of ['risky', 'everyday'] as const) {
+    for (const kind of ['risky', 'denied', 'everyday'] as const) {
       for (const raw of doc[kind] ?? []) {
         const action = toAction(raw);
         rows.push({ file, class: doc.class, kind, actions: [action], label: labelOf(action) });
