@@ -86,6 +86,8 @@ export const SPECIAL_PROGRAMS: ReadonlySet<string> = new Set([
   'ssh',
   'git',
   'find',
+  'fd',
+  'fdfind',
   'sudoedit',
   'source',
   '.',
@@ -125,6 +127,8 @@ export function runCommandLine(extraction: Extraction, line: CommandLine): Simpl
 const TAINT_EXEMPT: ReadonlySet<string> = new Set([
   'git',
   'find',
+  'fd',
+  'fdfind',
   'eval',
   'trap',
   'alias',
@@ -529,6 +533,10 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       break;
     case 'find':
       find(extraction, line, args, invocation);
+      break;
+    case 'fd':
+    case 'fdfind':
+      fd(extraction, line, args, invocation);
       break;
     case 'sudoedit':
       for (const arg of args)
@@ -1014,6 +1022,114 @@ function find(extraction: Extraction, line: CommandLine, args: Field[], invocati
           fields: exec,
           effective,
           wrappers: [...invocation.wrappers, 'find -exec'],
+          assignments: invocation.assignments,
+          argsFromInput: false,
+          placeholders: true,
+        },
+        1,
+      );
+    }
+  }
+}
+
+/** fd's options that take a value (the next word, or `--opt=value`). */
+const FD_VALUE_OPTIONS = new Set([
+  '-e',
+  '--extension',
+  '-t',
+  '--type',
+  '-E',
+  '--exclude',
+  '-d',
+  '--max-depth',
+  '--min-depth',
+  '--exact-depth',
+  '-S',
+  '--size',
+  '--changed-within',
+  '--change-newer-than',
+  '--newer',
+  '--changed-before',
+  '--change-older-than',
+  '--older',
+  '-o',
+  '--owner',
+  '-j',
+  '--threads',
+  '-c',
+  '--color',
+  '--base-directory',
+  '--search-path',
+  '--max-results',
+  '--format',
+  '--path-separator',
+  '--batch-size',
+  '--ignore-file',
+  '--and',
+  '--max-buffer-time',
+]);
+
+/**
+ * `fd [PATTERN] [PATH…] -x|-X CMD…`: like `find -exec`, the command runs on the files fd finds.
+ * fd's pattern is a regular expression over names, and its hidden/ignore filters are switched
+ * off by a flag, so the files are judged as every file under each search path (`*.EXT` with
+ * `-e`): what the command may read is never narrowed by what .gitignore happens to say.
+ */
+function fd(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
+  const positional: Field[] = [];
+  const roots: Field[] = [];
+  const names: string[] = [];
+  const execs: Field[][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as Field;
+    const text = arg.text;
+    if (text === '-x' || text === '--exec' || text === '-X' || text === '--exec-batch') {
+      // The command runs to the end of the words or a `;`; several -x may follow one another.
+      const command: Field[] = [];
+      for (i++; i < args.length && (args[i] as Field).text !== ';'; i++) command.push(args[i] as Field);
+      if (command.length > 0) execs.push(command);
+      continue;
+    }
+    const eq = text.indexOf('=');
+    const option = text.startsWith('--') && eq > 0 ? text.slice(0, eq) : text;
+    if (FD_VALUE_OPTIONS.has(option)) {
+      const value = option === text ? (args[++i] as Field | undefined)?.text : text.slice(eq + 1);
+      if (value === undefined) continue;
+      if (option === '-e' || option === '--extension') names.push(`*.${value.replace(/^\./, '')}`);
+      if (option === '--search-path' || option === '--base-directory') roots.push(field(value, arg.dynamic));
+      continue;
+    }
+    if (text === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (text.startsWith('-') && text !== '-') continue;
+    positional.push(arg);
+  }
+  roots.push(...positional.slice(1));
+  if (roots.length === 0) roots.push(field('.'));
+  for (const root of roots) extraction.addFieldPath(root, { access: 'read', source: 'command', via: 'fd' });
+  const patterns = findPatterns({ roots, names }).slice(0, MAX_READINGS);
+  for (const exec of execs) {
+    const placeholder = exec.some((arg) => /\{[/.]*\}/.test(arg.text));
+    for (const pattern of patterns) {
+      // Without a placeholder fd puts the path last; `{/}`, `{.}`, `{//}` are parts of it.
+      const effective = placeholder
+        ? exec.map((arg) =>
+            /^\{[/.]*\}$/.test(arg.text)
+              ? pattern
+              : arg.text.includes('{')
+                ? { ...arg, text: arg.text.replace(/\{[/.]*\}/g, pattern.text) }
+                : arg,
+          )
+        : [...exec, pattern];
+      run(
+        extraction,
+        line,
+        {
+          fields: exec,
+          effective,
+          wrappers: [...invocation.wrappers, 'fd -x'],
           assignments: invocation.assignments,
           argsFromInput: false,
           placeholders: true,
@@ -1518,10 +1634,47 @@ function checkPackageSources(extraction: Extraction, program: string, args: read
 }
 
 /** `npm exec`, `pnpm dlx`, `uv run`…: the subcommand word runs the program after it. */
+/** Options of the package managers' own that take a value before the subcommand (`npm --prefix x install`). */
+const MANAGER_VALUE_OPTIONS: ReadonlySet<string> = new Set([
+  '--prefix',
+  '-C',
+  '--dir',
+  '--cwd',
+  '--cache',
+  '--userconfig',
+  '--globalconfig',
+  '--registry',
+  '--loglevel',
+  '-w',
+  '--workspace',
+  '--filter',
+  '-F',
+  '--include',
+  '--omit',
+  '--tag',
+  '--otp',
+  '--directory',
+  '--project',
+]);
+
+/**
+ * Runs the program's subcommand when it is one of `subcommands`. The subcommand is the first
+ * word that is neither an option nor an option's value: in `npm --prefix x install`, `x` is the
+ * prefix, not `npm x` (exec).
+ */
 function subcommandWrapper(subcommands: readonly string[], grammar: OptionGrammar): Wrapper {
   const inner = wrapperFromSpec({ grammar });
+  const valued = new Set([...(grammar.values ?? []), ...MANAGER_VALUE_OPTIONS]);
   return (args, context) => {
-    const index = args.findIndex((arg) => !arg.text.startsWith('-'));
+    let index = -1;
+    for (let i = 0; i < args.length; i++) {
+      const text = (args[i] as Field).text;
+      if (!text.startsWith('-')) {
+        index = i;
+        break;
+      }
+      if (valued.has(text)) i++;
+    }
     if (index === -1 || !subcommands.includes((args[index] as Field).text)) return null;
     checkPackageSources(context.extraction, programName((context.invocation.fields[0] as Field).text), args);
     // `uv run --env-file .env …` loads the file into the environment of what it runs.

@@ -137,7 +137,12 @@ export class Extraction {
     const inWorkspace = workspace !== null && (directory === workspace || directory.startsWith(`${workspace}/`));
     const inHome = directory.startsWith(`${resolver.home}/`);
     if (TEMPORARY.test(directory) && !ancestor && !inWorkspace && !inHome) return true;
-    const root = ancestor ? (workspace as string) : directory;
+    // Above the workspace, a name filter is judged over the directory itself when it is a
+    // project directory (`find .. -name '*env*' -exec cat {} +` from a subdirectory reaches
+    // the repository's .env), and over the workspace only when the directory also holds the
+    // home directory: a bounded walk that runs out needs a reviewer either way.
+    const holdsHome = resolver.home === directory || resolver.home.startsWith(`${directory}/`);
+    const root = ancestor && holdsHome ? (workspace as string) : directory;
     const walked = resolver.walk(root, { ...request.walk, ...(names ? { names } : {}) });
     if (walked === null) return false;
     if (!walked.complete) this.problem('too_large', `${via} reaches more files under ${directory} than can be judged`);

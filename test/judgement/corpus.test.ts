@@ -31,11 +31,16 @@ let tenants: TenantDirectory;
 let service: PolicyService;
 let tenant: string;
 
+/** The row's action with its cwd: the workspace, or `$WS/<dir>` for a row run from a subdirectory. */
+function placed(action: CorpusRow['actions'][number]): Record<string, unknown> {
+  const cwd = (action as { cwd?: string }).cwd;
+  return { ...action, cwd: cwd ? cwd.replace(/^\$WS(?=\/|$)/, workspace.workspace) : workspace.workspace };
+}
+
 function actionOf(row: CorpusRow, index: number, step: number): Action {
   return actionSchema.parse({
-    cwd: workspace.workspace,
     agent: { id: 'corpus-agent', session: `row-${index}` },
-    ...row.actions[step],
+    ...placed(row.actions[step] as CorpusRow['actions'][number]),
   });
 }
 
@@ -159,7 +164,7 @@ describe('the judgement corpus through the built cavra evaluate', () => {
       const queue = [...sample];
       const worker = async () => {
         for (let row = queue.shift(); row; row = queue.shift()) {
-          const action = actionSchema.parse({ cwd: workspace.workspace, ...row.actions[0] });
+          const action = actionSchema.parse(placed(row.actions[0] as CorpusRow['actions'][number]));
           const { code, stdout } = await cavraEvaluate(action, env);
           const decision = stdout ? (JSON.parse(stdout) as { decision: DecisionKind }).decision : null;
           results.push(decision ?? 'none');

@@ -14,13 +14,13 @@ export interface CorpusRow {
   class: string;
   /** `denied`: a risky row that must be denied outright, not only gated. */
   kind: 'risky' | 'denied' | 'everyday' | 'session';
-  /** One action, or the actions of a session in order. */
-  actions: Omit<ActionInput, 'cwd'>[];
+  /** One action, or the actions of a session in order; `cwd` may be `$WS/<dir>` (the workspace by default). */
+  actions: (Omit<ActionInput, 'cwd'> & { cwd?: string })[];
   /** Short text for reports. */
   label: string;
 }
 
-type RawAction = string | Omit<ActionInput, 'cwd'>;
+type RawAction = string | (Omit<ActionInput, 'cwd'> & { cwd?: string });
 
 interface CorpusFile {
   class: string;
@@ -32,11 +32,11 @@ interface CorpusFile {
 
 export const CORPUS_DIR = path.join(import.meta.dirname, 'corpus');
 
-function toAction(raw: RawAction): Omit<ActionInput, 'cwd'> {
+function toAction(raw: RawAction): CorpusRow['actions'][number] {
   return typeof raw === 'string' ? { type: 'execute_command', command: raw } : raw;
 }
 
-function labelOf(action: Omit<ActionInput, 'cwd'>): string {
+function labelOf(action: CorpusRow['actions'][number]): string {
   return action.command ?? `${action.type} ${action.path ?? action.git?.args.join(' ') ?? ''}`;
 }
 

@@ -144,13 +144,20 @@ export function implicitlyRun(program: string, args: readonly Field[]): string[]
     case 'pnpm':
     case 'yarn':
     case 'bun':
-      return ['package.json', '.npmrc', 'node_modules'];
+      // `npm install ./x` runs the lifecycle scripts of the package in ./x as well.
+      return ['package.json', '.npmrc', 'node_modules', ...localPackages(words).map((dir) => `${dir}/package.json`)];
     case 'pytest':
     case 'py.test':
       return ['conftest.py', 'pytest.ini', 'pyproject.toml', 'setup.cfg', 'tox.ini'];
     case 'pip':
-    case 'pip3':
-      return words.includes('-e') || words.includes('.') ? ['setup.py', 'pyproject.toml'] : [];
+    case 'pip3': {
+      // `pip install ./x` (or `-e x`) builds the project in x: its setup.py runs.
+      const local = localPackages(words);
+      return [
+        ...(words.includes('-e') || words.includes('.') ? ['setup.py', 'pyproject.toml'] : []),
+        ...local.filter((dir) => dir !== '.').flatMap((dir) => [`${dir}/setup.py`, `${dir}/pyproject.toml`]),
+      ];
+    }
     case 'cargo':
       return ['Cargo.toml', 'build.rs', '.cargo'];
     case 'go':
@@ -172,6 +179,21 @@ export function implicitlyRun(program: string, args: readonly Field[]): string[]
     default:
       return [];
   }
+}
+
+/**
+ * Operands of `install`/`add` that name a local directory (`./x`, `../x`, `/abs/x`, `file:x`),
+ * not a registry package: installing one runs that directory's build or lifecycle scripts.
+ */
+function localPackages(words: readonly string[]): string[] {
+  const at = words.findIndex((word) => word === 'install' || word === 'i' || word === 'add');
+  if (at === -1) return [];
+  return words
+    .slice(at + 1)
+    .filter((word) => !word.startsWith('-'))
+    .map((word) => word.replace(/^file:/, ''))
+    .filter((word) => /^(\.{1,2}(\/|$)|\/)/.test(word))
+    .map((word) => word.replace(/\/+$/, '') || '/');
 }
 
 /** Interpreters whose first operand is a script file they run. */
