@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { ContractError } from '../contract';
 import type { Action, Decision, EnforcementMode, Principal } from '../contract';
 import type { NormalizedAction } from '../normalize/types';
-import { type SessionMemory, SqliteSessionMemory, sessionKey } from './session-memory';
+import { type SessionDownloadRepository, SqliteSessionDownloadRepository, sessionKey } from './session-downloads';
 import type { SqliteDatabase } from '../store';
 import { convertCommunityPack, isCommunityFormat } from './community';
 import type { ConversionNote } from './community';
@@ -113,7 +113,7 @@ interface BuiltinCandidate {
 interface TenantState {
   db: SqliteDatabase;
   store: PolicyStore;
-  sessions: SessionMemory;
+  sessions: SessionDownloadRepository;
   synced: boolean;
   generation: number;
   settings: PolicySettings | null;
@@ -307,7 +307,7 @@ export class PolicyService {
       state = {
         db,
         store: new PolicyStore(db),
-        sessions: new SqliteSessionMemory(db),
+        sessions: new SqliteSessionDownloadRepository(db),
         synced: false,
         generation: -1,
         settings: null,
@@ -469,11 +469,15 @@ export class PolicyService {
     }
   }
 
-  /** Judges an action for a tenant. Records nothing: the caller decides whether it is evidence. */
-  evaluate(tenant: string, action: Action): Evaluation {
+  /**
+   * Judges an action for a tenant. Records nothing: the caller decides whether it is evidence.
+   * A dry run (`policy.simulate`) still sees what the agent session downloaded before, but what
+   * it would download is not remembered: a simulated action did not happen.
+   */
+  evaluate(tenant: string, action: Action, options: { dryRun?: boolean } = {}): Evaluation {
     const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
     const normalized = this.normalize(action);
-    this.rememberDownloads(tenant, action, normalized);
+    this.rememberDownloads(tenant, action, normalized, options.dryRun === true);
     // Only MCP calls ask for the trust list (a store query in the MCP registry).
     const trusted = normalized.mcp
       ? new Set(this.mcpTrust.trustedServers(tenant, normalized.mcp).map((s) => s.toLowerCase()))
@@ -501,7 +505,7 @@ export class PolicyService {
    * Download-then-run across the actions of one agent session: a run of something the session
    * downloaded earlier cannot be allowed; what this action downloads is remembered.
    */
-  private rememberDownloads(tenant: string, action: Action, normalized: NormalizedAction): void {
+  private rememberDownloads(tenant: string, action: Action, normalized: NormalizedAction, dryRun: boolean): void {
     const session = sessionKey(action.agent);
     if (session === null || (!normalized.runs && !normalized.fetched)) return;
     const memory = (this.states.get(tenant) as TenantState).sessions;
@@ -510,7 +514,7 @@ export class PolicyService {
         code: 'unsupported',
         message: `runs ${ran}, which this agent session downloaded from the network earlier`,
       });
-    if (normalized.fetched) memory.remember(session, normalized.fetched, this.now());
+    if (normalized.fetched && !dryRun) memory.remember(session, normalized.fetched, this.now());
   }
 
   /** Evaluates and appends the decision to the ledger; a failed append denies (no record, no action). */

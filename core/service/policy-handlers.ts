@@ -113,7 +113,7 @@ export function policyHandlers(policy: PolicyService, events: EventBus): PolicyH
     'policy.simulate': (ctx, input) => {
       const tenant = ctx.tenant;
       // Never recorded: the simulator is a what-if, not an action.
-      const { decision, normalized } = policy.evaluate(tenant, actionFor(tenant, input.action));
+      const { decision, normalized } = policy.evaluate(tenant, actionFor(tenant, input.action), { dryRun: true });
       return { decision, normalized };
     },
     'policy.evaluate': async (ctx, input) => {

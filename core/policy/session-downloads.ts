@@ -6,10 +6,11 @@ import type { SqliteDatabase } from '../store';
  * fetch wrote, so that a later action of the same session running one of them is known to
  * run code from the network. Kept per tenant (migrations: `sessions` in core/store/schema.ts).
  *
- * Synchronous like the rest of the decision path (the gate judges without awaiting); a store
- * without synchronous reads keeps a per-session cache in front of it.
+ * The repository a store port adapts (SQLite here; a PostgreSQL adapter will follow). It is
+ * synchronous like the rest of the decision path (the gate judges without awaiting): an
+ * adapter over a store without synchronous reads keeps a per-session cache in front of it.
  */
-export interface SessionMemory {
+export interface SessionDownloadRepository {
   /** The paths among `runs` (or directories holding them) that the session downloaded before. */
   downloadedAmong(session: string, runs: readonly string[]): string[];
   /** Remembers paths the session downloads into. */
@@ -19,7 +20,7 @@ export interface SessionMemory {
 /** Sessions keep at most this many downloads; the oldest are forgotten first. */
 const MAX_PER_SESSION = 256;
 
-export class SqliteSessionMemory implements SessionMemory {
+export class SqliteSessionDownloadRepository implements SessionDownloadRepository {
   private readonly select: Statement;
   private readonly insert: Statement;
   private readonly trim: Statement;
