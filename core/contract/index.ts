@@ -18,6 +18,7 @@ export * from './reports';
 export * from './features';
 export * from './license';
 export * from './readiness';
+export * from './aispm';
 export * from './operations';
 export * from './handler';
 export * from './envelope';

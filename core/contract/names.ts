@@ -58,6 +58,18 @@ export const operationNames = [
   'readiness.run',
   'readiness.packet.export',
   'readiness.packet.verify',
+  'aispm.status',
+  'aispm.findings.list',
+  'aispm.finding.get',
+  'aispm.finding.evidence',
+  'aispm.records',
+  'aispm.finding.update',
+  'aispm.finding.accept_risk',
+  'aispm.coverage',
+  'aispm.trend',
+  'aispm.reviews.list',
+  'aispm.review.packet',
+  'aispm.review.complete',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 
@@ -68,6 +80,7 @@ export const eventNames = [
   'evidence.appended',
   'approvals.changed',
   'deliveries.changed',
+  'aispm.changed',
 ] as const;
 export type EventName = (typeof eventNames)[number];
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { EventSpec, OperationSpec } from './define';
 import type { EventName, OperationName } from './names';
+import { aispmEvents, aispmOperations } from './aispm';
 import { approvalEvents, approvalOperations } from './approvals';
 import { connectorEvents, connectorOperations } from './connectors';
 import { gateOperations } from './gate';
@@ -25,6 +26,7 @@ export const operations = {
   ...reportOperations,
   ...licenseOperations,
   ...readinessOperations,
+  ...aispmOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {
@@ -34,6 +36,7 @@ export const events = {
   ...policyEvents,
   ...approvalEvents,
   ...connectorEvents,
+  ...aispmEvents,
 } satisfies Record<EventName, EventSpec>;
 
 export type Operations = typeof operations;

@@ -5,6 +5,7 @@ export type {
   AppendReceipt,
   CheckpointInfo,
   CheckpointPolicy,
+  LedgerEntry,
   LedgerKeys,
   LedgerOptions,
   LedgerPage,
@@ -21,11 +22,12 @@ export type {
 export { EvidenceLedgers } from './ledgers';
 export type { EvidenceLedgersOptions, LedgerHost } from './ledgers';
 export { canonicalize } from './canonical-json';
-export { recordTypeNames } from './record-types';
+export { readPayload, recordTypeNames } from './record-types';
 export type {
   AppendableRecordType,
   DecisionPayload,
   DeliveryPayload,
+  PayloadReading,
   RecordType,
   ValidatorResultPayload,
 } from './record-types';

@@ -131,6 +131,15 @@ export interface LedgerRecordDetail {
   proof: { checkpoint: CheckpointInfo; path: string[] } | null;
 }
 
+/** One record as a consumer reads it: see `Ledger.entries`. */
+export interface LedgerEntry {
+  seq: number;
+  timeMs: number;
+  type: string;
+  /** The stored canonical JSON, or null once retention pruned it. */
+  payload: string | null;
+}
+
 export interface LedgerProgress {
   done: number;
   total: number;
@@ -289,6 +298,9 @@ export class Ledger {
       ),
       rulesRange: db.prepare<[number, number], { seq: number; rule: string }>(
         'SELECT seq, rule FROM ledger_record_rules WHERE seq >= ? AND seq < ?',
+      ),
+      entries: db.prepare<[number, number], { seq: number; time_ms: number; type: string; payload: string | null }>(
+        'SELECT seq, time_ms, type, payload FROM ledger_records WHERE seq >= ? AND seq < ? ORDER BY seq',
       ),
       checkpointsBetween: db.prepare<
         [number, number],
@@ -643,6 +655,45 @@ export class Ledger {
     };
   }
 
+  /**
+   * Summaries of the named records, newest first, for lists another capability links to
+   * (the records behind an AISPM finding). Unknown seqs are left out; at most 500.
+   */
+  summaries(seqs: readonly number[]): LedgerRecordSummary[] {
+    const wanted = [...new Set(seqs)].filter((seq) => Number.isSafeInteger(seq) && seq >= 0).slice(0, 500);
+    if (wanted.length === 0) return [];
+    const rows = this.db
+      .prepare<
+        number[],
+        {
+          seq: number;
+          time_ms: number;
+          type: string;
+          record_hash: Buffer;
+          payload: string | null;
+          pruned_by: number | null;
+          decision: string | null;
+          agent: string | null;
+          session: string | null;
+        }
+      >(
+        `SELECT seq, time_ms, type, record_hash, payload, pruned_by, decision, agent, session FROM ledger_records
+         WHERE seq IN (${wanted.map(() => '?').join(',')}) ORDER BY seq DESC`,
+      )
+      .all(...wanted);
+    return rows.map((row) => ({
+      seq: row.seq,
+      time: isoTime(row.time_ms),
+      type: row.type,
+      recordHash: row.record_hash.toString('hex'),
+      summary: summarize(row.type, row.payload),
+      decision: row.decision,
+      agent: row.agent,
+      session: row.session,
+      pruned: row.pruned_by !== null,
+    }));
+  }
+
   /** One record with its payload and its inclusion proof in the latest checkpoint covering it. */
   record(seq: number): LedgerRecordDetail | null {
     const stored = this.readRecord(seq);
@@ -710,6 +761,19 @@ export class Ledger {
         };
         prev = row.record_hash.toString('hex');
         yield { header, recordHash: row.record_hash, payload: row.payload, prunedBy: row.pruned_by };
+      }
+    }
+  }
+
+  /**
+   * Records [from, to) as consumers of the ledger read them (AISPM): sequence number, time,
+   * type and the stored canonical payload (null once pruned), without rebuilding headers.
+   * Integrity is the verifier's business; this is the fast path for reading what is there.
+   */
+  *entries(from: number, to: number): Generator<LedgerEntry> {
+    for (let start = from; start < to; start += CHUNK) {
+      for (const row of this.stmts.entries.all(start, Math.min(to, start + CHUNK))) {
+        yield { seq: row.seq, timeMs: row.time_ms, type: row.type, payload: row.payload };
       }
     }
   }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ACTION_LIMITS, decisionSchema, matchedRuleSchema, severitySchema } from '../contract';
+import {
+  ACTION_LIMITS,
+  decisionSchema,
+  findingStatusSchema,
+  matchedRuleSchema,
+  reviewKindSchema,
+  severitySchema,
+} from '../contract';
 
 /**
  * The record types and what each payload must hold. The set grows by adding an entry
@@ -150,6 +157,33 @@ const readinessPacketPayloadSchema = z.looseObject({
   by: identifier,
 });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * A person's change to an AISPM finding (core/aispm): its owner, status or accepted risk.
+ * Written before the change applies; AISPM's state is what these records say.
+ */
+const findingTriagePayloadSchema = z.strictObject({
+  finding_id: z.string().regex(/^fnd_[0-9a-f]{16}$/),
+  finding_kind: identifier,
+  by: identifier,
+  owner: identifier.nullable().optional(),
+  status: findingStatusSchema.optional(),
+  accepted_until: z.iso.datetime({ offset: true }).optional(),
+  note: z.string().max(2000).optional(),
+});
+
+/** A completed operating review (SPEC §9): who, their notes, and the exact packet they reviewed. */
+const operatingReviewPayloadSchema = z.strictObject({
+  review: reviewKindSchema,
+  by: identifier,
+  notes: z.string().min(1).max(2000),
+  packet_sha256: sha256Hex,
+  period: z.strictObject({ from_seq: z.number().int().nonnegative(), to_seq: z.number().int().min(-1) }),
+  /** Item counts per packet section, so the record says what was in front of the reviewer. */
+  summary: z.record(z.string(), z.number().int().nonnegative()),
+});
+
 const checkpointPayloadSchema = z.object({
   size: z.number().int().nonnegative(),
   root: z.string(),
@@ -282,6 +316,29 @@ export const recordTypes = {
       return `readiness packet exported: ${p.ready_for_aispm_production ? 'ready' : `not ready (${p.blockers} blockers)`}`;
     },
   },
+  finding_triage: {
+    appendable: true,
+    schema: findingTriagePayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof findingTriagePayloadSchema>;
+      const changes = [
+        p.owner !== undefined ? `owner ${p.owner ?? 'cleared'}` : null,
+        p.status !== undefined ? `status ${p.status}${p.accepted_until ? ` until ${p.accepted_until}` : ''}` : null,
+        p.note !== undefined && p.owner === undefined && p.status === undefined ? 'note' : null,
+      ].filter((change) => change !== null);
+      return `finding ${p.finding_id} (${p.finding_kind}): ${changes.join(', ')} by ${p.by}`;
+    },
+  },
+  operating_review: {
+    appendable: true,
+    schema: operatingReviewPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof operatingReviewPayloadSchema>;
+      return `${p.review.replace(/_/g, ' ')} review completed by ${p.by}`;
+    },
+  },
   checkpoint: {
     appendable: false,
     schema: checkpointPayloadSchema,
@@ -314,4 +371,22 @@ export function isRecordType(type: string): type is RecordType {
 
 export function recordTypeSpec(type: RecordType): RecordTypeSpec {
   return recordTypes[type];
+}
+
+export type PayloadReading = { ok: true; known: boolean; payload: unknown } | { ok: false; reason: string };
+
+/**
+ * Reads a stored payload for a consumer of the ledger (AISPM, reports): a known type must
+ * fit its schema, the same one appends are held to; a type this build does not know (written
+ * by a newer one) is passed through for the consumer to judge.
+ */
+export function readPayload(type: string, payload: unknown): PayloadReading {
+  if (!isRecordType(type)) return { ok: true, known: false, payload };
+  const parsed = recordTypes[type].schema.safeParse(payload);
+  if (parsed.success) return { ok: true, known: true, payload };
+  const issue = parsed.error.issues[0];
+  return {
+    ok: false,
+    reason: `${type} payload: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid'}`,
+  };
 }

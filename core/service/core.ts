@@ -9,6 +9,7 @@ import { ApprovalDesk, approvalHandlers } from '../approvals';
 import { McpRegistry, mcpTrustHandlers } from '../gate';
 import type { GateHost } from '../gate';
 import { FilePackTestResults, PolicyService, findBuiltinPackDir, packTestResultsPath } from '../policy';
+import { AispmService, aispmHandlers, ledgerSource } from '../aispm';
 import { normalizeAction } from '../normalize';
 import {
   ConnectorService,
@@ -184,6 +185,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
     channel: buildChannel,
     now: options.now,
   });
+  const aispm = new AispmService({
+    home: options.home,
+    ledgers: { ledger: (tenant) => ledgerSource(ledgers.ledger(tenant)) },
+    now: options.now,
+    // The console answers at once and keeps ingesting in the background; the CLI and tests read to the tail.
+    readBudgetMs: options.shell === 'desktop' || options.shell === 'browser' ? 1_500 : Number.POSITIVE_INFINITY,
+    background: options.shell === 'desktop' || options.shell === 'browser',
+    onChange: (tenant, cursor) => events.emit('aispm.changed', tenant, { tenantId: tenant, cursor }),
+    log,
+  });
   const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
@@ -200,6 +211,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...reportHandlers(reports, (tenant) => deliveriesChanged(tenant, null)),
     ...licenseHandlers(license),
     ...readinessHandlers(readiness, (spec, work) => jobs.start(spec, work)),
+    ...aispmHandlers(aispm),
   };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
@@ -290,6 +302,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
         jobs.cancelAll();
         evidence.stop();
         registryWatch.stop();
+        aispm.close();
         approvals.close();
         ledgers.close();
         tenants.close();

@@ -77,7 +77,7 @@ const noSigner: LedgerKeys = {
   },
 };
 
-function openLedgerDb(file: string, synchronous?: 'FULL' | 'NORMAL'): SqliteDatabase {
+export function openLedgerDb(file: string, synchronous?: 'FULL' | 'NORMAL'): SqliteDatabase {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = openDatabase(file);
   if (synchronous) db.pragma(`synchronous = ${synchronous}`);
@@ -155,7 +155,7 @@ async function appendFigures(print: (line: string) => void): Promise<void> {
 }
 
 /** Builds (or reuses) the cached 1M-record ledger and a 100k-record bundle exported from it. */
-async function bigLedger(print: (line: string) => void): Promise<{ file: string; bundle: string }> {
+export async function bigLedger(print: (line: string) => void): Promise<{ file: string; bundle: string }> {
   const file = path.join(CACHE, 'ledger-1m.sqlite');
   const bundle = path.join(CACHE, 'bundle-100k');
   const done = path.join(CACHE, 'complete');

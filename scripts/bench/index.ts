@@ -1,12 +1,13 @@
 // `npm run bench [suite…]`: prints the figures named in the README's performance section.
 // Suites register here; each prints its own lines. Benchmarks are not timed tests.
+import { aispmBench } from './aispm';
 import { evidenceBench } from './evidence';
 import { gateBench } from './gate';
 import type { BenchSuite } from './harness';
 import { normalizeBench } from './normalize';
 import { policyBench } from './policy';
 
-const suites: BenchSuite[] = [evidenceBench, normalizeBench, policyBench, gateBench];
+const suites: BenchSuite[] = [evidenceBench, normalizeBench, policyBench, gateBench, aispmBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? suites : suites.filter((suite) => wanted.includes(suite.name));

@@ -1,0 +1,10 @@
+export { AispmService } from './service';
+export type { AispmServiceOptions } from './service';
+export { aispmHandlers } from './handlers';
+export { LedgerConsumer, ledgerSource } from './consumer';
+export type { LedgerSource, Lag } from './consumer';
+export type { AispmRepository, ProjectionCommit, StoredProjection } from './repository';
+export { SqliteAispmRepository } from './sqlite-repository';
+export { findingKinds } from './kinds';
+export type { FindingKind, FindingKindSpec } from './kinds';
+export { reviewSpecs } from './reviews';
