@@ -31,6 +31,7 @@ import {
 import { reportsDeliver, reportsDeliveries, reportsRender, reportsRetry, reportsSettings } from './reports';
 import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate } from './license';
 import { packetExport, packetVerify, readinessRun } from './readiness';
+import { aispmCoverage, aispmFindings, aispmStatus } from './aispm';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -85,4 +86,7 @@ export const commands: readonly Command[] = [
   readinessRun,
   packetExport,
   packetVerify,
+  aispmStatus,
+  aispmFindings,
+  aispmCoverage,
 ];
