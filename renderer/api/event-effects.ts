@@ -30,6 +30,18 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
   'deliveries.changed': {
     invalidate: [['deliveries.list'], ['connectors.list'], ['reports.settings.get'], ['reports.schedules.list']],
   },
+  // The packet stays as it was opened: a reviewer completes what they read.
+  'aispm.changed': {
+    invalidate: [
+      ['aispm.status'],
+      ['aispm.findings.list'],
+      ['aispm.finding.get'],
+      ['aispm.finding.evidence'],
+      ['aispm.coverage'],
+      ['aispm.trend'],
+      ['aispm.reviews.list'],
+    ],
+  },
   'jobs.changed': { patch: (queryClient, job) => queryClient.setQueryData(jobQueryKey(job.tenant, job.id), job) },
 };
 

@@ -20,6 +20,8 @@ import { ConnectorsScreen } from '../features/connectors/ConnectorsScreen';
 import { ReportsScreen } from '../features/reports/ReportsScreen';
 import { HealthScreen } from '../features/health/HealthScreen';
 import { LicenseScreen } from '../features/license/LicenseScreen';
+import { AispmScreen } from '../features/aispm/AispmScreen';
+import { OperatingReviewsScreen } from '../features/reviews/OperatingReviewsScreen';
 
 export function App() {
   const screen = useUi((state) => state.route.screen);
@@ -155,6 +157,10 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <HealthScreen />;
     case 'license':
       return <LicenseScreen />;
+    case 'aispm':
+      return <AispmScreen />;
+    case 'reviews':
+      return <OperatingReviewsScreen />;
     default:
       return <Placeholder arrivesWith={arrivesWith ?? 'a later capability'} />;
   }

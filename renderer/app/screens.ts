@@ -2,11 +2,11 @@
 export const screens = [
   { id: 'trial', label: 'Trial checklist', arrivesWith: 'the readiness and trial capability' },
   { id: 'approvals', label: 'Approval queue', arrivesWith: null },
-  { id: 'reviews', label: 'Operating reviews', arrivesWith: 'the AISPM and operating-review capability' },
+  { id: 'reviews', label: 'Operating reviews', arrivesWith: null },
   { id: 'activity', label: 'Live activity', arrivesWith: null },
   { id: 'evidence', label: 'Evidence', arrivesWith: null },
   { id: 'policy', label: 'Policy packs', arrivesWith: null },
-  { id: 'aispm', label: 'AISPM posture', arrivesWith: 'the AISPM capability' },
+  { id: 'aispm', label: 'AISPM posture', arrivesWith: null },
   { id: 'reports', label: 'Reports', arrivesWith: null },
   { id: 'connectors', label: 'Connectors', arrivesWith: null },
   { id: 'tenants', label: 'Tenants and access', arrivesWith: null },

@@ -5,6 +5,11 @@ import type { Route } from '../app/route';
 
 type Filters = Readonly<Record<string, string>>;
 
+/** What the Evidence screen was opened to show: the records behind a finding, or a handful of records. */
+export type EvidenceFocus =
+  | { kind: 'finding'; findingId: string; title: string }
+  | { kind: 'records'; seqs: number[]; title: string };
+
 /**
  * UI state only (HOUSE rule 7): where the console is (the route, mirrored in the address
  * bar so a reload restores it), what to announce, and where focus should go after a move.
@@ -18,6 +23,8 @@ interface UiState {
   /** Bumped when a navigation should move focus to the screen's heading. */
   focusRequest: number;
   announcement: { text: string; at: number } | null;
+  /** The records another screen (AISPM, Operating reviews) sent the Evidence screen to show. */
+  evidenceFocus: EvidenceFocus | null;
   /** Opens a screen (a new history entry); `focus` moves focus to its heading. */
   show(screen: ScreenId, options?: { item?: string | null; filters?: Filters; focus?: boolean }): void;
   /** Opens or closes the screen's item (a record, a request): a new history entry unless `replace`. */
@@ -28,6 +35,9 @@ interface UiState {
   /** The address changed (back, forward, a pasted link): adopt it without writing it back. */
   adopt(route: Route): void;
   announce(text: string): void;
+  /** Opens the Evidence screen on these records. */
+  showEvidence(focus: EvidenceFocus): void;
+  clearEvidenceFocus(): void;
 }
 
 function write(route: Route, mode: 'push' | 'replace'): void {
@@ -45,6 +55,8 @@ export const useUi = create<UiState>((set, get) => {
       screen: route.screen,
       tenant: route.tenant,
       focusRequest: focus ? state.focusRequest + 1 : state.focusRequest,
+      // A focus belongs to the Evidence screen of its tenant: leaving either drops it.
+      evidenceFocus: route.screen === 'evidence' && route.tenant === state.tenant ? state.evidenceFocus : null,
     }));
     write(route, mode);
   };
@@ -54,6 +66,7 @@ export const useUi = create<UiState>((set, get) => {
     tenant: homeRoute.tenant,
     focusRequest: 0,
     announcement: null,
+    evidenceFocus: null,
     show: (screen, options = {}) =>
       go(
         { screen, tenant: get().route.tenant, item: options.item ?? null, filters: options.filters ?? {} },
@@ -72,7 +85,18 @@ export const useUi = create<UiState>((set, get) => {
     // An item belongs to its tenant (record 42 of another tenant is another record), so it closes.
     selectTenant: (tenant, options = {}) =>
       go({ ...get().route, tenant, item: null }, options.replace ? 'replace' : 'push'),
-    adopt: (route) => set({ route, screen: route.screen, tenant: route.tenant }),
+    adopt: (route) =>
+      set((state) => ({
+        route,
+        screen: route.screen,
+        tenant: route.tenant,
+        evidenceFocus: route.screen === 'evidence' && route.tenant === state.tenant ? state.evidenceFocus : null,
+      })),
+    showEvidence: (focus) => {
+      go({ screen: 'evidence', tenant: get().route.tenant, item: null, filters: {} }, 'push', true);
+      set({ evidenceFocus: focus });
+    },
+    clearEvidenceFocus: () => set({ evidenceFocus: null }),
     announce: (text) => set({ announcement: { text, at: Date.now() } }),
   };
 });

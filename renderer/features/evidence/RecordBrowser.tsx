@@ -18,6 +18,8 @@ const recordTypes = [
   'tombstone',
   'mcp_tools',
   'finding',
+  'finding_triage',
+  'operating_review',
 ];
 const PAGE_SIZES = ['50', '100', '500'];
 
