@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ledgerSource } from './consumer';
 import { findingKinds } from './kinds';
+import { buildPacket } from './packets';
 import { Projection } from './projection';
-import type { LedgerEntry } from '../evidence';
 import type { FindingState } from './projection';
 import { scorePosture, trendPoint } from './score';
 import type { ConstructedLedger } from './testing';
@@ -133,6 +134,55 @@ describe('configuration findings the ledger carries today', () => {
   });
 });
 
+describe('connector health from the outbox delivery records', () => {
+  it('opens a failing connector at a failed attempt or an escalation, and clears it at the next accepted one', async () => {
+    fx = constructedLedger();
+    const delivery = (id: string, extra: Record<string, unknown>) =>
+      fx.append('delivery', {
+        delivery_id: id,
+        connector: 'smtp-reports',
+        connector_kind: 'smtp',
+        purpose: 'report',
+        idempotency_key: `<${id}@cavra>`,
+        ...extra,
+      });
+    await delivery('d1', { event: 'queued' });
+    const failed = await delivery('d1', {
+      event: 'attempt',
+      attempt: 1,
+      outcome: 'failed',
+      code: '421',
+      text: 'try later',
+    });
+    await delivery('d2', { event: 'attempt', attempt: 1, outcome: 'interrupted' });
+    fx.checkpoint();
+    let findings = (await fx.project(T0 + MINUTE, 'one')).projection.allFindings();
+    const failing = only(findings, 'connector.delivery_failing')[0];
+    expect(failing).toMatchObject({
+      active: true,
+      status: 'open',
+      subject: { connector: 'smtp-reports' },
+      recent: [failed],
+    });
+    expect(failing?.detail).toContain('421 try later');
+
+    const accepted = await delivery('d1', { event: 'attempt', attempt: 2, outcome: 'accepted', code: '250' });
+    fx.checkpoint();
+    findings = (await fx.project(T0 + MINUTE, 'one')).projection.allFindings();
+    expect(only(findings, 'connector.delivery_failing')[0]).toMatchObject({ active: false, status: 'resolved' });
+    expect(only(findings, 'connector.delivery_failing')[0]?.recent).toContain(accepted);
+
+    await delivery('d3', { event: 'escalated', attempt: 5, text: 'No escalation route is configured for this tenant' });
+    fx.checkpoint();
+    findings = (await fx.project(T0 + MINUTE, 'one')).projection.allFindings();
+    expect(only(findings, 'connector.delivery_failing')[0]).toMatchObject({
+      active: true,
+      status: 'open',
+      occurrences: 2,
+    });
+  });
+});
+
 describe('findings that light up when other capabilities write their records', () => {
   it('hooks only in agent-writable settings, and judgement-only mode, open and close with their records', async () => {
     fx = constructedLedger();
@@ -203,34 +253,28 @@ describe('findings that light up when other capabilities write their records', (
     expect(posture.riskReasons.join(' ')).toContain('Break-glass');
   });
 
-  it('connector deliveries that fail, and credentials about to expire (records this build does not know yet)', () => {
+  it('connector expiring credentials (a field connectors do not write yet), read from any record naming them', () => {
     const projection = new Projection(null, (p, bucket, now) =>
       trendPoint(p.allFindings(), p.allCells(), p.facts, bucket, now),
     );
-    let seq = 0;
-    const feed = (type: string, payload: unknown, timeMs: number) => {
-      const entry: LedgerEntry = { seq: seq++, timeMs, type, payload: JSON.stringify(payload) };
-      projection.apply(entry);
-    };
-    feed('delivery', { connector: 'smtp-reports', status: 'failed', error: '421 try later' }, T0);
-    feed(
-      'delivery',
-      { connector: 'smtp-reports', status: 'accepted', credentials_expire_at: new Date(T0 + 30 * DAY).toISOString() },
-      T0 + MINUTE,
-    );
-    feed('delivery', { connector: 'siem', status: 'retrying' }, T0 + 2 * MINUTE);
+    projection.apply({
+      seq: 0,
+      timeMs: T0,
+      type: 'connector_health',
+      payload: JSON.stringify({
+        connector: 'smtp-reports',
+        credentials_expire_at: new Date(T0 + 30 * DAY).toISOString(),
+      }),
+    });
+    projection.advanceClock(T0 + 10 * DAY);
+    expect(only(projection.allFindings(), 'connector.credentials_expiring')).toHaveLength(0);
     projection.advanceClock(T0 + 20 * DAY);
-    const findings = projection.allFindings();
-    const failing = only(findings, 'connector.delivery_failing');
-    expect(failing.map((f) => [f.subject.connector, f.status, f.active])).toEqual([
-      ['smtp-reports', 'resolved', false],
-      ['siem', 'open', true],
-    ]);
-    expect(only(findings, 'connector.credentials_expiring')[0]).toMatchObject({
+    expect(only(projection.allFindings(), 'connector.credentials_expiring')[0]).toMatchObject({
       subject: { connector: 'smtp-reports' },
       active: true,
+      recent: [0],
     });
-    expect(projection.facts.counts.unknownTypes).toBe(3);
+    expect(projection.facts.counts.unknownTypes).toBe(1);
   });
 
   it('names which kinds are wired today and what each reads', () => {
@@ -244,7 +288,6 @@ describe('findings that light up when other capabilities write their records', (
       'config.hook_agent_writable',
       'config.judgement_only',
       'connector.credentials_expiring',
-      'connector.delivery_failing',
     ]);
     for (const spec of Object.values(findingKinds)) expect(spec.reads.length).toBeGreaterThan(20);
   });
@@ -310,5 +353,46 @@ describe('operating reviews on the ledger', () => {
 
     const again = (await fx.project(T0 + 15 * DAY + 2 * HOUR, 'day8')).projection.allFindings();
     expect(again.find((f) => f.id === weekly?.id)).toMatchObject({ status: 'open', active: true });
+  });
+
+  it('build packets from the records of their period: report deliveries with their acceptance, connector health', async () => {
+    fx = constructedLedger();
+    const delivery = (id: string, purpose: string, extra: Record<string, unknown>) =>
+      fx.append('delivery', {
+        delivery_id: id,
+        connector: purpose === 'report' ? 'smtp-reports' : 'siem',
+        connector_kind: purpose === 'report' ? 'smtp' : 'syslog',
+        purpose,
+        idempotency_key: id,
+        ...extra,
+      });
+    await delivery('r1', 'report', { event: 'queued' });
+    const acceptedReport = await delivery('r1', 'report', {
+      event: 'attempt',
+      attempt: 1,
+      outcome: 'accepted',
+      code: '250',
+    });
+    await delivery('n1', 'notification', { event: 'attempt', attempt: 1, outcome: 'failed', code: null });
+    fx.checkpoint();
+    const { projection } = await fx.project(T0 + MINUTE);
+    const packetOf = (kind: 'report_delivery_audit' | 'connector_health') =>
+      buildPacket({ kind, tenant: 'acme', projection, ledger: ledgerSource(fx.ledger), trend: [], nowMs: T0 + MINUTE });
+    const audit = packetOf('report_delivery_audit');
+    expect(audit.sections[0]?.summary).toBe('1 report delivery attempts in this period. 1 accepted by the server.');
+    expect(audit.sections[0]?.items.map((i) => i.seqs)).toEqual([[acceptedReport]]);
+    const health = packetOf('connector_health');
+    expect(health.sections.map((section) => section.title)).toEqual([
+      'Connector findings',
+      'Deliveries per connector',
+      'Delivery attempts',
+    ]);
+    expect(health.sections[1]?.items.map((i) => i.text)).toEqual([
+      'siem: 0 accepted, 1 failed, 0 escalated',
+      'smtp-reports: 1 accepted, 0 failed, 0 escalated',
+    ]);
+    expect(health.sections[0]?.items[0]?.text).toContain('Deliveries through connector siem are failing');
+    // The digest covers the content: the same packet made twice differs only by its time.
+    expect(audit.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });

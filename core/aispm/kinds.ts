@@ -168,8 +168,8 @@ export const findingKinds = {
     severity: 'high',
     postureWeight: 1,
     reads:
-      'delivery records { connector, status: "delivered" | "accepted" | "failed" | "retrying" | "escalated" }: open from a failed attempt until a later success',
-    wired: false,
+      'delivery records (core/outbox): an attempt with outcome failed, or an escalated delivery, opens it for the connector; the next accepted attempt clears it',
+    wired: true,
   },
   'connector.credentials_expiring': {
     category: 'evidence',

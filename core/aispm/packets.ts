@@ -25,12 +25,23 @@ export interface PacketInput {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Records of the given types in [fromSeq, toSeq], newest first, with how many there were. */
-function recordsIn(ledger: LedgerSource, types: string[], fromSeq: number, toSeq: number) {
+/**
+ * Records of the given types in [fromSeq, toSeq], newest first, with how many there were;
+ * `keep` filters on the payload (read only for records of those types).
+ */
+function recordsIn(
+  ledger: LedgerSource,
+  types: string[],
+  fromSeq: number,
+  toSeq: number,
+  keep?: (payload: Record<string, unknown>) => boolean,
+) {
   const items: Item[] = [];
+  const payloads: Record<string, unknown>[] = [];
   let count = 0;
   let before: number | undefined = toSeq + 1;
   let capped = false;
+  let scanned = 0;
   while (before !== undefined && before > fromSeq) {
     const page = ledger.query({ types, before, limit: 500 });
     for (const record of page.records) {
@@ -38,18 +49,46 @@ function recordsIn(ledger: LedgerSource, types: string[], fromSeq: number, toSeq
         before = undefined;
         break;
       }
+      scanned += 1;
+      let payload: Record<string, unknown> = {};
+      if (keep) {
+        for (const entry of ledger.entries(record.seq, record.seq + 1)) {
+          payload = entry.payload === null ? {} : (JSON.parse(entry.payload) as Record<string, unknown>);
+        }
+        if (!keep(payload)) continue;
+      }
       count += 1;
+      payloads.push(payload);
       if (items.length < ITEMS_PER_SECTION) {
         items.push({ text: `#${record.seq} ${record.time} — ${record.summary}`, seqs: [record.seq] });
       }
     }
-    if (count >= SCAN_LIMIT) {
+    if (scanned >= SCAN_LIMIT) {
       capped = true;
       break;
     }
     before = before === undefined || page.next === null ? undefined : page.next;
   }
-  return { items, count, capped };
+  return { items, count, capped, payloads };
+}
+
+/** Delivery attempts per connector: how many were accepted and how many failed. */
+function perConnector(payloads: Record<string, unknown>[]): Item[] {
+  const tally = new Map<string, { accepted: number; failed: number; escalated: number }>();
+  for (const p of payloads) {
+    const connector = String(p.connector);
+    const entry = tally.get(connector) ?? { accepted: 0, failed: 0, escalated: 0 };
+    if (p.event === 'attempt' && p.outcome === 'accepted') entry.accepted += 1;
+    if (p.event === 'attempt' && p.outcome === 'failed') entry.failed += 1;
+    if (p.event === 'escalated') entry.escalated += 1;
+    tally.set(connector, entry);
+  }
+  return [...tally.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([connector, t]) => ({
+      text: `${connector}: ${t.accepted} accepted, ${t.failed} failed, ${t.escalated} escalated`,
+      seqs: [],
+    }));
 }
 
 function counted(what: string, result: { count: number; capped: boolean }): string {
@@ -183,9 +222,19 @@ export function buildPacket(input: PacketInput): ReviewPacket {
       break;
     }
     case 'report_delivery_audit': {
-      sections.push(
-        recordsSection('Report deliveries', 'delivery records', recordsIn(ledger, ['delivery'], fromSeq, toSeq)),
+      const attempts = recordsIn(
+        ledger,
+        ['delivery'],
+        fromSeq,
+        toSeq,
+        (p) => p.purpose === 'report' && (p.event === 'attempt' || p.event === 'escalated' || p.event === 'refused'),
       );
+      const accepted = attempts.payloads.filter((p) => p.outcome === 'accepted').length;
+      sections.push({
+        title: 'Report delivery attempts',
+        summary: `${counted('report delivery attempts', attempts)} ${accepted} accepted by the server.`,
+        items: attempts.items,
+      });
       break;
     }
     case 'tenant_isolation_audit': {
@@ -214,9 +263,19 @@ export function buildPacket(input: PacketInput): ReviewPacket {
           'No connector is failing or about to lose its credentials.',
         ),
       );
-      sections.push(
-        recordsSection('Delivery attempts', 'delivery attempts', recordsIn(ledger, ['delivery'], fromSeq, toSeq)),
+      const attempts = recordsIn(
+        ledger,
+        ['delivery'],
+        fromSeq,
+        toSeq,
+        (p) => p.event === 'attempt' || p.event === 'escalated',
       );
+      sections.push({
+        title: 'Deliveries per connector',
+        summary: counted('delivery attempts', attempts),
+        items: perConnector(attempts.payloads),
+      });
+      sections.push(recordsSection('Delivery attempts', 'delivery attempts', attempts));
       break;
     }
     case 'security_advisory_drill': {

@@ -713,23 +713,27 @@ export class Projection {
     this.condition('review.overdue', { review: kind }, false, entry.timeMs, [entry.seq]);
   }
 
+  /**
+   * Outbox deliveries (core/outbox): a failed attempt, or a delivery escalated because its
+   * attempts ran out, opens the connector's finding; the next accepted attempt clears it.
+   */
   private delivery(entry: LedgerEntry, payload: Payload): void {
     const connector = text(payload.connector);
     if (!connector) return;
-    const status = text(payload.status);
     const state = (this.facts.connectors[connector] ??= {
       failing: false,
       credentialsExpireAt: null,
       lastSeq: entry.seq,
     });
     state.lastSeq = entry.seq;
-    const failed = status === 'failed' || status === 'escalated' || status === 'retrying';
-    const succeeded = status === 'delivered' || status === 'accepted' || status === 'sent';
+    const failed = (payload.event === 'attempt' && payload.outcome === 'failed') || payload.event === 'escalated';
+    const succeeded = payload.event === 'attempt' && payload.outcome === 'accepted';
     if (failed || succeeded) {
       state.failing = failed;
+      const answer = [text(payload.code), text(payload.text)].filter((part) => part !== null).join(' ');
       this.condition('connector.delivery_failing', { connector }, failed, entry.timeMs, [entry.seq], {
         title: `Deliveries through connector ${connector} are failing`,
-        detail: `The latest attempt ended ${status}${text(payload.error) ? `: ${String(payload.error)}` : ''}. Reports, approvals and anchors sent through it may not arrive.`,
+        detail: `${payload.event === 'escalated' ? `A ${String(payload.purpose)} delivery ran out of attempts and was escalated` : `Attempt ${String(payload.attempt ?? '?')} of a ${String(payload.purpose)} delivery failed`}${answer ? `: ${answer.slice(0, 300)}` : ''}. Reports, approvals and checkpoint anchors sent through it may not arrive.`,
       });
     }
     this.connectorCredentials(entry, payload);
