@@ -195,8 +195,11 @@ describe('findings that light up when other capabilities write their records', (
       by: 'cavra doctor',
     });
     const judgement = await fx.append('config_change', {
-      change: 'containment.mode',
-      after: { mode: 'judgement_only' },
+      change: 'containment.enforcement',
+      before: 'sandbox',
+      after: 'judgement_only',
+      reason: 'bubblewrap unavailable on the build hosts',
+      posture: 'weaker',
       by: 'admin@acme.example',
     });
     fx.checkpoint();
@@ -215,7 +218,12 @@ describe('findings that light up when other capabilities write their records', (
       managed: true,
       by: 'x',
     });
-    await fx.append('config_change', { change: 'containment.mode', after: { mode: 'sandbox' }, by: 'x' });
+    await fx.append('config_change', {
+      change: 'containment.enforcement',
+      before: 'judgement_only',
+      after: 'sandbox',
+      by: 'x',
+    });
     fx.checkpoint();
     findings = (await fx.project(T0 + MINUTE, 'two')).projection.allFindings();
     expect(only(findings, 'config.hook_agent_writable')[0]?.status).toBe('resolved');

@@ -1,4 +1,4 @@
-import type { OperationOutput, ParsedOperationInput, Principal } from '../contract';
+import type { Handler } from '../contract';
 import type { AispmService } from './service';
 
 type AispmOperation =
@@ -15,14 +15,8 @@ type AispmOperation =
   | 'aispm.review.packet'
   | 'aispm.review.complete';
 
-/** The dispatcher has checked the caller's role in `tenant` before any of these runs. */
-type AispmHandler<K extends AispmOperation> = (
-  ctx: { principal: Principal; tenant: string },
-  input: ParsedOperationInput<K>,
-) => Promise<OperationOutput<K>>;
-
 /** AISPM registers its own contract handlers (HOUSE rule 16). */
-export function aispmHandlers(service: AispmService): { [K in AispmOperation]: AispmHandler<K> } {
+export function aispmHandlers(service: AispmService): { [K in AispmOperation]: Handler<K> } {
   return {
     'aispm.status': (ctx) => service.status(ctx.tenant),
     'aispm.findings.list': (ctx, input) => service.findings(ctx.tenant, input),

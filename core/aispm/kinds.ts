@@ -103,7 +103,8 @@ export const findingKinds = {
     lifecycle: 'condition',
     severity: 'high',
     postureWeight: 1,
-    reads: 'config_change with change "containment.mode": { after: { mode: "judgement_only" | "sandbox" } }',
+    reads:
+      'config_change with change "containment.enforcement": { before, after: "judgement_only" | "sandbox", reason?, by } (as core/containment records it)',
     wired: false,
   },
   'config.mcp_tools_changed': {

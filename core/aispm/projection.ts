@@ -631,8 +631,8 @@ export class Projection {
         title: `The ${adapter} hook is installed only where the agent can change it`,
         detail: `${text(payload.path) ?? 'Its settings file'} is writable by the agent it governs, so the agent can remove its own guard. Install it into managed settings (cavra hook install ${adapter} --managed).`,
       });
-    } else if (change === 'containment.mode' && isObject(payload.after) && typeof payload.after.mode === 'string') {
-      const judgementOnly = payload.after.mode === 'judgement_only';
+    } else if (change === 'containment.enforcement' && typeof payload.after === 'string') {
+      const judgementOnly = payload.after === 'judgement_only';
       this.facts.judgementOnly = judgementOnly;
       this.condition('config.judgement_only', {}, judgementOnly, entry.timeMs, [entry.seq], {
         title: 'Judgement-only mode: allowed commands run without containment',

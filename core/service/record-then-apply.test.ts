@@ -102,6 +102,10 @@ const notConfiguration: Partial<Record<OperationName, string>> = {
   'reports.schedules.remove': 'reports capability: records first itself; not yet on recordThenApply',
   'readiness.run': 'writes validator_result records (observations); no configuration changes',
   'readiness.packet.export': 'writes the packet and a bundle outside the ledger; no configuration changes',
+  // AISPM applies a person's change only by ingesting its committed record (core/aispm service tests fail the ledger).
+  'aispm.finding.update': 'a finding_triage record; AISPM state changes only by ingesting it once committed',
+  'aispm.finding.accept_risk': 'a finding_triage record; AISPM state changes only by ingesting it once committed',
+  'aispm.review.complete': 'an operating_review record; AISPM state changes only by ingesting it once committed',
   'tenants.create':
     'creates the tenant and its store; there is no tenant ledger before it exists (the install audit log keeps it)',
 };
