@@ -7,8 +7,7 @@ type Filters = Readonly<Record<string, string>>;
 
 /** What the Evidence screen was opened to show: the records behind a finding, or a handful of records. */
 export type EvidenceFocus =
-  | { kind: 'finding'; findingId: string; title: string }
-  | { kind: 'records'; seqs: number[]; title: string };
+  { kind: 'finding'; findingId: string; title: string } | { kind: 'records'; seqs: number[]; title: string };
 
 /**
  * UI state only (HOUSE rule 7): where the console is (the route, mirrored in the address

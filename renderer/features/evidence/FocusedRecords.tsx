@@ -62,6 +62,8 @@ function FindingRecords({
         records={evidence.data?.records ?? []}
         selected={selected}
         onSelect={onSelect}
+        label="Records behind the finding"
+        exportName={['finding-records', tenant, findingId]}
         empty={evidence.isLoading ? 'Loading…' : 'No records are linked to this finding.'}
       />
       <div className="toolbar">
@@ -105,6 +107,8 @@ function LinkedRecords({
         records={records.data?.records ?? []}
         selected={selected}
         onSelect={onSelect}
+        label="Records behind this view"
+        exportName={['linked-records', tenant, `${seqs.length}-records`]}
         empty={records.isLoading ? 'Loading…' : 'These records are no longer in the ledger.'}
       />
     </>
