@@ -106,9 +106,12 @@ test('AISPM posture and operating reviews from real gate traffic', async ({ page
   const focused = page.getByTestId('focused-records');
   await expect(focused).toContainText('Records behind the finding');
   const rows = focused.getByTestId('record-table').locator('tbody tr');
-  await expect(rows.filter({ hasText: 'decision' }).first()).toContainText('Deny');
+  // A decision row shows its decision; the two triage records show their type.
+  const denial = rows.filter({ hasText: 'deny read_file' });
+  await expect(denial).toHaveCount(1);
+  await expect(denial).toContainText('Deny');
   await expect(rows.filter({ hasText: 'finding_triage' })).toHaveCount(2);
-  await rows.filter({ hasText: 'decision' }).first().getByRole('button').click();
+  await denial.getByRole('button', { name: /^Open record \d+$/ }).click();
   const payload = page.getByLabel('Record payload');
   await expect(payload).toContainText('"adapter": "claude-code"');
   await expect(payload).toContainText('secrets.env-read');
