@@ -169,13 +169,13 @@ class ScriptReader {
       const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       if (new RegExp(`(^|[\\s;|&({])${escaped}($|[\\s;|&)}])`).test(body) && background.test(body))
         this.extraction.problem(
-          'unsupported',
+          'runaway',
           `the function ${name} runs itself in the background or a pipeline (a fork bomb)`,
         );
       return;
     }
     if (/^while\s+(true|:|\[\s*1\s*\]|\(\(\s*1\s*\)\))\s*[;\n]/.test(text) && /&(?!&)/.test(text.replace(/&>/g, '')))
-      this.extraction.problem('unsupported', 'an endless loop starts background processes');
+      this.extraction.problem('runaway', 'an endless loop starts background processes');
   }
 
   private binary(command: BinaryCmd, scope: Scope, input: CommandInput | null, level: number): SimpleCommand[] {

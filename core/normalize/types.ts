@@ -185,7 +185,10 @@ export interface McpCall {
 }
 
 export interface NormalizationProblem {
-  /** `malformed`: the action cannot mean what it appears to (a NUL byte in a path); policy denies it. */
-  code: 'parse_error' | 'depth_exceeded' | 'too_large' | 'unsupported' | 'malformed';
+  /**
+   * `malformed`: the action cannot mean what it appears to (a NUL byte in a path); `runaway`: it
+   * starts processes without end (a fork bomb). Policy denies both; the others need a reviewer.
+   */
+  code: 'parse_error' | 'depth_exceeded' | 'too_large' | 'unsupported' | 'malformed' | 'runaway';
   message: string;
 }

@@ -613,6 +613,7 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     approvalRoute = fallback.approvalRoute ? { packId: fallback.packId, route: fallback.approvalRoute } : null;
   }
   const malformed = normalized.problems.filter((problem) => problem.code === 'malformed');
+  const runaway = normalized.problems.filter((problem) => problem.code === 'runaway');
   if (malformed.length > 0) {
     // Not a question a reviewer could answer: the action does not say what it would do.
     decision = 'deny';
@@ -620,6 +621,14 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     winner = null;
     severity = severityRank[severity] >= severityRank.high ? severity : 'high';
     reason = `The action is malformed: ${malformed.map((problem) => problem.message).join('; ')}`;
+    approvalRoute = null;
+  } else if (runaway.length > 0) {
+    // Nor is this: processes that multiply without end take the machine down, whoever approves.
+    decision = 'deny';
+    basis = 'normalization';
+    winner = null;
+    severity = 'critical';
+    reason = `The action starts processes without end: ${runaway.map((problem) => problem.message).join('; ')}`;
     approvalRoute = null;
   } else if (floors.length > 0 && decisionRank[decision] < decisionRank.require_approval) {
     decision = 'require_approval';
