@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ACTION_LIMITS,
+  actionSummarySchema,
   decisionSchema,
   findingStatusSchema,
   matchedRuleSchema,
@@ -42,8 +43,23 @@ const agentSchema = z.strictObject({ id: identifier, session: identifier.optiona
  * and this schema refuses anything else, down to the Decision's nested objects, so readers
  * (AISPM, reports, auditors) never meet a second dialect.
  */
+const summary = actionSummarySchema.shape;
+const strictPartRules = z.array(summary.commands.element.shape.rules.element.strict());
+const strictActionSummarySchema = z.strictObject({
+  ...summary,
+  commands: z.array(summary.commands.element.extend({ rules: strictPartRules }).strict()),
+  files: z.array(summary.files.element.extend({ rules: strictPartRules }).strict()),
+  git: z.array(
+    summary.git.element
+      .extend({ refs: z.array(summary.git.element.shape.refs.element.strict()), rules: strictPartRules })
+      .strict(),
+  ),
+  mcp: summary.mcp.unwrap().extend({ rules: strictPartRules }).strict().nullable(),
+});
+
 const strictDecisionSchema = z.strictObject({
   ...decisionSchema.shape,
+  action: strictActionSummarySchema.optional(),
   rules: z.array(matchedRuleSchema.strict()),
   approval: decisionSchema.shape.approval.unwrap().strict().optional(),
   explanation: decisionSchema.shape.explanation.strict(),

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Decision, EnforcementMode, MatchedRule } from '../contract';
 import type { NormalizedAction } from '../normalize/types';
+import { summarizeAction } from './action-summary';
 import { decisionRank } from './compile';
 import type { RuleMatch, Verdict } from './evaluate';
 
@@ -101,5 +102,6 @@ export function toDecision(verdict: Verdict, normalized: NormalizedAction, conte
       winner: verdict.winner ? ruleRef(verdict.winner) : null,
       basis: verdict.basis,
     },
+    action: summarizeAction(normalized, verdict.matches),
   };
 }

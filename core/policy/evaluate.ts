@@ -59,19 +59,19 @@ const GIT_CONFIG_ACTIONS = new Set([
 ]);
 const IMPLICIT_DESTINATIONS = new Set(['HEAD', '@']);
 
-function commandText(command: SimpleCommand): string {
+export function commandText(command: SimpleCommand): string {
   return command.text !== '' ? command.text : [command.program, ...command.args].join(' ');
 }
 
-function gitText(git: GitInvocation): string {
+export function gitText(git: GitInvocation): string {
   return ['git', git.subcommand, ...git.args].join(' ');
 }
 
-function mcpText(call: McpCall): string {
+export function mcpText(call: McpCall): string {
   return `${call.server}/${call.tool}`;
 }
 
-function pathText(path: NormalizedPath): string {
+export function pathText(path: NormalizedPath): string {
   return path.relative ?? path.absolute;
 }
 
