@@ -3,8 +3,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ContractError } from '../../core/contract';
 import type { Role } from '../../core/contract';
-import { EvidenceLedgers, LedgerInputError, LedgerSigningError, verifyBundle } from '../../core/evidence';
-import type { BundleVerification, RangeBound } from '../../core/evidence';
+import {
+  EvidenceLedgers,
+  LedgerInputError,
+  LedgerSigningError,
+  WitnessError,
+  readWitness,
+  verifyBundle,
+} from '../../core/evidence';
+import type { BundleVerification, RangeBound, WitnessLine } from '../../core/evidence';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
 import { TenantDirectory } from '../../core/tenants';
@@ -119,18 +126,50 @@ export const evidenceExport: Command = {
   },
 };
 
+/** Reads `--witness FILE` (an anchor's witness file); null when it cannot be read as one. */
+function witnessOption(io: CliIO, file: string | undefined): { lines: WitnessLine[] } | { error: string } | null {
+  if (file === undefined) return null;
+  try {
+    return { lines: readWitness(path.resolve(io.cwd, file)) };
+  } catch (error) {
+    if (error instanceof WitnessError) return { error: `--witness: ${error.message}` };
+    throw error;
+  }
+}
+
 export const evidenceVerify: Command = {
   name: 'evidence verify',
-  summary: 'Verify an exported evidence bundle offline (no network, no tenant data)',
-  usage: 'cavra evidence verify DIR [--trusted-key FILE] [--json]',
+  summary:
+    'Verify an exported evidence bundle offline (no network, no tenant data), or a tenant ledger with --ledger; ' +
+    '--witness checks either against anchored checkpoints',
+  usage:
+    'cavra evidence verify DIR [--trusted-key FILE] [--witness FILE] [--json]\n' +
+    '       cavra evidence verify --ledger [--tenant T] [--witness FILE] [--json]',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
-      options: { 'trusted-key': { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        'trusted-key': { type: 'string' },
+        witness: { type: 'string' },
+        ledger: { type: 'boolean' },
+        tenant: { type: 'string' },
+        json: { type: 'boolean' },
+      },
       allowPositionals: true,
       strict: true,
     });
-    if (positionals.length !== 1) throw new UsageError('Give exactly one bundle directory');
+    if (values.ledger) {
+      if (positionals.length > 0) throw new UsageError('--ledger verifies the tenant ledger: give no bundle directory');
+      if (values['trusted-key'] !== undefined) throw new UsageError('--trusted-key applies to a bundle, not --ledger');
+      return verifyLedger(io, values.tenant, values.witness, values.json === true);
+    }
+    if (values.tenant !== undefined) throw new UsageError('--tenant applies to --ledger only');
+    if (positionals.length !== 1) throw new UsageError('Give exactly one bundle directory (or --ledger)');
+    const witness = witnessOption(io, values.witness);
+    if (witness && 'error' in witness) {
+      io.stdout(`Cannot verify ${path.resolve(io.cwd, positionals[0] as string)}\n  ${witness.error}\n`);
+      return EXIT_UNREADABLE;
+    }
     let trustedKey: string | undefined;
     const keyFile = values['trusted-key'];
     if (keyFile !== undefined) {
@@ -143,6 +182,7 @@ export const evidenceVerify: Command = {
     const printProgress = progressPrinter(io, 'cavra evidence verify');
     const result = await verifyBundle(path.resolve(io.cwd, positionals[0] as string), {
       trustedKey,
+      ...(witness ? { witness: witness.lines } : {}),
       onProgress: (p) => printProgress(p.done, p.total),
     });
     if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -151,6 +191,49 @@ export const evidenceVerify: Command = {
     return result.failure?.kind === 'input' ? EXIT_UNREADABLE : EXIT_FAILED;
   },
 };
+
+/** `evidence verify --ledger`: the whole tenant ledger as stored, against its high-water file and the witness. */
+async function verifyLedger(
+  io: CliIO,
+  tenantOption: string | undefined,
+  witnessFile: string | undefined,
+  json: boolean,
+) {
+  const witness = witnessOption(io, witnessFile);
+  if (witness && 'error' in witness) {
+    io.stdout(`Cannot verify the ledger\n  ${witness.error}\n`);
+    return EXIT_UNREADABLE;
+  }
+  return withLedgers(io, tenantOption, async (ledgers, tenant) => {
+    if (witness && !witness.lines.some((line) => line.tenant === tenant)) {
+      io.stdout(`Cannot verify the ledger\n  --witness: the witness holds no checkpoint of tenant ${tenant}\n`);
+      return EXIT_UNREADABLE;
+    }
+    const printProgress = progressPrinter(io, 'cavra evidence verify');
+    const ledger = ledgers.ledger(tenant);
+    const result = await ledger.verify({
+      onProgress: (p) => printProgress(p.done, p.total),
+      ...(witness ? { witness: witness.lines } : {}),
+    });
+    if (json) io.stdout(`${JSON.stringify({ tenant, origin: ledger.origin, ...result }, null, 2)}\n`);
+    else if (result.ok) {
+      io.stdout(
+        [
+          `Verified the evidence ledger of tenant ${tenant} (log ${ledger.origin})`,
+          `  records      ${result.size}, ${result.checkpoints} signed checkpoints`,
+          `  witnessed    consistent with ${result.witnessed} witnessed checkpoints` +
+            (witness ? ' (high-water file and --witness)' : ' (high-water file)'),
+          '',
+        ].join('\n'),
+      );
+    } else {
+      io.stdout(
+        `VERIFICATION FAILED for the evidence ledger of tenant ${tenant}\n  ${result.seq === null ? '' : `record ${result.seq}: `}${result.reason}\n`,
+      );
+    }
+    return result.ok ? 0 : EXIT_FAILED;
+  });
+}
 
 function describeVerification(result: BundleVerification): string {
   const lines: string[] = [];
@@ -177,6 +260,7 @@ function describeVerification(result: BundleVerification): string {
       `  checked      every payload digest, header hash and chain link; ${checked.inclusionProofs} inclusion proofs;`,
       `               ${checked.checkpoints} checkpoint signatures, ${checked.consistencyProofs} consistency proofs,`,
       `               ${checked.recomputedRoots} roots recomputed from the records; ${checked.tombstones} tombstones; DSSE statement`,
+      ...(checked.witnessed > 0 ? [`  witnessed    consistent with ${checked.witnessed} witnessed checkpoints`] : []),
       key?.pinned
         ? `  key          ${key.keyId} (pinned with --trusted-key)`
         : `  key          ${key?.keyId} from the bundle itself — NOT pinned: compare it with the tenant's key, or pass --trusted-key`,

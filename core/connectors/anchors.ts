@@ -1,4 +1,5 @@
 import type { Ledger } from '../evidence';
+import { checkpointAnchor } from '../evidence';
 import type { Outbox, OutboundMessage } from '../outbox';
 import type { ConnectorRepository } from './repository';
 
@@ -22,16 +23,7 @@ export async function queueCheckpointAnchors(tenant: string, options: AnchorOpti
   if (!checkpoint) return;
   for (const anchor of anchors) {
     if ((await options.outbox.anchoredSize(tenant, anchor.id)) >= checkpoint.size) continue;
-    const data = {
-      type: 'cavra.checkpoint',
-      tenant,
-      origin: ledger.origin,
-      size: checkpoint.size,
-      root: checkpoint.root,
-      time: checkpoint.time,
-      key_id: checkpoint.keyId,
-      note: checkpoint.note,
-    };
+    const data = checkpointAnchor(tenant, ledger.origin, checkpoint);
     const subject = `CAVRA checkpoint ${tenant} size ${checkpoint.size}`;
     const anchorTo = typeof anchor.settings.anchorTo === 'string' ? anchor.settings.anchorTo : null;
     const message: OutboundMessage = {

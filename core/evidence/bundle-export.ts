@@ -188,11 +188,10 @@ export async function exportBundle(
     if (!first || !last || done !== total) throw new Error(`Expected ${total} records, read ${done}`);
     onProgress?.({ phase: 'records', done, total });
 
-    // The checkpoints inside the range (their roots are recomputed from the records) and the
-    // final one every proof refers to; later checkpoints would only add signatures to check.
-    const checkpoints = ledger
-      .checkpointsBetween(fromSeq + 1, treeSize)
-      .filter((cp) => cp.size <= toSeq + 1 || cp.size === treeSize);
+    // Every checkpoint up to the final one, each with its consistency proof: the roots inside
+    // the range are recomputed from the records, and any of them an anchor witnessed can be
+    // checked against the witness (`evidence verify --witness`), wherever the range starts.
+    const checkpoints = ledger.checkpointsBetween(1, treeSize);
     const checkpointFile = file(BUNDLE_FILES.checkpoints);
     const consistencyFile = file(BUNDLE_FILES.consistencyProofs);
     for (const cp of checkpoints) {

@@ -27,6 +27,8 @@ import type { CheckpointPayload, TombstonePayload } from './record-types';
 import { UNPRUNABLE_TYPES } from './record-types';
 import { keyIdOf, parsePublicKeyText } from './signing';
 import { verifyTombstone } from './tombstone';
+import type { WitnessLine, WitnessedCheckpoint } from './witness';
+import { WitnessError, checkWitnessed, witnessedCheckpoints } from './witness';
 
 /**
  * Verifies an exported bundle on its own: no network, no tenant database, no CAVRA_HOME.
@@ -65,12 +67,16 @@ export interface BundleVerification {
     files: number;
     /** Checkpoint roots recomputed from the records themselves. */
     recomputedRoots: number;
+    /** Witnessed checkpoints (`witness`) the bundle's tree was found consistent with. */
+    witnessed: number;
   };
 }
 
 export interface VerifyOptions {
   /** A pinned public key (C2SP vkey, PEM, or base64); without it the bundle's own key is used. */
   trustedKey?: string;
+  /** Lines of a witness file (anchored checkpoints): the bundle must be consistent with each. */
+  witness?: readonly WitnessLine[];
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number }) => void;
 }
@@ -112,6 +118,7 @@ export async function verifyBundle(dir: string, options: VerifyOptions = {}): Pr
       tombstones: 0,
       files: 0,
       recomputedRoots: 0,
+      witnessed: 0,
     },
   };
   try {
@@ -295,6 +302,33 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
   }
   result.checked.consistencyProofs = proven.size - 1;
 
+  // Witnessed checkpoints: opened with the same key; roots at their sizes come from the
+  // bundle's own (proven) checkpoints or are recomputed from the records below.
+  let witnessed: WitnessedCheckpoint[] = [];
+  const witnessRoots = new Map<number, Buffer | null>();
+  if (options.witness) {
+    try {
+      witnessed = witnessedCheckpoints(options.witness, {
+        tenant: manifest.tenant,
+        origin: manifest.origin,
+        publicKey: key,
+      });
+    } catch (error) {
+      if (error instanceof WitnessError) throw fail('integrity', 'witness', error.message, lineOf(error));
+      throw error;
+    }
+    if (witnessed.length === 0) {
+      throw fail(
+        'input',
+        'witness',
+        `the witness holds no checkpoint of tenant ${manifest.tenant}: nothing to check the bundle against`,
+      );
+    }
+    for (const cp of witnessed) {
+      if (cp.size <= treeSize && !checkpoints.has(cp.size)) witnessRoots.set(cp.size, null);
+    }
+  }
+
   // 4. Tombstones that pruned records in the range.
   const tombstones = new Map<number, { payload: TombstonePayload; time: number; pruned: number }>();
   await eachLine(files, BUNDLE_FILES.tombstones, listed, (text, line) => {
@@ -390,6 +424,7 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         frontier = new MerkleFrontier(seq, lefts ?? []);
       }
       frontier.append(leaf);
+      if (witnessRoots.has(frontier.size)) witnessRoots.set(frontier.size, frontier.root());
       const cp = checkpoints.get(frontier.size);
       if (cp) {
         if (!frontier.root().equals(cp.root)) {
@@ -442,8 +477,27 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
       );
     }
   }
+  if (options.witness) {
+    try {
+      const outcome = checkWitnessed(witnessed, {
+        what: 'bundle',
+        size: treeSize,
+        signedAt: finalCheckpoint.time,
+        rootAt: (size) => checkpoints.get(size)?.root ?? witnessRoots.get(size) ?? null,
+      });
+      result.checked.witnessed = outcome.checked;
+      result.warnings.push(...outcome.warnings);
+    } catch (error) {
+      if (error instanceof WitnessError) throw fail('integrity', 'witness', error.message, lineOf(error));
+      throw error;
+    }
+  }
   result.checked.files = LISTED_FILES.length + 2;
   onProgress?.({ done: result.checked.records, total: manifest.range.count });
+}
+
+function lineOf(error: WitnessError): { line?: number } {
+  return error.line === undefined ? {} : { line: error.line };
 }
 
 function openRoot(dir: string): string {

@@ -47,3 +47,6 @@ export type { DsseEnvelope } from './dsse';
 export { keyIdOf } from './signing';
 export { parsePublicKeyText } from './signing';
 export { BUNDLE_FILES, STATEMENT_TYPE } from './bundle-format';
+export { WitnessError, appendWitness, checkpointAnchor, readWitness, witnessLineSchema } from './witness';
+export type { WitnessLine } from './witness';
+export { HIGH_WATER_FILE } from './ledger';

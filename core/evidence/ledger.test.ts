@@ -1,12 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TenantDirectory } from '../tenants';
 import { openCheckpoint } from './checkpoint-note';
 import { EvidenceLedgers } from './ledgers';
 import { LedgerAppendError, LedgerInputError, LedgerSigningError } from './errors';
-import { Ledger } from './ledger';
+import { HIGH_WATER_FILE, Ledger } from './ledger';
 import { leafHash, verifyConsistency, verifyInclusion } from './merkle';
 import { GENESIS_PREV } from './record';
-import { ledgerFixture, requireKeychain, sampleDecision } from './testing';
+import { ledgerFixture, requireKeychain, sampleDecision, truncateLedger } from './testing';
+import { readWitness } from './witness';
 
 beforeAll(requireKeychain);
 
@@ -306,5 +309,60 @@ describe('evidence ledger', () => {
       signing: { state: 'unavailable', reason: expect.stringMatching(/no evidence signing key/) },
     });
     expect(() => ledger.checkpoint()).toThrow(LedgerSigningError);
+  });
+});
+
+// Issue 8 item 5: with the triggers dropped, deleting records and the checkpoint that covered
+// them left a shorter ledger that verified and exported as a bundle that verified.
+describe('evidence ledger: the high-water mark outside the database', () => {
+  async function signedLedger() {
+    const f = fixture({ checkpoints: { records: 10, seconds: 3600 } });
+    for (let i = 0; i < 40; i++) await f.ledger.append({ type: 'decision', payload: sampleDecision(i) });
+    f.ledger.checkpoint();
+    const witness = path.join(path.dirname(f.tenants.store('acme').name), HIGH_WATER_FILE);
+    return { ...f, witness };
+  }
+
+  it('keeps every signed checkpoint in an append-only witness file beside the database', async () => {
+    const { ledger, witness } = await signedLedger();
+    const lines = readWitness(witness);
+    expect(lines.map((l) => l.size)).toEqual(ledger.checkpointsBetween(1, ledger.size()).map((cp) => cp.size));
+    expect(lines.at(-1)).toMatchObject({ type: 'cavra.checkpoint', tenant: 'acme', origin: ledger.origin });
+    expect(await ledger.verify()).toMatchObject({ ok: true, witnessed: lines.length });
+  });
+
+  it('refuses to verify or export a ledger cut back behind a signed checkpoint', async () => {
+    const { ledger, tenants, home } = await signedLedger();
+    const db = tenants.store('acme');
+    // Cut right after an early checkpoint record, so what is left is a well-formed, signed ledger.
+    const early = ledger.checkpointsBetween(1, ledger.size())[1] as { size: number };
+    truncateLedger(db, early.size + 1);
+    expect(ledger.size()).toBe(early.size + 1);
+    const verdict = await ledger.verify();
+    expect(verdict).toMatchObject({ ok: false, reason: expect.stringMatching(/history was cut off/) });
+    await expect(ledger.export({ out: path.join(home, 'cut') })).rejects.toThrow(/history was cut off/);
+    expect(fs.existsSync(path.join(home, 'cut'))).toBe(false);
+
+    // Appending past the old size does not hide it: the tree at a witnessed size differs.
+    for (let i = 0; i < 40; i++) await ledger.append({ type: 'decision', payload: sampleDecision(100 + i) });
+    expect(await ledger.verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/history was rewritten/) });
+    await expect(ledger.export({ out: path.join(home, 'rewritten') })).rejects.toThrow(/history was rewritten/);
+  });
+
+  it('checks an anchor witness file too, and a witness line that was forged fails', async () => {
+    const { ledger, witness, home } = await signedLedger();
+    const lines = readWitness(witness);
+    expect(await ledger.verify({ witness: lines })).toMatchObject({ ok: true, witnessed: 2 * lines.length });
+    const forged = { ...(lines.at(-1) as (typeof lines)[number]), root: Buffer.alloc(32).toString('base64') };
+    expect(await ledger.verify({ witness: [forged] })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/disagrees with the signed note/),
+    });
+    const replaced = { ...(lines[0] as (typeof lines)[number]), origin: 'cavra.evidence/acme/000000000000' };
+    expect(await ledger.verify({ witness: [replaced] })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/the log was replaced/),
+    });
+    expect(fs.existsSync(home)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type { SqliteDatabase } from '../store';
 import { CanonicalJsonError, canonicalize } from './canonical-json';
 import type { SignedCheckpoint } from './checkpoint-note';
@@ -8,7 +9,7 @@ import { exportBundle } from './bundle-export';
 import { LedgerAppendError, LedgerCorruptError, LedgerInputError, LedgerSigningError } from './errors';
 import { LedgerTree, treeNodeId } from './ledger-tree';
 import type { SubtreeSource } from './merkle';
-import { MerkleFrontier, consistencyProof, inclusionProof, leafHash } from './merkle';
+import { MerkleFrontier, consistencyProof, inclusionProof, leafHash, rangeHash } from './merkle';
 import type { RecordHeader, StoredRecord } from './record';
 import { GENESIS_PREV, MAX_PAYLOAD_BYTES, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
 import type {
@@ -22,6 +23,15 @@ import { UNPRUNABLE_TYPES, isRecordType, recordTypeSpec } from './record-types';
 import type { EvidenceSigner } from './signing';
 import { signTombstone, verifyTombstone } from './tombstone';
 import { recordThenApply } from './record-then-apply';
+import type { WitnessLine } from './witness';
+import {
+  WitnessError,
+  appendWitness,
+  checkWitnessed,
+  checkpointAnchor,
+  readWitness,
+  witnessedCheckpoints,
+} from './witness';
 
 /** Where a ledger gets its tenant's keys. Lookups may fail (no keychain); the ledger reports it. */
 export interface LedgerKeys {
@@ -46,7 +56,16 @@ export interface LedgerOptions {
   keys: LedgerKeys;
   now?: () => Date;
   checkpoints?: Partial<CheckpointPolicy>;
+  /**
+   * The high-water file: every checkpoint this ledger signs is appended there, outside the
+   * database, and export and verify refuse a ledger older than any of them. Defaults to
+   * `checkpoint-witness.jsonl` beside the database file; null turns it off (in-memory stores).
+   */
+  highWaterFile?: string | null;
 }
+
+/** The high-water file beside a tenant's database (FORMAT.md §Anchoring). */
+export const HIGH_WATER_FILE = 'checkpoint-witness.jsonl';
 
 export interface AppendInput {
   type: AppendableRecordType;
@@ -146,7 +165,14 @@ export interface LedgerProgress {
 }
 
 export type LedgerVerification =
-  | { ok: true; size: number; checkpoints: number; lastCheckpoint: CheckpointInfo | null }
+  | {
+      ok: true;
+      size: number;
+      checkpoints: number;
+      lastCheckpoint: CheckpointInfo | null;
+      /** Witnessed checkpoints (the high-water file and any `witness` given) the ledger is consistent with. */
+      witnessed: number;
+    }
   | { ok: false; size: number; seq: number | null; reason: string };
 
 export interface PruneResult {
@@ -172,6 +198,8 @@ interface TailState {
   lastCheckpoint: { size: number; time: number } | null;
   uncovered: number;
   oldestUncoveredMs: number | null;
+  /** Checkpoints signed in the open transaction, for the high-water file once it commits. */
+  signed: CheckpointInfo[];
 }
 
 /** Appends are committed in batches of at most this many records (group commit). */
@@ -201,6 +229,7 @@ export class Ledger {
   private readonly now: () => Date;
   private readonly policy: CheckpointPolicy;
   private readonly tree: LedgerTree;
+  private readonly highWaterFile: string | null;
   private readonly stmts;
   private state: TailState;
   private queue: QueuedAppend[] = [];
@@ -219,6 +248,13 @@ export class Ledger {
       throw new Error('Checkpoint policy needs records ≥ 1 and seconds > 0');
     }
     const db = this.db;
+    const dbFile = db.memory || db.name === '' ? null : db.name;
+    this.highWaterFile =
+      options.highWaterFile !== undefined
+        ? options.highWaterFile
+        : dbFile === null
+          ? null
+          : path.join(path.dirname(dbFile), HIGH_WATER_FILE);
     this.stmts = {
       tail: db.prepare<[], { seq: number; record_hash: Buffer; time_ms: number }>(
         'SELECT seq, record_hash, time_ms FROM ledger_records ORDER BY seq DESC LIMIT 1',
@@ -387,7 +423,48 @@ export class Ledger {
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // Records deleted together with the checkpoints that covered them leave a ledger that
+    // looks whole; the checkpoints it signed before, kept outside the database, do not.
+    try {
+      this.checkWitness([]);
+    } catch (error) {
+      if (error instanceof WitnessError) {
+        throw new LedgerCorruptError(`The ledger does not verify, so nothing was exported: ${error.message}`);
+      }
+      throw error;
+    }
     return exportBundle(this, this.signer(), options);
+  }
+
+  /**
+   * Checks the ledger against witnessed checkpoints — the high-water file's and `lines` (an
+   * anchor's witness file): each must be a prefix of the ledger's tree, none beyond it.
+   * Throws WitnessError; returns how many witnessed checkpoints were checked.
+   */
+  checkWitness(lines: readonly WitnessLine[]): number {
+    this.flushNow();
+    const size = this.size();
+    const key = this.publicKeyOrNull();
+    const all = [...(this.highWaterFile ? this.readHighWater() : []), ...lines];
+    if (all.length === 0) return 0;
+    if (!key) throw new WitnessError('the tenant has no public key to check witnessed checkpoints with');
+    const witnessed = witnessedCheckpoints(all, { tenant: this.tenant, origin: this.origin, publicKey: key.publicKey });
+    return checkWitnessed(witnessed, {
+      what: 'ledger',
+      size,
+      signedAt: null,
+      rootAt: (at) => rangeHash(this.tree, 0, at),
+    }).checked;
+  }
+
+  private readHighWater(): WitnessLine[] {
+    try {
+      return readWitness(this.highWaterFile as string);
+    } catch (error) {
+      // No file yet: nothing was signed (or it was deleted, which only the external anchors catch).
+      if (error instanceof WitnessError && /does not exist/.test(error.message)) return [];
+      throw new WitnessError(`the high-water file ${this.highWaterFile}: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -784,7 +861,12 @@ export class Ledger {
    * Works in chunks, yielding between them so appends and progress events keep flowing.
    */
   async verify(
-    options: { signal?: AbortSignal; onProgress?: (progress: LedgerProgress) => void } = {},
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (progress: LedgerProgress) => void;
+      /** Lines of an anchor's witness file to check the ledger against, besides the high-water file. */
+      witness?: readonly WitnessLine[];
+    } = {},
   ): Promise<LedgerVerification> {
     const { signal, onProgress } = options;
     this.flushNow();
@@ -893,7 +975,15 @@ export class Ledger {
         return fail(range.max, `tombstone ${tombstoneSeq} pruned a record newer than its cutoff`);
       }
     }
-    return { ok: true, size: total, checkpoints: checkpoints.length, lastCheckpoint };
+    // The stored tree was just checked against the records, so roots read from it are sound.
+    let witnessed: number;
+    try {
+      witnessed = this.checkWitness(options.witness ?? []);
+    } catch (error) {
+      if (error instanceof WitnessError) return fail(null, error.message);
+      throw error;
+    }
+    return { ok: true, size: total, checkpoints: checkpoints.length, lastCheckpoint, witnessed };
   }
 
   /** Flushes queued appends and stops the checkpoint timer. */
@@ -990,6 +1080,21 @@ export class Ledger {
       })
       .immediate();
     this.state = next;
+    const signed = next.signed.splice(0);
+    if (this.highWaterFile) {
+      for (const cp of signed) {
+        try {
+          appendWitness(this.highWaterFile, checkpointAnchor(this.tenant, this.origin, cp), {
+            key: `local:${this.origin}:${cp.size}`,
+            at: this.now(),
+            dedupe: false,
+          });
+        } catch {
+          // The checkpoint is committed and signed; a high-water file that cannot be written
+          // only lags (export and verify still check what it holds, and the anchors).
+        }
+      }
+    }
   }
 
   private refreshInTransaction(): void {
@@ -1011,7 +1116,7 @@ export class Ledger {
   }
 
   private cloneState(): TailState {
-    return { ...this.state, frontier: this.state.frontier.clone() };
+    return { ...this.state, frontier: this.state.frontier.clone(), signed: [] };
   }
 
   private loadState(): TailState {
@@ -1032,6 +1137,7 @@ export class Ledger {
       lastCheckpoint: cp ? { size: cp.size, time: cp.time } : null,
       uncovered,
       oldestUncoveredMs: uncovered > 0 ? (this.stmts.oldestUncovered.get(from)?.time_ms ?? null) : null,
+      signed: [],
     };
   }
 
@@ -1100,6 +1206,7 @@ export class Ledger {
     const coveredSize = state.size;
     this.insert(state, 'checkpoint', canonical, payloadDigest(canonical), {});
     state.lastCheckpoint = { size: coveredSize, time };
+    state.signed.push(checkpointInfo({ size: coveredSize, root, time, key_id: signer.keyId, note: signed.note }));
     state.uncovered = 0;
     state.oldestUncoveredMs = null;
   }

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Decision, DecisionKind } from '../contract';
 import { localEvaluationPrincipal } from '../identity';
 import { KeychainSecretStore, probeKeychain } from '../secrets';
+import type { SqliteDatabase } from '../store';
 import { TenantDirectory } from '../tenants';
 import { tempHome } from '../../test/support/temp-home';
 import type { EvidenceLedgersOptions } from './ledgers';
@@ -76,4 +77,25 @@ export function ledgerFixture(options: EvidenceLedgersOptions = {}) {
       cleanup();
     },
   };
+}
+
+/**
+ * The attack of issue 8 item 5, as whoever can write the database file would run it: drop the
+ * append-only triggers, then delete every record after `keep` records together with the
+ * checkpoints and Merkle nodes that covered them, leaving a shorter ledger that looks whole.
+ */
+export function truncateLedger(db: SqliteDatabase, keep: number): void {
+  db.exec(`
+    DROP TRIGGER IF EXISTS ledger_records_no_delete;
+    DROP TRIGGER IF EXISTS ledger_tree_no_delete;
+    DROP TRIGGER IF EXISTS ledger_checkpoints_no_delete;
+  `);
+  const stride = 2 ** 40;
+  db.transaction(() => {
+    db.prepare('DELETE FROM ledger_records WHERE seq >= ?').run(keep);
+    db.prepare('DELETE FROM ledger_record_rules WHERE seq >= ?').run(keep);
+    db.prepare('DELETE FROM ledger_checkpoints WHERE size > ?').run(keep);
+    // A node at level L, index i covers leaves [i·2^L, (i+1)·2^L).
+    db.prepare(`DELETE FROM ledger_tree WHERE ((node % ${stride}) + 1) * (1 << (node / ${stride})) > ?`).run(keep);
+  })();
 }
