@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { ContractError, DEFAULT_RETRY, connectorSecrets } from '../contract';
 import type { ConnectorConfig, ConnectorView, SecretSlot } from '../contract';
+import type { ChangeLedger } from '../evidence';
+import { recordThenApply } from '../evidence';
 import type { ConnectorCredentials, Outbox, OutboundMessage } from '../outbox';
 import { ConnectorUnavailableError } from '../outbox';
 import type { TenantSecrets } from '../secrets';
@@ -12,8 +14,8 @@ export interface ConnectorServiceOptions {
   repository: ConnectorRepository;
   secrets: (tenant: string) => TenantSecrets;
   outbox: Outbox;
-  /** Appends a `config_change` record; resolves once durable (record, then apply). */
-  recordChange: (tenant: string, payload: { change: string; by: string } & Record<string, unknown>) => Promise<number>;
+  /** The tenant's ledger: every change is a `config_change` record committed before it applies. */
+  ledger: (tenant: string) => ChangeLedger;
   now?: () => Date;
 }
 
@@ -67,24 +69,28 @@ export class ConnectorService {
       );
     }
     const stored: StoredConnector = { ...config, updatedAt: this.now().toISOString(), updatedBy: by };
-    await this.options.recordChange(tenant, {
-      change: previous ? 'connectors.update' : 'connectors.create',
-      by,
-      connector: config.id,
-      kind: config.kind,
-      enabled: config.enabled,
-      anchor: config.anchor,
-      settings: config.settings,
-    });
-    await this.options.repository.save(tenant, stored);
+    await this.change(
+      tenant,
+      {
+        change: previous ? 'connectors.update' : 'connectors.create',
+        by,
+        connector: config.id,
+        kind: config.kind,
+        enabled: config.enabled,
+        anchor: config.anchor,
+        settings: config.settings,
+      },
+      () => this.options.repository.save(tenant, stored),
+    );
     return this.view(tenant, stored);
   }
 
   async remove(tenant: string, id: string, by: string): Promise<boolean> {
     const connector = await this.options.repository.get(tenant, id);
     if (!connector) return false;
-    await this.options.recordChange(tenant, { change: 'connectors.remove', by, connector: id, kind: connector.kind });
-    await this.options.repository.remove(tenant, id);
+    await this.change(tenant, { change: 'connectors.remove', by, connector: id, kind: connector.kind }, () =>
+      this.options.repository.remove(tenant, id),
+    );
     for (const slot of ['credential', 'dkim'] as const) {
       try {
         this.options.secrets(tenant).delete(secretService(id), slot);
@@ -103,8 +109,9 @@ export class ConnectorService {
     const secrets = this.options.secrets(tenant);
     // Fail before recording when there is no keychain to hold it: nothing is stored anywhere else.
     this.keychain(() => secrets.get(secretService(id), slot));
-    await this.options.recordChange(tenant, { change: 'connectors.secret.set', by, connector: id, slot });
-    this.keychain(() => secrets.set(secretService(id), slot, value));
+    await this.change(tenant, { change: 'connectors.secret.set', by, connector: id, slot }, () =>
+      this.keychain(() => secrets.set(secretService(id), slot, value)),
+    );
     return this.view(tenant, connector);
   }
 
@@ -112,9 +119,19 @@ export class ConnectorService {
     const connector = await this.get(tenant, id);
     const secrets = this.options.secrets(tenant);
     this.keychain(() => secrets.get(secretService(id), slot));
-    await this.options.recordChange(tenant, { change: 'connectors.secret.clear', by, connector: id, slot });
-    this.keychain(() => secrets.delete(secretService(id), slot));
+    await this.change(tenant, { change: 'connectors.secret.clear', by, connector: id, slot }, () =>
+      this.keychain(() => secrets.delete(secretService(id), slot)),
+    );
     return this.view(tenant, connector);
+  }
+
+  /** Record, then apply (HOUSE rule 14): the `config_change` record commits before `apply` runs. */
+  private async change<T>(
+    tenant: string,
+    payload: { change: string; by: string } & Record<string, unknown>,
+    apply: () => T | Promise<T>,
+  ): Promise<T> {
+    return recordThenApply(this.options.ledger(tenant), { type: 'config_change', payload }, async () => apply());
   }
 
   /** The connector and its secrets for one send; the worker calls this right before sending. */

@@ -350,6 +350,7 @@ export const connectorOperations = {
     scope: 'tenant',
     roles: connectorAdmins,
     mutates: true,
+    configuration: true,
     input: connectorConfigSchema,
     output: connectorViewSchema,
   }),
@@ -358,6 +359,7 @@ export const connectorOperations = {
     scope: 'tenant',
     roles: connectorAdmins,
     mutates: true,
+    configuration: true,
     input: z.object({ id: connectorIdSchema }).strict(),
     output: z.object({ removed: z.boolean() }),
   }),
@@ -367,6 +369,7 @@ export const connectorOperations = {
     scope: 'tenant',
     roles: connectorAdmins,
     mutates: true,
+    configuration: true,
     input: z
       .object({ id: connectorIdSchema, slot: secretSlotSchema.default('credential'), value: secretValueSchema })
       .strict(),
@@ -377,6 +380,7 @@ export const connectorOperations = {
     scope: 'tenant',
     roles: connectorAdmins,
     mutates: true,
+    configuration: true,
     input: z.object({ id: connectorIdSchema, slot: secretSlotSchema.default('credential') }).strict(),
     output: connectorViewSchema,
   }),

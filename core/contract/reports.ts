@@ -139,6 +139,7 @@ export const reportOperations = {
     scope: 'tenant',
     roles: reportSenders,
     mutates: true,
+    configuration: true,
     input: reportSettingsSchema,
     output: reportSettingsSchema,
   }),
@@ -154,6 +155,7 @@ export const reportOperations = {
     scope: 'tenant',
     roles: reportSenders,
     mutates: true,
+    configuration: true,
     input: z
       .object({
         kind: reportKindSchema,
@@ -169,6 +171,7 @@ export const reportOperations = {
     scope: 'tenant',
     roles: reportSenders,
     mutates: true,
+    configuration: true,
     input: z.object({ id: z.string().regex(/^sch_[0-9a-f-]{36}$/, 'must be a schedule id (sch_…)') }).strict(),
     output: z.object({ removed: z.boolean() }),
   }),

@@ -3,7 +3,7 @@ import { ContractError } from '../contract';
 import type { DeliveryView, ReportDocument, ReportKind, ReportScheduleView, ReportSettings } from '../contract';
 import type { ApprovalDesk } from '../approvals';
 import type { ConnectorService } from '../connectors';
-import { canonicalize } from '../evidence';
+import { canonicalize, recordThenApply } from '../evidence';
 import type { DeliveryPayload, Ledger } from '../evidence';
 import type { EscalationRoute, MessageAttachment, Outbox, OutboundMessage } from '../outbox';
 import { buildDocument } from './documents';
@@ -21,7 +21,6 @@ export interface ReportServiceOptions {
   outbox: Outbox;
   connectors: ConnectorService;
   approvals: ApprovalDesk;
-  recordChange: (tenant: string, payload: { change: string; by: string } & Record<string, unknown>) => Promise<number>;
   record: (tenant: string, payload: DeliveryPayload) => Promise<number>;
   now?: () => Date;
 }
@@ -171,9 +170,19 @@ export class ReportService {
       }
     }
     const before = await this.options.repository.settings(tenant);
-    await this.options.recordChange(tenant, { change: 'reports.settings', by, before, after: settings });
-    await this.options.repository.saveSettings(tenant, settings);
+    await this.change(tenant, { change: 'reports.settings', by, before, after: settings }, () =>
+      this.options.repository.saveSettings(tenant, settings),
+    );
     return settings;
+  }
+
+  /** Record, then apply (HOUSE rule 14): the `config_change` record commits before `apply` runs. */
+  private async change<T>(
+    tenant: string,
+    payload: { change: string; by: string } & Record<string, unknown>,
+    apply: () => Promise<T>,
+  ): Promise<T> {
+    return recordThenApply(this.options.ledger(tenant), { type: 'config_change', payload }, () => apply());
   }
 
   async escalationRoute(tenant: string): Promise<EscalationRoute | null> {
@@ -192,24 +201,23 @@ export class ReportService {
   ): Promise<ReportScheduleView> {
     await this.reportConnector(tenant, await this.options.repository.settings(tenant));
     const nextRunAt = input.firstRunAt ? Date.parse(input.firstRunAt) : this.now().getTime() + cadenceMs(input.cadence);
-    await this.options.recordChange(tenant, {
-      change: 'reports.schedule.add',
-      by,
-      kind: input.kind,
-      cadence: input.cadence,
-      recipients: input.recipients,
-    });
-    const schedule = await this.options.repository.addSchedule(
+    const schedule = await this.change(
       tenant,
-      { kind: input.kind, cadence: input.cadence, recipients: input.recipients, nextRunAt, createdBy: by },
-      this.now().getTime(),
+      { change: 'reports.schedule.add', by, kind: input.kind, cadence: input.cadence, recipients: input.recipients },
+      () =>
+        this.options.repository.addSchedule(
+          tenant,
+          { kind: input.kind, cadence: input.cadence, recipients: input.recipients, nextRunAt, createdBy: by },
+          this.now().getTime(),
+        ),
     );
     return scheduleView(schedule);
   }
 
   async removeSchedule(tenant: string, id: string, by: string): Promise<boolean> {
-    await this.options.recordChange(tenant, { change: 'reports.schedule.remove', by, schedule: id });
-    return this.options.repository.removeSchedule(tenant, id);
+    return this.change(tenant, { change: 'reports.schedule.remove', by, schedule: id }, () =>
+      this.options.repository.removeSchedule(tenant, id),
+    );
   }
 
   /**

@@ -110,7 +110,6 @@ export function createCore(options: CoreOptions): LocalCoreService {
   });
   const appendRecord = async (tenant: string, type: 'delivery' | 'config_change', payload: unknown) =>
     (await ledgers.ledger(tenant).append({ type, payload })).seq;
-  const recordChange = (tenant: string, payload: unknown) => appendRecord(tenant, 'config_change', payload);
   const recordDelivery = (tenant: string, payload: unknown) => appendRecord(tenant, 'delivery', payload);
   const deliveriesChanged = (tenant: string, deliveryId: string | null) =>
     events.emit('deliveries.changed', tenant, { tenantId: tenant, deliveryId });
@@ -155,7 +154,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     repository: connectorRepository,
     secrets: (tenant) => tenants.secretsFor(tenant),
     outbox,
-    recordChange,
+    ledger: (tenant) => ledgers.ledger(tenant),
     now: options.now,
   });
   const reports = new ReportService({
@@ -164,7 +163,6 @@ export function createCore(options: CoreOptions): LocalCoreService {
     outbox,
     connectors,
     approvals,
-    recordChange,
     record: recordDelivery,
     now: options.now,
   });

@@ -27,8 +27,10 @@ interface FaultCase {
   /** Brings the tenant to a state where the operation has something to change. */
   prepare?: (client: ContractClient, packs: string, home: string) => Promise<void>;
   input: unknown;
+  /** The input, when it names something `prepare` created. */
+  inputFrom?: (client: ContractClient) => Promise<unknown>;
   /** State outside the tenant's configuration tables that the operation changes. */
-  state?: (home: string) => unknown;
+  state?: (home: string, core: LocalCoreService) => unknown;
 }
 
 /** The evaluation tenant's key columns in the install registry (a second connection, read or cleared). */
@@ -50,7 +52,77 @@ rules:
   - { id: extra.rule, commands: [make deploy], decision: require_approval, reason: Deploys are reviewed }
 `;
 
+const WEBHOOK = {
+  id: 'hook',
+  name: 'Webhook',
+  kind: 'webhook',
+  settings: { url: 'https://hooks.acme.example/cavra' },
+} as const;
+const saveWebhook = async (client: ContractClient) => void (await client.call('connectors.save', WEBHOOK, tenant));
+/** The connector's secret as the keychain holds it (the only place it lives). */
+const webhookSecret = (_home: string, core: LocalCoreService) => {
+  const tenants = core.gateHost.tenants as unknown as {
+    secretsFor(id: string): { get(service: string, account: string): string | null };
+  };
+  return tenants.secretsFor('evaluation').get('connector/hook', 'credential');
+};
+const HOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+const REPORT_SETTINGS = {
+  redaction: { commandArguments: true, pathPrefixes: [], actorEmails: false },
+  allowedDomains: ['acme.example'],
+  recipients: ['ciso@acme.example'],
+  reportConnector: null,
+  escalation: null,
+};
+
 const cases: Record<string, FaultCase> = {
+  'connectors.save': { input: WEBHOOK },
+  'connectors.remove': { prepare: saveWebhook, input: { id: 'hook' } },
+  'connectors.secret.set': {
+    prepare: saveWebhook,
+    input: { id: 'hook', value: HOOK_SECRET },
+    state: webhookSecret,
+  },
+  'connectors.secret.clear': {
+    prepare: async (client) => {
+      await saveWebhook(client);
+      await client.call('connectors.secret.set', { id: 'hook', value: HOOK_SECRET }, tenant);
+    },
+    input: { id: 'hook' },
+    state: webhookSecret,
+  },
+  'reports.settings.set': { input: REPORT_SETTINGS },
+  'reports.schedules.save': {
+    prepare: async (client) => {
+      await client.call(
+        'connectors.save',
+        {
+          id: 'mail',
+          name: 'Mail',
+          kind: 'smtp',
+          settings: { host: 'smtp.acme.example', port: 587, security: 'starttls', from: 'cavra@acme.example' },
+        },
+        tenant,
+      );
+      await client.call('reports.settings.set', { ...REPORT_SETTINGS, reportConnector: 'mail' }, tenant);
+    },
+    input: { kind: 'security', cadence: 'weekly', recipients: ['ciso@acme.example'] },
+  },
+  'reports.schedules.remove': {
+    prepare: async (client) => {
+      await cases['reports.schedules.save']?.prepare?.(client, '', '');
+      await client.call(
+        'reports.schedules.save',
+        { kind: 'security', cadence: 'weekly', recipients: ['ciso@acme.example'] },
+        tenant,
+      );
+    },
+    input: undefined,
+    inputFrom: async (client) => {
+      const { schedules } = await client.call('reports.schedules.list', {}, tenant);
+      return { id: schedules[0]?.id };
+    },
+  },
   'evidence.retention.set': { input: { days: 30, legalHold: true } },
   'mcp.trust.set': { input: { server: 'filesystem', tools: ['read_text_file'] } },
   'mcp.trust.remove': {
@@ -88,18 +160,9 @@ const notConfiguration: Partial<Record<OperationName, string>> = {
   'evidence.export': 'writes a bundle outside the ledger; no configuration changes',
   'evidence.prune': 'the tombstone record and the pruning commit in one ledger transaction',
   'approvals.decide': 'an approval event, recorded by the approval desk before it takes effect (desk tests)',
-  // Connectors and reports (issue 14) record first through their own recordChange; moving them
-  // onto recordThenApply, marking them `configuration` and adding their fault cases is left to them.
-  'connectors.save': 'connectors capability: records first itself; not yet on recordThenApply',
-  'connectors.remove': 'connectors capability: records first itself; not yet on recordThenApply',
-  'connectors.secret.set': 'connectors capability: records first itself; not yet on recordThenApply',
-  'connectors.secret.clear': 'connectors capability: records first itself; not yet on recordThenApply',
   'connectors.test': 'sends a test delivery; no configuration changes',
   'deliveries.retry': 'requeues a delivery; no configuration changes',
   'reports.deliver': 'queues a report delivery; no configuration changes',
-  'reports.settings.set': 'reports capability: records first itself; not yet on recordThenApply',
-  'reports.schedules.save': 'reports capability: records first itself; not yet on recordThenApply',
-  'reports.schedules.remove': 'reports capability: records first itself; not yet on recordThenApply',
   'readiness.run': 'writes validator_result records (observations); no configuration changes',
   'readiness.packet.export': 'writes the packet and a bundle outside the ledger; no configuration changes',
   // AISPM applies a person's change only by ingesting its committed record (core/aispm service tests fail the ledger).
@@ -123,6 +186,9 @@ function snapshot(db: SqliteDatabase): unknown {
     'license_current',
     'license_revocation_list',
     'license_surrenders',
+    'connectors',
+    'report_settings',
+    'report_schedules',
   ];
   return {
     ...Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()])),
@@ -169,14 +235,15 @@ describe('record, then apply: every configuration operation against a failing le
           await spec.prepare?.(client, packs, dir);
           const db = (core.gateHost.tenants as unknown as { store(id: string): SqliteDatabase }).store('evaluation');
           const ledgerSize = () => (db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as { n: number }).n;
-          const state = () => ({ tables: snapshot(db), other: spec.state?.(dir) ?? null });
+          const state = () => ({ tables: snapshot(db), other: spec.state?.(dir, core) ?? null });
           const before = state();
           const recordsBefore = ledgerSize();
           if (fault) {
             db.exec(`CREATE TEMP TRIGGER ledger_fault BEFORE INSERT ON ledger_records
                    BEGIN SELECT RAISE(ABORT, 'injected ledger fault'); END`);
           }
-          const response = await core.invoke(localEvaluationPrincipal, { op, tenant: 'evaluation', input: spec.input });
+          const input = spec.inputFrom ? await spec.inputFrom(client) : spec.input;
+          const response = await core.invoke(localEvaluationPrincipal, { op, tenant: 'evaluation', input });
           if (fault) {
             db.exec('DROP TRIGGER temp.ledger_fault');
             expect(response.ok, `${op} succeeded although its record could not be written`).toBe(false);
