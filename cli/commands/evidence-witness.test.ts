@@ -55,15 +55,20 @@ describe('evidence verify --witness: anchored checkpoints against a ledger trunc
             tenant,
           );
         }
+        // The console names its archive folder by the second: two exports need two seconds.
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 1100));
         const exported = await client.call('evidence.export', {}, tenant); // signs a checkpoint first
-        await waitFor(
-          async () => (await client.call('jobs.get', { jobId: exported.jobId }, tenant)).state === 'succeeded',
-        );
+        const job = await waitFor(async () => {
+          const state = await client.call('jobs.get', { jobId: exported.jobId }, tenant);
+          return state.state === 'running' ? null : state;
+        });
+        expect(job, JSON.stringify(job)).toMatchObject({ state: 'succeeded' });
         const size = (await client.call('evidence.status', {}, tenant)).lastCheckpoint?.size ?? 0;
         anchoredSize = await waitFor(async () => {
           const sizes = fs.existsSync(anchorFile) ? readWitness(anchorFile).map((line) => line.size) : [];
           const max = Math.max(0, ...sizes);
-          return round === sizes.length - 1 && max >= size ? max : null;
+          // The checkpoint timer may anchor one more in between; wait for this export's.
+          return sizes.length > round && max >= size ? max : null;
         });
       }
     } finally {
@@ -90,7 +95,7 @@ describe('evidence verify --witness: anchored checkpoints against a ledger trunc
     const out = path.join(home, 'honest');
     expect((await cavra(['evidence', 'export', '--out', out], env)).code).toBe(0);
     const bundle = await cavra(['evidence', 'verify', out, '--witness', anchorFile], env);
-    expect(bundle.stdout).toMatch(/witnessed +consistent with 2 witnessed checkpoints/);
+    expect(bundle.stdout).toMatch(/witnessed +consistent with \d+ witnessed checkpoints/);
     expect(bundle.code).toBe(0);
   });
 
@@ -115,8 +120,10 @@ describe('evidence verify --witness: anchored checkpoints against a ledger trunc
     expect((await cavra(['evidence', 'export', '--out', cutBundle], env)).code).toBe(0);
     expect((await cavra(['evidence', 'verify', cutBundle], env)).code).toBe(0); // undetectable alone
     const cutVerdict = await cavra(['evidence', 'verify', cutBundle, '--witness', anchorFile], env);
-    expect(cutVerdict.code).toBe(2);
-    expect(cutVerdict.stdout).toMatch(/witness[\s\S]*signed no later than its final tree[\s\S]*history was cut off/);
+    expect(cutVerdict.code, cutVerdict.stdout).toBe(2);
+    expect(cutVerdict.stdout).toMatch(
+      /witness[\s\S]*signed no later than the bundle was made[\s\S]*history was cut off/,
+    );
 
     // Re-signing past the anchored size: the tree at the anchored size differs.
     await asKeyHolder(async (ledgers) => {

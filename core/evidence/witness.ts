@@ -188,7 +188,7 @@ export function checkWitnessed(
   target: {
     what: 'ledger' | 'bundle';
     size: number;
-    /** POSIX seconds the target's final tree was signed; null for a live ledger. */
+    /** POSIX seconds (fractions allowed) when the bundle was made; null for a live ledger. */
     signedAt: number | null;
     rootAt: (size: number) => Buffer | null;
   },
@@ -197,13 +197,13 @@ export function checkWitnessed(
   let later = 0;
   for (const cp of witnessed) {
     if (cp.size > target.size) {
-      // Checkpoint times are whole seconds: a larger tree signed in the same second as the
-      // bundle's cannot be ordered after it, so it counts against the bundle (fail closed;
-      // an honest bundle exported that second is re-exported).
+      // Checkpoint times are whole seconds: a larger tree signed in the same second the bundle
+      // was made cannot be ordered after it, so it counts against the bundle (fail closed; an
+      // honest bundle exported that second is re-exported).
       if (target.signedAt === null || cp.time <= target.signedAt) {
         throw new WitnessError(
           `the ${target.what} holds ${target.size} records, but a checkpoint of size ${cp.size} was signed ` +
-            `${target.signedAt === null ? '' : 'no later than its final tree '}(witness line ${cp.line}): history was cut off`,
+            `${target.signedAt === null ? '' : 'no later than the bundle was made '}(witness line ${cp.line}): history was cut off`,
           cp.line,
         );
       }
