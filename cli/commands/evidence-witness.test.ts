@@ -55,8 +55,6 @@ describe('evidence verify --witness: anchored checkpoints against a ledger trunc
             tenant,
           );
         }
-        // The console names its archive folder by the second: two exports need two seconds.
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 1100));
         const exported = await client.call('evidence.export', {}, tenant); // signs a checkpoint first
         const job = await waitFor(async () => {
           const state = await client.call('jobs.get', { jobId: exported.jobId }, tenant);

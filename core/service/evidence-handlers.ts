@@ -77,7 +77,12 @@ function archiveDir(home: string, tenant: string, now: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return path.join(home, 'archive', tenant, `evidence-${stamp}`);
+  const base = path.join(home, 'archive', tenant, `evidence-${stamp}`);
+  // Two exports in one second (a checkpoint anchor test, a script) each get their own folder
+  // instead of the second failing on the first's.
+  let dir = base;
+  for (let n = 2; fs.existsSync(dir); n++) dir = `${base}-${n}`;
+  return dir;
 }
 
 export function evidenceHandlers(
