@@ -58,6 +58,8 @@ export class Extraction {
   private readonly madeLinks = new Map<string, string>();
   /** Absolute paths this action downloads into (files, or directories a clone fills). */
   readonly fetched: string[] = [];
+  /** CAVRA's configured data directory, what `$CAVRA_HOME` stands for unless the text sets it. */
+  dataDirectory: string | null = null;
   /** Absolute paths of the programs and scripts this action runs. */
   readonly runs: string[] = [];
   /** Variables exported earlier in the text (`export HUSKY=0`): later commands run with them. */

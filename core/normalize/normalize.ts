@@ -15,6 +15,12 @@ export interface NormalizeOptions {
   fs?: FileSystemProbe | null;
   /** The home directory `~` and `$HOME` stand for. Defaults to the current user's. */
   home?: string;
+  /**
+   * CAVRA's own data directories (the configured CAVRA_HOME, as given and resolved): `$CAVRA_HOME`
+   * stands for the first, and any path inside one (or a write to one or a directory holding
+   * it) is a `guard` finding, denied whatever the packs say.
+   */
+  dataDirectories?: readonly string[];
 }
 
 const TARGET_LENGTH = 200;
@@ -31,6 +37,7 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
   const workspace = workspaceOf(action.cwd, home, problems);
   const resolver = new PathResolver(workspace, home, probe);
   const extraction = new Extraction(resolver);
+  extraction.dataDirectory = options.dataDirectories?.[0] ?? null;
   extraction.script = (text, scope) => extractScript(extraction, text, scope);
   extraction.problems.push(...problems);
   let mcp: NormalizedAction['mcp'] = null;
@@ -68,6 +75,8 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
       `normalization failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  for (const problem of guardFindings(extraction.paths, options.dataDirectories ?? []))
+    extraction.problems.push(problem);
   // Running what the same action downloads is running code from the network.
   for (const ran of extraction.runs) {
     const source = extraction.fetched.find((fetched) => ran === fetched || ran.startsWith(`${fetched}/`));
@@ -130,6 +139,29 @@ function git(extraction: Extraction, args: readonly string[]): void {
       extraction.problem('unsupported', `the command run by ${script.label} is only known at run time`);
     extraction.script(script.text, childScope({ ...ROOT, constants: false }, script.label));
   }
+}
+
+/**
+ * Paths that reach CAVRA's own data directory (tokens, tenant stores, the ledger): anything
+ * inside it, and a write to it or to a directory that holds it (`rm -rf ~/.config`). The
+ * packs protect the default locations by name; the configured one is known only here.
+ */
+function guardFindings(paths: readonly NormalizedPath[], directories: readonly string[]): NormalizedAction['problems'] {
+  const found = new Set<string>();
+  for (const directory of directories) {
+    if (directory === '' || directory === '/') continue;
+    for (const path of paths) {
+      for (const absolute of path.linkedFrom ? [path.absolute, path.linkedFrom] : [path.absolute]) {
+        const inside = absolute.startsWith(`${directory}/`);
+        const holds = absolute === directory || directory.startsWith(`${absolute === '/' ? '' : absolute}/`);
+        if (inside || (holds && path.access === 'write')) found.add(`${path.via ?? path.access} ${absolute}`);
+      }
+    }
+  }
+  return [...found].slice(0, 5).map((what) => ({
+    code: 'guard' as const,
+    message: `${what} reaches CAVRA's own data directory`,
+  }));
 }
 
 function workspaceOf(cwd: string | undefined, home: string, problems: NormalizedAction['problems']): string | null {

@@ -469,7 +469,9 @@ class ScriptReader {
           ? (directories[0] as string)
           : null;
       }
-      return scope.constants ? (this.constants.get(name) ?? null) : null;
+      const constant = scope.constants ? (this.constants.get(name) ?? null) : null;
+      if (constant === null && name === 'CAVRA_HOME') return this.extraction.dataDirectory;
+      return constant;
     };
   }
 }

@@ -187,8 +187,9 @@ export interface McpCall {
 export interface NormalizationProblem {
   /**
    * `malformed`: the action cannot mean what it appears to (a NUL byte in a path); `runaway`: it
-   * starts processes without end (a fork bomb). Policy denies both; the others need a reviewer.
+   * starts processes without end (a fork bomb); `guard`: it reaches CAVRA's own configured data
+   * directory. Policy denies these; the others need a reviewer.
    */
-  code: 'parse_error' | 'depth_exceeded' | 'too_large' | 'unsupported' | 'malformed' | 'runaway';
+  code: 'parse_error' | 'depth_exceeded' | 'too_large' | 'unsupported' | 'malformed' | 'runaway' | 'guard';
   message: string;
 }

@@ -613,7 +613,7 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     approvalRoute = fallback.approvalRoute ? { packId: fallback.packId, route: fallback.approvalRoute } : null;
   }
   const malformed = normalized.problems.filter((problem) => problem.code === 'malformed');
-  const runaway = normalized.problems.filter((problem) => problem.code === 'runaway');
+  const runaway = normalized.problems.filter((problem) => problem.code === 'runaway' || problem.code === 'guard');
   if (malformed.length > 0) {
     // Not a question a reviewer could answer: the action does not say what it would do.
     decision = 'deny';
@@ -623,12 +623,13 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     reason = `The action is malformed: ${malformed.map((problem) => problem.message).join('; ')}`;
     approvalRoute = null;
   } else if (runaway.length > 0) {
-    // Nor is this: processes that multiply without end take the machine down, whoever approves.
+    // Nor are these: processes that multiply without end take the machine down, and an agent
+    // reaching CAVRA's own data could turn the guard off, whoever approves.
     decision = 'deny';
     basis = 'normalization';
     winner = null;
     severity = 'critical';
-    reason = `The action starts processes without end: ${runaway.map((problem) => problem.message).join('; ')}`;
+    reason = `The action ${runaway.some((problem) => problem.code === 'guard') ? 'reaches CAVRA itself' : 'starts processes without end'}: ${runaway.map((problem) => problem.message).join('; ')}`;
     approvalRoute = null;
   } else if (floors.length > 0 && decisionRank[decision] < decisionRank.require_approval) {
     decision = 'require_approval';

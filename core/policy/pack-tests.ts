@@ -12,7 +12,10 @@ import { buildIndex } from './policy-index';
 const PACK_TEST_WORKSPACE = '/srv/cavra-pack-tests/workspace';
 
 /** Normalizes an action, asking `fs` about the file system when given (the real one otherwise). */
-export type Normalizer = (action: Action, options?: { fs?: FileSystemProbe | null }) => NormalizedAction;
+export type Normalizer = (
+  action: Action,
+  options?: { fs?: FileSystemProbe | null; dataDirectories?: readonly string[] },
+) => NormalizedAction;
 
 export interface PackTestResult {
   name: string;

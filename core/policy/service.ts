@@ -77,6 +77,8 @@ export interface PolicyServiceOptions {
   mcpTrust?: McpTrustSource;
   /** Pack test results kept between processes; none kept when absent. */
   testResults?: PackTestResultRepository;
+  /** CAVRA's own data directory (as configured and resolved): actions reaching it are denied. */
+  dataDirectories?: readonly string[];
 }
 
 export interface PackSummary {
@@ -447,7 +449,8 @@ export class PolicyService {
 
   private normalize(action: Action): NormalizedAction {
     try {
-      return this.options.normalize(action);
+      const dataDirectories = this.options.dataDirectories ?? [];
+      return this.options.normalize(action, dataDirectories.length > 0 ? { dataDirectories } : undefined);
     } catch (error) {
       return {
         type: action.type,

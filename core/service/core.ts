@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ContractError, isOperationName, issueInWords, operations, requestEnvelopeSchema } from '../contract';
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import type { SecretStore } from '../secrets';
@@ -107,6 +109,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     mcpTrust: mcp,
     evidence: ledgerEvidence(ledgers),
     testResults: new FilePackTestResults(packTestResultsPath(options.home)),
+    dataDirectories: dataDirectoriesOf(options.home),
   });
   const appendRecord = async (tenant: string, type: 'delivery' | 'config_change', payload: unknown) =>
     (await ledgers.ledger(tenant).append({ type, payload })).seq;
@@ -311,4 +314,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
     },
   };
   return service;
+}
+
+/** The data directory as configured and as resolved (a symlinked CAVRA_HOME is the same place). */
+function dataDirectoriesOf(home: string): string[] {
+  const given = path.resolve(home);
+  let real = given;
+  try {
+    real = fs.realpathSync(given);
+  } catch {
+    // Not created yet: the configured path is all there is.
+  }
+  return real === given ? [given] : [given, real];
 }

@@ -134,6 +134,26 @@ describe('policy operations', () => {
     expect((await real(run)).decision).toBe('require_approval');
   });
 
+  it("denies any action reaching the core's own data directory, whatever it is called", async () => {
+    const { client, home } = open();
+    for (const action of [
+      { type: 'execute_command', command: 'rm -rf "$CAVRA_HOME"' },
+      { type: 'execute_command', command: `cat ${home}/gate/token` },
+      { type: 'execute_command', command: `rm -rf ${path.dirname(home)}/${path.basename(home)}` },
+      { type: 'read_file', path: `${home}/tenants/registry.sqlite` },
+      { type: 'write_file', path: `${home}/cache/pack-tests.json`, content: '{}' },
+    ]) {
+      const { decision } = await evaluate(client, action);
+      expect(decision.decision, JSON.stringify(action)).toBe('deny');
+      expect(decision.explanation.summary).toContain("CAVRA's own data directory");
+    }
+    // Setting the variable in the command itself names another place.
+    expect(
+      (await evaluate(client, { type: 'execute_command', command: 'CAVRA_HOME=/srv/app/tmp; echo "$CAVRA_HOME"' }))
+        .decision.decision,
+    ).toBe('allow');
+  });
+
   it('refuses an action naming another tenant', async () => {
     const { client } = open();
     const error = await rejection(evaluate(client, { type: 'execute_command', command: 'ls', tenant: 'other' }));

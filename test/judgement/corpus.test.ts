@@ -67,6 +67,7 @@ beforeAll(() => {
     builtinDir: findBuiltinPackDir(),
     normalize: (action, options) => normalizeAction(action, { ...options, home: workspace.home }),
     userHome: workspace.home,
+    dataDirectories: [cavraHome],
   });
   tenant = tenants.defaultTenant() as string;
 });
