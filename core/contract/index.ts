@@ -19,6 +19,7 @@ export * from './features';
 export * from './license';
 export * from './readiness';
 export * from './aispm';
+export * from './trial';
 export * from './operations';
 export * from './handler';
 export * from './envelope';

@@ -70,6 +70,7 @@ export const operationNames = [
   'aispm.reviews.list',
   'aispm.review.packet',
   'aispm.review.complete',
+  'trial.status',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 

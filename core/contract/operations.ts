@@ -11,6 +11,7 @@ import { policyEvents, policyOperations } from './policy';
 import { reportOperations } from './reports';
 import { licenseOperations } from './license';
 import { readinessOperations } from './readiness';
+import { trialOperations } from './trial';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 
@@ -27,6 +28,7 @@ export const operations = {
   ...licenseOperations,
   ...readinessOperations,
   ...aispmOperations,
+  ...trialOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {

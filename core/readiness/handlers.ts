@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Handler, Principal } from '../contract';
 import type { ReadinessService, RunControl } from './service';
+import type { TrialService } from './trial';
 import { verifyPacket } from './packet';
 
-type Names = 'readiness.run' | 'readiness.packet.export' | 'readiness.packet.verify';
+type Names = 'readiness.run' | 'readiness.packet.export' | 'readiness.packet.verify' | 'trial.status';
 
 /** Starts long work as a job (core/service's JobRunner), with progress and cancel. */
 export type StartJob = <T>(
@@ -11,8 +12,13 @@ export type StartJob = <T>(
   work: (control: RunControl) => Promise<T>,
 ) => string;
 
-export function readinessHandlers(readiness: ReadinessService, start: StartJob): { [K in Names]: Handler<K> } {
+export function readinessHandlers(
+  readiness: ReadinessService,
+  trial: TrialService,
+  start: StartJob,
+): { [K in Names]: Handler<K> } {
   return {
+    'trial.status': (ctx) => trial.status(ctx.tenant),
     'readiness.run': (ctx, input) => ({
       jobId: start(
         { kind: 'readiness.run', tenant: ctx.tenant, principal: ctx.principal, phase: 'Running validators' },

@@ -226,7 +226,11 @@ export const validators: readonly Validator[] = [
         resolved ? null : 'no approval was resolved for an agent waiting at an adapter',
       ].filter((m): m is string => m !== null);
       if (missing.length > 0) {
-        return blocker(`${missing.join('; ')} in the last ${context.windowDays} days (trial step 5)`, evidence);
+        const text = missing.join('; ');
+        return blocker(
+          `${text.charAt(0).toUpperCase()}${text.slice(1)} in the last ${context.windowDays} days (trial step 5)`,
+          evidence,
+        );
       }
       return pass(
         `A deny was enforced (record ${denied?.seq}) and approval ${resolved?.payload.decision.approval?.request_id} was ${resolved?.payload.decision.approval?.state} for an agent waiting at the ${resolved?.payload.adapter} adapter`,

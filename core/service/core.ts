@@ -23,7 +23,7 @@ import {
 import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
 import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
 import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
-import { ReadinessService, readinessHandlers } from '../readiness';
+import { ReadinessService, TrialService, readinessHandlers } from '../readiness';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { policyHandlers } from './policy-handlers';
@@ -211,7 +211,11 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...connectorHandlers(connectors, outbox, (tenant) => deliveriesChanged(tenant, null)),
     ...reportHandlers(reports, (tenant) => deliveriesChanged(tenant, null)),
     ...licenseHandlers(license),
-    ...readinessHandlers(readiness, (spec, work) => jobs.start(spec, work)),
+    ...readinessHandlers(
+      readiness,
+      new TrialService({ ledgers, entitlement: (tenant) => license.entitlement(tenant), now: options.now }),
+      (spec, work) => jobs.start(spec, work),
+    ),
     ...aispmHandlers(aispm),
   };
 

@@ -23,6 +23,7 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
       ['approvals.list'],
       ['approvals.get'],
       ['license.status'],
+      ['trial.status'],
     ],
   },
   'approvals.changed': { invalidate: [['approvals.list'], ['approvals.get']] },

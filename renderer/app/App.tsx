@@ -22,6 +22,8 @@ import { HealthScreen } from '../features/health/HealthScreen';
 import { LicenseScreen } from '../features/license/LicenseScreen';
 import { AispmScreen } from '../features/aispm/AispmScreen';
 import { OperatingReviewsScreen } from '../features/reviews/OperatingReviewsScreen';
+import { ReadinessScreen } from '../features/readiness/ReadinessScreen';
+import { TrialHomeScreen } from '../features/trial/TrialHomeScreen';
 
 export function App() {
   const screen = useUi((state) => state.route.screen);
@@ -155,6 +157,10 @@ function Screen({ id, arrivesWith }: { id: ScreenId; arrivesWith: string | null 
       return <ReportsScreen />;
     case 'health':
       return <HealthScreen />;
+    case 'trial':
+      return <TrialHomeScreen />;
+    case 'readiness':
+      return <ReadinessScreen />;
     case 'license':
       return <LicenseScreen />;
     case 'aispm':

@@ -1,0 +1,39 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import type { GateKind, PilotScope } from '../../core/contract';
+import { useClient } from './client';
+
+/**
+ * The trial's steps are derived from the ledger, so `evidence.appended` refreshes them when the
+ * ledger is watched; they are also re-read on an interval, since they follow the clock's window.
+ */
+export function useTrialStatus(tenant: string | null) {
+  const client = useClient();
+  return useQuery({
+    queryKey: ['trial.status', tenant],
+    queryFn: () => client.call('trial.status', {}, { tenant }),
+    enabled: tenant !== null,
+    refetchInterval: 15_000,
+    // Opening the home screen always reads the ledger again: steps may have completed elsewhere.
+    refetchOnMount: 'always',
+  });
+}
+
+export function useStartReadinessRun(tenant: string | null) {
+  const client = useClient();
+  return useMutation({
+    mutationFn: (input: { gate: GateKind; scope?: PilotScope }) => client.call('readiness.run', input, { tenant }),
+  });
+}
+
+export function useStartPacketExport(tenant: string | null) {
+  const client = useClient();
+  return useMutation({ mutationFn: () => client.call('readiness.packet.export', {}, { tenant }) });
+}
+
+export function useStartPacketVerify(tenant: string | null) {
+  const client = useClient();
+  return useMutation({
+    mutationFn: (input: { path: string; trustedKey?: string }) =>
+      client.call('readiness.packet.verify', input, { tenant }),
+  });
+}
