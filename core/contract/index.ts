@@ -20,6 +20,7 @@ export * from './license';
 export * from './readiness';
 export * from './aispm';
 export * from './trial';
+export * from './containment';
 export * from './operations';
 export * from './handler';
 export * from './envelope';

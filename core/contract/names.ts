@@ -71,6 +71,9 @@ export const operationNames = [
   'aispm.review.packet',
   'aispm.review.complete',
   'trial.status',
+  'containment.settings.get',
+  'containment.settings.set',
+  'containment.profile',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 

@@ -4,6 +4,7 @@ import type { EventName, OperationName } from './names';
 import { aispmEvents, aispmOperations } from './aispm';
 import { approvalEvents, approvalOperations } from './approvals';
 import { connectorEvents, connectorOperations } from './connectors';
+import { containmentOperations } from './containment';
 import { gateOperations } from './gate';
 import { evidenceEvents, evidenceOperations } from './evidence';
 import { jobEvents, jobOperations } from './jobs';
@@ -29,6 +30,7 @@ export const operations = {
   ...readinessOperations,
   ...aispmOperations,
   ...trialOperations,
+  ...containmentOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {

@@ -9,6 +9,8 @@ export interface DecisionSource {
   actor?: string;
   repository?: string;
   cwd?: string;
+  /** A contained command: the profile it runs in (its digest), or judgement only. */
+  containment?: DecisionPayload['containment'];
 }
 
 /**
@@ -28,5 +30,6 @@ export function decisionRecord(decision: Decision, source: DecisionSource): Deci
     ...(source.actor !== undefined ? { actor: source.actor } : {}),
     ...(source.repository !== undefined ? { repository: source.repository } : {}),
     ...(source.cwd !== undefined ? { cwd: source.cwd } : {}),
+    ...(source.containment !== undefined ? { containment: source.containment } : {}),
   };
 }

@@ -25,6 +25,7 @@ export { canonicalize } from './canonical-json';
 export { readPayload, recordTypeNames } from './record-types';
 export type {
   AppendableRecordType,
+  ContainmentPayload,
   DecisionPayload,
   DeliveryPayload,
   PayloadReading,

@@ -75,6 +75,16 @@ const decisionPayloadSchema = z.strictObject({
   repository: identifier.optional(),
   /** The agent's working directory as the adapter reported it. */
   cwd: z.string().min(1).max(ACTION_LIMITS.path).optional(),
+  /**
+   * For a command the adapter runs contained (`cavra exec`): the sandbox profile's digest,
+   * or the tenant's recorded choice to run it on judgement alone (core/containment).
+   */
+  containment: z
+    .discriminatedUnion('enforcement', [
+      z.strictObject({ enforcement: z.literal('sandbox'), profile_sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+      z.strictObject({ enforcement: z.literal('judgement_only') }),
+    ])
+    .optional(),
 });
 export type DecisionPayload = z.infer<typeof decisionPayloadSchema>;
 
@@ -199,6 +209,28 @@ const operatingReviewPayloadSchema = z.strictObject({
   /** Item counts per packet section, so the record says what was in front of the reviewer. */
   summary: z.record(z.string(), z.number().int().nonnegative()),
 });
+/**
+ * What containment observed around a contained run (core/containment): a connection the
+ * filtering proxy refused, a sandbox that could not start, or the profile an MCP server was
+ * started in. Linked to the decision that allowed the run by `decision_id` and `decision_ref`.
+ */
+const containmentPayloadSchema = z.looseObject({
+  event: z.enum(['network_denied', 'sandbox_unavailable', 'mcp_server_contained']),
+  reason: z.string().min(1).max(2000),
+  adapter: identifier,
+  decision_id: identifier.optional(),
+  decision_ref: identifier.optional(),
+  profile_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  host: z.string().max(300).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  method: z.string().max(32).optional(),
+  server: identifier.optional(),
+  agent: z.object({ id: identifier, session: identifier.optional() }).optional(),
+});
+export type ContainmentPayload = z.infer<typeof containmentPayloadSchema>;
 
 const checkpointPayloadSchema = z.object({
   size: z.number().int().nonnegative(),
@@ -330,6 +362,22 @@ export const recordTypes = {
     describe: (payload) => {
       const p = payload as z.infer<typeof readinessPacketPayloadSchema>;
       return `readiness packet exported: ${p.ready_for_aispm_production ? 'ready' : `not ready (${p.blockers} blockers)`}`;
+    },
+  },
+  containment: {
+    appendable: true,
+    schema: containmentPayloadSchema,
+    index: (payload) => {
+      const p = payload as ContainmentPayload;
+      return { agent: p.agent?.id, session: p.agent?.session };
+    },
+    describe: (payload) => {
+      const p = payload as ContainmentPayload;
+      if (p.event === 'network_denied')
+        return `containment refused ${p.method ?? 'a connection'} to ${p.host}:${p.port}`;
+      if (p.event === 'mcp_server_contained')
+        return `MCP server ${p.server ?? ''} started in profile ${p.profile_sha256?.slice(0, 12) ?? ''}`;
+      return `sandbox unavailable: ${p.reason}`;
     },
   },
   finding_triage: {

@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import { actionSchema } from '../contract';
 import type { Action, Decision, DecisionKind, EnforcementMode } from '../contract';
 import { decisionRecord } from '../evidence';
+import type { ContainmentPayload } from '../evidence';
 import type { ApprovalDesk, ApprovalRequest } from '../approvals';
+import type { ContainmentGrant } from '../containment';
 import { approvalBinding } from '../approvals';
 import type { GateOutcome } from './client';
 import type { ClaudeCodeSubject } from './claude-code';
@@ -28,6 +30,14 @@ export interface GateEvidence {
   signing(tenant: string): { ready: true } | { ready: false; reason: string };
 }
 
+/** What the gate needs from containment (ContainmentService satisfies it). */
+export interface GateContainment {
+  /** The profile to run an allowed command in, or the tenant's recorded judgement-only choice. */
+  grant(tenant: string, action: Action): Promise<ContainmentGrant>;
+  /** Records what a runner observed; resolves once durable. */
+  report(tenant: string, payload: ContainmentPayload): Promise<{ seq: number }>;
+}
+
 export interface GateTenants {
   /** The tenant an adapter's request belongs to; throws when it does not exist. */
   resolve(requested: string | undefined): string;
@@ -38,6 +48,8 @@ export interface AuthorityOptions {
   evidence: GateEvidence;
   tenants: GateTenants;
   approvals: ApprovalDesk;
+  /** Compiles sandbox profiles for adapters that contain what they run (`cavra exec`). */
+  containment?: GateContainment;
   /** How long an adapter waits for an approval before it is told deny. */
   approvalWaitMs: number;
   /** Expiry of requests whose route does not say (SPEC §3 example: 8h). */
@@ -53,12 +65,23 @@ interface AdapterContext {
   adapter: string;
   /** The tenant named by the adapter (flag or environment) when the action names none. */
   tenant?: string;
+  /** The adapter runs what is allowed and will contain it: an allow carries the sandbox profile. */
+  contain?: boolean;
 }
 
 export interface GateVerdict {
   outcome: GateOutcome;
   reason: string;
   decision: Decision | null;
+  /** With an allow for an adapter that contains: where to run it. */
+  containment?: ContainmentGrant;
+}
+
+/** Who asked, and (for a contained command) the profile its decision records and its allow carries. */
+interface Requester {
+  agent: { id: string; session?: string } | null;
+  context: AdapterContext;
+  grant?: ContainmentGrant;
 }
 
 export interface RecordedDecision {
@@ -178,14 +201,49 @@ export class RuntimeAuthority {
       this.gap(tenant, context.adapter, action.agent ?? null, reason);
       return deny(reason);
     }
-    return this.conclude(tenant, decision, withId, { agent: action.agent ?? null, context, waiting });
+    let grant: ContainmentGrant | undefined;
+    if (context.contain && decision.decision !== 'deny') {
+      const prepared = await this.containmentGrant(tenant, withId, decision, context);
+      if ('refused' in prepared) return deny(prepared.refused);
+      grant = prepared.grant;
+    }
+    return this.conclude(tenant, decision, withId, { agent: action.agent ?? null, context, waiting, grant });
+  }
+
+  /**
+   * The sandbox profile for a command the adapter will run. A profile that cannot be
+   * compiled means nothing may run: the refusal is recorded as a `containment` record.
+   */
+  private async containmentGrant(
+    tenant: string,
+    action: Action,
+    decision: Decision,
+    context: AdapterContext,
+  ): Promise<{ grant: ContainmentGrant } | { refused: string }> {
+    const containment = this.options.containment;
+    if (!containment) return { refused: 'CAVRA deny: this gate cannot contain commands, so nothing may run' };
+    try {
+      return { grant: await containment.grant(tenant, action) };
+    } catch (error) {
+      const reason = `CAVRA deny: the sandbox profile could not be prepared, so nothing may run: ${describeError(error)}`;
+      await containment
+        .report(tenant, {
+          event: 'sandbox_unavailable',
+          reason: reason.slice(0, 2000),
+          adapter: context.adapter,
+          decision_id: decision.decision_id,
+          ...(action.agent ? { agent: action.agent } : {}),
+        })
+        .catch(() => this.gap(tenant, context.adapter, action.agent ?? null, reason));
+      return { refused: reason };
+    }
   }
 
   private async conclude(
     tenant: string,
     decision: Decision,
     action: Action | null,
-    request: { agent: { id: string; session?: string } | null; context: AdapterContext; waiting: Waiting },
+    request: Requester & { waiting: Waiting },
   ): Promise<GateVerdict> {
     const signing = this.signing(tenant);
     if (!signing.ready) {
@@ -233,15 +291,24 @@ export class RuntimeAuthority {
     tenant: string,
     decision: Decision,
     action: Action | null,
-    request: { agent: { id: string; session?: string } | null; context: AdapterContext },
+    request: Requester,
     then: { outcome: GateOutcome; reason: string } | null,
   ): Promise<GateVerdict> {
+    const grant = request.grant;
     const payload = decisionRecord(decision, {
       adapter: request.context.adapter,
       agent: request.agent,
       actor: action?.actor,
       repository: action?.repository,
       cwd: action?.cwd,
+      ...(grant
+        ? {
+            containment:
+              grant.enforcement === 'sandbox'
+                ? { enforcement: 'sandbox' as const, profile_sha256: grant.digest }
+                : { enforcement: 'judgement_only' as const },
+          }
+        : {}),
     });
     let receipt: { seq: number; ref: string };
     try {
@@ -265,7 +332,7 @@ export class RuntimeAuthority {
       this.log(`decision listener failed: ${describeError(error)}`);
     }
     if (then === null) return { outcome: 'deny', reason: decision.explanation.summary, decision: recorded };
-    return { ...then, decision: recorded };
+    return { ...then, decision: recorded, ...(then.outcome === 'allow' && grant ? { containment: grant } : {}) };
   }
 
   /**
@@ -277,7 +344,7 @@ export class RuntimeAuthority {
     tenant: string,
     decision: Decision,
     action: Action,
-    request: { agent: { id: string; session?: string } | null; context: AdapterContext; waiting: Waiting },
+    request: Requester & { waiting: Waiting },
   ): Promise<GateVerdict> {
     const approvals = this.options.approvals;
     const binding = approvalBinding(action, tenant, packOf(decision));
@@ -386,7 +453,7 @@ export class RuntimeAuthority {
     tenant: string,
     decision: Decision,
     action: Action,
-    request: { agent: { id: string; session?: string } | null; context: AdapterContext },
+    request: Requester,
     approval: ApprovalRequest,
     unusable?: string,
   ): Promise<GateVerdict> {

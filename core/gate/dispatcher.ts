@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Admission } from './admission';
-import type { GateVerdict, RuntimeAuthority, Waiting } from './authority';
+import type { GateContainment, GateVerdict, RuntimeAuthority, Waiting } from './authority';
 import { HookInputError, claudeCodeSubject } from './claude-code';
 import type { McpRegistry } from './mcp-trust';
 
@@ -21,9 +21,26 @@ export interface GateLimits {
 /** Adapter names as decision records carry them. */
 const adapterSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a short lowercase adapter name');
 
+/** A runner's report on a contained run (record type `containment`); the gate fills in the adapter. */
+const containmentReportSchema = z.strictObject({
+  event: z.enum(['network_denied', 'sandbox_unavailable', 'mcp_server_contained']),
+  reason: z.string().min(1).max(2000),
+  decision_id: z.string().min(1).max(256).optional(),
+  decision_ref: z.string().min(1).max(256).optional(),
+  profile_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  host: z.string().max(300).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  method: z.string().max(32).optional(),
+  server: z.string().min(1).max(256).optional(),
+  agent: z.object({ id: z.string().min(1).max(256), session: z.string().min(1).max(256).optional() }).optional(),
+});
+
 /** One socket request line, after the version, id and token checks. */
 export const socketRequestSchema = z.object({
-  op: z.enum(['decide', 'claude-code', 'mcp.tools', 'refusal']),
+  op: z.enum(['decide', 'claude-code', 'mcp.tools', 'refusal', 'containment']),
   adapter: adapterSchema.optional(),
   tenant: z.string().min(1).max(63).optional(),
   actor: z.string().min(1).max(256).optional(),
@@ -34,6 +51,9 @@ export const socketRequestSchema = z.object({
   /** `refusal`: what the adapter refused without asking, and why. */
   reason: z.string().min(1).max(2000).optional(),
   agent: z.object({ id: z.string().min(1).max(128), session: z.string().max(256).optional() }).optional(),
+  /** decide: the adapter will run an allowed command and contain it (`cavra exec`). */
+  contain: z.boolean().optional(),
+  report: z.unknown().optional(),
 });
 type GateRequest = z.infer<typeof socketRequestSchema>;
 
@@ -51,6 +71,7 @@ export class GateDispatcher {
   constructor(
     private readonly authority: RuntimeAuthority,
     private readonly registry: McpRegistry,
+    private readonly containment: GateContainment | null,
     private readonly admission: Admission,
     private readonly limits: GateLimits,
     private readonly defaultAdapter: { socket: string; claudeCode: string },
@@ -103,7 +124,7 @@ export class GateDispatcher {
         if (request.action === undefined) return deny('action: is required');
         return this.authority.decideAction(
           request.action,
-          { ...context, adapter: request.adapter ?? this.defaultAdapter.socket },
+          { ...context, adapter: request.adapter ?? this.defaultAdapter.socket, contain: request.contain === true },
           waiting,
         );
       case 'claude-code': {
@@ -133,6 +154,25 @@ export class GateDispatcher {
           request.reason,
         );
       }
+      case 'containment':
+        return this.recordContainment(request.tenant, request.adapter ?? this.defaultAdapter.socket, request.report);
+    }
+  }
+
+  /** A runner's report becomes a `containment` record; the answer says whether it is durable. */
+  private async recordContainment(requested: string | undefined, adapter: string, raw: unknown): Promise<GateVerdict> {
+    if (!this.containment) return deny('this gate does not record containment reports');
+    const parsed = containmentReportSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return deny(`report.${issue?.path.join('.') || ''}: ${issue?.message ?? 'is invalid'}`);
+    }
+    try {
+      const tenant = this.authority.tenantFor(requested);
+      const { seq } = await this.containment.report(tenant, { ...parsed.data, adapter });
+      return { outcome: 'allow', reason: `recorded as containment record ${seq}`, decision: null };
+    } catch (error) {
+      return deny(`the containment report could not be recorded: ${describeError(error)}`);
     }
   }
 

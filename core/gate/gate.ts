@@ -99,6 +99,7 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
     evidence: gateEvidence(host),
     tenants: gateTenants(host),
     approvals: host.approvals,
+    containment: host.containment,
     approvalWaitMs: options.approvalWaitMs ?? DEFAULT_APPROVAL_WAIT_MS,
     now: options.now,
     onDecision: host.onDecision,
@@ -107,6 +108,7 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
   const dispatcher = new GateDispatcher(
     authority,
     host.mcp,
+    host.containment ?? null,
     new Admission(limits.maxInFlight, limits.maxQueued),
     limits,
     { socket: 'socket', claudeCode: 'claude-code' },

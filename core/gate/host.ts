@@ -1,5 +1,5 @@
 import type { ApprovalDesk } from '../approvals';
-import type { GateEvidence, GatePolicy, GateTenants, RecordedDecision } from './authority';
+import type { GateContainment, GateEvidence, GatePolicy, GateTenants, RecordedDecision } from './authority';
 import type { McpRegistry } from './mcp-trust';
 
 /** What a ledger must offer the gate (the evidence Ledger satisfies it). */
@@ -23,6 +23,8 @@ export interface GateHost {
   policy: GatePolicy;
   approvals: ApprovalDesk;
   mcp: McpRegistry;
+  /** Compiles sandbox profiles for `cavra exec` and records what runners report. */
+  containment?: GateContainment;
   /** Told about every decision the gate recorded (the core turns it into a push event). */
   onDecision?: (recorded: RecordedDecision) => void;
 }

@@ -18,7 +18,14 @@ function send(socket: net.Socket, message: Record<string, unknown>): void {
 }
 
 function answer(socket: net.Socket, id: string | null, verdict: GateVerdict): void {
-  send(socket, { id, type: 'answer', outcome: verdict.outcome, reason: verdict.reason, decision: verdict.decision });
+  send(socket, {
+    id,
+    type: 'answer',
+    outcome: verdict.outcome,
+    reason: verdict.reason,
+    decision: verdict.decision,
+    ...(verdict.containment ? { containment: verdict.containment } : {}),
+  });
 }
 
 /** Is a gate already answering on this socket? (Then a second one must not take it over.) */

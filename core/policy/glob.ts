@@ -210,3 +210,14 @@ export function compileWordGlobs(patterns: readonly string[], caseInsensitive = 
 export function isLiteralGlob(pattern: string): boolean {
   return !WILD.test(pattern) && !/[{}]/.test(pattern);
 }
+
+/**
+ * The regular expression a word glob compiles to (source; use with flag `i` for
+ * case-insensitive names), for matchers applied outside this process: core/containment
+ * sends host and variable-name globs to its sandbox runner this way.
+ */
+export function wordGlobSource(pattern: string): string {
+  return `^(?:${expandBraces(pattern)
+    .map((alternative) => globBody(pattern, alternative, '.*', '.'))
+    .join('|')})$`;
+}

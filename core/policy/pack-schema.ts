@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actionTypeSchema, decisionKindSchema, enforcementModeSchema, severitySchema } from '../contract';
+import { containmentSectionSchema } from './containment-section';
 
 /**
  * The policy pack format (SPEC §3): the one source of truth. The published JSON Schema
@@ -197,6 +198,7 @@ export const packDocumentSchema = z
     ).optional(),
     trusted_mcp_servers: z.array(text(128)).max(1000).optional(),
     approval_routes: z.record(identifier, approvalRouteSchema).optional(),
+    containment: containmentSectionSchema.optional(),
     rules: z.array(ruleSchema).min(1).max(20000),
     tests: z.array(packTestSchema).max(5000).optional(),
   })

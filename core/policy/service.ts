@@ -15,6 +15,7 @@ import { evaluate } from './evaluate';
 import type { Verdict } from './evaluate';
 import { formatPackError, loadPack, PackLoadError } from './load';
 import type { LoadedPack, PackError } from './load';
+import type { ContainmentSection } from './containment-section';
 import type { ApprovalRoute } from './pack-schema';
 import { engineFingerprint } from './engine-fingerprint';
 import { noStoredPackTests, packTestKey } from './pack-test-results';
@@ -120,6 +121,14 @@ interface TenantState {
   generation: number;
   settings: PolicySettings | null;
   indexes: Map<string, { index: PolicyIndex; broken: string[] }>;
+  containment: Map<string, AssignedContainment>;
+}
+
+/** The containment section of one pack assigned to a scope (core/containment compiles them). */
+export interface AssignedContainment {
+  packs: { id: string; version: string; section: ContainmentSection | null }[];
+  /** Assigned packs that cannot be loaded: containment must not start without them. */
+  broken: string[];
 }
 
 const BUILTIN_ACTOR = 'system:builtin-packs';
@@ -314,6 +323,7 @@ export class PolicyService {
         generation: -1,
         settings: null,
         indexes: new Map(),
+        containment: new Map(),
       };
       this.states.set(tenant, state);
     }
@@ -326,6 +336,7 @@ export class PolicyService {
     const generation = store.generation();
     if (generation !== state.generation) {
       state.indexes.clear();
+      state.containment.clear();
       state.settings = null;
       state.generation = generation;
     }
@@ -408,6 +419,45 @@ export class PolicyService {
     };
   }
 
+  private assignedIds(store: PolicyStore, repository: string | null): string[] {
+    return [
+      ...new Set(
+        store
+          .assignments()
+          .filter((a) => a.repository === null || a.repository === repository)
+          .map((a) => a.packId),
+      ),
+    ].sort();
+  }
+
+  /**
+   * The containment sections of the packs assigned to the tenant and repository, in pack id
+   * order, cached until the tenant's policy changes. Packs without a section are listed too
+   * (with null), so the profile names every pack it was compiled from.
+   */
+  containmentFor(tenant: string, repository: string | null): AssignedContainment {
+    const { store, state } = this.fresh(tenant);
+    const key = repository ?? '';
+    let entry = state.containment.get(key);
+    if (!entry) {
+      entry = { packs: [], broken: [] };
+      for (const id of this.assignedIds(store, repository)) {
+        const stored = store.pack(id);
+        try {
+          if (!stored) throw new Error('is assigned but not stored');
+          const document = this.compiledOf(stored).document;
+          entry.packs.push({ id, version: document.version, section: document.containment ?? null });
+        } catch (error) {
+          entry.broken.push(
+            `assigned pack ${id} cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+          );
+        }
+      }
+      state.containment.set(key, entry);
+    }
+    return entry;
+  }
+
   private indexFor(
     tenant: string,
     repository: string | null,
@@ -418,14 +468,7 @@ export class PolicyService {
     const key = repository ?? '';
     let entry = state.indexes.get(key);
     if (!entry) {
-      const ids = [
-        ...new Set(
-          store
-            .assignments()
-            .filter((a) => a.repository === null || a.repository === repository)
-            .map((a) => a.packId),
-        ),
-      ].sort();
+      const ids = this.assignedIds(store, repository);
       const packs: CompiledPack[] = [];
       const broken: string[] = [];
       for (const id of ids) {

@@ -24,6 +24,7 @@ import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
 import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
 import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
 import { ReadinessService, TrialService, readinessHandlers } from '../readiness';
+import { ContainmentService, SqliteContainmentSettings, containmentHandlers } from '../containment';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { policyHandlers } from './policy-handlers';
@@ -196,7 +197,15 @@ export function createCore(options: CoreOptions): LocalCoreService {
     onChange: (tenant, cursor) => events.emit('aispm.changed', tenant, { tenantId: tenant, cursor }),
     log,
   });
-  const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp };
+  const containment = new ContainmentService({
+    policy,
+    settings: new SqliteContainmentSettings((tenant) => tenants.store(tenant)),
+    record: async (tenant, type, payload) => ledgers.ledger(tenant).append({ type, payload }),
+    cavraHome: options.home,
+    userHome: os.homedir(),
+    now: options.now,
+  });
+  const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp, containment };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
   const registryWatch = new RegistryWatch(tenants, events);
@@ -217,6 +226,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
       (spec, work) => jobs.start(spec, work),
     ),
     ...aispmHandlers(aispm),
+    ...containmentHandlers(containment),
   };
 
   function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {

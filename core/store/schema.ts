@@ -212,6 +212,17 @@ export const tenantMigrations: MigrationSet = {
     `,
     },
   ],
+  containment: [
+    {
+      version: 1,
+      name: 'containment-settings',
+      // How the tenant's commands are contained (core/containment): one row per setting, the
+      // value as JSON. No row means the default, sandbox containment.
+      sql: `
+      CREATE TABLE containment_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+    },
+  ],
   policy: [
     {
       version: 1,

@@ -249,7 +249,13 @@ function parseAnswer(message: Record<string, unknown>): GateAnswer | Error {
   if (outcome !== 'allow' && outcome !== 'deny') return new Error('the gate sent an answer without a valid outcome');
   if (typeof reason !== 'string' || reason.length === 0) return new Error('the gate sent an answer without a reason');
   const decision = isObject(message.decision) ? message.decision : null;
-  return { outcome, reason, decision, failed: false };
+  return {
+    outcome,
+    reason,
+    decision,
+    failed: false,
+    ...(message.containment !== undefined ? { containment: message.containment } : {}),
+  };
 }
 
 function gateConnectError(error: NodeJS.ErrnoException): string {

@@ -9,11 +9,15 @@
  *   {"v":1,"id":"…","token":"…","op":"claude-code","input":{…PreToolUse hook input…},"tenant":"…"}
  *   {"v":1,"id":"…","token":"…","op":"mcp.tools","tenant":"…","server":"…","tools":[…]}   fingerprint
  *   {"v":1,"id":"…","token":"…","op":"refusal","adapter":"…","reason":"…","agent":{…}}  recorded as a gap
+ *   {"v":1,"id":"…","token":"…","op":"decide","adapter":"exec","contain":true,"action":{…}}  contained run
+ *   {"v":1,"id":"…","token":"…","op":"containment","adapter":"exec","report":{…}}   what containment saw
  *
  * Gate → client, per request zero or more progress lines, then exactly one final line:
  *   {"v":1,"id":"…","type":"pending","request_id":"apr_…","wait_ms":120000}   approval awaited
  *   {"v":1,"id":"…","type":"heartbeat"}                                         still waiting
  *   {"v":1,"id":"…","type":"answer","outcome":"allow"|"deny","reason":"…","decision":{…}|null}
+ *     an allow for a `contain` request adds "containment":{"enforcement":"sandbox","digest":"…",
+ *     "profile":{…}} or {"enforcement":"judgement_only","reason":"…"}
  *
  * Anything else — another version, an unknown type, an outcome other than allow/deny, a
  * line longer than the limit, a connection closed early — is a deny on the client side.
@@ -27,7 +31,7 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export type GateOutcome = 'allow' | 'deny';
 
-export type GateOp = 'decide' | 'claude-code' | 'mcp.tools' | 'refusal';
+export type GateOp = 'decide' | 'claude-code' | 'mcp.tools' | 'refusal' | 'containment';
 
 /** A request body without the envelope fields (`v`, `id`, `token`) the client adds. */
 export interface GateRequestBody {
@@ -45,6 +49,8 @@ export interface GateAnswer {
    * running, timed out, garbage): adapters report these as failures (Claude Code: exit 2).
    */
   failed: boolean;
+  /** With an allow for a contained command: the sandbox profile (or judgement-only), unchecked. */
+  containment?: unknown;
 }
 
 export function failedAnswer(reason: string): GateAnswer {

@@ -20,6 +20,7 @@ const recordTypes = [
   'finding',
   'finding_triage',
   'operating_review',
+  'containment',
 ];
 const PAGE_SIZES = ['50', '100', '500'];
 

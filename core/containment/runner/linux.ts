@@ -1,0 +1,246 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContainmentProfile } from './profile';
+import { ProfileError } from './profile';
+import { scanWorkspace } from './workspace-scan';
+
+/**
+ * Turns a profile into a bubblewrap command line (Linux). The layout, in mount order:
+ *
+ *   /                  read-only (everything readable except what is masked below)
+ *   /dev, /proc        fresh: a minimal /dev, and /proc of the sandbox's own PID namespace
+ *   /tmp /var/tmp /run /home   empty private tmpfs: a private temp dir, no sockets of the
+ *                      session (keyring, D-Bus, ssh-agent, docker), no other users' homes
+ *   own home(s)        bound back read-only where they were hidden
+ *   workspace          writable; local remotes of its repository writable
+ *   masks              protected read paths: an empty file or an empty read-only directory
+ *                      protected write paths: bound read-only onto themselves; a missing
+ *                      one gets an empty read-only directory as placeholder, so it cannot
+ *                      be created (the host sees the empty directory while the sandbox runs)
+ *
+ * Namespaces: user, PID (nothing outside is visible or signalable), network (no network
+ * but the filtering proxy's socket), IPC, UTS, cgroup; a new session (no terminal
+ * injection); all capabilities dropped; the sandbox dies with its parent.
+ */
+
+/** Where the filtering proxy's socket appears inside the sandbox, and the port socat serves. */
+export const SANDBOX_PROXY_SOCKET = '/run/cavra/proxy.sock';
+export const SANDBOX_PROXY_PORT = 3128;
+
+const HIDDEN_ROOTS = ['/tmp', '/var/tmp', '/run', '/home'];
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'ftp_proxy'];
+
+export interface PlanOptions {
+  /** The caller's environment (HOME, CAVRA_HOME, the variables to filter). */
+  env: NodeJS.ProcessEnv;
+  /** The working directory inside the workspace. */
+  cwd: string;
+  /** The runner's CAVRA_HOME: masked too, whatever the profile says. */
+  cavraHome: string;
+  /** An empty, read-only regular file to mask protected files with. */
+  emptyFile: string;
+  /** The filtering proxy's Unix socket on the host, and socat to relay to it, when hosts are granted. */
+  proxy?: { socket: string; socat: string };
+}
+
+export interface SandboxPlan {
+  /** bubblewrap's arguments, up to and including `--`. */
+  args: string[];
+  /** The command to run inside (the program and its arguments, possibly behind a relay). */
+  command: string[];
+  env: Record<string, string>;
+  /** Paths the sandbox will create on the host as mount points for missing protected paths. */
+  placeholders: string[];
+  /** How many workspace entries the protected-path scan looked at. */
+  scanned: number;
+}
+
+function isWithin(child: string, parent: string): boolean {
+  if (parent === '/') return true;
+  return child === parent || child.startsWith(`${parent}/`);
+}
+
+function realDirectory(p: string | undefined): string | null {
+  if (!p || !path.isAbsolute(p)) return null;
+  try {
+    const real = fs.realpathSync(p);
+    return fs.statSync(real).isDirectory() ? real : null;
+  } catch {
+    return null;
+  }
+}
+
+function depth(p: string): number {
+  return p === '/' ? 0 : p.split('/').length - 1;
+}
+
+/** The home directories `~/` stands for: HOME and the account's home, when they are directories. */
+export function homesOf(env: NodeJS.ProcessEnv): string[] {
+  let account: string | undefined;
+  try {
+    account = os.userInfo().homedir;
+  } catch {
+    account = undefined;
+  }
+  const homes = [realDirectory(env.HOME), realDirectory(account)].filter((h): h is string => h !== null && h !== '/');
+  return [...new Set(homes)];
+}
+
+function expand(entry: string, homes: string[], workspace: string): string[] {
+  const bare = entry.replace(/\/+$/, '');
+  if (bare.startsWith('~/')) return homes.map((home) => path.join(home, bare.slice(2)));
+  if (bare.startsWith('/')) return [path.normalize(bare)];
+  return [path.join(workspace, bare)];
+}
+
+export function planSandbox(profile: ContainmentProfile, argv: string[], options: PlanOptions): SandboxPlan {
+  const [program] = argv;
+  if (!program) throw new ProfileError('no command to run');
+  const workspace = profile.workspace;
+  const cwd = realDirectory(options.cwd);
+  if (!cwd || !isWithin(cwd, workspace)) {
+    throw new ProfileError(`the working directory ${options.cwd} is not inside the workspace ${workspace}`);
+  }
+  const homes = homesOf(options.env);
+  const hidden = HIDDEN_ROOTS.map((root) => realDirectory(root)).filter((r): r is string => r !== null);
+  const writable = [
+    workspace,
+    ...profile.write_allow.map((d) => realDirectory(d)).filter((d): d is string => d !== null),
+  ];
+
+  // Binds: each later, deeper mount wins within its subtree, so order by depth.
+  const binds: { path: string; how: '--tmpfs' | '--ro-bind' | '--bind' }[] = [];
+  for (const root of hidden) binds.push({ path: root, how: '--tmpfs' });
+  for (const home of homes) {
+    if (hidden.some((root) => isWithin(home, root) && home !== root)) binds.push({ path: home, how: '--ro-bind' });
+  }
+  for (const dir of writable) binds.push({ path: dir, how: '--bind' });
+  binds.sort((a, b) => depth(a.path) - depth(b.path));
+
+  /** Where a path ends up inside: hidden, read-only or writable (the deepest mount decides). */
+  const layer = (p: string): 'hidden' | 'read' | 'write' => {
+    let best: { path: string; how: string } | null = null;
+    for (const bind of binds)
+      if (isWithin(p, bind.path) && (!best || depth(bind.path) >= depth(best.path))) best = bind;
+    if (!best) return 'read';
+    return best.how === '--tmpfs' ? (best.path === p ? 'write' : 'hidden') : best.how === '--bind' ? 'write' : 'read';
+  };
+
+  const masks = new Map<string, 'file' | 'dir' | 'ro'>();
+  const mask = (target: string, kind: 'file' | 'dir' | 'ro') => {
+    if (layer(target) === 'hidden') return;
+    // A path inside an already masked directory is hidden by it.
+    for (const [masked, how] of masks) if (how === 'dir' && isWithin(target, masked)) return;
+    // Unreadable beats read-only: a file both secret and protected stays unreadable.
+    if (kind === 'ro' && masks.has(target)) return;
+    masks.set(target, kind);
+  };
+
+  // Protected read paths: literal entries, CAVRA_HOME, and what the workspace globs name.
+  const literal = [...profile.deny_read.paths, `${path.resolve(options.cavraHome)}/`];
+  for (const entry of literal) {
+    for (const candidate of expand(entry, homes, workspace)) {
+      let real: string;
+      let stat: fs.Stats;
+      try {
+        real = fs.realpathSync(candidate);
+        stat = fs.statSync(real);
+      } catch {
+        continue;
+      }
+      mask(real, stat.isDirectory() ? 'dir' : 'file');
+    }
+  }
+  const scan = scanWorkspace(workspace, profile.deny_read.globs, profile.deny_read.except);
+  for (const match of scan.matches) mask(match.path, match.directory ? 'dir' : 'file');
+
+  // Protected write paths: read-only where they would be writable; missing ones reserved.
+  const placeholders: string[] = [];
+  for (const entry of profile.deny_write) {
+    for (const candidate of expand(entry, homes, workspace)) {
+      if (layer(candidate) !== 'write' && !writable.some((dir) => isWithin(candidate, dir))) continue;
+      let existing = candidate;
+      let missing: string | null = null;
+      // The first missing component from the writable root down is what must not appear.
+      while (!fs.existsSync(existing)) {
+        missing = existing;
+        existing = path.dirname(existing);
+      }
+      if (missing === null) {
+        const real = fs.realpathSync(candidate);
+        if (layer(real) === 'write') mask(real, 'ro');
+        continue;
+      }
+      const parent = fs.realpathSync(existing);
+      if (layer(parent) !== 'write') continue;
+      // Always an empty read-only directory, even for a file: nothing can be created there,
+      // and git does not list empty directories (an empty placeholder file would be committed
+      // by `git add -A`).
+      const reserved = path.join(parent, path.basename(missing));
+      placeholders.push(reserved);
+      mask(reserved, 'dir');
+    }
+  }
+
+  const args = ['--die-with-parent', '--new-session', '--unshare-all', '--cap-drop', 'ALL'];
+  args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc');
+  for (const bind of binds) {
+    if (bind.how === '--tmpfs') args.push('--tmpfs', bind.path);
+    else args.push(bind.how, bind.path, bind.path);
+  }
+  const ordered = [...masks.entries()].sort((a, b) => depth(a[0]) - depth(b[0]));
+  for (const [target, kind] of ordered) {
+    if (kind === 'dir') args.push('--tmpfs', target, '--remount-ro', target);
+    else if (kind === 'file') args.push('--ro-bind', options.emptyFile, target);
+    else args.push('--ro-bind', target, target);
+  }
+
+  const env = sandboxEnvironment(profile, options.env);
+  let command = argv;
+  if (profile.network.hosts.length > 0) {
+    if (!options.proxy) throw new ProfileError('the profile grants hosts but no filtering proxy is running');
+    args.push('--bind', options.proxy.socket, SANDBOX_PROXY_SOCKET);
+    const proxy = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
+    for (const name of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY']) env[name] = proxy;
+    command = ['/bin/sh', '-c', relayScript(options.proxy.socat), 'cavra-sandbox', ...argv];
+  }
+  args.push('--chdir', cwd, '--');
+  return { args, command, env, placeholders, scanned: scan.entries };
+}
+
+/**
+ * Inside the sandbox, socat serves the proxy's socket on a loopback port, and the command
+ * starts once the port listens (read from /proc/net/tcp with shell built-ins only; a few
+ * hundred microseconds). If socat is missing, the command runs without network.
+ */
+const PORT_HEX = SANDBOX_PROXY_PORT.toString(16).toUpperCase().padStart(4, '0');
+const relayScript = (socat: string) =>
+  [
+    `${socat} TCP-LISTEN:${SANDBOX_PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_PROXY_SOCKET} 2>/dev/null &`,
+    'i=0',
+    'while [ $i -lt 20000 ]; do',
+    `  while read -r _ local _ state _; do case "$local:$state" in 0100007F:${PORT_HEX}:0A) i=20000; break;; esac; done < /proc/net/tcp`,
+    '  i=$((i+1))',
+    'done',
+    'exec "$@"',
+  ].join('\n');
+
+/**
+ * The environment inside: the caller's, less every variable the profile removes (and does
+ * not keep) and any proxy settings from outside; TMPDIR is the private /tmp; the profile's
+ * digest is announced so that tools can tell they are contained.
+ */
+export function sandboxEnvironment(profile: ContainmentProfile, source: NodeJS.ProcessEnv): Record<string, string> {
+  const remove = profile.environment.remove.map((g) => new RegExp(g.regex, 'i'));
+  const keep = profile.environment.keep.map((g) => new RegExp(g.regex, 'i'));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    if (PROXY_VARIABLES.includes(name.toLowerCase())) continue;
+    if (remove.some((r) => r.test(name)) && !keep.some((k) => k.test(name))) continue;
+    env[name] = value;
+  }
+  env.TMPDIR = '/tmp';
+  return env;
+}

@@ -1,0 +1,223 @@
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { planSandbox } from './linux';
+import type { SandboxPlan } from './linux';
+import { explainFailure, missingBwrap, missingSocat, probeSandbox, systemTool } from './probe';
+import type { ContainmentProfile } from './profile';
+import { ProfileError } from './profile';
+import { startFilterProxy } from './proxy';
+import type { FilterProxy, ProxyDenial } from './proxy';
+
+/** The sandbox could not be set up: nothing ran. `fix` says what to do about it. */
+export class SandboxUnavailableError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`${reason}. To fix: ${fix}`);
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
+export interface ContainOptions {
+  profile: ContainmentProfile;
+  /** Program and arguments. */
+  argv: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The runner's CAVRA_HOME (masked inside; leases for placeholders live under it). */
+  cavraHome: string;
+  /** Told about every connection the filtering proxy refused. */
+  onDenied?: (denial: ProxyDenial) => void;
+}
+
+/** A prepared sandbox: the bwrap command line to spawn, and what to release afterwards. */
+export interface PreparedSandbox {
+  program: string;
+  args: string[];
+  env: Record<string, string>;
+  plan: SandboxPlan;
+  /** Stops the proxy and removes placeholders no other sandbox still needs. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Placeholders (mount points for missing protected paths) are created on the host by the
+ * sandbox; the last sandbox of a workspace to finish removes them. Each running sandbox
+ * holds a lease file naming its placeholders, so that those of a runner that was killed
+ * are removed by the next one to finish.
+ */
+function takeLease(cavraHome: string, workspace: string, placeholders: string[]): { release(): void } {
+  const dir = path.join(
+    cavraHome,
+    'containment',
+    'leases',
+    crypto.createHash('sha256').update(workspace).digest('hex').slice(0, 32),
+  );
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const own = path.join(dir, `${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(own, JSON.stringify(placeholders), { mode: 0o600 });
+  return {
+    release() {
+      const leftOver = new Set(placeholders);
+      fs.rmSync(own, { force: true });
+      let alive = false;
+      const stale: string[] = [];
+      for (const name of fs.readdirSync(dir)) {
+        const pid = Number(name.split('.')[0]);
+        try {
+          process.kill(Number.isInteger(pid) && pid > 0 ? pid : -1, 0);
+          alive = true;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EPERM') alive = true;
+          else stale.push(path.join(dir, name));
+        }
+      }
+      if (alive) return;
+      for (const file of stale) {
+        try {
+          for (const p of JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[])
+            if (typeof p === 'string') leftOver.add(p);
+        } catch {
+          // An unreadable lease names nothing.
+        }
+        fs.rmSync(file, { force: true });
+      }
+      removePlaceholders([...leftOver]);
+    },
+  };
+}
+
+/** Removes placeholders that are still what a sandbox made: an empty directory. */
+function removePlaceholders(placeholders: string[]): void {
+  for (const placeholder of [...placeholders].sort((a, b) => b.length - a.length)) {
+    try {
+      if (fs.lstatSync(placeholder).isDirectory()) fs.rmdirSync(placeholder);
+    } catch {
+      // Gone already, not empty, or in use: leave it.
+    }
+  }
+}
+
+/** Sets up everything a sandboxed command needs except the spawn itself. */
+export async function prepareSandbox(options: ContainOptions): Promise<PreparedSandbox> {
+  if (process.platform !== 'linux') {
+    throw new SandboxUnavailableError(
+      `containment runs on Linux only (this is ${process.platform})`,
+      "use Claude Code's own sandbox with CAVRA's profile (cavra sandbox export --format claude-code), or a Linux machine",
+    );
+  }
+  const bwrap = systemTool('bwrap');
+  if (!bwrap) {
+    const missing = missingBwrap();
+    throw new SandboxUnavailableError(missing.reason, missing.fix);
+  }
+  const needsNetwork = options.profile.network.hosts.length > 0;
+  const socat = needsNetwork ? systemTool('socat') : null;
+  if (needsNetwork && !socat) {
+    const missing = missingSocat();
+    throw new SandboxUnavailableError(missing.reason, missing.fix);
+  }
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-sandbox-'));
+  let proxy: FilterProxy | null = null;
+  let lease: { release(): void } | null = null;
+  let released = false;
+  let plan: SandboxPlan | null = null;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await proxy?.close();
+    lease?.release();
+    fs.rmSync(runDir, { recursive: true, force: true });
+  };
+  try {
+    const emptyFile = path.join(runDir, 'empty');
+    fs.writeFileSync(emptyFile, '', { mode: 0o444 });
+    if (needsNetwork) {
+      proxy = await startFilterProxy({
+        socketPath: path.join(runDir, 'proxy.sock'),
+        hosts: options.profile.network.hosts,
+        onDenied: (denial) => options.onDenied?.(denial),
+      });
+    }
+    plan = planSandbox(options.profile, options.argv, {
+      env: options.env,
+      cwd: options.cwd,
+      cavraHome: options.cavraHome,
+      emptyFile,
+      ...(proxy && socat ? { proxy: { socket: proxy.socketPath, socat } } : {}),
+    });
+    lease = takeLease(options.cavraHome, options.profile.workspace, plan.placeholders);
+    return { program: bwrap, args: [...plan.args, ...plan.command], env: plan.env, plan, release };
+  } catch (error) {
+    await release();
+    if (error instanceof ProfileError) throw new SandboxUnavailableError(error.message, 'see the message above');
+    throw error;
+  }
+}
+
+export interface ContainedRun {
+  /** The command's exit code (128 + signal number when it was killed). */
+  code: number;
+}
+
+/**
+ * Runs a command inside its sandbox with the caller's terminal (stdio inherited). Resolves
+ * once the command has finished; rejects with SandboxUnavailableError when the sandbox
+ * could not be set up, in which case nothing ran. bubblewrap reports the command's exit
+ * on a status descriptor: no report means its own setup failed.
+ */
+export async function runContained(options: ContainOptions): Promise<ContainedRun> {
+  const prepared = await prepareSandbox(options);
+  try {
+    const outcome = await new Promise<{ code: number; exited: boolean; spawnError: string | null }>((resolve) => {
+      const child = spawn(prepared.program, ['--json-status-fd', '3', ...prepared.args], {
+        env: prepared.env,
+        cwd: options.profile.workspace,
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      });
+      let status = '';
+      const statusStream = child.stdio[3] as NodeJS.ReadableStream | null;
+      statusStream?.setEncoding('utf8');
+      statusStream?.on('data', (chunk: string) => {
+        if (status.length < 65_536) status += chunk;
+      });
+      statusStream?.on('error', () => undefined);
+      // A terminated runner forwards the signal and still cleans up; its sandbox dies with it.
+      const forward = (signal: NodeJS.Signals) => child.kill(signal);
+      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+      for (const signal of signals) process.on(signal, forward);
+      child.on('close', () => {
+        for (const signal of signals) process.off(signal, forward);
+      });
+      child.on('error', (error) => resolve({ code: 127, exited: false, spawnError: error.message }));
+      child.on('close', (code, signal) => {
+        const reported = /"exit-code"\s*:\s*(-?[0-9]+)/.exec(status);
+        const signalled = signal ? 128 + (os.constants.signals[signal] ?? 0) : null;
+        resolve({
+          code: reported ? Number(reported[1]) : (signalled ?? code ?? 1),
+          exited: reported !== null || signalled !== null,
+          spawnError: null,
+        });
+      });
+    });
+    if (outcome.spawnError !== null) {
+      const failure = explainFailure(outcome.spawnError);
+      throw new SandboxUnavailableError(failure.reason, failure.fix);
+    }
+    if (!outcome.exited) {
+      // bubblewrap printed its own error on the inherited stderr; find out why, for the fix.
+      const probe = probeSandbox();
+      throw new SandboxUnavailableError(
+        probe.available ? 'bubblewrap could not set up this sandbox (its message is above)' : probe.reason,
+        probe.available ? 'check the paths it names; nothing ran' : probe.fix,
+      );
+    }
+    return { code: outcome.code };
+  } finally {
+    await prepared.release();
+  }
+}
