@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContainmentProfile } from './profile';
 import { ProfileError } from './profile';
+import { looseObjectsOf, objectDirectories } from './git-objects';
 import { scanWorkspace } from './workspace-scan';
 
 /**
@@ -14,7 +15,8 @@ import { scanWorkspace } from './workspace-scan';
  *                      session (keyring, D-Bus, ssh-agent, docker), no other users' homes
  *   own home(s)        bound back read-only where they were hidden
  *   workspace          writable; local remotes of its repository writable
- *   masks              protected read paths: an empty file or an empty read-only directory
+ *   masks              protected read paths: an empty file or an empty read-only directory,
+ *                      and the loose git objects holding a protected file's content
  *                      protected write paths: bound read-only onto themselves; a missing
  *                      one gets an empty read-only directory as placeholder, so it cannot
  *                      be created (the host sees the empty directory while the sandbox runs)
@@ -154,6 +156,13 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
   }
   const scan = scanWorkspace(workspace, profile.deny_read.globs, profile.deny_read.except);
   for (const match of scan.matches) mask(match.path, match.directory ? 'dir' : 'file');
+  // The same content staged or committed: its loose git objects are masked as well.
+  const objectDirs = objectDirectories(workspace);
+  for (const [target, kind] of [...masks]) {
+    if (kind === 'file' && isWithin(target, workspace)) {
+      for (const object of looseObjectsOf(target, objectDirs)) mask(object, 'file');
+    }
+  }
 
   // Protected write paths: read-only where they would be writable; missing ones reserved.
   const placeholders: string[] = [];
