@@ -5,13 +5,16 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_APPROVAL_WAIT_MS, DEFAULT_HTTP_PORT, HTTP_PATHS } from '../../core/gate';
 import { gateLocation } from '../../core/gate/client';
 import { defaultHome } from '../../core/store';
-import { installClaudeCodeHook } from '../adapters/claude-settings';
+import { defaultManagedDir, installClaudeCodeHook, installManagedSettings } from '../adapters/claude-settings';
 import type { ClaudeHookHandler } from '../adapters/claude-settings';
 import { launcherPath } from '../adapters/launcher';
 import { cavraCommand, shellQuote } from '../adapters/shell-quote';
 import { runClaudeCodeHook } from '../hook/claude-code';
 import type { Command } from '../io';
 import { UsageError, jsonText } from '../io';
+import { withTenant } from '../session';
+import { claudeCodeSandbox } from '../../core/containment';
+import { parseProfile } from '../../core/containment/runner';
 
 /**
  * The http hook cannot check who answers it: Claude Code posts the token to whatever listens
@@ -56,7 +59,7 @@ export const hookInstallClaudeCode: Command = {
   name: 'hook install claude-code',
   summary: "Add CAVRA's PreToolUse hook to Claude Code settings (idempotent; other settings untouched)",
   usage:
-    'cavra hook install claude-code [--project DIR | --user] [--tenant T] [--http [--port N]] [--approval-wait SECONDS] [--json]',
+    'cavra hook install claude-code [--project DIR | --user | --managed [--managed-dir DIR]] [--tenant T] [--http [--port N]] [--approval-wait SECONDS] [--json]',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
@@ -68,12 +71,17 @@ export const hookInstallClaudeCode: Command = {
         'approval-wait': { type: 'string' },
         tenant: { type: 'string' },
         json: { type: 'boolean' },
+        managed: { type: 'boolean' },
+        'managed-dir': { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
-    if (values.project !== undefined && values.user) throw new UsageError('give --project DIR or --user, not both');
+    if ([values.project !== undefined, values.user, values.managed].filter(Boolean).length > 1)
+      throw new UsageError('give one of --project DIR, --user or --managed');
+    if (values['managed-dir'] !== undefined && !values.managed)
+      throw new UsageError('--managed-dir applies to --managed only');
     if (values.port !== undefined && !values.http) throw new UsageError('--port applies to --http only');
     const tenant = values.tenant;
     if (tenant !== undefined && !/^[a-z][a-z0-9-]{0,62}$/.test(tenant))
@@ -113,6 +121,13 @@ export const hookInstallClaudeCode: Command = {
         onFailure: 'block',
       };
     }
+    if (values.managed) {
+      const managedDir = path.resolve(
+        io.cwd,
+        values['managed-dir'] ?? (io.env.CAVRA_CLAUDE_MANAGED_DIR || defaultManagedDir()),
+      );
+      return installManaged(io, { managedDir, handler, tenant, json: values.json === true });
+    }
     const change = installClaudeCodeHook(file, handler);
     if (values.json) {
       io.stdout(jsonText({ ...change, handler }));
@@ -135,3 +150,65 @@ export const hookInstallClaudeCode: Command = {
     return 0;
   },
 };
+
+/**
+ * `--managed`: hook and sandbox into Claude Code's managed settings, which neither the user
+ * nor the agent can override, with `allowManagedHooksOnly` so hooks from their settings are
+ * ignored. The sandbox section holds what applies to every project (home and absolute
+ * paths, network); `cavra sandbox export` adds a project's own paths.
+ */
+async function installManaged(
+  io: Parameters<Command['run']>[1],
+  options: { managedDir: string; handler: ClaudeHookHandler; tenant: string | undefined; json: boolean },
+): Promise<number> {
+  // Managed settings hold no workspace: compile against an empty one and keep what is not workspace-relative.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-managed-'));
+  let sandbox: Record<string, unknown>;
+  try {
+    sandbox = await withTenant(io, options.tenant, async (client, tenant) => {
+      const view = await client.call('containment.profile', { cwd: scratch }, { tenant });
+      return { ...claudeCodeSandbox(parseProfile(view.profile), { workspaceMatches: [], managed: true }) };
+    });
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  const settings = {
+    allowManagedHooksOnly: true,
+    hooks: { PreToolUse: [{ matcher: '*', hooks: [options.handler] }] },
+    sandbox,
+  };
+  let change;
+  try {
+    change = installManagedSettings(options.managedDir, settings);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      io.stderr(
+        `cavra hook install claude-code: writing Claude Code's managed settings in ${options.managedDir} needs root.\n` +
+          '  Run it as root: sudo cavra hook install claude-code --managed\n' +
+          '  (managed settings must be owned by root, so that neither you nor the agent can change them)\n',
+      );
+      return 1;
+    }
+    throw error;
+  }
+  const stat = fs.statSync(change.file);
+  const exposed = stat.uid !== 0 || (fs.statSync(path.dirname(change.file)).mode & 0o022) !== 0;
+  if (options.json) {
+    io.stdout(jsonText({ ...change, settings, rootOwned: !exposed }));
+    return 0;
+  }
+  io.stdout(
+    `${change.unchanged ? 'Already installed' : 'Installed'}: CAVRA hook and sandbox in Claude Code managed settings ${change.file}\n`,
+  );
+  io.stdout(
+    '  allowManagedHooksOnly is set: hooks in user and project settings are ignored, and these cannot be overridden.\n' +
+      '  The sandbox is required (failIfUnavailable) and has no escape hatch (allowUnsandboxedCommands: false).\n',
+  );
+  if (exposed) {
+    io.stderr(
+      `  Warning: ${change.file} is not owned by root with a root-only directory; the agent's user could change it. Install as root for the protection managed settings promise.\n`,
+    );
+  }
+  return 0;
+}

@@ -19,6 +19,7 @@ import { hookClaudeCode, hookInstallClaudeCode } from './hook';
 import { mcpList, mcpProxy, mcpTrust, mcpUntrust } from './mcp';
 import { gitInstallHooks, gitPrePush } from './git';
 import { execCommand } from './exec';
+import { sandboxExport, sandboxMode, sandboxProfile, sandboxStatus } from './sandbox';
 import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './approvals';
 import {
   connectorsList,
@@ -89,4 +90,8 @@ export const commands: readonly Command[] = [
   aispmStatus,
   aispmFindings,
   aispmCoverage,
+  sandboxStatus,
+  sandboxMode,
+  sandboxProfile,
+  sandboxExport,
 ];

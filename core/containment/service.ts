@@ -53,6 +53,7 @@ export function profileView(
     hosts: profile.network.hosts.map((h) => h.pattern),
     environmentRemove: profile.environment.remove.map((g) => g.pattern),
     environmentKeep: profile.environment.keep.map((g) => g.pattern),
+    profile: profile as unknown as Record<string, unknown>,
   };
 }
 

@@ -37,6 +37,8 @@ export const containmentProfileViewSchema = z.object({
   hosts: z.array(z.string()),
   environmentRemove: z.array(z.string()),
   environmentKeep: z.array(z.string()),
+  /** The compiled profile itself, exactly as a runner receives it (core/containment/runner). */
+  profile: z.record(z.string(), z.unknown()),
 });
 export type ContainmentProfileView = z.infer<typeof containmentProfileViewSchema>;
 
