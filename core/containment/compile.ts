@@ -141,7 +141,10 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
     for (const { host, port } of found.hosts) hosts.add(`${host.includes(':') ? `[${host}]` : host}:${port}`);
     for (const dir of found.localGitDirs) {
       // Never the home directory (or what holds it), never CAVRA_HOME: a remote there is a trap.
-      if (isWithin(input.userHome, dir) || isWithin(dir, input.cavraHome) || isWithin(input.cavraHome, dir)) continue;
+      const repository = path.basename(dir) === '.git' ? path.dirname(dir) : dir;
+      if (isWithin(input.userHome, repository) || isWithin(dir, input.cavraHome) || isWithin(input.cavraHome, dir)) {
+        continue;
+      }
       writeAllow.add(dir);
       // Writable for pushes, but its own hooks and config stay read-only: they run when
       // anyone pushes to it later, outside any sandbox.

@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AssignedContainment } from '../policy';
+import { compileProfile, ContainmentError, GUARD_DENY_WRITE, profileDigest, workspaceFor } from './compile';
+import { parseProfile } from './runner';
+
+let root: string;
+let home: string;
+let cavraHome: string;
+
+beforeAll(() => {
+  root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-compile-')));
+  home = path.join(root, 'home');
+  cavraHome = path.join(root, 'cavra-home');
+  fs.mkdirSync(home);
+  fs.mkdirSync(cavraHome);
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function workspace(name: string): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const assigned = (...packs: AssignedContainment['packs']): AssignedContainment => ({ packs, broken: [] });
+
+describe('compileProfile', () => {
+  it('unions the packs: every restriction applies, grants add up; guard files and CAVRA_HOME always', () => {
+    const ws = workspace('union');
+    const profile = compileProfile({
+      assigned: assigned(
+        {
+          id: 'a',
+          version: '1.0.0',
+          section: {
+            deny_read: ['~/.ssh/', '**/.env', '/etc/shadow'],
+            except_read: ['**/.env.example'],
+            environment: { remove: ['*TOKEN*'], keep: ['GIT_AUTHOR_*'] },
+          },
+        },
+        {
+          id: 'b',
+          version: '2.0.0',
+          section: { deny_write: ['.github/workflows/'], network: { hosts: ['Registry.npmjs.org:443'] } },
+        },
+        { id: 'c', version: '1.0.0', section: null },
+      ),
+      cwd: ws,
+      cavraHome,
+      userHome: home,
+    });
+    expect(profile.workspace).toBe(ws);
+    expect(profile.deny_read.paths).toEqual([`${cavraHome}/`, '/etc/shadow', '~/.ssh/'].sort());
+    expect(profile.deny_read.globs.map((g) => g.pattern)).toEqual(['**/.env']);
+    expect(profile.deny_read.except.map((g) => g.pattern)).toEqual(['**/.env.example']);
+    expect(profile.deny_write).toEqual([...GUARD_DENY_WRITE, '.github/workflows/'].sort());
+    expect(profile.network.hosts).toEqual([
+      { pattern: 'registry.npmjs.org:443', regex: expect.any(String), port: 443 },
+    ]);
+    expect(profile.environment.remove.map((g) => g.pattern)).toEqual(['*TOKEN*', 'CAVRA_GATE_TOKEN']);
+    expect(profile.packs).toEqual([
+      { id: 'a', version: '1.0.0' },
+      { id: 'b', version: '2.0.0' },
+      { id: 'c', version: '1.0.0' },
+    ]);
+    // The compiled globs are the policy's own: the runner applies them as given.
+    const env = new RegExp(profile.deny_read.globs[0]?.regex as string, 'i');
+    expect(env.test('config/.env')).toBe(true);
+    expect(env.test('.env')).toBe(true);
+    expect(env.test('config/.envelope')).toBe(false);
+    expect(new RegExp(profile.network.hosts[0]?.regex as string, 'i').test('registry.npmjs.org')).toBe(true);
+    expect(parseProfile(JSON.parse(JSON.stringify(profile)))).toEqual(profile);
+  });
+
+  it('gives the same digest for the same packs and workspace, another when either changes', () => {
+    const ws = workspace('digest');
+    const packs = assigned({ id: 'a', version: '1.0.0', section: { deny_read: ['**/.env'] } });
+    const first = profileDigest(compileProfile({ assigned: packs, cwd: ws, cavraHome, userHome: home }));
+    const again = profileDigest(compileProfile({ assigned: packs, cwd: ws, cavraHome, userHome: home }));
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(again).toBe(first);
+    const otherPack = assigned({ id: 'a', version: '1.0.1', section: { deny_read: ['**/.env'] } });
+    expect(profileDigest(compileProfile({ assigned: otherPack, cwd: ws, cavraHome, userHome: home }))).not.toBe(first);
+    expect(
+      profileDigest(compileProfile({ assigned: packs, cwd: workspace('digest-2'), cavraHome, userHome: home })),
+    ).not.toBe(first);
+  });
+
+  it('takes the repository around the working directory as the workspace', () => {
+    const repo = workspace('repo');
+    fs.mkdirSync(path.join(repo, '.git'));
+    fs.mkdirSync(path.join(repo, 'src', 'deep'), { recursive: true });
+    expect(workspaceFor(path.join(repo, 'src', 'deep'), home)).toBe(repo);
+    expect(workspaceFor(workspace('plain/sub'), home)).toBe(path.join(root, 'plain', 'sub'));
+  });
+
+  it('refuses a workspace that would make the home directory or the whole system writable', () => {
+    expect(() => workspaceFor(home, home)).toThrow(ContainmentError);
+    expect(() => workspaceFor(root, path.join(root, 'home'))).toThrow(/cannot be a contained workspace/);
+    expect(() => workspaceFor('/', home)).toThrow(ContainmentError);
+    expect(() => workspaceFor('/tmp', home)).toThrow(ContainmentError);
+    expect(() => workspaceFor('relative/dir', home)).toThrow(/not an absolute path/);
+    expect(() => workspaceFor(path.join(root, 'missing'), home)).toThrow(/does not exist/);
+    // A repository in the home directory itself (dotfiles) does not make home the workspace.
+    fs.mkdirSync(path.join(home, '.git'), { recursive: true });
+    fs.mkdirSync(path.join(home, 'project'), { recursive: true });
+    expect(workspaceFor(path.join(home, 'project'), home)).toBe(path.join(home, 'project'));
+  });
+
+  it('refuses to compile when an assigned pack cannot be loaded (nothing runs on half a policy)', () => {
+    expect(() =>
+      compileProfile({
+        assigned: { packs: [], broken: ['assigned pack x cannot be loaded: bad'] },
+        cwd: workspace('broken'),
+        cavraHome,
+        userHome: home,
+      }),
+    ).toThrow(/cannot be compiled: assigned pack x/);
+  });
+
+  it("grants the repository's own remotes: http(s) hosts through the proxy, local repositories writable but not their hooks", () => {
+    const repo = workspace('remotes');
+    const bare = path.join(root, 'origin.git');
+    const run = (cwd: string, ...args: string[]) => {
+      const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(result.stderr);
+    };
+    run(root, 'init', '-q', '--bare', bare);
+    run(repo, 'init', '-q');
+    run(repo, 'remote', 'add', 'origin', bare);
+    run(repo, 'remote', 'add', 'github', 'https://token@github.com/acme/app.git');
+    run(repo, 'remote', 'add', 'mirror', 'http://git.acme.example:8080/app.git');
+    run(repo, 'remote', 'add', 'ssh', 'git@github.com:acme/app.git');
+    // The home directory as a repository (dotfiles): never writable through a remote.
+    fs.rmSync(path.join(home, '.git'), { recursive: true, force: true });
+    run(home, 'init', '-q');
+    run(repo, 'remote', 'add', 'trap', home);
+    const section = { network: { repository_remotes: true } };
+    const profile = compileProfile({
+      assigned: assigned({ id: 'a', version: '1', section }),
+      cwd: repo,
+      cavraHome,
+      userHome: home,
+    });
+    expect(profile.network.hosts.map((h) => h.pattern)).toEqual(['git.acme.example:8080', 'github.com:443']);
+    expect(profile.write_allow).toEqual([bare]);
+    expect(profile.deny_write).toEqual(expect.arrayContaining([`${bare}/hooks/`, `${bare}/config`]));
+    // Without the grant, remotes give nothing.
+    const none = compileProfile({
+      assigned: assigned({ id: 'a', version: '1', section: {} }),
+      cwd: repo,
+      cavraHome,
+      userHome: home,
+    });
+    expect(none.network.hosts).toEqual([]);
+    expect(none.write_allow).toEqual([]);
+  });
+});
