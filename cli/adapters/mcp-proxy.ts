@@ -11,6 +11,8 @@ import {
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { GateConnection, MAX_REQUEST_BYTES, clientOptions, failedAnswer } from '../../core/gate/client';
 import type { GateAnswer, GateClientOptions, GateRequestBody } from '../../core/gate/client';
+import { SandboxUnavailableError, parseGrant, prepareSandbox, probeSandbox } from '../../core/containment/runner';
+import type { PreparedSandbox } from '../../core/containment/runner';
 
 export interface McpProxyOptions {
   home: string;
@@ -66,12 +68,22 @@ class GateLink {
 }
 
 /**
- * The one place the MCP server process is started (a sandbox wraps this spawn later). The
- * SDK's stdio client transport speaks newline-delimited JSON-RPC to the server's stdin/stdout.
+ * The one place the MCP server process is started: inside its sandbox when there is one (null
+ * only in the tenant's recorded judgement-only mode). The SDK's stdio client transport speaks
+ * newline-delimited JSON-RPC to the server's stdin/stdout.
  */
-function spawnServer(options: McpProxyOptions): StdioClientTransport {
+function spawnServer(options: McpProxyOptions, sandbox: PreparedSandbox | null): StdioClientTransport {
   const [program, ...args] = options.command;
   if (!program) throw new Error('give the MCP server command after --');
+  if (sandbox) {
+    return new StdioClientTransport({
+      command: sandbox.program,
+      args: sandbox.args,
+      env: sandbox.env,
+      cwd: options.cwd,
+      stderr: 'inherit',
+    });
+  }
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
   return new StdioClientTransport({ command: program, args, env, cwd: options.cwd, stderr: 'inherit' });
@@ -209,7 +221,11 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
   const judging = new Set<Promise<unknown>>();
   const tenant = options.tenant ? { tenant: options.tenant } : {};
 
-  const upstream = spawnServer(options);
+  const [program, ...args] = options.command;
+  if (!program) throw new Error('give the MCP server command after --');
+  // The server runs inside the profile the tenant's packs compile to for this workspace.
+  const sandbox = await containServer(gate, options, program, args);
+  const upstream = spawnServer(options, sandbox);
   const output = options.stdout ?? process.stdout;
   const input = options.stdin ?? process.stdin;
 
@@ -348,5 +364,53 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
   const code = await finished;
   gate.close();
   await Promise.allSettled([upstream.close()]);
+  await sandbox?.release();
   return code;
+}
+
+/**
+ * Asks the gate for the server's profile (recorded as a `containment` record) and prepares
+ * its sandbox. Null means the tenant chose judgement-only mode (said on stderr). When the
+ * sandbox cannot start, the server does not start either.
+ */
+async function containServer(
+  gate: GateLink,
+  options: McpProxyOptions,
+  program: string,
+  args: string[],
+): Promise<PreparedSandbox | null> {
+  const answer = await gate.ask({
+    op: 'contain',
+    adapter: 'mcp-proxy',
+    ...(options.tenant ? { tenant: options.tenant } : {}),
+    server: options.serverName,
+    cwd: options.cwd,
+  });
+  if (answer.outcome !== 'allow') throw new Error(`the MCP server was not started: ${answer.reason}`);
+  const grant = parseGrant(answer.containment);
+  if (!grant) throw new Error('the MCP server was not started: the gate sent no sandbox profile');
+  if (grant.enforcement === 'judgement_only') {
+    options.log(`starting ${options.serverName} WITHOUT containment (weaker posture): ${grant.reason}`);
+    return null;
+  }
+  const probe = probeSandbox();
+  if (!probe.available) {
+    throw new SandboxUnavailableError(`the MCP server was not started: ${probe.reason}`, probe.fix);
+  }
+  return prepareSandbox({
+    profile: grant.profile,
+    argv: [program, ...args],
+    cwd: options.cwd,
+    env: options.env,
+    cavraHome: options.home,
+    onDenied: (denial) => {
+      options.log(`containment refused ${denial.method} ${denial.host}:${denial.port}: ${denial.reason}`);
+      void gate.ask({
+        op: 'containment',
+        adapter: 'mcp-proxy',
+        ...(options.tenant ? { tenant: options.tenant } : {}),
+        report: { event: 'network_denied', profile_sha256: grant.digest, server: options.serverName, ...denial },
+      });
+    },
+  });
 }

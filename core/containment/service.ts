@@ -96,14 +96,26 @@ export class ContainmentService {
    */
   async grant(tenant: string, action: Action): Promise<ContainmentGrant> {
     const settings = await this.settings(tenant);
+    if (settings.enforcement === 'judgement_only') return this.grantFor(tenant, '/', null, settings);
+    if (!action.cwd) throw new ContainmentError('cwd: a contained command needs its working directory');
+    return this.grantFor(tenant, action.cwd, action.repository ?? null, settings);
+  }
+
+  /** The grant for a process started in a workspace (an MCP server), not for one judged action. */
+  async grantFor(
+    tenant: string,
+    cwd: string,
+    repository: string | null,
+    known?: ContainmentSettings,
+  ): Promise<ContainmentGrant> {
+    const settings = known ?? (await this.settings(tenant));
     if (settings.enforcement === 'judgement_only') {
       return {
         enforcement: 'judgement_only',
-        reason: `tenant ${tenant} runs commands without containment (judgement only, set by ${settings.changedBy ?? 'unknown'}: ${settings.reason ?? 'no reason given'})`,
+        reason: `tenant ${tenant} runs without containment (judgement only, set by ${settings.changedBy ?? 'unknown'}: ${settings.reason ?? 'no reason given'})`,
       };
     }
-    if (!action.cwd) throw new ContainmentError('cwd: a contained command needs its working directory');
-    const { profile, digest } = this.profile(tenant, action.cwd, action.repository ?? null);
+    const { profile, digest } = this.profile(tenant, cwd, repository);
     return { enforcement: 'sandbox', digest, profile };
   }
 

@@ -34,6 +34,8 @@ export interface GateEvidence {
 export interface GateContainment {
   /** The profile to run an allowed command in, or the tenant's recorded judgement-only choice. */
   grant(tenant: string, action: Action): Promise<ContainmentGrant>;
+  /** The same for a process started in a workspace rather than one judged action (MCP servers). */
+  grantFor(tenant: string, cwd: string, repository: string | null): Promise<ContainmentGrant>;
   /** Records what a runner observed; resolves once durable. */
   report(tenant: string, payload: ContainmentPayload): Promise<{ seq: number }>;
 }

@@ -40,7 +40,7 @@ const containmentReportSchema = z.strictObject({
 
 /** One socket request line, after the version, id and token checks. */
 export const socketRequestSchema = z.object({
-  op: z.enum(['decide', 'claude-code', 'mcp.tools', 'refusal', 'containment']),
+  op: z.enum(['decide', 'claude-code', 'mcp.tools', 'refusal', 'containment', 'contain']),
   adapter: adapterSchema.optional(),
   tenant: z.string().min(1).max(63).optional(),
   actor: z.string().min(1).max(256).optional(),
@@ -54,6 +54,8 @@ export const socketRequestSchema = z.object({
   /** decide: the adapter will run an allowed command and contain it (`cavra exec`). */
   contain: z.boolean().optional(),
   report: z.unknown().optional(),
+  /** contain: the working directory of the process to start (an MCP server). */
+  cwd: z.string().min(1).max(4096).optional(),
 });
 type GateRequest = z.infer<typeof socketRequestSchema>;
 
@@ -156,6 +158,49 @@ export class GateDispatcher {
       }
       case 'containment':
         return this.recordContainment(request.tenant, request.adapter ?? this.defaultAdapter.socket, request.report);
+      case 'contain':
+        return this.containServer(
+          request.tenant,
+          request.adapter ?? this.defaultAdapter.socket,
+          request.server,
+          request.cwd,
+        );
+    }
+  }
+
+  /**
+   * The profile an MCP server is started in (`cavra mcp-proxy`). Recorded first: the
+   * `containment` record names the server and the profile's digest (or judgement-only).
+   */
+  private async containServer(
+    requested: string | undefined,
+    adapter: string,
+    server: string | undefined,
+    cwd: string | undefined,
+  ): Promise<GateVerdict> {
+    if (!this.containment) return deny('this gate cannot contain MCP servers, so none may start');
+    if (!server || !cwd) return deny('server and cwd: are required');
+    try {
+      const tenant = this.authority.tenantFor(requested);
+      const grant = await this.containment.grantFor(tenant, cwd, null);
+      await this.containment.report(tenant, {
+        event: 'mcp_server_contained',
+        adapter,
+        server,
+        ...(grant.enforcement === 'sandbox'
+          ? { profile_sha256: grant.digest, reason: `MCP server ${server} started inside its sandbox profile` }
+          : { reason: `MCP server ${server} started WITHOUT containment: ${grant.reason}`.slice(0, 2000) }),
+      });
+      return {
+        outcome: 'allow',
+        reason: `MCP server ${server}: ${grant.enforcement}`,
+        decision: null,
+        containment: grant,
+      };
+    } catch (error) {
+      return deny(
+        `the MCP server's sandbox profile could not be prepared, so it does not start: ${describeError(error)}`,
+      );
     }
   }
 

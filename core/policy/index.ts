@@ -1,7 +1,13 @@
 // The policy engine (SPEC §3): packs, their compiled index, evaluation and decisions.
 export { PolicyService, findBuiltinPackDir } from './service';
 // The seams other capabilities fill: the evidence ledger and the MCP trust registry.
-export type { AssignedContainment, McpTrustSource, PolicyEvidence, PolicyServiceOptions, TenantStores } from './service';
+export type {
+  AssignedContainment,
+  McpTrustSource,
+  PolicyEvidence,
+  PolicyServiceOptions,
+  TenantStores,
+} from './service';
 export { loadPack, formatPackError, PackLoadError } from './load';
 export type { LoadedPack } from './load';
 export { packJsonSchema } from './pack-schema';

@@ -105,6 +105,13 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
     throw new ProfileError(`the working directory ${options.cwd} is not inside the workspace ${workspace}`);
   }
   const homes = homesOf(options.env);
+  // The gate checked the account's home; HOME may name another one, which must not be writable either.
+  const exposedHome = homes.find((home) => isWithin(home, workspace));
+  if (exposedHome) {
+    throw new ProfileError(
+      `${workspace} cannot be a contained workspace: it holds the home directory ${exposedHome}, which would become writable. Run the command from a project directory`,
+    );
+  }
   const hidden = HIDDEN_ROOTS.map((root) => realDirectory(root)).filter((r): r is string => r !== null);
   const writable = [
     workspace,

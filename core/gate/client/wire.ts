@@ -11,6 +11,7 @@
  *   {"v":1,"id":"…","token":"…","op":"refusal","adapter":"…","reason":"…","agent":{…}}  recorded as a gap
  *   {"v":1,"id":"…","token":"…","op":"decide","adapter":"exec","contain":true,"action":{…}}  contained run
  *   {"v":1,"id":"…","token":"…","op":"containment","adapter":"exec","report":{…}}   what containment saw
+ *   {"v":1,"id":"…","token":"…","op":"contain","adapter":"mcp-proxy","server":"…","cwd":"…"}  an MCP server's profile
  *
  * Gate → client, per request zero or more progress lines, then exactly one final line:
  *   {"v":1,"id":"…","type":"pending","request_id":"apr_…","wait_ms":120000}   approval awaited
@@ -31,7 +32,7 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export type GateOutcome = 'allow' | 'deny';
 
-export type GateOp = 'decide' | 'claude-code' | 'mcp.tools' | 'refusal' | 'containment';
+export type GateOp = 'decide' | 'claude-code' | 'mcp.tools' | 'refusal' | 'containment' | 'contain';
 
 /** A request body without the envelope fields (`v`, `id`, `token`) the client adds. */
 export interface GateRequestBody {
