@@ -89,6 +89,10 @@ function spawnServer(options: McpProxyOptions, sandbox: PreparedSandbox | null):
   return new StdioClientTransport({ command: program, args, env, cwd: options.cwd, stderr: 'inherit' });
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * What to do with one line from the client: only `forward` and `judge` let anything reach
  * the server. A refusal is answered with a JSON-RPC error when it has someone to answer (a
@@ -223,8 +227,17 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
 
   const [program, ...args] = options.command;
   if (!program) throw new Error('give the MCP server command after --');
-  // The server runs inside the profile the tenant's packs compile to for this workspace.
-  const sandbox = await containServer(gate, options, program, args);
+  // The server runs inside the profile the tenant's packs compile to for this workspace;
+  // without one it does not start, and the client is told why on every request.
+  let sandbox: PreparedSandbox | null;
+  try {
+    sandbox = await containServer(gate, options, program, args);
+  } catch (error) {
+    gate.close();
+    const reason = describeError(error);
+    options.log(reason);
+    return refuseClient(options, reason);
+  }
   const upstream = spawnServer(options, sandbox);
   const output = options.stdout ?? process.stdout;
   const input = options.stdin ?? process.stdin;
@@ -413,4 +426,54 @@ async function containServer(
       });
     },
   });
+}
+
+/**
+ * The server could not be started inside its profile (no gate, no sandbox): the client still
+ * gets answers, all of them refusals that say why, instead of a dropped connection.
+ */
+async function refuseClient(options: McpProxyOptions, reason: string): Promise<number> {
+  const output = options.stdout ?? process.stdout;
+  const input = options.stdin ?? process.stdin;
+  output.on('error', (error: Error) => options.log(`cannot reach the client: ${error.message}`));
+  const send = (message: JSONRPCMessage) => {
+    try {
+      output.write(`${JSON.stringify(message)}\n`);
+    } catch (error) {
+      options.log(`cannot reach the client: ${String(error)}`);
+    }
+  };
+  const notStarted = `the MCP server was not started. ${reason}`;
+  const onLine = (line: string) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (!isJSONRPCRequest(message)) return;
+    if (message.method === 'initialize') {
+      const version = (message.params as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+      send({
+        jsonrpc: '2.0',
+        id: message.id,
+        result: {
+          protocolVersion: typeof version === 'string' ? version : '2025-06-18',
+          capabilities: { tools: {} },
+          serverInfo: { name: `${options.serverName} (not started by CAVRA)`, version: '0' },
+        },
+      });
+    } else if (message.method === 'tools/list') {
+      send({ jsonrpc: '2.0', id: message.id, result: { tools: [] } });
+    } else if (message.method === 'tools/call') {
+      const tool = (message.params as { name?: unknown } | undefined)?.name;
+      const text = `CAVRA denied ${options.serverName}/${typeof tool === 'string' ? tool : '(no tool name)'}: ${notStarted}`;
+      send({ jsonrpc: '2.0', id: message.id, result: { content: [{ type: 'text', text }], isError: true } });
+    } else {
+      send({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: `CAVRA: ${notStarted}` } } as unknown as JSONRPCMessage);
+    }
+  };
+  readLines(input, onLine, () => undefined, MAX_REQUEST_BYTES);
+  await new Promise<void>((resolve) => input.once('end', () => resolve()));
+  return 1;
 }

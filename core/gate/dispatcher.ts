@@ -183,7 +183,7 @@ export class GateDispatcher {
     try {
       const tenant = this.authority.tenantFor(requested);
       const grant = await this.containment.grantFor(tenant, cwd, null);
-      await this.containment.report(tenant, {
+      await this.recordStart(tenant, {
         event: 'mcp_server_contained',
         adapter,
         server,
@@ -201,6 +201,15 @@ export class GateDispatcher {
       return deny(
         `the MCP server's sandbox profile could not be prepared, so it does not start: ${describeError(error)}`,
       );
+    }
+  }
+
+  /** Record, then start: a server whose start cannot be recorded does not start. */
+  private async recordStart(tenant: string, payload: Parameters<GateContainment['report']>[1]): Promise<void> {
+    try {
+      await (this.containment as GateContainment).report(tenant, payload);
+    } catch (error) {
+      throw new Error(`its start could not be recorded in the evidence ledger: ${describeError(error)}`);
     }
   }
 
