@@ -6,8 +6,9 @@ import { gateBench } from './gate';
 import type { BenchSuite } from './harness';
 import { normalizeBench } from './normalize';
 import { policyBench } from './policy';
+import { sandboxBench } from './sandbox';
 
-const suites: BenchSuite[] = [evidenceBench, normalizeBench, policyBench, gateBench, aispmBench];
+const suites: BenchSuite[] = [evidenceBench, normalizeBench, policyBench, gateBench, aispmBench, sandboxBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? suites : suites.filter((suite) => wanted.includes(suite.name));
