@@ -1,5 +1,5 @@
 import { ContractError } from '../contract';
-import type { Handler } from '../service';
+import type { Handler } from '../contract';
 import { ContainmentError } from './compile';
 import type { ContainmentService } from './service';
 import { profileView, settingsView } from './service';

@@ -56,6 +56,7 @@ export const containmentOperations = {
     scope: 'tenant',
     roles: ['tenant_admin', 'security_reviewer'],
     mutates: true,
+    configuration: true,
     input: z
       .object({
         enforcement: containmentEnforcementSchema,

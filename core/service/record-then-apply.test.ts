@@ -146,6 +146,7 @@ const cases: Record<string, FaultCase> = {
   'policy.settings.update': { input: { mode: 'shadow', defaultDecision: 'deny' } },
   'license.import': { input: { document: demoLicense({ tenant: 'evaluation' }) } },
   'license.revocations.import': { input: { document: demoRevocationList([{ licenseId: 'lic-other' }]) } },
+  'containment.settings.set': { input: { enforcement: 'judgement_only', reason: 'no user namespaces on this host' } },
   'tenants.keys.provision': {
     // As if the tenant had been created without a keychain.
     prepare: async (_client, _packs, home) => void registryKey(home, true),
@@ -189,6 +190,7 @@ function snapshot(db: SqliteDatabase): unknown {
     'connectors',
     'report_settings',
     'report_schedules',
+    'containment_settings',
   ];
   return {
     ...Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()])),

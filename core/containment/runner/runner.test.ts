@@ -1,12 +1,11 @@
 // The bubblewrap runner on its own, with a real sandbox: unprivileged (uid 65534) where user
 // namespaces are allowed, and cleaning up after a runner that was killed mid-command.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../../cli/adapters/testing';
 import { compilePathGlob } from '../../policy';
 import type { ContainmentProfile } from './profile';
 import { runContained } from './run';
@@ -67,7 +66,7 @@ afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 describe('the runner', () => {
   it('works unprivileged (uid 65534) where user namespaces are allowed', async () => {
     const s = site('nobody', NOBODY);
-    const result = await run(
+    const result = spawnSync(
       'setpriv',
       [
         `--reuid=${NOBODY}`,
@@ -82,12 +81,12 @@ describe('the runner', () => {
         '-c',
         'cat .env "$HOME/.aws/credentials" 2>&1; echo "token=$API_TOKEN"; id -u; echo made > out.txt; echo x > .mcp.json',
       ],
-      { cwd: s.workspace, env: { ...process.env, HOME: s.home, API_TOKEN: 'CANARY-token' } },
+      { cwd: s.workspace, env: { ...process.env, HOME: s.home, API_TOKEN: 'CANARY-token' }, encoding: 'utf8', timeout: 30_000 },
     );
     expect(result.stdout).not.toMatch(/CANARY/);
     expect(result.stdout).toContain(`${NOBODY}\n`);
     expect(result.stdout).toContain('token=\n');
-    expect(result.code).not.toBe(0); // the .mcp.json write is refused
+    expect(result.status).not.toBe(0); // the .mcp.json write is refused
     expect(fs.readFileSync(path.join(s.workspace, 'out.txt'), 'utf8')).toBe('made\n');
     expect(fs.statSync(path.join(s.workspace, 'out.txt')).uid).toBe(NOBODY);
     expect(fs.existsSync(path.join(s.workspace, '.mcp.json'))).toBe(false);
