@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssignedContainment } from '../policy';
 import { compileProfile, ContainmentError, GUARD_DENY_WRITE, profileDigest, workspaceFor } from './compile';
-import { parseProfile } from './runner';
+import { parseProfile, probeSandbox, runContained } from './runner';
 
 let root: string;
 let home: string;
@@ -159,4 +159,77 @@ describe('compileProfile', () => {
     expect(none.network.hosts).toEqual([]);
     expect(none.write_allow).toEqual([]);
   });
+
+  it('contains a linked worktree: commits work, its repository\'s hooks, config and the .git pointer stay protected', async () => {
+    const main = workspace('linked-main');
+    const git = (cwd: string, ...args: string[]) => {
+      const result = spawnSync('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@acme.example', ...args], {
+        cwd,
+        encoding: 'utf8',
+      });
+      if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+      return result.stdout;
+    };
+    git(main, 'init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(main, 'README.md'), '# app\n');
+    git(main, 'add', '-A');
+    git(main, 'commit', '-q', '-m', 'initial');
+    const linked = path.join(root, 'linked-wt');
+    git(main, 'worktree', 'add', '-q', '-b', 'feature', linked);
+    const common = path.join(main, '.git');
+    const gitDir = path.join(common, 'worktrees', 'linked-wt');
+
+    const profile = compileProfile({ assigned: assigned(), cwd: linked, cavraHome, userHome: home });
+    expect(profile.workspace).toBe(linked);
+    expect(profile.write_allow).toEqual([common]);
+    expect(profile.deny_write).toEqual(
+      expect.arrayContaining(['.git', `${common}/hooks/`, `${common}/config`, `${gitDir}/commondir`]),
+    );
+    // An ordinary repository's .git directory stays writable (only its hooks and config are not).
+    expect(compileProfile({ assigned: assigned(), cwd: main, cavraHome, userHome: home }).deny_write).not.toContain(
+      '.git',
+    );
+
+    const probe = probeSandbox();
+    expect(probe.available, probe.available ? '' : probe.reason).toBe(true);
+    const watched = [
+      path.join(linked, '.git'),
+      path.join(common, 'config'),
+      path.join(common, 'hooks'),
+      path.join(gitDir, 'commondir'),
+    ];
+    const state = () =>
+      watched.map((p) =>
+        fs.statSync(p).isDirectory() ? fs.readdirSync(p).sort().join(',') : fs.readFileSync(p, 'utf8'),
+      );
+    const before = state();
+    const contained = (script: string) =>
+      runContained({
+        profile,
+        argv: ['sh', '-c', script],
+        cwd: linked,
+        env: { PATH: process.env.PATH, HOME: home },
+        cavraHome,
+      });
+    const work = await contained(
+      'echo feature > feature.txt && git add feature.txt && git -c user.name=Dev -c user.email=dev@acme.example commit -q -m feature',
+    );
+    expect(work.code).toBe(0);
+    expect(git(main, 'log', '--format=%s', '-1', 'feature').trim()).toBe('feature');
+    for (const attack of [
+      `printf '#!/bin/sh\\necho evil\\n' > "${common}/hooks/pre-commit"`,
+      'git config core.hooksPath /tmp/evil-hooks',
+      `echo "gitdir: ${root}/planted" > .git`,
+      'rm -f .git',
+      `echo ../../../planted > "${gitDir}/commondir"`,
+    ]) {
+      expect((await contained(attack)).code, attack).not.toBe(0);
+    }
+    expect(state()).toEqual(before);
+    // The same attacks without containment do change them: the test can fail.
+    spawnSync('sh', ['-c', `git config core.hooksPath /tmp/evil-hooks && echo "gitdir: ${root}/planted" > .git`], {
+      cwd: linked,
+    });
+    expect(state()).not.toEqual(before);
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { canonicalize } from '../evidence';
 import { compilePathGlob, wordGlobSource } from '../policy';
 import type { AssignedContainment } from '../policy';
-import { repositoryRemotes } from './git-remotes';
+import { linkedGitDirs, repositoryRemotes } from './git-remotes';
 import { PROFILE_VERSION } from './runner';
 import type { CompiledGlob, ContainmentProfile, HostGrant } from './runner';
 
@@ -151,6 +151,22 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
       denyWrite.add(`${dir}/hooks/`);
       denyWrite.add(`${dir}/config`);
     }
+  }
+  // A linked worktree (or submodule) keeps its repository outside the workspace: writable,
+  // so that `git commit` works, with the same protections as an ordinary `.git` — and the
+  // `.git` file itself read-only, so that it cannot be made to point at a planted repository.
+  const linked = linkedGitDirs(workspace);
+  if (linked) {
+    denyWrite.add('.git');
+    const dirs = isWithin(linked.gitDir, linked.commonDir) ? [linked.commonDir] : [linked.commonDir, linked.gitDir];
+    for (const dir of dirs) {
+      if (isWithin(input.userHome, dir) || isWithin(dir, input.cavraHome) || isWithin(input.cavraHome, dir)) continue;
+      if (!isWithin(dir, workspace)) writeAllow.add(dir);
+    }
+    denyWrite.add(`${linked.commonDir}/hooks/`);
+    denyWrite.add(`${linked.commonDir}/config`);
+    denyWrite.add(`${linked.gitDir}/commondir`);
+    if (fs.existsSync(path.join(linked.gitDir, 'config.worktree'))) denyWrite.add(`${linked.gitDir}/config.worktree`);
   }
   return {
     v: PROFILE_VERSION,

@@ -28,6 +28,27 @@ export function gitDirOf(workspace: string): string | null {
   return match?.[1] ? path.resolve(workspace, match[1]) : null;
 }
 
+/**
+ * A workspace whose `.git` is a file (a linked worktree, a submodule): its git directory and
+ * the common one, both outside the workspace. Null for an ordinary `.git` directory.
+ */
+export function linkedGitDirs(workspace: string): { gitDir: string; commonDir: string } | null {
+  try {
+    if (!fs.lstatSync(path.join(workspace, '.git')).isFile()) return null;
+  } catch {
+    return null;
+  }
+  const pointed = gitDirOf(workspace);
+  if (!pointed) return null;
+  try {
+    const gitDir = fs.realpathSync(pointed);
+    const commonDir = fs.realpathSync(commonGitDir(gitDir));
+    return fs.statSync(gitDir).isDirectory() && fs.statSync(commonDir).isDirectory() ? { gitDir, commonDir } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The common git directory (where config, hooks and objects live) of a git directory. */
 export function commonGitDir(gitDir: string): string {
   const common = readSmall(path.join(gitDir, 'commondir'))?.trim();

@@ -190,6 +190,12 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
       }
       const parent = fs.realpathSync(existing);
       if (layer(parent) !== 'write') continue;
+      if (!fs.statSync(parent).isDirectory()) {
+        // A file stands where a protected directory would be created: nothing can be made
+        // under it unless it is replaced, so it stays read-only (bound onto itself).
+        mask(parent, 'ro');
+        continue;
+      }
       // Always an empty read-only directory, even for a file: nothing can be created there,
       // and git does not list empty directories (an empty placeholder file would be committed
       // by `git add -A`).
