@@ -470,7 +470,11 @@ async function refuseClient(options: McpProxyOptions, reason: string): Promise<n
       const text = `CAVRA denied ${options.serverName}/${typeof tool === 'string' ? tool : '(no tool name)'}: ${notStarted}`;
       send({ jsonrpc: '2.0', id: message.id, result: { content: [{ type: 'text', text }], isError: true } });
     } else {
-      send({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: `CAVRA: ${notStarted}` } } as unknown as JSONRPCMessage);
+      send({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32603, message: `CAVRA: ${notStarted}` },
+      } as unknown as JSONRPCMessage);
     }
   };
   readLines(input, onLine, () => undefined, MAX_REQUEST_BYTES);

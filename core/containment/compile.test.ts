@@ -160,7 +160,7 @@ describe('compileProfile', () => {
     expect(none.write_allow).toEqual([]);
   });
 
-  it('contains a linked worktree: commits work, its repository\'s hooks, config and the .git pointer stay protected', async () => {
+  it("contains a linked worktree: commits work, its repository's hooks, config and the .git pointer stay protected", async () => {
     const main = workspace('linked-main');
     const git = (cwd: string, ...args: string[]) => {
       const result = spawnSync('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@acme.example', ...args], {

@@ -87,7 +87,9 @@ export const sandboxBench: BenchSuite = {
       print(
         `contained, registries through the proxy  p50 ${ms(percentile(withProxy, 50))}  p95 ${ms(percentile(withProxy, 95))}  → overhead p50 ${ms(percentile(withProxy, 50) - p50)}`,
       );
-      print(`(${probe.version}; workspace of 200 files scanned on every run; ${RUNS} runs, ${RUNS / 2} with the proxy)`);
+      print(
+        `(${probe.version}; workspace of 200 files scanned on every run; ${RUNS} runs, ${RUNS / 2} with the proxy)`,
+      );
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }

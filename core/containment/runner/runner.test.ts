@@ -38,7 +38,15 @@ function site(name: string, uid: number): { workspace: string; home: string; cav
   fs.mkdirSync(s.cavraHome, { recursive: true });
   fs.writeFileSync(path.join(s.workspace, '.env'), 'CANARY-env\n');
   fs.writeFileSync(path.join(s.home, '.aws', 'credentials'), 'CANARY-aws\n');
-  for (const p of [dir, s.workspace, s.home, path.join(s.home, '.aws'), path.join(s.home, '.aws', 'credentials'), s.cavraHome, path.join(s.workspace, '.env')]) {
+  for (const p of [
+    dir,
+    s.workspace,
+    s.home,
+    path.join(s.home, '.aws'),
+    path.join(s.home, '.aws', 'credentials'),
+    s.cavraHome,
+    path.join(s.workspace, '.env'),
+  ]) {
     fs.chownSync(p, uid, uid);
   }
   return s;
@@ -58,7 +66,14 @@ runContained({ profile: JSON.parse(profile), argv, cwd, env: process.env, cavraH
 `,
   );
   bundle = path.join(base, 'runner.cjs');
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: bundle,
+    logLevel: 'error',
+  });
   fs.chmodSync(bundle, 0o644);
 }, 60_000);
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
@@ -81,7 +96,12 @@ describe('the runner', () => {
         '-c',
         'cat .env "$HOME/.aws/credentials" 2>&1; echo "token=$API_TOKEN"; id -u; echo made > out.txt; echo x > .mcp.json',
       ],
-      { cwd: s.workspace, env: { ...process.env, HOME: s.home, API_TOKEN: 'CANARY-token' }, encoding: 'utf8', timeout: 30_000 },
+      {
+        cwd: s.workspace,
+        env: { ...process.env, HOME: s.home, API_TOKEN: 'CANARY-token' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
     );
     expect(result.stdout).not.toMatch(/CANARY/);
     expect(result.stdout).toContain(`${NOBODY}\n`);
@@ -128,7 +148,13 @@ describe('the runner', () => {
       cavraHome: s.cavraHome,
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const short = await runContained({ profile: profileFor(s.workspace), argv: ['true'], cwd: s.workspace, env: process.env, cavraHome: s.cavraHome });
+    const short = await runContained({
+      profile: profileFor(s.workspace),
+      argv: ['true'],
+      cwd: s.workspace,
+      env: process.env,
+      cavraHome: s.cavraHome,
+    });
     expect(short.code).toBe(0);
     expect(fs.existsSync(path.join(s.workspace, '.mcp.json'))).toBe(true); // still the long run's mount point
     const { code } = await long;
