@@ -74,7 +74,12 @@ export const actionSummarySchema = z.object({
     }),
   ),
   mcp: z
-    .object({ server: z.string(), tool: z.string(), argument_names: z.array(z.string()), rules: z.array(partRuleSchema) })
+    .object({
+      server: z.string(),
+      tool: z.string(),
+      argument_names: z.array(z.string()),
+      rules: z.array(partRuleSchema),
+    })
     .nullable(),
   /** Why part of the action could not be understood (then it is never simply allowed). */
   problems: z.array(z.string()),

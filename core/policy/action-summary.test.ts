@@ -61,7 +61,11 @@ describe('the action summary in a decision', () => {
       type: 'mcp_tool_call',
       mcp: { server: 'github', tool: 'create_issue', arguments: { title: 'hello', body: 'token ghp_secretvalue' } },
     });
-    expect(mcp.action?.mcp).toMatchObject({ server: 'github', tool: 'create_issue', argument_names: ['title', 'body'] });
+    expect(mcp.action?.mcp).toMatchObject({
+      server: 'github',
+      tool: 'create_issue',
+      argument_names: ['title', 'body'],
+    });
     expect(JSON.stringify(mcp.action)).not.toContain('ghp_secretvalue');
     const env = decide({ type: 'execute_command', command: 'API_TOKEN=s3cr3t-value npm test' });
     expect(JSON.stringify(env.action)).not.toContain('s3cr3t-value');

@@ -75,7 +75,11 @@ function ActionParts({ action }: { action: ActionSummary }) {
                 </span>
                 <span className="part-notes small">
                   {command.wrappers.length > 0 && <span>run through {command.wrappers.join(' → ')}</span>}
-                  {command.depth > 0 && <span>nested {command.depth} level{command.depth === 1 ? '' : 's'} deep</span>}
+                  {command.depth > 0 && (
+                    <span>
+                      nested {command.depth} level{command.depth === 1 ? '' : 's'} deep
+                    </span>
+                  )}
                   {command.dynamic && <span className="text-warn">depends on a value known only when it runs</span>}
                   <span>
                     Rules: <RuleList rules={command.rules} none="none matched" />
@@ -150,9 +154,8 @@ function ActionParts({ action }: { action: ActionSummary }) {
               </span>
               <span className="part-notes small">
                 <span>
-                  Arguments:{' '}
-                  {action.mcp.argument_names.length > 0 ? action.mcp.argument_names.join(', ') : 'none'} (values are not
-                  recorded)
+                  Arguments: {action.mcp.argument_names.length > 0 ? action.mcp.argument_names.join(', ') : 'none'}{' '}
+                  (values are not recorded)
                 </span>
                 <span>
                   Rules: <RuleList rules={action.mcp.rules} none="none matched" />
@@ -261,7 +264,9 @@ function Links({ record, decision, session }: { record: CardRecord | null; decis
       )}
       {record && session && (
         <li>
-          <a href={formatRoute({ screen: 'evidence', tenant: record.tenant, item: null, filters: { session } })}>Every record of session {session}</a>
+          <a href={formatRoute({ screen: 'evidence', tenant: record.tenant, item: null, filters: { session } })}>
+            Every record of session {session}
+          </a>
         </li>
       )}
     </ul>
