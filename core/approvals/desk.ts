@@ -42,6 +42,10 @@ export interface ApprovalRequest {
   decisionReason: string | null;
   /** When an approved request was used by the action it approves (it allows that action once). */
   consumedAt: string | null;
+  /** Ledger records: the decision that opened the request (null for report deliveries), the `requested` record and the latest state record. */
+  decisionSeq: number | null;
+  requestedSeq: number | null;
+  stateSeq: number | null;
 }
 
 /** A request for something other than an agent action: the fields that bind it. */
@@ -63,7 +67,10 @@ export type NewApprovalRequest = Omit<
   | 'decidedBy'
   | 'decisionReason'
   | 'consumedAt'
-> & { id?: string; requireReason?: boolean; expiresInMs: number };
+  | 'decisionSeq'
+  | 'requestedSeq'
+  | 'stateSeq'
+> & { id?: string; requireReason?: boolean; expiresInMs: number; decisionSeq?: number | null };
 
 /** The ledger record of one state change (record type `approval`). */
 interface ApprovalEvent {
@@ -125,6 +132,7 @@ interface Row {
   consumed_at: number | null;
   requested_seq: number | null;
   state_seq: number | null;
+  decision_seq: number | null;
 }
 
 interface Waiter {
@@ -164,8 +172,8 @@ export class ApprovalDesk {
     db.prepare(
       `INSERT INTO approval_requests (id, state, action_sha256, pack_id, pack_version, route, rule_id, reason,
          require_reason, requester, agent_id, agent_session, adapter, correlation_id, decision_id, action_type,
-         target, action, created_at, expires_at)
-       VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         target, action, created_at, expires_at, decision_seq)
+       VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       input.binding.actionSha256,
@@ -186,6 +194,7 @@ export class ApprovalDesk {
       JSON.stringify(action),
       now,
       now + Math.max(1000, input.expiresInMs),
+      input.decisionSeq ?? null,
     );
     const row = this.row(tenant, id) as Row;
     let seq: number;
@@ -500,6 +509,9 @@ export class ApprovalDesk {
       decidedBy: row.state_seq === null ? null : row.decided_by,
       decisionReason: row.state_seq === null ? null : row.decision_reason,
       consumedAt: iso(row.consumed_at),
+      decisionSeq: row.decision_seq ?? null,
+      requestedSeq: row.requested_seq,
+      stateSeq: row.state_seq,
     };
   }
 

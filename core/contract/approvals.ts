@@ -45,6 +45,14 @@ export const approvalRequestSchema = z.object({
   decidedBy: z.string().nullable(),
   decisionReason: z.string().nullable(),
   consumedAt: z.string().nullable(),
+  /**
+   * Ledger records of this request: the decision that opened it (its action in words; null for
+   * report deliveries and older requests), the `requested` record and the latest state record.
+   * Optional so that older cores' answers still parse.
+   */
+  decisionSeq: z.number().int().nullable().optional(),
+  requestedSeq: z.number().int().nullable().optional(),
+  stateSeq: z.number().int().nullable().optional(),
 });
 export type ApprovalRequestView = z.infer<typeof approvalRequestSchema>;
 

@@ -295,6 +295,8 @@ export class RuntimeAuthority {
     action: Action | null,
     request: Requester,
     then: { outcome: GateOutcome; reason: string } | null,
+    /** Receives the record's sequence number once it is durable (the approval request keeps it). */
+    recordedAt?: { seq?: number },
   ): Promise<GateVerdict> {
     const grant = request.grant;
     const payload = decisionRecord(decision, {
@@ -321,6 +323,7 @@ export class RuntimeAuthority {
       );
     }
     const seq = receipt.seq;
+    if (recordedAt) recordedAt.seq = seq;
     const recorded = { ...decision, evidence_ref: receipt.ref };
     try {
       this.options.onDecision?.({
@@ -376,7 +379,8 @@ export class RuntimeAuthority {
       this.opening.delete(key);
     };
     const awaiting: Decision = { ...decision, approval: { route, state: 'pending', request_id: requestId } };
-    const first = await this.record(tenant, awaiting, action, request, null);
+    const recordedAt: { seq?: number } = {};
+    const first = await this.record(tenant, awaiting, action, request, null, recordedAt);
     if (first.decision === null) {
       open(null);
       return first;
@@ -400,6 +404,7 @@ export class RuntimeAuthority {
           target: decision.target,
           action,
           expiresInMs: details.expiresAfterMs,
+          decisionSeq: recordedAt.seq ?? null,
         });
       } catch (error) {
         open(null);

@@ -173,6 +173,14 @@ export const tenantMigrations: MigrationSet = {
       CREATE INDEX approval_requests_by_time ON approval_requests (created_at);
     `,
     },
+    {
+      version: 2,
+      name: 'approval-decision-record',
+      // The ledger sequence number of the decision record that opened the request, so the
+      // console can show that decision in words next to the request (NULL for report deliveries
+      // and for requests opened before this column existed).
+      sql: `ALTER TABLE approval_requests ADD COLUMN decision_seq INTEGER;`,
+    },
   ],
   mcp: [
     {

@@ -77,11 +77,61 @@ test('a denied gate decision reads in words in Live activity and Evidence, raw J
   expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 
   // The same card opens from the record link in Evidence.
-  await card.getByTestId('card-links').getByRole('link', { name: /Evidence record #\d+/ }).click();
+  await card
+    .getByTestId('card-links')
+    .getByRole('link', { name: /Evidence record #\d+/ })
+    .click();
   await expect(page.getByRole('heading', { name: /Record #\d+/ })).toBeVisible();
   await expect(page.getByTestId('decision-card').getByTestId('card-files')).toContainText('config/.env');
   await page.setViewportSize({ width: 800, height: 600 });
   await page.screenshot({ path: testInfo.outputPath('card-evidence-800.png'), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow).toBeLessThanOrEqual(0);
+});
+
+// The Approval queue shows the same card for the decision that opened the request, with the
+// request's own ledger records and whether the approval was used.
+test('an approval request shows the decision that opened it in words, and whether it was used', async ({
+  page,
+  consoleHost,
+}, testInfo) => {
+  test.setTimeout(90_000);
+  await page.goto(consoleHost.openUrl);
+  await page.getByRole('button', { name: 'Approval queue' }).click();
+  const waiting = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('card-approved')"]);
+  const list = page.getByTestId('approval-list');
+  await expect(list.getByRole('option')).toHaveCount(1);
+  const detail = page.getByTestId('approval-detail');
+  const card = detail.getByTestId('decision-card');
+  await expect(card).toContainText('Require approval');
+  // Decide while the adapter still waits (its wait is short in tests), then read the card.
+  await list.getByRole('option').first().focus();
+  await page.keyboard.press('a');
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel(/Reason/).fill('Reviewed: prints a fixed string');
+  await dialog.getByRole('button', { name: 'Approve once' }).click();
+  const ran = await waiting;
+  expect(ran.code, ran.stderr).toBe(0);
+  expect(ran.stdout).toContain('card-approved');
+
+  await page.getByRole('button', { name: 'Decided' }).click();
+  await list.getByRole('option').first().click();
+  const node = card
+    .getByTestId('card-commands')
+    .locator('li')
+    .filter({ has: page.locator('code.program', { hasText: /^node$/ }) });
+  await expect(node.locator('code.arg')).toHaveText(['-e', "console.log('card-approved')"]);
+  await expect(card.getByTestId('card-why')).toContainText('rce.inline-interpreter');
+  await expect(card.getByTestId('card-links')).toContainText(/Approval request apr_/);
+  await expect(detail).toContainText(/Used\s*once, at/);
+  const records = detail.getByTestId('approval-records');
+  await expect(records.getByRole('link', { name: /request record #\d+/ })).toBeVisible();
+  await expect(records.getByRole('link', { name: /approved record #\d+/ })).toBeVisible();
+  await card.getByTestId('card-raw').locator('summary').click();
+  await expect(card.getByTestId('card-raw').locator('pre')).toContainText('"rce.inline-interpreter"');
+  await page.screenshot({ path: testInfo.outputPath('card-approval.png'), fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 });

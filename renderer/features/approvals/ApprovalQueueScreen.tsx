@@ -2,7 +2,10 @@ import { useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import type { ApprovalRequestView } from '../../../core/contract';
 import { useApprovalRequest, useApprovalRequests, useDecideApproval } from '../../api/approvals';
+import { useLedgerRecord } from '../../api/evidence';
+import { linkTo } from '../../app/route';
 import { CopyJsonButton, PrintButton } from '../../components/CopyJsonButton';
+import { DecisionCard } from '../../components/DecisionCard';
 import { useShortcuts } from '../../components/shortcuts';
 import { formatDuration, useNow } from '../../components/useNow';
 import { usePreferences } from '../../state/preferences';
@@ -219,12 +222,31 @@ function ApprovalDetail({
   request: ApprovalRequestView;
   onDecide: (verdict: 'approve' | 'deny') => void;
 }) {
+  // Read the decision record only once the request itself is recorded: until then the gate
+  // that opened it is still writing to the ledger.
+  const decisionSeq = request.requestedSeq != null ? (request.decisionSeq ?? null) : null;
+  const decision = useLedgerRecord(request.tenant, decisionSeq);
+  const evidence = (seq: number) => linkTo('evidence', request.tenant, seq);
   return (
     <div className="queue-detail" data-testid="approval-detail">
       <h3>
         <code>{request.target}</code>
       </h3>
       <p>{request.reason}</p>
+      {decisionSeq !== null && decision.data && decision.data.payload !== null && (
+        <DecisionCard
+          payload={decision.data.payload}
+          record={{
+            tenant: request.tenant,
+            seq: decisionSeq,
+            time: typeof decision.data.header.time === 'string' ? decision.data.header.time : null,
+            proof: decision.data.proof
+              ? { size: decision.data.proof.checkpoint.size, root: decision.data.proof.checkpoint.root }
+              : null,
+          }}
+        />
+      )}
+      {decision.isError && <p role="alert">The decision record could not be read: {decision.error.message}</p>}
       <dl className="facts">
         <dt>Rule</dt>
         <dd>
@@ -250,6 +272,31 @@ function ApprovalDetail({
         <dd>
           action SHA-256 <code>{request.actionSha256.slice(0, 16)}…</code>
         </dd>
+        <dt>Ledger</dt>
+        <dd data-testid="approval-records">
+          {request.requestedSeq != null && (
+            <a href={evidence(request.requestedSeq)}>request record #{request.requestedSeq}</a>
+          )}
+          {request.stateSeq != null && request.stateSeq !== request.requestedSeq && (
+            <>
+              {' · '}
+              <a href={evidence(request.stateSeq)}>
+                {request.state} record #{request.stateSeq}
+              </a>
+            </>
+          )}
+          {request.requestedSeq == null && <span className="muted">not yet recorded</span>}
+        </dd>
+        {request.state === 'approved' && (
+          <>
+            <dt>Used</dt>
+            <dd>
+              {request.consumedAt
+                ? `once, at ${new Date(request.consumedAt).toLocaleString()}`
+                : 'not yet: it allows the exact action once'}
+            </dd>
+          </>
+        )}
         {request.state !== 'pending' && (
           <>
             <dt>Decided</dt>
