@@ -28,6 +28,10 @@ async function overflows(page: Page): Promise<string[]> {
     if (!root) return ['no console shell'];
     for (const el of Array.from(root.querySelectorAll('*'))) {
       if (el.closest('select, svg, [aria-hidden="true"], .sr-only')) continue;
+      // The body of a closed disclosure is not shown (Chromium keeps its boxes laid out but
+      // hidden, so they would measure as sticking out); only its summary counts.
+      const closed = el.parentElement?.closest('details:not([open])');
+      if (closed && !closed.querySelector(':scope > summary')?.contains(el)) continue;
       const style = getComputedStyle(el);
       if (style.display === 'none' || style.visibility === 'hidden' || style.position === 'fixed') continue;
       if (style.position === 'absolute' && el.getBoundingClientRect().width <= 1) continue;
