@@ -2,25 +2,26 @@ import { createContractClient } from '../core/contract';
 import type { ContractClient } from '../core/contract';
 import { createCore, createInMemoryTransport } from '../core/service';
 import type { CoreOptions, CoreService } from '../core/service';
-import { localEvaluationPrincipal } from '../core/identity';
 import { defaultHome } from '../core/store';
 import type { CliIO } from './io';
 import { UsageError } from './io';
+import { cliPrincipal } from './sign-in';
 
-/** The CLI talks to the same core through the same contract as the console. */
+/**
+ * The CLI talks to the same core through the same contract as the console, as the principal
+ * of its sign-in (`cavra login`), or unsigned, which reads but changes nothing.
+ */
 export async function withCore<T>(
   io: CliIO,
   work: (client: ContractClient, core: CoreService) => Promise<T>,
   options: Pick<CoreOptions, 'deliveries'> = {},
+  tenant?: string,
 ): Promise<T> {
-  const core = createCore({
-    home: defaultHome(io.env),
-    shell: 'cli',
-    log: (message) => io.stderr(`cavra: ${message}\n`),
-    ...options,
-  });
+  const home = defaultHome(io.env);
+  const core = createCore({ home, shell: 'cli', log: (message) => io.stderr(`cavra: ${message}\n`), ...options });
   try {
-    return await work(createContractClient(createInMemoryTransport(core, localEvaluationPrincipal)), core);
+    const principal = await cliPrincipal(core, home, tenant, (message) => io.stderr(`cavra: ${message}\n`));
+    return await work(createContractClient(createInMemoryTransport(core, principal)), core);
   } finally {
     await core.close();
   }
@@ -41,5 +42,5 @@ export async function withTenant<T>(
   work: (client: ContractClient, tenant: string) => Promise<T>,
   options: Pick<CoreOptions, 'deliveries'> = {},
 ): Promise<T> {
-  return withCore(io, async (client) => work(client, await tenantOf(client, named)), options);
+  return withCore(io, async (client) => work(client, await tenantOf(client, named)), options, named);
 }

@@ -1,5 +1,6 @@
 // Builds every shell without the Electron binary: esbuild for the CLI, main and preload,
 // Vite for the renderer (production bundle, and the browser-mode bundle with the bridge).
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import fs from 'node:fs';
@@ -32,6 +33,31 @@ const node = {
 };
 
 const steps = [];
+
+/**
+ * The gate's SO_PEERCRED addon (native/peer-cred, Node-API, so one build serves Node and
+ * Electron). Built with the node-gyp that ships with npm against the headers installed with
+ * Node; rebuilt only when its source is newer. Linux only: elsewhere the gate refuses socket
+ * peers it cannot identify.
+ */
+function buildPeerCred() {
+  const dir = path.join(root, 'native', 'peer-cred');
+  const out = path.join(dir, 'build', 'Release', 'peer_cred.node');
+  const source = path.join(dir, 'peer_cred.c');
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) return;
+  const gyp = [
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    process.env.npm_execpath && path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ].find((candidate) => candidate && fs.existsSync(candidate));
+  if (!gyp) throw new Error('node-gyp (shipped with npm) was not found; it builds the gate peer-credential addon');
+  const headers = path.resolve(path.dirname(process.execPath), '..');
+  const nodedir = fs.existsSync(path.join(headers, 'include', 'node', 'node_api.h')) ? [`--nodedir=${headers}`] : [];
+  const result = spawnSync(process.execPath, [gyp, 'rebuild', ...nodedir], { cwd: dir, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`building native/peer-cred failed:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+if (process.platform === 'linux' && (wants('cli') || wants('main'))) steps.push(['peer-cred', buildPeerCred]);
 if (wants('cli')) {
   steps.push([
     'cli',

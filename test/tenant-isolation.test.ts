@@ -8,7 +8,7 @@ import { tempHome } from './support/temp-home';
 
 // SPEC §7: the core refuses anything across tenants. Every tenant-scoped operation in the
 // contract is called by someone who is not a member of the tenant; none may get through.
-const outsider: Principal = { id: 'oidc:mallory', displayName: 'Mallory', kind: 'oidc' };
+const outsider: Principal = { id: 'human:mallory', displayName: 'Mallory', kind: 'human', session: 'ses_mallory' };
 const tenantOperations = operationNames.filter((name) => operations[name].scope === 'tenant');
 
 describe('tenant isolation in the core', () => {

@@ -6,6 +6,7 @@ import { gateFixture } from '../../core/gate/testing';
 import type { GateFixture } from '../../core/gate/testing';
 import { buildCliForTests, cavra } from './testing';
 import type { CliBuild } from './testing';
+import { localEvaluationPrincipal } from '../../core/identity';
 
 let cli: CliBuild;
 let fx: GateFixture;
@@ -46,9 +47,11 @@ const judged = ['exec', '--', process.execPath, '-e', 'console.log("ran after ap
 
 describe('approval wait through an adapter', () => {
   it('holds `cavra exec` until an approver approves on the CLI, then runs it once', async () => {
+    expect((await cavra(cli, fx.home, ['login', '--local-evaluation'])).code).toBe(0);
     const running = cavra(cli, fx.home, judged, { cwd: workspace, env: { CAVRA_ACTOR: 'dev@acme.example' } });
     const request = await pendingRequest(/console\.log/);
-    expect(request).toMatchObject({ state: 'pending', adapter: 'exec', requester: 'dev@acme.example' });
+    // The requester is the OS user the gate verified on its socket, not what the agent claimed.
+    expect(request).toMatchObject({ state: 'pending', adapter: 'exec', requester: `os:${os.userInfo().username}` });
     const shown = await cavra(cli, fx.home, ['approvals', 'show', request.id]);
     expect(shown.stdout).toMatch(/rce\.inline-interpreter/);
     expect(shown.stdout).toMatch(/Exact action:/);
@@ -104,17 +107,46 @@ describe('approval wait through an adapter', () => {
     ]);
   }, 60_000);
 
-  it('never lets the requester approve their own request', async () => {
-    // The local evaluator is both the human behind the agent and the approver here.
+  it('self-approval (issue 11): refused without a sign-in; by the local evaluator it is recorded self_approved and blocks readiness', async () => {
+    // The agent claims someone else is behind it; the gate records the OS user it verified.
     const running = cavra(cli, fx.home, [...judged.slice(0, -1), 'console.log("self")'], {
       cwd: workspace,
-      env: { CAVRA_ACTOR: 'local:evaluator' },
+      env: { CAVRA_ACTOR: 'someone-else@acme.example' },
     });
     const request = await pendingRequest(/self/);
-    const self = await cavra(cli, fx.home, ['approvals', 'approve', request.id]);
-    expect(self.code).toBe(1);
-    expect(self.stderr).toMatch(/separation of duties/);
-    await cavra(cli, fx.home, ['approvals', 'deny', request.id, '--reason', 'cleanup']);
-    expect((await running).code).toBe(126);
+    expect(request.requester).toBe(`os:${os.userInfo().username}`);
+
+    // The same OS user with nobody signed in: the core refuses the state change.
+    expect((await cavra(cli, fx.home, ['logout'])).code).toBe(0);
+    const unsigned = await cavra(cli, fx.home, ['approvals', 'approve', request.id]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toMatch(/Sign in first/);
+    const unassign = await cavra(cli, fx.home, ['policy', 'unassign', 'cavra-secrets']);
+    expect(unassign.code).toBe(1);
+    expect(unassign.stderr).toMatch(/Sign in first/);
+
+    // As the labelled local evaluator it goes through, and says what it is.
+    expect((await cavra(cli, fx.home, ['login', '--local-evaluation'])).code).toBe(0);
+    const self = await cavra(cli, fx.home, ['approvals', 'approve', request.id, '--json']);
+    expect(self.code, self.stderr).toBe(0);
+    expect(JSON.parse(self.stdout)).toMatchObject({ state: 'approved', selfApproved: true, decidedBy: 'local:evaluator' });
+    expect((await running).code).toBe(0);
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
+      query(q: unknown): { records: { seq: number }[] };
+      record(seq: number): { payload: Record<string, unknown> } | null;
+    };
+    const approvals = ledger
+      .query({ types: ['approval'], limit: 50 })
+      .records.map((r) => ledger.record(r.seq)?.payload)
+      .filter((p) => p?.request_id === request.id && p?.event === 'approved');
+    expect(approvals).toEqual([expect.objectContaining({ self_approved: true, by_kind: 'local_evaluation' })]);
+
+    const status = await cavra(cli, fx.home, ['approvals', 'show', request.id]);
+    expect(status.stdout).toMatch(/SELF-APPROVED/);
+    const blockers = await fx.core.invoke(localEvaluationPrincipal, { op: 'identity.blockers', tenant: fx.tenant, input: {} });
+    expect(blockers).toMatchObject({
+      ok: true,
+      value: { blockers: expect.arrayContaining([expect.objectContaining({ code: 'self_approved', refs: [request.id] })]) },
+    });
   }, 60_000);
 });

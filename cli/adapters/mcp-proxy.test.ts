@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateFixture } from '../../core/gate/testing';
 import type { GateFixture } from '../../core/gate/testing';
 import { buildCliForTests, cavra } from './testing';
+import { signInLocally } from '../../test/support/sign-in';
 import type { CliBuild } from './testing';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -28,6 +29,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   [cli, fx] = await Promise.all([buildCliForTests(), gateFixture({ approvalWaitMs: 400 })]);
+  await signInLocally(fx.core, fx.home);
   workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-mcp-ws-')));
   fs.mkdirSync(path.join(workspace, 'notes'));
   fs.mkdirSync(path.join(workspace, '.github', 'workflows'), { recursive: true });

@@ -21,6 +21,9 @@ function describe(request: ApprovalRequestView): string[] {
     `  Bound to:  sha256 ${request.actionSha256} ${request.packId ? `${request.packId}@${request.packVersion}` : '(no pack)'}`,
     ...decided,
     ...(request.consumedAt ? [`  Used:      ${request.consumedAt}`] : []),
+    ...(request.selfApproved
+      ? ['  SELF-APPROVED: the local evaluation identity approved an agent of its own OS user (a readiness blocker)']
+      : []),
   ];
 }
 

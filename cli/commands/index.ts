@@ -13,7 +13,8 @@ import {
   policyUnassign,
   policyValidate,
 } from './policy';
-import { tenantsCreate, tenantsList } from './tenants';
+import { tenantsCreate, tenantsList, tenantsOnboard, tenantsStatus } from './tenants';
+import { loginCommand, logoutCommand, whoamiCommand } from './login';
 import { gateServe } from './gate';
 import { hookClaudeCode, hookInstallClaudeCode } from './hook';
 import { mcpList, mcpProxy, mcpTrust, mcpUntrust } from './mcp';
@@ -37,10 +38,15 @@ import { aispmCoverage, aispmFindings, aispmStatus } from './aispm';
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
   consoleCommand,
+  loginCommand,
+  logoutCommand,
+  whoamiCommand,
   tenantsList,
   tenantsCreate,
   keysProvision,
   doctorCommand,
+  tenantsOnboard,
+  tenantsStatus,
   evaluateCommand,
   policyValidate,
   policyTest,

@@ -119,6 +119,7 @@ describe('cavra policy', () => {
   it('imports a Community-Edition pack with a report, writes it with --out, and installs it', () => {
     const data = home();
     const fixture = path.join(root, 'core/policy/fixtures/community-baseline.yaml');
+    expect(cavra(['login', '--local-evaluation'], { home: data }).code).toBe(0);
     const printed = cavra(['policy', 'import', fixture], { home: data });
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('id: acme-agent-baseline');

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { ContractError, approvalStateSchema } from '../contract';
-import type { Action, ApprovalSubjectType } from '../contract';
+import type { Action, ApprovalSubjectType, PrincipalKind } from '../contract';
 import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
 
@@ -46,6 +46,13 @@ export interface ApprovalRequest {
   decisionSeq: number | null;
   requestedSeq: number | null;
   stateSeq: number | null;
+  /** The OS user id the gate verified behind the requesting agent (socket peer or install owner). */
+  requesterUid: number | null;
+  /**
+   * Approved by the local evaluation identity for an agent of the same OS user: nobody
+   * independent looked at it. Recorded, shown, and a readiness blocker (SPEC §7).
+   */
+  selfApproved: boolean;
 }
 
 /** A request for something other than an agent action: the fields that bind it. */
@@ -70,7 +77,15 @@ export type NewApprovalRequest = Omit<
   | 'decisionSeq'
   | 'requestedSeq'
   | 'stateSeq'
-> & { id?: string; requireReason?: boolean; expiresInMs: number; decisionSeq?: number | null };
+  | 'requesterUid'
+  | 'selfApproved'
+> & {
+  id?: string;
+  requireReason?: boolean;
+  expiresInMs: number;
+  decisionSeq?: number | null;
+  requesterUid?: number | null;
+};
 
 /** The ledger record of one state change (record type `approval`). */
 interface ApprovalEvent {
@@ -93,6 +108,9 @@ interface ApprovalEvent {
   action_type: ApprovalSubjectType;
   target: string;
   expires_at: string;
+  /** The kind of principal who caused it (`human`, `local_evaluation`; absent for the core itself). */
+  by_kind?: PrincipalKind;
+  self_approved?: true;
 }
 
 interface ApprovalDeskOptions {
@@ -133,6 +151,9 @@ interface Row {
   requested_seq: number | null;
   state_seq: number | null;
   decision_seq: number | null;
+  requester_uid: number | null;
+  decided_by_kind: string | null;
+  self_approved: number;
 }
 
 interface Waiter {
@@ -172,8 +193,8 @@ export class ApprovalDesk {
     db.prepare(
       `INSERT INTO approval_requests (id, state, action_sha256, pack_id, pack_version, route, rule_id, reason,
          require_reason, requester, agent_id, agent_session, adapter, correlation_id, decision_id, action_type,
-         target, action, created_at, expires_at, decision_seq)
-       VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         target, action, created_at, expires_at, decision_seq, requester_uid)
+       VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       input.binding.actionSha256,
@@ -195,6 +216,7 @@ export class ApprovalDesk {
       now,
       now + Math.max(1000, input.expiresInMs),
       input.decisionSeq ?? null,
+      input.requesterUid ?? null,
     );
     const row = this.row(tenant, id) as Row;
     let seq: number;
@@ -218,7 +240,14 @@ export class ApprovalDesk {
   async decide(
     tenant: string,
     id: string,
-    decision: { verdict: 'approve' | 'deny'; by: string; reason?: string },
+    decision: {
+      verdict: 'approve' | 'deny';
+      by: string;
+      reason?: string;
+      /** Who `by` is: the local evaluation identity approving for its own OS user is self-approval. */
+      byKind?: PrincipalKind;
+      byUid?: number | null;
+    },
   ): Promise<ApprovalRequest> {
     await this.expireDue(tenant);
     const row = this.row(tenant, id);
@@ -240,7 +269,15 @@ export class ApprovalDesk {
       throw new ContractError('invalid_input', `reason: route ${row.route} requires a reason to approve`, 'reason');
     }
     const state: ApprovalState = decision.verdict === 'approve' ? 'approved' : 'denied';
-    return this.transition(tenant, row, state, decision.by, reason === '' ? null : reason);
+    // Unknown on either side counts as the same user: self-approval is only ruled out by proof.
+    const selfApproved =
+      decision.verdict === 'approve' &&
+      decision.byKind === 'local_evaluation' &&
+      (row.requester_uid === null || decision.byUid == null || row.requester_uid === decision.byUid);
+    return this.transition(tenant, row, state, decision.by, reason === '' ? null : reason, {
+      kind: decision.byKind,
+      selfApproved,
+    });
   }
 
   /** Withdraws a pending request (the waiting adapter gave up, or an operator cancelled it). */
@@ -268,6 +305,14 @@ export class ApprovalDesk {
          ORDER BY created_at DESC, id LIMIT ?`,
       )
       .all(...states, limit) as Row[];
+    return rows.map((row) => this.toRequest(tenant, row));
+  }
+
+  /** Approvals the local evaluation identity gave to an agent of its own OS user (readiness blockers). */
+  selfApproved(tenant: string): ApprovalRequest[] {
+    const rows = this.db(tenant)
+      .prepare(`SELECT * FROM approval_requests WHERE self_approved = 1 AND state_seq IS NOT NULL ORDER BY decided_at`)
+      .all() as Row[];
     return rows.map((row) => this.toRequest(tenant, row));
   }
 
@@ -367,15 +412,17 @@ export class ApprovalDesk {
     state: Exclude<ApprovalState, 'pending'>,
     by: string,
     reason: string | null,
+    decider: { kind?: PrincipalKind; selfApproved: boolean } = { selfApproved: false },
   ): Promise<ApprovalRequest> {
     const db = this.db(tenant);
     const now = this.now().getTime();
     const claimed = db
       .prepare(
-        `UPDATE approval_requests SET state = ?, decided_at = ?, decided_by = ?, decision_reason = ?, state_seq = NULL
+        `UPDATE approval_requests SET state = ?, decided_at = ?, decided_by = ?, decision_reason = ?, state_seq = NULL,
+           decided_by_kind = ?, self_approved = ?
          WHERE id = ? AND state = 'pending' AND state_seq IS NOT NULL`,
       )
-      .run(state, now, by, reason, row.id);
+      .run(state, now, by, reason, decider.kind ?? null, decider.selfApproved ? 1 : 0, row.id);
     if (claimed.changes !== 1) {
       throw new ContractError('conflict', `id: approval request ${row.id} was decided by someone else first`, 'id');
     }
@@ -386,7 +433,7 @@ export class ApprovalDesk {
     } catch (error) {
       db.prepare(
         `UPDATE approval_requests SET state = 'pending', decided_at = NULL, decided_by = NULL, decision_reason = NULL,
-           state_seq = requested_seq WHERE id = ?`,
+           decided_by_kind = NULL, self_approved = 0, state_seq = requested_seq WHERE id = ?`,
       ).run(row.id);
       throw new ContractError(
         'unavailable',
@@ -476,6 +523,8 @@ export class ApprovalDesk {
       action_type: row.action_type,
       target: row.target,
       expires_at: new Date(row.expires_at).toISOString(),
+      ...(row.decided_by_kind && event !== 'requested' ? { by_kind: row.decided_by_kind as PrincipalKind } : {}),
+      ...(row.self_approved === 1 && event === 'approved' ? { self_approved: true as const } : {}),
     };
   }
 
@@ -512,6 +561,8 @@ export class ApprovalDesk {
       decisionSeq: row.decision_seq ?? null,
       requestedSeq: row.requested_seq,
       stateSeq: row.state_seq,
+      requesterUid: row.requester_uid,
+      selfApproved: row.state_seq !== null && row.self_approved === 1,
     };
   }
 

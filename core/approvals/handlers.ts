@@ -3,7 +3,8 @@ import type { ApprovalRequestView, Handler } from '../contract';
 import type { ApprovalDesk, ApprovalRequest } from './desk';
 
 function approvalView(request: ApprovalRequest): ApprovalRequestView {
-  const { binding, action, ...rest } = request;
+  const { binding, action, requesterUid: _uid, ...rest } = request;
+  void _uid;
   return {
     ...rest,
     actionSha256: binding.actionSha256,
@@ -37,6 +38,8 @@ export function approvalHandlers(desk: ApprovalDesk): {
           verdict: input.verdict,
           by: ctx.principal.id,
           reason: input.reason,
+          byKind: ctx.principal.kind,
+          byUid: ctx.principal.osUser?.uid ?? null,
         }),
       ),
   };

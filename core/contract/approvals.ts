@@ -2,7 +2,20 @@ import { z } from 'zod';
 import { actionTypes } from './action';
 import { approvalStateSchema } from './decision';
 import { defineEvent, defineOperation } from './define';
-import { anyTenantRole } from './roles';
+import type { Role } from './roles';
+
+/**
+ * Who sees approval requests (the exact action an agent asked for): the people who work or
+ * oversee the queue, not executives or report recipients.
+ */
+export const approvalViewers: readonly Role[] = [
+  'evaluator',
+  'security_reviewer',
+  'operator',
+  'compliance',
+  'tenant_admin',
+  'break_glass',
+];
 
 /**
  * What an approval can be asked for: an agent's action, or a report delivery to a recipient
@@ -53,6 +66,11 @@ export const approvalRequestSchema = z.object({
   decisionSeq: z.number().int().nullable().optional(),
   requestedSeq: z.number().int().nullable().optional(),
   stateSeq: z.number().int().nullable().optional(),
+  /**
+   * Approved by the local evaluation identity for an agent of the same OS user (SPEC §7):
+   * no independent reviewer looked at it. A readiness blocker.
+   */
+  selfApproved: z.boolean(),
 });
 export type ApprovalRequestView = z.infer<typeof approvalRequestSchema>;
 
@@ -60,7 +78,7 @@ export const approvalOperations = {
   'approvals.list': defineOperation({
     description: 'Approval requests of this tenant, newest first; expired ones are marked expired first.',
     scope: 'tenant',
-    roles: anyTenantRole,
+    roles: approvalViewers,
     input: z
       .object({
         states: z.array(approvalStateSchema).max(5).optional(),
@@ -72,7 +90,7 @@ export const approvalOperations = {
   'approvals.get': defineOperation({
     description: 'One approval request with the exact action it is bound to.',
     scope: 'tenant',
-    roles: anyTenantRole,
+    roles: approvalViewers,
     input: z.object({ id: requestIdSchema }).strict(),
     output: approvalRequestSchema,
   }),
@@ -83,6 +101,7 @@ export const approvalOperations = {
     scope: 'tenant',
     roles: ['security_reviewer', 'tenant_admin'],
     mutates: true,
+    authority: true,
     input: z
       .object({
         id: requestIdSchema,
@@ -97,6 +116,7 @@ export const approvalOperations = {
 export const approvalEvents = {
   'approvals.changed': defineEvent({
     description: 'An approval request was created or changed state (pending, approved, denied, expired, cancelled).',
+    roles: approvalViewers,
     payload: z.object({ tenantId: z.string(), id: z.string(), state: approvalStateSchema }),
   }),
 } as const;

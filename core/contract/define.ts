@@ -31,6 +31,12 @@ export interface TenantOperation<
 > extends OperationBase<I, O> {
   scope: 'tenant';
   roles: readonly Role[];
+  /**
+   * Governs the agents rather than using the console: deciding approvals, changing policy,
+   * MCP trust, retention, keys, connectors, SSO and roles. Agent principals can never call
+   * one (the governed never governs); the local evaluation identity cannot where SSO is set up.
+   */
+  authority?: true;
 }
 
 /**
@@ -43,6 +49,10 @@ export interface InstallOperation<
 > extends OperationBase<I, O> {
   scope: 'install';
   installRoles?: readonly InstallRole[];
+  /** As for tenant operations: refused to agents whatever else holds. */
+  authority?: true;
+  /** Callable before signing in (the sign-in operations themselves); the principal may be null. */
+  public?: true;
 }
 
 export type OperationSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> =
@@ -61,6 +71,8 @@ export function defineOperation(spec: OperationSpec): OperationSpec {
 export interface EventSpec<P extends z.ZodType = z.ZodType> {
   description: string;
   payload: P;
+  /** Members of the event's tenant holding one of these roles receive it; nobody else does. */
+  roles: readonly Role[];
 }
 
 export function defineEvent<P extends z.ZodType>(spec: EventSpec<P>): EventSpec<P> {

@@ -171,6 +171,7 @@ export const evidenceOperations = {
     roles: retentionKeepers,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({
         days: z
@@ -190,6 +191,7 @@ export const evidenceOperations = {
     scope: 'tenant',
     roles: retentionKeepers,
     mutates: true,
+    authority: true,
     input: z.object({}).strict(),
     output: z.object({
       pruned: z.number().int(),
@@ -202,6 +204,7 @@ export const evidenceOperations = {
 export const evidenceEvents = {
   'evidence.appended': defineEvent({
     description: "New records reached a tenant's ledger (from this process or another one).",
+    roles: evidenceReaders,
     payload: z.object({ tenantId: z.string(), size: z.number().int() }),
   }),
 } as const;

@@ -30,6 +30,7 @@ export const gateOperations = {
     roles: ['tenant_admin', 'security_reviewer'],
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({
         server: serverNameSchema,
@@ -44,6 +45,7 @@ export const gateOperations = {
     roles: ['tenant_admin', 'security_reviewer'],
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({ server: serverNameSchema }).strict(),
     output: z.object({ removed: z.boolean() }),
   }),

@@ -19,7 +19,17 @@ export interface TenantCallContext extends CallContext {
   tenant: string;
 }
 
-type ContextOf<K extends OperationName> = Operations[K] extends { scope: 'tenant' } ? TenantCallContext : CallContext;
+/** Operations open before sign-in run with whatever principal the transport has, possibly none. */
+export interface PublicCallContext {
+  principal: Principal | null;
+  tenant: string | null;
+}
+
+type ContextOf<K extends OperationName> = Operations[K] extends { scope: 'tenant' }
+  ? TenantCallContext
+  : Operations[K] extends { public: true }
+    ? PublicCallContext
+    : CallContext;
 
 export type Handler<K extends OperationName> = (
   ctx: ContextOf<K>,

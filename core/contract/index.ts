@@ -21,6 +21,8 @@ export * from './readiness';
 export * from './aispm';
 export * from './trial';
 export * from './containment';
+export * from './session';
+export * from './onboarding';
 export * from './operations';
 export * from './handler';
 export * from './envelope';

@@ -53,7 +53,8 @@ export const jobOperations = {
 
 export const jobEvents = {
   'jobs.changed': defineEvent({
-    description: 'A job made progress or finished; carries the whole job.',
+    description: 'A job made progress or finished; carries the whole job, to the principal who started it only.',
+    roles: anyTenantRole,
     payload: jobSchema,
   }),
 } as const;

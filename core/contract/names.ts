@@ -74,6 +74,18 @@ export const operationNames = [
   'containment.settings.get',
   'containment.settings.set',
   'containment.profile',
+  'session.status',
+  'session.begin',
+  'session.complete',
+  'session.resume',
+  'session.local',
+  'session.logout',
+  'tenants.onboard',
+  'tenants.profile.get',
+  'tenants.profile.update',
+  'tenants.status',
+  'tenants.members',
+  'identity.blockers',
 ] as const;
 export type OperationName = (typeof operationNames)[number];
 

@@ -15,6 +15,8 @@ import { readinessOperations } from './readiness';
 import { trialOperations } from './trial';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
+import { sessionOperations } from './session';
+import { onboardingOperations } from './onboarding';
 
 export const operations = {
   ...systemOperations,
@@ -31,6 +33,8 @@ export const operations = {
   ...aispmOperations,
   ...trialOperations,
   ...containmentOperations,
+  ...sessionOperations,
+  ...onboardingOperations,
 } satisfies Record<OperationName, OperationSpec>;
 
 export const events = {

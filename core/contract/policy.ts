@@ -189,6 +189,7 @@ export const policyOperations = {
     roles: packAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({ packId: packIdSchema, repository: repositorySchema }).strict(),
     output: z.object({ changed: z.boolean(), pack: packSummarySchema }),
   }),
@@ -198,6 +199,7 @@ export const policyOperations = {
     roles: packAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({ packId: packIdSchema, repository: repositorySchema }).strict(),
     output: z.object({ changed: z.boolean(), pack: packSummarySchema }),
   }),
@@ -215,6 +217,7 @@ export const policyOperations = {
     roles: packAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({
         yaml: z
@@ -238,6 +241,7 @@ export const policyOperations = {
     roles: packAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({}).strict(),
     output: z.object({ errors: z.array(z.string()) }),
   }),
@@ -254,6 +258,7 @@ export const policyOperations = {
     roles: ['tenant_admin'],
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({
         mode: enforcementModeSchema.optional(),
@@ -272,6 +277,7 @@ export const policyOperations = {
 export const policyEvents = {
   'policy.changed': defineEvent({
     description: "A tenant's packs, assignments or policy settings changed.",
+    roles: anyTenantRole,
     payload: z.object({
       tenantId: z.string(),
       change: z.enum(['assigned', 'unassigned', 'imported', 'reloaded', 'settings']),

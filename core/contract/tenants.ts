@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleSchema } from './roles';
+import { anyTenantRole, roleSchema } from './roles';
 import { defineEvent, defineOperation } from './define';
 
 export const TENANT_ID_MAX = 63;
@@ -56,6 +56,7 @@ export const tenantOperations = {
     description: 'Create a tenant with its own store; the caller becomes its administrator.',
     scope: 'install',
     mutates: true,
+    authority: true,
     installRoles: ['install_admin'],
     input: z.object({ id: tenantIdSchema, displayName: displayNameSchema }).strict(),
     output: tenantSchema,
@@ -75,6 +76,7 @@ export const tenantOperations = {
 export const tenantEvents = {
   'tenants.changed': defineEvent({
     description: 'A tenant was created or changed.',
+    roles: anyTenantRole,
     payload: z.object({ tenantId: z.string(), change: z.enum(['created', 'updated']) }),
   }),
 } as const;

@@ -6,6 +6,15 @@ export interface DecisionSource {
   /** The gate adapter (`claude-code`, `mcp-proxy`, `git`, `exec`, `socket`, `http`, …) or `policy.evaluate`. */
   adapter: string;
   agent?: { id: string; session?: string } | null;
+  /**
+   * The human behind the agent as the gate verified it (the socket peer's OS user, or the
+   * adapter credential's registered owner). Recorded as `actor`, `actor_uid`, `actor_verified_by`.
+   */
+  verifiedActor?: { uid: number; name: string; verifiedBy: 'peer_credentials' | 'install_owner' };
+  /**
+   * The actor the caller asserted. From an agent it is only a claim (`claimed_actor`); from
+   * `policy.evaluate`, which has no verified actor, it is the record's `actor`.
+   */
   actor?: string;
   repository?: string;
   cwd?: string;
@@ -27,7 +36,16 @@ export function decisionRecord(decision: Decision, source: DecisionSource): Deci
     decision,
     adapter: source.adapter,
     ...(agent ? { agent } : {}),
-    ...(source.actor !== undefined ? { actor: source.actor } : {}),
+    ...(source.verifiedActor
+      ? {
+          actor: `os:${source.verifiedActor.name}`,
+          actor_uid: source.verifiedActor.uid,
+          actor_verified_by: source.verifiedActor.verifiedBy,
+          ...(source.actor !== undefined ? { claimed_actor: source.actor } : {}),
+        }
+      : source.actor !== undefined
+        ? { actor: source.actor }
+        : {}),
     ...(source.repository !== undefined ? { repository: source.repository } : {}),
     ...(source.cwd !== undefined ? { cwd: source.cwd } : {}),
     ...(source.containment !== undefined ? { containment: source.containment } : {}),

@@ -564,6 +564,11 @@ export class Ledger {
     };
   }
 
+  /** Whether retention was ever chosen for this ledger (null days alone cannot tell "for ever" from "never set"). */
+  retentionChosen(): boolean {
+    return this.stmts.meta.get('legal_hold') !== undefined;
+  }
+
   /** Changes retention and records the change as a `config_change` record. */
   async setRetention(next: Retention, actor: string): Promise<AppendReceipt> {
     if (next.days !== null && (!Number.isInteger(next.days) || next.days < 1 || next.days > 36_500)) {

@@ -70,8 +70,14 @@ const decisionPayloadSchema = z.strictObject({
   /** How the action reached CAVRA: the gate adapter (`claude-code`, `mcp-proxy`, `git`, `exec`, …) or `policy.evaluate`. */
   adapter: identifier,
   agent: agentSchema.optional(),
-  /** The human on whose behalf the agent acted, when known. */
+  /** The human on whose behalf the agent acted, when known: `os:<user>` when the gate verified it. */
   actor: identifier.optional(),
+  /** The verified actor's uid (what separation of duties compares), present with `actor_verified_by`. */
+  actor_uid: z.number().int().nonnegative().optional(),
+  /** How the gate knows the actor: the socket peer's kernel credentials, or the adapter credential's owner. */
+  actor_verified_by: z.enum(['peer_credentials', 'install_owner']).optional(),
+  /** What the agent said the actor was: kept as a claim, never trusted. */
+  claimed_actor: identifier.optional(),
   repository: identifier.optional(),
   /** The agent's working directory as the adapter reported it. */
   cwd: z.string().min(1).max(ACTION_LIMITS.path).optional(),
@@ -232,6 +238,30 @@ const containmentPayloadSchema = z.looseObject({
 });
 export type ContainmentPayload = z.infer<typeof containmentPayloadSchema>;
 
+/** A sign-in, sign-out or refused sign-in (core/identity); `by` is the principal id. */
+const loginPayloadSchema = z.looseObject({
+  by: identifier,
+  outcome: z.enum(['signed_in', 'signed_out', 'refused']),
+  kind: identifier.optional(),
+});
+
+/** A member's roles changed (IdP group mapping at sign-in, or an administrator); recorded before it applies. */
+const roleChangePayloadSchema = z.looseObject({
+  by: identifier,
+  principal: identifier,
+  from: z.array(identifier),
+  to: z.array(identifier),
+});
+
+/** The core refused an operation (no sign-in, wrong role, an agent reaching for authority). */
+const accessRefusedPayloadSchema = z.looseObject({
+  by: identifier,
+  kind: identifier,
+  op: identifier,
+  code: identifier,
+  reason: z.string().min(1).max(2000),
+});
+
 const checkpointPayloadSchema = z.object({
   size: z.number().int().nonnegative(),
   root: z.string(),
@@ -344,6 +374,33 @@ export const recordTypes = {
       const via = `${p.purpose} via ${p.connector}`;
       if (p.event !== 'attempt') return `delivery ${p.delivery_id} ${p.event} (${via})`;
       return `delivery ${p.delivery_id} attempt ${p.attempt ?? '?'} ${p.outcome ?? ''} (${via})${p.code ? ` ${p.code}` : ''}`;
+      },
+    },
+  login: {
+    appendable: true,
+    schema: loginPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof loginPayloadSchema>;
+      return `${p.by} ${p.outcome.replace('_', ' ')}`;
+    },
+  },
+  role_change: {
+    appendable: true,
+    schema: roleChangePayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof roleChangePayloadSchema>;
+      return `roles of ${p.principal}: ${p.from.join(', ') || 'none'} → ${p.to.join(', ') || 'none'} (by ${p.by})`;
+    },
+  },
+  access_refused: {
+    appendable: true,
+    schema: accessRefusedPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof accessRefusedPayloadSchema>;
+      return `${p.op} refused to ${p.by} (${p.code})`;
     },
   },
   validator_result: {

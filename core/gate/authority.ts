@@ -65,10 +65,12 @@ export interface AuthorityOptions {
 /** Who is asking, as every decision record carries it (issue 5, acceptance 6). */
 interface AdapterContext {
   adapter: string;
-  /** The tenant named by the adapter (flag or environment) when the action names none. */
+  /** The tenant of the adapter's credential (the gate refused any other the request named). */
   tenant?: string;
   /** The adapter runs what is allowed and will contain it: an allow carries the sandbox profile. */
   contain?: boolean;
+  /** The human behind the agent as the gate verified it; absent only for in-process callers. */
+  actor?: { uid: number; name: string; verifiedBy: 'peer_credentials' | 'install_owner' };
 }
 
 export interface GateVerdict {
@@ -302,6 +304,8 @@ export class RuntimeAuthority {
     const payload = decisionRecord(decision, {
       adapter: request.context.adapter,
       agent: request.agent,
+      // The actor is what the gate verified; whatever the agent claimed stays a claim.
+      verifiedActor: request.context.actor,
       actor: action?.actor,
       repository: action?.repository,
       cwd: action?.cwd,
@@ -395,7 +399,8 @@ export class RuntimeAuthority {
           ruleId: decision.explanation.winner,
           reason: decision.explanation.summary,
           requireReason: details.requireReason,
-          requester: action.actor ?? null,
+          requester: request.context.actor ? `os:${request.context.actor.name}` : null,
+          requesterUid: request.context.actor?.uid ?? null,
           agent: request.agent,
           adapter: request.context.adapter,
           correlationId: decision.correlation_id,

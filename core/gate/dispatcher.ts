@@ -3,6 +3,22 @@ import type { Admission } from './admission';
 import type { GateContainment, GateVerdict, RuntimeAuthority, Waiting } from './authority';
 import { HookInputError, claudeCodeSubject } from './claude-code';
 import type { McpRegistry } from './mcp-trust';
+import type { AgentCredential } from './credentials';
+
+/** The human behind an agent, as the gate verified it: never a field the agent sets. */
+export interface VerifiedActor {
+  uid: number;
+  name: string;
+  /** `peer_credentials`: the socket peer's uid from the kernel; `install_owner`: the credential's registered owner. */
+  verifiedBy: 'peer_credentials' | 'install_owner';
+  pid?: number;
+}
+
+/** Who is asking, as the transport authenticated it. */
+export interface GateCaller {
+  credential: AgentCredential;
+  actor: VerifiedActor;
+}
 
 export interface GateLimits {
   /** Largest request (socket line or HTTP body) in bytes. */
@@ -79,7 +95,7 @@ export class GateDispatcher {
     private readonly defaultAdapter: { socket: string; claudeCode: string },
   ) {}
 
-  async dispatch(request: GateRequest, waiting: Waiting = {}): Promise<GateVerdict> {
+  async dispatch(request: GateRequest, caller: GateCaller, waiting: Waiting = {}): Promise<GateVerdict> {
     let timedOut = false;
     let release: (() => void) | null = null;
     let timer: NodeJS.Timeout | undefined;
@@ -98,7 +114,7 @@ export class GateDispatcher {
         );
       }
       if (timedOut) return deny('CAVRA gate: timed out while queued');
-      return this.execute(request, {
+      return this.execute(request, caller, {
         signal: waiting.signal,
         onPending: (pending) => {
           // The approval wait has its own limit and holds no decision slot.
@@ -119,8 +135,20 @@ export class GateDispatcher {
     }
   }
 
-  private async execute(request: GateRequest, waiting: Waiting): Promise<GateVerdict> {
-    const context = { tenant: request.tenant };
+  private async execute(request: GateRequest, caller: GateCaller, waiting: Waiting): Promise<GateVerdict> {
+    // The tenant comes from the credential; a caller naming another one is refused, not obeyed.
+    const bound = caller.credential.tenant;
+    const named = [request.tenant, (request.action as { tenant?: unknown } | undefined)?.tenant].filter(
+      (tenant) => tenant !== undefined && tenant !== null,
+    );
+    const other = named.find((tenant) => tenant !== bound);
+    if (other !== undefined) {
+      return deny(
+        `CAVRA gate: this adapter's credential is bound to tenant "${bound}", not "${String(other).slice(0, 63)}"; ` +
+          `enroll an adapter for that tenant with "cavra agents enroll --tenant ${String(other).slice(0, 63)}"`,
+      );
+    }
+    const context = { tenant: bound, actor: caller.actor };
     switch (request.op) {
       case 'decide':
         if (request.action === undefined) return deny('action: is required');
@@ -132,7 +160,7 @@ export class GateDispatcher {
       case 'claude-code': {
         let subject;
         try {
-          subject = claudeCodeSubject(request.input, { tenant: request.tenant, actor: request.actor });
+          subject = claudeCodeSubject(request.input, { tenant: bound, actor: request.actor });
         } catch (error) {
           if (error instanceof HookInputError) return deny(`The hook input is invalid (${error.message})`);
           throw error;
@@ -145,7 +173,7 @@ export class GateDispatcher {
       }
       case 'mcp.tools': {
         if (!request.server || !request.tools) return deny('server and tools: are required');
-        return this.observeTools(request.tenant, request.server, request.tools);
+        return this.observeTools(bound, request.server, request.tools);
       }
       case 'refusal': {
         if (!request.reason) return deny('reason: is required');

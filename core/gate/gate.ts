@@ -11,7 +11,8 @@ import { HTTP_PATHS, listenOnHttp } from './http-transport';
 import type { GateHost } from './host';
 import { gateEvidence, gateTenants } from './host';
 import { listenOnSocket } from './socket-transport';
-import { ensureGateToken, prepareGateDir } from './token';
+import { ensureAgentToken, prepareGateDir } from './token';
+import { currentOsUser } from '../identity';
 
 export const DEFAULT_GATE_LIMITS: GateLimits = {
   maxRequestBytes: 10 * 1024 * 1024,
@@ -92,7 +93,14 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
   const { host } = options;
   const location = gateLocation(host.home);
   prepareGateDir(location);
-  const token = ensureGateToken(location);
+  const defaultTenant = host.tenants.defaultTenant();
+  if (defaultTenant === null) throw new Error('the install has no default tenant for its adapters');
+  ensureAgentToken(location, host.agents, defaultTenant, currentOsUser());
+  const verify = (token: unknown) => {
+    const credential = host.agents.verify(token);
+    // A credential for a tenant that no longer exists authenticates nobody.
+    return credential && host.tenants.exists(credential.tenant) ? credential : null;
+  };
   readyDefaultTenant(host, options.log);
   const authority = new RuntimeAuthority({
     policy: host.policy,
@@ -113,13 +121,13 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
     limits,
     { socket: 'socket', claudeCode: 'claude-code' },
   );
-  const socket = await listenOnSocket(location, token, dispatcher, limits);
+  const socket = await listenOnSocket(location, verify, dispatcher, limits);
   const socketConnections = tracked(socket);
   let httpServer: http.Server | null = null;
   let httpConnections = new Set<net.Socket>();
   try {
     if (options.httpPort !== false) {
-      httpServer = await listenOnHttp(options.httpPort ?? DEFAULT_HTTP_PORT, token, dispatcher, limits);
+      httpServer = await listenOnHttp(options.httpPort ?? DEFAULT_HTTP_PORT, verify, dispatcher, limits);
       httpConnections = tracked(httpServer);
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { ApprovalDesk } from '../approvals';
 import type { GateContainment, GateEvidence, GatePolicy, GateTenants, RecordedDecision } from './authority';
 import type { McpRegistry } from './mcp-trust';
+import type { AgentCredentials } from './credentials';
 
 /** What a ledger must offer the gate (the evidence Ledger satisfies it). */
 interface GateLedger {
@@ -25,6 +26,8 @@ export interface GateHost {
   mcp: McpRegistry;
   /** Compiles sandbox profiles for `cavra exec` and records what runners report. */
   containment?: GateContainment;
+  /** Adapter credentials: each authenticates an agent principal bound to one tenant. */
+  agents: AgentCredentials;
   /** Told about every decision the gate recorded (the core turns it into a push event). */
   onDecision?: (recorded: RecordedDecision) => void;
 }

@@ -4,7 +4,7 @@ import { claudeCodeHookOutput } from './client';
 import type { GateVerdict } from './authority';
 import type { GateDispatcher, GateLimits } from './dispatcher';
 import { describeListener, listenersOn } from './port-owner';
-import { tokenCheck } from './token';
+import type { AgentCredential } from './credentials';
 
 export const HTTP_PATHS = {
   /** Claude Code's `http` hook: the PreToolUse JSON in, the hook JSON out (SPEC §4). */
@@ -87,11 +87,10 @@ function discard(request: http.IncomingMessage): void {
  */
 export async function listenOnHttp(
   port: number,
-  token: string,
+  verify: (token: unknown) => AgentCredential | null,
   dispatcher: GateDispatcher,
   limits: GateLimits,
 ): Promise<http.Server> {
-  const tokenMatches = tokenCheck(token);
   const server = http.createServer((request, response) => {
     void serve(request, response);
   });
@@ -128,7 +127,8 @@ export async function listenOnHttp(
       }
       const authorization = request.headers.authorization ?? '';
       const given = authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : '';
-      if (!tokenMatches(given)) throw new HttpRefusal(401, 'the request carries no valid gate token');
+      const credential = verify(given);
+      if (!credential) throw new HttpRefusal(401, 'the request carries no valid adapter credential');
       const text = await readBody(request, limits);
       let body: unknown;
       try {
@@ -146,6 +146,8 @@ export async function listenOnHttp(
         hook
           ? { op: 'claude-code', input: body, tenant, adapter: adapter ?? 'claude-code-http' }
           : { op: 'decide', action: body, tenant, adapter: adapter ?? 'http' },
+        // TCP carries no peer credentials: the human is the credential's registered owner.
+        { credential, actor: { uid: credential.owner.uid, name: credential.owner.name, verifiedBy: 'install_owner' } },
         { signal: abort.signal },
       );
       reply(200, verdict);

@@ -10,3 +10,5 @@ export { McpRegistry, checkServerName } from './mcp-trust';
 export { mcpTrustHandlers } from './handlers';
 export { probeGate } from './probe';
 export type { GateProbe } from './probe';
+export { AgentCredentials, agentPrincipal } from './credentials';
+export type { AgentCredential } from './credentials';

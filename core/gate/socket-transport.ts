@@ -5,7 +5,9 @@ import { GATE_PROTOCOL_VERSION, GateLocationError, checkGateSocket } from './cli
 import type { GateVerdict } from './authority';
 import type { GateDispatcher, GateLimits } from './dispatcher';
 import { socketRequestSchema } from './dispatcher';
-import { tokenCheck } from './token';
+import type { AgentCredential } from './credentials';
+import type { VerifiedActor } from './dispatcher';
+import { osUserName, socketPeer } from './peer-credentials';
 
 /** Concurrent requests one connection may have open; more are answered deny. */
 const MAX_REQUESTS_PER_CONNECTION = 64;
@@ -48,7 +50,7 @@ function socketInUse(file: string): Promise<boolean> {
  */
 export async function listenOnSocket(
   location: GateLocation,
-  token: string,
+  verify: (token: unknown) => AgentCredential | null,
   dispatcher: GateDispatcher,
   limits: GateLimits,
 ): Promise<net.Server> {
@@ -58,8 +60,7 @@ export async function listenOnSocket(
     }
     fs.unlinkSync(location.socket);
   }
-  const tokenMatches = tokenCheck(token);
-  const server = net.createServer((socket) => serveConnection(socket, tokenMatches, dispatcher, limits));
+  const server = net.createServer((socket) => serveConnection(socket, verify, dispatcher, limits));
   server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -75,13 +76,25 @@ export async function listenOnSocket(
   return server;
 }
 
+/** The OS user on the other end, from the kernel; a reason instead when it cannot be known. */
+function peerActor(socket: net.Socket): VerifiedActor | string {
+  try {
+    const peer = socketPeer(socket);
+    return { uid: peer.uid, name: osUserName(peer.uid), verifiedBy: 'peer_credentials', pid: peer.pid };
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 function serveConnection(
   socket: net.Socket,
-  tokenMatches: (given: unknown) => boolean,
+  verify: (token: unknown) => AgentCredential | null,
   dispatcher: GateDispatcher,
   limits: GateLimits,
 ): void {
   socket.setEncoding('utf8');
+  // Who connected is fixed at connect time; a peer that cannot be identified gets only denials.
+  const actor = peerActor(socket);
   let buffer = '';
   let open = 0;
   let partialSince: NodeJS.Timeout | null = null;
@@ -144,8 +157,12 @@ function serveConnection(
     if (envelope.v !== GATE_PROTOCOL_VERSION || id === null) {
       return refuse(`CAVRA gate: requests must carry "v": ${GATE_PROTOCOL_VERSION} and an "id"`);
     }
-    if (!tokenMatches(envelope.token)) {
-      return refuse('CAVRA gate: the request carries no valid gate token', id);
+    const credential = verify(envelope.token);
+    if (!credential) {
+      return refuse('CAVRA gate: the request carries no valid adapter credential', id);
+    }
+    if (typeof actor === 'string') {
+      return refuse(`CAVRA gate: the OS user of this connection cannot be determined (${actor}), so it is denied`, id);
     }
     const parsed = socketRequestSchema.safeParse(envelope);
     if (!parsed.success) {
@@ -164,7 +181,7 @@ function serveConnection(
     const abort = new AbortController();
     let heartbeat: NodeJS.Timeout | null = null;
     void dispatcher
-      .dispatch(parsed.data, {
+      .dispatch(parsed.data, { credential, actor }, {
         signal: abort.signal,
         onPending: ({ requestId, waitMs }) => {
           waits.add(abort);

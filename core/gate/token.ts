@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { GateLocation } from './client';
 import { GateLocationError, checkGateDir, readGateToken } from './client';
+import type { OsUser } from '../contract';
+import type { AgentCredentials } from './credentials';
 
 /**
  * Makes the gate directory (0700) if it does not exist. An existing one with the wrong
@@ -11,6 +13,36 @@ import { GateLocationError, checkGateDir, readGateToken } from './client';
 export function prepareGateDir(location: GateLocation): void {
   if (!fs.existsSync(location.dir)) fs.mkdirSync(location.dir, { recursive: false, mode: 0o700 });
   checkGateDir(location);
+}
+
+/**
+ * The install's default adapter credential, in the 0600 token file adapters read: an agent
+ * credential bound to the default tenant and registered to this OS user. A file that is
+ * missing, from before credentials were bound to tenants, or revoked is replaced by a new one.
+ */
+export function ensureAgentToken(
+  location: GateLocation,
+  agents: AgentCredentials,
+  tenant: string,
+  owner: OsUser,
+): string {
+  let current: string | null = null;
+  try {
+    current = readGateToken(location);
+  } catch {
+    current = null;
+  }
+  if (current && agents.verify(current)?.tenant === tenant) return current;
+  const { token } = agents.issue(tenant, 'install default', owner, `os:${owner.name}`);
+  writePrivately(location.token, token);
+  return token;
+}
+
+/** Writes a secret file 0600 by rename, so a reader never sees a half-written token. */
+export function writePrivately(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(temp, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  fs.renameSync(temp, file);
 }
 
 /** The per-install token: 32 random bytes, base64url, in a 0600 file created once. */

@@ -1,11 +1,8 @@
-import type { Principal } from '../contract';
-
-/**
- * The clearly labelled identity used before an IdP is configured. It may run an
- * evaluation; the production readiness gate never accepts it (SPEC §7).
- */
-export const localEvaluationPrincipal: Principal = Object.freeze({
-  id: 'local:evaluator',
-  displayName: 'Local evaluator (evaluation only)',
-  kind: 'local_evaluation',
-});
+export { localEvaluationPrincipal, localEvaluator, currentOsUser, LOCAL_EVALUATOR_ID } from './principals';
+export { accessRefusal } from './access';
+export type { AccessRefusal } from './access';
+export { OidcSignIn, describeOidcError } from './oidc';
+export type { OidcOptions } from './oidc';
+export { IdentityService, humanPrincipalId } from './sessions';
+export { groupsOf, rolesForGroups } from './role-mapping';
+export { sessionHandlers } from './handlers';

@@ -621,6 +621,11 @@ export class PolicyService {
     };
   }
 
+  /** Ids of the built-in packs every tenant starts with (onboarding checks pack names against them). */
+  builtinPackIds(): string[] {
+    return [...this.readBuiltins().keys()];
+  }
+
   listPacks(tenant: string): { packs: PackSummary[]; rejected: string[] } {
     const { store } = this.fresh(tenant);
     const storedPacks = store.packs();

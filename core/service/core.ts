@@ -5,10 +5,19 @@ import { ContractError, isOperationName, issueInWords, operations, requestEnvelo
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import type { SecretStore } from '../secrets';
 import { TenantDirectory } from '../tenants';
-import { localEvaluationPrincipal } from '../identity';
+import {
+  IdentityService,
+  OidcSignIn,
+  accessRefusal,
+  localEvaluationPrincipal,
+  sessionHandlers,
+} from '../identity';
+import type { OidcOptions } from '../identity';
+import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
+import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import { ApprovalDesk, approvalHandlers } from '../approvals';
-import { McpRegistry, mcpTrustHandlers } from '../gate';
+import { AgentCredentials, McpRegistry, mcpTrustHandlers } from '../gate';
 import type { GateHost } from '../gate';
 import { FilePackTestResults, PolicyService, findBuiltinPackDir, packTestResultsPath } from '../policy';
 import { AispmService, aispmHandlers, ledgerSource } from '../aispm';
@@ -53,6 +62,8 @@ export interface CoreOptions {
    * short-lived CLI commands deliver what they queued themselves). `tickMs` paces it.
    */
   deliveries?: { run: boolean; tickMs?: number };
+  /** How the core talks to IdPs (tests put a network attacker between the core and a real IdP). */
+  oidc?: OidcOptions;
 }
 
 export interface CoreService {
@@ -79,7 +90,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const tenants = new TenantDirectory(options.home, options.now, { secrets: options.secrets });
   tenants.bootstrap(localEvaluationPrincipal);
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
-  const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant).length > 0);
+  const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
   const jobs = new JobRunner(events, log, options.now);
   const ledgers = new EvidenceLedgers(tenants, { now: options.now });
   const approvals = new ApprovalDesk({
@@ -205,7 +216,38 @@ export function createCore(options: CoreOptions): LocalCoreService {
     userHome: os.homedir(),
     now: options.now,
   });
-  const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp, containment };
+  const profiles = new SqliteTenantProfiles(tenants.registryDatabase(), options.now);
+  const identity = new IdentityService({
+    tenants,
+    profiles,
+    secrets: tenants.secretStore(),
+    oidc: new OidcSignIn({ now: options.now, ...options.oidc }),
+    record: async (tenant, type, payload) => (await ledgers.ledger(tenant).append({ type, payload })).seq,
+    now: options.now,
+  });
+  const onboarding: OnboardingDeps = {
+    tenants,
+    profiles,
+    packIds: () => policy.builtinPackIds(),
+    assignments: (tenant) =>
+      policy.listPacks(tenant).packs.flatMap((pack) =>
+        pack.assignments.map((repository) => ({ packId: pack.id, repository })),
+      ),
+    assign: (tenant, packId, repository, by) => void policy.assign(tenant, packId, repository, by),
+    retention: (tenant) => {
+      const ledger = ledgers.ledger(tenant);
+      return { ...ledger.retention(), set: ledger.retentionChosen() };
+    },
+    setRetention: async (tenant, days, legalHold, by) => {
+      await ledgers.ledger(tenant).setRetention({ days, legalHold }, by.id);
+    },
+    selfApproved: (tenant) => approvals.selfApproved(tenant).map((request) => request.id),
+    record: async (tenant, payload) => {
+      await ledgers.ledger(tenant).append({ type: 'config_change', payload });
+    },
+  };
+  const agents = new AgentCredentials(tenants.registryDatabase(), options.now);
+  const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp, containment, agents };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
   const registryWatch = new RegistryWatch(tenants, events);
@@ -227,9 +269,30 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ),
     ...aispmHandlers(aispm),
     ...containmentHandlers(containment),
+    ...sessionHandlers(identity, tenants, profiles),
+    ...onboardingHandlers(onboarding, (tenant) =>
+      events.emit('tenants.changed', tenant, { tenantId: tenant, change: 'updated' }),
+    ),
   };
 
-  function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): void {
+  /** Refusals are evidence in the tenant they concern (never for a tenant that does not exist). */
+  async function recordRefusal(principal: Principal, op: string, tenant: string | null, error: ContractError) {
+    if (tenant === null || !tenants.exists(tenant)) return;
+    try {
+      await ledgers.ledger(tenant).append({
+        type: 'access_refused',
+        payload: { by: principal.id, kind: principal.kind, op, code: error.code, reason: error.message.slice(0, 2000) },
+      });
+    } catch (recordError) {
+      log(`refusal could not be recorded: ${recordError instanceof Error ? recordError.message : String(recordError)}`);
+    }
+  }
+
+  async function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): Promise<void> {
+    const concerned = spec.scope === 'tenant' && tenant !== null && tenants.exists(tenant);
+    const ssoConfigured = concerned ? (await profiles.get(tenant)).sso !== null : false;
+    const refusal = accessRefusal(principal, spec, tenant === null ? null : { id: tenant, ssoConfigured });
+    if (refusal) throw new ContractError(refusal.code, refusal.message);
     if (spec.scope === 'install') {
       const required = spec.installRoles ?? [];
       if (required.length === 0) return;
@@ -240,7 +303,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
       return;
     }
     if (tenant === null) throw new ContractError('invalid_input', 'tenant: this operation needs a tenant', 'tenant');
-    const held = tenants.exists(tenant) ? tenants.rolesIn(principal.id, tenant) : [];
+    const held = concerned ? tenants.rolesIn(principal.id, tenant) : [];
     // A tenant that does not exist and one the caller may not see look the same from outside.
     if (held.length === 0) throw new ContractError('forbidden', `You have no access to tenant "${tenant}"`, 'tenant');
     if (!spec.roles.some((role) => held.includes(role))) {
@@ -256,14 +319,23 @@ export function createCore(options: CoreOptions): LocalCoreService {
     if (!envelope.success) throw inputError(envelope.error, 'request');
     const { op, tenant, input } = envelope.data;
     if (!isOperationName(op)) throw new ContractError('invalid_input', `op: unknown operation "${op}"`, 'op');
-    if (!principal) throw new ContractError('unauthenticated', 'Sign in first: the request carries no principal');
     const spec: OperationSpec = operations[op];
-    authorize(principal, spec, tenant);
+    if (!principal && !(spec.scope === 'install' && spec.public)) {
+      throw new ContractError('unauthenticated', 'Sign in first: the request carries no principal');
+    }
+    if (principal) {
+      try {
+        await authorize(principal, spec, tenant);
+      } catch (error) {
+        if (error instanceof ContractError) await recordRefusal(principal, op, tenant, error);
+        throw error;
+      }
+    }
     const parsed = spec.input.safeParse(input, { reportInput: true, error: issueInWords });
     if (!parsed.success) throw inputError(parsed.error);
     // Enterprise workflows run only under a license that enables them (SPEC §10).
     if (spec.scope === 'tenant' && spec.feature && tenant !== null) await license.require(tenant, spec.feature);
-    const handler = handlers[op] as (ctx: { principal: Principal; tenant: string | null }, input: unknown) => unknown;
+    const handler = handlers[op] as (ctx: { principal: Principal | null; tenant: string | null }, input: unknown) => unknown;
     const output = await handler({ principal, tenant }, parsed.data);
     const checked = spec.output.safeParse(output);
     if (!checked.success) throw new Error(`${op} produced output that does not match the contract`);

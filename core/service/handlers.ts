@@ -3,7 +3,7 @@ import type { TenantDirectory } from '../tenants';
 import type { EventBus } from './events';
 import type { JobRunner } from './jobs';
 
-export type { CallContext, Handler, Handlers, TenantCallContext } from '../contract';
+export type { CallContext, Handler, Handlers, PublicCallContext, TenantCallContext } from '../contract';
 
 export interface HandlerDeps {
   tenants: TenantDirectory;

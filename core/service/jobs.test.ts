@@ -4,11 +4,11 @@ import { ContractError } from '../contract';
 import { EventBus } from './events';
 import { JobRunner } from './jobs';
 
-const alice: Principal = { id: 'oidc:alice', displayName: 'Alice', kind: 'oidc' };
-const bob: Principal = { id: 'oidc:bob', displayName: 'Bob', kind: 'oidc' };
+const alice: Principal = { id: 'human:alice', displayName: 'Alice', kind: 'human' };
+const bob: Principal = { id: 'human:bob', displayName: 'Bob', kind: 'human' };
 
 function runner() {
-  const bus = new EventBus((_principal, tenant) => tenant === 'acme');
+  const bus = new EventBus((_principal, tenant) => (tenant === 'acme' ? ['evaluator'] : []));
   const seen: Job[] = [];
   bus.subscribe(alice, (event: EventEnvelope) => seen.push(event.payload as Job));
   const logs: string[] = [];

@@ -131,7 +131,7 @@ export class JobRunner {
   }
 
   private emit(entry: JobEntry): void {
-    this.events.emit('jobs.changed', entry.job.tenant, entry.job);
+    this.events.emit('jobs.changed', entry.job.tenant, entry.job, { principalId: entry.owner });
   }
 
   private prune(): void {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 
@@ -12,6 +13,7 @@ export interface OpenOptions {
 /** Opens a SQLite file with the house pragmas: WAL, foreign keys, a bounded busy wait. */
 export function openDatabase(file: string, options: OpenOptions = {}): SqliteDatabase {
   const readonly = options.readonly ?? false;
+  if (!readonly && options.create !== false) createPrivately(file);
   const db = new Database(file, { readonly, fileMustExist: readonly || options.create === false });
   try {
     if (!readonly) db.pragma('journal_mode = WAL');
@@ -24,4 +26,20 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
     throw error;
   }
   return db;
+}
+
+/**
+ * Databases hold who may act and what agents did: readable by their owner only. The file is
+ * created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the same mode),
+ * and an existing file with group or other bits is narrowed.
+ */
+function createPrivately(file: string): void {
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (process.platform === 'win32') return;
+  const stat = fs.statSync(file);
+  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) fs.chmodSync(file, 0o600);
 }

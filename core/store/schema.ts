@@ -54,6 +54,50 @@ export const registryMigrations: MigrationSet = {
       ALTER TABLE tenants ADD COLUMN signing_key_id TEXT;
     `,
     },
+    {
+      version: 3,
+      name: 'identity',
+      // Identity (core/identity, core/tenants profiles): the tenant record beyond id and name
+      // (SSO, role mappings, inventory, recipients, contacts, escalation routes) as validated
+      // JSON; sign-in sessions by the SHA-256 of their id (the id is a bearer secret and the
+      // tokens live only in the OS keychain); when each member last signed in and with which
+      // groups; agent credentials by the SHA-256 of their secret, bound to one tenant.
+      sql: `
+      CREATE TABLE tenant_profiles (
+        tenant_id TEXT PRIMARY KEY REFERENCES tenants(id),
+        profile TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+      );
+      CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        principal_id TEXT NOT NULL REFERENCES principals(id),
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+      CREATE TABLE member_logins (
+        principal_id TEXT NOT NULL REFERENCES principals(id),
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        last_login_at TEXT NOT NULL,
+        groups TEXT NOT NULL,
+        PRIMARY KEY (principal_id, tenant_id)
+      );
+      CREATE TABLE agent_credentials (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        secret_sha256 TEXT NOT NULL,
+        label TEXT NOT NULL,
+        owner_uid INTEGER NOT NULL,
+        owner_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at TEXT
+      );
+    `,
+    },
   ],
 };
 
@@ -180,6 +224,17 @@ export const tenantMigrations: MigrationSet = {
       // console can show that decision in words next to the request (NULL for report deliveries
       // and for requests opened before this column existed).
       sql: `ALTER TABLE approval_requests ADD COLUMN decision_seq INTEGER;`,
+    },
+    {
+      version: 3,
+      name: 'approval-identity',
+      // The OS user the gate verified behind the requesting agent (peer credentials), and
+      // whether the decision was the local evaluation identity deciding for that same user.
+      sql: `
+      ALTER TABLE approval_requests ADD COLUMN requester_uid INTEGER;
+      ALTER TABLE approval_requests ADD COLUMN decided_by_kind TEXT;
+      ALTER TABLE approval_requests ADD COLUMN self_approved INTEGER NOT NULL DEFAULT 0;
+    `,
     },
   ],
   mcp: [

@@ -61,7 +61,7 @@ describe('TenantDirectory', () => {
   it('lists only tenants the principal belongs to', () => {
     const { dir } = directory();
     dir.bootstrap(localEvaluationPrincipal);
-    const other = { id: 'oidc:alice', displayName: 'Alice', kind: 'oidc' as const };
+    const other = { id: 'human:alice', displayName: 'Alice', kind: 'human' as const };
     dir.create({ id: 'alice-co', displayName: 'Alice Co', kind: 'evaluation' }, other);
     expect(dir.listFor(other.id).map((t) => t.id)).toEqual(['alice-co']);
     expect(dir.listFor(localEvaluationPrincipal.id).map((t) => t.id)).toEqual([DEFAULT_TENANT_ID]);

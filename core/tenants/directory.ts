@@ -23,6 +23,20 @@ import { SIGNING_SECRET, SigningKeyUnavailableError, loadSigner } from './signin
 
 export const DEFAULT_TENANT_ID = 'evaluation';
 
+/**
+ * CAVRA_HOME holds every tenant's data: 0700. A directory we own with wider bits is narrowed
+ * (mkdir's mode does not apply to one that already exists); one someone else owns is refused.
+ */
+function privateDirectory(dir: string): void {
+  if (process.platform === 'win32') return;
+  const stat = fs.statSync(dir);
+  const me = process.getuid?.();
+  if (me !== undefined && stat.uid !== me) {
+    throw new Error(`The data directory ${dir} belongs to uid ${stat.uid}, not to this user (uid ${me})`);
+  }
+  if ((stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+}
+
 interface TenantRow {
   id: string;
   display_name: string;
@@ -65,6 +79,7 @@ export class TenantDirectory {
     this.home = home;
     this.now = now;
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    privateDirectory(home);
     this.registry = openDatabase(registryPath(home));
     migrate(this.registry, registryMigrations);
     // Keychain entries are namespaced per install, so two data directories never share secrets.
@@ -72,6 +87,59 @@ export class TenantDirectory {
       .prepare(`INSERT OR IGNORE INTO settings (key, value) VALUES ('install_id', ?)`)
       .run(crypto.randomBytes(8).toString('hex'));
     this.secrets = options.secrets ?? new KeychainSecretStore(this.installId());
+  }
+
+  /** The install's secret store (the OS keychain unless a test passed another). */
+  secretStore(): SecretStore {
+    return this.secrets;
+  }
+
+  /** The install registry, for the repositories of capabilities that keep install-wide rows there. */
+  registryDatabase(): SqliteDatabase {
+    return this.registry;
+  }
+
+  /**
+   * Replaces a principal's roles in a tenant (after the change was recorded). Returns the
+   * roles held before, so callers can tell whether anything changed.
+   */
+  setRoles(principal: Principal, tenantId: string, roles: readonly Role[]): Role[] {
+    const before = this.rolesIn(principal.id, tenantId);
+    this.registry.transaction(() => {
+      this.ensurePrincipal(principal);
+      this.registry.prepare(`DELETE FROM memberships WHERE principal_id = ? AND tenant_id = ?`).run(principal.id, tenantId);
+      const member = this.registry.prepare(`INSERT INTO memberships (principal_id, tenant_id, role) VALUES (?, ?, ?)`);
+      for (const role of new Set(roles)) member.run(principal.id, tenantId, role);
+    })();
+    return before;
+  }
+
+  /** Everyone holding a role in the tenant, with their last sign-in where one was recorded. */
+  members(tenantId: string): { principalId: string; displayName: string; kind: string; roles: Role[]; lastLoginAt: string | null }[] {
+    const rows = this.registry
+      .prepare(
+        `SELECT p.id, p.display_name, p.kind, GROUP_CONCAT(m.role) AS roles, l.last_login_at
+         FROM principals p JOIN memberships m ON m.principal_id = p.id AND m.tenant_id = ?
+         LEFT JOIN member_logins l ON l.principal_id = p.id AND l.tenant_id = m.tenant_id
+         GROUP BY p.id ORDER BY p.display_name`,
+      )
+      .all(tenantId) as { id: string; display_name: string; kind: string; roles: string; last_login_at: string | null }[];
+    return rows.map((row) => ({
+      principalId: row.id,
+      displayName: row.display_name,
+      kind: row.kind,
+      roles: row.roles.split(',').sort() as Role[],
+      lastLoginAt: row.last_login_at,
+    }));
+  }
+
+  noteLogin(principalId: string, tenantId: string, groups: readonly string[]): void {
+    this.registry
+      .prepare(
+        `INSERT INTO member_logins (principal_id, tenant_id, last_login_at, groups) VALUES (?, ?, ?, ?)
+         ON CONFLICT(principal_id, tenant_id) DO UPDATE SET last_login_at = excluded.last_login_at, groups = excluded.groups`,
+      )
+      .run(principalId, tenantId, this.now().toISOString(), JSON.stringify(groups));
   }
 
   installId(): string {
@@ -140,6 +208,16 @@ export class TenantDirectory {
       .prepare(`SELECT role FROM memberships WHERE principal_id = ? AND tenant_id = ? ORDER BY role`)
       .all(principalId, tenantId) as { role: Role }[];
     return rows.map((row) => row.role);
+  }
+
+  /** Every tenant of the install (for install-level views such as the sign-in screen). */
+  all(): { id: string; displayName: string }[] {
+    return (
+      this.registry.prepare(`SELECT id, display_name FROM tenants ORDER BY created_at, id`).all() as {
+        id: string;
+        display_name: string;
+      }[]
+    ).map((row) => ({ id: row.id, displayName: row.display_name }));
   }
 
   /** Only the tenants this principal belongs to: the directory never lists across tenants. */

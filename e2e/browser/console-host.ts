@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,6 +50,9 @@ async function startHost(
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`console exited with ${code}:\n${output}`)));
   });
+  // The CLI beside the console changes state only when signed in: as the labelled local evaluator here.
+  const login = spawnSync(process.execPath, [cavra, 'login', '--local-evaluation'], { env, encoding: 'utf8' });
+  if (login.status !== 0) throw new Error(`cavra login --local-evaluation failed: ${login.stderr}`);
   const url = new URL(openUrl);
   const others: (() => Promise<void>)[] = [];
   const host: ConsoleHost = {

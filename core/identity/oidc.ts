@@ -1,0 +1,250 @@
+import crypto from 'node:crypto';
+import * as oidc from 'openid-client';
+import { ContractError } from '../contract';
+import type { SsoConfig } from '../contract';
+
+/** A sign-in started and not yet finished: it lives in memory only, for a few minutes. */
+interface Flow {
+  tenant: string;
+  sso: SsoConfig;
+  redirectUri: string;
+  codeVerifier: string;
+  state: string;
+  nonce: string;
+  startedAt: number;
+  test: boolean;
+}
+
+export interface OidcTokens {
+  idToken: string;
+  accessToken: string;
+  refreshToken: string | null;
+  /** When the ID token expires (epoch ms). */
+  expiresAt: number;
+}
+
+export interface VerifiedSignIn {
+  tenant: string;
+  sso: SsoConfig;
+  test: boolean;
+  /** The validated ID token claims. */
+  claims: Record<string, unknown>;
+  tokens: OidcTokens;
+}
+
+export interface OidcOptions {
+  now?: () => Date;
+  /** Wraps the HTTP calls to the IdP (tests use it to play a network attacker between us and the IdP). */
+  fetch?: oidc.CustomFetch;
+}
+
+/** A flow not finished within this long is forgotten: its state and verifier cannot be used any more. */
+const FLOW_TTL_MS = 10 * 60_000;
+const MAX_FLOWS = 100;
+const DISCOVERY_TTL_MS = 5 * 60_000;
+
+function loopback(issuer: string): boolean {
+  const host = new URL(issuer).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+/**
+ * OpenID Connect for a native app (RFC 8252) with openid-client: authorization code with PKCE
+ * (S256), state and nonce, and the ID token validated in full — issuer, audience, expiry,
+ * nonce, and its JWS signature against the IdP's JWKS (openid-client's non-repudiation check;
+ * the library alone would trust the token endpoint's TLS for that).
+ */
+export class OidcSignIn {
+  private readonly flows = new Map<string, Flow>();
+  private readonly configs = new Map<string, { config: Promise<oidc.Configuration>; at: number }>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: OidcOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async begin(
+    tenant: string,
+    sso: SsoConfig,
+    redirectUri: string,
+    test = false,
+  ): Promise<{ flowId: string; authorizationUrl: string }> {
+    this.forgetStale();
+    if (this.flows.size >= MAX_FLOWS) {
+      throw new ContractError('unavailable', 'Too many sign-ins in progress; finish or wait for one to expire');
+    }
+    const config = await this.configuration(sso);
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const flow: Flow = {
+      tenant,
+      sso,
+      redirectUri,
+      codeVerifier,
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      startedAt: this.now().getTime(),
+      test,
+    };
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: [...new Set(['openid', ...sso.scopes])].join(' '),
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state: flow.state,
+      nonce: flow.nonce,
+      ...(test ? { prompt: 'login' } : {}),
+    });
+    const flowId = `flow_${crypto.randomBytes(16).toString('hex')}`;
+    this.flows.set(flowId, flow);
+    return { flowId, authorizationUrl: url.href };
+  }
+
+  /** The redirect the IdP sent back, checked and exchanged; each flow can be completed once. */
+  async complete(flowId: string, callbackUrl: string): Promise<VerifiedSignIn> {
+    this.forgetStale();
+    const flow = this.flows.get(flowId);
+    if (!flow) {
+      throw new ContractError('unauthenticated', 'Sign-in failed: this sign-in is unknown or expired; start again');
+    }
+    // Used or not, a flow is spent: a replayed redirect must not get a second try.
+    this.flows.delete(flowId);
+    let current: URL;
+    try {
+      current = new URL(callbackUrl);
+    } catch {
+      throw new ContractError('invalid_input', 'callbackUrl: must be the URL the IdP redirected to', 'callbackUrl');
+    }
+    const expected = new URL(flow.redirectUri);
+    if (current.origin !== expected.origin || current.pathname !== expected.pathname) {
+      throw new ContractError('unauthenticated', 'Sign-in failed: the redirect did not come back to this sign-in');
+    }
+    const idpError = current.searchParams.get('error');
+    if (idpError) {
+      const description = current.searchParams.get('error_description') ?? '';
+      throw new ContractError(
+        'unauthenticated',
+        `Sign-in failed: the IdP answered ${idpError.slice(0, 100)}${description ? ` (${description.slice(0, 300)})` : ''}`,
+      );
+    }
+    const config = await this.configuration(flow.sso);
+    let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      response = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: flow.codeVerifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      throw new ContractError('unauthenticated', `Sign-in failed: ${describeOidcError(error)}`);
+    }
+    return { tenant: flow.tenant, sso: flow.sso, test: flow.test, ...this.verified(response) };
+  }
+
+  /** New tokens for a session whose ID token expired; the new ID token is validated like the first. */
+  async refresh(sso: SsoConfig, refreshToken: string): Promise<{ claims: Record<string, unknown>; tokens: OidcTokens }> {
+    const config = await this.configuration(sso);
+    try {
+      const response = await oidc.refreshTokenGrant(config, refreshToken);
+      const verified = this.verified(response);
+      return {
+        claims: verified.claims,
+        tokens: { ...verified.tokens, refreshToken: verified.tokens.refreshToken ?? refreshToken },
+      };
+    } catch (error) {
+      if (error instanceof ContractError) throw error;
+      throw new ContractError('unauthenticated', `Session refresh failed: ${describeOidcError(error)}; sign in again`);
+    }
+  }
+
+  /** Where to send the browser to end the IdP session too, when the IdP offers that. */
+  async endSessionUrl(sso: SsoConfig, idToken: string): Promise<string | null> {
+    const config = await this.configuration(sso);
+    if (!config.serverMetadata().end_session_endpoint) return null;
+    return oidc.buildEndSessionUrl(config, { id_token_hint: idToken }).href;
+  }
+
+  private verified(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): {
+    claims: Record<string, unknown>;
+    tokens: OidcTokens;
+  } {
+    const claims = response.claims();
+    if (!claims || !response.id_token) {
+      throw new ContractError('unauthenticated', 'Sign-in failed: the IdP returned no ID token');
+    }
+    return {
+      claims: { ...claims },
+      tokens: {
+        idToken: response.id_token,
+        accessToken: response.access_token,
+        refreshToken: response.refresh_token ?? null,
+        expiresAt: claims.exp * 1000,
+      },
+    };
+  }
+
+  private configuration(sso: SsoConfig): Promise<oidc.Configuration> {
+    const key = `${sso.issuer}\n${sso.client_id}`;
+    const cached = this.configs.get(key);
+    const now = Date.now();
+    if (cached && now - cached.at < DISCOVERY_TTL_MS) return cached.config;
+    const skewSeconds = Math.round((this.now().getTime() - Date.now()) / 1000);
+    const execute = [oidc.enableNonRepudiationChecks, ...(loopback(sso.issuer) ? [oidc.allowInsecureRequests] : [])];
+    const config = oidc
+      .discovery(
+        new URL(sso.issuer),
+        sso.client_id,
+        { token_endpoint_auth_method: 'none', id_token_signed_response_alg: 'RS256', [oidc.clockSkew]: skewSeconds },
+        oidc.None(),
+        { execute, timeout: 10, ...(this.options.fetch ? { [oidc.customFetch]: this.options.fetch } : {}) },
+      )
+      .then((configuration) => {
+        if (this.options.fetch) configuration[oidc.customFetch] = this.options.fetch;
+        return configuration;
+      })
+      .catch((error: unknown) => {
+        this.configs.delete(key);
+        throw new ContractError(
+          'unavailable',
+          `The IdP at ${sso.issuer} could not be reached or described itself wrongly: ${describeOidcError(error)}`,
+        );
+      });
+    this.configs.set(key, { config, at: now });
+    return config;
+  }
+
+  private forgetStale(): void {
+    const cutoff = this.now().getTime() - FLOW_TTL_MS;
+    for (const [id, flow] of this.flows) if (flow.startedAt < cutoff) this.flows.delete(id);
+  }
+}
+
+/** The error and its causes (openid-client wraps oauth4webapi's errors), outermost first. */
+function chain(error: unknown): { message: string; code?: string; claim?: string }[] {
+  const out: { message: string; code?: string; claim?: string }[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const cause = (current as { cause?: unknown }).cause;
+    const claim = cause && typeof cause === 'object' && 'claim' in cause ? String((cause as { claim: unknown }).claim) : undefined;
+    out.push({ message: current.message, code: (current as { code?: string }).code, claim });
+    current = cause;
+  }
+  return out;
+}
+
+/** What went wrong, in words for the person signing in; never a token or a code. */
+export function describeOidcError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const links = chain(error);
+  const text = links.map((link) => link.message).join(' ');
+  const claim = links.find((link) => link.claim)?.claim;
+  if (claim === 'iss') return 'the ID token was issued by another issuer than the tenant’s IdP (wrong issuer)';
+  if (claim === 'aud' || claim === 'azp') return 'the ID token was issued for another client (wrong audience)';
+  if (claim === 'nonce') return 'the ID token does not answer this sign-in (wrong nonce; possibly replayed)';
+  if (claim === 'exp') return 'the ID token has expired';
+  if (claim === 'iat' || claim === 'nbf') return 'the ID token is not valid at this time (check the clock)';
+  if (/"state"/.test(text)) return 'the redirect does not carry the state of this sign-in (mismatched state; possibly forged)';
+  if (/signature/i.test(text)) return 'the ID token signature does not verify against the IdP’s keys (tampered token)';
+  return links[links.length - 1]?.message.slice(0, 300) ?? error.message.slice(0, 300);
+}

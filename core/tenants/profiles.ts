@@ -1,0 +1,36 @@
+import { tenantProfileSchema } from '../contract';
+import type { TenantProfile } from '../contract';
+import type { SqliteDatabase } from '../store';
+
+/** The tenant record beyond id and name (async: a PostgreSQL adapter follows the store port). */
+export interface TenantProfileRepository {
+  get(tenantId: string): Promise<TenantProfile>;
+  put(tenantId: string, profile: TenantProfile, by: string): Promise<void>;
+}
+
+export const EMPTY_PROFILE: TenantProfile = tenantProfileSchema.parse({});
+
+export class SqliteTenantProfiles implements TenantProfileRepository {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get(tenantId: string): Promise<TenantProfile> {
+    const row = this.db.prepare(`SELECT profile FROM tenant_profiles WHERE tenant_id = ?`).get(tenantId) as
+      { profile: string } | undefined;
+    // Stored profiles were validated on the way in; parsing again keeps a hand-edited row from leaking through.
+    return Promise.resolve(row ? tenantProfileSchema.parse(JSON.parse(row.profile)) : EMPTY_PROFILE);
+  }
+
+  put(tenantId: string, profile: TenantProfile, by: string): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO tenant_profiles (tenant_id, profile, updated_at, updated_by) VALUES (?, ?, ?, ?)
+         ON CONFLICT(tenant_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at,
+           updated_by = excluded.updated_by`,
+      )
+      .run(tenantId, JSON.stringify(tenantProfileSchema.parse(profile)), this.now().toISOString(), by);
+    return Promise.resolve();
+  }
+}
