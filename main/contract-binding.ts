@@ -7,8 +7,8 @@ import { isAppUrl } from './origin';
 export interface ContractBindingOptions {
   ipcMain: IpcMain;
   core: CoreService;
-  /** The signed-in principal for this window; roles are looked up by the core. */
-  principal: () => Principal | null;
+  /** The window's signed-in user (a ConsoleSession): calls run as its principal; roles are looked up by the core. */
+  session: { principal(): Principal | null; invoke(request: unknown): Promise<ResponseEnvelope> };
   /** The console window's contents: the only sender trusted to call. */
   trustedContents: () => WebContents | null;
   log?: (message: string) => void;
@@ -37,12 +37,12 @@ export function bindContract(options: ContractBindingOptions): () => void {
       log(`refused a contract call from an untrusted sender (${event.senderFrame?.url ?? 'no frame'})`);
       return { ok: false, error: { code: 'untrusted_sender', message: 'This sender may not call the console' } };
     }
-    return core.invoke(options.principal(), request);
+    return options.session.invoke(request);
   });
 
   // Events flow only after the renderer says it is ready, and only to the trusted window.
   ipcMain.on(ipcChannels.ready, (event) => {
-    const principal = options.principal();
+    const principal = options.session.principal();
     if (!isTrustedSender(event, options.trustedContents()) || !principal) return;
     const contents = event.sender;
     detachers.get(contents.id)?.();

@@ -39,6 +39,7 @@ vi.mock('electron', () => {
       getPath: () => '/nonexistent',
     },
     BrowserWindow,
+    shell: { openExternal: vi.fn() },
     ipcMain: { handle: (channel: string) => calls.handled.push(channel), on: vi.fn() },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => calls.schemes.push(...schemes),

@@ -1,7 +1,9 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
 import { startCoreWorker } from '../core/service';
-import { localEvaluationPrincipal } from '../core/identity';
+import { ConsoleSession } from '../core/identity';
 import { createAppProtocolHandler } from './app-protocol';
 import { bindContract } from './contract-binding';
 import { hardenSession, hardenWebContents } from './hardening';
@@ -45,16 +47,41 @@ async function start(): Promise<void> {
   window.on('closed', () => {
     window = null;
   });
+  // Sign-in (RFC 8252): the system browser goes to the IdP, which redirects to this loopback port.
+  let callbackPort = 0;
+  const signIn = new ConsoleSession(
+    core,
+    () => `http://127.0.0.1:${callbackPort}/auth/callback`,
+    (url) => void shell.openExternal(url),
+  );
+  const callback = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${callbackPort}`);
+    if (url.pathname !== '/auth/callback' || request.method !== 'GET') {
+      response.writeHead(404).end();
+      return;
+    }
+    void signIn.complete(url.href).then((done) => {
+      const text = done.ok ? 'You are signed in. Return to CAVRA Enterprise.' : `Sign-in failed: ${done.message}`;
+      response
+        .writeHead(done.ok ? 200 : 400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        .end(text);
+      // The console starts over as the signed-in user (its event subscription too).
+      if (done.ok) window?.webContents.reload();
+    });
+  });
+  await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
+  callbackPort = (callback.address() as AddressInfo).port;
   bindContract({
     ipcMain,
     core,
-    principal: () => localEvaluationPrincipal,
+    session: signIn,
     trustedContents: () => window?.webContents ?? null,
     log,
   });
 
   app.on('second-instance', () => window?.focus());
   app.on('window-all-closed', () => {
+    callback.close();
     void Promise.resolve(core.close()).finally(() => app.quit());
   });
 }

@@ -136,7 +136,7 @@ describe('contract guard over IPC', () => {
     bindContract({
       ipcMain: ipc.ipcMain,
       core,
-      principal: () => localEvaluationPrincipal,
+      session: { principal: () => localEvaluationPrincipal, invoke: (request) => core.invoke(localEvaluationPrincipal, request) },
       trustedContents: () => trusted as unknown as WebContents,
       log,
     });

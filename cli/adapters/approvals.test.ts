@@ -127,7 +127,7 @@ describe('approval wait through an adapter', () => {
 
     // As the labelled local evaluator it goes through, and says what it is.
     expect((await cavra(cli, fx.home, ['login', '--local-evaluation'])).code).toBe(0);
-    const self = await cavra(cli, fx.home, ['approvals', 'approve', request.id, '--json']);
+    const self = await cavra(cli, fx.home, ['approvals', 'approve', request.id, '--reason', 'evaluating', '--json']);
     expect(self.code, self.stderr).toBe(0);
     expect(JSON.parse(self.stdout)).toMatchObject({ state: 'approved', selfApproved: true, decidedBy: 'local:evaluator' });
     expect((await running).code).toBe(0);

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { bridgeWire } from '../../core/contract';
-import type { Principal } from '../../core/contract';
 import type { CoreService } from '../../core/service';
+import { ConsoleSession } from '../../core/identity';
 
 /**
  * Browser mode: the same core behind a loopback HTTP + WebSocket bridge. It binds
@@ -16,7 +16,11 @@ import type { CoreService } from '../../core/service';
  */
 export interface BrowserHostOptions {
   core: CoreService;
-  principal: Principal;
+  /**
+   * Signed in at start (`cavra console --local-evaluation`); otherwise nobody is, and the
+   * console shows its sign-in screen. The principal is whoever signs in through this host.
+   */
+  signIn?: 'local_evaluation';
   /** Built browser-mode renderer (`dist/renderer-bridge`). */
   staticDir: string;
   port?: number;
@@ -33,6 +37,9 @@ export interface BrowserHost {
 }
 
 const MAX_BODY = 1024 * 1024;
+/** Where the tenant's IdP sends the browser back (RFC 8252 loopback redirect, this host's port). */
+const CALLBACK_PATH = '/auth/callback';
+
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -54,6 +61,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     );
   }
   let port = 0;
+  // One console user per host: every page call runs as whoever signed in through it.
+  const session = new ConsoleSession(options.core, () => `http://127.0.0.1:${port}${CALLBACK_PATH}`);
+  if (options.signIn === 'local_evaluation') await session.signInLocally();
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
   const allowedOrigins = () => allowedHosts().map((host) => `http://${host}`);
 
@@ -119,7 +129,29 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     } catch {
       return refusal(res, 400, 'invalid_input', 'Request body is not valid JSON');
     }
-    sendJson(res, 200, await options.core.invoke(options.principal, request));
+    sendJson(res, 200, await session.invoke(request));
+  }
+
+  /** The IdP's redirect: the core checks state, PKCE, nonce and the ID token; then the console opens. */
+  async function handleCallback(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const completed = await session.complete(new URL(req.url ?? '/', `http://127.0.0.1:${port}`).href);
+    if (completed.ok) {
+      // A test sign-in opens no session: its outcome goes back to the page in the fragment only.
+      const test = new URLSearchParams({
+        'sso-test': 'ok',
+        user: completed.user,
+        groups: completed.groups.join(','),
+        roles: completed.roles.join(','),
+      });
+      res.writeHead(303, { location: completed.test ? `/#${test}` : '/', 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    const message = completed.message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    res.end(
+      `<!doctype html><html lang="en"><title>Sign-in failed</title><main><h1>Sign-in failed</h1><p role="alert">${message}</p><p><a href="/">Back to the console</a></p></main></html>`,
+    );
   }
 
   function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -145,6 +177,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const reason = refuse(req);
     if (reason) return refusal(res, 403, 'untrusted_sender', `Refused: ${reason}`);
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (pathname === CALLBACK_PATH && req.method === 'GET') {
+      handleCallback(req, res).catch(() => refusal(res, 500, 'internal', 'Sign-in failed in the console host'));
+      return;
+    }
     if (pathname.startsWith('/api/')) {
       if (pathname === bridgeWire.invokePath) {
         handleInvoke(req, res).catch(() => refusal(res, 500, 'internal', 'Bridge failure'));
@@ -177,7 +213,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const unsubscribe = options.core.subscribe(options.principal, (event) => ws.send(JSON.stringify(event)));
+      // Events go to whoever is signed in when the page connects (it reconnects after signing in).
+      const principal = session.principal();
+      if (!principal) {
+        ws.close(1008, 'sign in first');
+        return;
+      }
+      const unsubscribe = options.core.subscribe(principal, (event) => ws.send(JSON.stringify(event)));
       ws.on('close', unsubscribe);
       ws.on('error', unsubscribe);
       // The bridge carries events one way; anything the page sends is ignored.

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCoreWorker } from '../../core/service';
-import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
 import { startBrowserHost } from '../browser-host';
 import { DEFAULT_HTTP_PORT } from '../../core/gate';
@@ -14,11 +13,17 @@ const dist = () => path.resolve(__dirname, '..');
 export const consoleCommand: Command = {
   name: 'console',
   summary: 'Run the console in browser mode on 127.0.0.1 (for machines without the Electron binary)',
-  usage: 'cavra console [--port N] [--gate-http-port N | --no-gate]',
+  usage: 'cavra console [--port N] [--gate-http-port N | --no-gate] [--local-evaluation]',
   async run(args, io) {
     const { values } = parseArgs({
       args,
-      options: { port: { type: 'string' }, 'gate-http-port': { type: 'string' }, 'no-gate': { type: 'boolean' } },
+      options: {
+        port: { type: 'string' },
+        'gate-http-port': { type: 'string' },
+        'no-gate': { type: 'boolean' },
+        // Signed in as the labelled local evaluator from the start (a recorded login); otherwise the page signs in.
+        'local-evaluation': { type: 'boolean' },
+      },
       strict: true,
     });
     const portOption = (name: string, value: string | undefined, fallback: number) => {
@@ -37,7 +42,7 @@ export const consoleCommand: Command = {
     });
     const host = await startBrowserHost({
       core,
-      principal: localEvaluationPrincipal,
+      ...(values['local-evaluation'] ? { signIn: 'local_evaluation' as const } : {}),
       staticDir: path.join(dist(), 'renderer-bridge'),
       port,
     });

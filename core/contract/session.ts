@@ -3,6 +3,7 @@ import { defineOperation } from './define';
 import { principalSchema } from './identity';
 import { roleSchema } from './roles';
 import { tenantIdSchema } from './tenants';
+import { shellKinds } from './system';
 
 /** RFC 8252 §7.3: the redirect comes back to a loopback port the shell opened for this sign-in. */
 export const loopbackRedirectSchema = z
@@ -49,8 +50,10 @@ export const sessionOperations = {
     output: z.object({
       principal: principalSchema.nullable(),
       ssoTenants: z.array(z.object({ id: z.string(), displayName: z.string() })),
-      /** False once any tenant has SSO configured and the install is not an evaluation install. */
+      /** Whether the labelled local evaluation identity can sign in here (an install with a default tenant). */
       localEvaluation: z.boolean(),
+      /** Which shell serves the page: a desktop sign-in opens the system browser, browser mode navigates. */
+      shell: z.enum(shellKinds),
     }),
   }),
   'session.begin': defineOperation({

@@ -40,6 +40,8 @@ export const systemOperations = {
       shell: z.enum(shellKinds),
       platform: z.string(),
       principal: principalSchema,
+      /** Install-wide roles of the caller (creating and onboarding tenants needs install_admin). */
+      installRoles: z.array(z.string()),
       defaultTenant: z.string().nullable(),
       tenants: z.array(tenantSchema),
       /** The runtime gate for this data directory, as probed now. */

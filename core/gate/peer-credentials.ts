@@ -18,8 +18,10 @@ function loadAddon(): Addon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (process.platform !== 'linux') return addon;
-  const load = createRequire(__filename);
-  for (let dir = __dirname, i = 0; i < 6; i++, dir = path.dirname(dir)) {
+  // Bundled code is CommonJS (__dirname); tests run the sources as ESM from the repository root.
+  const start = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const load = createRequire(path.join(start, 'peer-credentials.js'));
+  for (let dir = start, i = 0; i < 6; i++, dir = path.dirname(dir)) {
     const file = path.join(dir, 'native', 'peer-cred', 'build', 'Release', 'peer_cred.node');
     if (fs.existsSync(file)) {
       addon = load(file) as Addon;

@@ -159,7 +159,7 @@ function serveConnection(
     }
     const credential = verify(envelope.token);
     if (!credential) {
-      return refuse('CAVRA gate: the request carries no valid adapter credential', id);
+      return refuse('CAVRA gate: the request carries no valid gate token (an adapter credential of this install)', id);
     }
     if (typeof actor === 'string') {
       return refuse(`CAVRA gate: the OS user of this connection cannot be determined (${actor}), so it is denied`, id);

@@ -1,4 +1,4 @@
-import type { Handler } from '../service';
+import type { Handler, ShellKind } from '../service';
 import type { TenantDirectory, TenantProfileRepository } from '../tenants';
 import type { IdentityService } from './sessions';
 
@@ -7,6 +7,7 @@ export function sessionHandlers(
   identity: IdentityService,
   tenants: TenantDirectory,
   profiles: TenantProfileRepository,
+  shell: ShellKind,
 ): {
   'session.status': Handler<'session.status'>;
   'session.begin': Handler<'session.begin'>;
@@ -25,6 +26,7 @@ export function sessionHandlers(
         principal: ctx.principal ?? null,
         ssoTenants,
         localEvaluation: tenants.defaultTenant() !== null,
+        shell,
       };
     },
     'session.begin': (_ctx, input) => identity.begin(input.tenant, input.redirectUri, input.test ?? false),

@@ -6,3 +6,4 @@ export type { OidcOptions } from './oidc';
 export { IdentityService, humanPrincipalId } from './sessions';
 export { groupsOf, rolesForGroups } from './role-mapping';
 export { sessionHandlers } from './handlers';
+export { ConsoleSession } from './console-session';

@@ -269,7 +269,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ),
     ...aispmHandlers(aispm),
     ...containmentHandlers(containment),
-    ...sessionHandlers(identity, tenants, profiles),
+    ...sessionHandlers(identity, tenants, profiles, options.shell),
     ...onboardingHandlers(onboarding, (tenant) =>
       events.emit('tenants.changed', tenant, { tenantId: tenant, change: 'updated' }),
     ),

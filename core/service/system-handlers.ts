@@ -38,6 +38,7 @@ export function systemHandlers(deps: HandlerDeps): {
       shell: deps.shell,
       platform: `${os.platform()}-${os.arch()}`,
       principal: ctx.principal,
+      installRoles: deps.tenants.installRoles(ctx.principal.id),
       defaultTenant: deps.tenants.defaultTenant(),
       tenants: deps.tenants.listFor(ctx.principal.id),
       gate: await probeGate(deps.tenants.home),

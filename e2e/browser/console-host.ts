@@ -22,8 +22,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const cavra = path.join(repo, 'bin', 'cavra.cjs');
 
 /** Starts `cavra console` (browser mode) on a random loopback port with a fresh CAVRA_HOME. */
-async function startHost(
-  options: { keychain?: boolean } = {},
+export async function startHost(
+  options: { keychain?: boolean; localEvaluation?: boolean } = {},
 ): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
   // Without the session bus address no Secret Service can be reached: a machine with no keychain.
@@ -31,7 +31,9 @@ async function startHost(
     options.keychain === false
       ? { PATH: process.env.PATH, HOME: process.env.HOME, CAVRA_HOME: home }
       : { ...process.env, CAVRA_HOME: home };
-  const child: ChildProcess = spawn(process.execPath, [cavra, 'console', '--port', '0', '--gate-http-port', '0'], {
+  const localEvaluation = options.localEvaluation ?? true;
+  const args = ['console', '--port', '0', '--gate-http-port', '0', ...(localEvaluation ? ['--local-evaluation'] : [])];
+  const child: ChildProcess = spawn(process.execPath, [cavra, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,6 +6,8 @@ test('shell shows system info and the default tenant, and a new tenant arrives b
   context,
   consoleHost,
 }, testInfo) => {
+  // The Tenants and access screen carries the access controls and onboarding wizard now: axe takes longer.
+  test.slow();
   await page.goto(consoleHost.openUrl);
   await expect(page.getByRole('navigation', { name: 'Console screens' })).toBeVisible();
   await expect(page.getByTestId('system-info')).toContainText('CAVRA Enterprise 0.1.0');

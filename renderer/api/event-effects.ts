@@ -11,7 +11,9 @@ interface EventEffect<K extends EventName> {
 
 /** The one table from push events to what they do to server state (HOUSE rule 7). */
 export const eventEffects: { [K in EventName]: EventEffect<K> } = {
-  'tenants.changed': { invalidate: [['tenants.list'], ['system.info']] },
+  'tenants.changed': {
+    invalidate: [['tenants.list'], ['system.info'], ['tenants.profile.get'], ['tenants.status'], ['tenants.members']],
+  },
   'policy.changed': { invalidate: [['policy.packs.list'], ['policy.pack.get'], ['policy.settings.get']] },
   // Approval state changes are ledger records, so appends from another process refresh the queue too.
   // New records can also bring the checkpoint that covers an open record, so its proof refreshes.

@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useEventEffects } from '../api/events';
 import { useSystemHealth, useSystemInfo } from '../api/queries';
 import { useShortcutDispatch, useShortcuts } from '../components/shortcuts';
+import { useSessionStatus, useSignOut } from '../api/access';
+import { SignInScreen } from './SignInScreen';
 import { useUi } from '../state/ui';
 import { LiveRegion } from './LiveRegion';
 import { ShortcutHelp } from './ShortcutHelp';
@@ -26,6 +28,13 @@ import { ReadinessScreen } from '../features/readiness/ReadinessScreen';
 import { TrialHomeScreen } from '../features/trial/TrialHomeScreen';
 
 export function App() {
+  const status = useSessionStatus();
+  if (status.isPending) return <p className="muted">Loading…</p>;
+  if (status.data && status.data.principal === null) return <SignInScreen />;
+  return <Console />;
+}
+
+function Console() {
   const screen = useUi((state) => state.route.screen);
   const show = useUi((state) => state.show);
   const focusRequest = useUi((state) => state.focusRequest);
@@ -77,6 +86,7 @@ export function App() {
               {info.data.principal.kind === 'local_evaluation' && (
                 <span className="badge badge-warn">Evaluation identity</span>
               )}
+              <SignOutButton />
             </>
           ) : null}
         </div>
@@ -214,6 +224,20 @@ function EnforcementStatus({
       onClick={onOpen}
     >
       {text}
+    </button>
+  );
+}
+
+function SignOutButton() {
+  const signOut = useSignOut();
+  return (
+    <button
+      type="button"
+      className="secondary small"
+      disabled={signOut.isPending}
+      onClick={() => signOut.mutate(undefined, { onSettled: () => window.location.reload() })}
+    >
+      Sign out
     </button>
   );
 }

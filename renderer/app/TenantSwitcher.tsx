@@ -18,7 +18,9 @@ export function TenantSwitcher() {
   useEffect(() => {
     if (!info.data || !known) return;
     if (tenant !== null && known.some((t) => t.id === tenant)) return;
-    const initial = info.data.defaultTenant ?? known[0]?.id;
+    // The install's default tenant only if the caller belongs to it (a signed-in reviewer may not).
+    const defaultTenant = info.data.defaultTenant;
+    const initial = known.some((t) => t.id === defaultTenant) ? defaultTenant : known[0]?.id;
     if (!initial) return;
     if (tenant !== null) announce(`Tenant ${tenant} is not one you can open; showing ${initial}`);
     selectTenant(initial, { replace: true });

@@ -6,7 +6,7 @@ import { createContractClient } from '../../core/contract';
 import type { ContractClient, Principal, Transport } from '../../core/contract';
 import { createCore, createInMemoryTransport, startCoreWorker } from '../../core/service';
 import type { CoreService } from '../../core/service';
-import { localEvaluationPrincipal } from '../../core/identity';
+import { ConsoleSession, localEvaluationPrincipal } from '../../core/identity';
 import { startBrowserHost } from '../../cli/browser-host';
 import { createBridgeTransport } from '../../renderer/bridge/transport';
 import { bindContract } from '../../main/contract-binding';
@@ -117,7 +117,7 @@ export async function bridgeHarness(): Promise<TransportHarness> {
   const { core, home, cleanup } = await newWorkerCore();
   const staticDir = tempHome('cavra-static-');
   fs.writeFileSync(`${staticDir.home}/index.html`, '<!doctype html><title>test</title>');
-  const host = await startBrowserHost({ core, principal: localEvaluationPrincipal, staticDir: staticDir.home });
+  const host = await startBrowserHost({ core, signIn: 'local_evaluation', staticDir: staticDir.home });
   const transport: Transport = createBridgeTransport({
     baseUrl: host.url,
     token: host.token,
@@ -138,6 +138,13 @@ export async function bridgeHarness(): Promise<TransportHarness> {
   };
 }
 
+/** A console session signed in as the labelled local evaluator, as `--local-evaluation` does. */
+async function localSession(core: CoreService): Promise<ConsoleSession> {
+  const session = new ConsoleSession(core, () => 'http://127.0.0.1:1/auth/callback');
+  await session.signInLocally();
+  return session;
+}
+
 export async function electronIpcHarness(): Promise<TransportHarness> {
   const { core, home, cleanup } = await newWorkerCore();
   const contents = new FakeWebContents();
@@ -145,7 +152,7 @@ export async function electronIpcHarness(): Promise<TransportHarness> {
   const unbind = bindContract({
     ipcMain,
     core,
-    principal: () => localEvaluationPrincipal,
+    session: await localSession(core),
     trustedContents: () => contents as unknown as WebContents,
   });
   const client = createContractClient(createPreloadApi(ipcRenderer));

@@ -265,7 +265,7 @@ function ApprovalDetail({
           {request.agent?.session && <span className="muted">session {request.agent.session}</span>}
         </dd>
         <dt>On behalf of</dt>
-        <dd>{request.requester ?? 'unknown'}</dd>
+        <dd>{request.requester ?? 'unknown (not verified by the gate)'}</dd>
         <dt>Adapter</dt>
         <dd>{request.adapter}</dd>
         <dt>Bound to</dt>
@@ -304,6 +304,15 @@ function ApprovalDetail({
               {request.state} {request.decidedBy && `by ${request.decidedBy}`}{' '}
               {request.decisionReason && <q>{request.decisionReason}</q>}
             </dd>
+            {request.selfApproved && (
+              <>
+                <dt>Review</dt>
+                <dd role="note">
+                  <strong>Self-approved:</strong> the local evaluation identity approved an agent of its own OS user;
+                  nobody independent reviewed it. This blocks production readiness.
+                </dd>
+              </>
+            )}
           </>
         )}
       </dl>

@@ -3,13 +3,20 @@ import { Field, SubmitRow } from '../../components/form/Field';
 import { useContractForm } from '../../components/form/useContractForm';
 import { useShortcuts } from '../../components/shortcuts';
 import { useUi } from '../../state/ui';
+import { AccessSection } from './AccessSection';
+import { OnboardingWizard } from './OnboardingWizard';
 
 export function TenantsScreen() {
+  const info = useSystemInfo();
+  // Creating and onboarding tenants is for install administrators; the core refuses everyone else.
+  const installAdmin = info.data?.installRoles.includes('install_admin') ?? false;
   return (
     <div className="stack">
       <SystemCard />
       <TenantList />
-      <CreateTenantForm />
+      <AccessSection />
+      {installAdmin && <OnboardingWizard />}
+      {installAdmin && <CreateTenantForm />}
     </div>
   );
 }
