@@ -7,6 +7,7 @@ import type { GateFixture } from '../../core/gate/testing';
 import { buildCliForTests, cavra } from './testing';
 import type { CliBuild } from './testing';
 import { localEvaluationPrincipal } from '../../core/identity';
+import { signInLocally } from '../../test/support/sign-in';
 
 let cli: CliBuild;
 let fx: GateFixture;
@@ -14,6 +15,8 @@ let workspace: string;
 
 beforeAll(async () => {
   [cli, fx] = await Promise.all([buildCliForTests(), gateFixture({ approvalWaitMs: 20_000 })]);
+  // The CLI approves as the labelled local evaluator (signed in through this core, as `cavra login` would).
+  await signInLocally(fx.core, fx.home);
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-approvals-ws-'));
 }, 60_000);
 afterAll(async () => {
@@ -47,7 +50,6 @@ const judged = ['exec', '--', process.execPath, '-e', 'console.log("ran after ap
 
 describe('approval wait through an adapter', () => {
   it('holds `cavra exec` until an approver approves on the CLI, then runs it once', async () => {
-    expect((await cavra(cli, fx.home, ['login', '--local-evaluation'])).code).toBe(0);
     const running = cavra(cli, fx.home, judged, { cwd: workspace, env: { CAVRA_ACTOR: 'dev@acme.example' } });
     const request = await pendingRequest(/console\.log/);
     // The requester is the OS user the gate verified on its socket, not what the agent claimed.
