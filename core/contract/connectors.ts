@@ -351,6 +351,7 @@ export const connectorOperations = {
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: connectorConfigSchema,
     output: connectorViewSchema,
   }),
@@ -360,6 +361,7 @@ export const connectorOperations = {
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({ id: connectorIdSchema }).strict(),
     output: z.object({ removed: z.boolean() }),
   }),
@@ -370,6 +372,7 @@ export const connectorOperations = {
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({ id: connectorIdSchema, slot: secretSlotSchema.default('credential'), value: secretValueSchema })
       .strict(),
@@ -381,6 +384,7 @@ export const connectorOperations = {
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({ id: connectorIdSchema, slot: secretSlotSchema.default('credential') }).strict(),
     output: connectorViewSchema,
   }),
@@ -420,6 +424,7 @@ export const connectorOperations = {
 export const connectorEvents = {
   'deliveries.changed': defineEvent({
     description: 'A delivery was queued, attempted, delivered, failed or escalated; or a connector changed.',
+    roles: connectorReaders,
     payload: z.object({ tenantId: z.string(), deliveryId: z.string().nullable() }),
   }),
 } as const;

@@ -140,6 +140,7 @@ export const reportOperations = {
     roles: reportSenders,
     mutates: true,
     configuration: true,
+    authority: true,
     input: reportSettingsSchema,
     output: reportSettingsSchema,
   }),

@@ -18,11 +18,19 @@ import { redactCommand, redactDocument } from './redaction';
 // expired approval means the report is never sent. Redaction applies before rendering.
 
 const tenant = { tenant: 'evaluation' };
-const reviewer: Principal = { id: 'oidc:rita', displayName: 'Rita Reviewer', kind: 'oidc' };
+// A signed-in human as the identity capability hands it to a transport (session and OS user
+// verified there); the role comes from the registry rows below.
+const reviewer: Principal = {
+  id: 'human:test:rita',
+  displayName: 'Rita Reviewer',
+  kind: 'human',
+  session: 'ses_test_rita',
+  osUser: { uid: 4242, name: 'rita' },
+};
 
 /**
- * Test-only: makes `reviewer` a security reviewer of the tenant by writing the registry rows the
- * identity capability will manage (no operation grants roles yet).
+ * Test-only: makes `reviewer` a security reviewer of the tenant by writing the registry rows an
+ * IdP group mapping would (core/identity tests drive that path against a real IdP).
  */
 function grantReviewer(home: string): void {
   const db = new Database(path.join(home, 'registry.sqlite'));
