@@ -1,4 +1,4 @@
-import type { Handler, ShellKind } from '../service';
+import type { Handler, shellKinds } from '../contract';
 import type { TenantDirectory, TenantProfileRepository } from '../tenants';
 import type { IdentityService } from './sessions';
 
@@ -7,7 +7,7 @@ export function sessionHandlers(
   identity: IdentityService,
   tenants: TenantDirectory,
   profiles: TenantProfileRepository,
-  shell: ShellKind,
+  shell: (typeof shellKinds)[number],
 ): {
   'session.status': Handler<'session.status'>;
   'session.begin': Handler<'session.begin'>;

@@ -1,4 +1,4 @@
-import type { Handler } from '../service';
+import type { Handler } from '../contract';
 import type { OnboardingDeps } from './onboarding';
 import { identityBlockers, onboardTenant, tenantStatus, updateProfile } from './onboarding';
 
