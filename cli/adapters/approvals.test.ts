@@ -118,6 +118,36 @@ describe('approval wait through an adapter', () => {
     const request = await pendingRequest(/self/);
     expect(request.requester).toBe(`os:${os.userInfo().username}`);
 
+    // The agent itself, through its Claude Code hook: deciding its own request or switching the
+    // secrets pack off is refused before it runs, by whatever path it reaches the CLI.
+    for (const command of [
+      `node ${cli.launcher} approvals approve ${request.id} --reason looks-fine`,
+      `cd /tmp && npx cavra approvals approve ${request.id}`,
+      `node ${cli.launcher} policy unassign cavra-secrets`,
+    ]) {
+      const hooked = await cavra(cli, fx.home, ['hook', 'claude-code'], {
+        cwd: workspace,
+        input: JSON.stringify({
+          session_id: 'agent-session',
+          cwd: workspace,
+          hook_event_name: 'PreToolUse',
+          tool_name: 'Bash',
+          tool_input: { command },
+        }),
+      });
+      expect(JSON.parse(hooked.stdout).hookSpecificOutput, command).toMatchObject({
+        permissionDecision: 'deny',
+        permissionDecisionReason: expect.stringMatching(/guard\.cavra-state/),
+      });
+    }
+    expect(
+      await fx.core.invoke(localEvaluationPrincipal, {
+        op: 'approvals.get',
+        tenant: fx.tenant,
+        input: { id: request.id },
+      }),
+    ).toMatchObject({ ok: true, value: { state: 'pending' } });
+
     // The same OS user with nobody signed in: the core refuses the state change.
     expect((await cavra(cli, fx.home, ['logout'])).code).toBe(0);
     const unsigned = await cavra(cli, fx.home, ['approvals', 'approve', request.id]);
@@ -131,7 +161,11 @@ describe('approval wait through an adapter', () => {
     expect((await cavra(cli, fx.home, ['login', '--local-evaluation'])).code).toBe(0);
     const self = await cavra(cli, fx.home, ['approvals', 'approve', request.id, '--reason', 'evaluating', '--json']);
     expect(self.code, self.stderr).toBe(0);
-    expect(JSON.parse(self.stdout)).toMatchObject({ state: 'approved', selfApproved: true, decidedBy: 'local:evaluator' });
+    expect(JSON.parse(self.stdout)).toMatchObject({
+      state: 'approved',
+      selfApproved: true,
+      decidedBy: 'local:evaluator',
+    });
     expect((await running).code).toBe(0);
     const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
       query(q: unknown): { records: { seq: number }[] };
@@ -145,10 +179,16 @@ describe('approval wait through an adapter', () => {
 
     const status = await cavra(cli, fx.home, ['approvals', 'show', request.id]);
     expect(status.stdout).toMatch(/SELF-APPROVED/);
-    const blockers = await fx.core.invoke(localEvaluationPrincipal, { op: 'identity.blockers', tenant: fx.tenant, input: {} });
+    const blockers = await fx.core.invoke(localEvaluationPrincipal, {
+      op: 'identity.blockers',
+      tenant: fx.tenant,
+      input: {},
+    });
     expect(blockers).toMatchObject({
       ok: true,
-      value: { blockers: expect.arrayContaining([expect.objectContaining({ code: 'self_approved', refs: [request.id] })]) },
+      value: {
+        blockers: expect.arrayContaining([expect.objectContaining({ code: 'self_approved', refs: [request.id] })]),
+      },
     });
   }, 60_000);
 });

@@ -205,6 +205,7 @@ export const onboardingOperations = {
     scope: 'tenant',
     roles: accessAdmins,
     mutates: true,
+    configuration: true,
     authority: true,
     input: tenantProfileSchema.partial().strict(),
     output: tenantProfileSchema,

@@ -68,6 +68,7 @@ export const tenantOperations = {
     roles: ['tenant_admin'],
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({}).strict(),
     output: z.object({ keyId: z.string() }),
   }),

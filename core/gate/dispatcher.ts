@@ -178,7 +178,7 @@ export class GateDispatcher {
       case 'refusal': {
         if (!request.reason) return deny('reason: is required');
         return this.authority.recordRefusal(
-          request.tenant,
+          bound,
           request.adapter ?? this.defaultAdapter.socket,
           request.agent ?? null,
           request.reason,

@@ -153,7 +153,21 @@ const cases: Record<string, FaultCase> = {
     input: {},
     state: (home) => registryKey(home),
   },
+  'tenants.profile.update': {
+    input: { role_mappings: [{ group: 'secops', roles: ['security_reviewer'] }] },
+    state: (home) => registryProfile(home),
+  },
 };
+
+/** The tenant's record (SSO, role mappings, …) in the install registry. */
+function registryProfile(home: string): unknown {
+  const db = new Database(path.join(home, 'registry.sqlite'));
+  try {
+    return db.prepare(`SELECT profile FROM tenant_profiles WHERE tenant_id = 'evaluation'`).get() ?? null;
+  } finally {
+    db.close();
+  }
+}
 
 /** Mutating operations that are not configuration, and why. A new mutating operation must be put in one list or the other. */
 const notConfiguration: Partial<Record<OperationName, string>> = {
@@ -172,6 +186,8 @@ const notConfiguration: Partial<Record<OperationName, string>> = {
   'aispm.review.complete': 'an operating_review record; AISPM state changes only by ingesting it once committed',
   'tenants.create':
     'creates the tenant and its store; there is no tenant ledger before it exists (the install audit log keeps it)',
+  'tenants.onboard':
+    'creates the tenant like tenants.create, then records each part of its record in the new ledger before applying it',
 };
 
 const configurationOps = operationNames.filter((op) => operations[op].configuration === true);
