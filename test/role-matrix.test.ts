@@ -169,6 +169,15 @@ describe('role × operation × principal kind', () => {
     // One of each event in the tenant, each caused through the contract or the gate's desk.
     await core.invoke(admin, { op: 'tenants.profile.update', tenant: TENANT, input: { contacts: [] } });
     await core.invoke(admin, { op: 'policy.unassign', tenant: TENANT, input: { packId: 'cavra-cicd' } });
+    // Report policy saved unchanged still tells connector readers that deliveries may differ.
+    const settings = await core.invoke(admin, { op: 'reports.settings.get', tenant: TENANT, input: {} });
+    expect(settings.ok).toBe(true);
+    const saved = await core.invoke(admin, {
+      op: 'reports.settings.set',
+      tenant: TENANT,
+      input: settings.ok ? settings.value : {},
+    });
+    expect(saved.ok).toBe(true);
     const verify = await core.invoke(human('compliance'), { op: 'evidence.verify', tenant: TENANT, input: {} });
     expect(verify.ok).toBe(true);
     await core.gateHost.approvals.open({

@@ -187,7 +187,10 @@ describe('approval wait through an adapter', () => {
     expect(blockers).toMatchObject({
       ok: true,
       value: {
-        blockers: expect.arrayContaining([expect.objectContaining({ code: 'self_approved', refs: [request.id] })]),
+        // The first test's approval was the local evaluator's too: every such approval is listed.
+        blockers: expect.arrayContaining([
+          expect.objectContaining({ code: 'self_approved', refs: expect.arrayContaining([request.id]) }),
+        ]),
       },
     });
   }, 60_000);

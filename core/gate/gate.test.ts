@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateConnection, askGate, gateLocation, readGateToken } from './client';
 import { HTTP_PATHS } from './http-transport';
@@ -108,8 +109,27 @@ describe('gate socket', () => {
     expect(gate?.adapter).toBe('exec');
     expect(evaluate?.adapter).toBe('policy.evaluate');
     const keys = (payload: Record<string, unknown> | undefined) => Object.keys(payload ?? {}).sort();
-    expect(keys(gate)).toEqual(['actor', 'adapter', 'agent', 'cwd', 'decision', 'repository']);
-    expect(keys(evaluate)).toEqual(keys(gate));
+    // The gate adds what it verified about the human behind the agent; the agent's claim stays a claim.
+    expect(keys(gate)).toEqual([
+      'actor',
+      'actor_uid',
+      'actor_verified_by',
+      'adapter',
+      'agent',
+      'claimed_actor',
+      'cwd',
+      'decision',
+      'repository',
+    ]);
+    expect(gate).toMatchObject({
+      actor: `os:${os.userInfo().username}`,
+      actor_uid: os.userInfo().uid,
+      actor_verified_by: 'peer_credentials',
+      claimed_actor: 'dev@acme.example',
+    });
+    const verifiedOnly = ['actor_uid', 'actor_verified_by', 'claimed_actor'];
+    expect(keys(evaluate)).toEqual(keys(gate).filter((key) => !verifiedOnly.includes(key)));
+    expect(evaluate?.actor).toBe('dev@acme.example');
     expect(keys(evaluate?.decision as Record<string, unknown>)).toEqual(
       keys(gate?.decision as Record<string, unknown>),
     );
