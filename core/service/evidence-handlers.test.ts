@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ContractError, createContractClient } from '../contract';
 import type { ContractClient, Job } from '../contract';
@@ -27,9 +30,9 @@ function setup(): { client: ContractClient; clock: { now: number }; core: CoreSe
   return { client: createContractClient(createInMemoryTransport(core, localEvaluationPrincipal)), clock, core };
 }
 
-async function finished(client: ContractClient, jobId: string): Promise<Job> {
+async function finished(client: ContractClient, jobId: string, tenant = 'evaluation'): Promise<Job> {
   for (let i = 0; i < 400; i++) {
-    const job = await client.call('jobs.get', { jobId }, { tenant: 'evaluation' });
+    const job = await client.call('jobs.get', { jobId }, { tenant });
     if (job.state !== 'running') return job;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -91,5 +94,51 @@ describe('evidence operations', () => {
     expect((job.result as { dir: string }).dir.startsWith(`${core.home}/archive/evaluation/evidence-`)).toBe(true);
     const error = await client.call('evidence.query', { types: ['decisions'] }, tenant).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'invalid_input', field: 'types' });
+  });
+
+  it("bundle verify reads the caller's own archive or a bundle outside the data directory, never another tenant's", async () => {
+    const { client, core } = setup();
+    await client.call('tenants.create', { id: 'other-co', displayName: 'Other Co' });
+    const exported: Record<string, string> = {};
+    for (const id of ['evaluation', 'other-co']) {
+      await client.call('policy.evaluate', { action: { type: 'read_file', path: '.env' } }, { tenant: id });
+      const { jobId } = await client.call('evidence.export', {}, { tenant: id });
+      const job = await finished(client, jobId, id);
+      expect(job.state).toBe('succeeded');
+      exported[id] = (job.result as { dir: string }).dir;
+    }
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-picked-'));
+    cleanups.push(() => fs.rmSync(outside, { recursive: true, force: true }));
+    fs.symlinkSync(exported['other-co'] as string, path.join(outside, 'link-into-home'));
+    fs.cpSync(exported['other-co'] as string, path.join(outside, 'copied'), { recursive: true });
+
+    const verify = async (p: string) => {
+      const started = await client.call('evidence.bundle.verify', { path: p }, tenant).catch((e: unknown) => e);
+      if (started instanceof ContractError) return started;
+      return finished(client, (started as { jobId: string }).jobId);
+    };
+    // Into another tenant's data, by any spelling, whether it exists or not: refused, the same way.
+    const attempts = [
+      exported['other-co'] as string,
+      path.join(core.home, 'archive', 'other-co', 'evidence-20990101T000000Z'),
+      path.join(core.home, 'archive', 'evaluation', '..', 'other-co'),
+      path.join(core.home, 'tenants', 'other-co'),
+      path.join(outside, 'link-into-home'),
+    ];
+    const messages = new Set<string>();
+    for (const attempt of attempts) {
+      const refused = await verify(attempt);
+      expect(refused, attempt).toMatchObject({ code: 'forbidden', field: 'path' });
+      messages.add((refused as ContractError).message);
+    }
+    expect(messages.size).toBe(1);
+    expect([...messages][0]).not.toContain('other-co');
+
+    // The caller's own export, and a bundle the person picked outside the data directory, are read.
+    for (const allowed of [exported.evaluation as string, path.join(outside, 'copied')]) {
+      const job = (await verify(allowed)) as Job;
+      expect(job.state, allowed).toBe('succeeded');
+      expect(job.result, allowed).toMatchObject({ ok: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Principal } from '../contract';
 import { LedgerInputError, LedgerSigningError, recordTypeNames, verifyBundle } from '../evidence';
 import type { EvidenceLedgers, RecordType } from '../evidence';
 import type { Handler, HandlerDeps } from './handlers';
+import { bundleDirFor } from './bundle-location';
 
 type EvidenceOperation =
   | 'evidence.status'
@@ -160,15 +161,24 @@ export function evidenceHandlers(
           return ledger.retention();
         }),
       'evidence.prune': (ctx) => plainly(() => ledgers.ledger(ctx.tenant).prune()),
-      'evidence.bundle.verify': (ctx, input) =>
-        job('evidence.bundle.verify', ctx.tenant, ctx.principal, 'Verifying bundle', async ({ signal, progress }) => {
-          const result = await verifyBundle(path.resolve(input.path), {
-            trustedKey: input.trustedKey,
-            signal,
-            onProgress: ({ done, total }) => progress({ done, total }),
-          });
-          return { ...result, checked: { ...result.checked } };
-        }),
+      'evidence.bundle.verify': (ctx, input) => {
+        // Refused before the job starts: a path into another tenant's data is never read.
+        const dir = bundleDirFor(deps.tenants.home, ctx.tenant, input.path);
+        return job(
+          'evidence.bundle.verify',
+          ctx.tenant,
+          ctx.principal,
+          'Verifying bundle',
+          async ({ signal, progress }) => {
+            const result = await verifyBundle(dir, {
+              trustedKey: input.trustedKey,
+              signal,
+              onProgress: ({ done, total }) => progress({ done, total }),
+            });
+            return { ...result, checked: { ...result.checked } };
+          },
+        );
+      },
     },
   };
 }
