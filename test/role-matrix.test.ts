@@ -81,6 +81,9 @@ describe('role × operation × principal kind', () => {
       ]),
     );
     for (const op of authority) expect(operations[op].mutates, op).toBe(true);
+    // Changing configuration (policy, trust, retention, keys, licenses, access) is authority.
+    const configuration = operationNames.filter((op) => operations[op].configuration);
+    for (const op of configuration) expect(operations[op].authority, op).toBe(true);
   });
 
   it.each(roles)('a %s may call exactly the tenant operations that declare the role', async (role) => {

@@ -24,6 +24,9 @@ describe('cavra license', () => {
   };
   beforeAll(() => {
     temp = tempHome();
+    // Imports change state: the CLI signs in as the labelled local evaluator, as a first run would.
+    const login = cavra('login', '--local-evaluation');
+    expect(login.code, login.stderr).toBe(0);
   });
   afterAll(() => temp.cleanup());
 
