@@ -210,8 +210,8 @@ describe('entitlement through the contract', () => {
   });
 
   it('importing is for tenant administrators', async () => {
-    const { localEvaluationPrincipal } = await import('../identity');
-    const outsider = { id: 'oidc:eve', displayName: 'Eve', kind: localEvaluationPrincipal.kind };
+    // Signed in (a session), but holding no role in the tenant.
+    const outsider = { id: 'human:eve', displayName: 'Eve', kind: 'human' as const, session: 'ses_eve' };
     const response = await core.invoke(outsider, {
       op: 'license.import',
       tenant,
