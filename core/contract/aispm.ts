@@ -410,6 +410,7 @@ export const aispmOperations = {
 export const aispmEvents = {
   'aispm.changed': defineEvent({
     description: 'AISPM ingested new records or re-evaluated time-based findings.',
+    roles: postureReaders,
     payload: z.object({ tenantId: z.string(), cursor: z.number().int() }),
   }),
 } as const;

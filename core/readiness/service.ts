@@ -195,7 +195,9 @@ export class ReadinessService {
     const stranger: Principal = {
       id: `probe:isolation-${crypto.randomBytes(6).toString('hex')}`,
       displayName: 'Tenant isolation probe',
-      kind: 'service',
+      // Signed in (a session of its own), holding no role in the tenant: only the role check stands in its way.
+      kind: 'human',
+      session: `ses_probe_${crypto.randomBytes(6).toString('hex')}`,
     };
     for (const read of PROBED_READS) {
       checks += 1;
