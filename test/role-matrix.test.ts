@@ -181,6 +181,8 @@ describe('role × operation × principal kind', () => {
       input: settings.ok ? settings.value : {},
     });
     expect(saved.ok).toBe(true);
+    // Reading posture ingests the records above, which AISPM announces to posture readers.
+    expect((await core.invoke(admin, { op: 'aispm.status', tenant: TENANT, input: {} })).ok).toBe(true);
     const verify = await core.invoke(human('compliance'), { op: 'evidence.verify', tenant: TENANT, input: {} });
     expect(verify.ok).toBe(true);
     await core.gateHost.approvals.open({
