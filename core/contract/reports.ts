@@ -157,6 +157,7 @@ export const reportOperations = {
     roles: reportSenders,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({
         kind: reportKindSchema,
@@ -173,6 +174,7 @@ export const reportOperations = {
     roles: reportSenders,
     mutates: true,
     configuration: true,
+    authority: true,
     input: z.object({ id: z.string().regex(/^sch_[0-9a-f-]{36}$/, 'must be a schedule id (sch_…)') }).strict(),
     output: z.object({ removed: z.boolean() }),
   }),
