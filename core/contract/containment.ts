@@ -57,6 +57,7 @@ export const containmentOperations = {
     roles: ['tenant_admin', 'security_reviewer'],
     mutates: true,
     configuration: true,
+    authority: true,
     input: z
       .object({
         enforcement: containmentEnforcementSchema,
