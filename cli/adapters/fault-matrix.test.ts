@@ -626,6 +626,23 @@ describe('fault matrix: every fault ends in deny, through every adapter', () => 
         // full at this size; try smaller pieces
       }
     }
+    // The ledger's own pages may still hold a record or two: an insert with the next key goes
+    // into the last leaf of each of its b-trees without a new page. Use that room up with the
+    // smallest valid records until the ledger itself reports the disk full; a decision record
+    // is larger, so none of the adapters' appends can fit (no fault injected means no test).
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
+      appendNow(input: { type: string; payload: unknown }): unknown;
+    };
+    let full = false;
+    for (let i = 0; i < 10_000 && !full; i++) {
+      try {
+        ledger.appendNow({ type: 'config_change', payload: { change: 'f', by: 'f' } });
+      } catch (error) {
+        expect(String(error)).toMatch(/disk is full/);
+        full = true;
+      }
+    }
+    expect(full, 'the ledger must be full before the fault case runs').toBe(true);
     cleanups.push(() => {
       store.pragma(`max_page_count = ${limit}`);
       db.exec('DROP TABLE IF EXISTS fault_fill');
