@@ -192,6 +192,7 @@ process.stdin.on('data', (chunk) => {
       ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'raw', version: '1' } }
       : m.method === 'tools/list' ? { tools: [{ name: 'read_text_file', inputSchema: { type: 'object' } }] }
       : m.method === 'tools/call' ? { content: [{ type: 'text', text: 'served ' + JSON.stringify(m.params) }] }
+      : m.method === 'resources/read' ? { contents: [{ uri: m.params.uri, text: 'served ' + m.params.uri }] }
       : {};
     process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }) + '\\n');
   }
@@ -307,5 +308,91 @@ process.stdin.on('data', (chunk) => {
       .query({ types: ['gap'], limit: 5 })
       .records.map((r) => String((ledger.record(r.seq)?.payload as { reason: string }).reason));
     expect(reasons.join('\n')).toMatch(/tools\/call without an id/);
+  });
+
+  it('judges resource reads, subscriptions, prompt arguments and completions like file reads before the server sees them', async () => {
+    const ledger = fx.core.gateHost.ledgers.ledger(fx.tenant) as unknown as {
+      query(q: unknown): { records: { seq: number }[] };
+      record(seq: number): { payload: unknown } | null;
+    };
+    const seqBefore = Math.max(0, ...ledger.query({ types: ['decision'], limit: 500 }).records.map((r) => r.seq));
+    const request = (id: number, method: string, params: unknown) =>
+      JSON.stringify({ jsonrpc: '2.0', id, method, params });
+    const read = (id: number, uri: string) => request(id, 'resources/read', { uri });
+    const url = (file: string) => `file://${file}`;
+    const unmappable = [
+      `secrets://vault${env}`,
+      `file://evil.example${env}`,
+      `file://${path.join(workspace, 'notes')}/%2e%2e/.env`,
+      `file://${path.join(workspace, 'notes')}/%2E%2E%2F.env`,
+      `${url(hello)}%00.png`,
+      `${url(hello)}?x=1`,
+      'notes/hello.txt',
+      '../.env',
+    ];
+    const { answers, seen } = await through(
+      [
+        read(1, url(env)),
+        read(2, url(hello)),
+        read(3, `file://localhost${hello}`),
+        ...unmappable.map((uri, i) => read(10 + i, uri)),
+        request(30, 'resources/subscribe', { uri: url(env) }),
+        request(31, 'prompts/get', { name: 'summarise', arguments: { file: env } }),
+        request(32, 'completion/complete', {
+          ref: { type: 'ref/resource', uri: 'file:///{path}' },
+          argument: { name: 'path', value: env },
+        }),
+        read(33, url(path.join(workspace, 'notes', '..', '.env'))),
+      ],
+      3 + unmappable.length + 4,
+    );
+    // Only the everyday file reached the server (twice: with an empty host and as localhost).
+    expect(seen.map((line) => JSON.parse(line).id)).toEqual([2, 3]);
+    const byId = new Map(answers.map((a) => [a.id, a]));
+    expect(byId.get(2)).toMatchObject({ result: { contents: [{ text: `served ${url(hello)}` }] } });
+    for (const id of [1, 30, 31, 32, 33]) {
+      expect(byId.get(id), `id ${id}`).toMatchObject({
+        error: { code: -32001, message: expect.stringMatching(/^CAVRA denied raw\//) },
+      });
+      expect(JSON.stringify(byId.get(id))).toMatch(/secrets\.env-read/);
+    }
+    // A URI that cannot be mapped to a file is never allowed silently: it needs a reviewer (none
+    // answers here, so it ends denied), or it is malformed.
+    unmappable.forEach((uri, i) => {
+      expect(byId.get(10 + i), uri).toMatchObject({
+        error: { code: -32001, message: expect.stringMatching(/CAVRA denied/) },
+      });
+    });
+    expect(JSON.stringify(byId.get(10))).toMatch(/cannot be mapped to a file/);
+    expect(JSON.stringify(byId.get(11))).toMatch(/names host/);
+    expect(JSON.stringify(answers)).not.toContain('sk_live');
+    // Every judged request is a decision record, like a tool call (one that waited for a reviewer
+    // has a second record for how the wait ended).
+    const judged = 3 + unmappable.length + 4;
+    const decisions = () =>
+      ledger
+        .query({ types: ['decision'], limit: 500 })
+        .records.filter((r) => r.seq > seqBefore)
+        .map(
+          (r) =>
+            ledger.record(r.seq)?.payload as {
+              decision: { correlation_id: string; action_type: string; decision: string };
+            },
+        );
+    await expect
+      .poll(() => new Set(decisions().map((p) => p.decision.correlation_id)).size, { timeout: 5_000 })
+      .toBe(judged);
+    const outcomes = decisions();
+    const of = (id: number) =>
+      outcomes.filter((p) => p.decision.correlation_id.endsWith(`/${id}`)).map((p) => p.decision.decision);
+    expect(
+      outcomes.filter((p) => p.decision.decision === 'allow').map((p) => p.decision.correlation_id.split('/')[1]),
+    ).toEqual(expect.arrayContaining(['2', '3']));
+    expect(outcomes.filter((p) => p.decision.decision === 'allow')).toHaveLength(2);
+    unmappable.forEach((uri, i) => {
+      // The NUL byte is malformed (deny); every other unmappable URI waited for a reviewer.
+      expect(of(10 + i), uri).toContain(uri.includes('%00') ? 'deny' : 'require_approval');
+    });
+    expect(outcomes.every((p) => p.decision.action_type === 'mcp_tool_call')).toBe(true);
   });
 });

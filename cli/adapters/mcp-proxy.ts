@@ -13,6 +13,7 @@ import { GateConnection, MAX_REQUEST_BYTES, clientOptions, failedAnswer } from '
 import type { GateAnswer, GateClientOptions, GateRequestBody } from '../../core/gate/client';
 import { SandboxUnavailableError, parseGrant, prepareSandbox, probeSandbox } from '../../core/containment/runner';
 import type { PreparedSandbox } from '../../core/containment/runner';
+import { MCP_JUDGED_METHODS } from '../../core/normalize';
 
 export interface McpProxyOptions {
   home: string;
@@ -34,6 +35,8 @@ const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const METHOD_NOT_FOUND = -32601;
 const INVALID_PARAMS = -32602;
+/** A request CAVRA did not allow (JSON-RPC 2.0 reserves -32000…-32099 for server errors). */
+const DENIED = -32001;
 
 /**
  * Holds one gate connection for the proxy's life and reopens it when it breaks; every ask
@@ -100,7 +103,15 @@ function describeError(error: unknown): string {
  */
 type ClientVerdict =
   | { kind: 'forward'; message: JSONRPCMessage }
-  | { kind: 'judge'; id: RequestId; message: JSONRPCMessage; tool: string; arguments: Record<string, unknown> }
+  | {
+      kind: 'judge';
+      id: RequestId;
+      message: JSONRPCMessage;
+      /** The MCP method: `tools/call`, or one of MCP_JUDGED_METHODS judged as a call of a tool so named. */
+      method: string;
+      tool: string;
+      arguments: Record<string, unknown>;
+    }
   | { kind: 'refuse'; reason: string; reply: { id: RequestId | null; code: number } | null; record: boolean };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -174,9 +185,29 @@ export function classifyClientLine(line: string, serverRequests: ReadonlySet<Req
       lookalike,
     );
   }
+  if (MCP_JUDGED_METHODS.includes(raw.method as string)) {
+    // Resource reads, prompt arguments and completions can name files too: the normalizer maps
+    // the params (a resource URI to the file it names) the same way it maps tool arguments.
+    const params = isObject(raw.params) ? raw.params : {};
+    return {
+      kind: 'judge',
+      id: raw.id,
+      message,
+      method: raw.method as string,
+      tool: raw.method as string,
+      arguments: params,
+    };
+  }
   if (raw.method !== 'tools/call') return { kind: 'forward', message };
   const params = raw.params as { name: string; arguments?: Record<string, unknown> };
-  return { kind: 'judge', id: raw.id, message, tool: params.name, arguments: params.arguments ?? {} };
+  return {
+    kind: 'judge',
+    id: raw.id,
+    message,
+    method: 'tools/call',
+    tool: params.name,
+    arguments: params.arguments ?? {},
+  };
 }
 
 /** Newline-delimited JSON lines from a stream, each at most `max` bytes (longer ones are reported, not buffered). */
@@ -209,7 +240,9 @@ function readLines(
  * `cavra mcp-proxy`: sits between an MCP client (our stdin/stdout) and a stdio MCP server.
  * The gate judges every `tools/call` first (server, tool and arguments; path-like arguments
  * also by file rules): a call that is not allowed never reaches the server and the client
- * gets an error result naming the rule. Everything else the client sends passes only when it
+ * gets an error result naming the rule. `resources/read`, `resources/subscribe`, `prompts/get`
+ * and `completion/complete` are judged the same way as calls of a tool named for the method
+ * (a resource URI as the file it names), and a denial is a JSON-RPC error. Everything else the client sends passes only when it
  * is exactly an MCP message (see classifyClientLine); what cannot be judged is refused and,
  * where it looks like an attempt to pass a tool call by, recorded. Tool lists coming back are
  * fingerprinted by the gate, which records changes and raises a finding.
@@ -281,10 +314,13 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
       return;
     }
     options.log(`denied ${options.serverName}/${verdict.tool}: ${answer.reason}`);
-    deniedResult(
-      verdict.id,
-      `CAVRA denied ${options.serverName}/${verdict.tool || '(no tool name)'}. ${answer.reason}`,
-    );
+    denied(verdict, `CAVRA denied ${options.serverName}/${verdict.tool || '(no tool name)'}. ${answer.reason}`);
+  }
+
+  /** A denied tool call gets an error result (MCP's way for tools); any other method a JSON-RPC error. */
+  function denied(verdict: Extract<ClientVerdict, { kind: 'judge' }>, text: string): void {
+    if (verdict.method === 'tools/call') deniedResult(verdict.id, text);
+    else errorToClient(verdict.id, DENIED, text);
   }
 
   /** Puts a refusal on record; the refusal stands whether or not the gate can record it. */
@@ -329,9 +365,7 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
       }
       case 'judge': {
         const judged = judgeCall(verdict)
-          .catch((error: unknown) =>
-            deniedResult(verdict.id, `CAVRA denied the call: the proxy failed (${String(error)})`),
-          )
+          .catch((error: unknown) => denied(verdict, `CAVRA denied the call: the proxy failed (${String(error)})`))
           .finally(() => judging.delete(judged));
         judging.add(judged);
         return;

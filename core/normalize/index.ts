@@ -17,3 +17,4 @@ export type {
   NormalizedPath,
   SimpleCommand,
 } from './types';
+export { MCP_JUDGED_METHODS } from './mcp';

@@ -65,9 +65,92 @@ function looksLikePath(value: string): boolean {
   return /^\.[\w.-]+$/.test(value) || (/[/\\]/.test(value) && /[\w.]/.test(value));
 }
 
+/**
+ * Client requests other than `tools/call` that can carry a path or URI to the server. The MCP
+ * proxy judges each as a call of a "tool" named for the method with the request's params as its
+ * arguments, so these are judged here, in the one place MCP arguments become paths.
+ */
+export const MCP_JUDGED_METHODS: readonly string[] = [
+  'resources/read',
+  'resources/subscribe',
+  'prompts/get',
+  'completion/complete',
+];
+const RESOURCE_METHODS = new Set(['resources/read', 'resources/subscribe']);
+
+/**
+ * The file a `resources/read` URI names, or null with a problem saying why it names none. Only an
+ * absolute `file://` URI with no host (or `localhost`) maps; a URI the server may resolve some
+ * other way (another scheme, a remote host, an encoded `.`, `/`, `\` or NUL that could decode to a
+ * different path than the one judged, a query or fragment, a relative reference) cannot be
+ * judged as a file, so it needs a reviewer; a NUL is malformed.
+ */
+function resourceFile(extraction: Extraction, label: string, uri: unknown): string | null {
+  if (typeof uri !== 'string' || uri === '') {
+    extraction.problem('unsupported', `${label} names no resource uri`);
+    return null;
+  }
+  const shown = JSON.stringify(uri.slice(0, 200));
+  if (/%00/.test(uri) || uri.includes('\u0000')) {
+    extraction.problem('malformed', `${label} resource ${shown} contains a NUL byte`);
+    return null;
+  }
+  const match = /^file:\/\/([^/?#]*)(\/[^?#]*)$/i.exec(uri);
+  if (!match) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1];
+    extraction.problem(
+      'unsupported',
+      scheme
+        ? `${label} resource ${shown} (scheme ${scheme}:) cannot be mapped to a file to judge`
+        : `${label} resource ${shown} is not an absolute file:// URI`,
+    );
+    return null;
+  }
+  const [, host, encoded] = match as unknown as [string, string, string];
+  if (host !== '' && host.toLowerCase() !== 'localhost') {
+    extraction.problem(
+      'unsupported',
+      `${label} resource ${shown} names host ${JSON.stringify(host)}, not this machine`,
+    );
+    return null;
+  }
+  let file: string;
+  try {
+    file = decodeURIComponent(encoded);
+  } catch {
+    extraction.problem('unsupported', `${label} resource ${shown} is not a valid percent-encoded URI`);
+    return null;
+  }
+  const control = [...file].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (/%(2e|2f|5c)/i.test(encoded) || control) {
+    extraction.problem('unsupported', `${label} resource ${shown} encodes a path separator, dot or control character`);
+    return null;
+  }
+  return file;
+}
+
+/**
+ * What a completion request says the user typed: the argument being completed and the ones
+ * already given, by name (the `ref` only names the prompt or resource template being completed).
+ */
+function completionArguments(params: Record<string, unknown>): Record<string, unknown> {
+  const record = (value: unknown): Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const argument = record(params.argument);
+  const given = record(record(params.context).arguments);
+  const name = typeof argument.name === 'string' ? argument.name : 'value';
+  return { arguments: given, [name]: argument.value };
+}
+
 /** The MCP call itself, path-like arguments judged as files, and shell commands a tool runs. */
 export function readMcp(extraction: Extraction, call: McpCall): void {
   const label = `${call.server}/${call.tool}`;
+  if (RESOURCE_METHODS.has(call.tool)) {
+    // A resource read is a file read when its URI maps to a file; nothing else in it names one.
+    const file = resourceFile(extraction, label, call.arguments.uri);
+    if (file !== null) extraction.addPath(file, { access: 'read', source: 'mcp', via: label });
+    return;
+  }
   const verbs = words(call.tool);
   const writes = verbs.some((verb) => WRITE_VERBS.has(verb));
   const moves = verbs.some((verb) => verb === 'move' || verb === 'mv' || verb === 'rename');
@@ -111,7 +194,7 @@ export function readMcp(extraction: Extraction, call: McpCall): void {
       }
     }
   };
-  visit(call.arguments, null, false, 0);
+  visit(call.tool === 'completion/complete' ? completionArguments(call.arguments) : call.arguments, null, false, 0);
   if (RUNS_COMMANDS.test(call.tool)) {
     for (const [name, value] of Object.entries(call.arguments)) {
       if (!COMMAND_KEY.test(name.toLowerCase().replace(/[_-]/g, ''))) continue;

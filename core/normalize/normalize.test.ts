@@ -160,6 +160,63 @@ describe('MCP tool calls', () => {
   });
 });
 
+describe('MCP requests other than tools/call', () => {
+  const resource = (uri: unknown, tool = 'resources/read') => mcp('files', tool, { uri });
+  const codes = (uri: unknown) => resource(uri).problems.map((p) => p.code);
+
+  it('judges a file:// resource read as a read of the file it names', () => {
+    for (const uri of [
+      `file://${WORKSPACE}/.env`,
+      `file://localhost${WORKSPACE}/.env`,
+      `file://${WORKSPACE}/a%20b/../.env`,
+    ]) {
+      const normalized = resource(uri);
+      expect(normalized.problems, uri).toEqual([]);
+      expect(
+        normalized.paths.map((p) => `${p.access} ${p.relative}`),
+        uri,
+      ).toEqual(['read .env']);
+    }
+    expect(resource(`file://${WORKSPACE}/.env`, 'resources/subscribe').paths.map((p) => p.relative)).toEqual(['.env']);
+    expect(resource(`file://${WORKSPACE}/a%20b.txt`).paths.map((p) => p.relative)).toEqual(['a b.txt']);
+  });
+
+  it('leaves no URI it cannot map to a file to pass as a harmless call', () => {
+    for (const uri of [
+      'secrets://vault/.env',
+      'https://example.com/.env',
+      `file://evil.example${WORKSPACE}/.env`,
+      `file://${WORKSPACE}/src/%2e%2e/.env`,
+      `file://${WORKSPACE}/src%2F..%2F.env`,
+      `file://${WORKSPACE}/src%5c..%5c.env`,
+      `file://${WORKSPACE}/a%0a.txt`,
+      `file://${WORKSPACE}/%zz`,
+      `file://${WORKSPACE}/.env?x`,
+      `file://${WORKSPACE}/.env#x`,
+      'file:.env',
+      '.env',
+      '../.env',
+      '',
+      42,
+      undefined,
+    ]) {
+      expect(codes(uri), String(uri)).toEqual(['unsupported']);
+      expect(resource(uri).paths, String(uri)).toEqual([]);
+    }
+    expect(codes(`file://${WORKSPACE}/a.txt%00.png`)).toEqual(['malformed']);
+  });
+
+  it('judges prompt arguments and completion values by the tool-argument rules', () => {
+    expect(mcpPaths('prompts/get', { name: 'summarise', arguments: { file: '.env' } })).toEqual(['read .env']);
+    expect(
+      mcpPaths('completion/complete', {
+        ref: { type: 'ref/prompt', name: 'x' },
+        argument: { name: 'p', value: './.env' },
+      }),
+    ).toEqual(['read .env']);
+  });
+});
+
 describe('adversarial spellings from the enforcement-core issue', () => {
   const run = (command: string) => normalize({ type: 'execute_command', command });
   const has = (command: string, line: string) => expect(lines(run(command)), command).toContain(line);
