@@ -44,6 +44,8 @@ export function tenantSecrets(store: SecretStore, tenant: string): TenantSecrets
 export class KeychainUnavailableError extends Error {
   /** What the operator can do about it, in one sentence. */
   readonly advice: string;
+  /** What went wrong, without the advice (callers that show the advice on its own use this). */
+  readonly detail: string;
 
   constructor(detail: string, platform: NodeJS.Platform = process.platform) {
     const advice = keychainAdvice(platform);
@@ -53,6 +55,7 @@ export class KeychainUnavailableError extends Error {
     );
     this.name = 'KeychainUnavailableError';
     this.advice = advice;
+    this.detail = `The OS keychain is not available (${detail})`;
   }
 }
 
@@ -93,7 +96,7 @@ export function probeKeychain(store: SecretStore): KeychainProbe {
     return { available: true };
   } catch (error) {
     if (error instanceof KeychainUnavailableError) {
-      return { available: false, reason: error.message, advice: error.advice };
+      return { available: false, reason: error.detail, advice: error.advice };
     }
     throw error;
   }
