@@ -702,37 +702,14 @@ export class Ledger {
       params.push(filter.rule);
     }
     const rows = this.db
-      .prepare<
-        (string | number)[],
-        {
-          seq: number;
-          time_ms: number;
-          type: string;
-          record_hash: Buffer;
-          payload: string | null;
-          pruned_by: number | null;
-          decision: string | null;
-          agent: string | null;
-          session: string | null;
-        }
-      >(
+      .prepare<(string | number)[], SummaryRow>(
         `SELECT r.seq, r.time_ms, r.type, r.record_hash, r.payload, r.pruned_by, r.decision, r.agent, r.session
          FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${driveByRule ? 'rr.seq' : 'r.seq'} DESC LIMIT ?`,
       )
       .all(...params, limit + 1);
     const page = rows.slice(0, limit);
     return {
-      records: page.map((row) => ({
-        seq: row.seq,
-        time: isoTime(row.time_ms),
-        type: row.type,
-        recordHash: row.record_hash.toString('hex'),
-        summary: summarize(row.type, row.payload),
-        decision: row.decision,
-        agent: row.agent,
-        session: row.session,
-        pruned: row.pruned_by !== null,
-      })),
+      records: page.map(toSummary),
       next: rows.length > limit ? (page[page.length - 1]?.seq ?? null) : null,
     };
   }
@@ -745,35 +722,12 @@ export class Ledger {
     const wanted = [...new Set(seqs)].filter((seq) => Number.isSafeInteger(seq) && seq >= 0).slice(0, 500);
     if (wanted.length === 0) return [];
     const rows = this.db
-      .prepare<
-        number[],
-        {
-          seq: number;
-          time_ms: number;
-          type: string;
-          record_hash: Buffer;
-          payload: string | null;
-          pruned_by: number | null;
-          decision: string | null;
-          agent: string | null;
-          session: string | null;
-        }
-      >(
+      .prepare<number[], SummaryRow>(
         `SELECT seq, time_ms, type, record_hash, payload, pruned_by, decision, agent, session FROM ledger_records
          WHERE seq IN (${wanted.map(() => '?').join(',')}) ORDER BY seq DESC`,
       )
       .all(...wanted);
-    return rows.map((row) => ({
-      seq: row.seq,
-      time: isoTime(row.time_ms),
-      type: row.type,
-      recordHash: row.record_hash.toString('hex'),
-      summary: summarize(row.type, row.payload),
-      decision: row.decision,
-      agent: row.agent,
-      session: row.session,
-      pruned: row.pruned_by !== null,
-    }));
+    return rows.map(toSummary);
   }
 
   /** One record with its payload and its inclusion proof in the latest checkpoint covering it. */
@@ -1330,4 +1284,31 @@ function summarize(type: string, payload: string | null): string {
   } catch {
     return type;
   }
+}
+
+/** A ledger_records row as the record lists read it. */
+interface SummaryRow {
+  seq: number;
+  time_ms: number;
+  type: string;
+  record_hash: Buffer;
+  payload: string | null;
+  pruned_by: number | null;
+  decision: string | null;
+  agent: string | null;
+  session: string | null;
+}
+
+function toSummary(row: SummaryRow): LedgerRecordSummary {
+  return {
+    seq: row.seq,
+    time: isoTime(row.time_ms),
+    type: row.type,
+    recordHash: row.record_hash.toString('hex'),
+    summary: summarize(row.type, row.payload),
+    decision: row.decision,
+    agent: row.agent,
+    session: row.session,
+    pruned: row.pruned_by !== null,
+  };
 }
