@@ -17,6 +17,7 @@ import { createInMemoryTransport } from '../../core/service';
 import { gateFixture } from '../../core/gate/testing';
 import type { GateFixture } from '../../core/gate/testing';
 import { buildCliForTests, cavra, run } from './testing';
+import { signInLocally } from '../../test/support/sign-in';
 import type { CliBuild } from './testing';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -54,6 +55,8 @@ async function payloads(type: 'containment' | 'decision' | 'config_change'): Pro
 beforeAll(async () => {
   [cli, fx] = await Promise.all([buildCliForTests(), gateFixture({ limits: { decisionTimeoutMs: 60_000 } })]);
   client = createContractClient(createInMemoryTransport(fx.core, localEvaluationPrincipal));
+  // Switching containment is an authority operation: the CLI acts as the signed-in local evaluator.
+  await signInLocally(fx.core, fx.home);
   base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-contain-modes-')));
   workspace = path.join(base, 'workspace');
   home = path.join(base, 'home');
