@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -85,6 +85,12 @@ describe.each(transports)('contract over %s', (_name, open) => {
   it('announces a tenant another process created (the CLI) within a second', async () => {
     const received: { event: EventEnvelope; at: number }[] = [];
     const unsubscribe = harness.client.subscribe((event) => received.push({ event, at: Date.now() }));
+    // Creating a tenant changes state: the CLI signs in first, as the labelled local evaluator.
+    const login = spawnSync(process.execPath, [cavraBin, 'login', '--local-evaluation'], {
+      env: { ...process.env, CAVRA_HOME: harness.home },
+      encoding: 'utf8',
+    });
+    expect(login.status, login.stderr).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 150));
     const cli = spawn(process.execPath, [cavraBin, 'tenants', 'create', 'from-cli', '--name', 'From the CLI'], {
       env: { ...process.env, CAVRA_HOME: harness.home },

@@ -57,6 +57,8 @@ describe('cavra doctor', () => {
   it('without a keychain: the keychain and signing-key checks fail and say how to fix; keys provision fixes it once one is there', () => {
     const dir = home();
     const cwd = project();
+    // Creating tenants and provisioning keys change state: the CLI acts as the signed-in local evaluator.
+    expect(cavra(['login', '--local-evaluation'], { home: dir, keychain: false }).code).toBe(0);
     const created = cavra(['tenants', 'create', 'acme-eval', '--name', 'Acme'], { home: dir, keychain: false });
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/acme-eval has no usable evidence signing key/);
