@@ -64,7 +64,8 @@ describe('main entry (electron mocked)', () => {
 
   it('registers app:// as a secure scheme, enables the sandbox, starts the core worker, binds the guard and opens one locked window', async () => {
     await import('./index');
-    await vi.waitFor(() => expect(calls.windows).toHaveLength(1));
+    // The window opens once the core worker is up (a second or more on a busy machine).
+    await vi.waitFor(() => expect(calls.windows).toHaveLength(1), { timeout: 15_000, interval: 50 });
     expect(calls.schemes).toEqual([
       expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }),
     ]);

@@ -397,7 +397,9 @@ async function allWaiting(home: string, before = 0): Promise<void> {
 }
 
 const standInOnly = { 'http hook endpoint': 'the stand-in has no HTTP endpoint; Claude Code fails the call itself' };
-const quick = { CAVRA_GATE_TIMEOUT_MS: '1500' };
+// Short enough for the hang to be quick, long enough that 28 CLI processes starting at once on two
+// cores still read a stand-in's immediate answer before their own deadline.
+const quick = { CAVRA_GATE_TIMEOUT_MS: '4000' };
 
 describe('fault matrix: every fault ends in deny, through every adapter', () => {
   let main: GateFixture;
@@ -486,7 +488,7 @@ describe('fault matrix: every fault ends in deny, through every adapter', () => 
     const targets = await Promise.all(standIns.map(([, , answer]) => standInGate(answer)));
     // The git driver shares one work tree, so its pushes take turns.
     let gitTurn: Promise<unknown> = Promise.resolve();
-    await Promise.all(
+    const outcomes = await Promise.all(
       standIns.map(async ([fault, because], i) => {
         const target = targets[i] as Target;
         const verdicts = await Promise.all(
@@ -498,14 +500,18 @@ describe('fault matrix: every fault ends in deny, through every adapter', () => 
             return turn;
           }),
         );
-        verdicts.forEach((verdict, j) => {
-          matrix.push({ fault, adapter: adapters[j] as Adapter, verdict });
-          if ('na' in verdict) return;
-          expect(verdict.allowed, `${fault} / ${adapters[j]}: ${verdict.reason}`).toBe(false);
-          expect(verdict.reason).toMatch(because);
-        });
+        verdicts.forEach((verdict, j) => matrix.push({ fault, adapter: adapters[j] as Adapter, verdict }));
+        return { fault, because, verdicts };
       }),
     );
+    // Asserted only once every push has ended: a failure must not leave pushes running into the next case.
+    for (const { fault, because, verdicts } of outcomes) {
+      verdicts.forEach((verdict, j) => {
+        if ('na' in verdict) return;
+        expect(verdict.allowed, `${fault} / ${adapters[j]}: ${verdict.reason}`).toBe(false);
+        expect(verdict.reason, `${fault} / ${adapters[j]}`).toMatch(because);
+      });
+    }
   }, 120_000);
 
   it('malformed or oversized hook input', async () => {

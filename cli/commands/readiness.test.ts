@@ -19,6 +19,8 @@ describe('cavra readiness run, packet export and packet verify', () => {
   };
   beforeAll(() => {
     temp = tempHome();
+    // Readiness runs and license imports change state: the CLI acts as the signed-in local evaluator.
+    expect(cavra('login', '--local-evaluation').code).toBe(0);
   });
   afterAll(() => temp.cleanup());
 
