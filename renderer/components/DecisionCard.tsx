@@ -17,7 +17,8 @@ const decisionPayloadSchema = z.looseObject({
   adapter: z.string(),
   agent: z.object({ id: z.string(), session: z.string().optional() }).optional(),
   actor: z.string().optional(),
-  actor_uid: z.string().optional(),
+  /** The verified actor's uid, a number in the record (core/evidence record-types). */
+  actor_uid: z.number().int().optional(),
   actor_verified_by: z.string().optional(),
   repository: z.string().optional(),
   cwd: z.string().optional(),
@@ -305,7 +306,8 @@ export function DecisionCard({
   const parsed = decisionPayloadSchema.safeParse(payload);
   if (parsed.success) {
     const { decision, agent } = parsed.data;
-    const actor = parsed.data.actor ?? parsed.data.actor_uid;
+    const actor =
+      parsed.data.actor ?? (parsed.data.actor_uid !== undefined ? `uid ${parsed.data.actor_uid}` : undefined);
     return (
       <div className="decision-card" data-testid="decision-card">
         <p className="card-title">
