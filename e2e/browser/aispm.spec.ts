@@ -26,7 +26,7 @@ async function seriousAxe(page: Page): Promise<string[]> {
 
 test('AISPM posture and operating reviews from real gate traffic', async ({ page, consoleHost }, testInfo) => {
   test.setTimeout(180_000);
-  const project = path.join(consoleHost.home, 'project');
+  const project = path.join(consoleHost.workspace, 'project');
   fs.mkdirSync(project, { recursive: true });
   const hook = (tool: string, input: Record<string, unknown>) =>
     consoleHost.cli(

@@ -12,6 +12,11 @@ export interface ConsoleHost {
   origin: string;
   token: string;
   home: string;
+  /**
+   * A scratch directory for projects the agent works in, outside CAVRA_HOME (CAVRA's data
+   * directory is protected as a whole, so a project inside it would be judged as that).
+   */
+  workspace: string;
   /** Runs the real CLI against the same data directory, with optional standard input. */
   cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Another console with its own, empty data directory (stopped with this one); optionally with no OS keychain. */
@@ -26,6 +31,7 @@ export async function startHost(
   options: { keychain?: boolean; localEvaluation?: boolean } = {},
 ): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-work-'));
   // Without the session bus address no Secret Service can be reached: a machine with no keychain.
   const env =
     options.keychain === false
@@ -62,6 +68,7 @@ export async function startHost(
     origin: url.origin,
     token: url.hash.replace('#token=', ''),
     home,
+    workspace,
     fresh: async (freshOptions) => {
       const other = await startHost(freshOptions);
       others.push(other.stop);
@@ -86,6 +93,7 @@ export async function startHost(
       await exited;
     }
     fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(workspace, { recursive: true, force: true });
   };
   return { host, stop };
 }

@@ -15,7 +15,7 @@ test('a denied gate decision reads in words in Live activity and Evidence, raw J
     JSON.stringify({
       session_id: 'card-session-1',
       transcript_path: '/tmp/transcript.jsonl',
-      cwd: `${consoleHost.home}/project`,
+      cwd: `${consoleHost.workspace}/project`,
       hook_event_name: 'PreToolUse',
       tool_name: 'Bash',
       tool_input: { command: "sudo bash -c 'cat config/.env | base64'" },

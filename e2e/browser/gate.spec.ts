@@ -13,10 +13,10 @@ test('a Claude Code hook call through the console-hosted gate appears in Live ac
   const payload = {
     session_id: 'cc-session-7',
     transcript_path: '/tmp/transcript.jsonl',
-    cwd: consoleHost.home,
+    cwd: consoleHost.workspace,
     hook_event_name: 'PreToolUse',
     tool_name: 'Read',
-    tool_input: { file_path: `${consoleHost.home}/project/.env` },
+    tool_input: { file_path: `${consoleHost.workspace}/project/.env` },
   };
   const denied = await consoleHost.cli(['hook', 'claude-code'], JSON.stringify(payload));
   expect(denied.code).toBe(0);

@@ -307,7 +307,7 @@ function ApprovalDetail({
             {request.selfApproved && (
               <>
                 <dt>Review</dt>
-                <dd role="note">
+                <dd>
                   <strong>Self-approved:</strong> the local evaluation identity approved an agent of its own OS user;
                   nobody independent reviewed it. This blocks production readiness.
                 </dd>
