@@ -29,7 +29,7 @@ export interface ContainmentServiceOptions {
   now?: () => Date;
 }
 
-/** Settings are re-read at most this often on the decision path (another process may change them). */
+/** Sandbox settings are re-read at most this often on the decision path (another process may change them). */
 const SETTINGS_CACHE_MS = 1_000;
 
 export function settingsView(settings: ContainmentSettings): ContainmentSettingsView {
@@ -73,7 +73,11 @@ export class ContainmentService {
   async settings(tenant: string): Promise<ContainmentSettings> {
     const cached = this.cache.get(tenant);
     const at = performance.now();
-    if (cached && at - cached.at < SETTINGS_CACHE_MS) return cached.settings;
+    // Only the stricter setting is served from the cache: once another process restores the
+    // sandbox, the very next command is contained (a stale judgement-only would fail open).
+    if (cached && cached.settings.enforcement === 'sandbox' && at - cached.at < SETTINGS_CACHE_MS) {
+      return cached.settings;
+    }
     const settings = await this.options.settings.get(tenant);
     this.cache.set(tenant, { settings, at });
     return settings;
