@@ -131,6 +131,10 @@ test('an approval request shows the decision that opened it in words, and whethe
   await expect(records.getByRole('link', { name: /approved record #\d+/ })).toBeVisible();
   await card.getByTestId('card-raw').locator('summary').click();
   await expect(card.getByTestId('card-raw').locator('pre')).toContainText('"rce.inline-interpreter"');
+  // With the raw JSON open, the card still fits its column: the page never scrolls sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(
+    0,
+  );
   await page.screenshot({ path: testInfo.outputPath('card-approval.png'), fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
   expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
