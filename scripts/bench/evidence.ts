@@ -92,9 +92,11 @@ function fmt(n: number): string {
 async function appendFigures(print: (line: string) => void): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-bench-append-'));
   try {
+    // Each ledger in a directory of its own, as each tenant has: the high-water mark file
+    // (checkpoint-witness.jsonl) lives beside the database and belongs to one log.
     // Single writer: each append awaits its own commit (fsync of the WAL).
     const single = new Ledger({
-      db: openLedgerDb(path.join(dir, 'single.sqlite')),
+      db: openLedgerDb(path.join(dir, 'single', 'ledger.sqlite')),
       tenant: 'bench',
       keys: throwawayKeys(),
     });
@@ -114,7 +116,7 @@ async function appendFigures(print: (line: string) => void): Promise<void> {
 
     // 16 concurrent writers: appends that arrive while a commit is pending share it.
     const shared = new Ledger({
-      db: openLedgerDb(path.join(dir, 'shared.sqlite')),
+      db: openLedgerDb(path.join(dir, 'shared', 'ledger.sqlite')),
       tenant: 'bench',
       keys: throwawayKeys(),
     });
