@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledScript } from '../../test/support/bundled-script';
 import { findingId, findingKey } from './projection';
 import { SqliteAispmRepository } from './sqlite-repository';
 import type { ConstructedLedger } from './testing';
@@ -95,19 +95,7 @@ function snapshot(file: string) {
 
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-aispm-crash-'));
-  runner = path.join(scratch, 'crash-consumer.mjs');
-  await build({
-    entryPoints: [path.join(import.meta.dirname, 'crash-consumer.ts')],
-    outfile: runner,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'error',
-    absWorkingDir: path.resolve(import.meta.dirname, '../..'),
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
-  fs.symlinkSync(path.resolve(import.meta.dirname, '../../node_modules'), path.join(scratch, 'node_modules'));
+  runner = await bundledScript(path.join(import.meta.dirname, 'crash-consumer.ts'), scratch);
   fx = constructedLedger();
   await buildLedger(fx);
 }, 120_000);

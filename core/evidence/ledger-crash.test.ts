@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledScript } from '../../test/support/bundled-script';
 import { localEvaluationPrincipal } from '../identity';
 import { TenantDirectory } from '../tenants';
 import { EvidenceLedgers } from './ledgers';
@@ -16,20 +16,7 @@ let writer: string;
 beforeAll(async () => {
   requireKeychain();
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-crash-'));
-  writer = path.join(scratch, 'crash-writer.mjs');
-  // Bundled once so each run starts in a fraction of a second; native modules stay external.
-  await build({
-    entryPoints: [path.join(import.meta.dirname, 'crash-writer.ts')],
-    outfile: writer,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'error',
-    absWorkingDir: path.resolve(import.meta.dirname, '../..'),
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
-  fs.symlinkSync(path.resolve(import.meta.dirname, '../../node_modules'), path.join(scratch, 'node_modules'));
+  writer = await bundledScript(path.join(import.meta.dirname, 'crash-writer.ts'), scratch);
 }, 60_000);
 
 afterAll(() => {
