@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { controlSurfaceLabels, controlSurfaces, findingStatuses, reviewKinds, severities } from '../contract';
-import type { ControlSurface, Decision, FindingStatus, ReviewKind, Severity } from '../contract';
+import type { ControlSurface, Decision, DecisionPayload, FindingStatus, ReviewKind, Severity } from '../contract';
 import { readPayload } from '../evidence';
-import type { DecisionPayload, LedgerEntry } from '../evidence';
+import type { LedgerEntry } from '../evidence';
 import { RECORDED_KIND_ALIASES, kindSpec } from './kinds';
 import type { FindingKind } from './kinds';
 import { cadenceMs, reviewSpecs } from './reviews';

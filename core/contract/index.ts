@@ -5,6 +5,7 @@ export * from './identity';
 export * from './define';
 export * from './action';
 export * from './decision';
+export * from './decision-record';
 export * from './names';
 export * from './tenants';
 export * from './system';

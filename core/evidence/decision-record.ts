@@ -1,5 +1,5 @@
 import type { Decision } from '../contract';
-import type { DecisionPayload } from './record-types';
+import type { DecisionPayload } from '../contract';
 
 /** Where a decision came from, as far as the writer knows it. */
 export interface DecisionSource {

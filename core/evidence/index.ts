@@ -26,7 +26,6 @@ export { readPayload, recordTypeNames } from './record-types';
 export type {
   AppendableRecordType,
   ContainmentPayload,
-  DecisionPayload,
   DeliveryPayload,
   PayloadReading,
   RecordType,

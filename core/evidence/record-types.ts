@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import {
-  ACTION_LIMITS,
-  actionSummarySchema,
-  decisionSchema,
+  decisionRecordPayloadSchema,
   findingStatusSchema,
-  matchedRuleSchema,
+  recordIdentifierSchema,
   reviewKindSchema,
   severitySchema,
 } from '../contract';
+import type { DecisionPayload } from '../contract';
 
 /**
  * The record types and what each payload must hold. The set grows by adding an entry
@@ -33,66 +32,7 @@ interface RecordTypeSpec {
   describe(payload: unknown): string;
 }
 
-const identifier = z.string().min(1).max(256);
-
-const agentSchema = z.strictObject({ id: identifier, session: identifier.optional() });
-
-/**
- * A decision record has exactly one shape, whoever wrote it (the gate for every adapter,
- * `policy.evaluate` for `cavra evaluate`): `decisionRecord` in decision-record.ts builds it,
- * and this schema refuses anything else, down to the Decision's nested objects, so readers
- * (AISPM, reports, auditors) never meet a second dialect.
- */
-const summary = actionSummarySchema.shape;
-const strictPartRules = z.array(summary.commands.element.shape.rules.element.strict());
-const strictActionSummarySchema = z.strictObject({
-  ...summary,
-  commands: z.array(summary.commands.element.extend({ rules: strictPartRules }).strict()),
-  files: z.array(summary.files.element.extend({ rules: strictPartRules }).strict()),
-  git: z.array(
-    summary.git.element
-      .extend({ refs: z.array(summary.git.element.shape.refs.element.strict()), rules: strictPartRules })
-      .strict(),
-  ),
-  mcp: summary.mcp.unwrap().extend({ rules: strictPartRules }).strict().nullable(),
-});
-
-const strictDecisionSchema = z.strictObject({
-  ...decisionSchema.shape,
-  action: strictActionSummarySchema.optional(),
-  rules: z.array(matchedRuleSchema.strict()),
-  approval: decisionSchema.shape.approval.unwrap().strict().optional(),
-  explanation: decisionSchema.shape.explanation.strict(),
-});
-
-const decisionPayloadSchema = z.strictObject({
-  decision: strictDecisionSchema,
-  /** How the action reached CAVRA: the gate adapter (`claude-code`, `mcp-proxy`, `git`, `exec`, …) or `policy.evaluate`. */
-  adapter: identifier,
-  agent: agentSchema.optional(),
-  /** The human on whose behalf the agent acted, when known: `os:<user>` when the gate verified it. */
-  actor: identifier.optional(),
-  /** The verified actor's uid (what separation of duties compares), present with `actor_verified_by`. */
-  actor_uid: z.number().int().nonnegative().optional(),
-  /** How the gate knows the actor: the socket peer's kernel credentials, or the adapter credential's owner. */
-  actor_verified_by: z.enum(['peer_credentials', 'install_owner']).optional(),
-  /** What the agent said the actor was: kept as a claim, never trusted. */
-  claimed_actor: identifier.optional(),
-  repository: identifier.optional(),
-  /** The agent's working directory as the adapter reported it. */
-  cwd: z.string().min(1).max(ACTION_LIMITS.path).optional(),
-  /**
-   * For a command the adapter runs contained (`cavra exec`): the sandbox profile's digest,
-   * or the tenant's recorded choice to run it on judgement alone (core/containment).
-   */
-  containment: z
-    .discriminatedUnion('enforcement', [
-      z.strictObject({ enforcement: z.literal('sandbox'), profile_sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-      z.strictObject({ enforcement: z.literal('judgement_only') }),
-    ])
-    .optional(),
-});
-export type DecisionPayload = z.infer<typeof decisionPayloadSchema>;
+const identifier = recordIdentifierSchema;
 
 /** What changed (`policy.assign`, `evidence.retention`, …), by whom; the rest is the change's own detail. */
 const configChangePayloadSchema = z.looseObject({
@@ -289,7 +229,7 @@ const noIndex = (): RecordIndex => ({});
 export const recordTypes = {
   decision: {
     appendable: true,
-    schema: decisionPayloadSchema,
+    schema: decisionRecordPayloadSchema,
     index: (payload) => {
       const p = payload as DecisionPayload;
       return {
@@ -374,8 +314,8 @@ export const recordTypes = {
       const via = `${p.purpose} via ${p.connector}`;
       if (p.event !== 'attempt') return `delivery ${p.delivery_id} ${p.event} (${via})`;
       return `delivery ${p.delivery_id} attempt ${p.attempt ?? '?'} ${p.outcome ?? ''} (${via})${p.code ? ` ${p.code}` : ''}`;
-      },
     },
+  },
   login: {
     appendable: true,
     schema: loginPayloadSchema,

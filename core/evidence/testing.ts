@@ -10,7 +10,7 @@ import { tempHome } from '../../test/support/temp-home';
 import type { EvidenceLedgersOptions } from './ledgers';
 import { EvidenceLedgers } from './ledgers';
 import { decisionRecord } from './decision-record';
-import type { DecisionPayload } from './record-types';
+import type { DecisionPayload } from '../contract';
 
 const kinds: DecisionKind[] = ['allow', 'warn', 'require_approval', 'deny'];
 

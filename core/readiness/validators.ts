@@ -1,5 +1,5 @@
-import type { DecisionPayload, DeliveryPayload, Ledger } from '../evidence';
-import type { Entitlement, GateKind, PilotScope, ValidatorId, ValidatorStatus } from '../contract';
+import type { DeliveryPayload, Ledger } from '../evidence';
+import type { DecisionPayload, Entitlement, GateKind, PilotScope, ValidatorId, ValidatorStatus } from '../contract';
 import { observe } from './observations';
 
 /** What a validator may look at: the tenant's ledger, its entitlement, and an active isolation probe. */

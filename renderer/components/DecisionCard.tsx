@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ActionSummary, Decision } from '../../core/contract';
-import { decisionSchema } from '../../core/contract';
+import { decisionRecordPayloadSchema } from '../../core/contract';
 import { formatRoute, linkTo } from '../app/route';
 import { CopyJsonButton } from './CopyJsonButton';
 import { DecisionBadge, SeverityBadge } from './DecisionBadge';
@@ -11,18 +11,6 @@ import { DecisionBadge, SeverityBadge } from './DecisionBadge';
  * rules and the explanation — and never parses a command line or judges a path itself.
  * Payloads are validated with the contract's schema; anything else falls back to raw JSON.
  */
-
-const decisionPayloadSchema = z.looseObject({
-  decision: decisionSchema,
-  adapter: z.string(),
-  agent: z.object({ id: z.string(), session: z.string().optional() }).optional(),
-  actor: z.string().optional(),
-  /** The verified actor's uid, a number in the record (core/evidence record-types). */
-  actor_uid: z.number().int().optional(),
-  actor_verified_by: z.string().optional(),
-  repository: z.string().optional(),
-  cwd: z.string().optional(),
-});
 
 const gapPayloadSchema = z.looseObject({
   source: z.string(),
@@ -303,7 +291,7 @@ export function DecisionCard({
   raw?: boolean;
 }) {
   const what = record ? `record ${record.seq}` : 'decision';
-  const parsed = decisionPayloadSchema.safeParse(payload);
+  const parsed = decisionRecordPayloadSchema.safeParse(payload);
   if (parsed.success) {
     const { decision, agent } = parsed.data;
     const actor =
