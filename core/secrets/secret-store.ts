@@ -49,13 +49,11 @@ export class KeychainUnavailableError extends Error {
 
   constructor(detail: string, platform: NodeJS.Platform = process.platform) {
     const advice = keychainAdvice(platform);
-    super(
-      `The OS keychain is not available (${detail}). CAVRA keeps secrets only in the OS keychain, ` +
-        `never in plain text or memory. ${advice}`,
-    );
+    const what = `The OS keychain is not available (${detail})`;
+    super(`${what}. CAVRA keeps secrets only in the OS keychain, never in plain text or memory. ${advice}`);
     this.name = 'KeychainUnavailableError';
     this.advice = advice;
-    this.detail = `The OS keychain is not available (${detail})`;
+    this.detail = what;
   }
 }
 
