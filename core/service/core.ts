@@ -380,8 +380,10 @@ export function createCore(options: CoreOptions): LocalCoreService {
       }
     },
     subscribe: (principal, listener) => {
-      // Someone is listening (a console): tenants other processes create should reach it.
+      // Someone is listening (a console): tenants other processes create, and records other
+      // processes append to the listener's tenants, should reach it.
       registryWatch.start();
+      if (principal.kind !== 'agent') evidence.watchTenants(tenants.listFor(principal.id).map((t) => t.id));
       return events.subscribe(principal, listener);
     },
     close: () => {

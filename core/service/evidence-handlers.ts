@@ -90,7 +90,11 @@ export function evidenceHandlers(
   ledgers: EvidenceLedgers,
   deps: HandlerDeps,
   now: () => Date = () => new Date(),
-): { handlers: { [K in EvidenceOperation]: Handler<K> }; stop: () => void } {
+): {
+  handlers: { [K in EvidenceOperation]: Handler<K> };
+  stop: () => void;
+  watchTenants: (tenants: readonly string[]) => void;
+} {
   const watch = new LedgerWatch(ledgers, deps);
   const job = <T>(
     kind: string,
@@ -102,6 +106,16 @@ export function evidenceHandlers(
 
   return {
     stop: () => watch.stop(),
+    /** A console subscribed: announce records appended to these tenants from now on. */
+    watchTenants: (tenants: readonly string[]) => {
+      for (const tenant of tenants) {
+        try {
+          watch.watch(tenant, ledgers.ledger(tenant).size());
+        } catch {
+          // A ledger that cannot be opened now is reported by the next call that needs it.
+        }
+      }
+    },
     handlers: {
       'evidence.status': (ctx) => {
         const status = ledgers.ledger(ctx.tenant).status();

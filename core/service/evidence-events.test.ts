@@ -1,0 +1,38 @@
+import { afterEach, expect, it } from 'vitest';
+import { createContractClient } from '../contract';
+import type { EventEnvelope } from '../contract';
+import { localEvaluationPrincipal } from '../identity';
+import { tempHome } from '../../test/support/temp-home';
+import { createCore } from './core';
+import { createInMemoryTransport } from './in-memory';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+it('a console that only subscribed hears of records another process appends to its tenants', async () => {
+  const { home, cleanup } = tempHome();
+  const consoleCore = createCore({ home, shell: 'test', log: () => undefined });
+  const otherProcess = createCore({ home, shell: 'test', log: () => undefined });
+  cleanups.push(cleanup, () => consoleCore.close(), () => otherProcess.close());
+  const console = createContractClient(createInMemoryTransport(consoleCore, localEvaluationPrincipal));
+  const other = createContractClient(createInMemoryTransport(otherProcess, localEvaluationPrincipal));
+
+  const heard: EventEnvelope[] = [];
+  // No evidence.status or evidence.query first: subscribing is what a console does on open.
+  console.subscribe((event) => heard.push(event));
+  await other.call('policy.assign', { packId: 'cavra-secrets', repository: 'web' }, { tenant: 'evaluation' });
+  const size = (await other.call('evidence.status', {}, { tenant: 'evaluation' })).size;
+  expect(size).toBeGreaterThan(0);
+
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline && !heard.some((e) => e.event === 'evidence.appended')) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(heard.filter((e) => e.event === 'evidence.appended').at(-1)).toEqual({
+    event: 'evidence.appended',
+    tenant: 'evaluation',
+    payload: { tenantId: 'evaluation', size },
+  });
+});
