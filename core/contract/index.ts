@@ -21,6 +21,7 @@ export * from './license';
 export * from './readiness';
 export * from './aispm';
 export * from './trial';
+export * from './trial-workflow';
 export * from './containment';
 export * from './session';
 export * from './onboarding';

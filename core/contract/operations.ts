@@ -13,6 +13,7 @@ import { reportOperations } from './reports';
 import { licenseOperations } from './license';
 import { readinessOperations } from './readiness';
 import { trialOperations } from './trial';
+import { trialWorkflowOperations } from './trial-workflow';
 import { systemOperations } from './system';
 import { tenantEvents, tenantOperations } from './tenants';
 import { sessionOperations } from './session';
@@ -32,6 +33,7 @@ export const operations = {
   ...readinessOperations,
   ...aispmOperations,
   ...trialOperations,
+  ...trialWorkflowOperations,
   ...containmentOperations,
   ...sessionOperations,
   ...onboardingOperations,

@@ -17,7 +17,7 @@ import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import { ApprovalDesk, approvalHandlers } from '../approvals';
-import { AgentCredentials, McpRegistry, mcpTrustHandlers } from '../gate';
+import { AgentCredentials, McpRegistry, mcpTrustHandlers, probeGate } from '../gate';
 import type { GateHost } from '../gate';
 import { FilePackTestResults, PolicyService, findBuiltinPackDir, packTestResultsPath } from '../policy';
 import { AispmService, aispmHandlers, ledgerSource } from '../aispm';
@@ -34,6 +34,7 @@ import { ReportService, SqliteReportRepository, reportHandlers } from '../report
 import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
 import { ReadinessService, TrialService, readinessHandlers } from '../readiness';
 import { ContainmentService, SqliteContainmentSettings, containmentHandlers } from '../containment';
+import { GovernedWorkflow, trialWorkflowHandlers } from '../trial-workflow';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
 import { policyHandlers } from './policy-handlers';
@@ -64,6 +65,8 @@ export interface CoreOptions {
   deliveries?: { run: boolean; tickMs?: number };
   /** How the core talks to IdPs (tests put a network attacker between the core and a real IdP). */
   oidc?: OidcOptions;
+  /** The CLI launcher the governed workflow's agent runs (tests pass their own build); found beside the code otherwise. */
+  cavraLauncher?: string;
 }
 
 export interface CoreService {
@@ -268,6 +271,18 @@ export function createCore(options: CoreOptions): LocalCoreService {
       (spec, work) => jobs.start(spec, work),
     ),
     ...aispmHandlers(aispm),
+    ...trialWorkflowHandlers(
+      new GovernedWorkflow({
+        home: options.home,
+        ledgers,
+        adapterTenant: () => tenants.defaultTenant(),
+        gateRunning: async () => (await probeGate(options.home)).running,
+        trustedMcpServers: (tenant) => mcp.list(tenant).map((entry) => entry.server),
+        launcher: options.cavraLauncher,
+        now: options.now,
+      }),
+      (spec, work) => jobs.start(spec, work),
+    ),
     ...containmentHandlers(containment),
     ...sessionHandlers(identity, tenants, profiles, options.shell),
     ...onboardingHandlers(onboarding, (tenant) =>

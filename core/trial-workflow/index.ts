@@ -1,0 +1,3 @@
+export { GovernedWorkflow } from './runner';
+export type { GovernedWorkflowOptions, WorkflowControl } from './runner';
+export { trialWorkflowHandlers } from './handlers';

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runProgram } from './processes';
+
+/** The scratch repository the scripted agent works in, its bare remote, and a file outside it. */
+export interface ScratchRepository {
+  root: string;
+  workspace: string;
+  remote: string;
+  /** A file beside the workspace, for the read that is allowed but noted (warn). */
+  outsideFile: string;
+  /** Real git with no user or system configuration leaking in, and no prompts. */
+  gitEnv: NodeJS.ProcessEnv;
+  remove(): void;
+}
+
+const FILES: Record<string, string> = {
+  'README.md': '# payments-service\n\nA scratch repository for the CAVRA governed workflow (trial step 4).\n',
+  'src/refunds.js': 'export function refund(amount) {\n  return { amount, status: "queued" };\n}\n',
+  '.gitignore': '.env\n',
+  // Not a real secret: the workflow shows that reading it is refused.
+  '.env': 'STRIPE_SECRET_KEY=sk_test_cavra_trial_not_a_real_key\n',
+};
+
+export async function createScratchRepository(signal: AbortSignal): Promise<ScratchRepository> {
+  // Outside CAVRA_HOME: the engine protects the data directory from every agent action.
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-trial-workflow-')));
+  const workspace = path.join(root, 'payments-service');
+  const remote = path.join(root, 'payments-service.git');
+  const outside = path.join(root, 'shared-notes');
+  const remove = () => fs.rmSync(root, { recursive: true, force: true });
+  const gitEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: root,
+    LANG: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: 'CAVRA trial agent',
+    GIT_AUTHOR_EMAIL: 'trial-agent@cavra.invalid',
+    GIT_COMMITTER_NAME: 'CAVRA trial agent',
+    GIT_COMMITTER_EMAIL: 'trial-agent@cavra.invalid',
+  };
+  try {
+    fs.mkdirSync(workspace);
+    fs.mkdirSync(outside);
+    const outsideFile = path.join(outside, 'runbook.md');
+    fs.writeFileSync(outsideFile, '# Payments runbook\n\nRefunds above 1,000 EUR need a second pair of eyes.\n');
+    for (const [name, text] of Object.entries(FILES)) {
+      fs.mkdirSync(path.dirname(path.join(workspace, name)), { recursive: true });
+      fs.writeFileSync(path.join(workspace, name), text);
+    }
+    const git = async (cwd: string, ...args: string[]) => {
+      const result = await runProgram('git', args, { cwd, env: gitEnv, signal, timeoutMs: 30_000 });
+      if (result.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim()}`);
+    };
+    await git(root, 'init', '--quiet', '--bare', '-b', 'main', remote);
+    await git(workspace, 'init', '--quiet', '-b', 'main');
+    await git(workspace, 'remote', 'add', 'origin', remote);
+    await git(workspace, 'add', '.');
+    await git(workspace, 'commit', '--quiet', '-m', 'Initial import');
+    // Published before CAVRA's hook is installed: only the session's own pushes are judged.
+    await git(workspace, 'push', '--quiet', 'origin', 'main');
+    return { root, workspace, remote, outsideFile, gitEnv, remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
