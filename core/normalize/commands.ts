@@ -6,7 +6,8 @@ import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
 import { SUDO_GRAMMAR } from './wrapper-grammars';
-import { SCRIPT_INTERPRETERS, downloadTargets, implicitlyRun } from './programs/downloads';
+import { downloadTargets, implicitlyRun } from './programs/downloads';
+import { codeSource, interpreterSpec, runsScriptFile } from './programs/interpreters';
 import { readSql, redisStatement } from './programs/sql';
 import { SHELL_PROGRAMS } from './shells';
 import { taintedTexts } from './taint';
@@ -295,44 +296,8 @@ function databaseClient(
 /** Only so many arguments of one command are tainted: enough for any real command line. */
 const MAX_TAINTED_ARGS = 64;
 
-/** Interpreters that run a script file given as their first operand, with the options that take a value. */
-const SCRIPT_RUNNERS: Record<string, ReadonlySet<string>> = {
-  node: new Set([
-    '-r',
-    '--require',
-    '--import',
-    '--loader',
-    '--experimental-loader',
-    '-C',
-    '--conditions',
-    '--env-file',
-    '--input-type',
-    '--title',
-  ]),
-  nodejs: new Set([
-    '-r',
-    '--require',
-    '--import',
-    '--loader',
-    '--experimental-loader',
-    '-C',
-    '--conditions',
-    '--env-file',
-  ]),
-  bun: new Set(['-r', '--preload', '--cwd', '--env-file', '--config', '-c']),
-  tsx: new Set(['--tsconfig', '--import', '--require', '-r']),
-  'ts-node': new Set(['-P', '--project', '-r', '--require', '-C', '--compiler']),
-  deno: new Set([
-    '--config',
-    '-c',
-    '--import-map',
-    '--allow-read',
-    '--allow-write',
-    '--allow-net',
-    '--allow-env',
-    '--allow-run',
-  ]),
-};
+/** Runtimes a `cavra` command line can be run by as a script (`node …/bin/cavra.cjs approve`). */
+const JS_RUNTIMES: ReadonlySet<string> = new Set(['node', 'nodejs', 'bun', 'tsx', 'ts-node', 'deno']);
 
 /** `tar -T -`, `zip -@`, `cpio -o`: the names of the files archived come from standard input. */
 function namesFromInput(extraction: Extraction, line: CommandLine, program: string, args: readonly Field[]): void {
@@ -401,53 +366,93 @@ function optionValuesOf(args: readonly Field[], names: readonly string[]): strin
   return out;
 }
 
-/** The script file an interpreter runs (`python3 x.py`, `node dist/a.js`); null for inline code or none. */
+/** Index of the script file an interpreter runs (`python3 x.py`, `deno run a.ts`); null for inline code or none. */
+function scriptOperand(program: string, args: readonly Field[]): number | null {
+  const spec = interpreterSpec(program);
+  if (spec === undefined) return null;
+  const skip = program === 'deno' && args[0]?.text === 'run' ? 1 : 0;
+  const source = codeSource(
+    spec,
+    args.slice(skip).map((arg) => arg.text),
+  );
+  return source.kind === 'script' ? source.index + skip : null;
+}
+
+/** The script file an interpreter runs, when it is known statically. */
 function interpretedScript(program: string, args: readonly Field[]): string | null {
-  const base = program.replace(/[\d.]+$/, '');
-  if (!SCRIPT_INTERPRETERS.has(program) && !SCRIPT_INTERPRETERS.has(base)) return null;
-  for (let i = 0; i < args.length; i++) {
-    const text = (args[i] as Field).text;
-    if (/^-(c|e|E|p|m|r)$|^--(eval|print)$/.test(text)) return null;
-    if (text === '--') return args[i + 1]?.text ?? null;
-    if (text.startsWith('-')) continue;
-    return (args[i] as Field).dynamic ? null : text;
-  }
-  return null;
+  if (!runsScriptFile(program)) return null;
+  const index = scriptOperand(program, args);
+  const script = index === null ? undefined : args[index];
+  return script === undefined || script.dynamic ? null : script.text;
 }
 
 /** The command-line program the script is: `node …/bin/cavra.cjs approve` runs `cavra approve`. */
 function scriptProgram(program: string, args: readonly Field[]): { index: number; name: string } | null {
-  const values = SCRIPT_RUNNERS[program];
-  if (values === undefined) return null;
-  let i = 0;
-  if (program === 'deno' && args[0]?.text === 'run') i = 1;
-  for (; i < args.length; i++) {
-    const text = (args[i] as Field).text;
-    if (text === '--') {
-      i++;
-      break;
-    }
-    if (!text.startsWith('-') || text === '-') break;
-    if (values.has(text)) i++;
-  }
-  const script = args[i];
-  if (script === undefined || script.dynamic) return script ? { index: i, name: '' } : null;
-  if (isCavraScript(script.text)) return { index: i, name: 'cavra' };
+  if (!JS_RUNTIMES.has(program)) return null;
+  const index = scriptOperand(program, args);
+  const script = index === null ? undefined : args[index];
+  if (index === null || script === undefined) return null;
+  if (script.dynamic) return { index, name: '' };
+  if (isCavraScript(script.text)) return { index, name: 'cavra' };
   const name = programName(script.text).replace(/\.(c|m)?[jt]s$/, '');
-  return { index: i, name };
+  return { index, name };
+}
+
+/**
+ * Inline code given to an interpreter (`node -e CODE`, `python3 -c CODE`) is code, not a file
+ * name: the argument holding it is left out of argument taint. The file names quoted in the
+ * code (`open(".env")`, `readFileSync('~/.ssh/id_rsa')`) are what the code reads.
+ */
+function inlineCode(program: string, args: readonly Field[]): { index: number; code: string } | null {
+  const spec = interpreterSpec(program);
+  if (spec === undefined) return null;
+  const source = codeSource(
+    spec,
+    args.map((arg) => arg.text),
+  );
+  if (source.kind !== 'inline' || source.code === null) return null;
+  return { index: source.index, code: source.code };
+}
+
+const MAX_QUOTED_NAMES = 32;
+
+/** String literals in code: `"…"`, `'…'`, `` `…` ``, as far as they look like file names. */
+function quotedNames(code: string): string[] {
+  const out: string[] = [];
+  for (const match of code.matchAll(/(["'`])((?:\\.|(?!\1)[^\\\n])*)\1/g)) {
+    const text = (match[2] as string).replace(/\\(.)/g, '$1');
+    if (text !== '' && text.length < 4096 && !/\s/.test(text)) out.push(text);
+    if (out.length >= MAX_QUOTED_NAMES) break;
+  }
+  return out;
 }
 
 /** Argument taint: every argument the program's spec does not account for may name a file it reads. */
 function taintArguments(extraction: Extraction, program: string, args: readonly Field[]): void {
   if (METADATA_PROGRAMS.has(program) || TAINT_EXEMPT.has(program) || describesEveryFile(program)) return;
-  taintWords(extraction, program, args);
+  const inline = inlineCode(program, args);
+  if (inline === null) {
+    taintWords(extraction, program, args);
+    return;
+  }
+  const code = args[inline.index] as Field;
+  taintWords(
+    extraction,
+    program,
+    args.filter((_, i) => i !== inline.index),
+  );
+  if (code.dynamic) return;
+  // Code may read or write what it names; each reading only adds subjects for the rules to judge.
+  const named = quotedNames(inline.code).map((text) => field(text));
+  taintWords(extraction, program, named, 'read');
+  taintWords(extraction, program, named, 'write');
 }
 
-function taintWords(extraction: Extraction, program: string, args: readonly Field[]): void {
+function taintWords(extraction: Extraction, program: string, args: readonly Field[], access: Access = 'read'): void {
   for (const arg of args.slice(0, MAX_TAINTED_ARGS)) {
     if (arg.dynamic || arg.processSubstitution) continue;
     for (const text of taintedTexts(arg, (name) => extraction.nameExists(name))) {
-      extraction.addFieldPath({ ...arg, text }, { access: 'read', source: 'command', via: program });
+      extraction.addFieldPath({ ...arg, text }, { access, source: 'command', via: program });
     }
   }
 }

@@ -220,6 +220,37 @@ describe('file arguments of reading, copying and exfiltrating commands', () => {
     expect(command(`sed -e 's/a/b/g' x`).problems).toEqual([]);
   });
 
+  it('judges inline code as code: the code is no file name, the names quoted in it are', () => {
+    const reads = (text: string) =>
+      command(text)
+        .paths.filter((p) => p.access === 'read')
+        .map((p) => p.relative ?? p.absolute);
+    for (const text of [
+      `node -e 'console.log(1)'`,
+      `node --eval='console.log(process.version)'`,
+      `node -pe 'require("os").cpus().length'`,
+      `python3 -c 'import sys; print(sys.path)'`,
+      `ruby -e 'puts 1.0'`,
+      `perl -le 'print 1.5'`,
+      `deno eval 'console.log(Deno.version)'`,
+      `php -r 'echo PHP_VERSION;'`,
+    ])
+      expect(reads(text), text).toEqual([]);
+    expect(reads(`node -e 'require("fs").readFileSync(".env", "utf8")'`)).toEqual(['.env']);
+    expect(reads(`python3 -c "print(open('config/.env').read())"`)).toEqual(['config/.env']);
+    expect(reads(`perl -ne 'print' data.txt`)).toEqual(['data.txt']);
+    expect(reads(`node -e 'x' -- .env`)).toEqual(['.env']);
+    // Code may write what it names, too.
+    expect(
+      command(`python3 -c "open('.claude/settings.json','w').write('{}')"`)
+        .paths.filter((p) => p.access === 'write')
+        .map((p) => p.relative),
+    ).toEqual(['.claude/settings.json']);
+    // The script an interpreter runs is still read (and tracked as run).
+    expect(reads('node -r ts-node/register scripts/build.ts')).toContain('scripts/build.ts');
+    expect(reads('ruby -r json tools/print.rb')).toContain('tools/print.rb');
+  });
+
   it('follows commands that programs run for themselves', () => {
     expect(lines(command(`tar cf x.tar --to-command='rm -rf /' a`))).toContain('rm -rf /');
     expect(lines(command(`tar -I 'sh -c "rm -rf /"' -cf x.tar a`))).toContain('rm -rf /');

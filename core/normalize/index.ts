@@ -2,7 +2,9 @@
 export { normalizeAction } from './normalize';
 export type { NormalizeOptions } from './normalize';
 export { SHELL_PROGRAMS } from './shells';
-export { isOptionWord, optionKind, programKey, programOptions, PYTHON_OPTIONS } from './programs/options';
+export { isOptionWord, optionKind, programKey, programOptions } from './programs/options';
+export { codeSource, inlineOption, interpreterSpec } from './programs/interpreters';
+export type { CodeSource, InterpreterSpec } from './programs/interpreters';
 export type { ProgramOptions } from './programs/options';
 export { hasProgramSpec } from './programs/catalog';
 export { emptyFileSystem } from './paths';

@@ -214,9 +214,20 @@ export class PathResolver {
     if (path === workspace) return 'workspace';
     if (path === '/' || workspace.startsWith(`${path}/`)) return 'ancestor';
     const parent = posix.dirname(workspace);
-    if (!path.startsWith(`${parent}/`) || path.startsWith(`${workspace}/`)) return undefined;
+    if (!path.startsWith(`${parent}/`) || path.startsWith(`${workspace}/`)) return this.inHome(path);
     const climbed = !/^([/\\~]|[A-Za-z]:)/.test(text) && (request.base === undefined || request.base === this.root);
-    return climbed || !TEMP_ROOTS.test(parent) ? 'sibling' : undefined;
+    return climbed || !TEMP_ROOTS.test(parent) ? 'sibling' : this.inHome(path);
+  }
+
+  /**
+   * The home directory, or a directory directly in it that is not a dot directory: where the
+   * user's other projects live (`~/projects`, `~/src`). Caches and tool settings (`~/.cache`) are not.
+   */
+  private inHome(path: string): NormalizedPath['spans'] {
+    const home = this.home.replace(/\/+$/, '');
+    if (home === '' || path.startsWith(`${this.workspace ?? '\0'}/`)) return undefined;
+    if (path === home) return 'home';
+    return posix.dirname(path) === home && !posix.basename(path).startsWith('.') ? 'home' : undefined;
   }
 
   /**

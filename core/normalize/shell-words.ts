@@ -1,9 +1,12 @@
 import {
+  type CallExpr,
   type DblQuoted,
   type Lit,
   type ParamExp,
   type SglQuoted,
   type ShellSource,
+  type Stmt,
+  type StmtList,
   type SyntaxNode,
   type Word,
   goText,
@@ -116,25 +119,12 @@ function readParts(
       case 'DblQuoted':
         readParts(items((part as DblQuoted).Parts), true, state, source, lookup);
         break;
-      case 'ParamExp': {
-        const value = staticParameter(part as ParamExp, state.text === '', lookup);
-        if (value === null) {
-          state.dynamic = true;
-          appendQuoted(state, source.of(part));
-        } else if (quoted) {
-          appendQuoted(state, value);
-        } else if (/\s/.test(value)) {
-          // An unquoted expansion is split into words again, which one word cannot show.
-          state.dynamic = true;
-          appendQuoted(state, value);
-        } else {
-          // …and globbed again: `X='*.pem'; cat $X` reads every .pem file.
-          state.text += value;
-          state.pattern += value.replace(/[{},\\]/g, '\\$&');
-          if (/[*?[]/.test(value)) state.special = true;
-        }
+      case 'ParamExp':
+        appendExpansion(state, staticParameter(part as ParamExp, state.text === '', lookup), quoted, source.of(part));
         break;
-      }
+      case 'CmdSubst':
+        appendExpansion(state, locationSubstitution(part as StmtList, source, lookup), quoted, source.of(part));
+        break;
       case 'ProcSubst':
         state.processSubstitution = true;
         appendQuoted(state, source.of(part));
@@ -149,6 +139,74 @@ function readParts(
         state.dynamic = true;
         appendQuoted(state, source.of(part));
     }
+  }
+}
+
+/** The value of an expansion, or its source text (and the word dynamic) when it is not known statically. */
+function appendExpansion(state: WordState, value: string | null, quoted: boolean, text: string): void {
+  if (value === null) {
+    state.dynamic = true;
+    appendQuoted(state, text);
+  } else if (quoted) {
+    appendQuoted(state, value);
+  } else if (/\s/.test(value)) {
+    // An unquoted expansion is split into words again, which one word cannot show.
+    state.dynamic = true;
+    appendQuoted(state, value);
+  } else {
+    // …and globbed again: `X='*.pem'; cat $X` reads every .pem file.
+    state.text += value;
+    state.pattern += value.replace(/[{},\\]/g, '\\$&');
+    if (/[*?[]/.test(value)) state.special = true;
+  }
+}
+
+/** The name lookups answer for the top of the git work tree the command runs in. */
+export const GIT_TOPLEVEL = ':git-toplevel';
+
+/**
+ * A command substitution that only prints where the command runs, known statically: `$(pwd)`,
+ * `` `pwd -P` ``, `$(realpath .)`, `$(readlink -f .)`, `$(git rev-parse --show-toplevel)`,
+ * `$(echo WORD)`. `rm -rf "$(pwd)"` removes the workspace as surely as `rm -rf "$PWD"`.
+ * Anything else is known only at run time (null).
+ */
+function locationSubstitution(node: StmtList, source: ShellSource, lookup: VariableLookup): string | null {
+  const stmts = items(node.Stmts);
+  if (stmts.length !== 1) return null;
+  const stmt = stmts[0] as Stmt & { Negated?: boolean; Background?: boolean };
+  if (stmt.Negated || stmt.Background || items(stmt.Redirs).length > 0 || kindOf(stmt.Cmd) !== 'CallExpr') return null;
+  const call = stmt.Cmd as CallExpr;
+  if (items(call.Assigns).length > 0) return null;
+  const words: string[] = [];
+  for (const word of items(call.Args)) {
+    const value = readWord(word, source, lookup);
+    if (value.dynamic || value.pattern !== null || value.processSubstitution) return null;
+    words.push(value.text);
+  }
+  const [program, ...args] = words;
+  const here = () => lookup('PWD');
+  const isHere = (arg: string | undefined) => arg === '.' || arg === './' || (arg !== undefined && arg === here());
+  switch (program) {
+    case 'pwd':
+      return args.every((arg) => arg === '-L' || arg === '-P') ? here() : null;
+    case 'realpath':
+    case 'readlink': {
+      const options = args.filter((arg) => arg.startsWith('-'));
+      const operands = args.filter((arg) => !arg.startsWith('-'));
+      if (program === 'readlink' && !options.some((option) => /^-[a-z]*[fem]/.test(option))) return null;
+      return operands.length === 1 && isHere(operands[0]) ? here() : null;
+    }
+    case 'git':
+      return args.length === 2 && args[0] === 'rev-parse' && args[1] === '--show-toplevel'
+        ? lookup(GIT_TOPLEVEL)
+        : null;
+    case 'echo':
+    case 'printf':
+      return args.length === 1 && !(args[0] as string).startsWith('-') && !(args[0] as string).includes('%')
+        ? (args[0] as string)
+        : null;
+    default:
+      return null;
   }
 }
 

@@ -23,7 +23,7 @@ import {
   kindOf,
   parseShell,
 } from './shell-syntax';
-import { type Field, type VariableLookup, readHereDocument, readWord, wordFields } from './shell-words';
+import { type Field, GIT_TOPLEVEL, type VariableLookup, readHereDocument, readWord, wordFields } from './shell-words';
 import type { SimpleCommand } from './types';
 
 /** Nodes nested deeper than this (`((((…))))`) are not walked: the script is refused instead. */
@@ -463,11 +463,14 @@ class ScriptReader {
       if (item !== undefined) return item;
       if (name === 'HOME') return this.extraction.resolver.home;
       if (/^[0-9]$/.test(name)) return scope.positional?.[Number(name)] ?? null;
-      if (name === 'PWD') {
+      if (name === 'PWD' || name === GIT_TOPLEVEL) {
         const { directories, resolver } = this.extraction;
-        return resolver.workspace !== null && directories.length === 1 && !this.extraction.unknownDirectory
-          ? (directories[0] as string)
-          : null;
+        const workspace = resolver.workspace;
+        if (workspace === null || directories.length !== 1 || this.extraction.unknownDirectory) return null;
+        const here = directories[0] as string;
+        if (name === 'PWD') return here;
+        // The work tree's top: the workspace, from anywhere inside it (elsewhere, not known here).
+        return here === workspace || here.startsWith(`${workspace}/`) ? workspace : null;
       }
       const constant = scope.constants ? (this.constants.get(name) ?? null) : null;
       if (constant === null && name === 'CAVRA_HOME') return this.extraction.dataDirectory;

@@ -116,9 +116,10 @@ export interface NormalizedPath {
   /**
    * How the path relates to the workspace when it is not simply a file in it: the workspace
    * root itself, a directory containing the workspace, or a neighbour beside the workspace
-   * (under the workspace's parent directory). Absent for anything else.
+   * (under the workspace's parent directory), or the home directory or a directory directly in
+   * it (`~/projects`, where the user's other work lives). Absent for anything else.
    */
-  spans?: 'workspace' | 'ancestor' | 'sibling';
+  spans?: 'workspace' | 'ancestor' | 'sibling' | 'home';
   /**
    * Found on disk rather than named: a file inside a directory the command walks
    * (`grep -r`, `tar c`), or another name of the same file (a hard link).

@@ -45,7 +45,7 @@ const kindOfAction: Record<ActionType, SubjectKind> = {
   mcp_tool_call: 'mcp',
 };
 
-export const spanBits = { workspace: 1, ancestor: 2, sibling: 4 } as const;
+export const spanBits = { workspace: 1, ancestor: 2, sibling: 4, home: 8 } as const;
 
 export const READ_BIT = 1;
 export const WRITE_BIT = 2;

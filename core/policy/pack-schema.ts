@@ -142,11 +142,11 @@ const ruleSchema = z
     outside_workspace: z.boolean().optional(),
     via: patternList('The command or MCP tool that touches the path (cat, cp, filesystem/read_file).').optional(),
     spans: z
-      .array(z.enum(['workspace', 'ancestor', 'sibling']))
+      .array(z.enum(['workspace', 'ancestor', 'sibling', 'home']))
       .min(1)
       .optional()
       .describe(
-        'The path is the workspace root itself, a directory containing the workspace, or a neighbour of it (beside it, under its parent).',
+        'The path is the workspace root itself, a directory containing the workspace, a neighbour of it (beside it, under its parent), or the home directory or a directory directly in it (not a dot directory).',
       ),
 
     git: gitConditionSchema.optional(),

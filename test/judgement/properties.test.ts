@@ -188,3 +188,108 @@ describe('routes to a protected file are protected', () => {
     expect(os.homedir()).not.toBe(workspace.home);
   });
 });
+
+describe('destroying the workspace or the home directory is denied however it is spelled', () => {
+  /** Every spelling of "the directory this command runs in", from the workspace root. */
+  const HERE = [
+    '.',
+    './',
+    '"$PWD"',
+    '$PWD',
+    '"${PWD}"',
+    '"$(pwd)"',
+    '$(pwd)',
+    '`pwd`',
+    '"$(pwd -P)"',
+    '"$( pwd )"',
+    `"$('pwd')"`,
+    '"$(\\pwd)"',
+    '"$(realpath .)"',
+    '"$(readlink -f .)"',
+    '"$(git rev-parse --show-toplevel)"',
+    '"$(echo "$PWD")"',
+    '"$(pwd)/"',
+    '"$(pwd)"/*',
+    '*',
+  ];
+  const FLAGS = ['-rf', '-fr', '-r -f', '-Rf', '--recursive --force', '-rfv', '-r'];
+  const REMOVE = ['rm', '\\rm', "'rm'", 'command rm', 'sudo rm', '/bin/rm'];
+
+  it('at the workspace root', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...REMOVE),
+        fc.constantFrom(...FLAGS),
+        fc.constantFrom(...HERE),
+        (rm, flags, here) => {
+          const command = `${rm} ${flags} ${here}`;
+          expect(run(command), command).toBe('deny');
+        },
+      ),
+      { numRuns: 150 },
+    );
+    for (const command of ['find . -delete', 'find "$(pwd)" -mindepth 1 -delete', 'bash -c \'rm -rf "$(pwd)"\''])
+      expect(run(command), command).toBe('deny');
+  });
+
+  it('from a subdirectory, by the top of the work tree', () => {
+    for (const top of [
+      '"$(git rev-parse --show-toplevel)"',
+      '..',
+      '"$(realpath ..)"'.replace('realpath ..', 'cd .. && pwd'),
+    ]) {
+      const command = `rm -rf ${top}`;
+      const decision = decide({ type: 'execute_command', command, cwd: `${workspace.workspace}/src` } as never);
+      expect(GATED.has(decision), command).toBe(true);
+    }
+    expect(
+      decide({
+        type: 'execute_command',
+        command: 'rm -rf "$(git rev-parse --show-toplevel)"',
+        cwd: `${workspace.workspace}/src`,
+      } as never),
+    ).toBe('deny');
+  });
+
+  it('the home directory and the directories directly in it, where other work lives', () => {
+    // A layout where home is not the workspace's neighbour: ~/work/app, with ~/projects beside ~/work.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-home-layout-'));
+    const app = path.join(home, 'work', 'app');
+    fs.mkdirSync(app, { recursive: true });
+    fs.mkdirSync(path.join(home, 'projects', 'site'), { recursive: true });
+    fs.mkdirSync(path.join(home, '.cache', 'pip'), { recursive: true });
+    const inLayout = (command: string) =>
+      evaluate(index, normalizeAction(actionSchema.parse({ type: 'execute_command', command, cwd: app }), { home }))
+        .decision;
+    try {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...REMOVE.filter((rm) => !rm.startsWith('sudo'))),
+          fc.constantFrom(...FLAGS),
+          fc.constantFrom(
+            '~/projects',
+            '"$HOME/projects"',
+            '$HOME/projects/',
+            `${home}/projects`,
+            '~/"projects"',
+            '~/proj*',
+            '../../projects',
+          ),
+          (rm, flags, target) => {
+            const command = `${rm} ${flags} ${target}`;
+            expect(inLayout(command), command).toBe('deny');
+          },
+        ),
+        { numRuns: 60 },
+      );
+      expect(inLayout('find ~ -delete')).toBe('deny');
+      // A cache in a dot directory, or one project inside ~/projects, is not denied (this home is
+      // under the temporary directory, where the baseline allows writes).
+      expect(inLayout('rm -rf ~/.cache/pip')).not.toBe('deny');
+      expect(inLayout('rm -rf ~/projects/site')).not.toBe('deny');
+      expect(inLayout('ls ~/projects')).toBe('allow');
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

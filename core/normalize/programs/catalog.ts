@@ -1,7 +1,7 @@
 import { SPECIAL_PROGRAMS, isWrapper } from '../commands';
 import { hasReader } from '../effects';
 import { SHELL_PROGRAMS } from '../shells';
-import { SCRIPT_INTERPRETERS } from './downloads';
+import { interpreterSpec } from './interpreters';
 import { METADATA_PROGRAMS } from './metadata';
 import { programOptions } from './options';
 
@@ -55,8 +55,7 @@ export function hasProgramSpec(program: string): boolean {
     SHELL_PROGRAMS.has(name) ||
     SPECIAL_PROGRAMS.has(name) ||
     METADATA_PROGRAMS.has(name) ||
-    SCRIPT_INTERPRETERS.has(name) ||
-    SCRIPT_INTERPRETERS.has(base) ||
+    interpreterSpec(name) !== undefined ||
     programOptions(name) !== undefined ||
     TAINTED_TOOLS.has(name) ||
     TAINTED_TOOLS.has(base)

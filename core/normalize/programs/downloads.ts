@@ -195,23 +195,3 @@ function localPackages(words: readonly string[]): string[] {
     .filter((word) => /^(\.{1,2}(\/|$)|\/)/.test(word))
     .map((word) => word.replace(/\/+$/, '') || '/');
 }
-
-/** Interpreters whose first operand is a script file they run. */
-export const SCRIPT_INTERPRETERS: ReadonlySet<string> = new Set([
-  'python',
-  'python2',
-  'python3',
-  'pypy',
-  'pypy3',
-  'node',
-  'nodejs',
-  'bun',
-  'deno',
-  'ruby',
-  'perl',
-  'php',
-  'lua',
-  'Rscript',
-  'tsx',
-  'ts-node',
-]);

@@ -1,5 +1,6 @@
 import { GIT_GLOBAL_FLAGS, GIT_GLOBAL_VALUES } from '../git';
 import { SUDO_GRAMMAR } from '../wrapper-grammars';
+import { interpreterFamilies, interpreterFamily, interpreterSpec } from './interpreters';
 
 /**
  * What the matcher knows about the options of common programs, so that options between
@@ -45,21 +46,6 @@ const kubeValues = [
 ];
 const kubeFlags = ['--insecure-skip-tls-verify', '--match-server-version', '--warnings-as-errors'];
 const terraform = table([], ['-help', '-version', '-no-color']);
-const node = table(
-  ['-r', '--require', '--import', '--loader', '--experimental-loader', '--conditions', '-C', '--env-file'],
-  [
-    '--inspect',
-    '--inspect-brk',
-    '--enable-source-maps',
-    '--no-warnings',
-    '--trace-warnings',
-    '--experimental-vm-modules',
-  ],
-);
-export const PYTHON_OPTIONS = table(
-  ['-W', '-X', '-m', '-c', '-Q'],
-  ['-u', '-B', '-O', '-OO', '-E', '-s', '-S', '-I', '-q', '-b', '-bb', '-d', '-P', '-R', '-x'],
-);
 const npm = table(
   ['--prefix', '-w', '--workspace', '--loglevel', '--registry', '--userconfig', '--cache'],
   [
@@ -171,12 +157,6 @@ const programs: Record<string, ProgramOptions> = {
   ),
   yarn: table(['--cwd'], ['-s', '--silent', '--frozen-lockfile', '--immutable', '--offline']),
   npx: table(['-p', '--package', '-c', '--call'], ['-y', '--yes', '--no', '-q', '--quiet', '--no-install']),
-  node,
-  nodejs: node,
-  bun: table(['--cwd', '-r', '--preload', '--config', '-c'], ['--bun', '--silent', '--watch', '--hot', '--smol']),
-  python: PYTHON_OPTIONS,
-  python3: PYTHON_OPTIONS,
-  python2: PYTHON_OPTIONS,
   pip: table(
     [
       '--index-url',
@@ -299,8 +279,18 @@ export function optionKind(word: string, options: ProgramOptions | undefined): O
   return 'unknown';
 }
 
+/** Interpreters' options come from their one spec: inline code and module options take a value too. */
+const interpreterTables = new Map<string, ProgramOptions>();
+for (const [family, spec] of interpreterFamilies()) {
+  const values = [...spec.values, ...spec.inline.filter((option) => option.startsWith('-'))];
+  if (spec.module !== undefined) values.push(spec.module);
+  interpreterTables.set(family, table(values, [...spec.flags]));
+}
+
 export function programOptions(program: string): ProgramOptions | undefined {
-  return programs[program];
+  const own = programs[program];
+  if (own !== undefined) return own;
+  return interpreterSpec(program) ? interpreterTables.get(interpreterFamily(program)) : undefined;
 }
 
 /** The key a program is indexed and matched by: `/usr/bin/Terraform.exe` was already reduced to `Terraform.exe` → `terraform`. */
