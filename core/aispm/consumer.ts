@@ -73,6 +73,16 @@ export class LedgerConsumer {
     return next;
   }
 
+  /**
+   * How far behind the ledger the committed projection is, without reading a record into it:
+   * what an observer (the readiness validators) must see, since catching up first would make
+   * any consumer look live. Reloads when another process committed since.
+   */
+  async observedLag(now: number): Promise<Lag> {
+    if (this.projection === null || (await this.repository.version()) !== this.version) await this.load();
+    return this.lag(now);
+  }
+
   /** The projection as last committed (loading it when needed), without reading the ledger. */
   async current(): Promise<Projection> {
     return this.projection ?? this.load();

@@ -13,7 +13,7 @@ import { controlSurfaces } from '../contract';
 import { LedgerInputError } from '../evidence';
 import { tenantDir } from '../store';
 import { LedgerConsumer } from './consumer';
-import type { LedgerSource } from './consumer';
+import type { Lag, LedgerSource } from './consumer';
 import { buildPacket } from './packets';
 import type { Projection } from './projection';
 import type { AispmRepository } from './repository';
@@ -113,6 +113,11 @@ export class AispmService {
     const entry = this.tenant(tenant);
     const projection = await entry.consumer.catchUp({ budgetMs: Number.POSITIVE_INFINITY, now: this.now() });
     return { cursor: projection.cursor, ledgerSize: entry.ledger.size() };
+  }
+
+  /** The ingestion lag as committed now, reading nothing new (readiness observes; it never ingests). */
+  async ingestion(tenant: string): Promise<Lag> {
+    return this.tenant(tenant).consumer.observedLag(this.now());
   }
 
   async status(tenant: string): Promise<PostureView> {

@@ -6,4 +6,5 @@ export type { TrialServiceOptions } from './trial';
 export type { StartJob } from './handlers';
 export { PACKET_FILES, PACKET_PREDICATE_TYPE, derivedReady, verifyPacket } from './packet';
 export type { PacketPredicate, PacketVerification } from './packet';
-export { GATE_ADAPTERS, validators } from './validators';
+export { GATE_ADAPTERS, LAG_PASS_SECONDS, LAG_WARN_SECONDS, TRIAL_ROLES, validators } from './validators';
+export type { TenantObservers } from './validators';

@@ -11,6 +11,7 @@ import { coreClient } from '../../test/support/contract-client';
 import { tempHome } from '../../test/support/temp-home';
 import { demoLicense, strangerSigner } from '../../test/support/demo-license';
 import { localEvaluationPrincipal } from '../identity';
+import { DEFAULT_CONTAINMENT_SETTINGS } from '../containment';
 import { PACKET_FILES, ReadinessService, verifyPacket } from '.';
 
 const tenant = 'evaluation';
@@ -103,7 +104,7 @@ describe('readiness validators, gates and the signed packet', () => {
     expect(v.tenant_isolation?.message).toMatch(/cross-tenant probes run now were all refused/);
     expect(v.report_delivery).toMatchObject({ status: 'blocker' });
     expect(v.report_delivery?.message).toMatch(/no report delivery was attempted/);
-    expect(v.identity?.message).toMatch(/no SSO identity provider is configured/);
+    expect(v.identity?.message).toMatch(/No SSO identity provider is configured/);
     expect(v.containment?.status).toBe('blocker');
     expect(report.blockers.map((b) => b.validator)).toEqual(
       expect.arrayContaining(['identity', 'containment', 'live_ingestion', 'report_delivery', 'agent_workflows']),
@@ -181,9 +182,14 @@ describe('readiness validators, gates and the signed packet', () => {
     ];
     for (const [action, adapter] of records) {
       const decision = await decide(action);
+      // As the gate records them: with the actor it verified from the transport.
       await ledger.append({
         type: 'decision',
-        payload: decisionRecord(decision, { adapter, repository: action.repository }),
+        payload: decisionRecord(decision, {
+          adapter,
+          repository: action.repository,
+          verifiedActor: { uid: 1000, name: 'dev', verifiedBy: 'peer_credentials' },
+        }),
       });
     }
     let report = await result<ReadinessReport>(
@@ -208,6 +214,16 @@ describe('readiness validators, gates and the signed packet', () => {
       home: home.home,
       ledgers,
       entitlement: () => client.call('license.status', {}, on),
+      containment: async () => DEFAULT_CONTAINMENT_SETTINGS,
+      ingestion: async () => ({
+        cursor: 0,
+        ledgerSize: 0,
+        behindRecords: 0,
+        behindSeconds: 0,
+        lastIngestedAt: null,
+        unreadable: 0,
+      }),
+      sso: async () => null,
       // A guard that lets anyone read: what the probe exists to catch.
       invoke: async () => ({ ok: true, value: {} }),
       tenantIds: () => [tenant],

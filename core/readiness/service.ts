@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
-  Entitlement,
   GateKind,
   PacketExportResult,
   PilotScope,
@@ -14,13 +13,12 @@ import type {
 import type { EvidenceLedgers, EvidenceSigner } from '../evidence';
 import { tenantDatabasePath } from '../store';
 import { derivedReady, PACKET_FILES, packetPredicate, writePacket } from './packet';
-import type { ValidatorContext } from './validators';
-import { validators } from './validators';
+import type { TenantObservers } from './validators';
+import { validatorContext, validators } from './validators';
 
-export interface ReadinessServiceOptions {
+export interface ReadinessServiceOptions extends TenantObservers {
   home: string;
   ledgers: EvidenceLedgers;
-  entitlement: (tenant: string) => Promise<Entitlement>;
   /** The core's own request path, so the isolation probe meets the same guard every caller meets. */
   invoke: (principal: Principal, request: unknown) => Promise<ResponseEnvelope>;
   /** Every tenant id on this install, and the tenant signer for the packet. */
@@ -67,7 +65,7 @@ export class ReadinessService {
     const ledger = this.options.ledgers.ledger(tenant);
     const runId = `run_${crypto.randomUUID()}`;
     const chosen = validators.filter((v) => gate === 'production' || v.pilot);
-    const context: ValidatorContext = {
+    const context = validatorContext(this.options, {
       tenant,
       gate,
       scope: gate === 'pilot' ? scope : null,
@@ -75,9 +73,8 @@ export class ReadinessService {
       now: this.now(),
       signal: control.signal,
       windowDays: this.options.windowDays ?? 14,
-      entitlement: () => this.options.entitlement(tenant),
       probeIsolation: () => this.probeIsolation(tenant, by),
-    };
+    });
     const results: ValidatorResult[] = [];
     for (const [index, validator] of chosen.entries()) {
       control.signal.throwIfAborted();

@@ -33,16 +33,16 @@ describe('the guided trial home: nine steps derived from evidence', () => {
     home.cleanup();
   });
 
-  it('on a fresh install only the tenant step is complete; what is not built says so', async () => {
+  it('on a fresh install only the tenant step is complete; each step says what is missing', async () => {
     const status = await client.call('trial.status', {}, on);
     expect(status.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(states(status)).toEqual({
       tenant: 'complete',
-      roles: 'not_built',
+      roles: 'incomplete',
       policy: 'incomplete',
       workflow: 'incomplete',
       approval: 'incomplete',
-      aispm: 'not_built',
+      aispm: 'incomplete',
       report: 'incomplete',
       packet: 'incomplete',
       closeout: 'not_built',
@@ -53,6 +53,9 @@ describe('the guided trial home: nine steps derived from evidence', () => {
     expect(byId.tenant?.screen).toBe('license');
     expect(byId.policy?.detail).toMatch(/No pack is assigned to a repository/);
     expect(byId.packet?.screen).toBe('readiness');
+    expect(byId.roles?.detail).toMatch(/No SSO identity provider is configured/);
+    expect(byId.aispm?.detail).toMatch(/No adapter traffic .* for AISPM to ingest/);
+    expect(byId.aispm?.screen).toBe('aispm');
   });
 
   it('steps complete from evidence, and the progress survives a restart', async () => {

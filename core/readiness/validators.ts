@@ -1,6 +1,29 @@
-import type { DeliveryPayload, Ledger } from '../evidence';
-import type { DecisionPayload, Entitlement, GateKind, PilotScope, ValidatorId, ValidatorStatus } from '../contract';
+import type { ContainmentPayload, DeliveryPayload, Ledger } from '../evidence';
+import type {
+  DecisionPayload,
+  Entitlement,
+  GateKind,
+  Ingestion,
+  PilotScope,
+  Role,
+  ValidatorId,
+  ValidatorStatus,
+} from '../contract';
+import type { ContainmentSettings } from '../containment';
+import { LOCAL_EVALUATOR_ID, humanPrincipalId } from '../identity';
 import { observe } from './observations';
+
+/**
+ * What the validators read of a tenant besides its ledger, each from the capability that owns
+ * it: the license, the containment setting, AISPM's committed ingestion cursor (read, never
+ * advanced) and the tenant's SSO configuration.
+ */
+export interface TenantObservers {
+  entitlement(tenant: string): Promise<Entitlement>;
+  containment(tenant: string): Promise<ContainmentSettings>;
+  ingestion(tenant: string): Promise<Ingestion>;
+  sso(tenant: string): Promise<{ issuer: string } | null>;
+}
 
 /** What a validator may look at: the tenant's ledger, its entitlement, and an active isolation probe. */
 export interface ValidatorContext {
@@ -14,6 +37,9 @@ export interface ValidatorContext {
   /** Deliveries and workflow traffic count when they happened within this many days. */
   windowDays: number;
   entitlement(): Promise<Entitlement>;
+  containment(): Promise<ContainmentSettings>;
+  ingestion(): Promise<Ingestion>;
+  sso(): Promise<{ issuer: string } | null>;
   /** Runs the cross-tenant probe now; each failed expectation is a sentence. */
   probeIsolation(): Promise<{ checks: number; failures: string[] }>;
 }
@@ -47,19 +73,51 @@ export const GATE_ADAPTERS: ReadonlySet<string> = new Set([
   'http',
 ]);
 
+/** The context for one tenant: the observers bound to it. */
+export function validatorContext(
+  observers: TenantObservers,
+  base: Omit<ValidatorContext, 'entitlement' | 'containment' | 'ingestion' | 'sso'>,
+): ValidatorContext {
+  const { tenant } = base;
+  return {
+    ...base,
+    entitlement: () => observers.entitlement(tenant),
+    containment: () => observers.containment(tenant),
+    ingestion: () => observers.ingestion(tenant),
+    sso: () => observers.sso(tenant),
+  };
+}
+
+/** The roles SPEC §11 step 2 assigns; each must have signed in through the tenant's IdP. */
+export const TRIAL_ROLES: readonly Role[] = ['evaluator', 'security_reviewer', 'operator', 'report_recipient'];
+
+/** Streaming lag: AISPM may trail the ledger by this much and still count as live. */
+export const LAG_PASS_SECONDS = 60;
+export const LAG_WARN_SECONDS = 900;
+
 const DAY_MS = 86_400_000;
 const since = (context: ValidatorContext) => new Date(context.now.getTime() - context.windowDays * DAY_MS);
 const blocker = (message: string, evidence: number[] = []): Outcome => ({ status: 'blocker', message, evidence });
 const pass = (message: string, evidence: number[] = []): Outcome => ({ status: 'pass', message, evidence });
 const warn = (message: string, evidence: number[] = []): Outcome => ({ status: 'warn', message, evidence });
 
+/**
+ * A decision the gate made for an agent. Only the gate writes `actor_verified_by` (from the
+ * authenticated transport: the socket peer's kernel credentials or the adapter credential's
+ * owner); `policy.evaluate` and anything else a caller can reach write no verified actor, so
+ * naming a gate adapter in a record is not enough to count as traffic.
+ */
+function throughGate(p: DecisionPayload): boolean {
+  return GATE_ADAPTERS.has(p.adapter) && p.actor_verified_by !== undefined && p.actor_uid !== undefined;
+}
+
 function gateDecisions(context: ValidatorContext) {
   const all = observe<DecisionPayload>(context.ledger, ['decision'], { since: since(context) });
   const inScope = (p: DecisionPayload) =>
     context.scope?.repository === undefined || p.repository === context.scope.repository;
   return {
-    gate: all.filter((r) => GATE_ADAPTERS.has(r.payload.adapter) && inScope(r.payload)),
-    notThroughGate: all.filter((r) => !GATE_ADAPTERS.has(r.payload.adapter)).length,
+    gate: all.filter((r) => throughGate(r.payload) && inScope(r.payload)),
+    notThroughGate: all.filter((r) => !throughGate(r.payload)).length,
   };
 }
 
@@ -91,15 +149,62 @@ function deliveries(context: ValidatorContext, accept: (p: DeliveryPayload) => b
   };
 }
 
-const notBuilt = (id: ValidatorId, label: string, capability: string, pilot = false): Validator => ({
-  id,
-  label,
-  pilot,
-  // Honest about the build: the capability that would produce this evidence is not part of it,
-  // so there is nothing to observe and production readiness cannot be claimed.
-  run: async () =>
-    blocker(`${capability} is not part of this build, so there is no evidence to observe; this blocks production`),
-});
+const list = (seqs: number[]) => seqs.slice(0, 5).join(', ');
+
+/**
+ * Who signed in through the tenant's IdP and with which roles, and which approvals nobody
+ * independent gave. Login records are written only by core/identity; an SSO principal's id is
+ * derived by the core from the IdP's issuer, so a login counts only when its `by` carries the
+ * configured issuer's prefix (a local evaluation sign-in, or one through an IdP since replaced,
+ * never does).
+ */
+async function identityObservation(context: ValidatorContext) {
+  const sso = await context.sso();
+  const logins = observe<{ by: string; outcome: string; kind?: string; issuer?: string; roles?: unknown }>(
+    context.ledger,
+    ['login'],
+    { since: since(context) },
+  );
+  const prefix = sso ? humanPrincipalId(sso.issuer, '') : null;
+  const holders = new Map<Role, { by: string; seq: number }>();
+  for (const r of logins) {
+    const p = r.payload;
+    if (prefix === null || p.outcome !== 'signed_in' || p.kind !== 'human' || p.issuer !== sso?.issuer) continue;
+    if (!p.by.startsWith(prefix) || !Array.isArray(p.roles)) continue;
+    for (const role of TRIAL_ROLES) if (p.roles.includes(role) && !holders.has(role)) holders.set(role, { by: p.by, seq: r.seq });
+  }
+  const localLogins = logins.filter((r) => r.payload.by === LOCAL_EVALUATOR_ID && r.payload.outcome === 'signed_in');
+  const approvals = observe<{ request_id: string; event: string; by: string; self_approved?: boolean }>(
+    context.ledger,
+    ['approval'],
+    { since: since(context) },
+  );
+  const requesters = new Map(
+    approvals.filter((r) => r.payload.event === 'requested').map((r) => [r.payload.request_id, r.payload.by]),
+  );
+  const selfApproved = approvals.filter(
+    (r) =>
+      r.payload.event === 'approved' &&
+      (r.payload.self_approved === true || requesters.get(r.payload.request_id) === r.payload.by),
+  );
+  return {
+    sso,
+    holders,
+    missing: TRIAL_ROLES.filter((role) => !holders.has(role)),
+    localLogins,
+    selfApproved,
+  };
+}
+
+/** The newest `containment.enforcement` change (who chose judgement-only, and why). */
+function containmentChange(context: ValidatorContext) {
+  return observe<{ change: string; after?: string }>(context.ledger, ['config_change'], { limit: 2000 }).find(
+    (r) => r.payload.change === 'containment.enforcement',
+  );
+}
+
+const describeLag = (lag: Ingestion) =>
+  `AISPM has read ${lag.cursor} of ${lag.ledgerSize} ledger records (${lag.behindRecords} behind, the oldest unread is ${lag.behindSeconds} s old)`;
 
 export const validators: readonly Validator[] = [
   {
@@ -294,35 +399,129 @@ export const validators: readonly Validator[] = [
     label: 'Identity: SSO, each role signed in, no self-approval',
     pilot: false,
     async run(context) {
-      const approvals = observe<{ request_id: string; event: string; by: string }>(context.ledger, ['approval'], {
-        since: since(context),
-      });
-      const requesters = new Map(
-        approvals.filter((r) => r.payload.event === 'requested').map((r) => [r.payload.request_id, r.payload.by]),
-      );
-      const selfApproved = approvals.filter(
-        (r) => r.payload.event === 'approved' && requesters.get(r.payload.request_id) === r.payload.by,
-      );
-      const problems = [
-        'no SSO identity provider is configured (OIDC sign-in is not part of this build), so the evaluator, security reviewer, operator and report recipient cannot each have signed in; the local evaluation identity is never accepted for production',
-      ];
-      if (selfApproved.length > 0) {
+      const seen = await identityObservation(context);
+      const signedIn = [...seen.holders.values()].map((h) => h.seq);
+      const evidence = [...new Set([...signedIn, ...seen.selfApproved.slice(0, 5).map((r) => r.seq)])];
+      const problems: string[] = [];
+      if (!seen.sso) {
         problems.push(
-          `${selfApproved.length} approvals were given by the principal who requested them (records ${selfApproved
-            .slice(0, 5)
-            .map((r) => r.seq)
-            .join(', ')})`,
+          `no SSO identity provider is configured for tenant "${context.tenant}", so only the local evaluation identity can act and production never accepts it; configure the IdP on the Tenants and access screen (trial step 2)`,
+        );
+      } else if (seen.missing.length > 0) {
+        problems.push(
+          `nobody holding the ${seen.missing.map((r) => r.replace('_', ' ')).join(', ')} role has signed in through ${seen.sso.issuer} in the last ${context.windowDays} days${
+            seen.localLogins.length > 0 ? ' (local evaluation sign-ins do not count)' : ''
+          }; map their IdP groups to these roles and have each sign in (trial step 2)`,
         );
       }
-      return blocker(
-        problems.join('; '),
-        selfApproved.slice(0, 5).map((r) => r.seq),
-      );
+      if (seen.selfApproved.length > 0) {
+        problems.push(
+          `${seen.selfApproved.length} approvals were given by the principal who requested them or by the local evaluation identity to an agent of the same OS user (records ${list(seen.selfApproved.map((r) => r.seq))})`,
+        );
+      }
+      if (problems.length > 0) {
+        const text = problems.join('; ');
+        return blocker(`${text.charAt(0).toUpperCase()}${text.slice(1)}`, evidence);
+      }
+      const who = TRIAL_ROLES.map((role) => `${role.replace('_', ' ')} ${seen.holders.get(role)?.by}`).join(', ');
+      return pass(`Signed in through ${seen.sso?.issuer}: ${who}; no approval was self-approved`, evidence);
     },
   },
-  notBuilt('containment', 'Containment active', 'Containment (the bubblewrap sandbox for cavra exec)'),
-  notBuilt('live_ingestion', 'Live ingestion into AISPM', 'AISPM ingestion'),
-  notBuilt('streaming_lag', 'Streaming (ingestion lag)', 'AISPM ingestion'),
+  {
+    id: 'containment',
+    label: 'Containment active',
+    pilot: true,
+    async run(context) {
+      const settings = await context.containment();
+      const change = containmentChange(context);
+      if (settings.enforcement === 'judgement_only') {
+        const message = `Tenant "${context.tenant}" runs commands on judgement alone, without the sandbox (set by ${settings.changedBy ?? 'unknown'}${settings.reason ? `: ${settings.reason}` : ''}); restore the sandbox on the Containment screen`;
+        const cited = change ? [change.seq] : [];
+        // Weaker posture may be a pilot's recorded choice; production never accepts it.
+        return context.gate === 'production' ? blocker(message, cited) : warn(message, cited);
+      }
+      // The gate alone writes `containment` on a decision (the profile it granted); runners
+      // report back through the gate, and a report that the sandbox did not start cancels the run.
+      const unavailable = new Set(
+        observe<ContainmentPayload>(context.ledger, ['containment'], { since: since(context) })
+          .filter((r) => r.payload.event === 'sandbox_unavailable' && r.payload.decision_id !== undefined)
+          .map((r) => r.payload.decision_id),
+      );
+      const { gate } = gateDecisions(context);
+      const contained = gate.filter(
+        (r) =>
+          r.payload.adapter === 'exec' &&
+          r.payload.decision.decision === 'allow' &&
+          r.payload.containment?.enforcement === 'sandbox' &&
+          !unavailable.has(r.payload.decision.decision_id),
+      );
+      const uncontained = gate.filter(
+        (r) => r.payload.adapter === 'exec' && r.payload.containment?.enforcement === 'judgement_only',
+      );
+      const where = context.scope?.repository ? ` in repository ${context.scope.repository}` : '';
+      if (contained.length === 0) {
+        return blocker(
+          `The sandbox is the tenant's setting, but no command${where} was run inside it through cavra exec in the last ${context.windowDays} days${
+            unavailable.size > 0 ? ` (${unavailable.size} runs were refused because the sandbox could not start)` : ''
+          }; run the governed workflow (trial step 4)`,
+          [...(change ? [change.seq] : [])],
+        );
+      }
+      const latest = contained[0] as (typeof contained)[number];
+      const profile = latest.payload.containment?.enforcement === 'sandbox' ? latest.payload.containment.profile_sha256 : '';
+      const message =
+        `${contained.length} commands${where} ran inside the sandbox through cavra exec; the latest in profile ${profile.slice(0, 12)} (record ${latest.seq})` +
+        (uncontained.length > 0 ? `; ${uncontained.length} earlier commands ran on judgement alone` : '');
+      const evidence = contained.slice(0, 5).map((r) => r.seq);
+      return uncontained.length > 0 ? warn(message, evidence) : pass(message, evidence);
+    },
+  },
+  {
+    id: 'live_ingestion',
+    label: 'Live ingestion into AISPM',
+    pilot: false,
+    async run(context) {
+      const lag = await context.ingestion();
+      // AISPM must have read the agent activity itself, not merely some records.
+      const { gate } = gateDecisions(context);
+      const newest = gate[0];
+      if (!newest) {
+        return blocker(
+          `No adapter traffic in the last ${context.windowDays} days for AISPM to ingest; ${describeLag(lag)} (trial steps 4 and 6)`,
+        );
+      }
+      if (lag.cursor <= newest.seq) {
+        return blocker(
+          `AISPM has not ingested the latest agent activity (decision record ${newest.seq}): ${describeLag(lag)}; open the AISPM screen or run "cavra aispm status" so the consumer reads the ledger (trial step 6)`,
+          [newest.seq],
+        );
+      }
+      const message = `AISPM ingested the agent activity up to record ${newest.seq} and beyond: ${describeLag(lag)}`;
+      if (lag.unreadable > 0) {
+        return warn(`${message}; ${lag.unreadable} records could not be read by AISPM`, [newest.seq]);
+      }
+      return pass(message, [newest.seq]);
+    },
+  },
+  {
+    id: 'streaming_lag',
+    label: 'Streaming (ingestion lag)',
+    pilot: false,
+    async run(context) {
+      const lag = await context.ingestion();
+      if (lag.lastIngestedAt === null) {
+        return blocker(`AISPM has never ingested this tenant's ledger: ${describeLag(lag)} (trial step 6)`);
+      }
+      const text = `${describeLag(lag)}; last ingested at ${lag.lastIngestedAt}`;
+      if (lag.behindSeconds > LAG_WARN_SECONDS) {
+        return blocker(
+          `AISPM trails the ledger by more than ${LAG_WARN_SECONDS} s: ${text}; keep the console (or "cavra gate serve") running so AISPM ingests continuously`,
+        );
+      }
+      if (lag.behindSeconds > LAG_PASS_SECONDS) return warn(`AISPM trails the ledger by more than ${LAG_PASS_SECONDS} s: ${text}`);
+      return pass(`AISPM is within ${LAG_PASS_SECONDS} s of the ledger: ${text}`);
+    },
+  },
   {
     id: 'critical_findings',
     label: 'No open critical finding without an owner',

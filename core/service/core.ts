@@ -33,6 +33,7 @@ import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
 import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
 import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
 import { ReadinessService, TrialService, readinessHandlers } from '../readiness';
+import type { TenantObservers } from '../readiness';
 import { ContainmentService, SqliteContainmentSettings, containmentHandlers } from '../containment';
 import { GovernedWorkflow, trialWorkflowHandlers } from '../trial-workflow';
 import { EventBus } from './events';
@@ -190,10 +191,20 @@ export function createCore(options: CoreOptions): LocalCoreService {
     now: options.now,
   });
   if (options.deliveries?.run) worker.start();
+  // Bound late (AISPM, containment and the profiles are made below); called only when a validator runs.
+  const observers: TenantObservers = {
+    entitlement: (tenant) => license.entitlement(tenant),
+    containment: (tenant) => containment.settings(tenant),
+    ingestion: (tenant) => aispm.ingestion(tenant),
+    sso: async (tenant) => {
+      const sso = (await profiles.get(tenant)).sso;
+      return sso ? { issuer: sso.issuer } : null;
+    },
+  };
   const readiness = new ReadinessService({
+    ...observers,
     home: options.home,
     ledgers,
-    entitlement: (tenant) => license.entitlement(tenant),
     // Bound late: the probe goes through the same dispatcher and guard as every caller.
     invoke: (principal, request) => service.invoke(principal, request),
     tenantIds: () => tenants.ids(),
@@ -267,7 +278,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...licenseHandlers(license),
     ...readinessHandlers(
       readiness,
-      new TrialService({ ledgers, entitlement: (tenant) => license.entitlement(tenant), now: options.now }),
+      new TrialService({ ...observers, ledgers, now: options.now }),
       (spec, work) => jobs.start(spec, work),
     ),
     ...aispmHandlers(aispm),

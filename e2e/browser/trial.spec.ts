@@ -13,7 +13,7 @@ test('trial home and readiness: steps from evidence, license, production gate, p
   await expect(progress).toHaveAttribute('data-complete', '1');
   await expect(page.locator('.trial-step')).toHaveCount(9);
   await expect(page.locator('[data-step="packet"]')).toHaveAttribute('data-state', 'incomplete');
-  await expect(page.locator('[data-step="roles"]')).toContainText('Not in this build');
+  await expect(page.locator('[data-step="roles"]')).toContainText('No SSO identity provider is configured');
   expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
   await page.screenshot({ path: testInfo.outputPath('trial-before.png'), fullPage: true });
 
