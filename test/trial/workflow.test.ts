@@ -144,6 +144,9 @@ describe('the governed workflow (trial step 4)', () => {
       signal: new AbortController().signal,
       windowDays: 14,
       entitlement: () => Promise.reject(new Error('not needed')),
+      containment: () => Promise.reject(new Error('not needed')),
+      ingestion: () => Promise.reject(new Error('not needed')),
+      sso: () => Promise.reject(new Error('not needed')),
       probeIsolation: () => Promise.reject(new Error('not needed')),
     };
     for (const id of ['agent_workflows', 'runtime_enforcement']) {
