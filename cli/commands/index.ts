@@ -32,7 +32,7 @@ import {
 } from './connectors';
 import { reportsDeliver, reportsDeliveries, reportsRender, reportsRetry, reportsSettings } from './reports';
 import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate } from './license';
-import { packetExport, packetVerify, readinessRun } from './readiness';
+import { packetCloseout, packetExport, packetVerify, readinessRun } from './readiness';
 import { aispmCoverage, aispmFindings, aispmStatus } from './aispm';
 
 /** Every `cavra` command; `--help` lists them in this order. */
@@ -92,6 +92,7 @@ export const commands: readonly Command[] = [
   licenseRevocationsImport,
   readinessRun,
   packetExport,
+  packetCloseout,
   packetVerify,
   aispmStatus,
   aispmFindings,

@@ -62,4 +62,33 @@ describe('cavra readiness run, packet export and packet verify', () => {
     expect(edited.code).toBe(2);
     expect(edited.stdout).toMatch(/VERIFICATION FAILED[\s\S]*packet.json was edited/);
   });
+
+  it('closes the trial out: refuses a closeout without its decisions, then exports a closeout packet that verifies', () => {
+    const missing = cavra('packet', 'closeout', '--decision', 'extend', '--feedback', 'good');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--package-access-removed .* or --package-access-kept/);
+    const closed = cavra(
+      'packet',
+      'closeout',
+      '--decision',
+      'stop',
+      '--feedback',
+      'The deny rules fit; SSO came too late for us.',
+      '--package-access-removed',
+      'registry token revoked',
+      '--surrender-license',
+    );
+    expect(closed.code, closed.stderr).toBe(0);
+    expect(closed.stdout).toMatch(/^Closeout packet: /);
+    expect(closed.stdout).toMatch(/license: surrendered \(entitlement now suspended\)/);
+    expect(closed.stdout).toMatch(/Remaining blockers \(\d+\):/);
+    const dir = /Closeout packet: (.+)/.exec(closed.stdout)?.[1] as string;
+    const verified = cavra('packet', 'verify', dir);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^Verified trial closeout packet/);
+    expect(verified.stdout).toMatch(/pilot decision {14}stop/);
+    expect(verified.stdout).toMatch(/package access {14}removed: registry token revoked/);
+    // The license is surrendered: the Enterprise workflows are refused from now on.
+    expect(cavra('readiness', 'run').stderr).toMatch(/suspended|surrendered/);
+  });
 });

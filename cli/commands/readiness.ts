@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ContractClient, Job, PacketExportResult, ReadinessReport } from '../../core/contract';
-import { gateKindSchema } from '../../core/contract';
+import type { CloseoutResult, ContractClient, Job, PacketExportResult, ReadinessReport } from '../../core/contract';
+import { closeoutDecisionSchema, gateKindSchema } from '../../core/contract';
 import { verifyPacket } from '../../core/readiness';
 import type { PacketVerification } from '../../core/readiness';
 import type { CliIO, Command } from '../io';
@@ -120,15 +120,85 @@ export const packetExport: Command = {
   },
 };
 
+export const packetCloseout: Command = {
+  name: 'packet closeout',
+  summary:
+    "Close the trial (step 9): record the pilot decision, the evaluator's feedback, package access and the license's fate, and export the signed closeout packet",
+  usage:
+    'cavra packet closeout --decision proceed|extend|stop --feedback TEXT (--package-access-removed TEXT | --package-access-kept TEXT) [--surrender-license] [--tenant T] [--json]',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        decision: { type: 'string' },
+        feedback: { type: 'string' },
+        'package-access-removed': { type: 'string' },
+        'package-access-kept': { type: 'string' },
+        'surrender-license': { type: 'boolean' },
+        tenant: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+    });
+    const decision = closeoutDecisionSchema.safeParse(values.decision);
+    if (!decision.success) throw new UsageError('--decision takes proceed, extend or stop');
+    if (!values.feedback) throw new UsageError("--feedback is required: the evaluator's feedback on the trial");
+    const removed = values['package-access-removed'];
+    const kept = values['package-access-kept'];
+    if ((removed === undefined) === (kept === undefined)) {
+      throw new UsageError(
+        'give exactly one of --package-access-removed "what was removed" or --package-access-kept "why access stays"',
+      );
+    }
+    const input = {
+      pilotDecision: decision.data,
+      feedback: values.feedback,
+      packageAccess: { removed: removed !== undefined, detail: (removed ?? kept) as string },
+      license: values['surrender-license'] ? ('surrender' as const) : ('let_expire' as const),
+    };
+    return withTenant(io, values.tenant, async (client, tenant) => {
+      const { jobId } = await client.call('trial.closeout', input, { tenant });
+      const result = await awaitJob<CloseoutResult>(io, client, tenant, jobId);
+      if (values.json) io.stdout(jsonText(result));
+      else {
+        const lines = [
+          `Closeout packet: ${result.dir}`,
+          `pilot decision: ${result.pilotDecision}`,
+          `license: ${result.license.outcome} (entitlement now ${result.license.status})`,
+          `ready_for_aispm_production at closeout: ${result.readyForAispmProduction}`,
+          ...(result.blockers.length > 0
+            ? [
+                `Remaining blockers (${result.blockers.length}):`,
+                ...result.blockers.map((b) => `  - ${b.validator}: ${b.message}`),
+              ]
+            : ['No remaining blockers.']),
+          `Verify it offline with: cavra packet verify ${result.dir} --trusted-key <file with the tenant key>`,
+        ];
+        io.stdout(`${lines.join('\n')}\n`);
+      }
+      return 0;
+    });
+  },
+};
+
 function describeVerification(v: PacketVerification): string {
   if (!v.ok) return `VERIFICATION FAILED for ${v.dir}\n  ${v.failure}\n`;
+  const c = v.closeout;
   const lines = [
-    `Verified readiness packet ${v.dir}`,
+    `Verified ${v.kind === 'closeout' ? 'trial closeout' : 'readiness'} packet ${v.dir}`,
     `  tenant                      ${v.tenant}`,
+    ...(c
+      ? [
+          `  closed                      ${c.closedAt} by ${c.by}`,
+          `  pilot decision              ${c.pilotDecision}`,
+          `  license                     ${c.license.licenseId ?? 'none'}: ${c.license.outcome} (${c.license.status}${c.license.expiresAt ? `, expires ${c.license.expiresAt}` : ''})`,
+          `  package access              ${c.packageAccess.removed ? 'removed' : 'kept'}: ${c.packageAccess.detail}`,
+          `  feedback                    ${c.feedback}`,
+        ]
+      : []),
     `  ready_for_aispm_production  ${v.readyForAispmProduction}`,
     `  validators                  ${v.validators.map((x) => `${x.id}=${x.status}`).join(', ')}`,
-    `  checked                     the evidence bundle in full; the packet signature; each result against its`,
-    `                              validator_result record in the bundle; ready derived from the results`,
+    ...v.checked.map((what, i) => `  ${i === 0 ? 'checked' : '       '}                     ${what}`),
     v.key?.pinned
       ? `  key                         ${v.key.keyId} (pinned with --trusted-key)`
       : `  key                         ${v.key?.keyId} from the bundle itself — NOT pinned: pass --trusted-key`,
@@ -140,7 +210,8 @@ function describeVerification(v: PacketVerification): string {
 
 export const packetVerify: Command = {
   name: 'packet verify',
-  summary: 'Verify a readiness packet directory offline (no network, no tenant data); exit 2 when it fails',
+  summary:
+    'Verify a readiness or trial closeout packet directory offline (no network, no tenant data); exit 2 when it fails',
   usage: 'cavra packet verify DIR [--trusted-key FILE] [--json]',
   async run(args, io) {
     const { values, positionals } = parseArgs({

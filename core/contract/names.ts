@@ -71,6 +71,7 @@ export const operationNames = [
   'aispm.review.packet',
   'aispm.review.complete',
   'trial.status',
+  'trial.closeout',
   'trial.workflow.run',
   'containment.settings.get',
   'containment.settings.set',

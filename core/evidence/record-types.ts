@@ -120,6 +120,17 @@ const validatorResultPayloadSchema = z.looseObject({
 });
 export type ValidatorResultPayload = z.infer<typeof validatorResultPayloadSchema>;
 
+/**
+ * The trial closeout (core/readiness): `recorded` holds the decisions (pilot decision, feedback,
+ * package access, the license's fate, the gate run and its blocker count) before the packet is
+ * written; `exported` names the signed closeout packet once it is in the archive.
+ */
+const closeoutPayloadSchema = z.looseObject({
+  closeout_id: identifier,
+  event: z.enum(['recorded', 'exported']),
+  by: identifier,
+});
+
 /** A readiness packet was signed and exported (its digest, the run it summarises, where it went). */
 const readinessPacketPayloadSchema = z.looseObject({
   run_id: identifier,
@@ -359,6 +370,17 @@ export const recordTypes = {
     describe: (payload) => {
       const p = payload as z.infer<typeof readinessPacketPayloadSchema>;
       return `readiness packet exported: ${p.ready_for_aispm_production ? 'ready' : `not ready (${p.blockers} blockers)`}`;
+    },
+  },
+  closeout: {
+    appendable: true,
+    schema: closeoutPayloadSchema,
+    index: noIndex,
+    describe: (payload) => {
+      const p = payload as z.infer<typeof closeoutPayloadSchema> & { pilot_decision?: string };
+      return p.event === 'recorded'
+        ? `trial closeout ${p.closeout_id} recorded by ${p.by}: pilot decision ${p.pilot_decision ?? '?'}`
+        : `trial closeout packet ${p.closeout_id} exported`;
     },
   },
   containment: {

@@ -4,7 +4,7 @@ import type { ReadinessService, RunControl } from './service';
 import type { TrialService } from './trial';
 import { verifyPacket } from './packet';
 
-type Names = 'readiness.run' | 'readiness.packet.export' | 'readiness.packet.verify' | 'trial.status';
+type Names = 'readiness.run' | 'readiness.packet.export' | 'readiness.packet.verify' | 'trial.status' | 'trial.closeout';
 
 /** Starts long work as a job (core/service's JobRunner), with progress and cancel. */
 export type StartJob = <T>(
@@ -29,6 +29,12 @@ export function readinessHandlers(
       jobId: start(
         { kind: 'readiness.packet.export', tenant: ctx.tenant, principal: ctx.principal, phase: 'Running validators' },
         (control) => readiness.exportPacket(ctx.tenant, ctx.principal, control),
+      ),
+    }),
+    'trial.closeout': (ctx, input) => ({
+      jobId: start(
+        { kind: 'trial.closeout', tenant: ctx.tenant, principal: ctx.principal, phase: 'Running the production gate' },
+        (control) => readiness.closeout(ctx.tenant, ctx.principal, input, control),
       ),
     }),
     'readiness.packet.verify': (ctx, input) => ({

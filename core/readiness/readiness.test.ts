@@ -224,6 +224,7 @@ describe('readiness validators, gates and the signed packet', () => {
         unreadable: 0,
       }),
       sso: async () => null,
+      surrenderLicense: () => Promise.reject(new Error('no closeout here')),
       // A guard that lets anyone read: what the probe exists to catch.
       invoke: async () => ({ ok: true, value: {} }),
       tenantIds: () => [tenant],

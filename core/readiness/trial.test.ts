@@ -45,7 +45,7 @@ describe('the guided trial home: nine steps derived from evidence', () => {
       aispm: 'incomplete',
       report: 'incomplete',
       packet: 'incomplete',
-      closeout: 'not_built',
+      closeout: 'incomplete',
     });
     expect(status.complete).toBe(1);
     const byId = Object.fromEntries(status.steps.map((s) => [s.id, s]));

@@ -1,5 +1,5 @@
 import type { TrialStatus, TrialStep, ValidatorId } from '../contract';
-import type { EvidenceLedgers } from '../evidence';
+import type { EvidenceLedgers, Ledger } from '../evidence';
 import { observe } from './observations';
 import type { TenantObservers } from './validators';
 import { validatorContext, validators } from './validators';
@@ -133,13 +133,16 @@ export class TrialService {
       screen: 'readiness',
       evidence: packet ? [packet.seq] : [],
     });
+    const closeout = this.closeout(ledger);
     steps.push({
       id: 'closeout',
       title: 'Close out: license, package access, feedback, blockers and the pilot decision',
-      state: 'not_built',
-      detail: 'The signed closeout packet is not part of this build yet.',
-      screen: 'license',
-      evidence: [],
+      state: closeout ? 'complete' : 'incomplete',
+      detail: closeout
+        ? `Closed out by ${closeout.by}: pilot decision "${closeout.decision}", license ${closeout.license}, ${closeout.blockers} blockers remaining; the signed closeout packet is in the tenant archive.`
+        : 'Not closed out yet: record the pilot decision, the evaluator’s feedback, package access and the license’s fate on the Readiness screen (or "cavra packet closeout"), which exports the signed closeout packet.',
+      screen: 'readiness',
+      evidence: closeout ? closeout.evidence : [],
     });
     const numbered = steps.map((step, index) => ({ n: index + 1, ...step }));
     return {
@@ -148,6 +151,33 @@ export class TrialService {
       complete: numbered.filter((s) => s.state === 'complete').length,
       steps: numbered,
     };
+  }
+
+  /** The newest closeout whose signed packet reached the archive (its `exported` record follows the `recorded` one). */
+  private closeout(ledger: Ledger) {
+    const records = observe<{
+      closeout_id: string;
+      event: string;
+      by: string;
+      pilot_decision?: string;
+      license?: { outcome?: string };
+      blockers?: number;
+    }>(ledger, ['closeout'], { limit: 200 });
+    for (const exported of records) {
+      if (exported.payload.event !== 'exported') continue;
+      const recorded = records.find(
+        (r) => r.payload.event === 'recorded' && r.payload.closeout_id === exported.payload.closeout_id,
+      );
+      if (!recorded) continue;
+      return {
+        by: recorded.payload.by,
+        decision: recorded.payload.pilot_decision ?? '?',
+        license: recorded.payload.license?.outcome ?? '?',
+        blockers: recorded.payload.blockers ?? 0,
+        evidence: [recorded.seq, exported.seq],
+      };
+    }
+    return null;
   }
 
   /** The newest pack assignment to a repository that has not been undone since. */

@@ -205,6 +205,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...observers,
     home: options.home,
     ledgers,
+    surrenderLicense: (tenant, by, reason) => license.surrender(tenant, by, reason),
     // Bound late: the probe goes through the same dispatcher and guard as every caller.
     invoke: (principal, request) => service.invoke(principal, request),
     tenantIds: () => tenants.ids(),
