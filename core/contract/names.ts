@@ -58,6 +58,7 @@ export const operationNames = [
   'readiness.run',
   'readiness.packet.export',
   'readiness.packet.verify',
+  'offline.verify',
   'aispm.status',
   'aispm.findings.list',
   'aispm.finding.get',

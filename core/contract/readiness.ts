@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineOperation } from './define';
+import { bundleVerificationSchema } from './evidence';
 import { jobStartedSchema } from './jobs';
 import type { Role } from './roles';
 
@@ -84,6 +85,52 @@ export const packetExportResultSchema = z.object({
 });
 export type PacketExportResult = z.infer<typeof packetExportResultSchema>;
 
+/** What `cavra packet verify` and Offline review report about a readiness or closeout packet. */
+export const packetVerificationSchema = z.object({
+  ok: z.boolean(),
+  dir: z.string(),
+  failure: z.string().nullable(),
+  kind: z.enum(['readiness', 'closeout']).nullable(),
+  tenant: z.string().nullable(),
+  readyForAispmProduction: z.boolean().nullable(),
+  blockers: z.array(z.object({ validator: z.string(), message: z.string() })),
+  validators: z.array(z.object({ id: z.string(), status: z.string(), message: z.string(), record: z.number().int() })),
+  closeout: z
+    .object({
+      closeoutId: z.string(),
+      closedAt: z.string(),
+      by: z.string(),
+      pilotDecision: z.string(),
+      feedback: z.string(),
+      packageAccess: z.object({ removed: z.boolean(), detail: z.string() }),
+      license: z.object({
+        licenseId: z.string().nullable(),
+        outcome: z.string(),
+        status: z.string(),
+        expiresAt: z.string().nullable(),
+      }),
+    })
+    .nullable(),
+  key: z.object({ keyId: z.string(), pinned: z.boolean() }).nullable(),
+  checked: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+export type PacketVerificationView = z.infer<typeof packetVerificationSchema>;
+
+/** Offline review: what the directory turned out to hold, and its verification. */
+export const offlineReviewSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('packet'), packet: packetVerificationSchema }),
+  z.object({ kind: z.literal('bundle'), bundle: bundleVerificationSchema }),
+]);
+export type OfflineReview = z.infer<typeof offlineReviewSchema>;
+
+const verifyInputSchema = z
+  .object({
+    path: z.string().min(1, 'is required').max(4096),
+    trustedKey: z.string().max(8192).optional(),
+  })
+  .strict();
+
 const runners: readonly Role[] = ['tenant_admin', 'security_reviewer', 'evaluator', 'compliance'];
 const readers: readonly Role[] = ['tenant_admin', 'security_reviewer', 'evaluator', 'compliance', 'operator'];
 
@@ -113,12 +160,15 @@ export const readinessOperations = {
       'Offline review: verify a readiness packet directory (signature, evidence bundle, derivation of ready) on this machine.',
     scope: 'tenant',
     roles: readers,
-    input: z
-      .object({
-        path: z.string().min(1, 'is required').max(4096),
-        trustedKey: z.string().max(8192).optional(),
-      })
-      .strict(),
+    input: verifyInputSchema,
+    output: jobStartedSchema,
+  }),
+  'offline.verify': defineOperation({
+    description:
+      'Offline review: tell what an exported directory holds (an evidence bundle, a readiness packet or a trial closeout packet) and verify it on this machine (a job).',
+    scope: 'tenant',
+    roles: readers,
+    input: verifyInputSchema,
     output: jobStartedSchema,
   }),
 } as const;

@@ -1,10 +1,24 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import type { Handler, Principal } from '../contract';
+import type { Handler, OfflineReview, Principal } from '../contract';
+import { verifyBundle } from '../evidence';
 import type { ReadinessService, RunControl } from './service';
 import type { TrialService } from './trial';
-import { verifyPacket } from './packet';
+import { PACKET_FILES, verifyPacket } from './packet';
 
-type Names = 'readiness.run' | 'readiness.packet.export' | 'readiness.packet.verify' | 'trial.status' | 'trial.closeout';
+type Names =
+  | 'readiness.run'
+  | 'readiness.packet.export'
+  | 'readiness.packet.verify'
+  | 'offline.verify'
+  | 'trial.status'
+  | 'trial.closeout';
+
+/**
+ * Where a directory to verify may be (core/service's rule for exports): outside the data
+ * directory anywhere, inside it only in this tenant's archive; throws `forbidden` otherwise.
+ */
+export type LocateExport = (tenant: string, given: string) => string;
 
 /** Starts long work as a job (core/service's JobRunner), with progress and cancel. */
 export type StartJob = <T>(
@@ -16,6 +30,7 @@ export function readinessHandlers(
   readiness: ReadinessService,
   trial: TrialService,
   start: StartJob,
+  locate: LocateExport,
 ): { [K in Names]: Handler<K> } {
   return {
     'trial.status': (ctx) => trial.status(ctx.tenant),
@@ -37,16 +52,41 @@ export function readinessHandlers(
         (control) => readiness.closeout(ctx.tenant, ctx.principal, input, control),
       ),
     }),
-    'readiness.packet.verify': (ctx, input) => ({
-      jobId: start(
-        { kind: 'readiness.packet.verify', tenant: ctx.tenant, principal: ctx.principal, phase: 'Verifying packet' },
-        ({ signal, progress }) =>
-          verifyPacket(path.resolve(input.path), {
-            trustedKey: input.trustedKey,
-            signal,
-            onProgress: ({ done, total }) => progress({ done, total }),
-          }),
-      ),
-    }),
+    'readiness.packet.verify': (ctx, input) => {
+      // Refused before the job starts: a path into another tenant's data is never read.
+      const dir = locate(ctx.tenant, path.resolve(input.path));
+      return {
+        jobId: start(
+          { kind: 'readiness.packet.verify', tenant: ctx.tenant, principal: ctx.principal, phase: 'Verifying packet' },
+          ({ signal, progress }) =>
+            verifyPacket(dir, {
+              trustedKey: input.trustedKey,
+              signal,
+              onProgress: ({ done, total }) => progress({ done, total }),
+            }),
+        ),
+      };
+    },
+    'offline.verify': (ctx, input) => {
+      const dir = locate(ctx.tenant, path.resolve(input.path));
+      return {
+        jobId: start(
+          { kind: 'offline.verify', tenant: ctx.tenant, principal: ctx.principal, phase: 'Verifying' },
+          async ({ signal, progress }): Promise<OfflineReview> => {
+            const options = {
+              trustedKey: input.trustedKey,
+              signal,
+              onProgress: ({ done, total }: { done: number; total: number }) => progress({ done, total }),
+            };
+            // A packet is a directory with a signed envelope beside its bundle; anything else is read as a bundle.
+            if (fs.existsSync(path.join(dir, PACKET_FILES.envelope))) {
+              return { kind: 'packet', packet: await verifyPacket(dir, options) };
+            }
+            const bundle = await verifyBundle(dir, options);
+            return { kind: 'bundle', bundle: { ...bundle, checked: { ...bundle.checked } } };
+          },
+        ),
+      };
+    },
   };
 }

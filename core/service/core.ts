@@ -44,6 +44,7 @@ import { tenantHandlers } from './tenant-handlers';
 import { jobHandlers } from './job-handlers';
 import { evidenceHandlers } from './evidence-handlers';
 import { RegistryWatch } from './registry-watch';
+import { bundleDirFor } from './bundle-location';
 import { JobRunner } from './jobs';
 import { inputError } from './input-error';
 import type { ShellKind } from './types';
@@ -281,6 +282,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
       readiness,
       new TrialService({ ...observers, ledgers, now: options.now }),
       (spec, work) => jobs.start(spec, work),
+      (tenant, given) => bundleDirFor(options.home, tenant, given),
     ),
     ...aispmHandlers(aispm),
     ...trialWorkflowHandlers(

@@ -95,7 +95,7 @@ test('offline review verifies an exported bundle with no tenant data, and refuse
   await page.getByRole('button', { name: 'Offline review' }).click();
   await page.getByLabel('Bundle directory').fill(bundle);
   await page.getByRole('button', { name: 'Verify bundle' }).click();
-  await expect(page.getByRole('progressbar', { name: 'Bundle verification' })).toBeVisible();
+  await expect(page.getByRole('progressbar', { name: 'Verification' })).toBeVisible();
   const result = page.getByTestId('bundle-result');
   await expect(result).toHaveAttribute('data-ok', 'true');
   await expect(result).toContainText('Bundle verified');

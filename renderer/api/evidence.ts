@@ -45,14 +45,6 @@ export function useStartExport(tenant: string | null) {
   });
 }
 
-export function useStartBundleVerify(tenant: string | null) {
-  const client = useClient();
-  return useMutation({
-    mutationFn: (input: OperationInput<'evidence.bundle.verify'>) =>
-      client.call('evidence.bundle.verify', input, { tenant }),
-  });
-}
-
 /** Retention changes come back through `evidence.appended` (they are config-change records). */
 export function useSetRetention(tenant: string | null) {
   const client = useClient();

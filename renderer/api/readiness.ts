@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { GateKind, PilotScope } from '../../core/contract';
+import type { GateKind, OperationInput, PilotScope } from '../../core/contract';
 import { useClient } from './client';
 
 /**
@@ -30,10 +30,10 @@ export function useStartPacketExport(tenant: string | null) {
   return useMutation({ mutationFn: () => client.call('readiness.packet.export', {}, { tenant }) });
 }
 
-export function useStartPacketVerify(tenant: string | null) {
+/** Offline review: the core tells what the directory holds (bundle, readiness or closeout packet) and verifies it. */
+export function useStartOfflineVerify(tenant: string | null) {
   const client = useClient();
   return useMutation({
-    mutationFn: (input: { path: string; trustedKey?: string }) =>
-      client.call('readiness.packet.verify', input, { tenant }),
+    mutationFn: (input: OperationInput<'offline.verify'>) => client.call('offline.verify', input, { tenant }),
   });
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { bundleVerificationSchema } from '../../../core/contract';
-import { useStartBundleVerify } from '../../api/evidence';
+import { offlineReviewSchema } from '../../../core/contract';
+import type { PacketVerificationView } from '../../../core/contract';
+import { useStartOfflineVerify } from '../../api/readiness';
 import { useJob } from '../../api/jobs';
 import { Field, SubmitRow } from '../../components/form/Field';
 import { useContractForm } from '../../components/form/useContractForm';
@@ -8,17 +9,26 @@ import { JobProgress } from '../../components/JobProgress';
 import { useShortcuts } from '../../components/shortcuts';
 import { useUi } from '../../state/ui';
 
-/** Verify an exported bundle from disk on its own: no tenant data, no network (SPEC §6). */
+/**
+ * Verify an export from disk on its own — an evidence bundle, a signed readiness packet or a
+ * trial closeout packet, told apart by the core from what the directory holds: no tenant
+ * data, no network (SPEC §6, §9).
+ */
 export function OfflineReviewScreen() {
   const tenant = useUi((state) => state.tenant);
   const announce = useUi((state) => state.announce);
   const [jobId, setJobId] = useState<string | null>(null);
-  const start = useStartBundleVerify(tenant);
+  const start = useStartOfflineVerify(tenant);
   const job = useJob(tenant, jobId);
-  const result = bundleVerificationSchema.safeParse(job.data?.result);
-  const form = useContractForm('evidence.bundle.verify', {
+  const review = offlineReviewSchema.safeParse(job.data?.result);
+  const result =
+    review.success && review.data.kind === 'bundle'
+      ? { success: true as const, data: review.data.bundle }
+      : { success: false as const };
+  const packet = review.success && review.data.kind === 'packet' ? review.data.packet : null;
+  const form = useContractForm('offline.verify', {
     initial: { path: '', trustedKey: '' },
-    labels: { path: 'Bundle directory', trustedKey: 'Trusted public key' },
+    labels: { path: 'Bundle directory or packet directory', trustedKey: 'Trusted public key' },
     toInput: ({ path, trustedKey }) => ({
       path: path.trim(),
       ...(trustedKey.trim() ? { trustedKey: trustedKey.trim() } : {}),
@@ -37,7 +47,7 @@ export function OfflineReviewScreen() {
     start.mutate(input, {
       onSuccess: ({ jobId: id }) => {
         setJobId(id);
-        announce('Bundle verification started');
+        announce('Verification started');
       },
       onError: (error) => form.showError(error),
     }),
@@ -46,11 +56,13 @@ export function OfflineReviewScreen() {
   return (
     <div className="stack wide">
       <section className="card" aria-labelledby="offline-heading">
-        <h2 id="offline-heading">Open an exported bundle</h2>
+        <h2 id="offline-heading">Open an exported bundle or packet</h2>
         <p className="muted small">
-          Checks every record hash, chain link, inclusion and consistency proof, checkpoint signature, the manifest and
-          the DSSE envelope using only the bundle&apos;s files. Pin the tenant&apos;s public key to detect a bundle
-          re-signed with another key.
+          For an evidence bundle: checks every record hash, chain link, inclusion and consistency proof, checkpoint
+          signature, the manifest and the DSSE envelope using only the bundle&apos;s files. For a readiness or trial
+          closeout packet: the bundle beside it in full, then the packet&apos;s signature and every result and decision
+          against the records inside the bundle. Pin the tenant&apos;s public key to detect a copy re-signed with
+          another key.
         </p>
         <form className="form wide-form" onSubmit={submit} noValidate>
           <Field form={form} name="path">
@@ -59,7 +71,7 @@ export function OfflineReviewScreen() {
                 {...form.textProps('path')}
                 aria-describedby={describedBy}
                 spellCheck={false}
-                placeholder="/media/usb/evidence-20261125T101500Z"
+                placeholder="/media/usb/readiness-20261125T101500Z-1a2b3c"
               />
             )}
           </Field>
@@ -74,13 +86,14 @@ export function OfflineReviewScreen() {
           </Field>
           <SubmitRow
             form={form}
-            label="Verify bundle"
+            label="Verify bundle or packet"
             pendingLabel="Verifying…"
             pending={start.isPending || job.data?.state === 'running'}
           />
         </form>
-        {job.data && <JobProgress job={job.data} label="Bundle verification" />}
+        {job.data && <JobProgress job={job.data} label="Verification" />}
       </section>
+      {job.data?.state === 'succeeded' && packet && <PacketResult packet={packet} />}
       {job.data?.state === 'succeeded' && result.success && (
         <section
           className={`card verdict-card ${verdictClass[verdictOf(result.data)]}`}
@@ -193,3 +206,117 @@ const checkedLabels: Record<string, string> = {
   files: 'file digests',
   recomputedRoots: 'roots recomputed from records',
 };
+
+const statusClass: Record<string, string> = {
+  pass: 'badge badge-allow',
+  warn: 'badge badge-warn',
+  blocker: 'badge badge-deny',
+};
+
+/** A readiness or closeout packet: the verdict, what was checked, and what the packet says. */
+function PacketResult({ packet }: { packet: PacketVerificationView }) {
+  const what = packet.kind === 'closeout' ? 'Trial closeout packet' : 'Readiness packet';
+  const verdict = !packet.ok ? 'fails' : packet.key?.pinned ? 'pinned' : 'unpinned';
+  const heading = !packet.ok
+    ? `${packet.kind ? what : 'Packet'} does NOT verify`
+    : `${what} verified ${packet.key?.pinned ? 'against your pinned key' : 'against its own key (not pinned)'}`;
+  const c = packet.closeout;
+  return (
+    <section
+      className={`card verdict-card ${verdictClass[verdict]}`}
+      aria-labelledby="packet-result-heading"
+      data-testid="packet-verification"
+      data-ok={packet.ok}
+      data-kind={packet.kind ?? 'unknown'}
+      data-ready={packet.readyForAispmProduction === null ? 'unknown' : String(packet.readyForAispmProduction)}
+    >
+      <h2 id="packet-result-heading">{heading}</h2>
+      {!packet.ok && (
+        <p role="alert">
+          Refused: {packet.failure}. Nothing this packet says can be relied on; ask for a fresh export.
+        </p>
+      )}
+      {packet.ok && !packet.key?.pinned && (
+        <p role="note">
+          Consistent, but checked with the key shipped inside the bundle: a forger who re-signed everything would pass
+          too. Paste the tenant&apos;s public key to prove who signed it.
+        </p>
+      )}
+      {packet.ok && (
+        <>
+          <dl className="facts">
+            <dt>Tenant</dt>
+            <dd>{packet.tenant ?? '—'}</dd>
+            <dt>Ready for AISPM production</dt>
+            <dd>
+              <strong>{String(packet.readyForAispmProduction)}</strong>
+              {packet.blockers.length > 0 && ` (${packet.blockers.length} blockers)`}
+            </dd>
+            {c && (
+              <>
+                <dt>Closed out</dt>
+                <dd>
+                  {new Date(c.closedAt).toLocaleString()} by <code>{c.by}</code>
+                </dd>
+                <dt>Pilot decision</dt>
+                <dd>
+                  <strong>{c.pilotDecision}</strong>
+                </dd>
+                <dt>License</dt>
+                <dd>
+                  {c.license.licenseId ?? 'none'}: {c.license.outcome} (entitlement {c.license.status}
+                  {c.license.expiresAt ? `, expires ${new Date(c.license.expiresAt).toLocaleDateString()}` : ''})
+                </dd>
+                <dt>Package access</dt>
+                <dd>
+                  {c.packageAccess.removed ? 'Removed' : 'Kept'}: {c.packageAccess.detail}
+                </dd>
+                <dt>Evaluator feedback</dt>
+                <dd className="prewrap">{c.feedback}</dd>
+              </>
+            )}
+            <dt>Signing key</dt>
+            <dd>
+              <code>{packet.key?.keyId ?? '—'}</code> {packet.key?.pinned ? '(pinned by you)' : '(from the bundle: not pinned)'}
+            </dd>
+          </dl>
+          <h3>What was verified</h3>
+          <ul className="small" data-testid="packet-checked">
+            {packet.checked.map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+          {packet.blockers.length > 0 && (
+            <>
+              <h3>{c ? 'Remaining blockers' : 'Blockers'}</h3>
+              <ul data-testid="packet-blockers">
+                {packet.blockers.map((b) => (
+                  <li key={b.validator}>
+                    <strong>{b.validator}</strong>: {b.message}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          <h3>Validators</h3>
+          <ul className="packet-validators" data-testid="packet-validators">
+            {packet.validators.map((v) => (
+              <li key={v.id} data-validator={v.id} data-status={v.status}>
+                <span className={statusClass[v.status] ?? 'badge'}>{v.status}</span> <strong>{v.id}</strong>{' '}
+                <span className="small muted">(record {v.record})</span>
+                <div className="small">{v.message}</div>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {packet.warnings.length > 0 && (
+        <ul>
+          {packet.warnings.map((warning) => (
+            <li key={warning}>{warning}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
