@@ -18,7 +18,7 @@ export interface CliBuild {
  * Builds the CLI and the hook bundle as scripts/build.mjs does, under node_modules/.cache
  * (so runtime packages and policy-packs/ still resolve by walking up), with its own launcher.
  */
-export async function buildCliForTests(): Promise<CliBuild> {
+export async function buildCliForTests(options: { channel?: 'demo' | 'production' } = {}): Promise<CliBuild> {
   const cache = path.join(root, 'node_modules', '.cache');
   fs.mkdirSync(cache, { recursive: true });
   const dir = fs.mkdtempSync(path.join(cache, 'cavra-cli-test-'));
@@ -35,6 +35,8 @@ export async function buildCliForTests(): Promise<CliBuild> {
     entryPoints: { cavra: 'cli/cavra.ts', 'hook-claude-code': 'cli/hook/main.ts', adapters: 'cli/adapters/main.ts' },
     outdir: path.join(dir, 'dist', 'cli'),
     outExtension: { '.js': '.cjs' },
+    // Without the define a build is a production build; a test that imports demo licenses asks for demo.
+    ...(options.channel ? { define: { __CAVRA_BUILD_CHANNEL__: JSON.stringify(options.channel) } } : {}),
   });
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   // Also on exit: a test file whose teardown fails or times out must not leave its build behind.

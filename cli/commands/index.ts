@@ -34,6 +34,7 @@ import { reportsDeliver, reportsDeliveries, reportsRender, reportsRetry, reports
 import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate } from './license';
 import { packetCloseout, packetExport, packetVerify, readinessRun } from './readiness';
 import { aispmCoverage, aispmFindings, aispmStatus } from './aispm';
+import { trialRun } from './trial';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -94,6 +95,7 @@ export const commands: readonly Command[] = [
   packetExport,
   packetCloseout,
   packetVerify,
+  trialRun,
   aispmStatus,
   aispmFindings,
   aispmCoverage,

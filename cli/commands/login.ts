@@ -50,7 +50,12 @@ const page = (title: string, text: string) =>
  * RFC 8252 sign-in for the CLI: a one-shot loopback listener on an ephemeral port receives the
  * IdP's redirect; the core checks it (state, PKCE, nonce, ID token) and opens the session.
  */
-async function oidcLogin(core: CoreService, tenant: string, io: CliIO, browser: boolean): Promise<SignedIn> {
+export async function oidcLogin(
+  core: CoreService,
+  tenant: string,
+  io: CliIO,
+  browser: boolean | ((authorizationUrl: string) => Promise<void>),
+): Promise<SignedIn> {
   let settle: (value: SignedIn | Error) => void = () => undefined;
   const outcome = new Promise<SignedIn | Error>((resolve) => (settle = resolve));
   let flowId = '';
@@ -84,6 +89,15 @@ async function oidcLogin(core: CoreService, tenant: string, io: CliIO, browser: 
       redirectUri: `http://127.0.0.1:${port}/callback`,
     });
     flowId = begun.flowId;
+    if (typeof browser === 'function') {
+      // A headless browser (`cavra trial run`): it ends at the callback, or fails.
+      browser(begun.authorizationUrl).catch((error: unknown) =>
+        settle(error instanceof Error ? error : new Error(String(error))),
+      );
+      const result = await outcome;
+      if (result instanceof Error) throw result;
+      return result;
+    }
     const opened = browser && openBrowser(begun.authorizationUrl, io.env);
     io.stdout(
       opened

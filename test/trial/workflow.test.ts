@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalRequestView, Job, Principal, SignedIn, WorkflowRun } from '../../core/contract';
 import { TRIAL_MCP_SERVER } from '../../core/contract';
@@ -156,26 +156,25 @@ describe('the governed workflow (trial step 4)', () => {
   }, 120_000);
 
   it('cancel stops the session while it waits for a reviewer, and removes the scratch repository', async () => {
-    const scratch = () =>
-      fs
-        .readdirSync(os.tmpdir())
-        .filter((name) => name.startsWith('cavra-trial-workflow-'))
-        .sort();
-    const before = scratch();
     const { jobId } = await call<{ jobId: string }>(evaluator, 'trial.workflow.run', {});
-    let during: string[] = [];
+    let workspace = '';
+    let existedWhileWaiting = false;
     let requestId = '';
     const job = await waitForJob(jobId, async (running) => {
       const waiting = /approval (apr_\S+)/.exec(running.progress.phase);
-      if (waiting && during.length === 0) {
+      if (waiting && !requestId) {
         requestId = waiting[1] as string;
-        during = scratch();
+        // The request holds the exact action, with the agent's working directory.
+        const request = await call<ApprovalRequestView>(reviewer, 'approvals.get', { id: requestId });
+        workspace = String(request.action.cwd);
+        existedWhileWaiting = fs.existsSync(workspace);
         await call(evaluator, 'jobs.cancel', { jobId });
       }
     });
     expect(job.state).toBe('cancelled');
-    expect(during.length).toBe(before.length + 1);
-    expect(scratch()).toEqual(before);
+    expect(workspace).toMatch(/cavra-trial-workflow-/);
+    expect(existedWhileWaiting).toBe(true);
+    expect(fs.existsSync(path.dirname(workspace))).toBe(false);
     // The command that waited was stopped with the session: its request was never approved.
     const request = await call<ApprovalRequestView>(reviewer, 'approvals.get', { id: requestId });
     expect(request.state).not.toBe('approved');
