@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { MANAGED_DROP_IN, cavraHookKind } from '../../core/health';
 
 /** One handler in a Claude Code hook matcher group. */
 export type ClaudeHookHandler =
@@ -12,16 +13,6 @@ export type ClaudeHookHandler =
       timeout: number;
       onFailure: 'block';
     };
-
-/** Recognises the handlers this installer wrote before, so a re-install replaces them. */
-function isCavraHandler(handler: unknown): boolean {
-  if (typeof handler !== 'object' || handler === null) return false;
-  const h = handler as { type?: unknown; command?: unknown; url?: unknown };
-  if (h.type === 'command' && typeof h.command === 'string')
-    return /cavra(\.cjs)?'? hook claude-code\b/.test(h.command);
-  if (h.type === 'http' && typeof h.url === 'string') return h.url.endsWith('/v1/hooks/claude-code/pre-tool-use');
-  return false;
-}
 
 export interface SettingsChange {
   file: string;
@@ -66,7 +57,7 @@ export function installClaudeCodeHook(file: string, handler: ClaudeHookHandler):
       groups.push(group);
       continue;
     }
-    const kept = handlers.filter((h) => !isCavraHandler(h));
+    const kept = handlers.filter((h) => cavraHookKind(h) === null);
     if (kept.length > 0) groups.push(kept.length === handlers.length ? group : { ...(group as object), hooks: kept });
   }
   // Every tool call, MCP tools included: a tool the gate cannot map takes the tenant default.
@@ -80,16 +71,6 @@ export function installClaudeCodeHook(file: string, handler: ClaudeHookHandler):
   fs.renameSync(temp, file);
   return { file, unchanged: false };
 }
-
-/** Where Claude Code reads managed settings on this platform (the path tests override). */
-export function defaultManagedDir(platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'darwin') return '/Library/Application Support/ClaudeCode';
-  if (platform === 'win32') return 'C:\\Program Files\\ClaudeCode';
-  return '/etc/claude-code';
-}
-
-/** CAVRA's own drop-in: managed-settings.d files are merged in name order (systemd-style). */
-export const MANAGED_DROP_IN = '50-cavra.json';
 
 /**
  * Writes CAVRA's managed-settings drop-in: the hook, `allowManagedHooksOnly` (hooks from
@@ -111,80 +92,4 @@ export function installManagedSettings(managedDir: string, settings: Record<stri
   fs.writeFileSync(temp, text, { mode: 0o644 });
   fs.renameSync(temp, file);
   return { file, unchanged: false };
-}
-
-export type HookPlacement = 'managed' | 'user' | 'project' | 'none';
-
-function hasCavraHook(file: string): boolean {
-  try {
-    const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as { hooks?: { PreToolUse?: unknown } };
-    const groups = settings.hooks?.PreToolUse;
-    return (
-      Array.isArray(groups) &&
-      groups.some((group) => {
-        const handlers = (group as { hooks?: unknown }).hooks;
-        return Array.isArray(handlers) && handlers.some(isCavraHandler);
-      })
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** Settings files in a managed directory: the base file and the drop-ins. */
-function managedFiles(managedDir: string): string[] {
-  const dropIns = path.join(managedDir, 'managed-settings.d');
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(dropIns).filter((name) => name.endsWith('.json') && !name.startsWith('.'));
-  } catch {
-    // No drop-in directory.
-  }
-  return [path.join(managedDir, 'managed-settings.json'), ...names.sort().map((name) => path.join(dropIns, name))];
-}
-
-/**
- * Where CAVRA's Claude Code hook is installed, strongest first. Only managed settings are
- * out of the agent's reach: user and project settings are files the agent can edit (and
- * project settings are in its workspace), so a hook found only there is the weaker posture.
- */
-export function claudeCodeHookPlacement(options: { projectDir: string; userHome: string; managedDir: string }): {
-  placement: HookPlacement;
-  weaker: boolean;
-  detail: string;
-} {
-  const managed = managedFiles(options.managedDir).find(hasCavraHook);
-  if (managed) {
-    let shielded = true;
-    try {
-      const stat = fs.statSync(managed);
-      shielded = stat.uid === 0 && (stat.mode & 0o022) === 0;
-    } catch {
-      shielded = false;
-    }
-    return shielded
-      ? { placement: 'managed', weaker: false, detail: `managed settings (${managed})` }
-      : {
-          placement: 'managed',
-          weaker: true,
-          detail: `managed settings (${managed}), but the file is not root-owned and write-protected, so the agent's user could change it`,
-        };
-  }
-  const user = ['settings.json', 'settings.local.json']
-    .map((name) => path.join(options.userHome, '.claude', name))
-    .find(hasCavraHook);
-  if (user) {
-    return { placement: 'user', weaker: true, detail: `user settings only (${user}); the agent can edit them` };
-  }
-  const project = ['settings.json', 'settings.local.json']
-    .map((name) => path.join(options.projectDir, '.claude', name))
-    .find(hasCavraHook);
-  if (project) {
-    return {
-      placement: 'project',
-      weaker: true,
-      detail: `project settings only (${project}): the agent can edit them; install into managed settings (cavra hook install claude-code --managed)`,
-    };
-  }
-  return { placement: 'none', weaker: true, detail: 'no CAVRA hook found in Claude Code settings' };
 }

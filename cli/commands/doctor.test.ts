@@ -25,17 +25,24 @@ interface Report {
   checks: { id: string; status: string; message: string; fix: string | null }[];
 }
 
-function cavra(args: string[], options: { home: string; cwd?: string; keychain?: boolean }) {
+function cavra(args: string[], options: { home: string; cwd?: string; keychain?: boolean; managedDir?: string }) {
   const env: NodeJS.ProcessEnv =
     options.keychain === false
       ? { PATH: process.env.PATH, HOME: process.env.HOME, CAVRA_HOME: options.home }
       : { ...process.env, CAVRA_HOME: options.home };
+  // Claude Code's managed settings: a temp root per test (never the machine's /etc/claude-code).
+  env.CAVRA_CLAUDE_MANAGED_DIR = options.managedDir ?? path.join(options.home, 'no-claude-managed-settings');
   const result = spawnSync(process.execPath, [launcher, ...args], { env, cwd: options.cwd ?? root, encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function doctor(home: string, cwd: string, keychain = true): { code: number | null; report: Report } {
-  const run = cavra(['doctor', '--json'], { home, cwd, keychain });
+function doctor(
+  home: string,
+  cwd: string,
+  keychain = true,
+  managedDir?: string,
+): { code: number | null; report: Report } {
+  const run = cavra(['doctor', '--json'], { home, cwd, keychain, ...(managedDir ? { managedDir } : {}) });
   return { code: run.code, report: JSON.parse(run.stdout) as Report };
 }
 
@@ -145,5 +152,78 @@ describe('cavra doctor', () => {
     expect(check(foreign.report, 'hook-port')?.message).toMatch(
       new RegExp(`port ${ownPort} is held by pid ${process.pid}`),
     );
+  }, 120_000);
+
+  it('reads managed-settings.d: a drop-in merged after CAVRA’s that turns the hook or sandbox off is a finding, one merged before it is not', () => {
+    const dir = home();
+    const cwd = project();
+    const managed = path.join(project(), 'etc-claude-code');
+    const install = cavra(['hook', 'install', 'claude-code', '--managed'], { home: dir, managedDir: managed });
+    expect(install.code, install.stderr).toBe(0);
+    const dropIns = path.join(managed, 'managed-settings.d');
+    expect(fs.readdirSync(dropIns)).toEqual(['50-cavra.json']);
+
+    const clean = doctor(dir, cwd, true, managed);
+    expect(check(clean.report, 'claude-code-managed')?.status).toBe('ok');
+    // The hook is found in the drop-in (only managed-settings.json used to be read).
+    expect(check(clean.report, 'claude-code-hooks')).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining(path.join(dropIns, '50-cavra.json')),
+    });
+
+    // Merged before CAVRA's drop-in: its scalars lose, so nothing is weakened.
+    fs.writeFileSync(path.join(dropIns, '10-early.json'), JSON.stringify({ sandbox: { enabled: false } }));
+    fs.writeFileSync(path.join(dropIns, '.99-hidden.json'), JSON.stringify({ disableAllHooks: true }));
+    expect(check(doctor(dir, cwd, true, managed).report, 'claude-code-managed')?.status).toBe('ok');
+
+    const late = path.join(dropIns, '90-local.json');
+    fs.writeFileSync(
+      late,
+      JSON.stringify({
+        disableAllHooks: true,
+        sandbox: { allowUnsandboxedCommands: true, excludedCommands: ['curl'], filesystem: { allowWrite: ['~/'] } },
+      }),
+    );
+    const weakened = doctor(dir, cwd, true, managed);
+    expect(weakened.code).toBe(2);
+    const finding = check(weakened.report, 'claude-code-managed');
+    expect(finding?.status).toBe('fail');
+    for (const key of ['disableAllHooks', 'sandbox.allowUnsandboxedCommands'])
+      expect(finding?.message).toContain(`${late} sets ${key}`);
+    expect(finding?.message).toMatch(/90-local\.json adds "curl" to sandbox\.excludedCommands/);
+    expect(finding?.message).toMatch(/90-local\.json adds "~\/" to sandbox\.filesystem\.allowWrite/);
+    expect(finding?.message).not.toMatch(/10-early|99-hidden/);
+    expect(finding?.fix).toMatch(/sudo cavra hook install claude-code --managed/);
+
+    // A drop-in the agent's user could rewrite is no protection either.
+    fs.rmSync(late);
+    fs.chmodSync(path.join(dropIns, '50-cavra.json'), 0o666);
+    expect(check(doctor(dir, cwd, true, managed).report, 'claude-code-hooks')?.message).toMatch(
+      /managed, agent-writable/,
+    );
+  }, 120_000);
+
+  it('asks the sandbox exactly as containment does: where no sandbox can start, the check fails and says how to fix it', async () => {
+    const dir = home();
+    const cwd = project();
+    const ok = doctor(dir, cwd);
+    expect(check(ok.report, 'sandbox')).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(/^\/usr\/bin\/bwrap \(bubblewrap [0-9.]+\) starts sandboxes/),
+    });
+    // No capabilities inside a user namespace: bubblewrap cannot create its namespaces.
+    const script = `exec setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all "${process.execPath}" "${launcher}" doctor --json`;
+    const denied = spawnSync('unshare', ['--user', '--map-root-user', 'sh', '-c', script], {
+      env: { ...process.env, CAVRA_HOME: dir, CAVRA_CLAUDE_MANAGED_DIR: path.join(dir, 'none') },
+      cwd,
+      encoding: 'utf8',
+    });
+    const report = JSON.parse(denied.stdout) as Report;
+    expect(check(report, 'sandbox')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/No command can be contained: bubblewrap cannot create the sandbox's namespaces/),
+      fix: expect.stringMatching(/user namespaces.*judgement-only/s),
+    });
+    expect(denied.status).toBe(2);
   }, 120_000);
 });

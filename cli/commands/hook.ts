@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_APPROVAL_WAIT_MS, DEFAULT_HTTP_PORT, HTTP_PATHS } from '../../core/gate';
 import { gateLocation } from '../../core/gate/client';
 import { defaultHome } from '../../core/store';
-import { defaultManagedDir, installClaudeCodeHook, installManagedSettings } from '../adapters/claude-settings';
+import { claudeManagedDir } from '../../core/health';
+import { installClaudeCodeHook, installManagedSettings } from '../adapters/claude-settings';
 import type { ClaudeHookHandler } from '../adapters/claude-settings';
 import { launcherPath } from '../adapters/launcher';
 import { cavraCommand, shellQuote } from '../adapters/shell-quote';
@@ -124,7 +125,7 @@ export const hookInstallClaudeCode: Command = {
     if (values.managed) {
       const managedDir = path.resolve(
         io.cwd,
-        values['managed-dir'] ?? (io.env.CAVRA_CLAUDE_MANAGED_DIR || defaultManagedDir()),
+        values['managed-dir'] ?? (io.env.CAVRA_CLAUDE_MANAGED_DIR || claudeManagedDir()),
       );
       return installManaged(io, { managedDir, handler, tenant, json: values.json === true });
     }

@@ -6,7 +6,7 @@ import { claudeCodeExportNotes, claudeCodeSandbox, seatbeltProfile } from '../..
 import { homesOf, parseProfile, probeSandbox, scanWorkspace, SANDBOX_PROXY_PORT } from '../../core/containment/runner';
 import type { ContainmentProfile } from '../../core/containment/runner';
 import type { ContainmentProfileView } from '../../core/contract';
-import { claudeCodeHookPlacement, defaultManagedDir } from '../adapters/claude-settings';
+import { claudeCodeHookPlacement, claudeManagedDir } from '../../core/health';
 import type { CliIO, Command } from '../io';
 import { UsageError, jsonText } from '../io';
 import { withTenant } from '../session';
@@ -59,7 +59,7 @@ export const sandboxStatus: Command = {
     const hook = claudeCodeHookPlacement({
       projectDir: projectDir(io, values.project),
       userHome: io.env.HOME || os.homedir(),
-      managedDir: io.env.CAVRA_CLAUDE_MANAGED_DIR || defaultManagedDir(),
+      managedDir: io.env.CAVRA_CLAUDE_MANAGED_DIR || claudeManagedDir(),
     });
     return withTenant(io, values.tenant, async (client, tenant) => {
       const settings = await client.call('containment.settings.get', {}, { tenant });

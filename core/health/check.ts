@@ -19,6 +19,8 @@ export interface HealthContext {
   userHome: string;
   /** Project directories whose Claude Code settings to inspect (the CLI passes its working directory). */
   projects: string[];
+  /** Where Claude Code's managed settings live (claudeManagedDir(), or a test's directory). */
+  claudeManagedDir: string;
   /** The tenants the caller may see, with whether each can sign its evidence now. */
   tenants(): { id: string; signingKey: SigningKeyStatus }[];
   /** Whether the OS keychain answers. */

@@ -32,3 +32,14 @@ export async function runHealthChecks(context: HealthContext): Promise<HealthRep
   const status = checks.reduce<HealthStatus>((worst, c) => (rank[c.status] > rank[worst] ? c.status : worst), 'ok');
   return { status, checks };
 }
+export {
+  MANAGED_DROP_IN,
+  agentWritable,
+  cavraHookKind,
+  claudeCodeHookPlacement,
+  claudeManagedDir,
+  installedHooks,
+  managedSettingsFiles,
+  managedWeakenings,
+} from './claude-settings';
+export type { HookPlacement, InstalledHook, ManagedWeakening } from './claude-settings';

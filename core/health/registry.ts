@@ -1,4 +1,5 @@
 import type { HealthCheck } from './check';
+import { claudeManagedCheck } from './checks/claude-managed';
 import { gateCheck } from './checks/gate';
 import { hookPortCheck } from './checks/hook-port';
 import { hooksCheck } from './checks/hooks';
@@ -18,6 +19,7 @@ export const HEALTH_CHECKS: readonly HealthCheck[] = [
   gateCheck,
   hookPortCheck,
   hooksCheck,
+  claudeManagedCheck,
   sandboxCheck,
   nodeCheck,
 ];

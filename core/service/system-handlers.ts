@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { probeGate } from '../gate';
-import { runHealthChecks } from '../health';
+import { claudeManagedDir, runHealthChecks } from '../health';
 import { buildChannel } from '../license';
 import type { Handler, HandlerDeps } from './handlers';
 
@@ -16,6 +16,8 @@ export function systemHandlers(deps: HandlerDeps): {
         home: deps.tenants.home,
         userHome: os.homedir(),
         projects: input.projects ?? [],
+        // The same override `cavra hook install --managed` honours (tests point it at a temp root).
+        claudeManagedDir: process.env.CAVRA_CLAUDE_MANAGED_DIR || claudeManagedDir(),
         // Only the tenants the caller may see: health must not list another tenant's state.
         tenants: () =>
           deps.tenants

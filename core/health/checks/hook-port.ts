@@ -1,7 +1,7 @@
 import { describeListener, listenersOn, probeGate } from '../../gate';
 import { result } from '../check';
 import type { HealthCheck } from '../check';
-import { installedHooks } from './claude-hooks';
+import { installedHooks } from '../claude-settings';
 
 const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
 
@@ -15,7 +15,13 @@ export const hookPortCheck: HealthCheck = {
   title: 'HTTP hook port',
   async run(context) {
     const ports = [
-      ...new Set(installedHooks(context).flatMap((hook) => (hook.type === 'http' && hook.port ? [hook.port] : []))),
+      ...new Set(
+        installedHooks({
+          managedDir: context.claudeManagedDir,
+          userHome: context.userHome,
+          projects: context.projects,
+        }).flatMap((hook) => (hook.type === 'http' && hook.port ? [hook.port] : [])),
+      ),
     ];
     if (ports.length === 0)
       return result(this, 'ok', 'No http hook is installed; the command hook uses the gate socket.');

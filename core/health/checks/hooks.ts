@@ -1,13 +1,17 @@
 import { result } from '../check';
 import type { HealthCheck } from '../check';
-import { installedHooks } from './claude-hooks';
+import { installedHooks } from '../claude-settings';
 
 /** Where the Claude Code hook is installed, and whether the agent it governs could remove it. */
 export const hooksCheck: HealthCheck = {
   id: 'claude-code-hooks',
   title: 'Claude Code hook placement',
   run(context) {
-    const hooks = installedHooks(context);
+    const hooks = installedHooks({
+      managedDir: context.claudeManagedDir,
+      userHome: context.userHome,
+      projects: context.projects,
+    });
     if (hooks.length === 0) {
       return result(
         this,
