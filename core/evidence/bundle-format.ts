@@ -68,24 +68,20 @@ export const statementSchema = z.strictObject({
 });
 export type BundleStatement = z.infer<typeof statementSchema>;
 
-/** One line of records.jsonl: the hashed header fields, the payload, and the pruning note. */
-export const recordLineSchema = z.strictObject({
-  v: z.number().int(),
-  seq: count,
-  time: z.string(),
-  type: z.string().min(1).max(64),
-  prev: hex64,
-  payload_sha256: hex64,
-  payload: z.unknown(),
-  pruned_by: count.optional(),
-});
-export type RecordLine = z.infer<typeof recordLineSchema>;
-
-export const inclusionLineSchema = z.strictObject({
-  seq: count,
-  tree_size: z.number().int().positive(),
-  path: z.array(base64Hash).max(64),
-});
+/**
+ * One line of records.jsonl: the hashed header fields, the payload, and the pruning note.
+ * Inclusion and tombstone lines are read by the one parser in record-line.ts.
+ */
+export interface RecordLine {
+  v: number;
+  seq: number;
+  time: string;
+  type: string;
+  prev: string;
+  payload_sha256: string;
+  payload: unknown;
+  pruned_by?: number;
+}
 
 export const checkpointLineSchema = z.strictObject({ size: z.number().int().positive(), note: z.string() });
 
@@ -93,9 +89,4 @@ export const consistencyLineSchema = z.strictObject({
   from_size: z.number().int().positive(),
   to_size: z.number().int().positive(),
   path: z.array(base64Hash).max(128),
-});
-
-export const tombstoneLineSchema = z.strictObject({
-  record: recordLineSchema,
-  proof: inclusionLineSchema,
 });

@@ -2,9 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { CanonicalJsonError, canonicalize } from './canonical-json';
 import { LineReader, LineTooLongError, TruncatedLineError } from './bundle-lines';
-import type { BundleManifest, RecordLine } from './bundle-format';
+import type { BundleManifest } from './bundle-format';
 import {
   BUNDLE_FILES,
   BUNDLE_FORMAT,
@@ -15,18 +14,17 @@ import {
   consistencyLineSchema,
   manifestSchema,
   statementSchema,
-  tombstoneLineSchema,
 } from './bundle-format';
 import type { SignedCheckpoint } from './checkpoint-note';
 import { openCheckpoint, verifierKey } from './checkpoint-note';
 import { IN_TOTO_PAYLOAD_TYPE, openEnvelope } from './dsse';
-import { InclusionChecker, MerkleFrontier, leftSubtreesFromProof, verifyConsistency, verifyInclusion } from './merkle';
-import type { RecordHeader } from './record';
-import { GENESIS_PREV, RECORD_VERSION, parseIsoTime, recordHash, recordLeaf } from './record';
-import type { CheckpointPayload, TombstonePayload } from './record-types';
-import { UNPRUNABLE_TYPES } from './record-types';
+import { InclusionChecker, leftSubtreesFromProof, verifyConsistency, verifyInclusion } from './merkle';
+import { recordLeaf } from './record';
+import type { InclusionLine } from './record-line';
+import { RecordLineError, parseInclusionLine, parseRecordLine, parseTombstoneLine } from './record-line';
+import { ChainBreak, RecordStreamVerifier, checkRecord, openTombstone } from './record-stream';
+import type { TombstonePayload } from './record-types';
 import { keyIdOf, parsePublicKeyText } from './signing';
-import { verifyTombstone } from './tombstone';
 import type { WitnessLine, WitnessedCheckpoint } from './witness';
 import { WitnessError, checkWitnessed, witnessedCheckpoints } from './witness';
 
@@ -330,116 +328,96 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
   }
 
   // 4. Tombstones that pruned records in the range.
-  const tombstones = new Map<number, { payload: TombstonePayload; time: number; pruned: number }>();
+  const tombstones = new Map<number, TombstonePayload>();
   await eachLine(files, BUNDLE_FILES.tombstones, listed, (text, line) => {
-    const entry = parseWith(tombstoneLineSchema, text, BUNDLE_FILES.tombstones, line);
-    const at = { line, seq: entry.record.seq };
-    const { header, hash } = checkParsedRecord(entry.record, BUNDLE_FILES.tombstones, line);
-    if (header.type !== 'tombstone' || entry.record.payload === null) {
-      throw fail('integrity', BUNDLE_FILES.tombstones, 'not a tombstone record', at);
+    const entry = parseLine(() => parseTombstoneLine(text), BUNDLE_FILES.tombstones, line);
+    const { header, payload } = entry.record;
+    const at = { line, seq: header.seq };
+    let tombstone: TombstonePayload;
+    try {
+      const { hash } = checkRecord(entry.record);
+      if (header.type !== 'tombstone' || payload === null) {
+        throw fail('integrity', BUNDLE_FILES.tombstones, 'not a tombstone record', at);
+      }
+      tombstone = openTombstone(header.seq, payload, { key, origin: manifest.origin });
+      const proof = entry.proof.path.map((h) => Buffer.from(h, 'base64'));
+      if (
+        entry.proof.seq !== header.seq ||
+        entry.proof.tree_size !== treeSize ||
+        !verifyInclusion(recordLeaf(hash), header.seq, treeSize, proof, finalRoot)
+      ) {
+        throw fail('integrity', BUNDLE_FILES.tombstones, 'the tombstone is not in the final tree', at);
+      }
+    } catch (error) {
+      if (error instanceof ChainBreak) throw fail('integrity', BUNDLE_FILES.tombstones, error.reason, at);
+      throw error;
     }
-    const payload = entry.record.payload as TombstonePayload;
-    if (!verifyTombstone(payload, key) || payload.origin !== manifest.origin) {
-      throw fail(
-        'integrity',
-        BUNDLE_FILES.tombstones,
-        'the tombstone signature does not verify with the tenant key',
-        at,
-      );
-    }
-    const proof = entry.proof.path.map((h) => Buffer.from(h, 'base64'));
-    if (
-      entry.proof.seq !== header.seq ||
-      entry.proof.tree_size !== treeSize ||
-      !verifyInclusion(recordLeaf(hash), header.seq, treeSize, proof, finalRoot)
-    ) {
-      throw fail('integrity', BUNDLE_FILES.tombstones, 'the tombstone is not in the final tree', at);
-    }
-    tombstones.set(header.seq, { payload, time: parseIsoTime(payload.cutoff) ?? 0, pruned: 0 });
+    tombstones.set(header.seq, tombstone);
   });
   result.checked.tombstones = tombstones.size;
 
-  // 5. The records, each with its inclusion proof, streamed in lockstep.
+  // 5. The records, each with its inclusion proof, streamed in lockstep through the one
+  //    record-stream verifier (the ledger's own verify feeds it the same way).
   const records = files.lines(BUNDLE_FILES.records);
   const proofs = files.lines(BUNDLE_FILES.inclusionProofs);
   try {
     const checker = new InclusionChecker(treeSize, finalRoot);
     const { from_seq: fromSeq, to_seq: toSeq } = manifest.range;
-    let frontier: MerkleFrontier | null = fromSeq === 0 ? new MerkleFrontier() : null;
-    let expected = fromSeq;
-    let prevHash: string | null = null;
-    let prevTime = 0;
-    for (;;) {
-      const bytes = readLineBytes(records, BUNDLE_FILES.records);
-      if (bytes === null) break;
-      const line = records.lineNumber;
-      const entry = readRecord(bytes, line);
-      const { header, hash, timeMs } = entry;
-      const seq = header.seq;
-      const at = { line, seq };
-      if (seq !== expected) {
-        throw fail(
-          'integrity',
-          BUNDLE_FILES.records,
-          expected > toSeq
-            ? `record ${seq} follows the last record the manifest declares (${toSeq}): a record was inserted`
-            : `expected record ${expected} here but found record ${seq}: a record was deleted, inserted or reordered`,
-          at,
-        );
-      }
-      if (prevHash !== null && header.prev !== prevHash) {
-        throw fail('integrity', BUNDLE_FILES.records, `record ${seq} does not link to record ${seq - 1}`, at);
-      }
-      if (timeMs < prevTime) throw fail('integrity', BUNDLE_FILES.records, `record ${seq} goes back in time`, at);
-      if (entry.payload === null) checkPruned(header, entry.prunedBy, timeMs, tombstones, line);
-      if (header.type === 'checkpoint' && entry.payload !== null) {
-        const payload = JSON.parse(entry.payload.toString('utf8')) as CheckpointPayload;
-        checkCheckpointRecord(payload, key, manifest.origin, frontier, seq, line, checkpoints.get(seq));
-      }
-
-      const proofText = readLine(proofs, BUNDLE_FILES.inclusionProofs);
-      if (proofText === null) {
-        throw fail('integrity', BUNDLE_FILES.inclusionProofs, `no inclusion proof for record ${seq}`, at);
-      }
-      const proof = readInclusion(proofText, proofs.lineNumber);
-      const leaf = recordLeaf(hash);
+    const stream = new RecordStreamVerifier({
+      key,
+      origin: manifest.origin,
+      fromSeq,
+      toSeq,
+      treeSize,
+      checkpoints,
+      tombstones,
+    });
+    const included = (proof: InclusionLine, seq: number, leaf: Buffer) => {
       if (proof.seq !== seq || proof.tree_size !== treeSize || !checker.check(leaf, seq, proof.path)) {
         throw fail(
           'integrity',
           BUNDLE_FILES.inclusionProofs,
           `record ${seq} is not at position ${seq} of the signed tree`,
-          {
-            line: proofs.lineNumber,
-            seq,
-          },
+          { line: proofs.lineNumber, seq },
         );
       }
-      if (!frontier) {
+    };
+    for (;;) {
+      const bytes = readLineBytes(records, BUNDLE_FILES.records);
+      if (bytes === null) break;
+      const line = records.lineNumber;
+      const record = parseLine(() => parseRecordLine(bytes), BUNDLE_FILES.records, line);
+      const seq = record.header.seq;
+      const proofText = readLine(proofs, BUNDLE_FILES.inclusionProofs);
+      const proofOf = () => {
+        if (proofText === null) {
+          throw fail('integrity', BUNDLE_FILES.inclusionProofs, `no inclusion proof for record ${seq}`, { line, seq });
+        }
+        return parseLine(() => parseInclusionLine(proofText), BUNDLE_FILES.inclusionProofs, proofs.lineNumber);
+      };
+      let proof: InclusionLine | null = null;
+      if (stream.needsFrontier) {
         // The first record's audit path carries the subtrees in front of the range.
+        proof = proofOf();
+        included(proof, seq, recordLeaf(record.hash));
         const lefts = leftSubtreesFromProof(
           seq,
           treeSize,
           proof.path.map((h) => Buffer.from(h, 'base64')),
         );
-        frontier = new MerkleFrontier(seq, lefts ?? []);
+        stream.startFrontier(lefts ?? []);
       }
-      frontier.append(leaf);
-      if (witnessRoots.has(frontier.size)) witnessRoots.set(frontier.size, frontier.root());
-      const cp = checkpoints.get(frontier.size);
-      if (cp) {
-        if (!frontier.root().equals(cp.root)) {
-          throw fail(
-            'integrity',
-            BUNDLE_FILES.records,
-            `the records up to ${seq} do not produce the signed root of the checkpoint at size ${cp.size}`,
-            at,
-          );
+      let leaf: Buffer;
+      try {
+        ({ leaf } = stream.accept(record));
+      } catch (error) {
+        if (error instanceof ChainBreak) {
+          throw fail('integrity', BUNDLE_FILES.records, error.reason, { line, seq: error.seq ?? seq });
         }
-        result.checked.recomputedRoots += 1;
+        throw error;
       }
-      prevHash = hash.toString('hex');
-      prevTime = timeMs;
-      expected += 1;
+      if (proof === null) included(proofOf(), seq, leaf);
+      if (witnessRoots.has(stream.size)) witnessRoots.set(stream.size, stream.root());
       result.checked.records += 1;
       result.checked.inclusionProofs += 1;
       if (result.checked.records % PROGRESS_EVERY === 0) {
@@ -448,13 +426,16 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         signal?.throwIfAborted();
       }
     }
-    if (expected !== toSeq + 1) {
-      throw fail(
-        'integrity',
-        BUNDLE_FILES.records,
-        `the records end at ${expected - 1} but the manifest declares records up to ${toSeq}: the tail was cut off`,
-        { line: records.lineNumber },
-      );
+    try {
+      result.checked.recomputedRoots = stream.finish().recomputedRoots;
+    } catch (error) {
+      if (error instanceof ChainBreak) {
+        throw fail('integrity', BUNDLE_FILES.records, error.reason, {
+          line: records.lineNumber,
+          ...(error.seq === null ? {} : { seq: error.seq }),
+        });
+      }
+      throw error;
     }
     if (readLine(proofs, BUNDLE_FILES.inclusionProofs) !== null) {
       throw fail('integrity', BUNDLE_FILES.inclusionProofs, 'more inclusion proofs than records', {
@@ -466,16 +447,6 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
   } finally {
     records.close();
     proofs.close();
-  }
-  for (const [seq, tombstone] of tombstones) {
-    const { from_seq: from, to_seq: to, count } = tombstone.payload;
-    if (from >= manifest.range.from_seq && to <= manifest.range.to_seq && tombstone.pruned !== count) {
-      throw fail(
-        'integrity',
-        BUNDLE_FILES.records,
-        `tombstone ${seq} names ${count} pruned records, the range holds ${tombstone.pruned}`,
-      );
-    }
   }
   if (options.witness) {
     try {
@@ -626,54 +597,19 @@ function parseWith<T extends z.ZodType>(schema: T, text: string, file: string, l
   return parsed.data;
 }
 
-/**
- * Hand-written checks for the two files with one line per record: the same rules as
- * `recordLineSchema` and `inclusionLineSchema`, at a fraction of the cost per line.
- */
-const RECORD_FIELDS = new Set(['v', 'seq', 'time', 'type', 'prev', 'payload_sha256', 'payload', 'pruned_by']);
-const HEX64 = /^[0-9a-f]{64}$/;
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-
-function readRecordLine(raw: unknown): RecordLine | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'a record line must be a JSON object';
-  const r = raw as Record<string, unknown>;
-  for (const key in r) if (!RECORD_FIELDS.has(key)) return `unexpected field "${key}"`;
-  if (!Number.isSafeInteger(r.v)) return 'v must be an integer';
-  if (!isCount(r.seq)) return 'seq must be a sequence number';
-  if (typeof r.time !== 'string') return 'time must be a string';
-  if (typeof r.type !== 'string' || r.type.length === 0 || r.type.length > 64) return 'type must be a short string';
-  if (typeof r.prev !== 'string' || !HEX64.test(r.prev)) return 'prev must be a hex SHA-256';
-  if (typeof r.payload_sha256 !== 'string' || !HEX64.test(r.payload_sha256))
-    return 'payload_sha256 must be a hex SHA-256';
-  if (!('payload' in r)) return 'payload is missing';
-  if (r.pruned_by !== undefined && !isCount(r.pruned_by)) return 'pruned_by must be a sequence number';
-  return r as RecordLine;
-}
-
-function readInclusionLine(raw: unknown): { seq: number; tree_size: number; path: string[] } | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'a proof line must be a JSON object';
-  const r = raw as Record<string, unknown>;
-  for (const key in r) if (key !== 'seq' && key !== 'tree_size' && key !== 'path') return `unexpected field "${key}"`;
-  if (!isCount(r.seq) || !isCount(r.tree_size)) return 'seq and tree_size must be numbers';
-  if (!Array.isArray(r.path) || r.path.length > 64) return 'path must be a list of hashes';
-  for (const hash of r.path)
-    if (typeof hash !== 'string' || hash.length !== 44) return 'path must hold base64 SHA-256 hashes';
-  return r as { seq: number; tree_size: number; path: string[] };
-}
-
-function parseFast<T>(read: (raw: unknown) => T | string, text: string, file: string, line: number): T {
-  let raw: unknown;
+/** A line through the one record-line parser; what it refuses names the file and line. */
+function parseLine<T>(parse: () => T, file: string, line: number): T {
   try {
-    raw = JSON.parse(text);
-  } catch {
-    throw fail('integrity', file, 'not valid JSON (truncated or edited)', { line });
+    return parse();
+  } catch (error) {
+    if (error instanceof RecordLineError) {
+      throw fail('integrity', file, error.notJson ? error.message : `malformed entry: ${error.message}`, {
+        line,
+        ...(error.seq === undefined ? {} : { seq: error.seq }),
+      });
+    }
+    throw error;
   }
-  const entry = read(raw);
-  if (typeof entry === 'string') {
-    const seq = (raw as { seq?: unknown } | null)?.seq;
-    throw fail('integrity', file, `malformed entry: ${entry}`, { line, ...(isCount(seq) ? { seq } : {}) });
-  }
-  return entry;
 }
 
 function describe(error: z.ZodError): string {
@@ -717,188 +653,5 @@ async function eachLine(
     files.checkStreamDigest(name, reader, listed);
   } finally {
     reader.close();
-  }
-}
-
-interface CheckedRecord {
-  header: RecordHeader;
-  hash: Buffer;
-  timeMs: number;
-  prunedBy: number | undefined;
-  /** The canonical payload bytes, or null when retention pruned the payload. */
-  payload: Buffer | null;
-}
-
-/**
- * The tail of a canonical record line: records.jsonl lines are JCS, so `payload` comes first
- * and these members follow in this order with these value shapes.
- */
-const RECORD_TAIL =
-  /^,"payload_sha256":"([0-9a-f]{64})","prev":"([0-9a-f]{64})",(?:"pruned_by":(0|[1-9][0-9]{0,15}),)?"seq":(0|[1-9][0-9]{0,15}),"time":"([0-9:.TZ-]{24})","type":"([a-z][a-z_]{0,63})","v":(0|[1-9][0-9]{0,8})\}$/;
-const RECORD_HEAD = Buffer.from('{"payload":');
-const TAIL_MARK = ',"payload_sha256":"';
-const NULL = Buffer.from('null');
-
-/**
- * Reads and checks one records.jsonl line. For a line in canonical form the payload bytes
- * are hashed as they stand: if they match payload_sha256 they are, short of a SHA-256
- * collision, exactly the canonical text the ledger hashed, so they need neither parsing nor
- * re-canonicalizing. Any other well-formed line takes the general path and is
- * canonicalized first, so a bundle re-serialized by another tool still verifies.
- */
-function readRecord(bytes: Buffer, line: number): CheckedRecord {
-  const head = bytes.length > RECORD_HEAD.length && bytes.subarray(0, RECORD_HEAD.length).equals(RECORD_HEAD);
-  const tailAt = head ? bytes.lastIndexOf(TAIL_MARK) : -1;
-  if (tailAt > 0) {
-    // The tail is ASCII by construction of the pattern; latin1 decodes it without UTF-8 work.
-    const tail = bytes.toString('latin1', tailAt);
-    const m = RECORD_TAIL.exec(tail);
-    if (m) {
-      const payload = bytes.subarray(RECORD_HEAD.length, tailAt);
-      const header: RecordHeader = {
-        v: Number(m[7]),
-        seq: Number(m[4]),
-        time: m[5] as string,
-        type: m[6] as string,
-        prev: m[2] as string,
-        payload_sha256: m[1] as string,
-      };
-      const prunedBy = m[3] === undefined ? undefined : Number(m[3]);
-      // The tail already is the header's JCS text, save the pruning note and the opening brace.
-      const members = tail.slice(1);
-      const headerJcs = `{${prunedBy === undefined ? members : members.replace(`"pruned_by":${m[3]},`, '')}`;
-      return checkHeader(
-        header,
-        payload.equals(NULL) ? null : payload,
-        prunedBy,
-        BUNDLE_FILES.records,
-        line,
-        headerJcs,
-      );
-    }
-  }
-  const text = bytes.toString('utf8');
-  return checkParsedRecord(parseFast(readRecordLine, text, BUNDLE_FILES.records, line), BUNDLE_FILES.records, line);
-}
-
-/** The general path: a parsed line, its payload canonicalized before hashing. */
-function checkParsedRecord(entry: RecordLine, file: string, line: number): CheckedRecord {
-  let payload: Buffer | null = null;
-  if (entry.payload !== null) {
-    try {
-      payload = Buffer.from(canonicalize(entry.payload), 'utf8');
-    } catch (error) {
-      if (error instanceof CanonicalJsonError) {
-        throw fail('integrity', file, `record ${entry.seq}: ${error.message}`, { line, seq: entry.seq });
-      }
-      throw error;
-    }
-  }
-  const { payload: _payload, pruned_by: prunedBy, ...header } = entry;
-  return checkHeader(header, payload, prunedBy, file, line);
-}
-
-/** Checks the payload against its digest and the header's own rules; hashes the header. */
-function checkHeader(
-  header: RecordHeader,
-  payload: Buffer | null,
-  prunedBy: number | undefined,
-  file: string,
-  line: number,
-  headerJcs?: string,
-): CheckedRecord {
-  const at = { line, seq: header.seq };
-  if (header.v !== RECORD_VERSION) throw fail('integrity', file, `record format version ${header.v} is unknown`, at);
-  const timeMs = parseIsoTime(header.time);
-  if (timeMs === null) throw fail('integrity', file, `record ${header.seq} has a malformed time`, at);
-  if (header.seq === 0 && header.prev !== GENESIS_PREV) {
-    throw fail('integrity', file, 'record 0 must not link to a previous record', at);
-  }
-  if (payload !== null) {
-    if (prunedBy !== undefined) throw fail('integrity', file, `record ${header.seq} is both present and pruned`, at);
-    if (crypto.hash('sha256', payload, 'hex') !== header.payload_sha256) {
-      throw fail('integrity', file, `record ${header.seq}: the payload does not match its payload_sha256 (edited)`, at);
-    }
-  }
-  const hash = headerJcs === undefined ? recordHash(header) : crypto.hash('sha256', headerJcs, 'buffer');
-  return { header, hash, timeMs, prunedBy, payload };
-}
-
-const PROOF_HEAD = '{"path":[';
-const PROOF_TAIL = /\],"seq":(0|[1-9][0-9]{0,15}),"tree_size":([1-9][0-9]{0,15})\}$/y;
-
-/** One inclusion-proofs.jsonl line; canonical lines skip JSON.parse (the checker decodes each hash). */
-function readInclusion(text: string, line: number): { seq: number; tree_size: number; path: string[] } {
-  const tailAt = text.startsWith(PROOF_HEAD) ? text.lastIndexOf('],"seq":') : -1;
-  if (tailAt > 0) {
-    PROOF_TAIL.lastIndex = tailAt;
-    const m = PROOF_TAIL.exec(text);
-    const list = text.slice(PROOF_HEAD.length, tailAt);
-    if (m && (list.length === 0 || (list.startsWith('"') && list.endsWith('"')))) {
-      const path = list.length === 0 ? [] : list.slice(1, -1).split('","');
-      if (path.every((hash) => hash.length === 44)) {
-        return { seq: Number(m[1]), tree_size: Number(m[2]), path };
-      }
-    }
-  }
-  return parseFast(readInclusionLine, text, BUNDLE_FILES.inclusionProofs, line);
-}
-
-function checkPruned(
-  header: RecordHeader,
-  prunedBy: number | undefined,
-  timeMs: number,
-  tombstones: Map<number, { payload: TombstonePayload; time: number; pruned: number }>,
-  line: number,
-): void {
-  const at = { line, seq: header.seq };
-  const tombstone = prunedBy === undefined ? undefined : tombstones.get(prunedBy);
-  if (!tombstone) {
-    throw fail(
-      'integrity',
-      BUNDLE_FILES.records,
-      `record ${header.seq} has no payload and no signed tombstone for it`,
-      at,
-    );
-  }
-  const t = tombstone.payload;
-  if (
-    header.seq < t.from_seq ||
-    header.seq > t.to_seq ||
-    timeMs >= tombstone.time ||
-    (UNPRUNABLE_TYPES as readonly string[]).includes(header.type)
-  ) {
-    throw fail(
-      'integrity',
-      BUNDLE_FILES.records,
-      `record ${header.seq} is outside what tombstone ${prunedBy} pruned`,
-      at,
-    );
-  }
-  tombstone.pruned += 1;
-}
-
-function checkCheckpointRecord(
-  payload: CheckpointPayload,
-  key: Buffer,
-  origin: string,
-  frontier: MerkleFrontier | null,
-  seq: number,
-  line: number,
-  listed: SignedCheckpoint | undefined,
-): void {
-  const at = { line, seq };
-  let cp: SignedCheckpoint;
-  try {
-    // The same note, byte for byte, was verified from checkpoints.jsonl already.
-    cp = listed && listed.note === payload.note ? listed : openCheckpoint(String(payload.note), key, origin);
-  } catch (error) {
-    throw fail('integrity', BUNDLE_FILES.records, `checkpoint record ${seq}: ${(error as Error).message}`, at);
-  }
-  if (cp.size !== seq || cp.root.toString('base64') !== payload.root || cp.size !== payload.size) {
-    throw fail('integrity', BUNDLE_FILES.records, `checkpoint record ${seq} does not describe the tree before it`, at);
-  }
-  if (frontier && frontier.size === seq && !frontier.root().equals(cp.root)) {
-    throw fail('integrity', BUNDLE_FILES.records, `the records before ${seq} do not produce its signed root`, at);
   }
 }

@@ -21,7 +21,8 @@ import type {
 } from './record-types';
 import { UNPRUNABLE_TYPES, isRecordType, recordTypeSpec } from './record-types';
 import type { EvidenceSigner } from './signing';
-import { signTombstone, verifyTombstone } from './tombstone';
+import { signTombstone } from './tombstone';
+import { ChainBreak, RecordStreamVerifier } from './record-stream';
 import { recordThenApply } from './record-then-apply';
 import type { WitnessLine } from './witness';
 import {
@@ -831,109 +832,80 @@ export class Ledger {
     this.flushNow();
     const total = this.size();
     const key = this.publicKeyOrNull();
-    const checkpoints = this.stmts.checkpointsBetween.all(1, total);
-    const checkpointNotes = new Map(checkpoints.map((cp) => [cp.size, cp.note]));
-    let nextCheckpoint = 0;
-    const frontier = new MerkleFrontier();
-    const tombstones = new Map<number, TombstonePayload>();
-    const pruned = new Map<number, { min: number; max: number; count: number; maxTime: number }>();
-    let prev = GENESIS_PREV;
     const fail = (seq: number | null, reason: string): LedgerVerification => ({ ok: false, size: total, seq, reason });
-    let lastCheckpoint: CheckpointInfo | null = null;
-    for (let start = 0; start < total; start += CHUNK) {
-      signal?.throwIfAborted();
-      const end = Math.min(total, start + CHUNK);
-      const rows = this.stmts.range.all(start, end);
-      const mismatch = this.indexMismatch(start, end);
-      const nodes = new Map<number, Buffer>();
-      for (let level = 1; 2 ** level <= end; level++) {
-        const lo = treeNodeId(level, Math.floor(start / 2 ** level));
-        const hi = treeNodeId(level, Math.floor(end / 2 ** level) + 1);
-        for (const node of this.stmts.nodesBetween.all(lo, hi)) nodes.set(node.node, node.hash);
-      }
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i] as (typeof rows)[number];
-        const seq = start + i;
-        if (row.seq !== seq) return fail(seq, `record ${seq} is missing`);
-        const header: RecordHeader = {
-          v: RECORD_VERSION,
-          seq,
-          time: isoTime(row.time_ms),
-          type: row.type,
-          prev,
-          payload_sha256: row.payload_sha256.toString('hex'),
-        };
-        if (!recordHash(header).equals(row.record_hash)) {
-          return fail(seq, `record ${seq}: its stored hash does not match its header (edited, or chain broken)`);
-        }
-        if (row.payload !== null && !payloadDigest(row.payload).equals(row.payload_sha256)) {
-          return fail(seq, `record ${seq}: the payload does not match its digest (edited)`);
-        }
-        if (mismatch?.seq === seq) return fail(seq, `record ${seq}: ${mismatch.reason}`);
-        if (row.payload === null) {
-          if (row.pruned_by === null) return fail(seq, `record ${seq}: payload missing without a tombstone`);
-          const entry = pruned.get(row.pruned_by) ?? { min: seq, max: seq, count: 0, maxTime: 0 };
-          entry.max = seq;
-          entry.count += 1;
-          entry.maxTime = Math.max(entry.maxTime, row.time_ms);
-          pruned.set(row.pruned_by, entry);
-        }
-        if (row.type === 'tombstone' && row.payload !== null) {
-          const payload = JSON.parse(row.payload) as TombstonePayload;
-          if (!key || !verifyTombstone(payload, key.publicKey)) {
-            return fail(seq, `record ${seq}: the tombstone signature does not verify with the tenant key`);
-          }
-          tombstones.set(seq, payload);
-        }
-        prev = row.record_hash.toString('hex');
-        let badNode: string | null = null;
-        frontier.append(leafHash(row.record_hash), (level, index, hash) => {
-          const stored = nodes.get(treeNodeId(level, index));
-          if (!stored || !stored.equals(hash)) badNode ??= `Merkle node ${level}/${index}`;
-        });
-        if (badNode) return fail(seq, `${badNode} is missing or does not match the records`);
-        while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]?.size === frontier.size) {
-          const cp = checkpoints[nextCheckpoint] as (typeof checkpoints)[number];
-          nextCheckpoint++;
-          if (!frontier.root().equals(cp.root)) {
-            return fail(seq, `the checkpoint at size ${cp.size} does not match the records before it`);
-          }
-          if (!key) return fail(seq, 'the tenant has no public key to check checkpoint signatures');
-          try {
-            const opened = openCheckpoint(cp.note, key.publicKey, this.origin);
-            if (opened.size !== cp.size || !opened.root.equals(cp.root))
-              throw new Error('the note disagrees with the index');
-          } catch (error) {
-            return fail(
-              seq,
-              `checkpoint at size ${cp.size}: ${error instanceof Error ? error.message : String(error)}`,
-            );
-          }
-          lastCheckpoint = checkpointInfo(cp);
-        }
-        if (row.type === 'checkpoint' && row.payload !== null) {
-          const payload = JSON.parse(row.payload) as CheckpointPayload;
-          if (checkpointNotes.get(payload.size) !== payload.note) {
-            return fail(seq, `record ${seq}: the checkpoint record does not match the signed checkpoint`);
-          }
-        }
-      }
-      onProgress?.({ done: end, total });
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    if (nextCheckpoint < checkpoints.length) {
-      return fail(null, `a checkpoint claims size ${checkpoints[nextCheckpoint]?.size}, beyond the records`);
-    }
-    for (const [tombstoneSeq, range] of pruned) {
-      const tombstone = tombstones.get(tombstoneSeq);
-      if (!tombstone) return fail(range.min, `records pruned by ${tombstoneSeq}, which is not a signed tombstone`);
-      if (range.min < tombstone.from_seq || range.max > tombstone.to_seq || range.count !== tombstone.count) {
-        return fail(range.min, `the records pruned by tombstone ${tombstoneSeq} are not the ones it names`);
-      }
-      if (range.maxTime >= Date.parse(tombstone.cutoff)) {
-        return fail(range.max, `tombstone ${tombstoneSeq} pruned a record newer than its cutoff`);
+    // Every stored checkpoint, also any claiming a size beyond the records (the stream refuses those).
+    const rows = this.stmts.checkpointsBetween.all(1, Number.MAX_SAFE_INTEGER);
+    const checkpoints = new Map<number, SignedCheckpoint>();
+    for (const cp of rows) {
+      if (!key)
+        return fail(Math.min(cp.size, total) - 1, 'the tenant has no public key to check checkpoint signatures');
+      try {
+        const opened = openCheckpoint(cp.note, key.publicKey, this.origin);
+        if (opened.size !== cp.size || !opened.root.equals(cp.root))
+          throw new Error('the note disagrees with the index');
+        checkpoints.set(cp.size, opened);
+      } catch (error) {
+        return fail(
+          Math.min(cp.size, total) - 1,
+          `checkpoint at size ${cp.size}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
+    const stream = new RecordStreamVerifier({
+      key: key?.publicKey ?? null,
+      origin: this.origin,
+      fromSeq: 0,
+      toSeq: total - 1,
+      treeSize: total,
+      checkpoints,
+    });
+    let outcome: ReturnType<RecordStreamVerifier['finish']>;
+    try {
+      let prev = GENESIS_PREV;
+      for (let start = 0; start < total; start += CHUNK) {
+        signal?.throwIfAborted();
+        const end = Math.min(total, start + CHUNK);
+        const mismatch = this.indexMismatch(start, end);
+        const nodes = new Map<number, Buffer>();
+        for (let level = 1; 2 ** level <= end; level++) {
+          const lo = treeNodeId(level, Math.floor(start / 2 ** level));
+          const hi = treeNodeId(level, Math.floor(end / 2 ** level) + 1);
+          for (const node of this.stmts.nodesBetween.all(lo, hi)) nodes.set(node.node, node.hash);
+        }
+        for (const row of this.stmts.range.all(start, end)) {
+          // The header is rebuilt from the columns and linked to the stored hash before it:
+          // an edited column or a broken link no longer reproduces the stored hash.
+          const header: RecordHeader = {
+            v: RECORD_VERSION,
+            seq: row.seq,
+            time: isoTime(row.time_ms),
+            type: row.type,
+            prev,
+            payload_sha256: row.payload_sha256.toString('hex'),
+          };
+          let badNode: string | null = null;
+          stream.accept(
+            { header, payload: row.payload, prunedBy: row.pruned_by, storedHash: row.record_hash },
+            {
+              onNode: (level, index, hash) => {
+                const stored = nodes.get(treeNodeId(level, index));
+                if (!stored || !stored.equals(hash)) badNode ??= `Merkle node ${level}/${index}`;
+              },
+            },
+          );
+          if (mismatch?.seq === row.seq) return fail(row.seq, `record ${row.seq}: ${mismatch.reason}`);
+          if (badNode) return fail(row.seq, `${badNode} is missing or does not match the records`);
+          prev = row.record_hash.toString('hex');
+        }
+        onProgress?.({ done: end, total });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      outcome = stream.finish();
+    } catch (error) {
+      if (error instanceof ChainBreak) return fail(error.seq, error.reason);
+      throw error;
+    }
+    const last = outcome.lastCheckpoint ? rows.find((cp) => cp.size === outcome.lastCheckpoint?.size) : undefined;
     // The stored tree was just checked against the records, so roots read from it are sound.
     let witnessed: number;
     try {
@@ -942,7 +914,13 @@ export class Ledger {
       if (error instanceof WitnessError) return fail(null, error.message);
       throw error;
     }
-    return { ok: true, size: total, checkpoints: checkpoints.length, lastCheckpoint, witnessed };
+    return {
+      ok: true,
+      size: total,
+      checkpoints: checkpoints.size,
+      lastCheckpoint: last ? checkpointInfo(last) : null,
+      witnessed,
+    };
   }
 
   /** Flushes queued appends and stops the checkpoint timer. */
