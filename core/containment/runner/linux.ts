@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { scanWorkspace } from './workspace-scan';
  *                      session (keyring, D-Bus, ssh-agent, docker), no other users' homes
  *   own home(s)        bound back read-only where they were hidden
  *   workspace          writable; local remotes of its repository writable
+ *   /run/cavra/home    the sandbox's HOME: a writable directory of its own per workspace
+ *                      (tool caches, `git config --global`), never the real home
  *   masks              protected read paths: an empty file or an empty read-only directory,
  *                      and the loose git objects holding a protected file's content
  *                      protected write paths: bound read-only onto themselves; a missing
@@ -29,6 +32,8 @@ import { scanWorkspace } from './workspace-scan';
 /** Where the filtering proxy's socket appears inside the sandbox, and the port socat serves. */
 export const SANDBOX_PROXY_SOCKET = '/run/cavra/proxy.sock';
 export const SANDBOX_PROXY_PORT = 3128;
+/** Where the workspace's own sandbox home appears inside, and what HOME says there. */
+export const SANDBOX_HOME = '/run/cavra/home';
 
 const HIDDEN_ROOTS = ['/tmp', '/var/tmp', '/run', '/home'];
 const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'ftp_proxy'];
@@ -44,6 +49,11 @@ export interface PlanOptions {
   emptyFile: string;
   /** The filtering proxy's Unix socket on the host, and socat to relay to it, when hosts are granted. */
   proxy?: { socket: string; socat: string };
+  /**
+   * The workspace's sandbox home on the host (see sandboxHomeFor), bound writable at
+   * SANDBOX_HOME. Without it HOME stays the real, read-only home.
+   */
+  sandboxHome?: string;
 }
 
 export interface SandboxPlan {
@@ -219,6 +229,10 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
   }
 
   const env = sandboxEnvironment(profile, options.env);
+  if (options.sandboxHome) {
+    args.push('--bind', options.sandboxHome, SANDBOX_HOME);
+    Object.assign(env, sandboxHomeEnvironment(options.env, homes));
+  }
   let command = argv;
   if (profile.network.hosts.length > 0) {
     if (!options.proxy) throw new ProfileError('the profile grants hosts but no filtering proxy is running');
@@ -247,6 +261,85 @@ const relayScript = (socat: string) =>
     'done',
     'exec "$@"',
   ].join('\n');
+
+/**
+ * Tools need a writable home (npm's cache and logs, pip's and node-gyp's caches, `git config
+ * --global`, shell history), and the real one must stay read-only: a write to ~/.bashrc,
+ * ~/.profile or ~/.config/autostart would run later, outside any sandbox. So HOME inside is
+ * the workspace's own sandbox home, kept between runs (caches stay warm; what a contained
+ * command leaves there reaches only later contained commands of the same workspace, which
+ * can already change that workspace). The real home stays readable, less its protected
+ * paths. XDG base directories follow HOME; the user's git settings stay in force (the
+ * sandbox home's .gitconfig includes them). ~/.npmrc is not carried over: it holds registry
+ * tokens, which the secrets pack keeps unreadable anyway.
+ */
+function sandboxHomeEnvironment(source: NodeJS.ProcessEnv, homes: string[]): Record<string, string> {
+  const env: Record<string, string> = {
+    HOME: SANDBOX_HOME,
+    XDG_CACHE_HOME: `${SANDBOX_HOME}/.cache`,
+    XDG_DATA_HOME: `${SANDBOX_HOME}/.local/share`,
+    XDG_STATE_HOME: `${SANDBOX_HOME}/.local/state`,
+    XDG_CONFIG_HOME: `${SANDBOX_HOME}/.config`,
+  };
+  // A cache named explicitly inside the real home (npm sets npm_config_cache for every script
+  // it runs) moves to the same place in the sandbox home.
+  for (const [name, value] of Object.entries(source)) {
+    if (!value || !CACHE_VARIABLES.has(name.toLowerCase())) continue;
+    const home = homes.find((h) => isWithin(path.resolve(value), h));
+    if (home) env[name] = path.join(SANDBOX_HOME, path.relative(home, path.resolve(value)));
+  }
+  return env;
+}
+
+/** Variables that only say where a tool keeps its cache. */
+const CACHE_VARIABLES = new Set([
+  'npm_config_cache',
+  'npm_config_devdir',
+  'pip_cache_dir',
+  'yarn_cache_folder',
+  'gocache',
+  'gomodcache',
+]);
+
+/**
+ * The workspace's sandbox home on the host: under CAVRA_HOME (masked inside, so no sandbox
+ * sees another workspace's), one per workspace, created on first use with a .gitconfig that
+ * includes the user's own (`git config --global` then writes the sandbox's copy only).
+ */
+export function sandboxHomeFor(cavraHome: string, workspace: string, env: NodeJS.ProcessEnv): string {
+  const dir = path.join(
+    cavraHome,
+    'containment',
+    'homes',
+    crypto.createHash('sha256').update(workspace).digest('hex').slice(0, 32),
+  );
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const gitconfig = path.join(dir, '.gitconfig');
+  if (!fs.existsSync(gitconfig)) {
+    const includes = homesOf(env).flatMap((home) => [
+      path.join(home, '.gitconfig'),
+      path.join(
+        env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config'),
+        'git',
+        'config',
+      ),
+    ]);
+    const text = [
+      `# CAVRA sandbox home of ${workspace}: \`git config --global\` inside the sandbox writes here.`,
+      '# Your own git settings are included (read-only inside the sandbox); missing files are skipped.',
+      '[include]',
+      ...[...new Set(includes)].map((file) => `\tpath = ${JSON.stringify(file)}`),
+      '',
+    ].join('\n');
+    try {
+      fs.writeFileSync(gitconfig, text, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another run of the same workspace wrote it first.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return dir;
+}
 
 /**
  * The environment inside: the caller's, less every variable the profile removes (and does

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { planSandbox } from './linux';
+import { planSandbox, sandboxHomeFor } from './linux';
 import type { SandboxPlan } from './linux';
 import { explainFailure, missingBwrap, missingSocat, probeSandbox, systemTool } from './probe';
 import type { ContainmentProfile } from './profile';
@@ -148,6 +148,7 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
       cwd: options.cwd,
       cavraHome: options.cavraHome,
       emptyFile,
+      sandboxHome: sandboxHomeFor(options.cavraHome, options.profile.workspace, options.env),
       ...(proxy && socat ? { proxy: { socket: proxy.socketPath, socat } } : {}),
     });
     lease = takeLease(options.cavraHome, options.profile.workspace, plan.placeholders);
