@@ -3,7 +3,14 @@ import { posix } from 'node:path';
 import { segmentMatcher } from './glob-segment';
 import { isGlobPattern } from './shell-words';
 import type { NormalizedPath } from './types';
-import { MAX_ACTION_WALK_ENTRIES, type WalkBudget, type WalkOptions, type WalkResult, walkTree } from './walk';
+import {
+  type EntryStamp,
+  MAX_ACTION_WALK_ENTRIES,
+  type WalkBudget,
+  type WalkOptions,
+  type WalkResult,
+  walkTree,
+} from './walk';
 
 /** What exists at a path, as far as symlink resolution needs to know. */
 export type PathLocation = { kind: 'exists'; real: string } | { kind: 'dangling'; target: string };
@@ -23,6 +30,8 @@ export interface FileSystemProbe {
   entries?(directory: string): DirectoryEntry[] | null;
   /** The file's identity and link count (following symlinks), for finding its other hard-linked names. */
   identity?(path: string): { inode: string; links: number; file: boolean } | null;
+  /** What changes when the entry (following symlinks) changes, for reusing walks of it. */
+  stamp?(path: string): EntryStamp | null;
 }
 
 export interface DirectoryEntry {
@@ -57,6 +66,19 @@ export const realFileSystem: FileSystemProbe = {
         name: entry.name,
         kind: entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'link' : 'other',
       }));
+    } catch {
+      return null;
+    }
+  },
+  stamp(path) {
+    try {
+      const stat = fs.statSync(path, { throwIfNoEntry: false });
+      if (!stat) return { key: 'none', changedAt: 0 };
+      return {
+        key: `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.size}:${stat.nlink}`,
+        // A change sets both times; one the same tick as a listing goes unseen only when both are that recent.
+        changedAt: Math.min(stat.mtimeMs, stat.ctimeMs),
+      };
     } catch {
       return null;
     }

@@ -6,6 +6,18 @@ interface TreeProbe {
   list(directory: string): string[] | null;
   read(path: string): string | null;
   entries?(directory: string): { name: string; kind: string }[] | null;
+  stamp?(path: string): EntryStamp | null;
+}
+
+/**
+ * What changes when a directory's entries change (a file, link or hard link added, removed or
+ * renamed, a symlink swapped) or a file is rewritten: its identity, modification and change
+ * times, size. `changedAt` (milliseconds since the epoch) is the earlier of the two times: a
+ * change in the same tick as a listing leaves the stamp as it was only when both were that tick.
+ */
+export interface EntryStamp {
+  key: string;
+  changedAt: number;
 }
 
 /**
@@ -29,8 +41,13 @@ export interface WalkBudget {
 const MAX_WALK_DEPTH = 24;
 /** Directories no walk enters: installed packages and git's object store hold no one's secrets. */
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
-/** Walks of the same tree within this long reuse the listing (a gate judges bursts of commands). */
-const CACHE_MILLISECONDS = 1500;
+/**
+ * A walk is reused only while every directory it listed (and the `.gitignore` it honoured)
+ * still has the stamp it had before it was listed. File system times are coarse (a second on
+ * some), so a listing of a directory changed within this long is never reused: a change in the
+ * same tick would leave the same stamp.
+ */
+const RACY_MILLISECONDS = 2000;
 const MAX_CACHED_WALKS = 64;
 
 export interface WalkOptions {
@@ -56,7 +73,18 @@ export interface WalkResult {
   complete: boolean;
 }
 
-const cache = new Map<string, { at: number; result: WalkResult }>();
+interface CachedWalk {
+  result: WalkResult;
+  /** Every directory listed and file read, with its stamp taken before it was read. */
+  stamps: [string, string][];
+}
+
+const cache = new Map<string, CachedWalk>();
+
+function stillValid(probe: TreeProbe, cached: CachedWalk): boolean {
+  for (const [path, key] of cached.stamps) if (probe.stamp?.(path)?.key !== key) return false;
+  return true;
+}
 
 /**
  * Walks `root` (absolute, existing directory) breadth first, within MAX_WALK_ENTRIES and what
@@ -70,18 +98,26 @@ export function walkTree(
   budget: WalkBudget,
 ): WalkResult {
   const key = `${root}\0${options.hidden ? 1 : 0}${options.ignoreFiles ? 1 : 0}${options.followLinks === false ? 0 : 1}\0${options.names?.join('\0') ?? ''}`;
-  const now = Date.now();
-  if (cacheable) {
+  const stamping = cacheable && probe.stamp !== undefined;
+  if (stamping) {
     const hit = cache.get(key);
-    if (hit && now - hit.at < CACHE_MILLISECONDS) return hit.result;
+    if (hit) {
+      cache.delete(key);
+      if (stillValid(probe, hit)) {
+        // Most recently used last: the map's first key is the one to evict.
+        cache.set(key, hit);
+        return hit.result;
+      }
+    }
   }
   const limit = Math.min(MAX_WALK_ENTRIES, budget.remaining);
-  const { result, visited } = walkUncached(probe, root, options, limit);
+  const stamps: [string, string][] | null = stamping ? [] : null;
+  const { result, visited, racy } = walkUncached(probe, root, options, limit, stamps);
   budget.remaining = Math.max(0, budget.remaining - visited);
   // A walk cut short by this action's allowance may finish for another action: not cached.
-  if (cacheable && (result.complete || limit === MAX_WALK_ENTRIES)) {
+  if (stamps !== null && !racy && (result.complete || limit === MAX_WALK_ENTRIES)) {
     if (cache.size >= MAX_CACHED_WALKS) cache.delete(cache.keys().next().value as string);
-    cache.set(key, { at: now, result });
+    cache.set(key, { result, stamps });
   }
   return result;
 }
@@ -91,12 +127,23 @@ function walkUncached(
   root: string,
   options: WalkOptions,
   limit: number,
-): { result: WalkResult; visited: number } {
+  stamps: [string, string][] | null,
+): { result: WalkResult; visited: number; racy: boolean } {
+  let racy = false;
+  const now = Date.now();
+  /** Records `path`'s stamp before it is read; one that cannot be stamped, or changed just now, keeps the walk from being reused. */
+  const stamp = (path: string) => {
+    if (stamps === null) return;
+    const current = probe.stamp?.(path) ?? null;
+    if (current === null || now - current.changedAt < RACY_MILLISECONDS) racy = true;
+    stamps.push([path, current?.key ?? 'none']);
+  };
   const files: string[] = [];
   const links: string[] = [];
   // Names compare case-insensitively: `-iname`, and file systems that ignore case.
   const names = options.names?.map((name) => new RegExp(segmentMatcher(name, true).source, 'is')) ?? null;
   const seen = new Set<string>([root]);
+  if (options.ignoreFiles) stamp(posix.join(root, '.gitignore'));
   const patterns = options.ignoreFiles ? ignorePatterns(probe, root) : [];
   let visited = 0;
   let complete = true;
@@ -104,13 +151,14 @@ function walkUncached(
   for (let depth = 0; level.length > 0 && depth < MAX_WALK_DEPTH; depth++) {
     const next: string[] = [];
     for (const directory of level) {
+      stamp(directory);
       const entries = listing(probe, directory);
       if (entries === null) {
         complete = false;
         continue;
       }
       for (const entry of entries) {
-        if (++visited > limit) return { result: { files, links, complete: false }, visited: limit };
+        if (++visited > limit) return { result: { files, links, complete: false }, visited: limit, racy };
         if (!options.hidden && entry.name.startsWith('.')) continue;
         const path = directory === '/' ? `/${entry.name}` : `${directory}/${entry.name}`;
         if (
@@ -137,7 +185,7 @@ function walkUncached(
     level = next;
   }
   if (level.length > 0) complete = false;
-  return { result: { files, links, complete }, visited };
+  return { result: { files, links, complete }, visited, racy };
 }
 
 function listing(probe: TreeProbe, directory: string): { name: string; kind: string }[] | null {

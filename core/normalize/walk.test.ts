@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { realFileSystem } from './paths';
+import { walkTree, type WalkOptions } from './walk';
+
+/*
+ * Walks are reused across actions only while nothing that matters to protection changed:
+ * every directory listed keeps its stamp (identity, times, size), and so does the .gitignore
+ * honoured. A symlink or hard link added, a link swapped, a .gitignore rewritten is seen by
+ * the very next walk, not after a time-to-live.
+ */
+
+let root: string;
+let lists: number;
+const probe = {
+  ...realFileSystem,
+  entries(directory: string) {
+    lists++;
+    return realFileSystem.entries?.(directory) ?? null;
+  },
+};
+const everything: WalkOptions = { hidden: true, ignoreFiles: false, names: null };
+const honouringIgnores: WalkOptions = { hidden: true, ignoreFiles: true, names: null };
+const walk = (options = everything) => walkTree(probe, root, options, true, { remaining: 6000 });
+const names = (options = everything) => {
+  const result = walk(options);
+  return [...result.files, ...result.links].map((file) => path.relative(root, file)).sort();
+};
+
+/** Moves every directory's modification time into the past, as for a tree nobody touched lately. */
+function settle(): void {
+  const past = new Date(Date.now() - 60_000);
+  const visit = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) visit(path.join(dir, entry.name));
+    fs.utimesSync(dir, past, past);
+  };
+  visit(root);
+  const ignore = path.join(root, '.gitignore');
+  if (fs.existsSync(ignore)) fs.utimesSync(ignore, past, past);
+}
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-walk-'));
+  fs.mkdirSync(path.join(root, 'src', 'deep'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'src', 'a.ts'), 'a\n');
+  fs.writeFileSync(path.join(root, 'src', 'deep', 'b.ts'), 'b\n');
+  fs.writeFileSync(path.join(root, 'secret.env'), 'TOKEN=x\n');
+  lists = 0;
+});
+
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('walk reuse', () => {
+  it('reuses a walk of a tree nobody changed, without listing it again', () => {
+    settle();
+    expect(names()).toEqual(['secret.env', 'src/a.ts', 'src/deep/b.ts']);
+    const listed = lists;
+    expect(listed).toBeGreaterThanOrEqual(3);
+    expect(names()).toEqual(['secret.env', 'src/a.ts', 'src/deep/b.ts']);
+    expect(lists).toBe(listed);
+  });
+
+  it('sees a symlink or a hard link added deep in the tree at once', () => {
+    settle();
+    names();
+    fs.symlinkSync(path.join(root, 'secret.env'), path.join(root, 'src', 'deep', 'notes.txt'));
+    expect(names()).toContain('src/deep/notes.txt');
+    settle();
+    names();
+    fs.linkSync(path.join(root, 'secret.env'), path.join(root, 'src', 'copy.txt'));
+    expect(names()).toContain('src/copy.txt');
+  });
+
+  it('sees a link swapped for another of the same name, and a directory replaced', () => {
+    fs.symlinkSync(path.join(root, 'src', 'a.ts'), path.join(root, 'src', 'deep', 'link'));
+    settle();
+    const before = lists;
+    names();
+    names();
+    const listedOnce = lists - before;
+    fs.rmSync(path.join(root, 'src', 'deep', 'link'));
+    fs.symlinkSync(path.join(root, 'secret.env'), path.join(root, 'src', 'deep', 'link'));
+    names();
+    expect(lists - before).toBeGreaterThan(listedOnce);
+    // A whole directory swapped for another (rename over it) is a change of its parent.
+    settle();
+    names();
+    const other = path.join(root, 'other');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'id_rsa'), 'key\n');
+    fs.rmSync(path.join(root, 'src', 'deep'), { recursive: true });
+    fs.renameSync(other, path.join(root, 'src', 'deep'));
+    expect(names()).toContain('src/deep/id_rsa');
+  });
+
+  it('sees a .gitignore rewritten in place', () => {
+    fs.writeFileSync(path.join(root, '.gitignore'), 'secret.env\n');
+    settle();
+    expect(names(honouringIgnores)).not.toContain('secret.env');
+    // Same directory entries, same file: only the file's content (and so its stamp) changed.
+    fs.writeFileSync(path.join(root, '.gitignore'), 'nothing\n');
+    expect(names(honouringIgnores)).toContain('secret.env');
+  });
+
+  it('does not reuse the listing of a directory changed within the last moments', () => {
+    names();
+    const listed = lists;
+    names();
+    expect(lists).toBe(2 * listed);
+  });
+});
