@@ -24,18 +24,17 @@ function cut(text: string): string {
  */
 export function summarizeAction(normalized: NormalizedAction, matches: readonly RuleMatch[]): ActionSummary {
   let truncated = false;
-  const rulesFor = (text: string): PartRule[] => {
-    const seen = new Set<string>();
-    const rules: PartRule[] = [];
-    for (const match of matches) {
-      if (match.matched !== text) continue;
-      const ref = `${match.rule.pack.id}/${match.rule.id}`;
-      if (seen.has(ref)) continue;
-      seen.add(ref);
+  // One pass over the matches, filed by the part they matched: an action with hundreds of
+  // files (a recursive walk) would otherwise scan every match once per part.
+  const byText = new Map<string, PartRule[]>();
+  for (const match of matches) {
+    const ref = `${match.rule.pack.id}/${match.rule.id}`;
+    let rules = byText.get(match.matched);
+    if (rules === undefined) byText.set(match.matched, (rules = []));
+    if (!rules.some((rule) => rule.rule === ref))
       rules.push({ rule: ref, decision: match.rule.decision, mode: match.rule.pack.mode });
-    }
-    return rules;
-  };
+  }
+  const rulesFor = (text: string): PartRule[] => [...(byText.get(text) ?? [])];
   const bounded = <T>(items: readonly T[], limit = MAX_PARTS): readonly T[] => {
     if (items.length <= limit) return items;
     truncated = true;

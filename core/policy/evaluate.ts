@@ -195,10 +195,20 @@ function judgeCommand(scope: Scope, command: SimpleCommand, position: number): b
   return scope.enforced;
 }
 
+/** The lowercase forms of the path being judged, made once per path for every glob's needle. */
+let lowerAbsolute = '';
+let lowerRelative: string | null = null;
+
 function globHits(glob: PathGlob, path: NormalizedPath): boolean {
-  return glob.absolute
-    ? glob.regex.test(path.absolute)
-    : (path.relative !== null && glob.regex.test(path.relative)) || glob.regex.test(path.absolute);
+  const needle = glob.needle;
+  if (glob.absolute) return (needle === null || lowerAbsolute.includes(needle)) && glob.regex.test(path.absolute);
+  if (
+    path.relative !== null &&
+    (needle === null || (lowerRelative as string).includes(needle)) &&
+    glob.regex.test(path.relative)
+  )
+    return true;
+  return (needle === null || lowerAbsolute.includes(needle)) && glob.regex.test(path.absolute);
 }
 
 function pathMatches(entry: PathEntry, path: NormalizedPath, bit: number): boolean {
@@ -291,6 +301,8 @@ function visitPathBuckets(scope: Scope, path: NormalizedPath, text: string): voi
   const buckets = scope.index.paths;
   const bit = path.access === 'read' ? READ_BIT : WRITE_BIT;
   const lower = path.absolute.toLowerCase();
+  lowerAbsolute = lower;
+  lowerRelative = path.relative === null ? null : path.relative.toLowerCase();
   const slash = lower.lastIndexOf('/');
   const base = lower.slice(slash + 1);
   if (buckets.byName.size > 0) visitPaths(scope, buckets.byName.get(base), path, bit, text);

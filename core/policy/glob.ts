@@ -141,6 +141,11 @@ export interface PathGlob {
   /** Absolute patterns are tested against the absolute form only. */
   absolute: boolean;
   hint: GlobHint;
+  /**
+   * Lowercase text every matching path contains (the glob's longest literal run), or null: a
+   * path without it cannot match, which is cheaper to learn than running the regex.
+   */
+  needle: string | null;
 }
 
 const WILD = /[*?[\\]/;
@@ -152,6 +157,10 @@ function hintFor(glob: string): GlobHint {
   if (last !== '' && !WILD.test(last)) return { kind: 'name', key: last.toLowerCase() };
   const ext = /^\*(\.[^*?[\\/]+)$/.exec(last);
   if (ext?.[1]) return { kind: 'ext', key: ext[1].toLowerCase() };
+  // `*service-account*.json`: every match ends with the literal tail's extension.
+  const tail = /[*?\]\\]([^*?[\]\\]*)$/.exec(last)?.[1] ?? '';
+  const dot = tail.indexOf('.');
+  if (dot !== -1 && dot < tail.length - 1) return { kind: 'ext', key: tail.slice(dot).toLowerCase() };
   const literalPrefix = /^[^*?[\\]+/.exec(last)?.[0] ?? '';
   if (literalPrefix.length > 0) {
     return { kind: 'prefix', key: literalPrefix.slice(0, PREFIX_KEY_LENGTH).toLowerCase() };
@@ -161,6 +170,35 @@ function hintFor(glob: string): GlobHint {
     if (!WILD.test(segment)) return { kind: 'segment', key: segment.toLowerCase() };
   }
   return { kind: 'any' };
+}
+
+/**
+ * The longest literal run of a glob (brace alternatives already expanded), lowercase, without
+ * the slashes at its ends (`**\/` and `dir/**` match without them); null when shorter than 2.
+ */
+function literalNeedle(glob: string): string | null {
+  let best = '';
+  let run = '';
+  const end = () => {
+    const trimmed = run.replace(/^\/+|\/+$/g, '');
+    if (trimmed.length > best.length) best = trimmed;
+    run = '';
+  };
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' || c === '?' || c === '\\') {
+      end();
+      if (c === '\\') i++;
+    } else if (c === '[') {
+      end();
+      const close = glob.indexOf(']', i + 2);
+      i = close === -1 ? glob.length : close;
+    } else {
+      run += c;
+    }
+  }
+  end();
+  return best.length >= 2 ? best.toLowerCase() : null;
 }
 
 /** Compiles a path glob (with `~` expanded against `home`) into one matcher per brace alternative. */
@@ -175,7 +213,13 @@ export function compilePathGlob(pattern: string, home: string): PathGlob[] {
     const trimmed = glob.length > 1 ? glob.replace(/\/+$/, '') : glob;
     const body = globBody(pattern, absolute ? trimmed.slice(1) : trimmed, '[^/]*', '[^/]');
     const source = absolute ? `^/${body}$` : `(?:^|/)${body}$`;
-    return { source: pattern, regex: new RegExp(source, 'i'), absolute, hint: hintFor(trimmed) };
+    return {
+      source: pattern,
+      regex: new RegExp(source, 'i'),
+      absolute,
+      hint: hintFor(trimmed),
+      needle: literalNeedle(absolute ? trimmed.slice(1) : trimmed),
+    };
   });
 }
 
