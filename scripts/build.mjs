@@ -19,8 +19,24 @@ if (channel !== 'demo' && channel !== 'production') {
   throw new Error(`CAVRA_BUILD_CHANNEL must be "demo" or "production", not "${channel}"`);
 }
 
+/**
+ * The built-in packs parsed and validated once here, keyed by the SHA-256 of their text
+ * (core/policy/preparsed.ts): a `cavra` process then skips YAML parsing and validation of a
+ * pack file whose text is exactly this; any other text is read in full as always.
+ */
+function preparsedPacks() {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'preparse-packs.ts')], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`pre-parsing the built-in packs failed:\n${result.stderr}`);
+  return result.stdout;
+}
+const packs = wants('cli') || wants('main') ? preparsedPacks() : '{}';
+
 const node = {
-  define: { __CAVRA_BUILD_CHANNEL__: JSON.stringify(channel) },
+  define: { __CAVRA_BUILD_CHANNEL__: JSON.stringify(channel), __CAVRA_PREPARSED_PACKS__: packs },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -6,6 +6,7 @@ import { actionSchema } from '../contract';
 import { compilePack, RuleShapeError } from './compile';
 import type { CompiledPack } from './compile';
 import { packDocumentSchema } from './pack-schema';
+import { preparsedDocument } from './preparsed';
 import type { PackDocument } from './pack-schema';
 
 /** A problem in a pack file, positioned so an editor can jump to it. */
@@ -117,6 +118,16 @@ export function loadPack(text: string, file: string, home: string): LoadedPack {
   if (Buffer.byteLength(text, 'utf8') > MAX_PACK_BYTES) {
     throw new PackLoadError([{ file, line: 1, column: 1, key: '', message: `is larger than ${MAX_PACK_BYTES} bytes` }]);
   }
+  const sha256 = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  // A built-in pack whose text is exactly the one built was parsed and validated then.
+  const built = preparsedDocument(sha256);
+  if (built !== null) {
+    try {
+      return { file, text, sha256, document: built, compiled: compilePack(built, sha256, home) };
+    } catch {
+      // Reported with its position by the full reading below.
+    }
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const errors: PackError[] = [];
@@ -182,7 +193,6 @@ export function loadPack(text: string, file: string, home: string): LoadedPack {
   });
   if (errors.length > 0) throw new PackLoadError(errors);
 
-  const sha256 = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
   let compiled: CompiledPack | null = null;
   try {
     compiled = compilePack(document, sha256, home);
