@@ -1,6 +1,6 @@
 import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent, WebContents } from 'electron';
 import { ipcChannels } from '../core/contract';
-import type { Principal, ResponseEnvelope } from '../core/contract';
+import type { EventEnvelope, Principal, ResponseEnvelope } from '../core/contract';
 import type { CoreService } from '../core/service';
 import { isAppUrl } from './origin';
 
@@ -11,6 +11,8 @@ export interface ContractBindingOptions {
   session: { principal(): Principal | null; invoke(request: unknown): Promise<ResponseEnvelope> };
   /** The console window's contents: the only sender trusted to call. */
   trustedContents: () => WebContents | null;
+  /** Also told every event the window receives (the desktop notification): the same principal's view, no more. */
+  onEvent?: (envelope: EventEnvelope) => void;
   log?: (message: string) => void;
 }
 
@@ -47,7 +49,9 @@ export function bindContract(options: ContractBindingOptions): () => void {
     const contents = event.sender;
     detachers.get(contents.id)?.();
     const unsubscribe = core.subscribe(principal, (envelope) => {
-      if (!contents.isDestroyed()) contents.send(ipcChannels.event, envelope);
+      if (contents.isDestroyed()) return;
+      contents.send(ipcChannels.event, envelope);
+      options.onEvent?.(envelope);
     });
     detachers.set(contents.id, unsubscribe);
     contents.once('destroyed', () => {

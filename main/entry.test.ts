@@ -39,6 +39,12 @@ vi.mock('electron', () => {
       getPath: () => '/nonexistent',
     },
     BrowserWindow,
+    // Named stand-in: the entry hands it to the approval notifier (main/approval-notifier.test.ts).
+    Notification: class {
+      static isSupported = () => false;
+      on() {}
+      show() {}
+    },
     shell: { openExternal: vi.fn() },
     ipcMain: { handle: (channel: string) => calls.handled.push(channel), on: vi.fn() },
     protocol: {

@@ -1,10 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, protocol, session, shell } from 'electron';
 import { startCoreWorker } from '../core/service';
 import { ConsoleSession } from '../core/identity';
 import { createAppProtocolHandler } from './app-protocol';
+import { approvalNotifier } from './approval-notifier';
 import { bindContract } from './contract-binding';
 import { hardenSession, hardenWebContents } from './hardening';
 import { APP_ENTRY_URL, APP_SCHEME } from './origin';
@@ -71,16 +72,31 @@ async function start(): Promise<void> {
   });
   await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
   callbackPort = (callback.address() as AddressInfo).port;
+  // New approval requests reach a reviewer who is in another window (issue 13).
+  const notifier = approvalNotifier({
+    Notification,
+    windowFocused: () => window?.isFocused() ?? false,
+    open: (link) => {
+      if (!window) return;
+      if (window.isMinimized()) window.restore();
+      window.show();
+      window.focus();
+      // Only the fragment changes: the page stays, the console's router opens the queue.
+      void window.webContents.loadURL(`${APP_ENTRY_URL}${link}`);
+    },
+  });
   bindContract({
     ipcMain,
     core,
     session: signIn,
     trustedContents: () => window?.webContents ?? null,
+    onEvent: notifier.onEvent,
     log,
   });
 
   app.on('second-instance', () => window?.focus());
   app.on('window-all-closed', () => {
+    notifier.close();
     callback.close();
     void Promise.resolve(core.close()).finally(() => app.quit());
   });

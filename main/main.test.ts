@@ -136,7 +136,10 @@ describe('contract guard over IPC', () => {
     bindContract({
       ipcMain: ipc.ipcMain,
       core,
-      session: { principal: () => localEvaluationPrincipal, invoke: (request) => core.invoke(localEvaluationPrincipal, request) },
+      session: {
+        principal: () => localEvaluationPrincipal,
+        invoke: (request) => core.invoke(localEvaluationPrincipal, request),
+      },
       trustedContents: () => trusted as unknown as WebContents,
       log,
     });

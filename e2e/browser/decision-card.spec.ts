@@ -107,7 +107,7 @@ test('an approval request shows the decision that opened it in words, and whethe
   const card = detail.getByTestId('decision-card');
   await expect(card).toContainText('Require approval');
   // Decide while the adapter still waits (its wait is short in tests), then read the card.
-  await list.getByRole('option').first().focus();
+  await expect(list).toBeFocused();
   await page.keyboard.press('a');
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel(/Reason/).fill('Reviewed: prints a fixed string');
@@ -125,10 +125,14 @@ test('an approval request shows the decision that opened it in words, and whethe
   await expect(node.locator('code.arg')).toHaveText(['-e', "console.log('card-approved')"]);
   await expect(card.getByTestId('card-why')).toContainText('rce.inline-interpreter');
   await expect(card.getByTestId('card-links')).toContainText(/Approval request apr_/);
-  await expect(detail).toContainText(/Used\s*once, at/);
-  const records = detail.getByTestId('approval-records');
-  await expect(records.getByRole('link', { name: /request record #\d+/ })).toBeVisible();
-  await expect(records.getByRole('link', { name: /approved record #\d+/ })).toBeVisible();
+  const history = detail.getByTestId('approval-history');
+  await expect(history).toContainText(/Used by the action it approves, .+ \(once/);
+  await expect(
+    history.locator('li', { hasText: 'Requested by' }).getByRole('link', { name: /record #\d+/ }),
+  ).toBeVisible();
+  await expect(
+    history.locator('li', { hasText: 'Approved by' }).getByRole('link', { name: /record #\d+/ }),
+  ).toBeVisible();
   await card.getByTestId('card-raw').locator('summary').click();
   await expect(card.getByTestId('card-raw').locator('pre')).toContainText('"rce.inline-interpreter"');
   // With the raw JSON open, the card still fits its column: the page never scrolls sideways.

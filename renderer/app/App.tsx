@@ -18,6 +18,7 @@ import { EvidenceScreen } from '../features/evidence/EvidenceScreen';
 import { OfflineReviewScreen } from '../features/offline/OfflineReviewScreen';
 import { LiveActivityScreen } from '../features/activity/LiveActivityScreen';
 import { ApprovalQueueScreen } from '../features/approvals/ApprovalQueueScreen';
+import { PendingCount } from '../features/approvals/PendingCount';
 import { ConnectorsScreen } from '../features/connectors/ConnectorsScreen';
 import { ReportsScreen } from '../features/reports/ReportsScreen';
 import { HealthScreen } from '../features/health/HealthScreen';
@@ -36,6 +37,7 @@ export function App() {
 
 function Console() {
   const screen = useUi((state) => state.route.screen);
+  const tenant = useUi((state) => state.route.tenant);
   const show = useUi((state) => state.show);
   const focusRequest = useUi((state) => state.focusRequest);
   const info = useSystemInfo();
@@ -102,7 +104,8 @@ function Console() {
                 data-screen={s.id}
                 onClick={() => show(s.id, { focus: true })}
               >
-                {s.label}
+                <span className="nav-label">{s.label}</span>
+                {s.id === 'approvals' && <PendingCount tenant={tenant} />}
               </button>
             </li>
           ))}

@@ -171,6 +171,43 @@ function ActionParts({ action }: { action: ActionSummary }) {
   );
 }
 
+/** Lines of a write beyond this many are left to the raw JSON, so one huge file cannot stall the screen. */
+const MAX_CONTENT_LINES = 400;
+
+/**
+ * What a write puts in the file, as added lines. The record never holds file contents (they
+ * may be secrets); the approval request does, because the reviewer must see what they allow.
+ * The console does not read the file on disk, so this is the new text, not a diff against it.
+ */
+export function WriteContent({ content }: { content: { path: string; text: string } }) {
+  const lines = content.text.split('\n');
+  const shown = lines.slice(0, MAX_CONTENT_LINES);
+  return (
+    <section className="write-content" aria-label={`Content to write to ${content.path}`} data-testid="card-content">
+      <h3 className="card-section">
+        Content to write{' '}
+        <span className="muted small">({lines.length.toLocaleString()} lines, new text shown as added)</span>
+      </h3>
+      <pre className="diff" tabIndex={0}>
+        {shown.map((line, index) => (
+          <span key={index} className="diff-add">
+            <span className="diff-gutter" aria-hidden="true">
+              {index + 1} +
+            </span>
+            {line}
+            {'\n'}
+          </span>
+        ))}
+      </pre>
+      {lines.length > shown.length && (
+        <p className="muted small">
+          {(lines.length - shown.length).toLocaleString()} more lines are in the exact action below.
+        </p>
+      )}
+    </section>
+  );
+}
+
 function Why({ decision }: { decision: Decision }) {
   const winner = decision.explanation.winner;
   const rule = winner ? decision.rules.find((r) => `${r.pack_id}/${r.rule_id}` === winner) : undefined;
@@ -284,11 +321,14 @@ export function DecisionCard({
   payload,
   record,
   raw = true,
+  content,
 }: {
   payload: unknown;
   record: CardRecord | null;
   /** Offer the payload's raw JSON in a disclosure; off where the caller shows the whole record. */
   raw?: boolean;
+  /** For a write, the text it would put in the file (the approval request carries it; records do not). */
+  content?: { path: string; text: string };
 }) {
   const what = record ? `record ${record.seq}` : 'decision';
   const parsed = decisionRecordPayloadSchema.safeParse(payload);
@@ -310,6 +350,7 @@ export function DecisionCard({
         ) : (
           <p className="muted small">This record predates the action summary; the raw JSON holds what was recorded.</p>
         )}
+        {content && <WriteContent content={content} />}
         <h3 className="card-section">Decision</h3>
         <Why decision={decision} />
         <h3 className="card-section">Context</h3>

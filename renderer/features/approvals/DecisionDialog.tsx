@@ -2,7 +2,11 @@ import { useState } from 'react';
 import type { ApprovalRequestView } from '../../../core/contract';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 
-/** Approve or deny one request; a reason is required for deny and where the route says so. */
+/**
+ * Approve or deny one request. A deny always needs a reason, an approval where the route says
+ * so: then focus starts in the reason field. Otherwise it starts on Cancel, so a stray Enter
+ * never approves.
+ */
 export function DecisionDialog({
   request,
   verdict,
@@ -20,27 +24,40 @@ export function DecisionDialog({
 }) {
   const [reason, setReason] = useState('');
   const needsReason = verdict === 'deny' || request.requireReason;
+  const missingReason = needsReason && reason.trim() === '';
   return (
     <ConfirmDialog
       title={verdict === 'approve' ? 'Approve this action once?' : 'Deny this action?'}
       confirmLabel={verdict === 'approve' ? 'Approve once' : 'Deny'}
       tone={verdict === 'approve' ? 'primary' : 'danger'}
-      disabled={pending || (needsReason && reason.trim() === '')}
-      missing={needsReason && reason.trim() === '' ? 'a reason' : null}
+      disabled={pending || missingReason}
+      missing={missingReason ? 'a reason' : null}
+      focusOnField={needsReason}
       onConfirm={() => onConfirm(reason.trim())}
       onCancel={onCancel}
     >
       <p>
-        <code>{request.target}</code>
+        <code className="dialog-target">{request.target}</code>
         <br />
         <span className="muted small">
-          requested by {request.agent?.id ?? 'an agent'} through {request.adapter}; rule{' '}
-          {request.ruleId ?? request.route}
+          requested by {request.agent?.id ?? 'an agent'} through {request.adapter}
+          {request.requester ? ` on behalf of ${request.requester}` : ''}; rule {request.ruleId ?? request.route}
         </span>
+      </p>
+      <p className="small">
+        {verdict === 'approve'
+          ? 'The agent may then run this exact action once; anything different, or the same action again, needs a new approval.'
+          : 'The agent is refused; your reason is recorded in the ledger with your name.'}
       </p>
       <label className="field">
         <span>Reason{needsReason ? ' (required)' : ' (optional)'}</span>
-        <textarea rows={3} value={reason} onChange={(event) => setReason(event.target.value)} />
+        <textarea
+          rows={3}
+          maxLength={2000}
+          value={reason}
+          aria-required={needsReason}
+          onChange={(event) => setReason(event.target.value)}
+        />
       </label>
       {error && (
         <p className="field-error" role="alert">
