@@ -5,12 +5,12 @@ import { CopyJsonButton, PrintButton } from '../../components/CopyJsonButton';
 import { DecisionCard, WriteContent } from '../../components/DecisionCard';
 import { formatDuration } from '../../components/useNow';
 
-const stateBadge: Record<ApprovalRequestView['state'], string> = {
+// Keyed by string: a state the contract adds later gets the plain badge until it has a colour here.
+const stateBadge: Readonly<Record<string, string>> = {
   pending: 'badge badge-warn',
   approved: 'badge badge-allow',
+  consumed: 'badge badge-allow',
   denied: 'badge badge-deny',
-  expired: 'badge',
-  cancelled: 'badge',
 };
 
 function When({ iso }: { iso: string }) {
@@ -53,7 +53,7 @@ function History({ request }: { request: ApprovalRequestView }) {
           )}
         </li>
       )}
-      {request.state === 'approved' && (
+      {(request.state === 'approved' || request.consumedAt !== null) && (
         <li>
           {request.consumedAt ? (
             <>
@@ -97,7 +97,7 @@ export function ApprovalDetail({
   return (
     <div className="queue-detail" data-testid="approval-detail" aria-labelledby="approval-detail-title">
       <h3 id="approval-detail-title">
-        <span className={stateBadge[request.state]}>{request.state}</span> <code>{request.target}</code>
+        <span className={stateBadge[request.state] ?? 'badge'}>{request.state}</span> <code>{request.target}</code>
       </h3>
       {request.state === 'pending' && (
         <div className="actions">

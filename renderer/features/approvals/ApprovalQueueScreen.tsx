@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
+import { approvalStateSchema } from '../../../core/contract';
 import type { ApprovalRequestView } from '../../../core/contract';
 import { PENDING_LIMIT, useApprovalRequest, useApprovalRequests, useDecideApproval } from '../../api/approvals';
 import { useShortcuts } from '../../components/shortcuts';
@@ -13,7 +14,8 @@ import type { QueueListHandle } from './QueueList';
 import { decisionAnnouncement } from './words';
 
 type View = 'pending' | 'decided';
-const decidedStates = ['approved', 'denied', 'expired', 'cancelled'] as const;
+// Every state but pending, as the contract lists them (new lifecycle states show up by themselves).
+const decidedStates = approvalStateSchema.options.filter((state) => state !== 'pending');
 
 /**
  * The reviewer's queue: keyboard from the first keystroke (focus lands in the list as soon
@@ -41,7 +43,7 @@ export function ApprovalQueueScreen() {
     setFilters({ view: next });
     open(null, { replace: true });
   };
-  const requests = useApprovalRequests(tenant, view === 'pending' ? ['pending'] : [...decidedStates]);
+  const requests = useApprovalRequests(tenant, view === 'pending' ? ['pending'] : decidedStates);
   const decide = useDecideApproval(tenant);
   // The active request, and where it sat: when it leaves the list (decided), its neighbour takes over.
   const [cursor, setCursorState] = useState<{ id: string | null; index: number }>({ id: item, index: 0 });

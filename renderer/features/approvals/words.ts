@@ -1,11 +1,14 @@
 import type { ApprovalRequestView } from '../../../core/contract';
 
-const outcome: Record<ApprovalRequestView['state'], string> = {
+// Keyed by string: a state the contract adds later is said as it is named until it has words here.
+const outcome: Readonly<Record<string, string>> = {
   pending: 'Still pending',
   approved: 'Approved once',
   denied: 'Denied',
   expired: 'Expired',
   cancelled: 'Cancelled',
+  abandoned: 'Abandoned (the agent stopped waiting)',
+  consumed: 'Approved and used',
 };
 
 /**
@@ -17,7 +20,7 @@ export function decisionAnnouncement(
   pendingLeft: number | null,
   next: ApprovalRequestView | null,
 ): string {
-  const parts = [`${outcome[request.state]}: ${request.target}.`];
+  const parts = [`${outcome[request.state] ?? request.state}: ${request.target}.`];
   if (pendingLeft !== null) parts.push(pendingLeft === 0 ? 'No requests left.' : `${pendingLeft} pending.`);
   if (next && next.id !== request.id) parts.push(`Next: ${next.target}.`);
   return parts.join(' ');
