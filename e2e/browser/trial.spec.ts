@@ -47,5 +47,28 @@ test('trial home and readiness: steps from evidence, license, production gate, p
   await page.getByRole('button', { name: 'Trial checklist', exact: true }).click();
   await expect(page.locator('[data-step="packet"]')).toContainText(/exported with \d+ blockers/);
   await expect(page.locator('[data-step="tenant"]')).toContainText('License: trial');
+  await expect(page.locator('[data-step="closeout"]')).toHaveAttribute('data-state', 'incomplete');
+
+  // Step 9: the closeout form refuses what is missing, all at once, then signs the closeout.
+  await page.getByRole('button', { name: 'Readiness', exact: true }).click();
+  const closeout = page.getByTestId('closeout');
+  await closeout.getByRole('button', { name: /Close out and export/ }).click();
+  for (const label of ['Pilot decision', 'Evaluator feedback', 'Package access', 'What was removed, or why access stays']) {
+    await expect(page.getByLabel(label, { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  }
+  await page.getByLabel('Pilot decision', { exact: true }).selectOption('extend');
+  await page.getByLabel('Evaluator feedback', { exact: true }).fill('Routing worked; SSO is the missing piece.');
+  await page.getByLabel('Package access', { exact: true }).selectOption('removed');
+  await page.getByLabel('What was removed, or why access stays', { exact: true }).fill('registry token revoked');
+  await page.getByLabel(/Surrender the license now/).check();
+  await closeout.getByRole('button', { name: /Close out and export/ }).click();
+  await expect(page.getByTestId('closeout-result')).toContainText('license surrendered (entitlement suspended)', {
+    timeout: 90_000,
+  });
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await page.screenshot({ path: testInfo.outputPath('closeout.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Trial checklist', exact: true }).click();
+  await expect(page.locator('[data-step="closeout"]')).toHaveAttribute('data-state', 'complete');
+  await expect(page.locator('[data-step="closeout"]')).toContainText('pilot decision "extend", license surrendered');
   await page.screenshot({ path: testInfo.outputPath('trial-after.png'), fullPage: true });
 });

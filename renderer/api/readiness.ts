@@ -37,3 +37,11 @@ export function useStartOfflineVerify(tenant: string | null) {
     mutationFn: (input: OperationInput<'offline.verify'>) => client.call('offline.verify', input, { tenant }),
   });
 }
+
+/** Closes the trial (step 9): a job that records the decisions and exports the signed closeout packet. */
+export function useStartCloseout(tenant: string | null) {
+  const client = useClient();
+  return useMutation({
+    mutationFn: (input: OperationInput<'trial.closeout'>) => client.call('trial.closeout', input, { tenant }),
+  });
+}

@@ -6,6 +6,7 @@ import { useJob } from '../../api/jobs';
 import { useStartPacketExport, useStartReadinessRun } from '../../api/readiness';
 import { formatRoute, linkTo } from '../../app/route';
 import { JobProgress } from '../../components/JobProgress';
+import { CloseoutForm } from './CloseoutForm';
 import { useUi } from '../../state/ui';
 
 const statusBadge: Record<ValidatorStatus, string> = {
@@ -150,6 +151,7 @@ export function ReadinessScreen() {
         )}
       </section>
       {running.data?.state === 'succeeded' && report.success && <ReportCard report={report.data} />}
+      <CloseoutForm tenant={tenant} />
     </div>
   );
 }
