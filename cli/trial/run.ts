@@ -213,12 +213,12 @@ async function steps(
   const people: Person[] = [];
   if (config.idp) {
     const idp = config.idp;
-    for (const role of requiredTrialRoles) {
+    const signIn = async (role: (typeof requiredTrialRoles)[number]) => {
       const login = idp.users[role].login;
       say(`[2/9] Signing in the ${role.replace('_', ' ')} (${login}) at ${idp.issuer}`);
-      let signedIn: SignedIn;
+      let session: SignedIn;
       try {
-        signedIn = await oidcLogin(
+        session = await oidcLogin(
           core,
           tenant,
           io,
@@ -227,13 +227,20 @@ async function steps(
       } catch (error) {
         throw new TrialStepError(`idp.users.${role}`, `${login} could not sign in: ${(error as Error).message}`);
       }
-      if (!signedIn.roles.includes(role)) {
+      if (!session.roles.includes(role)) {
         throw new TrialStepError(
           `idp.users.${role}`,
-          `${login} signed in with roles [${signedIn.roles.join(', ')}], not ${role}: check idp.role_mappings and the user's groups`,
+          `${login} signed in with roles [${session.roles.join(', ')}], not ${role}: check idp.role_mappings and the user's groups`,
         );
       }
-      people.push(person(role, signedIn));
+      return person(role, session);
+    };
+    if (idp.sign_in_command) {
+      // A headless browser: the four sign in at once, each through its own callback and IdP session.
+      people.push(...(await Promise.all(requiredTrialRoles.map(signIn))));
+    } else {
+      // A person at a browser: one URL at a time.
+      for (const role of requiredTrialRoles) people.push(await signIn(role));
     }
     // Later CLI commands act as the evaluator.
     const evaluator = people[0] as Person;
