@@ -16,9 +16,11 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
   if (!readonly && options.create !== false) createPrivately(file);
   const db = new Database(file, { readonly, fileMustExist: readonly || options.create === false });
   try {
+    // The busy wait first: switching a fresh file to WAL takes a write lock, and another process
+    // opening a fresh CAVRA_HOME at the same moment must wait for it, not fail `database is locked`.
+    db.pragma('busy_timeout = 5000');
     if (!readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     // FULL makes every commit durable on its own; the ledger depends on it (no record, no action).
     db.pragma('synchronous = FULL');
   } catch (error) {

@@ -39,10 +39,13 @@ export function migrate(db: SqliteDatabase, sets: MigrationSet): void {
       );
     }
     for (const migration of migrations.slice(applied)) {
+      // IMMEDIATE takes the write lock before re-reading the version: two processes opening one
+      // fresh file both saw v0 above, and the second must skip what the first just applied.
       db.transaction(() => {
+        if ((appliedStmt.get(component) as { v: number }).v >= migration.version) return;
         db.exec(migration.sql);
         record.run(component, migration.version, migration.name, new Date().toISOString());
-      })();
+      }).immediate();
     }
   }
 }
