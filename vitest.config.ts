@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    globalSetup: ['test/global-setup.ts'],
+    // The CLI bundle, and one PostgreSQL cluster for the store's PostgreSQL adapter tests.
+    globalSetup: ['test/global-setup.ts', 'test/postgres-setup.ts'],
   },
 });

@@ -5,7 +5,7 @@
 export { compileProfile, ContainmentError, GUARD_DENY_WRITE, profileDigest, workspaceFor } from './compile';
 export { ContainmentService, profileView, settingsView } from './service';
 export type { ContainmentPolicy, ContainmentRecorder, ContainmentServiceOptions } from './service';
-export { SqliteContainmentSettings, DEFAULT_CONTAINMENT_SETTINGS } from './store';
+export { StoredContainmentSettings, DEFAULT_CONTAINMENT_SETTINGS } from './store';
 export type { ContainmentSettings, ContainmentSettingsRepository } from './store';
 export { containmentHandlers } from './handlers';
 export { claudeCodeExportNotes, claudeCodeSandbox } from './claude-code';

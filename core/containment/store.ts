@@ -1,5 +1,5 @@
 import type { ContainmentEnforcement } from '../contract';
-import type { SqliteDatabase } from '../store';
+import type { Store } from '../store';
 
 /** How a tenant's commands are contained, as stored. */
 export interface ContainmentSettings {
@@ -16,7 +16,7 @@ export const DEFAULT_CONTAINMENT_SETTINGS: ContainmentSettings = {
   changedBy: null,
 };
 
-/** The containment settings repository (HOUSE rule 15): SQLite now, PostgreSQL behind the same port later. */
+/** The containment settings repository (HOUSE rule 15), implemented once on the store port. */
 export interface ContainmentSettingsRepository {
   get(tenant: string): Promise<ContainmentSettings>;
   save(tenant: string, settings: ContainmentSettings): Promise<void>;
@@ -39,22 +39,20 @@ function parseStored(text: string): ContainmentSettings {
   };
 }
 
-/** The tenant database's `containment_settings` table (migration `containment` in core/store). */
-export class SqliteContainmentSettings implements ContainmentSettingsRepository {
-  constructor(private readonly store: (tenant: string) => SqliteDatabase) {}
+/** The tenant's `containment_settings` table, through the store port (either adapter). */
+export class StoredContainmentSettings implements ContainmentSettingsRepository {
+  constructor(private readonly store: Store) {}
 
   async get(tenant: string): Promise<ContainmentSettings> {
-    const row = this.store(tenant).prepare(`SELECT value FROM containment_settings WHERE key = ?`).get(KEY) as
-      { value: string } | undefined;
+    const row = await this.store.transaction({ tenant }, (session) =>
+      session.get<{ value: string }>('SELECT value FROM containment_settings WHERE key = $1', [KEY]),
+    );
     return row ? parseStored(row.value) : { ...DEFAULT_CONTAINMENT_SETTINGS };
   }
 
   async save(tenant: string, settings: ContainmentSettings): Promise<void> {
-    this.store(tenant)
-      .prepare(
-        `INSERT INTO containment_settings (key, value) VALUES (?, ?)
-           ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(KEY, JSON.stringify(settings));
+    await this.store.transaction({ tenant }, (session) =>
+      session.upsert('containment_settings', ['key'], { key: KEY, value: JSON.stringify(settings) }),
+    );
   }
 }

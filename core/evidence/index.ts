@@ -50,3 +50,5 @@ export { BUNDLE_FILES, STATEMENT_TYPE } from './bundle-format';
 export { WitnessError, appendWitness, checkpointAnchor, readWitness, witnessLineSchema } from './witness';
 export type { WitnessLine } from './witness';
 export { HIGH_WATER_FILE } from './ledger';
+export { SharedLedger } from './shared-ledger';
+export type { SharedAppendReceipt, SharedLedgerVerification } from './shared-ledger';

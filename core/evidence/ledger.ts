@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { SqliteDatabase } from '../store';
-import { CanonicalJsonError, canonicalize } from './canonical-json';
+import { prepareAppend } from './append-input';
+import { canonicalize } from './canonical-json';
 import type { SignedCheckpoint } from './checkpoint-note';
 import { openCheckpoint, signCheckpoint, verifierKey } from './checkpoint-note';
 import type { ExportOptions, ExportResult } from './bundle-export';
@@ -11,7 +12,7 @@ import { LedgerTree, treeNodeId } from './ledger-tree';
 import type { SubtreeSource } from './merkle';
 import { MerkleFrontier, consistencyProof, inclusionProof, leafHash, rangeHash } from './merkle';
 import type { RecordHeader, StoredRecord } from './record';
-import { GENESIS_PREV, MAX_PAYLOAD_BYTES, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
+import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
 import type {
   AppendableRecordType,
   CheckpointPayload,
@@ -936,28 +937,7 @@ export class Ledger {
 
   private prepare(input: AppendInput): Omit<QueuedAppend, 'resolve' | 'reject'> {
     if (this.closed) throw new LedgerAppendError('The ledger is closed');
-    if (!isRecordType(input.type) || !recordTypeSpec(input.type).appendable) {
-      throw new LedgerInputError(`"${String(input.type)}" is not a record type callers may append`);
-    }
-    const spec = recordTypeSpec(input.type);
-    const parsed = spec.schema.safeParse(input.payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LedgerInputError(
-        `${input.type} payload: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid'}`,
-      );
-    }
-    let canonical: string;
-    try {
-      canonical = canonicalize(input.payload);
-    } catch (error) {
-      if (error instanceof CanonicalJsonError) throw new LedgerInputError(`${input.type} payload: ${error.message}`);
-      throw error;
-    }
-    if (Buffer.byteLength(canonical) > MAX_PAYLOAD_BYTES) {
-      throw new LedgerInputError(`${input.type} payload is larger than ${MAX_PAYLOAD_BYTES} bytes`);
-    }
-    return { type: input.type, canonical, digest: payloadDigest(canonical), index: spec.index(input.payload) };
+    return prepareAppend(input);
   }
 
   private scheduleFlush(): void {

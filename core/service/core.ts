@@ -34,7 +34,7 @@ import { ReportService, SqliteReportRepository, reportHandlers } from '../report
 import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
 import { ReadinessService, TrialService, readinessHandlers } from '../readiness';
 import type { TenantObservers } from '../readiness';
-import { ContainmentService, SqliteContainmentSettings, containmentHandlers } from '../containment';
+import { ContainmentService, StoredContainmentSettings, containmentHandlers } from '../containment';
 import { GovernedWorkflow, trialWorkflowHandlers } from '../trial-workflow';
 import { EventBus } from './events';
 import type { Handlers, HandlerDeps } from './handlers';
@@ -49,6 +49,7 @@ import { JobRunner } from './jobs';
 import { inputError } from './input-error';
 import type { ShellKind } from './types';
 import { version as packageVersion } from '../../package.json';
+import { SqliteStore } from '../store';
 
 export interface CoreOptions {
   home: string;
@@ -93,6 +94,8 @@ export interface LocalCoreService extends CoreService {
  */
 export function createCore(options: CoreOptions): LocalCoreService {
   const tenants = new TenantDirectory(options.home, options.now, { secrets: options.secrets });
+  // The store port over this install's SQLite files; capabilities moved behind it use this.
+  const store = new SqliteStore({ install: () => tenants.registryDatabase(), tenant: (tenant) => tenants.store(tenant) });
   tenants.bootstrap(localEvaluationPrincipal);
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
@@ -226,7 +229,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
   });
   const containment = new ContainmentService({
     policy,
-    settings: new SqliteContainmentSettings((tenant) => tenants.store(tenant)),
+    settings: new StoredContainmentSettings(store),
     record: async (tenant, type, payload) => ledgers.ledger(tenant).append({ type, payload }),
     cavraHome: options.home,
     userHome: os.homedir(),

@@ -1,0 +1,318 @@
+// The store conformance suite (issue 12, acceptance 1): one set of cases, run against the
+// SQLite adapter (a file per tenant) and the PostgreSQL adapter (a real PostgreSQL 15 cluster
+// started for the test run by test/postgres-setup.ts, one database per file). The repositories
+// already behind the port run here too, so both adapters are held to the same behaviour.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoredContainmentSettings } from '../containment';
+import { SharedLedger } from '../evidence';
+import { createTestDatabase, testCluster } from '../../test/support/postgres';
+import type { TestDatabase } from '../../test/support/postgres';
+import { tempHome } from '../../test/support/temp-home';
+import type { SqliteDatabase, Store } from './index';
+import {
+  PostgresStore,
+  SqliteStore,
+  StoreConflictError,
+  StoreUsageError,
+  migratePostgres,
+  migrate,
+  openDatabase,
+  postgresMigrations,
+  registryMigrations,
+  tenantMigrations,
+} from './index';
+import type { MigrationSet } from './migrations';
+
+interface Fixture {
+  store: Store;
+  /** Applies a migration set the way this adapter does. */
+  migrate: (sets: MigrationSet) => Promise<void>;
+  close: () => Promise<void>;
+}
+
+const TENANTS = ['acme', 'globex'] as const;
+
+async function sqliteFixture(): Promise<Fixture> {
+  const { home, cleanup } = tempHome('cavra-store-');
+  const registry = openDatabase(path.join(home, 'registry.sqlite'));
+  migrate(registry, registryMigrations);
+  const files = new Map<string, SqliteDatabase>();
+  const tenant = (id: string) => {
+    let db = files.get(id);
+    if (!db) {
+      db = openDatabase(path.join(home, `${id}.sqlite`));
+      migrate(db, tenantMigrations);
+      files.set(id, db);
+    }
+    return db;
+  };
+  const store = new SqliteStore({ install: () => registry, tenant });
+  return {
+    store,
+    migrate: async (sets) => migrate(tenant('acme'), sets),
+    close: async () => {
+      await store.close();
+      for (const db of files.values()) db.close();
+      registry.close();
+      cleanup();
+    },
+  };
+}
+
+async function postgresFixture(database: TestDatabase): Promise<Fixture> {
+  await migratePostgres(postgresMigrations, { owner: database.owner, appRole: database.appRole });
+  const store = await PostgresStore.open({ connection: database.app, maxConnections: 20 });
+  return {
+    store,
+    migrate: (sets) => migratePostgres(sets, { owner: database.owner, appRole: database.appRole }),
+    close: () => store.close(),
+  };
+}
+
+const cluster = testCluster();
+let pgDatabase: TestDatabase | null = null;
+
+const adapters: Array<{ name: string; open: () => Promise<Fixture>; skip: boolean }> = [
+  { name: 'SQLite', open: sqliteFixture, skip: false },
+  {
+    name: 'PostgreSQL 15',
+    open: async () => {
+      if (!cluster) throw new Error('no cluster');
+      pgDatabase = await createTestDatabase(cluster);
+      return postgresFixture(pgDatabase);
+    },
+    skip: cluster === null,
+  },
+];
+
+for (const adapter of adapters) {
+  describe.skipIf(adapter.skip)(`store conformance: ${adapter.name}`, () => {
+    let fixture: Fixture;
+    let store: Store;
+
+    beforeAll(async () => {
+      fixture = await adapter.open();
+      store = fixture.store;
+      await store.transaction('install', async (session) => {
+        for (const id of TENANTS) {
+          await session.run(
+            'INSERT INTO tenants (id, display_name, kind, created_at, created_by) VALUES ($1, $2, $3, $4, $5)',
+            [id, id.toUpperCase(), 'evaluation', '2026-12-07T00:00:00.000Z', 'test'],
+          );
+        }
+      });
+    });
+
+    afterAll(async () => {
+      await fixture?.close();
+      if (adapter.name.startsWith('PostgreSQL')) await pgDatabase?.drop();
+    });
+
+    it('carries text, integers up to 2^53 − 1, bytes and NULL unchanged, and binds $n in any order and more than once', async () => {
+      const bytes = Buffer.from([0, 1, 2, 254, 255]);
+      const text = `it's "quoted" — ünïcode $1 ?`;
+      await store.transaction({ tenant: 'acme' }, async (session) => {
+        await session.run(
+          `INSERT INTO ledger_records (seq, time_ms, type, record_hash, payload_sha256, payload, decision, agent, session)
+           VALUES ($2, $1, $3, $4, $4, $5, NULL, $3, NULL)`,
+          [Number.MAX_SAFE_INTEGER, 900_000, 'decision', bytes, text],
+        );
+      });
+      const row = await store.transaction({ tenant: 'acme' }, (session) =>
+        session.get<Record<string, unknown>>(
+          `SELECT seq, time_ms, type, record_hash, payload, decision, agent FROM ledger_records WHERE seq = $1 AND '$1' = '$1'`,
+          [900_000],
+        ),
+      );
+      expect(row).toEqual({
+        seq: 900_000,
+        time_ms: Number.MAX_SAFE_INTEGER,
+        type: 'decision',
+        record_hash: bytes,
+        payload: text,
+        decision: null,
+        agent: 'decision',
+      });
+      expect(Buffer.isBuffer(row?.record_hash)).toBe(true);
+    });
+
+    it('refuses to carry an integer beyond 2^53 − 1 rather than round it', async () => {
+      await expect(
+        store.transaction({ tenant: 'acme' }, (session) => session.get('SELECT 9007199254740993 AS n')),
+      ).rejects.toThrow(StoreUsageError);
+    });
+
+    it('commits a unit of work that resolves and rolls back every statement of one that throws', async () => {
+      await store.transaction({ tenant: 'acme' }, (session) =>
+        session.run('INSERT INTO containment_settings (key, value) VALUES ($1, $2)', ['kept', '1']),
+      );
+      await expect(
+        store.transaction({ tenant: 'acme' }, async (session) => {
+          await session.run('INSERT INTO containment_settings (key, value) VALUES ($1, $2)', ['lost', '1']);
+          await session.run('UPDATE containment_settings SET value = $1 WHERE key = $2', ['2', 'kept']);
+          throw new Error('the record could not be written');
+        }),
+      ).rejects.toThrow('the record could not be written');
+      const rows = await store.transaction({ tenant: 'acme' }, (session) =>
+        session.all<{ key: string; value: string }>(
+          `SELECT key, value FROM containment_settings WHERE key IN ('kept', 'lost') ORDER BY key`,
+        ),
+      );
+      expect(rows).toEqual([{ key: 'kept', value: '1' }]);
+    });
+
+    it('reports a duplicate key as StoreConflictError, and the unit that hit it leaves nothing behind', async () => {
+      await expect(
+        store.transaction({ tenant: 'acme' }, async (session) => {
+          await session.run('INSERT INTO containment_settings (key, value) VALUES ($1, $2)', ['dup-a', 'x']);
+          await session.run('INSERT INTO containment_settings (key, value) VALUES ($1, $2)', ['dup-a', 'y']);
+        }),
+      ).rejects.toThrow(StoreConflictError);
+      const row = await store.transaction({ tenant: 'acme' }, (session) =>
+        session.get(`SELECT value FROM containment_settings WHERE key = 'dup-a'`),
+      );
+      expect(row).toBeUndefined();
+    });
+
+    it('upserts by key: one row, the latest value, and the count of changed rows is exact', async () => {
+      await store.transaction({ tenant: 'acme' }, async (session) => {
+        await session.upsert('containment_settings', ['key'], { key: 'mode', value: 'a' });
+        await session.upsert('containment_settings', ['key'], { key: 'mode', value: 'b' });
+      });
+      const result = await store.transaction({ tenant: 'acme' }, async (session) => ({
+        rows: await session.all<{ value: string }>(`SELECT value FROM containment_settings WHERE key = 'mode'`),
+        changed: await session.run(
+          `UPDATE containment_settings SET value = value WHERE key IN ('mode', 'kept', 'none')`,
+        ),
+      }));
+      expect(result).toEqual({ rows: [{ value: 'b' }], changed: 2 });
+      await expect(
+        store.transaction({ tenant: 'acme' }, (session) =>
+          session.upsert('containment_settings; DROP TABLE tenants', ['key'], { key: 'x', value: 'y' }),
+        ),
+      ).rejects.toThrow(StoreUsageError);
+    });
+
+    it('keeps tenants apart: the same key in two tenants holds two values, and neither sees the other', async () => {
+      await store.transaction({ tenant: 'acme' }, (session) =>
+        session.upsert('containment_settings', ['key'], { key: 'shared-name', value: 'acme-value' }),
+      );
+      await store.transaction({ tenant: 'globex' }, (session) =>
+        session.upsert('containment_settings', ['key'], { key: 'shared-name', value: 'globex-value' }),
+      );
+      const read = (tenant: string) =>
+        store.transaction({ tenant }, (session) =>
+          session.all<{ key: string; value: string }>('SELECT key, value FROM containment_settings ORDER BY key'),
+        );
+      const globex = await read('globex');
+      expect(globex).toEqual([{ key: 'shared-name', value: 'globex-value' }]);
+      expect((await read('acme')).find((row) => row.key === 'shared-name')).toEqual({
+        key: 'shared-name',
+        value: 'acme-value',
+      });
+    });
+
+    it('refuses a scope that is not a valid tenant id (path characters, upper case, empty, not an object)', async () => {
+      for (const scope of [{ tenant: '../acme' }, { tenant: 'ACME' }, { tenant: '' }, { tenant: 'a/b' }, 'acme']) {
+        await expect(store.transaction(scope as never, async () => 1)).rejects.toThrow(StoreUsageError);
+      }
+    });
+
+    it('serialises units of work that take the same lock: 16 concurrent read-then-write appenders lose nothing', async () => {
+      const append = (writer: number) =>
+        store.transaction({ tenant: 'globex' }, async (session) => {
+          await session.lock('counter');
+          const top = await session.get<{ seq: number }>('SELECT seq FROM ledger_records ORDER BY seq DESC LIMIT 1');
+          const seq = top ? top.seq + 1 : 0;
+          await session.run(
+            `INSERT INTO ledger_records (seq, time_ms, type, record_hash, payload_sha256, payload) VALUES ($1, $2, 'decision', $3, $3, NULL)`,
+            [seq, writer, Buffer.alloc(32)],
+          );
+        });
+      const writers = Array.from({ length: 16 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 10; i += 1) await append(writer);
+        })(),
+      );
+      await Promise.all(writers);
+      const seqs = await store.transaction({ tenant: 'globex' }, (session) =>
+        session.all<{ seq: number }>('SELECT seq FROM ledger_records ORDER BY seq'),
+      );
+      expect(seqs.map((row) => row.seq)).toEqual(Array.from({ length: 160 }, (_, i) => i));
+    });
+
+    it('applies numbered migrations once, refuses a gap and refuses a schema newer than the build', async () => {
+      const sets: MigrationSet = {
+        conformance_probe: [{ version: 1, name: 'probe', sql: 'CREATE TABLE conformance_probe (k TEXT PRIMARY KEY)' }],
+      };
+      await fixture.migrate(sets);
+      await fixture.migrate(sets);
+      await expect(
+        fixture.migrate({ conformance_gap: [{ version: 2, name: 'gap', sql: 'SELECT 1' }] }),
+      ).rejects.toThrow(/numbered 2, expected 1/);
+      await expect(fixture.migrate({ conformance_probe: [] })).rejects.toThrow(/newer than this build/);
+    });
+
+    it('containment settings repository: the default until saved, then exactly what was saved, per tenant', async () => {
+      const settings = new StoredContainmentSettings(store);
+      expect(await settings.get('globex')).toEqual({
+        enforcement: 'sandbox',
+        reason: null,
+        changedAt: null,
+        changedBy: null,
+      });
+      const saved = {
+        enforcement: 'judgement_only' as const,
+        reason: 'bubblewrap is not available on the build hosts',
+        changedAt: '2026-12-07T10:00:00.000Z',
+        changedBy: 'alice@acme.example',
+      };
+      await settings.save('acme', saved);
+      expect(await settings.get('acme')).toEqual(saved);
+      expect((await settings.get('globex')).enforcement).toBe('sandbox');
+      await settings.save('acme', { ...saved, enforcement: 'sandbox', reason: null });
+      expect((await settings.get('acme')).enforcement).toBe('sandbox');
+    });
+
+    it('evidence ledger: 16 concurrent appenders (separate ledgers on one store) chain one gap-free sequence that verifies', async () => {
+      // A tenant of its own: the cases above wrote raw rows into acme's and globex's records.
+      await store.transaction('install', async (session) => {
+        for (const id of ['initech', 'hooli']) {
+          await session.run(
+            `INSERT INTO tenants (id, display_name, kind, created_at, created_by) VALUES ($1, $1, 'evaluation', 'x', 'test')`,
+            [id],
+          );
+        }
+      });
+      const ledgers = Array.from({ length: 16 }, () => new SharedLedger(store));
+      const receipts = await Promise.all(
+        ledgers.flatMap((ledger, appender) =>
+          Array.from({ length: 25 }, (_, i) =>
+            ledger.append('initech', {
+              type: 'config_change',
+              payload: { change: 'conformance.append', by: `appender-${appender}`, before: null, after: i },
+            }),
+          ),
+        ),
+      );
+      const seqs = receipts.map((receipt) => receipt.seq).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 400 }, (_, i) => i));
+      expect(await ledgers[0]?.verify('initech')).toEqual({ ok: true, size: 400 });
+      // Another tenant's ledger is its own chain, starting at 0.
+      const other = await new SharedLedger(store).append('hooli', {
+        type: 'config_change',
+        payload: { change: 'conformance.append', by: 'x', before: null, after: 0 },
+      });
+      expect(other.seq).toBe(0);
+      expect(await ledgers[0]?.verify('hooli')).toEqual({ ok: true, size: 1 });
+    });
+
+    it('evidence ledger: refuses a payload its record type does not accept, before anything is stored', async () => {
+      const ledger = new SharedLedger(store);
+      await expect(ledger.append('initech', { type: 'decision', payload: { nope: true } })).rejects.toThrow(/payload/);
+      await expect(ledger.append('initech', { type: 'checkpoint', payload: {} })).rejects.toThrow(/may append/);
+      expect(await ledger.verify('initech')).toEqual({ ok: true, size: 400 });
+    });
+  });
+}

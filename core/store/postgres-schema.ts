@@ -1,0 +1,89 @@
+import type { MigrationSet } from './migrations';
+
+/**
+ * Row-level security for one tenant table: the second wall behind the core's tenant checks.
+ * Rows are visible and writable only while the transaction's `cavra.tenant` names their tenant
+ * (PostgresStore sets it per unit of work); with no tenant set, `NULLIF` makes the comparison
+ * NULL, so nothing matches and nothing can be written. FORCE applies it to the owner as well.
+ * The tenant column fills itself from the same setting, so the port's SQL never names it.
+ */
+function tenantRowSecurity(table: string): string {
+  return `
+      ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
+      CREATE POLICY ${table}_tenant ON ${table}
+        USING (tenant_id = NULLIF(current_setting('cavra.tenant', true), ''))
+        WITH CHECK (tenant_id = NULLIF(current_setting('cavra.tenant', true), ''));`;
+}
+
+const TENANT_COLUMN = `tenant_id TEXT NOT NULL DEFAULT NULLIF(current_setting('cavra.tenant', true), '') REFERENCES tenants(id)`;
+
+/**
+ * The shared store's schema (PostgreSQL). Components and numbering mirror the SQLite schema
+ * (schema.ts) for the capabilities already behind the store port; every tenant table carries
+ * `tenant_id` first in its key and row-level security. The application role gets only the
+ * privileges each table needs: the ledger's records are SELECT and INSERT, never UPDATE or DELETE.
+ */
+export const postgresMigrations: MigrationSet = {
+  registry: [
+    {
+      version: 1,
+      name: 'tenants',
+      sql: `
+      GRANT USAGE ON SCHEMA public TO {{app}};
+      CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('evaluation', 'production')),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+      );
+      GRANT SELECT, INSERT, UPDATE ON tenants TO {{app}};
+    `,
+    },
+  ],
+  containment: [
+    {
+      version: 1,
+      name: 'containment-settings',
+      sql: `
+      CREATE TABLE containment_settings (
+        ${TENANT_COLUMN},
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      );
+      ${tenantRowSecurity('containment_settings')}
+      GRANT SELECT, INSERT, UPDATE, DELETE ON containment_settings TO {{app}};
+    `,
+    },
+  ],
+  ledger: [
+    {
+      version: 1,
+      name: 'ledger',
+      // The evidence ledger's records, the columns of SQLite's ledger_records. Order under
+      // concurrency comes from the per-tenant advisory lock the appender takes (core/evidence).
+      sql: `
+      CREATE TABLE ledger_records (
+        ${TENANT_COLUMN},
+        seq BIGINT NOT NULL CHECK (seq >= 0),
+        time_ms BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        record_hash BYTEA NOT NULL,
+        payload_sha256 BYTEA NOT NULL,
+        payload TEXT,
+        pruned_by BIGINT,
+        decision TEXT,
+        agent TEXT,
+        session TEXT,
+        PRIMARY KEY (tenant_id, seq)
+      );
+      CREATE INDEX ledger_records_by_time ON ledger_records (tenant_id, time_ms);
+      CREATE INDEX ledger_records_by_type ON ledger_records (tenant_id, type, seq);
+      ${tenantRowSecurity('ledger_records')}
+      GRANT SELECT, INSERT ON ledger_records TO {{app}};
+    `,
+    },
+  ],
+};

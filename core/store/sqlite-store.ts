@@ -1,0 +1,200 @@
+import type { SqliteDatabase } from './database';
+import type { SqlValue, Store, StoreScope, StoreSession } from './port';
+import { StoreConflictError, StoreUsageError, identifier, safeInteger, scopeTenant } from './port';
+
+export interface SqliteStoreOptions {
+  /** The install's registry database. */
+  install?: () => SqliteDatabase;
+  /** A tenant's own database file, opened (and migrated) by whoever owns the files. */
+  tenant: (tenantId: string) => SqliteDatabase;
+}
+
+/**
+ * Rewrites the port's `$n` placeholders to SQLite's anonymous `?`, repeating values in order of
+ * appearance (better-sqlite3 does not bind numbered `?NNN`). Quoted text is left alone.
+ */
+export function sqliteStatement(sql: string, params: readonly SqlValue[]): { sql: string; params: SqlValue[] } {
+  const bound: SqlValue[] = [];
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i += 1) {
+    const ch = sql[i] as string;
+    if (quote) {
+      out += ch;
+      if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+      continue;
+    }
+    if (ch === '$' && /[0-9]/.test(sql[i + 1] ?? '')) {
+      let j = i + 1;
+      while (j < sql.length && /[0-9]/.test(sql[j] as string)) j += 1;
+      const index = Number(sql.slice(i + 1, j)) - 1;
+      if (index < 0 || index >= params.length) {
+        throw new StoreUsageError(`Placeholder $${index + 1} has no value (${params.length} given)`);
+      }
+      bound.push(params[index] as SqlValue);
+      out += '?';
+      i = j - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return { sql: out, params: bound };
+}
+
+function toStoreError(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return new StoreConflictError((error as Error).message);
+  }
+  return error;
+}
+
+/** Integers come back as BigInt and are narrowed exactly, or refused (better-sqlite3 would round them). */
+function reading(db: SqliteDatabase, sql: string) {
+  const statement = db.prepare(sql);
+  return statement.reader ? statement.safeIntegers(true) : statement;
+}
+
+function readRow<T>(row: unknown): T {
+  if (row === undefined) return row as T;
+  const record = row as Record<string, unknown>;
+  for (const [column, value] of Object.entries(record)) {
+    if (typeof value === 'bigint') record[column] = safeInteger(value, column);
+  }
+  return record as T;
+}
+
+/**
+ * The embedded adapter: one SQLite file per tenant (WAL, FULL sync, numbered migrations — see
+ * database.ts and migrations.ts). SQLite has one writer per file, so units of work on one file
+ * run one after another through a queue, each inside BEGIN IMMEDIATE.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  private readonly queues = new WeakMap<SqliteDatabase, Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly options: SqliteStoreOptions) {}
+
+  private database(scope: StoreScope): SqliteDatabase {
+    const tenant = scopeTenant(scope);
+    if (tenant !== null) return this.options.tenant(tenant);
+    if (!this.options.install) throw new StoreUsageError('This store has no install database');
+    return this.options.install();
+  }
+
+  async transaction<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUsageError('The store is closed');
+    const db = this.database(scope);
+    const previous = this.queues.get(db) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.unit(db, work),
+      () => this.unit(db, work),
+    );
+    this.queues.set(
+      db,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private async unit<T>(db: SqliteDatabase, work: (session: StoreSession) => Promise<T>): Promise<T> {
+    // The file's write lock is held from BEGIN to COMMIT on this thread. A unit that yielded to
+    // the event loop would let other code write inside it (or wait on the lock forever), so a
+    // statement issued after a macrotask boundary is refused and the unit rolled back.
+    let yielded = false;
+    const tick = setImmediate(() => {
+      yielded = true;
+    });
+    const guard = () => {
+      if (yielded) {
+        throw new StoreUsageError('A SQLite unit of work awaited something other than its session; it was rolled back');
+      }
+    };
+    const session: StoreSession = {
+      dialect: 'sqlite',
+      all: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => {
+        guard();
+        const statement = sqliteStatement(sql, params);
+        return reading(db, statement.sql)
+          .all(...statement.params)
+          .map((row) => readRow<R>(row));
+      },
+      get: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => {
+        guard();
+        const statement = sqliteStatement(sql, params);
+        return readRow<R | undefined>(reading(db, statement.sql).get(...statement.params));
+      },
+      run: async (sql: string, params: readonly SqlValue[] = []) => {
+        guard();
+        const statement = sqliteStatement(sql, params);
+        try {
+          return db.prepare(statement.sql).run(...statement.params).changes;
+        } catch (error) {
+          throw toStoreError(error);
+        }
+      },
+      upsert: async (table, key, row) => {
+        guard();
+        const { sql, params } = upsertStatement(table, key, row, key);
+        try {
+          db.prepare(sqliteStatement(sql, params).sql).run(...params);
+        } catch (error) {
+          throw toStoreError(error);
+        }
+      },
+      lock: async () => {
+        guard();
+      },
+    };
+    db.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const result = await work(session);
+      guard();
+      db.prepare('COMMIT').run();
+      return result;
+    } catch (error) {
+      if (db.inTransaction) db.prepare('ROLLBACK').run();
+      throw toStoreError(error);
+    } finally {
+      clearImmediate(tick);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/**
+ * `INSERT … ON CONFLICT (conflict) DO UPDATE` for either engine; `conflict` is the key plus,
+ * on PostgreSQL, the tenant column.
+ */
+export function upsertStatement(
+  table: string,
+  key: readonly string[],
+  row: Readonly<Record<string, SqlValue>>,
+  conflict: readonly string[],
+): { sql: string; params: SqlValue[] } {
+  const columns = Object.keys(row).map(identifier);
+  for (const column of key) {
+    if (!columns.includes(identifier(column)))
+      throw new StoreUsageError(`upsert into ${table}: key column ${column} has no value`);
+  }
+  if (key.length === 0) throw new StoreUsageError(`upsert into ${table} needs a key`);
+  const rest = columns.filter((column) => !key.includes(column));
+  const placeholders = columns.map((_, i) => `$${i + 1}`).join(', ');
+  const update =
+    rest.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${rest.map((column) => `${column} = excluded.${column}`).join(', ')}`;
+  return {
+    sql: `INSERT INTO ${identifier(table)} (${columns.join(', ')}) VALUES (${placeholders}) ON CONFLICT (${conflict.map(identifier).join(', ')}) ${update}`,
+    params: columns.map((column) => row[column] as SqlValue),
+  };
+}
