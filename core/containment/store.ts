@@ -44,7 +44,7 @@ export class StoredContainmentSettings implements ContainmentSettingsRepository 
   constructor(private readonly store: Store) {}
 
   async get(tenant: string): Promise<ContainmentSettings> {
-    const row = await this.store.transaction({ tenant }, (session) =>
+    const row = await this.store.read({ tenant }, (session) =>
       session.get<{ value: string }>('SELECT value FROM containment_settings WHERE key = $1', [KEY]),
     );
     return row ? parseStored(row.value) : { ...DEFAULT_CONTAINMENT_SETTINGS };

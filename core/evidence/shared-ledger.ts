@@ -133,7 +133,7 @@ export class SharedLedger {
     let next = 0;
     let prev = GENESIS_PREV;
     for (;;) {
-      const rows = await this.store.transaction({ tenant }, (session) =>
+      const rows = await this.store.read({ tenant }, (session) =>
         session.all<{
           seq: number;
           time_ms: number;

@@ -1,6 +1,6 @@
 export { ReportService } from './service';
 export type { RenderedReport, ReportServiceOptions } from './service';
-export { SqliteReportRepository, DEFAULT_REPORT_SETTINGS } from './settings';
+export { StoredReportRepository, DEFAULT_REPORT_SETTINGS } from './settings';
 export type { ReportRepository } from './settings';
 export { reportHandlers } from './handlers';
 export { redactCommand } from './redaction';

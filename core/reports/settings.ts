@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { ReportKind, ReportSettings } from '../contract';
-import type { SqliteDatabase } from '../store';
+import type { Store } from '../store';
 
 export const DEFAULT_REPORT_SETTINGS: ReportSettings = {
   redaction: { commandArguments: true, pathPrefixes: [], actorEmails: false },
@@ -51,57 +51,70 @@ const toSchedule = (row: ScheduleRow): StoredSchedule => ({
   createdBy: row.created_by,
 });
 
-export class SqliteReportRepository implements ReportRepository {
-  constructor(private readonly db: (tenant: string) => SqliteDatabase) {}
+/** The tenant's report policy and schedules, through the store port (either adapter). */
+export class StoredReportRepository implements ReportRepository {
+  constructor(private readonly store: Store) {}
 
   async settings(tenant: string): Promise<ReportSettings> {
-    const row = this.db(tenant).prepare(`SELECT value FROM report_settings WHERE key = 'policy'`).get() as
-      { value: string } | undefined;
+    const row = await this.store.read({ tenant }, (session) =>
+      session.get<{ value: string }>(`SELECT value FROM report_settings WHERE key = 'policy'`),
+    );
     return row ? { ...DEFAULT_REPORT_SETTINGS, ...(JSON.parse(row.value) as ReportSettings) } : DEFAULT_REPORT_SETTINGS;
   }
 
   async saveSettings(tenant: string, settings: ReportSettings): Promise<void> {
-    this.db(tenant)
-      .prepare(
-        `INSERT INTO report_settings (key, value) VALUES ('policy', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(JSON.stringify(settings));
+    await this.store.transaction({ tenant }, (session) =>
+      session.upsert('report_settings', ['key'], { key: 'policy', value: JSON.stringify(settings) }),
+    );
   }
 
   async schedules(tenant: string): Promise<StoredSchedule[]> {
-    return (this.db(tenant).prepare(`SELECT * FROM report_schedules ORDER BY created_at`).all() as ScheduleRow[]).map(
-      toSchedule,
+    const rows = await this.store.read({ tenant }, (session) =>
+      session.all<ScheduleRow>(
+        `SELECT id, kind, cadence, recipients, next_run_at, last_run_at, created_by FROM report_schedules
+          ORDER BY created_at, id`,
+      ),
     );
+    return rows.map(toSchedule);
   }
 
   async addSchedule(tenant: string, schedule: Omit<StoredSchedule, 'id' | 'lastRunAt'>, now: number) {
     const id = `sch_${crypto.randomUUID()}`;
-    this.db(tenant)
-      .prepare(
+    await this.store.transaction({ tenant }, (session) =>
+      session.run(
         `INSERT INTO report_schedules (id, kind, cadence, recipients, next_run_at, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        schedule.kind,
-        schedule.cadence,
-        JSON.stringify(schedule.recipients),
-        schedule.nextRunAt,
-        schedule.createdBy,
-        now,
-      );
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          id,
+          schedule.kind,
+          schedule.cadence,
+          JSON.stringify(schedule.recipients),
+          schedule.nextRunAt,
+          schedule.createdBy,
+          now,
+        ],
+      ),
+    );
     return { ...schedule, id, lastRunAt: null };
   }
 
   async removeSchedule(tenant: string, id: string) {
-    return this.db(tenant).prepare(`DELETE FROM report_schedules WHERE id = ?`).run(id).changes === 1;
+    const changed = await this.store.transaction({ tenant }, (session) =>
+      session.run(`DELETE FROM report_schedules WHERE id = $1`, [id]),
+    );
+    return changed === 1;
   }
 
   async advanceSchedule(tenant: string, id: string, ranAt: number, expectedNext: number, next: number) {
-    return (
-      this.db(tenant)
-        .prepare(`UPDATE report_schedules SET next_run_at = ?, last_run_at = ? WHERE id = ? AND next_run_at = ?`)
-        .run(next, ranAt, id, expectedNext).changes === 1
+    // Compare-and-set on next_run_at: of several workers (or replicas) that found it due, one wins.
+    const changed = await this.store.transaction({ tenant }, (session) =>
+      session.run(`UPDATE report_schedules SET next_run_at = $1, last_run_at = $2 WHERE id = $3 AND next_run_at = $4`, [
+        next,
+        ranAt,
+        id,
+        expectedNext,
+      ]),
     );
+    return changed === 1;
   }
 }

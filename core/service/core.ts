@@ -5,13 +5,7 @@ import { ContractError, isOperationName, issueInWords, operations, requestEnvelo
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import type { SecretStore } from '../secrets';
 import { TenantDirectory } from '../tenants';
-import {
-  IdentityService,
-  OidcSignIn,
-  accessRefusal,
-  localEvaluationPrincipal,
-  sessionHandlers,
-} from '../identity';
+import { IdentityService, OidcSignIn, accessRefusal, localEvaluationPrincipal, sessionHandlers } from '../identity';
 import type { OidcOptions } from '../identity';
 import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
@@ -30,7 +24,7 @@ import {
   send,
 } from '../connectors';
 import { DeliveryWorker, Outbox, SqliteOutboxRepository } from '../outbox';
-import { ReportService, SqliteReportRepository, reportHandlers } from '../reports';
+import { ReportService, StoredReportRepository, reportHandlers } from '../reports';
 import { LicenseService, SqliteLicenseRepository, buildChannel, licenseHandlers } from '../license';
 import { ReadinessService, TrialService, readinessHandlers } from '../readiness';
 import type { TenantObservers } from '../readiness';
@@ -95,7 +89,10 @@ export interface LocalCoreService extends CoreService {
 export function createCore(options: CoreOptions): LocalCoreService {
   const tenants = new TenantDirectory(options.home, options.now, { secrets: options.secrets });
   // The store port over this install's SQLite files; capabilities moved behind it use this.
-  const store = new SqliteStore({ install: () => tenants.registryDatabase(), tenant: (tenant) => tenants.store(tenant) });
+  const store = new SqliteStore({
+    install: () => tenants.registryDatabase(),
+    tenant: (tenant) => tenants.store(tenant),
+  });
   tenants.bootstrap(localEvaluationPrincipal);
   const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
@@ -181,7 +178,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     now: options.now,
   });
   const reports = new ReportService({
-    repository: new SqliteReportRepository((tenant) => tenants.store(tenant)),
+    repository: new StoredReportRepository(store),
     ledger: (tenant) => ledgers.ledger(tenant),
     outbox,
     connectors,
@@ -249,9 +246,9 @@ export function createCore(options: CoreOptions): LocalCoreService {
     profiles,
     packIds: () => policy.builtinPackIds(),
     assignments: (tenant) =>
-      policy.listPacks(tenant).packs.flatMap((pack) =>
-        pack.assignments.map((repository) => ({ packId: pack.id, repository })),
-      ),
+      policy
+        .listPacks(tenant)
+        .packs.flatMap((pack) => pack.assignments.map((repository) => ({ packId: pack.id, repository }))),
     assign: (tenant, packId, repository, by) => void policy.assign(tenant, packId, repository, by),
     retention: (tenant) => {
       const ledger = ledgers.ledger(tenant);
@@ -367,7 +364,10 @@ export function createCore(options: CoreOptions): LocalCoreService {
     if (!parsed.success) throw inputError(parsed.error);
     // Enterprise workflows run only under a license that enables them (SPEC §10).
     if (spec.scope === 'tenant' && spec.feature && tenant !== null) await license.require(tenant, spec.feature);
-    const handler = handlers[op] as (ctx: { principal: Principal | null; tenant: string | null }, input: unknown) => unknown;
+    const handler = handlers[op] as (
+      ctx: { principal: Principal | null; tenant: string | null },
+      input: unknown,
+    ) => unknown;
     const output = await handler({ principal, tenant }, parsed.data);
     const checked = spec.output.safeParse(output);
     if (!checked.success) throw new Error(`${op} produced output that does not match the contract`);

@@ -5,11 +5,12 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoredContainmentSettings } from '../containment';
+import { DEFAULT_REPORT_SETTINGS, StoredReportRepository } from '../reports';
 import { SharedLedger } from '../evidence';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
-import type { SqliteDatabase, Store } from './index';
+import type { SqliteDatabase, Store, StoreSession } from './index';
 import {
   PostgresStore,
   SqliteStore,
@@ -162,6 +163,25 @@ for (const adapter of adapters) {
       expect(rows).toEqual([{ key: 'kept', value: '1' }]);
     });
 
+    it('a read-only unit reads, and refuses any statement that would write (and any lock)', async () => {
+      const rows = await store.read({ tenant: 'acme' }, (session) =>
+        session.all<{ key: string }>(`SELECT key FROM containment_settings WHERE key = 'kept'`),
+      );
+      expect(rows).toEqual([{ key: 'kept' }]);
+      for (const write of <Array<(s: StoreSession) => Promise<unknown>>>[
+        (s: StoreSession) => s.run(`INSERT INTO containment_settings (key, value) VALUES ('ro', '1')`),
+        (s: StoreSession) => s.run(`DELETE FROM containment_settings`),
+        (s: StoreSession) => s.upsert('containment_settings', ['key'], { key: 'ro', value: '1' }),
+        (s: StoreSession) => s.lock('ledger'),
+      ]) {
+        await expect(store.read({ tenant: 'acme' }, write)).rejects.toThrow(StoreUsageError);
+      }
+      const after = await store.read({ tenant: 'acme' }, (session) =>
+        session.all(`SELECT key FROM containment_settings WHERE key IN ('ro', 'kept')`),
+      );
+      expect(after).toHaveLength(1);
+    });
+
     it('reports a duplicate key as StoreConflictError, and the unit that hit it leaves nothing behind', async () => {
       await expect(
         store.transaction({ tenant: 'acme' }, async (session) => {
@@ -273,6 +293,40 @@ for (const adapter of adapters) {
       expect((await settings.get('globex')).enforcement).toBe('sandbox');
       await settings.save('acme', { ...saved, enforcement: 'sandbox', reason: null });
       expect((await settings.get('acme')).enforcement).toBe('sandbox');
+    });
+
+    it('report repository: settings default then saved; schedules listed per tenant; one of several racing workers advances a due schedule', async () => {
+      const reports = new StoredReportRepository(store);
+      expect(await reports.settings('globex')).toEqual(DEFAULT_REPORT_SETTINGS);
+      const policy = {
+        ...DEFAULT_REPORT_SETTINGS,
+        allowedDomains: ['acme.example'],
+        recipients: ['ciso@acme.example'],
+      };
+      await reports.saveSettings('acme', policy);
+      expect(await reports.settings('acme')).toEqual(policy);
+      expect(await reports.settings('globex')).toEqual(DEFAULT_REPORT_SETTINGS);
+
+      const due = 1_760_000_000_000;
+      const schedule = await reports.addSchedule(
+        'acme',
+        { kind: 'executive', cadence: 'weekly', recipients: ['ciso@acme.example'], nextRunAt: due, createdBy: 'alice' },
+        due - 1000,
+      );
+      expect(await reports.schedules('acme')).toEqual([schedule]);
+      expect(await reports.schedules('globex')).toEqual([]);
+      // Another tenant cannot remove or advance it by id.
+      expect(await reports.removeSchedule('globex', schedule.id)).toBe(false);
+      expect(await reports.advanceSchedule('globex', schedule.id, due, due, due + 1)).toBe(false);
+
+      const week = 7 * 24 * 3600 * 1000;
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, () => reports.advanceSchedule('acme', schedule.id, due + 5, due, due + week)),
+      );
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      expect(await reports.schedules('acme')).toEqual([{ ...schedule, nextRunAt: due + week, lastRunAt: due + 5 }]);
+      expect(await reports.removeSchedule('acme', schedule.id)).toBe(true);
+      expect(await reports.schedules('acme')).toEqual([]);
     });
 
     it('evidence ledger: 16 concurrent appenders (separate ledgers on one store) chain one gap-free sequence that verifies', async () => {

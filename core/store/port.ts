@@ -44,6 +44,12 @@ export interface Store {
    * holds the file's write lock, and the adapter refuses a unit that waits on anything else.
    */
   transaction<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T>;
+  /**
+   * A unit of work that only reads: it takes no write lock (SQLite: a deferred transaction, so
+   * reading works on a file another writer holds or that is read-only; PostgreSQL: READ ONLY),
+   * and any statement that would write is refused with StoreUsageError.
+   */
+  read<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

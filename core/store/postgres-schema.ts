@@ -86,4 +86,34 @@ export const postgresMigrations: MigrationSet = {
     `,
     },
   ],
+  reports: [
+    {
+      version: 1,
+      name: 'reports',
+      // Report policy and schedules (core/reports), the SQLite schema's columns per tenant.
+      sql: `
+      CREATE TABLE report_settings (
+        ${TENANT_COLUMN},
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      );
+      ${tenantRowSecurity('report_settings')}
+      CREATE TABLE report_schedules (
+        ${TENANT_COLUMN},
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        cadence TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        next_run_at BIGINT NOT NULL,
+        last_run_at BIGINT,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      );
+      ${tenantRowSecurity('report_schedules')}
+      GRANT SELECT, INSERT, UPDATE, DELETE ON report_settings, report_schedules TO {{app}};
+    `,
+    },
+  ],
 };

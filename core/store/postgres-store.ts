@@ -19,7 +19,10 @@ const types = {
 };
 
 function toStoreError(error: unknown): unknown {
-  if ((error as { code?: unknown }).code === '23505') return new StoreConflictError((error as Error).message);
+  const code = (error as { code?: unknown }).code;
+  if (code === '23505') return new StoreConflictError((error as Error).message);
+  // read_only_sql_transaction: a write inside a READ ONLY unit.
+  if (code === '25006') return new StoreUsageError('A read-only unit of work may not write');
   return error;
 }
 
@@ -65,15 +68,23 @@ export class PostgresStore implements Store {
     return new PostgresStore(pool);
   }
 
-  async transaction<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+  transaction<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+    return this.unit(scope, work, false);
+  }
+
+  read<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+    return this.unit(scope, work, true);
+  }
+
+  private async unit<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>, readOnly: boolean): Promise<T> {
     const tenant = scopeTenant(scope);
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
       // Install scope sets the empty string: tenant tables' policies then match no row.
       await client.query('SELECT set_config($1, $2, true)', [TENANT_SETTING, tenant ?? '']);
-      const result = await work(session(client, tenant));
+      const result = await work(session(client, tenant, readOnly));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -93,7 +104,7 @@ export class PostgresStore implements Store {
   }
 }
 
-function session(client: PoolClient, tenant: string | null): StoreSession {
+function session(client: PoolClient, tenant: string | null, readOnly: boolean): StoreSession {
   const query = async <R extends object>(
     sql: string,
     params: readonly SqlValue[],
@@ -116,6 +127,7 @@ function session(client: PoolClient, tenant: string | null): StoreSession {
       await query(statement.sql, statement.params);
     },
     lock: async (name) => {
+      if (readOnly) throw new StoreUsageError('A read-only unit of work takes no lock');
       if (typeof name !== 'string' || name.length === 0) throw new StoreUsageError('A lock needs a name');
       // Keyed by tenant too: one tenant's appends never wait on another's.
       await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${tenant ?? ''}/${name}`]);

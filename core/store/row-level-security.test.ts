@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoredContainmentSettings } from '../containment';
+import { DEFAULT_REPORT_SETTINGS, StoredReportRepository } from '../reports';
 import { SharedLedger } from '../evidence';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
@@ -48,9 +49,16 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
     });
     // Rows for both tenants in every tenant table, written through the repositories.
     const settings = new StoredContainmentSettings(store);
+    const reports = new StoredReportRepository(store);
     const ledger = new SharedLedger(store);
     for (const tenant of ['acme', 'globex']) {
       await settings.save(tenant, { enforcement: 'sandbox', reason: null, changedAt: null, changedBy: tenant });
+      await reports.saveSettings(tenant, { ...DEFAULT_REPORT_SETTINGS, recipients: [`ciso@${tenant}.example`] });
+      await reports.addSchedule(
+        tenant,
+        { kind: 'security', cadence: 'daily', recipients: [`ciso@${tenant}.example`], nextRunAt: 1, createdBy: tenant },
+        0,
+      );
       await Promise.all(
         [1, 2, 3].map((i) =>
           ledger.append(tenant, { type: 'config_change', payload: { change: 'rls.seed', by: tenant, after: i } }),
@@ -76,7 +84,9 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
   });
 
   it('every tenant table has row-level security enabled and forced, with a policy; the app role cannot bypass it', async () => {
-    expect(tenantTables).toEqual(expect.arrayContaining(['containment_settings', 'ledger_records']));
+    expect(tenantTables).toEqual(
+      expect.arrayContaining(['containment_settings', 'ledger_records', 'report_schedules', 'report_settings']),
+    );
     const owner = new pg.Client(database.owner);
     await owner.connect();
     try {

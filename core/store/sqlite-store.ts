@@ -55,8 +55,7 @@ function toStoreError(error: unknown): unknown {
 }
 
 /** Integers come back as BigInt and are narrowed exactly, or refused (better-sqlite3 would round them). */
-function reading(db: SqliteDatabase, sql: string) {
-  const statement = db.prepare(sql);
+function reading(statement: ReturnType<SqliteDatabase['prepare']>) {
   return statement.reader ? statement.safeIntegers(true) : statement;
 }
 
@@ -88,13 +87,25 @@ export class SqliteStore implements Store {
     return this.options.install();
   }
 
-  async transaction<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+  transaction<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+    return this.enqueue(scope, work, false);
+  }
+
+  read<T>(scope: StoreScope, work: (session: StoreSession) => Promise<T>): Promise<T> {
+    return this.enqueue(scope, work, true);
+  }
+
+  private async enqueue<T>(
+    scope: StoreScope,
+    work: (session: StoreSession) => Promise<T>,
+    readOnly: boolean,
+  ): Promise<T> {
     if (this.closed) throw new StoreUsageError('The store is closed');
     const db = this.database(scope);
     const previous = this.queues.get(db) ?? Promise.resolve();
     const run = previous.then(
-      () => this.unit(db, work),
-      () => this.unit(db, work),
+      () => this.unit(db, work, readOnly),
+      () => this.unit(db, work, readOnly),
     );
     this.queues.set(
       db,
@@ -103,7 +114,11 @@ export class SqliteStore implements Store {
     return run;
   }
 
-  private async unit<T>(db: SqliteDatabase, work: (session: StoreSession) => Promise<T>): Promise<T> {
+  private async unit<T>(
+    db: SqliteDatabase,
+    work: (session: StoreSession) => Promise<T>,
+    readOnly: boolean,
+  ): Promise<T> {
     // The file's write lock is held from BEGIN to COMMIT on this thread. A unit that yielded to
     // the event loop would let other code write inside it (or wait on the lock forever), so a
     // statement issued after a macrotask boundary is refused and the unit rolled back.
@@ -116,25 +131,30 @@ export class SqliteStore implements Store {
         throw new StoreUsageError('A SQLite unit of work awaited something other than its session; it was rolled back');
       }
     };
+    const prepare = (sql: string) => {
+      const statement = db.prepare(sql);
+      if (readOnly && !statement.readonly) throw new StoreUsageError('A read-only unit of work may not write');
+      return statement;
+    };
     const session: StoreSession = {
       dialect: 'sqlite',
       all: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => {
         guard();
         const statement = sqliteStatement(sql, params);
-        return reading(db, statement.sql)
+        return reading(prepare(statement.sql))
           .all(...statement.params)
           .map((row) => readRow<R>(row));
       },
       get: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => {
         guard();
         const statement = sqliteStatement(sql, params);
-        return readRow<R | undefined>(reading(db, statement.sql).get(...statement.params));
+        return readRow<R | undefined>(reading(prepare(statement.sql)).get(...statement.params));
       },
       run: async (sql: string, params: readonly SqlValue[] = []) => {
         guard();
         const statement = sqliteStatement(sql, params);
         try {
-          return db.prepare(statement.sql).run(...statement.params).changes;
+          return prepare(statement.sql).run(...statement.params).changes;
         } catch (error) {
           throw toStoreError(error);
         }
@@ -143,16 +163,19 @@ export class SqliteStore implements Store {
         guard();
         const { sql, params } = upsertStatement(table, key, row, key);
         try {
-          db.prepare(sqliteStatement(sql, params).sql).run(...params);
+          prepare(sqliteStatement(sql, params).sql).run(...params);
         } catch (error) {
           throw toStoreError(error);
         }
       },
       lock: async () => {
         guard();
+        if (readOnly) throw new StoreUsageError('A read-only unit of work takes no lock');
       },
     };
-    db.prepare('BEGIN IMMEDIATE').run();
+    // A writer takes the write lock up front (no deadlock upgrading a read lock later); a reader
+    // takes none, so it also works on a file that is read-only or held by a writer elsewhere.
+    db.prepare(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE').run();
     try {
       const result = await work(session);
       guard();

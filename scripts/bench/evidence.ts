@@ -24,7 +24,7 @@ const SESSIONS = 20_000;
 const kinds: DecisionKind[] = ['allow', 'allow', 'allow', 'warn', 'require_approval', 'deny'];
 
 /** A realistic decision payload: ~700 bytes of canonical JSON, like the gate writes. */
-function decision(i: number): AppendInput {
+export function decision(i: number): AppendInput {
   const kind = kinds[i % kinds.length] as DecisionKind;
   const rule = `rule.${i % 31}`;
   return {

@@ -3,6 +3,8 @@
 // initdb refuses root, and CI runs as root: the cluster then belongs to `nobody`, with the temp
 // directory handed to it. Started once per test run (test/postgres-setup.ts), stopped at the end.
 import { execFileSync, spawnSync } from 'node:child_process';
+import pg from 'pg';
+import type { PoolConfig } from 'pg';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -125,7 +127,6 @@ export async function startPostgresCluster(): Promise<{ cluster: PostgresCluster
         if (attempt >= 3) throw new Error(`${(error as Error).message}\n${readLog(dir)}`);
       }
     }
-    const pg = (await import('pg')).default;
     const admin = new pg.Client({ ...connection(cluster, 'postgres'), ...cluster.admin });
     await admin.connect();
     try {
@@ -155,4 +156,41 @@ function readLog(dir: string): string {
 
 export function connection(cluster: PostgresCluster, database: string) {
   return { host: cluster.host, port: cluster.port, database };
+}
+
+export interface TestDatabase {
+  name: string;
+  /** The owner's connection: migrations, and raw SQL a test runs around the store. */
+  owner: PoolConfig;
+  /** The application role's connection: what PostgresStore uses. */
+  app: PoolConfig;
+  appRole: string;
+  drop: () => Promise<void>;
+}
+
+export async function createTestDatabase(cluster: PostgresCluster): Promise<TestDatabase> {
+  const name = `cavra_test_${crypto.randomBytes(6).toString('hex')}`;
+  const ownerAt = (database: string) => ({ ...connection(cluster, database), ...cluster.owner });
+  const admin = new pg.Client(ownerAt('postgres'));
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} OWNER ${cluster.owner.user}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    name,
+    owner: ownerAt(name),
+    app: { ...connection(cluster, name), ...cluster.app },
+    appRole: cluster.app.user,
+    drop: async () => {
+      const client = new pg.Client(ownerAt('postgres'));
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
