@@ -21,5 +21,19 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   const { cluster, stop } = await startPostgresCluster();
   project.provide('postgres', { cluster });
-  return stop;
+  // A run that is interrupted (Ctrl-C, a killed CI step) skips teardown: stop the cluster on exit too.
+  let stopped = false;
+  const stopOnce = () => {
+    if (stopped) return;
+    stopped = true;
+    stop();
+  };
+  process.once('exit', stopOnce);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopOnce();
+      process.exit(130);
+    });
+  }
+  return stopOnce;
 }
