@@ -87,9 +87,12 @@ describe('approval wait through an adapter', () => {
       .records.map((r) => ledger.record(r.seq)?.payload)
       .reverse()
       .map((p) => [p?.request_id, p?.event]);
+    // Every event with its principal: the reviewer's first look (`approvals show`) and the one use are records too.
     expect(events).toEqual([
       [request.id, 'requested'],
+      [request.id, 'viewed'],
       [request.id, 'approved'],
+      [request.id, 'consumed'],
       [second.id, 'requested'],
       [second.id, 'denied'],
     ]);
@@ -104,7 +107,7 @@ describe('approval wait through an adapter', () => {
       .filter((p) => p.decision.approval?.request_id === request.id)
       .map((p) => [p.decision.decision, p.decision.approval?.state]);
     expect(finals.sort()).toEqual([
-      ['allow', 'approved'],
+      ['allow', 'consumed'],
       ['require_approval', 'pending'],
     ]);
   }, 60_000);

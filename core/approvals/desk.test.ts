@@ -7,6 +7,14 @@ import { requireKeychain } from '../gate/testing';
 import { tempHome } from '../../test/support/temp-home';
 import { approvalBinding } from './binding';
 import type { ApprovalDesk, NewApprovalRequest } from './desk';
+import type { Decider } from './separation';
+
+const evaluator: Decider = { id: 'local:evaluator', kind: 'local_evaluation', uid: 4242 };
+const asEvaluator = (verdict: 'approve' | 'deny', reason?: string) => ({
+  verdict,
+  decider: evaluator,
+  ...(reason ? { reason } : {}),
+});
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -88,23 +96,24 @@ describe('approval requests', () => {
     const { core, desk } = open(clock);
     const opened = await desk.open(request());
     expect(opened.state).toBe('pending');
-    await expect(desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'dev@acme.example' })).rejects.toThrow(
-      /separation of duties/,
-    );
-    await expect(desk.decide(TENANT, opened.id, { verdict: 'deny', by: 'local:evaluator' })).rejects.toThrow(
-      /reason: is required/,
-    );
-    const approved = await desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'local:evaluator' });
+    await expect(
+      desk.decide(TENANT, opened.id, { verdict: 'approve', decider: { ...evaluator, id: 'dev@acme.example' } }),
+    ).rejects.toThrow(/self-approval/);
+    await expect(desk.decide(TENANT, opened.id, asEvaluator('deny'))).rejects.toThrow(/reason: is required/);
+    const approved = await desk.decide(TENANT, opened.id, asEvaluator('approve'));
     expect(approved).toMatchObject({ state: 'approved', decidedBy: 'local:evaluator' });
-    await expect(desk.decide(TENANT, opened.id, { verdict: 'deny', by: 'x', reason: 'late' })).rejects.toThrow(
+    await expect(desk.decide(TENANT, opened.id, asEvaluator('deny', 'late'))).rejects.toThrow(
       /is approved, not pending/,
     );
-    expect(desk.consume(opened.binding, 'c-2')?.id).toBe(opened.id);
-    expect(desk.consume(opened.binding, 'c-3')).toBeNull();
+    // A retry does not find it (the route did not opt into "approve for retry"); the waiter uses it once.
+    expect(await desk.consume(opened.binding, 'c-2')).toBeNull();
+    expect((await desk.consume(opened.binding, 'c-2', opened.id, 'agent:agt1'))?.state).toBe('consumed');
+    expect(await desk.consume(opened.binding, 'c-3', opened.id)).toBeNull();
     const records = (await approvalRecords(core)) as { event: string; request_id: string; by: string }[];
     expect(records.map((r) => [r.event, r.by])).toEqual([
       ['requested', 'cavra'],
       ['approved', 'local:evaluator'],
+      ['consumed', 'agent:agt1'],
     ]);
     expect(records.every((r) => r.request_id === opened.id)).toBe(true);
   });
@@ -114,11 +123,11 @@ describe('approval requests', () => {
     const { desk } = open(clock);
     const opened = await desk.open(request({ expiresInMs: 5_000 }));
     clock.ms += 6_000;
-    const error = await desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'local:evaluator' }).catch((e) => e);
+    const error = await desk.decide(TENANT, opened.id, asEvaluator('approve')).catch((e) => e);
     expect(error).toBeInstanceOf(ContractError);
     expect((error as ContractError).message).toMatch(/is expired, not pending/);
     expect(desk.get(TENANT, opened.id)?.state).toBe('expired');
-    expect(desk.consume(opened.binding, 'c-2')).toBeNull();
+    expect(await desk.consume(opened.binding, 'c-2', opened.id)).toBeNull();
   });
 
   it('survive a restart, and a waiter sees a decision made by another process', async () => {
@@ -131,7 +140,7 @@ describe('approval requests', () => {
     const waiting = second.desk.wait(TENANT, opened.id, 10_000);
     // Another core on the same data directory, as the CLI would be.
     const third = open(clock, first.home);
-    await third.desk.decide(TENANT, opened.id, { verdict: 'deny', by: 'local:evaluator', reason: 'not today' });
+    await third.desk.decide(TENANT, opened.id, asEvaluator('deny', 'not today'));
     const settled = await waiting;
     expect(settled).toMatchObject({ state: 'denied', decisionReason: 'not today' });
   });
@@ -140,9 +149,10 @@ describe('approval requests', () => {
     const clock = { ms: Date.now() };
     const { core, desk } = open(clock);
     const opened = await desk.open(request());
+    core.gateHost.policy.prepare?.(TENANT);
     // The tenant's ledger stops accepting appends (closed); the approvals table still works.
     (core.gateHost.ledgers.ledger(TENANT) as unknown as { close(): void }).close();
-    const error = await desk.decide(TENANT, opened.id, { verdict: 'approve', by: 'local:evaluator' }).catch((e) => e);
+    const error = await desk.decide(TENANT, opened.id, asEvaluator('approve')).catch((e) => e);
     expect(error).toBeInstanceOf(ContractError);
     expect((error as ContractError).message).toMatch(
       /could not be recorded in the evidence ledger, so it did not take effect/,

@@ -1,9 +1,11 @@
+import type { ApprovalRequestView, Handler, Principal } from '../contract';
 import { ContractError } from '../contract';
-import type { ApprovalRequestView, Handler } from '../contract';
 import type { ApprovalDesk, ApprovalRequest } from './desk';
+import type { Decider } from './separation';
+import type { StepUp } from './step-up';
 
-function approvalView(request: ApprovalRequest): ApprovalRequestView {
-  const { binding, action, requesterUid: _uid, ...rest } = request;
+function approvalView(request: ApprovalRequest & { stepUp?: ApprovalRequestView['stepUp'] }): ApprovalRequestView {
+  const { binding, action, requesterUid: _uid, terms, ...rest } = request;
   void _uid;
   return {
     ...rest,
@@ -11,14 +13,44 @@ function approvalView(request: ApprovalRequest): ApprovalRequestView {
     packId: binding.packId,
     packVersion: binding.packVersion,
     action: action as Record<string, unknown>,
+    allowReuse: terms.allowReuse,
+    approverGroups: terms.approverGroups,
+    requiredApprovals: terms.requiredApprovals,
+    attest: terms.attest,
   };
 }
 
-export function approvalHandlers(desk: ApprovalDesk): {
+/** The decider as the transport verified them: never a field of the input. */
+function deciderOf(principal: Principal): Decider {
+  return {
+    id: principal.id,
+    displayName: principal.displayName,
+    kind: principal.kind,
+    uid: principal.osUser?.uid ?? null,
+    ...(principal.tenant ? { tenant: principal.tenant } : {}),
+  };
+}
+
+export function approvalHandlers(
+  desk: ApprovalDesk,
+  stepUp: StepUp,
+): {
   'approvals.list': Handler<'approvals.list'>;
   'approvals.get': Handler<'approvals.get'>;
   'approvals.decide': Handler<'approvals.decide'>;
+  'approvals.attest': Handler<'approvals.attest'>;
+  'approvals.cancel': Handler<'approvals.cancel'>;
+  'approvals.breakGlass': Handler<'approvals.breakGlass'>;
 } {
+  /**
+   * Where the tenant has an IdP, a verdict goes through a step-up sign-in on an attested route,
+   * and whenever the reviewer runs as the agent's OS user (only a fresh sign-in tells them apart).
+   */
+  const needsStepUp = async (tenant: string, id: string, decider: Decider): Promise<boolean> => {
+    const request = desk.get(tenant, id);
+    if (!request || !(await desk.attestationAvailable(tenant))) return false;
+    return request.terms.attest === 'idp' || (request.requesterUid !== null && request.requesterUid === decider.uid);
+  };
   return {
     'approvals.list': async (ctx, input) => {
       const tenant = ctx.tenant;
@@ -30,17 +62,39 @@ export function approvalHandlers(desk: ApprovalDesk): {
       await desk.expireDue(tenant);
       const request = desk.get(tenant, input.id);
       if (!request) throw new ContractError('not_found', `id: approval request "${input.id}" does not exist`, 'id');
+      // Who looked at a request is evidence too (a reviewer who saw it and let it expire).
+      await desk.viewed(tenant, input.id, ctx.principal.id);
       return approvalView(request);
     },
-    'approvals.decide': async (ctx, input) =>
-      approvalView(
-        await desk.decide(ctx.tenant, input.id, {
-          verdict: input.verdict,
-          by: ctx.principal.id,
-          reason: input.reason,
-          byKind: ctx.principal.kind,
-          byUid: ctx.principal.osUser?.uid ?? null,
-        }),
-      ),
+    'approvals.decide': async (ctx, input) => {
+      const decider = deciderOf(ctx.principal);
+      const verdict = {
+        verdict: input.verdict,
+        decider,
+        ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      };
+      if (input.redirectUri && (await needsStepUp(ctx.tenant, input.id, decider))) {
+        return approvalView(await stepUp.begin(ctx.tenant, input.id, verdict, input.redirectUri));
+      }
+      return approvalView(await desk.decide(ctx.tenant, input.id, verdict));
+    },
+    'approvals.attest': async (ctx, input) =>
+      approvalView(await stepUp.complete(ctx.tenant, input.flowId, input.callbackUrl, deciderOf(ctx.principal))),
+    'approvals.cancel': async (ctx, input) =>
+      approvalView(await desk.cancel(ctx.tenant, input.id, ctx.principal.id, input.reason)),
+    'approvals.breakGlass': async (ctx, input) => {
+      const decider = deciderOf(ctx.principal);
+      if (input.redirectUri && (await needsStepUp(ctx.tenant, input.id, decider))) {
+        return approvalView(
+          await stepUp.begin(
+            ctx.tenant,
+            input.id,
+            { verdict: 'approve', decider, justification: input.justification },
+            input.redirectUri,
+          ),
+        );
+      }
+      return approvalView(await desk.breakGlass(ctx.tenant, input.id, decider, input.justification));
+    },
   };
 }

@@ -1,4 +1,10 @@
-export { ApprovalDesk } from './desk';
-export type { ApprovalRequest, ApprovalSubject } from './desk';
+export { ApprovalDesk, BREAK_GLASS_VALID_MS } from './desk';
+export type { ApprovalRequest, ApprovalSubject, RouteTerms } from './desk';
 export { approvalBinding } from './binding';
 export { approvalHandlers } from './handlers';
+export { StepUp } from './step-up';
+export type { StepUpIdentity } from './step-up';
+export { checkAttestation, attestationNonce, verdictOf, ATTESTATION_MAX_AGE_S } from './attestation';
+export type { AttestationCheck } from './attestation';
+export type { Decider } from './separation';
+export { notifyBreakGlass } from './break-glass';

@@ -87,7 +87,13 @@ export const actionSummarySchema = z.object({
 });
 export type ActionSummary = z.infer<typeof actionSummarySchema>;
 
-export const approvalStateSchema = z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']);
+/**
+ * SPEC §5 lifecycle: `pending → approved | denied | expired | cancelled | abandoned`, then an
+ * approved request becomes `consumed` when the one action it approves runs. `abandoned`: the
+ * adapter stopped waiting (timeout, Ctrl-C, session ended), so it can never be approved.
+ */
+export const approvalStateSchema = z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'abandoned', 'consumed']);
+export type ApprovalState = z.infer<typeof approvalStateSchema>;
 
 /** SPEC §2 Decision. `decision` is the effective outcome; in shadow mode `would_be` keeps the verdict. */
 export const decisionSchema = z.object({

@@ -59,7 +59,17 @@ const gapPayloadSchema = z.looseObject({
 /** A state change of an approval request (core/approvals), written before it takes effect. */
 const approvalPayloadSchema = z.looseObject({
   request_id: identifier,
-  event: z.enum(['requested', 'approved', 'denied', 'expired', 'cancelled']),
+  event: z.enum([
+    'requested',
+    'viewed',
+    'approved',
+    'denied',
+    'expired',
+    'cancelled',
+    'abandoned',
+    'break_glass',
+    'consumed',
+  ]),
   by: identifier,
   action_sha256: z.string().regex(/^[0-9a-f]{64}$/),
   route: identifier,

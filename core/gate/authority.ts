@@ -3,7 +3,7 @@ import { actionSchema } from '../contract';
 import type { Action, Decision, DecisionKind, EnforcementMode } from '../contract';
 import { decisionRecord } from '../evidence';
 import type { ContainmentPayload } from '../evidence';
-import type { ApprovalDesk, ApprovalRequest } from '../approvals';
+import type { ApprovalDesk, ApprovalRequest, RouteTerms } from '../approvals';
 import type { ContainmentGrant } from '../containment';
 import { approvalBinding } from '../approvals';
 import type { GateOutcome } from './client';
@@ -19,7 +19,17 @@ export interface GatePolicy {
   evaluate(tenant: string, action: Action): { decision: Decision };
   settings(tenant: string): { mode: EnforcementMode; defaultDecision: DecisionKind };
   /** The route a Decision names (`<pack>/<route>`), or null when it names none. */
-  approvalRoute(tenant: string, qualified: string): { expires_after: string; require_reason: boolean } | null;
+  approvalRoute(
+    tenant: string,
+    qualified: string,
+  ): {
+    expires_after: string;
+    require_reason: boolean;
+    approvers?: string[];
+    required_approvals?: number;
+    allow_reuse?: boolean;
+    attest?: 'none' | 'idp';
+  } | null;
 }
 
 /** What the gate needs from the evidence ledger. */
@@ -71,6 +81,8 @@ interface AdapterContext {
   contain?: boolean;
   /** The human behind the agent as the gate verified it; absent only for in-process callers. */
   actor?: { uid: number; name: string; verifiedBy: 'peer_credentials' | 'install_owner' };
+  /** The agent credential (principal) the adapter authenticated with. */
+  credential?: string;
 }
 
 export interface GateVerdict {
@@ -99,7 +111,10 @@ export interface RecordedDecision {
 export interface Waiting {
   /** Called once an approval is being awaited, with the request and how long the wait may last. */
   onPending?: (pending: { requestId: string; waitMs: number }) => void;
-  /** Aborts the wait (the adapter went away): the answer is deny and the request stays pending. */
+  /**
+   * Aborts the wait (the adapter went away): the answer is deny and the request is abandoned
+   * (it stays pending only on a route that opted into "approve for retry").
+   */
   signal?: AbortSignal;
 }
 
@@ -358,9 +373,11 @@ export class RuntimeAuthority {
     const approvals = this.options.approvals;
     const binding = approvalBinding(action, tenant, packOf(decision));
     const route = decision.approval?.route ?? 'default';
+    const agentPrincipal = request.context.credential ? `agent:${request.context.credential}` : null;
     let reused: ApprovalRequest | null;
     try {
-      reused = approvals.consume(binding, decision.correlation_id);
+      // Only a route that opted into "approve for retry" lets an earlier approval allow this attempt.
+      reused = await approvals.consume(binding, decision.correlation_id, undefined, agentPrincipal ?? 'cavra');
     } catch (error) {
       return deny(`Approvals are unavailable, so ${ruleName(decision)} cannot be satisfied: ${describeError(error)}`);
     }
@@ -398,7 +415,8 @@ export class RuntimeAuthority {
           route,
           ruleId: decision.explanation.winner,
           reason: decision.explanation.summary,
-          requireReason: details.requireReason,
+          terms: details.terms(decision),
+          agentPrincipal,
           requester: request.context.actor ? `os:${request.context.actor.name}` : null,
           requesterUid: request.context.actor?.uid ?? null,
           agent: request.agent,
@@ -420,6 +438,12 @@ export class RuntimeAuthority {
     const expiresIn = Date.parse(pending.expiresAt) - this.now().getTime();
     const waitMs = Math.max(0, Math.min(this.options.approvalWaitMs, expiresIn));
     try {
+      // Reviewers see the real time to expiry: this wait, when it ends before the route's expiry.
+      approvals.noteWait(tenant, pending.id, this.now().getTime() + waitMs);
+    } catch (error) {
+      this.log(`approval wait not noted: ${describeError(error)}`);
+    }
+    try {
       request.waiting.onPending?.({ requestId: pending.id, waitMs });
     } catch (error) {
       this.log(`pending listener failed: ${describeError(error)}`);
@@ -431,7 +455,12 @@ export class RuntimeAuthority {
       settled = approvals.get(tenant, settled.id) ?? settled;
     }
     if (settled?.state === 'approved') {
-      const used = approvals.consume(binding, decision.correlation_id, settled.id);
+      let used: ApprovalRequest | null;
+      try {
+        used = await approvals.consume(binding, decision.correlation_id, settled.id, agentPrincipal ?? 'cavra');
+      } catch (error) {
+        return this.resolved(tenant, decision, action, request, settled, `its use could not be recorded (${describeError(error)})`);
+      }
       if (!used) {
         return this.resolved(tenant, decision, action, request, { ...settled, state: 'approved' }, 'already used');
       }
@@ -441,7 +470,20 @@ export class RuntimeAuthority {
       const why = request.waiting.signal?.aborted
         ? 'the adapter stopped waiting'
         : `no approver decided within ${waitMs < 10_000 ? (waitMs / 1000).toFixed(1) : Math.round(waitMs / 1000)} s`;
-      return this.resolved(tenant, decision, action, request, settled ?? pending, why);
+      // Nobody waits for it any more: abandoned, so a late approval cannot pre-approve a retry
+      // (unless the route opted into "approve for retry"). A retry of this process still waiting keeps it.
+      let after = settled ?? pending;
+      if (!approvals.waiting(tenant, after.id)) {
+        after = (await approvals.abandon(tenant, after.id, agentPrincipal ?? 'cavra', why).catch(() => null)) ?? after;
+      }
+      if (after.state === 'approved') {
+        // Approved in the instant it was being abandoned: the approval stands and is used here.
+        const used = await approvals
+          .consume(binding, decision.correlation_id, after.id, agentPrincipal ?? 'cavra')
+          .catch(() => null);
+        if (used) return this.resolved(tenant, decision, action, request, used);
+      }
+      return this.resolved(tenant, decision, action, request, after.state === 'pending' || after.state === 'abandoned' ? after : settled ?? pending, why);
     }
     return this.resolved(tenant, decision, action, request, settled);
   }
@@ -469,8 +511,8 @@ export class RuntimeAuthority {
     approval: ApprovalRequest,
     unusable?: string,
   ): Promise<GateVerdict> {
-    const allowed = approval.state === 'approved' && unusable === undefined;
-    const state = unusable !== undefined && approval.state === 'approved' ? 'approved' : approval.state;
+    const allowed = approval.state === 'consumed' && unusable === undefined;
+    const state = approval.state;
     const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
     const because = approval.decisionReason ? `: ${approval.decisionReason}` : '';
     const summary = allowed
@@ -492,21 +534,37 @@ export class RuntimeAuthority {
     return this.record(tenant, final, action, request, { outcome: allowed ? 'allow' : 'deny', reason });
   }
 
-  private routeDetails(tenant: string, route: string): { expiresAfterMs: number; requireReason: boolean } {
-    const fallback = {
-      expiresAfterMs: this.options.defaultApprovalExpiryMs ?? DEFAULT_EXPIRY_MS,
-      requireReason: false,
-    };
+  /**
+   * The route's terms for a new request. `attest` defaults to `idp` for high and critical rules
+   * (SPEC §5); a route that cannot be read gets the strict default (attested, one approver).
+   */
+  private routeDetails(
+    tenant: string,
+    route: string,
+  ): { expiresAfterMs: number; terms: (decision: Decision) => Partial<RouteTerms> } {
+    const expiresAfterMs = this.options.defaultApprovalExpiryMs ?? DEFAULT_EXPIRY_MS;
+    const severe = (decision: Decision) =>
+      decision.rules.some(
+        (rule) => `${rule.pack_id}/${rule.rule_id}` === decision.explanation.winner && (rule.severity === 'high' || rule.severity === 'critical'),
+      );
+    let found: ReturnType<GatePolicy['approvalRoute']> = null;
     try {
-      const found = this.options.policy.approvalRoute(tenant, route);
-      if (!found) return fallback;
-      return {
-        expiresAfterMs: durationMs(found.expires_after) ?? fallback.expiresAfterMs,
-        requireReason: found.require_reason,
-      };
+      found = this.options.policy.approvalRoute(tenant, route);
     } catch {
-      return fallback;
+      found = null;
     }
+    if (!found) return { expiresAfterMs, terms: (decision) => ({ attest: severe(decision) ? 'idp' : 'none' }) };
+    const terms = found;
+    return {
+      expiresAfterMs: durationMs(terms.expires_after) ?? expiresAfterMs,
+      terms: (decision) => ({
+        approverGroups: terms.approvers ?? [],
+        requiredApprovals: terms.required_approvals ?? 1,
+        requireReason: terms.require_reason,
+        allowReuse: terms.allow_reuse ?? false,
+        attest: terms.attest ?? (severe(decision) ? 'idp' : 'none'),
+      }),
+    };
   }
 
   /**

@@ -148,7 +148,7 @@ export class GateDispatcher {
           `enroll an adapter for that tenant with "cavra agents enroll --tenant ${String(other).slice(0, 63)}"`,
       );
     }
-    const context = { tenant: bound, actor: caller.actor };
+    const context = { tenant: bound, actor: caller.actor, credential: caller.credential.id };
     switch (request.op) {
       case 'decide':
         if (request.action === undefined) return deny('action: is required');

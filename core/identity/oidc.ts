@@ -13,6 +13,8 @@ interface Flow {
   nonce: string;
   startedAt: number;
   test: boolean;
+  /** A step-up sign-in for an attested approval verdict: fresh authentication required. */
+  maxAgeSeconds?: number;
 }
 
 export interface OidcTokens {
@@ -68,6 +70,11 @@ export class OidcSignIn {
     sso: SsoConfig,
     redirectUri: string,
     test = false,
+    /**
+     * A step-up (approval attestation): the nonce is the caller's commitment, and the IdP must
+     * authenticate the person again (prompt=login) within `maxAgeSeconds`.
+     */
+    stepUp?: { nonce: string; maxAgeSeconds: number },
   ): Promise<{ flowId: string; authorizationUrl: string }> {
     this.forgetStale();
     if (this.flows.size >= MAX_FLOWS) {
@@ -81,9 +88,10 @@ export class OidcSignIn {
       redirectUri,
       codeVerifier,
       state: oidc.randomState(),
-      nonce: oidc.randomNonce(),
+      nonce: stepUp?.nonce ?? oidc.randomNonce(),
       startedAt: this.now().getTime(),
       test,
+      ...(stepUp ? { maxAgeSeconds: stepUp.maxAgeSeconds } : {}),
     };
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
@@ -93,7 +101,8 @@ export class OidcSignIn {
       code_challenge_method: 'S256',
       state: flow.state,
       nonce: flow.nonce,
-      ...(test ? { prompt: 'login' } : {}),
+      ...(test || stepUp ? { prompt: 'login' } : {}),
+      ...(stepUp ? { max_age: String(stepUp.maxAgeSeconds) } : {}),
     });
     const flowId = `flow_${crypto.randomBytes(16).toString('hex')}`;
     this.flows.set(flowId, flow);
@@ -135,6 +144,8 @@ export class OidcSignIn {
         expectedState: flow.state,
         expectedNonce: flow.nonce,
         idTokenExpected: true,
+        // With max_age the library also requires and checks auth_time (OIDC Core 3.1.3.7).
+        ...(flow.maxAgeSeconds !== undefined ? { maxAge: flow.maxAgeSeconds } : {}),
       });
     } catch (error) {
       throw new ContractError('unauthenticated', `Sign-in failed: ${describeOidcError(error)}`);
@@ -156,6 +167,30 @@ export class OidcSignIn {
       if (error instanceof ContractError) throw error;
       throw new ContractError('unauthenticated', `Session refresh failed: ${describeOidcError(error)}; sign in again`);
     }
+  }
+
+  /** The IdP's current public keys (its JWKS), kept with attested approvals for offline verification. */
+  async jwks(sso: SsoConfig): Promise<{ keys: Record<string, unknown>[] }> {
+    const config = await this.configuration(sso);
+    const uri = config.serverMetadata().jwks_uri;
+    if (!uri) throw new ContractError('unavailable', `The IdP at ${sso.issuer} publishes no jwks_uri`);
+    const fetcher = this.options.fetch ?? ((url: string, init: oidc.CustomFetchOptions) => fetch(url, init as RequestInit));
+    const response = await fetcher(uri, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      body: undefined,
+    } as unknown as oidc.CustomFetchOptions);
+    const body = (await response.json()) as { keys?: unknown };
+    if (!response.ok || !Array.isArray(body.keys)) {
+      throw new ContractError('unavailable', `The IdP at ${sso.issuer} did not return its keys (${response.status})`);
+    }
+    // Public members only: a JWKS never has private ones, and a record must never carry them.
+    const keys = (body.keys as Record<string, unknown>[]).map((key) => {
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, k: _k, ...publicPart } = key;
+      return publicPart;
+    });
+    return { keys };
   }
 
   /** Where to send the browser to end the IdP session too, when the IdP offers that. */

@@ -107,6 +107,24 @@ export class IdentityService {
     return { ...signedIn, groups, test: false };
   }
 
+  /**
+   * A step-up sign-in for an attested approval verdict (SPEC §5): a fresh authentication at the
+   * tenant's IdP whose nonce the approvals capability computed. It opens no session and changes
+   * no roles; `completeStepUp` returns who the IdP authenticated, the ID token and the IdP's keys.
+   */
+  async beginStepUp(tenant: string, redirectUri: string, nonce: string, maxAgeSeconds: number) {
+    return this.deps.oidc.begin(tenant, await this.sso(tenant), redirectUri, false, { nonce, maxAgeSeconds });
+  }
+
+  async completeStepUp(flowId: string, callbackUrl: string) {
+    const verified = await this.deps.oidc.complete(flowId, callbackUrl);
+    const { sso, claims } = verified;
+    const principal = this.humanPrincipal(sso, claims);
+    const jwks = await this.deps.oidc.jwks(sso);
+    // Only the ID token leaves here: the access and refresh tokens of a step-up are never kept.
+    return { tenant: verified.tenant, issuer: sso.issuer, principal, claims, idToken: verified.tokens.idToken, jwks };
+  }
+
   /** `cavra login --local-evaluation`, the console's "continue as local evaluator": recorded like any login. */
   async localSignIn(tenant: string): Promise<SignedIn> {
     if (!this.deps.tenants.exists(tenant) || this.deps.tenants.rolesIn(LOCAL_EVALUATOR_ID, tenant).length === 0) {

@@ -23,7 +23,9 @@ export interface EscalationRoute {
 }
 
 export type ApprovalOutcome =
-  { state: 'pending' } | { state: 'approved'; consume: () => boolean } | { state: 'closed'; why: string };
+  | { state: 'pending' }
+  | { state: 'approved'; consume: () => Promise<boolean> }
+  | { state: 'closed'; why: string };
 
 export interface DeliveryWorkerOptions {
   store: OutboxRepository;
@@ -320,7 +322,7 @@ export class DeliveryWorker {
       if (!delivery.approvalId) continue;
       const approval = this.options.approval(tenant, delivery.approvalId);
       if (approval.state === 'pending') continue;
-      const approved = approval.state === 'approved' && approval.consume();
+      const approved = approval.state === 'approved' && (await approval.consume());
       const why = approval.state === 'closed' ? approval.why : 'the approval was already used';
       await this.options.record(tenant, {
         delivery_id: delivery.id,

@@ -33,7 +33,15 @@ const approvalRouteSchema = z
     allow_reuse: z
       .boolean()
       .default(false)
-      .describe('A retried identical action within the approval window reuses the approval.'),
+      .describe(
+        'Approve for retry: an approval given after the agent stopped waiting allows one identical retry within the approval window (otherwise the request is abandoned when the agent stops waiting).',
+      ),
+    attest: z
+      .enum(['none', 'idp'])
+      .optional()
+      .describe(
+        'idp: each verdict needs a fresh sign-in at the tenant IdP whose nonce commits to the request, action and verdict (the ID token is kept as evidence). Default: idp for high and critical rules, none otherwise.',
+      ),
   })
   .describe('Who decides require_approval outcomes routed here (used by the approvals service).');
 export type ApprovalRoute = z.output<typeof approvalRouteSchema>;

@@ -791,6 +791,11 @@ export class PolicyService {
     return this.compiledOf(stored).document.approval_routes?.[qualified.slice(slash + 1)] ?? null;
   }
 
+  /** The version of a pack active in the tenant now, or null (a change invalidates pending approvals). */
+  activeVersion(tenant: string, packId: string): string | null {
+    return this.fresh(tenant).store.pack(packId)?.version ?? null;
+  }
+
   // ---- settings ---------------------------------------------------------------------
 
   settings(tenant: string): PolicySettings & { signingKeys: StoredSigningKey[] } {

@@ -10,7 +10,8 @@ import type { OidcOptions } from '../identity';
 import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
-import { ApprovalDesk, approvalHandlers } from '../approvals';
+import { ApprovalDesk, StepUp, approvalHandlers, notifyBreakGlass } from '../approvals';
+import type { ApprovalRequest } from '../approvals';
 import { AgentCredentials, McpRegistry, mcpTrustHandlers, probeGate } from '../gate';
 import type { GateHost } from '../gate';
 import { FilePackTestResults, PolicyService, findBuiltinPackDir, packTestResultsPath } from '../policy';
@@ -98,9 +99,38 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
   const jobs = new JobRunner(events, log, options.now);
   const ledgers = new EvidenceLedgers(tenants, { now: options.now });
-  const approvals = new ApprovalDesk({
+  const escalateBreakGlass = (tenant: string, request: ApprovalRequest): Promise<void> =>
+    notifyBreakGlass(
+      {
+        escalationRoute: (t): Promise<{ connectorId: string; to: string[] } | null> => reports.escalationRoute(t),
+        connectorKind: async (t, id) => (await connectors.get(t, id).catch(() => null))?.kind ?? null,
+        queue: (t, delivery) => outbox.queue(t, delivery),
+        recordUndelivered: (t, text, requestId) =>
+          recordDelivery(t, {
+            delivery_id: `break-glass:${requestId}`,
+            event: 'refused',
+            connector: 'none',
+            connector_kind: 'smtp',
+            purpose: 'escalation',
+            idempotency_key: `break-glass:${requestId}`,
+            recipients: [],
+            text: text.slice(0, 2000),
+          }),
+      },
+      tenant,
+      request,
+    );
+  const approvals: ApprovalDesk = new ApprovalDesk({
     store: (tenant) => tenants.store(tenant),
     record: async (tenant, event) => (await ledgers.ledger(tenant).append({ type: 'approval', payload: event })).seq,
+    standing: (tenant, principalId) => ({
+      groups: tenants.groupsIn(principalId, tenant),
+      roles: tenants.rolesIn(principalId, tenant),
+    }),
+    tenantKind: (tenant) => tenants.kindOf(tenant),
+    ssoConfigured: async (tenant) => (await profiles.get(tenant)).sso !== null,
+    packVersion: (tenant, packId) => policy.activeVersion(tenant, packId),
+    escalate: (tenant: string, request: ApprovalRequest): Promise<void> => escalateBreakGlass(tenant, request),
     now: options.now,
     onChange: (request) =>
       events.emit('approvals.changed', request.tenant, {
@@ -149,7 +179,10 @@ export function createCore(options: CoreOptions): LocalCoreService {
       if (!request) return { state: 'closed', why: 'the approval request no longer exists' };
       if (request.state === 'pending') return { state: 'pending' };
       if (request.state === 'approved') {
-        return { state: 'approved', consume: () => approvals.consume(request.binding, `delivery:${id}`, id) !== null };
+        return {
+          state: 'approved',
+          consume: async () => (await approvals.consume(request.binding, `delivery:${id}`, id)) !== null,
+        };
       }
       return { state: 'closed', why: `the approval request was ${request.state}` };
     },
@@ -272,7 +305,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...evidence.handlers,
     ...tenantHandlers(deps, ledgers),
     ...jobHandlers(deps),
-    ...approvalHandlers(approvals),
+    ...approvalHandlers(approvals, new StepUp(approvals, identity, options.now)),
     ...mcpTrustHandlers(mcp),
     ...policyHandlers(policy, events),
     ...connectorHandlers(connectors, outbox, (tenant) => deliveriesChanged(tenant, null)),

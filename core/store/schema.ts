@@ -236,6 +236,96 @@ export const tenantMigrations: MigrationSet = {
       ALTER TABLE approval_requests ADD COLUMN self_approved INTEGER NOT NULL DEFAULT 0;
     `,
     },
+    {
+      version: 4,
+      name: 'approval-lifecycle',
+      // Issue 13: the states `abandoned` (the adapter stopped waiting) and `consumed` (the one
+      // action ran) need a new CHECK, so the table is rebuilt. A transition in flight keeps the
+      // state it left in `prior_state`/`prior_seq` until its record commits. The route as it was
+      // when the request opened (approvers, N, reuse, attestation), the adapter's wait, the agent
+      // principal and break-glass are kept on the request; every verdict is a row of
+      // approval_votes (N distinct approvers), every first view per principal a row of approval_views.
+      sql: `
+      CREATE TABLE approval_requests_v4 (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'cancelled', 'abandoned', 'consumed')),
+        action_sha256 TEXT NOT NULL,
+        pack_id TEXT,
+        pack_version TEXT,
+        route TEXT NOT NULL,
+        rule_id TEXT,
+        reason TEXT NOT NULL,
+        require_reason INTEGER NOT NULL DEFAULT 0,
+        requester TEXT,
+        agent_id TEXT,
+        agent_session TEXT,
+        adapter TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        decision_id TEXT NOT NULL,
+        action_type TEXT NOT NULL,
+        target TEXT NOT NULL,
+        action TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        decided_at INTEGER,
+        decided_by TEXT,
+        decision_reason TEXT,
+        consumed_at INTEGER,
+        consumed_by TEXT,
+        requested_seq INTEGER,
+        state_seq INTEGER,
+        decision_seq INTEGER,
+        requester_uid INTEGER,
+        decided_by_kind TEXT,
+        self_approved INTEGER NOT NULL DEFAULT 0,
+        prior_state TEXT,
+        prior_seq INTEGER,
+        approver_groups TEXT NOT NULL DEFAULT '[]',
+        required_approvals INTEGER NOT NULL DEFAULT 1,
+        allow_reuse INTEGER NOT NULL DEFAULT 0,
+        attest TEXT NOT NULL DEFAULT 'none' CHECK (attest IN ('none', 'idp')),
+        wait_until INTEGER,
+        agent_principal TEXT,
+        break_glass_by TEXT,
+        break_glass_justification TEXT,
+        break_glass_until INTEGER
+      );
+      INSERT INTO approval_requests_v4 (id, state, action_sha256, pack_id, pack_version, route, rule_id, reason,
+        require_reason, requester, agent_id, agent_session, adapter, correlation_id, decision_id, action_type, target,
+        action, created_at, expires_at, decided_at, decided_by, decision_reason, consumed_at, consumed_by,
+        requested_seq, state_seq, decision_seq, requester_uid, decided_by_kind, self_approved)
+      SELECT id, CASE WHEN state = 'approved' AND consumed_at IS NOT NULL THEN 'consumed' ELSE state END,
+        action_sha256, pack_id, pack_version, route, rule_id, reason, require_reason, requester, agent_id,
+        agent_session, adapter, correlation_id, decision_id, action_type, target, action, created_at, expires_at,
+        decided_at, decided_by, decision_reason, consumed_at, consumed_by, requested_seq, state_seq, decision_seq,
+        requester_uid, decided_by_kind, self_approved
+      FROM approval_requests;
+      DROP TABLE approval_requests;
+      ALTER TABLE approval_requests_v4 RENAME TO approval_requests;
+      CREATE INDEX approval_requests_by_binding ON approval_requests (action_sha256, state);
+      CREATE INDEX approval_requests_by_state ON approval_requests (state, expires_at);
+      CREATE INDEX approval_requests_by_time ON approval_requests (created_at);
+      CREATE TABLE approval_votes (
+        request_id TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        display_name TEXT,
+        verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'deny')),
+        reason TEXT,
+        at INTEGER NOT NULL,
+        seq INTEGER,
+        by_kind TEXT,
+        attestation TEXT,
+        PRIMARY KEY (request_id, principal_id)
+      );
+      CREATE TABLE approval_views (
+        request_id TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (request_id, principal_id)
+      );
+    `,
+    },
   ],
   mcp: [
     {

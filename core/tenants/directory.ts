@@ -142,6 +142,24 @@ export class TenantDirectory {
       .run(principalId, tenantId, this.now().toISOString(), JSON.stringify(groups));
   }
 
+  /** Whether a tenant is an evaluation or a production tenant (the local evaluator decides only on the first). */
+  kindOf(tenantId: string): 'evaluation' | 'production' {
+    const row = this.registry.prepare(`SELECT kind FROM tenants WHERE id = ?`).get(tenantId) as
+      | { kind: 'evaluation' | 'production' }
+      | undefined;
+    return row?.kind ?? 'production';
+  }
+
+  /** The IdP groups a member had at their last sign-in (approval routes name groups). */
+  groupsIn(principalId: string, tenantId: string): string[] {
+    const row = this.registry
+      .prepare(`SELECT groups FROM member_logins WHERE principal_id = ? AND tenant_id = ?`)
+      .get(principalId, tenantId) as { groups: string | null } | undefined;
+    if (!row?.groups) return [];
+    const parsed: unknown = JSON.parse(row.groups);
+    return Array.isArray(parsed) ? parsed.filter((group): group is string => typeof group === 'string') : [];
+  }
+
   installId(): string {
     return (this.registry.prepare(`SELECT value FROM settings WHERE key = 'install_id'`).get() as { value: string })
       .value;

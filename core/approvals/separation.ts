@@ -1,0 +1,84 @@
+import type { PrincipalKind, Role } from '../contract';
+
+/** Who is deciding, as the transport verified it (never what a caller claims). */
+export interface Decider {
+  id: string;
+  displayName?: string | null;
+  kind: PrincipalKind;
+  /** The OS user the transport verified behind the call (null when none could be). */
+  uid: number | null;
+  /** An agent principal's own tenant (from its credential). */
+  tenant?: string;
+}
+
+/** What the separation rules need to know about the request and the decider's standing in the tenant. */
+export interface SeparationFacts {
+  tenant: string;
+  tenantKind: 'evaluation' | 'production';
+  route: string;
+  approverGroups: readonly string[];
+  /** The human on whose behalf the agent acts (`os:<name>` as the gate verified it, or a claim). */
+  requester: string | null;
+  /** The OS user the gate verified behind the requesting agent. */
+  requesterUid: number | null;
+  /** Principals who already approved this request. */
+  approvedBy: readonly string[];
+  /** The decider's IdP groups (from their last sign-in) and roles in this tenant. */
+  groups: readonly string[];
+  roles: readonly Role[];
+  /** The verdict carries a fresh IdP authentication that the agent cannot produce. */
+  attested: boolean;
+}
+
+/**
+ * Separation of duties (SPEC §5), one place for every rule; returns why the decider may not
+ * give this verdict, or null. Deny is refused only to those who may not touch the request at
+ * all (agents, other tenants, outsiders of the route): refusing an action never lets anything run.
+ */
+export function separationRefusal(
+  decider: Decider,
+  verdict: 'approve' | 'deny',
+  facts: SeparationFacts,
+): string | null {
+  if (decider.kind === 'agent') {
+    return 'an agent principal can never decide approval requests: the governed never governs';
+  }
+  if (decider.tenant !== undefined && decider.tenant !== facts.tenant) {
+    return `principal ${decider.id} belongs to tenant "${decider.tenant}", not "${facts.tenant}"`;
+  }
+  const evaluation = decider.kind === 'local_evaluation' && facts.tenantKind === 'evaluation';
+  if (verdict === 'approve' && facts.requester !== null && facts.requester === decider.id) {
+    return 'you requested this action; someone else must decide it (separation of duties: self-approval)';
+  }
+  if (!evaluation && !inRoute(facts)) {
+    return `${decider.id} is not in an approver group of route ${facts.route} (${facts.approverGroups.join(', ') || 'none named'}); ask a member of one of them`;
+  }
+  if (verdict === 'deny') return null;
+  if (facts.approvedBy.includes(decider.id)) {
+    return `${decider.id} already approved this request; route ${facts.route} needs distinct approvers`;
+  }
+  // The agent's OS user can reach every credential the agent can (a stored session, the CLI):
+  // only a fresh IdP sign-in, which the agent cannot complete, shows that a person decided.
+  // The labelled local evaluator on an evaluation tenant is the one exception: it is recorded
+  // self_approved and blocks readiness.
+  const sameOsUser = facts.requesterUid !== null && decider.uid !== null && facts.requesterUid === decider.uid;
+  if (sameOsUser && !facts.attested && !evaluation) {
+    return `the request came from an agent running as your OS user (uid ${decider.uid}); approving it needs a fresh IdP sign-in (step-up) or another person`;
+  }
+  if (decider.kind === 'local_evaluation' && !evaluation) {
+    return 'the local evaluation identity can approve only on an evaluation tenant';
+  }
+  return null;
+}
+
+/**
+ * Route approvers name IdP groups; a tenant role of the same name counts too (`security_reviewer`).
+ * A request without a named route (the tenant default, a report delivery) is decided by anyone
+ * holding a deciding role, which the contract already checked.
+ */
+function inRoute(facts: SeparationFacts): boolean {
+  if (facts.approverGroups.length === 0) return true;
+  return facts.approverGroups.some(
+    (group) => facts.groups.includes(group) || (facts.roles as readonly string[]).includes(group),
+  );
+}
