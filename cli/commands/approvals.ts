@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
-import { approvalStateSchema } from '../../core/contract';
-import type { ApprovalRequestView } from '../../core/contract';
+import { ContractError, approvalStateSchema } from '../../core/contract';
+import type { ApprovalRequestView, ContractClient } from '../../core/contract';
 import type { CliIO, Command } from '../io';
 import { UsageError, jsonText } from '../io';
 import { withTenant } from '../session';
+import { browserRedirect } from '../browser-redirect';
+
+/** How long an approve/deny waits for the step-up sign-in to come back from the browser. */
+const STEP_UP_WAIT_MS = 5 * 60_000;
 
 function describe(request: ApprovalRequestView): string[] {
   const decided = request.decidedBy
@@ -11,15 +15,43 @@ function describe(request: ApprovalRequestView): string[] {
         `  Decided:   ${request.state} by ${request.decidedBy} at ${request.decidedAt}${request.decisionReason ? ` — ${request.decisionReason}` : ''}`,
       ]
     : [];
+  const route = [
+    request.approverGroups && request.approverGroups.length > 0
+      ? `approvers ${request.approverGroups.join(', ')}`
+      : null,
+    request.requiredApprovals && request.requiredApprovals > 1
+      ? `${request.requiredApprovals} distinct approvers`
+      : null,
+    request.attest === 'idp' ? 'IdP-attested (fresh sign-in per verdict)' : null,
+    request.allowReuse
+      ? 'APPROVE FOR RETRY (an approval after the agent stopped waiting allows one identical retry)'
+      : null,
+  ].filter((part): part is string => part !== null);
+  const votes = (request.votes ?? []).map(
+    (vote) =>
+      `  Verdict:   ${vote.verdict} by ${vote.byDisplayName ?? vote.by} at ${vote.at}${vote.reason ? ` — ${vote.reason}` : ''}${
+        vote.attestation
+          ? ` [IdP ${vote.attestation.issuer} authenticated ${vote.attestation.name ?? vote.attestation.subject} at ${vote.attestation.authTime}]`
+          : ''
+      }`,
+  );
+  const waiting = request.waitUntil ? ` (the agent waits until ${request.waitUntil})` : '';
   return [
     `${request.id}  ${request.state}`,
     `  Action:    ${request.actionType} ${request.target}`,
     `  Why:       ${request.reason}`,
     `  Rule:      ${request.ruleId ?? '(default)'}  route ${request.route}`,
-    `  Requester: ${request.requester ?? '(unknown)'}  agent ${request.agent ? `${request.agent.id}${request.agent.session ? ` session ${request.agent.session}` : ''}` : '(unknown)'} via ${request.adapter}`,
-    `  Created:   ${request.createdAt}  expires ${request.expiresAt}`,
+    ...(route.length > 0 ? [`  Route:     ${route.join('; ')}`] : []),
+    `  Requester: ${request.requester ?? '(unknown)'}  agent ${request.agent ? `${request.agent.id}${request.agent.session ? ` session ${request.agent.session}` : ''}` : '(unknown)'}${request.agentPrincipal ? ` (${request.agentPrincipal})` : ''} via ${request.adapter}`,
+    `  Created:   ${request.createdAt}  decide by ${request.effectiveExpiresAt ?? request.expiresAt}${waiting}`,
     `  Bound to:  sha256 ${request.actionSha256} ${request.packId ? `${request.packId}@${request.packVersion}` : '(no pack)'}`,
+    ...votes,
     ...decided,
+    ...(request.breakGlass
+      ? [
+          `  BREAK-GLASS by ${request.breakGlass.by}: ${request.breakGlass.justification} (usable until ${request.breakGlass.validUntil})`,
+        ]
+      : []),
     ...(request.consumedAt ? [`  Used:      ${request.consumedAt}`] : []),
     ...(request.selfApproved
       ? ['  SELF-APPROVED: the local evaluation identity approved an agent of its own OS user (a readiness blocker)']
@@ -37,7 +69,7 @@ function oneId(positionals: string[]): string {
 export const approvalsList: Command = {
   name: 'approvals list',
   summary: 'List approval requests (the pending ones unless --state says otherwise)',
-  usage: 'cavra approvals list [--tenant T] [--state pending,approved,denied,expired,cancelled] [--json]',
+  usage: `cavra approvals list [--tenant T] [--state ${approvalStateSchema.options.join(',')}] [--json]`,
   async run(args, io) {
     const { values } = parseArgs({ args, options: { ...common, state: { type: 'string' } }, strict: true });
     const states =
@@ -80,31 +112,81 @@ export const approvalsShow: Command = {
   },
 };
 
+/**
+ * A verdict through the contract. On an attested route (or when you run as the agent's OS
+ * user) the core asks for a step-up: a fresh IdP sign-in in the browser whose nonce commits to
+ * this verdict, after which the verdict is given with the IdP's signed proof.
+ */
+async function giveVerdict(
+  client: ContractClient,
+  io: CliIO,
+  tenant: string,
+  input: { id: string; verdict: 'approve' | 'deny'; reason?: string },
+  browser: boolean,
+): Promise<ApprovalRequestView> {
+  try {
+    return await client.call('approvals.decide', input, { tenant });
+  } catch (error) {
+    if (!(error instanceof ContractError) || !/step-up|fresh IdP sign-in/i.test(error.message)) throw error;
+  }
+  let given: ApprovalRequestView | null = null;
+  let flowId = '';
+  const attested = await browserRedirect(io, {
+    browser,
+    waitMs: STEP_UP_WAIT_MS,
+    purpose: `confirm "${input.verdict}" on ${input.id} with a fresh sign-in`,
+    done: {
+      title: 'Verdict recorded',
+      text: `Your ${input.verdict} of ${input.id} is recorded. You can close this window.`,
+    },
+    begin: async (redirectUri) => {
+      const answer = await client.call('approvals.decide', { ...input, redirectUri }, { tenant });
+      if (!answer.stepUp) {
+        given = answer;
+        throw new ContractError('conflict', 'no step-up was needed');
+      }
+      flowId = answer.stepUp.flowId;
+      return answer.stepUp;
+    },
+    complete: (callbackUrl) => client.call('approvals.attest', { flowId, callbackUrl }, { tenant }),
+  }).catch((error: unknown) => {
+    if (given) return given;
+    throw error;
+  });
+  return attested;
+}
+
 function decideCommand(verdict: 'approve' | 'deny'): Command {
   return {
     name: `approvals ${verdict}`,
     summary:
       verdict === 'approve'
-        ? 'Approve a pending request (allows that exact action once; not your own request)'
-        : 'Deny a pending request (a reason is required)',
-    usage: `cavra approvals ${verdict} <id> ${verdict === 'deny' ? '--reason TEXT' : '[--reason TEXT]'} [--tenant T] [--json]`,
+        ? 'Approve a pending request (allows that exact action once; not your own request; attested routes open the browser)'
+        : 'Deny a pending request (a reason is required; attested routes open the browser)',
+    usage: `cavra approvals ${verdict} <id> ${verdict === 'deny' ? '--reason TEXT' : '[--reason TEXT]'} [--tenant T] [--no-browser] [--json]`,
     async run(args: string[], io: CliIO) {
       const { values, positionals } = parseArgs({
         args,
-        options: { ...common, reason: { type: 'string' } },
+        options: { ...common, reason: { type: 'string' }, 'no-browser': { type: 'boolean' } },
         allowPositionals: true,
         strict: true,
       });
       const id = oneId(positionals);
       if (verdict === 'deny' && !values.reason?.trim()) throw new UsageError('--reason is required to deny');
       return withTenant(io, values.tenant, async (client, tenant) => {
-        const request = await client.call(
-          'approvals.decide',
+        const request = await giveVerdict(
+          client,
+          io,
+          tenant,
           { id, verdict, ...(values.reason ? { reason: values.reason } : {}) },
-          { tenant },
+          !values['no-browser'],
         );
         io.stdout(
-          values.json ? jsonText(request) : `${request.id} is ${request.state} (recorded in the evidence ledger).\n`,
+          values.json
+            ? jsonText(request)
+            : request.state === 'pending'
+              ? `${request.id}: your ${verdict} is recorded; ${request.votes?.filter((v) => v.verdict === 'approve').length ?? 0} of ${request.requiredApprovals ?? 1} approvals given.\n`
+              : `${request.id} is ${request.state} (recorded in the evidence ledger).\n`,
         );
         return 0;
       });
@@ -114,3 +196,26 @@ function decideCommand(verdict: 'approve' | 'deny'): Command {
 
 export const approvalsApprove = decideCommand('approve');
 export const approvalsDeny = decideCommand('deny');
+
+export const approvalsCancel: Command = {
+  name: 'approvals cancel',
+  summary: 'Withdraw a pending request (a reason is required); the waiting agent is told deny',
+  usage: 'cavra approvals cancel <id> --reason TEXT [--tenant T] [--json]',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...common, reason: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const id = oneId(positionals);
+    if (!values.reason?.trim()) throw new UsageError('--reason is required to cancel');
+    return withTenant(io, values.tenant, async (client, tenant) => {
+      const request = await client.call('approvals.cancel', { id, reason: values.reason as string }, { tenant });
+      io.stdout(
+        values.json ? jsonText(request) : `${request.id} is ${request.state} (recorded in the evidence ledger).\n`,
+      );
+      return 0;
+    });
+  },
+};

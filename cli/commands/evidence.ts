@@ -12,6 +12,8 @@ import {
   verifyBundle,
 } from '../../core/evidence';
 import type { BundleVerification, RangeBound, WitnessLine } from '../../core/evidence';
+import { attestationCollector } from '../../core/approvals';
+import type { AttestedVerdict } from '../../core/approvals';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
 import { TenantDirectory } from '../../core/tenants';
@@ -180,15 +182,19 @@ export const evidenceVerify: Command = {
       }
     }
     const printProgress = progressPrinter(io, 'cavra evidence verify');
+    // Approval verdicts attested by the IdP are checked in the same pass (core/approvals).
+    const attested = attestationCollector();
     const result = await verifyBundle(path.resolve(io.cwd, positionals[0] as string), {
       trustedKey,
       ...(witness ? { witness: witness.lines } : {}),
       onProgress: (p) => printProgress(p.done, p.total),
+      onRecord: attested.onRecord,
     });
-    if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    else io.stdout(describeVerification(result));
-    if (result.ok) return 0;
-    return result.failure?.kind === 'input' ? EXIT_UNREADABLE : EXIT_FAILED;
+    const badAttestation = attested.verdicts.find((verdict) => !verdict.ok);
+    if (values.json) io.stdout(`${JSON.stringify({ ...result, attestations: attested.verdicts }, null, 2)}\n`);
+    else io.stdout(describeVerification(result) + describeAttestations(attested.verdicts));
+    if (!result.ok) return result.failure?.kind === 'input' ? EXIT_UNREADABLE : EXIT_FAILED;
+    return badAttestation ? EXIT_FAILED : 0;
   },
 };
 
@@ -267,6 +273,21 @@ function describeVerification(result: BundleVerification): string {
     );
   }
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Per attested approval verdict: the human the IdP authenticated, when, and whether the token is for this exact action. */
+function describeAttestations(verdicts: readonly AttestedVerdict[]): string {
+  if (verdicts.length === 0) return '';
+  const lines = [`  attested     ${verdicts.length} approval verdicts signed by the IdP:`];
+  for (const verdict of verdicts) {
+    const who = `${verdict.name ?? verdict.subject ?? '?'} (${verdict.subject ?? '?'} at ${verdict.issuer ?? '?'})`;
+    lines.push(
+      verdict.ok
+        ? `    record ${verdict.seq}: ${verdict.event} ${verdict.requestId} — IdP authenticated ${who} at ${verdict.authTime}; token issued for this request, action sha256 ${verdict.actionSha256.slice(0, 16)}… and verdict`
+        : `    ATTESTATION FAILED record ${verdict.seq}: ${verdict.event} ${verdict.requestId} — ${verdict.problems.join('; ')}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

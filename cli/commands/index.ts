@@ -21,7 +21,7 @@ import { mcpList, mcpProxy, mcpTrust, mcpUntrust } from './mcp';
 import { gitInstallHooks, gitPrePush } from './git';
 import { execCommand } from './exec';
 import { sandboxExport, sandboxMode, sandboxProfile, sandboxStatus } from './sandbox';
-import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './approvals';
+import { approvalsApprove, approvalsCancel, approvalsDeny, approvalsList, approvalsShow } from './approvals';
 import {
   connectorsList,
   connectorsRemove,
@@ -76,6 +76,7 @@ export const commands: readonly Command[] = [
   approvalsShow,
   approvalsApprove,
   approvalsDeny,
+  approvalsCancel,
   connectorsList,
   connectorsSave,
   connectorsRemove,

@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { SignedIn } from '../../core/contract';
 import { createCore } from '../../core/service';
@@ -10,6 +7,7 @@ import type { CliIO, Command } from '../io';
 import { UsageError, jsonText } from '../io';
 import { withCore } from '../session';
 import { forgetSession, readSessions, rememberSession } from '../sign-in';
+import { browserRedirect } from '../browser-redirect';
 
 /** How long `cavra login` waits for the browser to come back. */
 const LOGIN_WAIT_MS = 5 * 60_000;
@@ -20,35 +18,9 @@ async function call<T>(core: CoreService, op: string, input: unknown): Promise<T
   return response.value as T;
 }
 
-/** Opens the system browser where there is a desktop to open it on; false when there is none. */
-function openBrowser(url: string, env: NodeJS.ProcessEnv): boolean {
-  const command =
-    process.platform === 'darwin'
-      ? 'open'
-      : process.platform === 'win32'
-        ? 'explorer'
-        : env.DISPLAY || env.WAYLAND_DISPLAY
-          ? 'xdg-open'
-          : null;
-  if (!command) return false;
-  try {
-    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const page = (title: string, text: string) =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${title}</h1><p>${text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')}</p></body>`;
-
 /**
- * RFC 8252 sign-in for the CLI: a one-shot loopback listener on an ephemeral port receives the
- * IdP's redirect; the core checks it (state, PKCE, nonce, ID token) and opens the session.
+ * RFC 8252 sign-in for the CLI: the IdP's redirect comes back to a one-shot loopback listener;
+ * the core checks it (state, PKCE, nonce, ID token) and opens the session.
  */
 export async function oidcLogin(
   core: CoreService,
@@ -56,62 +28,22 @@ export async function oidcLogin(
   io: CliIO,
   browser: boolean | ((authorizationUrl: string) => Promise<void>),
 ): Promise<SignedIn> {
-  let settle: (value: SignedIn | Error) => void = () => undefined;
-  const outcome = new Promise<SignedIn | Error>((resolve) => (settle = resolve));
   let flowId = '';
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    if (url.pathname !== '/callback' || request.method !== 'GET') {
-      response.writeHead(404).end();
-      return;
-    }
-    void call<SignedIn>(core, 'session.complete', { flowId, callbackUrl: url.href }).then(
-      (signedIn) => {
-        response
-          .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-          .end(page('Signed in to CAVRA', `You are signed in to ${tenant}. You can close this window.`));
-        settle(signedIn);
-      },
-      (error: Error) => {
-        response
-          .writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-          .end(page('Sign-in failed', error.message));
-        settle(error);
-      },
-    );
+  return browserRedirect(io, {
+    browser,
+    waitMs: LOGIN_WAIT_MS,
+    purpose: `sign in to ${tenant}`,
+    done: { title: 'Signed in to CAVRA', text: `You are signed in to ${tenant}. You can close this window.` },
+    begin: async (redirectUri) => {
+      const begun = await call<{ flowId: string; authorizationUrl: string }>(core, 'session.begin', {
+        tenant,
+        redirectUri,
+      });
+      flowId = begun.flowId;
+      return begun;
+    },
+    complete: (callbackUrl) => call<SignedIn>(core, 'session.complete', { flowId, callbackUrl }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const timer = setTimeout(() => settle(new Error(`no sign-in within ${LOGIN_WAIT_MS / 60_000} minutes`)), LOGIN_WAIT_MS);
-  try {
-    const begun = await call<{ flowId: string; authorizationUrl: string }>(core, 'session.begin', {
-      tenant,
-      redirectUri: `http://127.0.0.1:${port}/callback`,
-    });
-    flowId = begun.flowId;
-    if (typeof browser === 'function') {
-      // A headless browser (`cavra trial run`): it ends at the callback, or fails.
-      browser(begun.authorizationUrl).catch((error: unknown) =>
-        settle(error instanceof Error ? error : new Error(String(error))),
-      );
-      const result = await outcome;
-      if (result instanceof Error) throw result;
-      return result;
-    }
-    const opened = browser && openBrowser(begun.authorizationUrl, io.env);
-    io.stdout(
-      opened
-        ? `Opening your browser to sign in to ${tenant}. If it does not open, visit:\n  ${begun.authorizationUrl}\n`
-        : `Open this URL in a browser to sign in to ${tenant}:\n  ${begun.authorizationUrl}\n`,
-    );
-    const result = await outcome;
-    if (result instanceof Error) throw result;
-    return result;
-  } finally {
-    clearTimeout(timer);
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
 
 export const loginCommand: Command = {

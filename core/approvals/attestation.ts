@@ -153,3 +153,46 @@ function signatureVerifies(token: string, header: Record<string, unknown>, keys:
   }
   return false;
 }
+
+/** One attested verdict found in a ledger or bundle, and what checking it found. */
+export interface AttestedVerdict extends AttestationCheck {
+  seq: number;
+  requestId: string;
+  event: string;
+  by: string;
+  actionSha256: string;
+}
+
+/**
+ * Collects and checks every attested verdict while a verifier streams the records (one pass,
+ * no network): feed it each record with `onRecord`, read `verdicts` afterwards.
+ */
+export function attestationCollector(pinnedJwks?: { keys: Record<string, unknown>[] }): {
+  onRecord(record: { seq: number; type: string; payload: Record<string, unknown> }): void;
+  verdicts: AttestedVerdict[];
+} {
+  const verdicts: AttestedVerdict[] = [];
+  return {
+    verdicts,
+    onRecord({ seq, type, payload }) {
+      if (type !== 'approval' || payload.attestation === undefined) return;
+      const check = checkAttestation(
+        {
+          request_id: payload.request_id,
+          action_sha256: payload.action_sha256,
+          event: payload.event,
+          attestation: payload.attestation,
+        },
+        pinnedJwks,
+      );
+      verdicts.push({
+        ...check,
+        seq,
+        requestId: String(payload.request_id),
+        event: String(payload.event),
+        by: String(payload.by),
+        actionSha256: String(payload.action_sha256),
+      });
+    },
+  };
+}

@@ -4,7 +4,13 @@ export { approvalBinding } from './binding';
 export { approvalHandlers } from './handlers';
 export { StepUp } from './step-up';
 export type { StepUpIdentity } from './step-up';
-export { checkAttestation, attestationNonce, verdictOf, ATTESTATION_MAX_AGE_S } from './attestation';
-export type { AttestationCheck } from './attestation';
+export {
+  checkAttestation,
+  attestationCollector,
+  attestationNonce,
+  verdictOf,
+  ATTESTATION_MAX_AGE_S,
+} from './attestation';
+export type { AttestationCheck, AttestedVerdict } from './attestation';
 export type { Decider } from './separation';
 export { notifyBreakGlass } from './break-glass';

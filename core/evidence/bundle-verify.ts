@@ -77,6 +77,11 @@ export interface VerifyOptions {
   witness?: readonly WitnessLine[];
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number }) => void;
+  /**
+   * Sees each record's parsed payload as it is read (after its hash and link are checked), so a
+   * capability can check what its own records assert (approval attestations) in the same pass.
+   */
+  onRecord?: (record: { seq: number; type: string; payload: Record<string, unknown> }) => void;
 }
 
 class Failure extends Error {
@@ -417,6 +422,13 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         throw error;
       }
       if (proof === null) included(proofOf(), seq, leaf);
+      if (options.onRecord && record.payload !== null && record.header.type !== 'checkpoint') {
+        options.onRecord({
+          seq,
+          type: record.header.type,
+          payload: JSON.parse(record.payload.toString('utf8')) as Record<string, unknown>,
+        });
+      }
       if (witnessRoots.has(stream.size)) witnessRoots.set(stream.size, stream.root());
       result.checked.records += 1;
       result.checked.inclusionProofs += 1;
