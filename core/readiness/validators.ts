@@ -323,7 +323,8 @@ export const validators: readonly Validator[] = [
       const resolved = gate.find(
         (r) =>
           r.payload.decision.approval?.request_id !== undefined &&
-          (r.payload.decision.approval.state === 'approved' || r.payload.decision.approval.state === 'denied'),
+          // An approval the waiting agent used ends `consumed` (issue 13); older records say `approved`.
+          ['approved', 'consumed', 'denied'].includes(r.payload.decision.approval.state),
       );
       const evidence = [denied?.seq, resolved?.seq].filter((seq): seq is number => seq !== undefined);
       const missing = [
