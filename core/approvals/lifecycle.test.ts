@@ -252,4 +252,43 @@ describe('lifecycle (issue 13)', () => {
     expect(desk.get(TENANT, opened.id)?.state).toBe('consumed');
     expect((await events(core, opened.id)).filter((e) => e.event === 'consumed')).toHaveLength(1);
   }, 60_000);
+
+  it('break-glass: outside the route with a written justification, time-limited, recorded critical, escalation recorded', async () => {
+    const clock = { ms: Date.now() };
+    const temp = tempHome('cavra-lifecycle-');
+    cleanups.push(temp.cleanup);
+    requireKeychain();
+    const core = createCore({ home: temp.home, shell: 'test', log: () => undefined, now: () => new Date(clock.ms) });
+    cleanups.push(() => core.close());
+    core.gateHost.policy.prepare?.(TENANT);
+    const desk = core.gateHost.approvals;
+    const opened = await desk.open(request(core, { expiresInMs: 3_600_000 }));
+    // On call, not in the route's approver group: the normal path refuses them.
+    const oncall = reviewer(core, 'oncall', ['sre']);
+    await expect(desk.decide(TENANT, opened.id, { verdict: 'approve', decider: oncall })).rejects.toThrow(
+      /not in an approver group/,
+    );
+    await expect(desk.breakGlass(TENANT, opened.id, oncall, 'prod down')).rejects.toThrow(/at least 20 characters/);
+    await expect(
+      desk.breakGlass(TENANT, opened.id, { ...oncall, uid: AGENT_UID }, 'database migration stuck, prod down'),
+    ).rejects.toThrow(/agent running as your OS user/);
+    const glass = await desk.breakGlass(TENANT, opened.id, oncall, 'database migration stuck, prod down (INC-4711)');
+    expect(glass).toMatchObject({ state: 'approved', breakGlass: { by: oncall.id } });
+    const ledger = core.gateHost.ledgers.ledger(TENANT) as unknown as {
+      query(q: unknown): { records: { seq: number }[] };
+      record(seq: number): { payload: Record<string, unknown> } | null;
+    };
+    const payloads = (type: string) =>
+      ledger.query({ types: [type], limit: 100 }).records.map((r) => ledger.record(r.seq)?.payload ?? {});
+    const event = payloads('approval').find((p) => p.event === 'break_glass');
+    // The AISPM projection raises a critical finding from exactly these fields.
+    expect(event).toMatchObject({ break_glass: true, by: oncall.id, reason: 'database migration stuck, prod down (INC-4711)' });
+    // No escalation route configured: the notice is recorded as not delivered, for the console.
+    expect(payloads('delivery')).toContainEqual(
+      expect.objectContaining({ purpose: 'escalation', event: 'refused', text: expect.stringMatching(/Break-glass notice not sent/) }),
+    );
+    // Time-limited: after its window the approval allows nothing.
+    clock.ms += 16 * 60_000;
+    expect(await desk.consume(opened.binding, 'c-late', opened.id)).toBeNull();
+  });
 });

@@ -114,7 +114,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
             purpose: 'escalation',
             idempotency_key: `break-glass:${requestId}`,
             recipients: [],
-            text: text.slice(0, 2000),
+            text: text.slice(0, 500),
           }),
       },
       tenant,
