@@ -117,12 +117,12 @@ export const approvalsShow: Command = {
  * user) the core asks for a step-up: a fresh IdP sign-in in the browser whose nonce commits to
  * this verdict, after which the verdict is given with the IdP's signed proof.
  */
-async function giveVerdict(
+export async function giveVerdict(
   client: ContractClient,
   io: CliIO,
   tenant: string,
   input: { id: string; verdict: 'approve' | 'deny'; reason?: string },
-  browser: boolean,
+  browser: boolean | ((authorizationUrl: string) => Promise<void>),
 ): Promise<ApprovalRequestView> {
   try {
     return await client.call('approvals.decide', input, { tenant });

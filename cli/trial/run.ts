@@ -18,6 +18,7 @@ import { createCore, createInMemoryTransport } from '../../core/service';
 import type { LocalCoreService } from '../../core/service';
 import { launcherPath } from '../adapters/launcher';
 import { oidcLogin } from '../commands/login';
+import { giveVerdict } from '../commands/approvals';
 import type { CliIO } from '../io';
 import { rememberSession } from '../sign-in';
 import type { LoadedTrialConfig } from './config';
@@ -374,10 +375,15 @@ async function steps(
         if (request.state !== 'pending' || request.adapter !== 'exec' || request.createdAt < started) continue;
         if (decided.has(request.id)) continue;
         try {
-          await reviewer.client.call(
-            'approvals.decide',
+          // The reviewer runs as the agent's OS user here: the verdict needs a fresh IdP sign-in
+          // (step-up), which the headless browser completes as the reviewer.
+          const login = config.idp?.users.security_reviewer.login;
+          await giveVerdict(
+            reviewer.client,
+            io,
+            tenant,
             { id: request.id, verdict: 'approve', reason: 'Trial: the governed workflow asks for one reviewed action' },
-            on,
+            config.idp?.sign_in_command && login ? headlessSignIn(config.idp.sign_in_command, login, io.env) : false,
           );
           decided.add(request.id);
           say(`      ${reviewer.principal.displayName} approved ${request.id}`);

@@ -71,14 +71,20 @@ export function separationRefusal(
   return null;
 }
 
+/** The built-in packs name approvers by role in the plural (`security-reviewers`, `operators`). */
+function roleNamed(group: string): string {
+  return group.replace(/-/g, '_').replace(/s$/, '');
+}
+
 /**
- * Route approvers name IdP groups; a tenant role of the same name counts too (`security_reviewer`).
+ * Route approvers name IdP groups; a tenant role of that name counts too (`security_reviewer`, or
+ * `security-reviewers` as the built-in packs write it).
  * A request without a named route (the tenant default, a report delivery) is decided by anyone
  * holding a deciding role, which the contract already checked.
  */
 function inRoute(facts: SeparationFacts): boolean {
   if (facts.approverGroups.length === 0) return true;
   return facts.approverGroups.some(
-    (group) => facts.groups.includes(group) || (facts.roles as readonly string[]).includes(group),
+    (group) => facts.groups.includes(group) || (facts.roles as readonly string[]).includes(roleNamed(group)),
   );
 }
