@@ -177,12 +177,17 @@ const notConfiguration: Partial<Record<OperationName, string>> = {
   'approvals.decide': 'an approval event, recorded by the approval desk before it takes effect (desk tests)',
   'approvals.attest': 'an attested approval event, recorded by the approval desk before it takes effect (desk tests)',
   'approvals.cancel': 'a cancelled approval event, recorded by the approval desk before it takes effect (desk tests)',
-  'approvals.breakGlass': 'a break-glass approval event, recorded by the approval desk before it takes effect (desk tests)',
+  'approvals.breakGlass':
+    'a break-glass approval event, recorded by the approval desk before it takes effect (desk tests)',
   'connectors.test': 'sends a test delivery; no configuration changes',
   'deliveries.retry': 'requeues a delivery; no configuration changes',
   'reports.deliver': 'queues a report delivery; no configuration changes',
   'readiness.run': 'writes validator_result records (observations); no configuration changes',
   'readiness.packet.export': 'writes the packet and a bundle outside the ledger; no configuration changes',
+  'trial.closeout':
+    'a closeout record (and a license surrender, which core/license records before it applies — closeout tests), then a signed packet outside the ledger',
+  'trial.workflow.run':
+    "runs a scripted agent session through the adapters; its actions are the gate's decision records; no configuration changes",
   // AISPM applies a person's change only by ingesting its committed record (core/aispm service tests fail the ledger).
   'aispm.finding.update': 'a finding_triage record; AISPM state changes only by ingesting it once committed',
   'aispm.finding.accept_risk': 'a finding_triage record; AISPM state changes only by ingesting it once committed',
