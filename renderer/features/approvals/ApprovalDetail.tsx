@@ -21,6 +21,8 @@ function When({ iso }: { iso: string }) {
 function History({ request }: { request: ApprovalRequestView }) {
   const evidence = (seq: number) => linkTo('evidence', request.tenant, seq);
   const decided = request.state !== 'pending' && request.decidedAt !== null;
+  // A consumed request was approved, then used: the decision line names the verdict.
+  const verdict = request.state === 'consumed' ? 'approved' : request.state;
   return (
     <ol className="history" data-testid="approval-history">
       <li>
@@ -36,8 +38,8 @@ function History({ request }: { request: ApprovalRequestView }) {
       </li>
       {decided && (
         <li>
-          {request.state[0]?.toUpperCase()}
-          {request.state.slice(1)}
+          {verdict[0]?.toUpperCase()}
+          {verdict.slice(1)}
           {request.decidedBy ? ` by ${request.decidedBy}` : ''}, <When iso={request.decidedAt as string} />
           {request.decisionReason && (
             <>
