@@ -82,7 +82,9 @@ export async function browserRedirect<T>(
     begun = true;
     const drive = options.browser;
     if (typeof drive === 'function') {
-      drive(authorizationUrl).catch((error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
+      drive(authorizationUrl).catch((error: unknown) =>
+        settle(error instanceof Error ? error : new Error(String(error))),
+      );
       const result = await outcome;
       if (result instanceof Error) throw result;
       return result.ok;

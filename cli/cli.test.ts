@@ -166,7 +166,13 @@ describe('cavra CLI (the built launcher that npx runs)', () => {
     const before = fs.readdirSync(path.join(dir, 'tenants'));
     const result = cavra(['tenants', 'onboard', '--file', file], dir);
     expect(result.code).toBe(1);
-    for (const field of ['id:', 'sso.issuer:', 'role_mappings.0.roles.0:', 'packs.0.pack:', 'report_recipients.0.email:'])
+    for (const field of [
+      'id:',
+      'sso.issuer:',
+      'role_mappings.0.roles.0:',
+      'packs.0.pack:',
+      'report_recipients.0.email:',
+    ])
       expect(result.stderr).toContain(`  ${field}`);
     expect(result.stderr).toMatch(/5 mistake\(s\); nothing was created/);
     expect(fs.readdirSync(path.join(dir, 'tenants'))).toEqual(before);

@@ -31,7 +31,9 @@ export function readSessions(home: string): SessionFile {
   }
   const stat = fs.statSync(file);
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    throw new Error(`${file} is readable by others (mode 0${(stat.mode & 0o777).toString(8)}); delete it and sign in again`);
+    throw new Error(
+      `${file} is readable by others (mode 0${(stat.mode & 0o777).toString(8)}); delete it and sign in again`,
+    );
   }
   const parsed = sessionFileSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${file} is damaged; delete it and sign in again`);
@@ -70,7 +72,8 @@ export async function cliPrincipal(
   warn: (message: string) => void,
 ): Promise<Principal> {
   const sessions = readSessions(home);
-  const chosen = (tenant !== undefined ? sessions.sessions[tenant] : undefined) ??
+  const chosen =
+    (tenant !== undefined ? sessions.sessions[tenant] : undefined) ??
     (sessions.current !== null ? sessions.sessions[sessions.current] : undefined);
   if (!chosen) return localEvaluator(null);
   const resumed = await core.invoke(null, { op: 'session.resume', tenant: null, input: { sessionId: chosen } });

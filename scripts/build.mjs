@@ -62,8 +62,19 @@ function buildPeerCred() {
   const source = path.join(dir, 'peer_cred.c');
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) return;
   const gyp = [
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    process.env.npm_execpath && path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+    process.env.npm_execpath &&
+      path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   ].find((candidate) => candidate && fs.existsSync(candidate));
   if (!gyp) throw new Error('node-gyp (shipped with npm) was not found; it builds the gate peer-credential addon');
   const headers = path.resolve(path.dirname(process.execPath), '..');

@@ -92,8 +92,10 @@ describe('role × operation × principal kind', () => {
       const response = await core.invoke(human(role), { op, tenant: TENANT, input: PROBE_INPUT });
       const declared = (operations[op] as { roles: readonly Role[] }).roles.includes(role);
       outcome[op] = declared ? (refusedCodes(response) ?? 'allowed') : (refusedCodes(response) ?? 'LEAKED');
-      if (declared) expect(response, `${op} declares ${role}`).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-      else expect(response, `${op} does not declare ${role}`).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      if (declared)
+        expect(response, `${op} declares ${role}`).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+      else
+        expect(response, `${op} does not declare ${role}`).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     }
     expect(Object.values(outcome)).not.toContain('LEAKED');
   });
@@ -102,7 +104,8 @@ describe('role × operation × principal kind', () => {
     for (const op of installOps) {
       const spec = operations[op] as { installRoles?: readonly string[]; public?: boolean };
       const response = await core.invoke(human(role), { op, tenant: null, input: PROBE_INPUT });
-      if ((spec.installRoles ?? []).length > 0) expect(response, op).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      if ((spec.installRoles ?? []).length > 0)
+        expect(response, op).toMatchObject({ ok: false, error: { code: 'forbidden' } });
       else expect(response, op).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     }
   });
@@ -111,7 +114,11 @@ describe('role × operation × principal kind', () => {
     'an agent principal is refused %s, in its own tenant too',
     async (op: OperationName) => {
       const spec = operations[op];
-      const response = await core.invoke(agent, { op, tenant: spec.scope === 'tenant' ? TENANT : null, input: PROBE_INPUT });
+      const response = await core.invoke(agent, {
+        op,
+        tenant: spec.scope === 'tenant' ? TENANT : null,
+        input: PROBE_INPUT,
+      });
       expect(response).toMatchObject({ ok: false, error: { code: 'forbidden' } });
       if (spec.authority && !response.ok) expect(response.error.message).toMatch(/governed never governs/);
     },

@@ -40,7 +40,6 @@ const MAX_BODY = 1024 * 1024;
 /** Where the tenant's IdP sends the browser back (RFC 8252 loopback redirect, this host's port). */
 const CALLBACK_PATH = '/auth/callback';
 
-
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

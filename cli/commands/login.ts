@@ -123,7 +123,11 @@ export const whoamiCommand: Command = {
   summary: 'Who the CLI acts as, and with which roles in which tenants',
   usage: 'cavra whoami [--tenant T] [--json]',
   async run(args, io) {
-    const { values } = parseArgs({ args, options: { tenant: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+    const { values } = parseArgs({
+      args,
+      options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+    });
     return withCore(
       io,
       async (client) => {

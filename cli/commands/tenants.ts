@@ -63,7 +63,8 @@ export const tenantsCreate: Command = {
 
 export const tenantsOnboard: Command = {
   name: 'tenants onboard',
-  summary: 'Create a tenant from an onboarding file (YAML or JSON); every mistake is listed, nothing is created on error',
+  summary:
+    'Create a tenant from an onboarding file (YAML or JSON); every mistake is listed, nothing is created on error',
   usage: 'cavra tenants onboard --file tenant.yaml [--dry-run] [--json]',
   async run(args, io) {
     const { values } = parseArgs({
@@ -119,7 +120,11 @@ export const tenantsStatus: Command = {
   summary: "What the tenant's record has and what is still missing",
   usage: 'cavra tenants status [--tenant T] [--json]',
   async run(args, io) {
-    const { values } = parseArgs({ args, options: { tenant: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+    const { values } = parseArgs({
+      args,
+      options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+    });
     return withTenant(io, values.tenant, async (client, tenant) => {
       const status = await client.call('tenants.status', {}, { tenant });
       io.stdout(values.json ? jsonText(status) : statusText(status));

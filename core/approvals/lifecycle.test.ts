@@ -282,10 +282,18 @@ describe('lifecycle (issue 13)', () => {
       ledger.query({ types: [type], limit: 100 }).records.map((r) => ledger.record(r.seq)?.payload ?? {});
     const event = payloads('approval').find((p) => p.event === 'break_glass');
     // The AISPM projection raises a critical finding from exactly these fields.
-    expect(event).toMatchObject({ break_glass: true, by: oncall.id, reason: 'database migration stuck, prod down (INC-4711)' });
+    expect(event).toMatchObject({
+      break_glass: true,
+      by: oncall.id,
+      reason: 'database migration stuck, prod down (INC-4711)',
+    });
     // No escalation route configured: the notice is recorded as not delivered, for the console.
     expect(payloads('delivery')).toContainEqual(
-      expect.objectContaining({ purpose: 'escalation', event: 'refused', text: expect.stringMatching(/Break-glass notice not sent/) }),
+      expect.objectContaining({
+        purpose: 'escalation',
+        event: 'refused',
+        text: expect.stringMatching(/Break-glass notice not sent/),
+      }),
     );
     // Time-limited: after its window the approval allows nothing.
     clock.ms += 16 * 60_000;

@@ -92,7 +92,15 @@ export type ActionSummary = z.infer<typeof actionSummarySchema>;
  * approved request becomes `consumed` when the one action it approves runs. `abandoned`: the
  * adapter stopped waiting (timeout, Ctrl-C, session ended), so it can never be approved.
  */
-export const approvalStateSchema = z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'abandoned', 'consumed']);
+export const approvalStateSchema = z.enum([
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'abandoned',
+  'consumed',
+]);
 export type ApprovalState = z.infer<typeof approvalStateSchema>;
 
 /** SPEC §2 Decision. `decision` is the effective outcome; in shadow mode `would_be` keeps the verdict. */

@@ -3,7 +3,8 @@ import { defineOperation } from './define';
 import { roleSchema } from './roles';
 import { displayNameSchema, tenantIdSchema, tenantKindSchema, tenantSchema } from './tenants';
 
-const text = (max: number) => z.string({ error: 'is required and must be a string' }).trim().min(1, 'is required').max(max);
+const text = (max: number) =>
+  z.string({ error: 'is required and must be a string' }).trim().min(1, 'is required').max(max);
 const email = z
   .string({ error: 'is required and must be an e-mail address' })
   .trim()
@@ -36,7 +37,10 @@ export const ssoConfigSchema = z
     issuer: issuerSchema,
     client_id: text(200),
     /** `openid` is always requested; these are added. */
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/, 'must be a scope name')).max(20).default([]),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/, 'must be a scope name'))
+      .max(20)
+      .default([]),
     /** The ID-token claim that lists the user's groups. */
     groups_claim: text(100).default('groups'),
   })
@@ -59,7 +63,10 @@ export const reportRecipientSchema = z
   .object({
     email,
     name: text(200).optional(),
-    reports: z.array(z.enum(['security', 'compliance', 'executive', 'operator'])).min(1).optional(),
+    reports: z
+      .array(z.enum(['security', 'compliance', 'executive', 'operator']))
+      .min(1)
+      .optional(),
   })
   .strict();
 export type ReportRecipient = z.infer<typeof reportRecipientSchema>;
@@ -75,7 +82,10 @@ export const escalationRouteSchema = z
     /** E-mail addresses of operating contacts, tried in this order. */
     contacts: z.array(email).min(1, 'must name at least one contact'),
     /** Escalate when nobody acted within this long (30m, 8h, 2d). */
-    after: z.string().regex(/^[1-9][0-9]*[smhd]$/, 'must be a duration such as 30m, 8h or 2d').optional(),
+    after: z
+      .string()
+      .regex(/^[1-9][0-9]*[smhd]$/, 'must be a duration such as 30m, 8h or 2d')
+      .optional(),
   })
   .strict();
 export type EscalationRoute = z.infer<typeof escalationRouteSchema>;
@@ -225,4 +235,3 @@ export const onboardingOperations = {
     output: z.object({ members: z.array(memberSchema) }),
   }),
 } as const;
-

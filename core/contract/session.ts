@@ -61,7 +61,9 @@ export const sessionOperations = {
       "Start a sign-in at the tenant's IdP: returns the authorization URL (PKCE S256, state, nonce) to open in the system browser.",
     scope: 'install',
     public: true,
-    input: z.object({ tenant: tenantIdSchema, redirectUri: loopbackRedirectSchema, test: z.boolean().optional() }).strict(),
+    input: z
+      .object({ tenant: tenantIdSchema, redirectUri: loopbackRedirectSchema, test: z.boolean().optional() })
+      .strict(),
     output: z.object({ flowId: z.string(), authorizationUrl: z.string() }),
   }),
   'session.complete': defineOperation({
@@ -88,7 +90,7 @@ export const sessionOperations = {
     output: signedInSchema,
   }),
   'session.logout': defineOperation({
-    description: "End a session: its tokens are deleted from the keychain and the logout is recorded.",
+    description: 'End a session: its tokens are deleted from the keychain and the logout is recorded.',
     scope: 'install',
     public: true,
     input: z.object({ sessionId: z.string().min(1).max(100) }).strict(),

@@ -459,7 +459,14 @@ export class RuntimeAuthority {
       try {
         used = await approvals.consume(binding, decision.correlation_id, settled.id, agentPrincipal ?? 'cavra');
       } catch (error) {
-        return this.resolved(tenant, decision, action, request, settled, `its use could not be recorded (${describeError(error)})`);
+        return this.resolved(
+          tenant,
+          decision,
+          action,
+          request,
+          settled,
+          `its use could not be recorded (${describeError(error)})`,
+        );
       }
       if (!used) {
         return this.resolved(tenant, decision, action, request, { ...settled, state: 'approved' }, 'already used');
@@ -483,7 +490,14 @@ export class RuntimeAuthority {
           .catch(() => null);
         if (used) return this.resolved(tenant, decision, action, request, used);
       }
-      return this.resolved(tenant, decision, action, request, after.state === 'pending' || after.state === 'abandoned' ? after : settled ?? pending, why);
+      return this.resolved(
+        tenant,
+        decision,
+        action,
+        request,
+        after.state === 'pending' || after.state === 'abandoned' ? after : (settled ?? pending),
+        why,
+      );
     }
     return this.resolved(tenant, decision, action, request, settled);
   }
@@ -545,7 +559,9 @@ export class RuntimeAuthority {
     const expiresAfterMs = this.options.defaultApprovalExpiryMs ?? DEFAULT_EXPIRY_MS;
     const severe = (decision: Decision) =>
       decision.rules.some(
-        (rule) => `${rule.pack_id}/${rule.rule_id}` === decision.explanation.winner && (rule.severity === 'high' || rule.severity === 'critical'),
+        (rule) =>
+          `${rule.pack_id}/${rule.rule_id}` === decision.explanation.winner &&
+          (rule.severity === 'high' || rule.severity === 'critical'),
       );
     let found: ReturnType<GatePolicy['approvalRoute']> = null;
     try {

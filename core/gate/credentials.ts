@@ -71,7 +71,11 @@ export class AgentCredentials {
 
   revoke(id: string): boolean {
     this.cache.clear();
-    return this.db.prepare(`UPDATE agent_credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(this.now().toISOString(), id).changes === 1;
+    return (
+      this.db
+        .prepare(`UPDATE agent_credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`)
+        .run(this.now().toISOString(), id).changes === 1
+    );
   }
 
   list(tenant: string): (AgentCredential & { createdAt: string; revokedAt: string | null })[] {

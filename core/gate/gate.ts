@@ -84,7 +84,9 @@ function readyDefaultTenant(host: GateHost, log: ((message: string) => void) | u
     const tenant = host.tenants.defaultTenant();
     if (tenant !== null) host.policy.prepare?.(tenant);
   } catch (error) {
-    log?.(`the default tenant's policy could not be prepared: ${error instanceof Error ? error.message : String(error)}`);
+    log?.(
+      `the default tenant's policy could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

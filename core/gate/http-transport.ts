@@ -128,7 +128,8 @@ export async function listenOnHttp(
       const authorization = request.headers.authorization ?? '';
       const given = authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : '';
       const credential = verify(given);
-      if (!credential) throw new HttpRefusal(401, 'the request carries no valid gate token (an adapter credential of this install)');
+      if (!credential)
+        throw new HttpRefusal(401, 'the request carries no valid gate token (an adapter credential of this install)');
       const text = await readBody(request, limits);
       let body: unknown;
       try {

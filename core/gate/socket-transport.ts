@@ -181,14 +181,18 @@ function serveConnection(
     const abort = new AbortController();
     let heartbeat: NodeJS.Timeout | null = null;
     void dispatcher
-      .dispatch(parsed.data, { credential, actor }, {
-        signal: abort.signal,
-        onPending: ({ requestId, waitMs }) => {
-          waits.add(abort);
-          send(socket, { id, type: 'pending', request_id: requestId, wait_ms: waitMs });
-          heartbeat = setInterval(() => send(socket, { id, type: 'heartbeat' }), limits.heartbeatMs);
+      .dispatch(
+        parsed.data,
+        { credential, actor },
+        {
+          signal: abort.signal,
+          onPending: ({ requestId, waitMs }) => {
+            waits.add(abort);
+            send(socket, { id, type: 'pending', request_id: requestId, wait_ms: waitMs });
+            heartbeat = setInterval(() => send(socket, { id, type: 'heartbeat' }), limits.heartbeatMs);
+          },
         },
-      })
+      )
       .then((verdict) => answer(socket, id, verdict))
       .finally(() => {
         open -= 1;

@@ -76,11 +76,17 @@ export class ConsoleSession {
    */
   async complete(
     callbackUrl: string,
-  ): Promise<{ ok: true; test: boolean; user: string; groups: string[]; roles: string[] } | { ok: false; message: string }> {
+  ): Promise<
+    { ok: true; test: boolean; user: string; groups: string[]; roles: string[] } | { ok: false; message: string }
+  > {
     const state = new URL(callbackUrl).searchParams.get('state') ?? '';
     const flowId = this.pending.get(state) ?? this.pending.values().next().value ?? 'flow_none';
     this.pending.delete(state);
-    const completed = await this.core.invoke(null, { op: 'session.complete', tenant: null, input: { flowId, callbackUrl } });
+    const completed = await this.core.invoke(null, {
+      op: 'session.complete',
+      tenant: null,
+      input: { flowId, callbackUrl },
+    });
     if (!completed.ok) return { ok: false, message: completed.error.message };
     const value = completed.value as {
       sessionId: string;

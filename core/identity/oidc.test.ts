@@ -90,15 +90,21 @@ describe('OIDC sign-in against a real IdP', () => {
   async function signIn(user: string, callback: (url: string) => string = (url) => url) {
     const { flowId, authorizationUrl } = await begin();
     const returned = await signInOverHttp(authorizationUrl, user);
-    return core.invoke(null, { op: 'session.complete', tenant: null, input: { flowId, callbackUrl: callback(returned) } });
+    return core.invoke(null, {
+      op: 'session.complete',
+      tenant: null,
+      input: { flowId, callbackUrl: callback(returned) },
+    });
   }
 
   /** The ID token's claims with some changed, signed again with the IdP's own key. */
-  const forged = (change: (claims: jose.JWTPayload) => jose.JWTPayload): IdTokenSwap => async (idToken) => {
-    const claims = change(jose.decodeJwt(idToken));
-    const privateKey = await jose.importJWK(key, 'RS256');
-    return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid }).sign(privateKey);
-  };
+  const forged =
+    (change: (claims: jose.JWTPayload) => jose.JWTPayload): IdTokenSwap =>
+    async (idToken) => {
+      const claims = change(jose.decodeJwt(idToken));
+      const privateKey = await jose.importJWK(key, 'RS256');
+      return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid }).sign(privateKey);
+    };
 
   it('asks for code + PKCE (S256) with state and nonce, and redirects to the loopback address', async () => {
     const { authorizationUrl } = await begin();
@@ -114,7 +120,10 @@ describe('OIDC sign-in against a real IdP', () => {
 
   it('signs in users with the roles their groups map to, records the login, keeps tokens out of SQLite', async () => {
     const alice = await signIn('alice');
-    expect(alice).toMatchObject({ ok: true, value: { tenant: TENANT, roles: ['security_reviewer'], groups: ['secops'] } });
+    expect(alice).toMatchObject({
+      ok: true,
+      value: { tenant: TENANT, roles: ['security_reviewer'], groups: ['secops'] },
+    });
     const bob = await signIn('bob');
     expect(bob).toMatchObject({ ok: true, value: { roles: ['security_reviewer', 'tenant_admin'] } });
     const signedIn = (alice.ok ? alice.value : null) as SignedIn;
@@ -125,7 +134,11 @@ describe('OIDC sign-in against a real IdP', () => {
     const reviewer = signedIn.principal as Principal;
     const list = await core.invoke(reviewer, { op: 'approvals.list', tenant: TENANT, input: {} });
     expect(list.ok).toBe(true);
-    const admin = await core.invoke(reviewer, { op: 'tenants.profile.update', tenant: TENANT, input: { contacts: [] } });
+    const admin = await core.invoke(reviewer, {
+      op: 'tenants.profile.update',
+      tenant: TENANT,
+      input: { contacts: [] },
+    });
     expect(admin).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 
     const records = await core.invoke(localEvaluationPrincipal, {
@@ -142,7 +155,11 @@ describe('OIDC sign-in against a real IdP', () => {
     expect(JSON.stringify(members)).toContain('Alice Reviewer');
 
     // No token, session id or code in any database file.
-    const resumed = await core.invoke(null, { op: 'session.resume', tenant: null, input: { sessionId: signedIn.sessionId } });
+    const resumed = await core.invoke(null, {
+      op: 'session.resume',
+      tenant: null,
+      input: { sessionId: signedIn.sessionId },
+    });
     expect(resumed).toMatchObject({ ok: true, value: { principal: { id: reviewer.id } } });
     const files = [path.join(home, 'registry.sqlite'), path.join(home, 'tenants', TENANT, 'tenant.sqlite')];
     for (const file of files.flatMap((f) => [f, `${f}-wal`]).filter((f) => fs.existsSync(f))) {
@@ -169,12 +186,25 @@ describe('OIDC sign-in against a real IdP', () => {
       },
       /signature does not verify.*tampered/,
     ],
-    ['an ID token for another client (wrong audience)', () => forged((c) => ({ ...c, aud: 'another-app' })), /wrong audience/],
-    ['an ID token from another issuer', () => forged((c) => ({ ...c, iss: 'http://127.0.0.1:9/evil' })), /wrong issuer/],
-    ['an ID token of another sign-in (wrong nonce)', () => forged((c) => ({ ...c, nonce: 'replayed-nonce' })), /wrong nonce/],
+    [
+      'an ID token for another client (wrong audience)',
+      () => forged((c) => ({ ...c, aud: 'another-app' })),
+      /wrong audience/,
+    ],
+    [
+      'an ID token from another issuer',
+      () => forged((c) => ({ ...c, iss: 'http://127.0.0.1:9/evil' })),
+      /wrong issuer/,
+    ],
+    [
+      'an ID token of another sign-in (wrong nonce)',
+      () => forged((c) => ({ ...c, nonce: 'replayed-nonce' })),
+      /wrong nonce/,
+    ],
     [
       'an expired ID token',
-      () => forged((c) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })),
+      () =>
+        forged((c) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })),
       /expired/,
     ],
   ];
@@ -198,9 +228,17 @@ describe('OIDC sign-in against a real IdP', () => {
   it('spends a sign-in once: the same redirect cannot be completed twice', async () => {
     const { flowId, authorizationUrl } = await begin();
     const returned = await signInOverHttp(authorizationUrl, 'alice');
-    const first = await core.invoke(null, { op: 'session.complete', tenant: null, input: { flowId, callbackUrl: returned } });
+    const first = await core.invoke(null, {
+      op: 'session.complete',
+      tenant: null,
+      input: { flowId, callbackUrl: returned },
+    });
     expect(first.ok).toBe(true);
-    const again = await core.invoke(null, { op: 'session.complete', tenant: null, input: { flowId, callbackUrl: returned } });
+    const again = await core.invoke(null, {
+      op: 'session.complete',
+      tenant: null,
+      input: { flowId, callbackUrl: returned },
+    });
     expect(again).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
   });
 

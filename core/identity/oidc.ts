@@ -154,7 +154,10 @@ export class OidcSignIn {
   }
 
   /** New tokens for a session whose ID token expired; the new ID token is validated like the first. */
-  async refresh(sso: SsoConfig, refreshToken: string): Promise<{ claims: Record<string, unknown>; tokens: OidcTokens }> {
+  async refresh(
+    sso: SsoConfig,
+    refreshToken: string,
+  ): Promise<{ claims: Record<string, unknown>; tokens: OidcTokens }> {
     const config = await this.configuration(sso);
     try {
       const response = await oidc.refreshTokenGrant(config, refreshToken);
@@ -174,7 +177,8 @@ export class OidcSignIn {
     const config = await this.configuration(sso);
     const uri = config.serverMetadata().jwks_uri;
     if (!uri) throw new ContractError('unavailable', `The IdP at ${sso.issuer} publishes no jwks_uri`);
-    const fetcher = this.options.fetch ?? ((url: string, init: oidc.CustomFetchOptions) => fetch(url, init as RequestInit));
+    const fetcher =
+      this.options.fetch ?? ((url: string, init: oidc.CustomFetchOptions) => fetch(url, init as RequestInit));
     const response = await fetcher(uri, {
       method: 'GET',
       headers: { accept: 'application/json' },
@@ -261,7 +265,8 @@ function chain(error: unknown): { message: string; code?: string; claim?: string
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const cause = (current as { cause?: unknown }).cause;
-    const claim = cause && typeof cause === 'object' && 'claim' in cause ? String((cause as { claim: unknown }).claim) : undefined;
+    const claim =
+      cause && typeof cause === 'object' && 'claim' in cause ? String((cause as { claim: unknown }).claim) : undefined;
     out.push({ message: current.message, code: (current as { code?: string }).code, claim });
     current = cause;
   }
@@ -279,7 +284,8 @@ export function describeOidcError(error: unknown): string {
   if (claim === 'nonce') return 'the ID token does not answer this sign-in (wrong nonce; possibly replayed)';
   if (claim === 'exp') return 'the ID token has expired';
   if (claim === 'iat' || claim === 'nbf') return 'the ID token is not valid at this time (check the clock)';
-  if (/"state"/.test(text)) return 'the redirect does not carry the state of this sign-in (mismatched state; possibly forged)';
+  if (/"state"/.test(text))
+    return 'the redirect does not carry the state of this sign-in (mismatched state; possibly forged)';
   if (/signature/i.test(text)) return 'the ID token signature does not verify against the IdP’s keys (tampered token)';
   return links[links.length - 1]?.message.slice(0, 300) ?? error.message.slice(0, 300);
 }

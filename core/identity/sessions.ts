@@ -154,7 +154,8 @@ export class IdentityService {
     }
     const expired = Date.parse(row.expires_at) <= this.now().getTime();
     if (row.kind === 'local_evaluation') {
-      if (expired) throw new ContractError('unauthenticated', 'The local evaluation session has expired; sign in again');
+      if (expired)
+        throw new ContractError('unauthenticated', 'The local evaluation session has expired; sign in again');
       const principal = localEvaluator(sessionRef(sessionId));
       return {
         sessionId,
@@ -200,7 +201,8 @@ export class IdentityService {
       .registryDatabase()
       .prepare(`UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?`)
       .run(expiresAt, digest(sessionId));
-    if (roles.length === 0) throw new ContractError('forbidden', 'Your groups no longer map to any role in this tenant');
+    if (roles.length === 0)
+      throw new ContractError('forbidden', 'Your groups no longer map to any role in this tenant');
     return { sessionId, principal, tenant: row.tenant_id, roles, expiresAt };
   }
 
@@ -220,7 +222,11 @@ export class IdentityService {
       .run(this.now().toISOString(), digest(sessionId));
     if (row.kind !== 'human') return { endSessionUrl: null };
     const stored = this.tokens(row.tenant_id, sessionId);
-    this.deps.secrets.delete({ tenant: row.tenant_id, service: TOKEN_SERVICE, account: digest(sessionId).slice(0, 32) });
+    this.deps.secrets.delete({
+      tenant: row.tenant_id,
+      service: TOKEN_SERVICE,
+      account: digest(sessionId).slice(0, 32),
+    });
     if (!stored) return { endSessionUrl: null };
     const sso = await this.deps.profiles.get(row.tenant_id).then((profile) => profile.sso);
     return { endSessionUrl: sso ? await this.deps.oidc.endSessionUrl(sso, stored.idToken).catch(() => null) : null };

@@ -23,9 +23,7 @@ export interface EscalationRoute {
 }
 
 export type ApprovalOutcome =
-  | { state: 'pending' }
-  | { state: 'approved'; consume: () => Promise<boolean> }
-  | { state: 'closed'; why: string };
+  { state: 'pending' } | { state: 'approved'; consume: () => Promise<boolean> } | { state: 'closed'; why: string };
 
 export interface DeliveryWorkerOptions {
   store: OutboxRepository;

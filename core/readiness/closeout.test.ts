@@ -114,7 +114,10 @@ describe('trial closeout: a signed packet of the decisions, the license and the 
       predicate: Record<string, unknown>;
     };
     edit(statement.predicate);
-    fs.writeFileSync(file, JSON.stringify(signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(statement)), signer)));
+    fs.writeFileSync(
+      file,
+      JSON.stringify(signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(statement)), signer)),
+    );
     fs.writeFileSync(path.join(dir, PACKET_FILES.readable), JSON.stringify(statement.predicate, null, 2));
   };
 
@@ -151,9 +154,13 @@ describe('trial closeout: a signed packet of the decisions, the license and the 
     const none = await closeout(client, { ...input, license: 'let_expire', pilotDecision: 'stop' }, { tenant: other });
     expect(none.license).toMatchObject({ outcome: 'none', status: 'missing' });
     expect((await verifyPacket(none.dir)).ok).toBe(true);
-    await client.call('license.import', { document: demoLicense({ tenant: other, licenseId: 'lic-revoked-1' }) }, {
-      tenant: other,
-    });
+    await client.call(
+      'license.import',
+      { document: demoLicense({ tenant: other, licenseId: 'lic-revoked-1' }) },
+      {
+        tenant: other,
+      },
+    );
     await client.call(
       'license.revocations.import',
       { document: demoRevocationList([{ licenseId: 'lic-revoked-1', reason: 'evaluation ended by vendor' }]) },

@@ -163,7 +163,9 @@ export function derivedReady(results: readonly { id: string; status: string }[])
 
 /** The blockers a list of validator results makes, in order. */
 export function blockersOf(results: readonly ValidatorResult[]) {
-  return results.filter((v) => v.status === 'blocker').map((v) => ({ validator: v.id, message: v.message, record: v.record }));
+  return results
+    .filter((v) => v.status === 'blocker')
+    .map((v) => ({ validator: v.id, message: v.message, record: v.record }));
 }
 
 /**
@@ -424,7 +426,11 @@ function checkCloseout(
     const at = predicate.license.record;
     const change = at === null ? undefined : found.get(at);
     const c = change?.payload as Record<string, unknown> | undefined;
-    if (change?.type !== 'config_change' || c?.change !== 'license.surrender' || c.license_id !== predicate.license.license_id) {
+    if (
+      change?.type !== 'config_change' ||
+      c?.change !== 'license.surrender' ||
+      c.license_id !== predicate.license.license_id
+    ) {
       return `the closeout says the license was surrendered, but record ${at} in the bundle is not that surrender`;
     }
   }

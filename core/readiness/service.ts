@@ -241,7 +241,13 @@ export class ReadinessService {
     }));
     await ledger.append({
       type: 'closeout',
-      payload: { closeout_id: closeoutId, event: 'exported', by: by.id, packet_sha256: sha256, dir: path.basename(dir) },
+      payload: {
+        closeout_id: closeoutId,
+        event: 'exported',
+        by: by.id,
+        packet_sha256: sha256,
+        dir: path.basename(dir),
+      },
     });
     return {
       dir,

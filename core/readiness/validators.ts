@@ -171,7 +171,8 @@ async function identityObservation(context: ValidatorContext) {
     const p = r.payload;
     if (prefix === null || p.outcome !== 'signed_in' || p.kind !== 'human' || p.issuer !== sso?.issuer) continue;
     if (!p.by.startsWith(prefix) || !Array.isArray(p.roles)) continue;
-    for (const role of TRIAL_ROLES) if (p.roles.includes(role) && !holders.has(role)) holders.set(role, { by: p.by, seq: r.seq });
+    for (const role of TRIAL_ROLES)
+      if (p.roles.includes(role) && !holders.has(role)) holders.set(role, { by: p.by, seq: r.seq });
   }
   const localLogins = logins.filter((r) => r.payload.by === LOCAL_EVALUATOR_ID && r.payload.outcome === 'signed_in');
   const approvals = observe<{ request_id: string; event: string; by: string; self_approved?: boolean }>(
@@ -469,7 +470,8 @@ export const validators: readonly Validator[] = [
         );
       }
       const latest = contained[0] as (typeof contained)[number];
-      const profile = latest.payload.containment?.enforcement === 'sandbox' ? latest.payload.containment.profile_sha256 : '';
+      const profile =
+        latest.payload.containment?.enforcement === 'sandbox' ? latest.payload.containment.profile_sha256 : '';
       const message =
         `${contained.length} commands${where} ran inside the sandbox through cavra exec; the latest in profile ${profile.slice(0, 12)} (record ${latest.seq})` +
         (uncontained.length > 0 ? `; ${uncontained.length} earlier commands ran on judgement alone` : '');
@@ -519,7 +521,8 @@ export const validators: readonly Validator[] = [
           `AISPM trails the ledger by more than ${LAG_WARN_SECONDS} s: ${text}; keep the console (or "cavra gate serve") running so AISPM ingests continuously`,
         );
       }
-      if (lag.behindSeconds > LAG_PASS_SECONDS) return warn(`AISPM trails the ledger by more than ${LAG_PASS_SECONDS} s: ${text}`);
+      if (lag.behindSeconds > LAG_PASS_SECONDS)
+        return warn(`AISPM trails the ledger by more than ${LAG_PASS_SECONDS} s: ${text}`);
       return pass(`AISPM is within ${LAG_PASS_SECONDS} s of the ledger: ${text}`);
     },
   },

@@ -15,7 +15,11 @@ it('a console that only subscribed hears of records another process appends to i
   const { home, cleanup } = tempHome();
   const consoleCore = createCore({ home, shell: 'test', log: () => undefined });
   const otherProcess = createCore({ home, shell: 'test', log: () => undefined });
-  cleanups.push(cleanup, () => consoleCore.close(), () => otherProcess.close());
+  cleanups.push(
+    cleanup,
+    () => consoleCore.close(),
+    () => otherProcess.close(),
+  );
   const console = createContractClient(createInMemoryTransport(consoleCore, localEvaluationPrincipal));
   const other = createContractClient(createInMemoryTransport(otherProcess, localEvaluationPrincipal));
 

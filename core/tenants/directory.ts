@@ -107,7 +107,9 @@ export class TenantDirectory {
     const before = this.rolesIn(principal.id, tenantId);
     this.registry.transaction(() => {
       this.ensurePrincipal(principal);
-      this.registry.prepare(`DELETE FROM memberships WHERE principal_id = ? AND tenant_id = ?`).run(principal.id, tenantId);
+      this.registry
+        .prepare(`DELETE FROM memberships WHERE principal_id = ? AND tenant_id = ?`)
+        .run(principal.id, tenantId);
       const member = this.registry.prepare(`INSERT INTO memberships (principal_id, tenant_id, role) VALUES (?, ?, ?)`);
       for (const role of new Set(roles)) member.run(principal.id, tenantId, role);
     })();
@@ -115,7 +117,9 @@ export class TenantDirectory {
   }
 
   /** Everyone holding a role in the tenant, with their last sign-in where one was recorded. */
-  members(tenantId: string): { principalId: string; displayName: string; kind: string; roles: Role[]; lastLoginAt: string | null }[] {
+  members(
+    tenantId: string,
+  ): { principalId: string; displayName: string; kind: string; roles: Role[]; lastLoginAt: string | null }[] {
     const rows = this.registry
       .prepare(
         `SELECT p.id, p.display_name, p.kind, GROUP_CONCAT(m.role) AS roles, l.last_login_at
@@ -123,7 +127,13 @@ export class TenantDirectory {
          LEFT JOIN member_logins l ON l.principal_id = p.id AND l.tenant_id = m.tenant_id
          GROUP BY p.id ORDER BY p.display_name`,
       )
-      .all(tenantId) as { id: string; display_name: string; kind: string; roles: string; last_login_at: string | null }[];
+      .all(tenantId) as {
+      id: string;
+      display_name: string;
+      kind: string;
+      roles: string;
+      last_login_at: string | null;
+    }[];
     return rows.map((row) => ({
       principalId: row.id,
       displayName: row.display_name,
@@ -145,8 +155,7 @@ export class TenantDirectory {
   /** Whether a tenant is an evaluation or a production tenant (the local evaluator decides only on the first). */
   kindOf(tenantId: string): 'evaluation' | 'production' {
     const row = this.registry.prepare(`SELECT kind FROM tenants WHERE id = ?`).get(tenantId) as
-      | { kind: 'evaluation' | 'production' }
-      | undefined;
+      { kind: 'evaluation' | 'production' } | undefined;
     return row?.kind ?? 'production';
   }
 

@@ -27,7 +27,9 @@ export interface OnboardingDeps {
   record(tenant: string, payload: Record<string, unknown>): Promise<void>;
 }
 
-function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string; code: string; keys?: string[]; input?: unknown }[] }): OnboardingIssue[] {
+function issuesOf(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string; code: string; keys?: string[]; input?: unknown }[];
+}): OnboardingIssue[] {
   return error.issues.flatMap((issue) => {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys' && issue.keys) {
@@ -46,21 +48,31 @@ function crossChecks(document: OnboardingDocument, deps: OnboardingDeps): Onboar
   const issues: OnboardingIssue[] = [];
   if (deps.tenants.exists(document.id)) issues.push({ path: 'id', message: `tenant "${document.id}" already exists` });
   if (document.sso && document.role_mappings.length === 0) {
-    issues.push({ path: 'role_mappings', message: 'SSO is configured but no group maps to a role, so nobody could act' });
+    issues.push({
+      path: 'role_mappings',
+      message: 'SSO is configured but no group maps to a role, so nobody could act',
+    });
   }
   const groups = new Set<string>();
   document.role_mappings.forEach((mapping, i) => {
-    if (groups.has(mapping.group)) issues.push({ path: `role_mappings.${i}.group`, message: `group "${mapping.group}" is mapped twice` });
+    if (groups.has(mapping.group))
+      issues.push({ path: `role_mappings.${i}.group`, message: `group "${mapping.group}" is mapped twice` });
     groups.add(mapping.group);
   });
   const known = new Set(deps.packIds());
   const repositories = new Set(document.inventory.repositories.map((repository) => repository.name));
   document.packs.forEach((assignment, i) => {
     if (!known.has(assignment.pack)) {
-      issues.push({ path: `packs.${i}.pack`, message: `no pack "${assignment.pack}"; known: ${[...known].sort().join(', ')}` });
+      issues.push({
+        path: `packs.${i}.pack`,
+        message: `no pack "${assignment.pack}"; known: ${[...known].sort().join(', ')}`,
+      });
     }
     if (assignment.repository !== undefined && !repositories.has(assignment.repository)) {
-      issues.push({ path: `packs.${i}.repository`, message: `"${assignment.repository}" is not in inventory.repositories` });
+      issues.push({
+        path: `packs.${i}.repository`,
+        message: `"${assignment.repository}" is not in inventory.repositories`,
+      });
     }
   });
   const environments = new Set(document.inventory.environments);
@@ -89,13 +101,19 @@ export function validateOnboarding(
   deps: OnboardingDeps,
 ): { document: OnboardingDocument; issues: [] } | { document: null; issues: OnboardingIssue[] } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { document: null, issues: [{ path: '(document)', message: 'must be a mapping of fields (YAML or JSON object)' }] };
+    return {
+      document: null,
+      issues: [{ path: '(document)', message: 'must be a mapping of fields (YAML or JSON object)' }],
+    };
   }
   const parsed = onboardingDocumentSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     // Cross-references are still checked on the fields that did parse, so one run shows every mistake.
     const salvaged: Record<string, unknown> = {};
-    const shape = onboardingDocumentSchema.shape as Record<string, { safeParse(value: unknown): { success: boolean; data?: unknown } }>;
+    const shape = onboardingDocumentSchema.shape as Record<
+      string,
+      { safeParse(value: unknown): { success: boolean; data?: unknown } }
+    >;
     for (const [key, schema] of Object.entries(shape)) {
       const field = schema.safeParse((raw as Record<string, unknown>)[key]);
       if (field.success) salvaged[key] = field.data;
@@ -158,11 +176,15 @@ export async function onboardTenant(
   if (!checked.document) return { created: false, issues: checked.issues, tenant: null, status: null };
   if (dryRun) return { created: false, issues: [], tenant: null, status: null };
   const document = checked.document;
-  const tenant = deps.tenants.create({ id: document.id, displayName: document.display_name, kind: document.kind }, creator);
+  const tenant = deps.tenants.create(
+    { id: document.id, displayName: document.display_name, kind: document.kind },
+    creator,
+  );
   const profile = profileOf(document);
   await deps.record(document.id, { change: 'tenants.onboard', by: creator.id, profile });
   await deps.profiles.put(document.id, profile, creator.id);
-  for (const assignment of document.packs) deps.assign(document.id, assignment.pack, assignment.repository ?? null, creator);
+  for (const assignment of document.packs)
+    deps.assign(document.id, assignment.pack, assignment.repository ?? null, creator);
   if (document.retention) {
     await deps.setRetention(document.id, document.retention.days, document.retention.legal_hold, creator);
   }
@@ -178,9 +200,18 @@ export async function updateProfile(
 ): Promise<TenantProfile> {
   const next = tenantProfileSchema.parse({ ...(await deps.profiles.get(tenant)), ...changes });
   if (next.sso && next.role_mappings.length === 0) {
-    throw new ContractError('invalid_input', 'role_mappings: SSO is configured but no group maps to a role', 'role_mappings');
+    throw new ContractError(
+      'invalid_input',
+      'role_mappings: SSO is configured but no group maps to a role',
+      'role_mappings',
+    );
   }
-  await deps.record(tenant, { change: 'tenants.profile', by: by.id, fields: Object.keys(changes).sort(), profile: next });
+  await deps.record(tenant, {
+    change: 'tenants.profile',
+    by: by.id,
+    fields: Object.keys(changes).sort(),
+    profile: next,
+  });
   await deps.profiles.put(tenant, next, by.id);
   return next;
 }
@@ -196,7 +227,9 @@ export async function tenantStatus(tenant: string, deps: OnboardingDeps): Promis
     {
       item: 'sso',
       done: profile.sso !== null,
-      detail: profile.sso ? `${profile.sso.issuer} (client ${profile.sso.client_id})` : 'No IdP configured: only the local evaluation identity can sign in',
+      detail: profile.sso
+        ? `${profile.sso.issuer} (client ${profile.sso.client_id})`
+        : 'No IdP configured: only the local evaluation identity can sign in',
     },
     {
       item: 'role_mappings',
@@ -206,7 +239,10 @@ export async function tenantStatus(tenant: string, deps: OnboardingDeps): Promis
     {
       item: 'required_roles',
       done: missingRoles.length === 0,
-      detail: missingRoles.length === 0 ? 'Every role the trial needs is mapped' : `Not mapped yet: ${missingRoles.join(', ')}`,
+      detail:
+        missingRoles.length === 0
+          ? 'Every role the trial needs is mapped'
+          : `Not mapped yet: ${missingRoles.join(', ')}`,
     },
     {
       item: 'inventory',

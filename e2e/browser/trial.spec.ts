@@ -53,7 +53,12 @@ test('trial home and readiness: steps from evidence, license, production gate, p
   await page.getByRole('button', { name: 'Readiness', exact: true }).click();
   const closeout = page.getByTestId('closeout');
   await closeout.getByRole('button', { name: /Close out and export/ }).click();
-  for (const label of ['Pilot decision', 'Evaluator feedback', 'Package access', 'What was removed, or why access stays']) {
+  for (const label of [
+    'Pilot decision',
+    'Evaluator feedback',
+    'Package access',
+    'What was removed, or why access stays',
+  ]) {
     await expect(page.getByLabel(label, { exact: true })).toHaveAttribute('aria-invalid', 'true');
   }
   await page.getByLabel('Pilot decision', { exact: true }).selectOption('extend');

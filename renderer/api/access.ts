@@ -16,7 +16,11 @@ export function useBeginSignIn() {
   const client = useClient();
   return useMutation({
     mutationFn: (input: { tenant: string; test?: boolean }) =>
-      client.call('session.begin', { tenant: input.tenant, test: input.test, redirectUri: 'http://127.0.0.1:1/auth/callback' }),
+      client.call('session.begin', {
+        tenant: input.tenant,
+        test: input.test,
+        redirectUri: 'http://127.0.0.1:1/auth/callback',
+      }),
   });
 }
 

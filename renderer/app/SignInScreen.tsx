@@ -46,14 +46,21 @@ export function SignInScreen() {
             <ul className="plain stack-tight">
               {status.data.ssoTenants.map((tenant) => (
                 <li key={tenant.id}>
-                  <button type="button" className="primary" onClick={() => signIn(tenant.id)} disabled={begin.isPending}>
+                  <button
+                    type="button"
+                    className="primary"
+                    onClick={() => signIn(tenant.id)}
+                    disabled={begin.isPending}
+                  >
                     Sign in to {tenant.displayName} with SSO
                   </button>
                 </li>
               ))}
             </ul>
             {waiting && (
-              <p role="status">Continue in your browser to sign in to {waiting}; this window updates when you are done.</p>
+              <p role="status">
+                Continue in your browser to sign in to {waiting}; this window updates when you are done.
+              </p>
             )}
           </section>
         )}
@@ -61,9 +68,9 @@ export function SignInScreen() {
           <section aria-labelledby="local-heading">
             <h2 id="local-heading">Evaluation without an IdP</h2>
             <p className="muted">
-              The local evaluation identity is for first runs on this machine. It is labelled everywhere, approvals it gives
-              to agents of your own OS user are marked self-approved, it has no authority in tenants with SSO, and the
-              production readiness gate never accepts it.
+              The local evaluation identity is for first runs on this machine. It is labelled everywhere, approvals it
+              gives to agents of your own OS user are marked self-approved, it has no authority in tenants with SSO, and
+              the production readiness gate never accepts it.
             </p>
             <button
               type="button"
@@ -75,7 +82,11 @@ export function SignInScreen() {
             </button>
           </section>
         )}
-        {error && <p role="alert" className="field-error">{error.message}</p>}
+        {error && (
+          <p role="alert" className="field-error">
+            {error.message}
+          </p>
+        )}
       </div>
     </main>
   );

@@ -9,7 +9,15 @@ import { policyBench } from './policy';
 import { sandboxBench } from './sandbox';
 import { storeBench } from './store';
 
-const suites: BenchSuite[] = [evidenceBench, normalizeBench, policyBench, gateBench, aispmBench, sandboxBench, storeBench];
+const suites: BenchSuite[] = [
+  evidenceBench,
+  normalizeBench,
+  policyBench,
+  gateBench,
+  aispmBench,
+  sandboxBench,
+  storeBench,
+];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? suites : suites.filter((suite) => wanted.includes(suite.name));

@@ -27,7 +27,12 @@ export const TEST_CLIENT_ID = 'cavra-console';
 /** A signing key shared by several test IdPs (a token from one verifies against another's JWKS). */
 export async function testSigningKey(): Promise<jose.JWK> {
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
-  return { ...(await jose.exportJWK(privateKey)), kid: `test-${crypto.randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' };
+  return {
+    ...(await jose.exportJWK(privateKey)),
+    kid: `test-${crypto.randomUUID().slice(0, 8)}`,
+    alg: 'RS256',
+    use: 'sig',
+  };
 }
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -60,7 +65,13 @@ export async function startTestIdp(
     features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
     pkce: { required: () => true },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    ttl: { IdToken: options.idTokenTtlSeconds ?? 3600, AccessToken: 3600, Grant: 3600, Session: 3600, Interaction: 600 },
+    ttl: {
+      IdToken: options.idTokenTtlSeconds ?? 3600,
+      AccessToken: 3600,
+      Grant: 3600,
+      Session: 3600,
+      Interaction: 600,
+    },
     cookies: { keys: [crypto.randomBytes(16).toString('hex')] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx, id) => {

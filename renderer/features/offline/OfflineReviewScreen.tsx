@@ -277,7 +277,8 @@ function PacketResult({ packet }: { packet: PacketVerificationView }) {
             )}
             <dt>Signing key</dt>
             <dd>
-              <code>{packet.key?.keyId ?? '—'}</code> {packet.key?.pinned ? '(pinned by you)' : '(from the bundle: not pinned)'}
+              <code>{packet.key?.keyId ?? '—'}</code>{' '}
+              {packet.key?.pinned ? '(pinned by you)' : '(from the bundle: not pinned)'}
             </dd>
           </dl>
           <h3>What was verified</h3>

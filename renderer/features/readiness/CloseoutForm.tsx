@@ -76,7 +76,11 @@ export function CloseoutForm({ tenant }: { tenant: string }) {
         <Field form={form} name="feedback">
           {(describedBy) => <textarea {...form.textProps('feedback')} aria-describedby={describedBy} rows={3} />}
         </Field>
-        <Field form={form} name="accessRemoved" hint="Registry tokens, download links, package mirrors given for the trial.">
+        <Field
+          form={form}
+          name="accessRemoved"
+          hint="Registry tokens, download links, package mirrors given for the trial."
+        >
           {(describedBy) => (
             <select {...form.textProps('accessRemoved')} aria-describedby={describedBy}>
               <option value="">Choose…</option>

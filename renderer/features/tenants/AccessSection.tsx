@@ -35,7 +35,9 @@ function StatusCard({ tenant }: { tenant: string }) {
   const status = useTenantStatus(tenant);
   return (
     <section className="card" aria-labelledby="status-heading">
-      <h2 id="status-heading">Tenant record: {status.data ? (status.data.complete ? 'complete' : 'incomplete') : '…'}</h2>
+      <h2 id="status-heading">
+        Tenant record: {status.data ? (status.data.complete ? 'complete' : 'incomplete') : '…'}
+      </h2>
       {status.isError && <p role="alert">{status.error.message}</p>}
       <ul className="plain checklist" data-testid="tenant-status">
         {status.data?.items.map((item) => (
@@ -149,7 +151,12 @@ function SsoForm({ tenant, current }: { tenant: string; current: TenantProfile }
       </div>
       <div className="field">
         <label htmlFor="sso-groups">Groups claim</label>
-        <input id="sso-groups" value={groupsClaim} onChange={(e) => setGroupsClaim(e.target.value)} spellCheck={false} />
+        <input
+          id="sso-groups"
+          value={groupsClaim}
+          onChange={(e) => setGroupsClaim(e.target.value)}
+          spellCheck={false}
+        />
       </div>
       {error && (
         <p className="field-error" role="alert">
@@ -185,7 +192,10 @@ function RoleMappingsCard({ tenant, admin }: { tenant: string; admin: boolean })
 
   function add(event: FormEvent) {
     event.preventDefault();
-    save([...mappings.filter((m) => m.group !== group.trim()), { group: group.trim(), roles: picked }], `Mapping for ${group} saved`);
+    save(
+      [...mappings.filter((m) => m.group !== group.trim()), { group: group.trim(), roles: picked }],
+      `Mapping for ${group} saved`,
+    );
     setGroup('');
     setPicked([]);
   }
@@ -216,7 +226,12 @@ function RoleMappingsCard({ tenant, admin }: { tenant: string; admin: boolean })
                     <button
                       type="button"
                       className="secondary small"
-                      onClick={() => save(mappings.filter((m) => m.group !== mapping.group), `Mapping for ${mapping.group} removed`)}
+                      onClick={() =>
+                        save(
+                          mappings.filter((m) => m.group !== mapping.group),
+                          `Mapping for ${mapping.group} removed`,
+                        )
+                      }
                     >
                       Remove {mapping.group}
                     </button>
@@ -252,7 +267,11 @@ function RoleMappingsCard({ tenant, admin }: { tenant: string; admin: boolean })
             </p>
           )}
           <div className="actions">
-            <button type="submit" className="primary" disabled={update.isPending || group.trim() === '' || picked.length === 0}>
+            <button
+              type="submit"
+              className="primary"
+              disabled={update.isPending || group.trim() === '' || picked.length === 0}
+            >
               Add mapping
             </button>
           </div>

@@ -19,10 +19,19 @@ function documentOf(form: Form): Record<string, unknown> {
     kind: form.kind,
     role_mappings: lines(form.mappings).map((line) => {
       const [group, roles = ''] = line.split(':');
-      return { group: group?.trim(), roles: roles.split(',').map((role) => role.trim()).filter(Boolean) };
+      return {
+        group: group?.trim(),
+        roles: roles
+          .split(',')
+          .map((role) => role.trim())
+          .filter(Boolean),
+      };
     }),
     inventory: {
-      environments: form.environments.split(',').map((e) => e.trim()).filter(Boolean),
+      environments: form.environments
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean),
       repositories: lines(form.repositories).map((line) => {
         const [name, environment] = line.split(/\s+/);
         return environment ? { name, environment } : { name };
@@ -40,7 +49,11 @@ function documentOf(form: Form): Record<string, unknown> {
     escalation_routes: lines(form.routes).map((line) => {
       const [name, rest = ''] = line.split(':');
       const after = /\bafter\s+(\S+)$/.exec(rest)?.[1];
-      const contacts = rest.replace(/\bafter\s+\S+$/, '').split(',').map((c) => c.trim()).filter(Boolean);
+      const contacts = rest
+        .replace(/\bafter\s+\S+$/, '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
       return after ? { name: name?.trim(), contacts, after } : { name: name?.trim(), contacts };
     }),
   };
@@ -82,7 +95,8 @@ export function OnboardingWizard() {
   const [step, setStep] = useState(0);
   const [form, setForm] = useState(initial);
   const [issues, setIssues] = useState<OnboardingIssue[] | null>(null);
-  const set = (key: keyof Form) => (event: { target: { value: string } }) => setForm({ ...form, [key]: event.target.value });
+  const set = (key: keyof Form) => (event: { target: { value: string } }) =>
+    setForm({ ...form, [key]: event.target.value });
 
   function submit(dryRun: boolean) {
     onboard.mutate(
@@ -94,7 +108,8 @@ export function OnboardingWizard() {
             announce(`Tenant ${result.tenant?.id} created`);
             setForm(initial);
             setStep(0);
-          } else announce(result.issues.length === 0 ? 'The tenant record is valid' : `${result.issues.length} mistakes`);
+          } else
+            announce(result.issues.length === 0 ? 'The tenant record is valid' : `${result.issues.length} mistakes`);
         },
       },
     );
@@ -138,13 +153,18 @@ export function OnboardingWizard() {
         )}
         {step === 1 && (
           <>
-            {field('issuer', 'IdP issuer URL', 'Leave empty for no SSO (then only the local evaluation identity can act)')}
+            {field(
+              'issuer',
+              'IdP issuer URL',
+              'Leave empty for no SSO (then only the local evaluation identity can act)',
+            )}
             {field('clientId', 'Client ID')}
             {field('scopes', 'Scopes (besides openid)')}
             {field('groupsClaim', 'Groups claim')}
           </>
         )}
-        {step === 2 && field('mappings', 'Role mappings', 'One per line: group: role, role (e.g. secops: security_reviewer)', true)}
+        {step === 2 &&
+          field('mappings', 'Role mappings', 'One per line: group: role, role (e.g. secops: security_reviewer)', true)}
         {step === 3 && (
           <>
             {field('environments', 'Environments', 'Comma-separated, e.g. production, staging')}
@@ -167,9 +187,7 @@ export function OnboardingWizard() {
         )}
         {issues && issues.length > 0 && (
           <div role="alert">
-            <p>
-              {issues.length} mistake(s); nothing was created:
-            </p>
+            <p>{issues.length} mistake(s); nothing was created:</p>
             <ul data-testid="onboarding-issues">
               {issues.map((issue) => (
                 <li key={`${issue.path}:${issue.message}`}>
@@ -179,7 +197,11 @@ export function OnboardingWizard() {
             </ul>
           </div>
         )}
-        {onboard.error && <p role="alert" className="field-error">{onboard.error.message}</p>}
+        {onboard.error && (
+          <p role="alert" className="field-error">
+            {onboard.error.message}
+          </p>
+        )}
         <div className="actions">
           <button type="button" className="secondary" disabled={step === 0} onClick={() => setStep(step - 1)}>
             Back
