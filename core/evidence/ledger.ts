@@ -12,7 +12,7 @@ import { LedgerTree, treeNodeId } from './ledger-tree';
 import type { SubtreeSource } from './merkle';
 import { MerkleFrontier, consistencyProof, inclusionProof, leafHash, rangeHash } from './merkle';
 import type { RecordHeader, StoredRecord } from './record';
-import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
+import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash, storedHeader } from './record';
 import type {
   AppendableRecordType,
   CheckpointPayload,
@@ -789,14 +789,7 @@ export class Ledger {
     for (let start = from; start < to; start += CHUNK) {
       const rows = this.stmts.range.all(start, Math.min(to, start + CHUNK));
       for (const row of rows) {
-        const header: RecordHeader = {
-          v: RECORD_VERSION,
-          seq: row.seq,
-          time: isoTime(row.time_ms),
-          type: row.type,
-          prev,
-          payload_sha256: row.payload_sha256.toString('hex'),
-        };
+        const header = storedHeader(row, prev);
         prev = row.record_hash.toString('hex');
         yield { header, recordHash: row.record_hash, payload: row.payload, prunedBy: row.pruned_by };
       }
@@ -876,14 +869,7 @@ export class Ledger {
         for (const row of this.stmts.range.all(start, end)) {
           // The header is rebuilt from the columns and linked to the stored hash before it:
           // an edited column or a broken link no longer reproduces the stored hash.
-          const header: RecordHeader = {
-            v: RECORD_VERSION,
-            seq: row.seq,
-            time: isoTime(row.time_ms),
-            type: row.type,
-            prev,
-            payload_sha256: row.payload_sha256.toString('hex'),
-          };
+          const header = storedHeader(row, prev);
           let badNode: string | null = null;
           stream.accept(
             { header, payload: row.payload, prunedBy: row.pruned_by, storedHash: row.record_hash },

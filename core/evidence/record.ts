@@ -66,6 +66,26 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The columns a ledger stores for a record, from which its header is rebuilt. */
+export interface StoredHeaderColumns {
+  seq: number;
+  time_ms: number;
+  type: string;
+  payload_sha256: Buffer;
+}
+
+/** A stored record's header, rebuilt from its columns and linked to `prev` (hex). */
+export function storedHeader(row: StoredHeaderColumns, prev: string): RecordHeader {
+  return {
+    v: RECORD_VERSION,
+    seq: row.seq,
+    time: isoTime(row.time_ms),
+    type: row.type,
+    prev,
+    payload_sha256: row.payload_sha256.toString('hex'),
+  };
+}
+
 /** A header time must be exactly what toISOString would write, so it has one byte form. */
 export function parseIsoTime(text: string): number | null {
   // Verifying walks times in order, and most share their hour with the previous record.

@@ -3,7 +3,7 @@ import { prepareAppend } from './append-input';
 import type { PreparedAppend } from './append-input';
 import { LedgerAppendError } from './errors';
 import type { RecordHeader } from './record';
-import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash } from './record';
+import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash, storedHeader } from './record';
 
 export interface SharedAppendReceipt {
   seq: number;
@@ -150,14 +150,7 @@ export class SharedLedger {
       for (const row of rows) {
         const fail = (failure: string): SharedLedgerVerification => ({ ok: false, size: next, seq: row.seq, failure });
         if (row.seq !== next) return fail(`record ${next} is missing (found ${row.seq})`);
-        const header: RecordHeader = {
-          v: RECORD_VERSION,
-          seq: row.seq,
-          time: isoTime(row.time_ms),
-          type: row.type,
-          prev,
-          payload_sha256: row.payload_sha256.toString('hex'),
-        };
+        const header = storedHeader(row, prev);
         if (!recordHash(header).equals(row.record_hash))
           return fail(`record ${row.seq} does not hash to its stored hash or does not chain`);
         if (row.payload !== null && !payloadDigest(row.payload).equals(row.payload_sha256)) {
