@@ -45,3 +45,9 @@ export function useStartCloseout(tenant: string | null) {
     mutationFn: (input: OperationInput<'trial.closeout'>) => client.call('trial.closeout', input, { tenant }),
   });
 }
+
+/** Starts the governed workflow (trial step 4) as a job: the core refuses it with a named reason when it cannot run. */
+export function useStartGovernedWorkflow(tenant: string | null) {
+  const client = useClient();
+  return useMutation({ mutationFn: () => client.call('trial.workflow.run', {}, { tenant }) });
+}

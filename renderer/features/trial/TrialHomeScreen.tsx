@@ -4,6 +4,7 @@ import { formatRoute, linkTo } from '../../app/route';
 import { screens } from '../../app/screens';
 import type { ScreenId } from '../../app/screens';
 import { useUi } from '../../state/ui';
+import { GovernedWorkflowPanel } from './GovernedWorkflowPanel';
 
 const stateText: Record<TrialStep['state'], { text: string; badge: string }> = {
   complete: { text: 'Complete', badge: 'badge badge-allow' },
@@ -65,6 +66,7 @@ export function TrialHomeScreen() {
                     </span>
                   )}
                 </div>
+                {step.id === 'workflow' && <GovernedWorkflowPanel tenant={tenant} />}
               </li>
             );
           })}
