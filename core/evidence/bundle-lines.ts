@@ -9,11 +9,11 @@ import fs from 'node:fs';
  */
 /** Records are at most 256 KiB of payload; a longer line is not a bundle line, and is not buffered. */
 const MAX_LINE = 8 * 1024 * 1024;
+const CHUNK = 1 << 20;
 
 export class LineReader {
   private readonly fd: number;
   private readonly hash = crypto.createHash('sha256');
-  private readonly chunk = Buffer.allocUnsafe(1 << 20);
   private data: Buffer = Buffer.alloc(0);
   private pos = 0;
   private eof = false;
@@ -63,17 +63,20 @@ export class LineReader {
 
   private fill(): void {
     // Synchronous reads: the verifier yields to the event loop between record chunks anyway,
-    // and a thread-pool round trip per chunk would only add idle time.
-    const read = fs.readSync(this.fd, this.chunk, 0, this.chunk.length, null);
+    // and a thread-pool round trip per chunk would only add idle time. Each chunk is read into
+    // a fresh buffer behind the unfinished line (earlier lines may still be in use), so the
+    // bytes are copied once, not twice.
+    const rest = this.data.length - this.pos;
+    const next = Buffer.allocUnsafe(rest + CHUNK);
+    this.data.copy(next, 0, this.pos);
+    const read = fs.readSync(this.fd, next, rest, CHUNK, null);
     if (read === 0) {
       this.eof = true;
       return;
     }
-    const fresh = this.chunk.subarray(0, read);
-    this.hash.update(fresh);
+    this.hash.update(next.subarray(rest, rest + read));
     this.bytes += read;
-    // Keep the unfinished line; the new chunk gets its own copy (earlier lines may still be in use).
-    this.data = Buffer.concat([this.data.subarray(this.pos), fresh]);
+    this.data = next.subarray(0, rest + read);
     this.pos = 0;
   }
 }

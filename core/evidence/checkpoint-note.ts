@@ -49,14 +49,24 @@ export function isValidKeyName(name: string): boolean {
 }
 
 export function noteKeyHash(name: string, type: number, publicKey: Buffer): Buffer {
-  return crypto
-    .createHash('sha256')
-    .update(name, 'utf8')
-    .update(Buffer.from([0x0a, type]))
-    .update(publicKey)
-    .digest()
-    .subarray(0, 4);
+  // A verifier opens one checkpoint per interval with the same key: remember the few key hashes
+  // it has computed (copies are handed out, so a caller cannot alter the remembered one).
+  const key = `${type}\n${name}\n${publicKey.toString('base64')}`;
+  let hash = keyHashes.get(key);
+  if (!hash) {
+    hash = crypto
+      .createHash('sha256')
+      .update(name, 'utf8')
+      .update(Buffer.from([0x0a, type]))
+      .update(publicKey)
+      .digest()
+      .subarray(0, 4);
+    if (keyHashes.size >= 64) keyHashes.clear();
+    keyHashes.set(key, hash);
+  }
+  return Buffer.from(hash);
 }
+const keyHashes = new Map<string, Buffer>();
 
 /** The C2SP verifier key string: `<name>+<hex key hash>+<base64(0x01 || public key)>`. */
 export function verifierKey(name: string, publicKey: Buffer): string {

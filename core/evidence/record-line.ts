@@ -161,6 +161,7 @@ export function inclusionFromObject(raw: unknown): InclusionLine {
 }
 
 const PROOF_HEAD = '{"path":[';
+let lastPath: readonly string[] = [];
 const PROOF_TAIL = /\],"seq":(0|[1-9][0-9]{0,15}),"tree_size":([1-9][0-9]{0,15})\}$/y;
 
 /** One inclusion-proofs.jsonl line; canonical lines skip JSON.parse. */
@@ -172,7 +173,11 @@ export function parseInclusionLine(text: string): InclusionLine {
     const list = text.slice(PROOF_HEAD.length, tailAt);
     if (m && (list.length === 0 || (list.startsWith('"') && list.endsWith('"')))) {
       const path = list.length === 0 ? [] : list.slice(1, -1).split('","');
-      if (path.length <= MAX_PATH && path.every((hash) => BASE64_HASH.test(hash))) {
+      // Consecutive proofs share most of their path (the upper levels): a hash equal to the one
+      // at the same step of the last accepted line was checked there already.
+      const last = lastPath;
+      if (path.length <= MAX_PATH && path.every((hash, k) => hash === last[k] || BASE64_HASH.test(hash))) {
+        lastPath = path;
         return { seq: Number(m[1]), tree_size: Number(m[2]), path };
       }
     }
