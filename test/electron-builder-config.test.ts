@@ -68,4 +68,42 @@ describe('electron-builder.yml (HOUSE rule 12)', () => {
     expect(config.npmRebuild).toBe(false);
     expect(fs.readFileSync(path.join(root, 'scripts/release.mjs'), 'utf8')).toMatch(/install-app-deps/);
   });
+
+  it('packs the MCP server the governed workflow (trial step 4) runs, with everything it loads', () => {
+    // electron-builder copies production dependencies (never devDependencies) beside the app,
+    // whatever `files` lists, unless a pattern excludes node_modules.
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const server = '@modelcontextprotocol/server-filesystem';
+    expect(pkg.dependencies[server]).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.devDependencies[server]).toBeUndefined();
+    expect((config.files as string[]).filter((pattern) => pattern.includes('node_modules'))).toEqual([]);
+    const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; dependencies?: Record<string, string> }>;
+    };
+    // Node's resolution over the lockfile's paths: the nearest node_modules up from the dependent wins.
+    const resolve = (from: string, name: string): string | undefined => {
+      for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+        const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+        if (lock.packages[candidate]) return candidate;
+        if (!dir) return undefined;
+      }
+    };
+    const seen = new Set<string>();
+    const queue: [string, string][] = [['', server]];
+    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+      const [from, name] = next;
+      const found = resolve(from, name);
+      expect(found, `${name} (needed by ${from || 'the app'}) is in the lockfile`).toBeDefined();
+      if (!found || seen.has(found)) continue;
+      seen.add(found);
+      const entry = lock.packages[found];
+      // A package marked dev would be left out of the packaged app.
+      expect(entry?.dev, `${found} is a production package`).toBeUndefined();
+      for (const dependency of Object.keys(entry?.dependencies ?? {})) queue.push([found, dependency]);
+    }
+    expect(seen.size).toBeGreaterThan(4);
+  });
 });
