@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ContractError } from '../contract';
 import type { Action } from '../contract';
@@ -6,7 +7,10 @@ import type { LocalCoreService } from '../service';
 import { requireKeychain } from '../gate/testing';
 import { tempHome } from '../../test/support/temp-home';
 import { approvalBinding } from './binding';
-import type { ApprovalDesk, NewApprovalRequest } from './desk';
+import { ApprovalDesk } from './desk';
+import type { NewApprovalRequest } from './desk';
+import { localEvaluationPrincipal } from '../identity';
+import type { TenantDirectory } from '../tenants';
 import type { Decider } from './separation';
 
 const evaluator: Decider = { id: 'local:evaluator', kind: 'local_evaluation', uid: 4242 };
@@ -143,6 +147,65 @@ describe('approval requests', () => {
     await third.desk.decide(TENANT, opened.id, asEvaluator('deny', 'not today'));
     const settled = await waiting;
     expect(settled).toMatchObject({ state: 'denied', decisionReason: 'not today' });
+  });
+
+  it('are visible only once their requested record commits: a decide the instant the list shows one stands', async () => {
+    const clock = { ms: Date.now() };
+    const { core, desk } = open(clock);
+    core.gateHost.policy.prepare?.(TENANT);
+    // The gate's desk (in production another process on this data directory) with a slow ledger append.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ledger = core.gateHost.ledgers.ledger(TENANT) as unknown as {
+      append(input: { type: string; payload: unknown }): Promise<{ seq: number }>;
+    };
+    const gateDesk = new ApprovalDesk({
+      store: (tenant) => (core.gateHost.tenants as unknown as TenantDirectory).store(tenant),
+      now: () => new Date(clock.ms),
+      record: async (_tenant, event) => {
+        await held;
+        return (await ledger.append({ type: 'approval', payload: event })).seq;
+      },
+    });
+    cleanups.push(() => gateDesk.close());
+    const id = `apr_${crypto.randomUUID()}`;
+    const opening = gateDesk.open(request({ id }));
+    const listed = async () => {
+      const response = await core.invoke(localEvaluationPrincipal, {
+        op: 'approvals.list',
+        tenant: TENANT,
+        input: { states: ['pending'] },
+      });
+      if (!response.ok) throw new Error(response.error.message);
+      return (response.value as { requests: { id: string }[] }).requests;
+    };
+    // While its `requested` record is not committed, nobody sees it: not the list, not get, not decide.
+    for (let i = 0; i < 20; i += 1) {
+      expect(await listed()).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    for (const op of ['approvals.get', 'approvals.decide'] as const) {
+      const input = op === 'approvals.get' ? { id } : { id, verdict: 'approve' };
+      const early = await core.invoke(localEvaluationPrincipal, { op, tenant: TENANT, input });
+      expect(early.ok ? null : early.error.code, op).toBe('not_found');
+    }
+    release();
+    let shown: { id: string }[] = [];
+    while (shown.length === 0) {
+      // A macrotask between looks, so the append (which needs one) can finish.
+      await new Promise((resolve) => setImmediate(resolve));
+      shown = await listed();
+    }
+    // The instant the list shows it, a decision stands (it used to answer "is pending, not pending").
+    const decided = await core.invoke(localEvaluationPrincipal, {
+      op: 'approvals.decide',
+      tenant: TENANT,
+      input: { id: shown[0]?.id as string, verdict: 'approve' },
+    });
+    expect(decided.ok, JSON.stringify(decided)).toBe(true);
+    expect(shown[0]?.id).toBe(id);
+    await opening;
+    expect(desk.get(TENANT, shown[0]?.id as string)?.state).toBe('approved');
   });
 
   it('do not change state when the ledger cannot record the change', async () => {

@@ -571,9 +571,14 @@ export class ApprovalDesk {
     );
   }
 
+  /**
+   * A request exists for everybody outside the desk only once its `requested` record has
+   * committed (record, then apply): before that a reviewer could see it and decide it, and be
+   * told it "is pending, not pending".
+   */
   get(tenant: string, id: string): ApprovalRequest | null {
     const row = this.row(tenant, id);
-    return row ? this.toRequest(tenant, row) : null;
+    return row && row.requested_seq !== null ? this.toRequest(tenant, row) : null;
   }
 
   /** Newest first. Call `expireDue` before for an up-to-date view (the handlers do). */
@@ -585,7 +590,8 @@ export class ApprovalDesk {
     const rows = this.db(tenant)
       .prepare(
         `SELECT * FROM approval_requests
-         WHERE (state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks}))
+         WHERE requested_seq IS NOT NULL
+           AND ((state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks})))
          ORDER BY created_at DESC, id LIMIT ?`,
       )
       .all(...states, ...states, limit) as Row[];
@@ -746,7 +752,10 @@ export class ApprovalDesk {
 
   private pendingRow(tenant: string, id: string): Row {
     const row = this.row(tenant, id);
-    if (!row) throw new ContractError('not_found', `id: approval request "${id}" does not exist`, 'id');
+    // Not yet recorded is not yet there (see `get`).
+    if (!row || row.requested_seq === null) {
+      throw new ContractError('not_found', `id: approval request "${id}" does not exist`, 'id');
+    }
     const state = row.state_seq === null ? (row.prior_state ?? 'pending') : row.state;
     if (state !== 'pending' || row.state_seq === null) {
       throw new ContractError('conflict', `id: approval request ${id} is ${state}, not pending`, 'id');
