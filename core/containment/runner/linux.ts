@@ -76,7 +76,7 @@ function isWithin(child: string, parent: string): boolean {
 function realDirectory(p: string | undefined): string | null {
   if (!p || !path.isAbsolute(p)) return null;
   try {
-    const real = fs.realpathSync(p);
+    const real = fs.realpathSync.native(p);
     return fs.statSync(real).isDirectory() ? real : null;
   } catch {
     return null;
@@ -163,7 +163,7 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
       let real: string;
       let stat: fs.Stats;
       try {
-        real = fs.realpathSync(candidate);
+        real = fs.realpathSync.native(candidate);
         stat = fs.statSync(real);
       } catch {
         continue;
@@ -194,11 +194,11 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
         existing = path.dirname(existing);
       }
       if (missing === null) {
-        const real = fs.realpathSync(candidate);
+        const real = fs.realpathSync.native(candidate);
         if (layer(real) === 'write') mask(real, 'ro');
         continue;
       }
-      const parent = fs.realpathSync(existing);
+      const parent = fs.realpathSync.native(existing);
       if (layer(parent) !== 'write') continue;
       if (!fs.statSync(parent).isDirectory()) {
         // A file stands where a protected directory would be created: nothing can be made

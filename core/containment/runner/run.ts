@@ -57,16 +57,27 @@ function takeLease(cavraHome: string, workspace: string, placeholders: string[])
     'leases',
     crypto.createHash('sha256').update(workspace).digest('hex').slice(0, 32),
   );
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const own = path.join(dir, `${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
-  fs.writeFileSync(own, JSON.stringify(placeholders), { mode: 0o600 });
+  // A sandbox that reserved nothing holds no lease (a file write and delete saved per run); it
+  // still cleans up after a killed runner when it is the last one out.
+  let own: string | null = null;
+  if (placeholders.length > 0) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    own = path.join(dir, `${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
+    fs.writeFileSync(own, JSON.stringify(placeholders), { mode: 0o600 });
+  }
   return {
     release() {
       const leftOver = new Set(placeholders);
-      fs.rmSync(own, { force: true });
+      if (own) fs.rmSync(own, { force: true });
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        names = [];
+      }
       let alive = false;
       const stale: string[] = [];
-      for (const name of fs.readdirSync(dir)) {
+      for (const name of names) {
         const pid = Number(name.split('.')[0]);
         try {
           process.kill(Number.isInteger(pid) && pid > 0 ? pid : -1, 0);
@@ -89,6 +100,29 @@ function takeLease(cavraHome: string, workspace: string, placeholders: string[])
       removePlaceholders([...leftOver]);
     },
   };
+}
+
+/**
+ * The empty, read-only file bound over every masked secret file. One per CAVRA_HOME, made
+ * once: creating and deleting a file per run cost more than the rest of the set-up. It is
+ * checked on every run (a regular file of ours, empty, not a link) and replaced atomically
+ * when it is anything else, so nothing a masked path shows can come from a file someone wrote.
+ */
+function sharedEmptyFile(cavraHome: string): string {
+  const dir = path.join(cavraHome, 'containment');
+  const file = path.join(dir, 'empty');
+  try {
+    const stat = fs.lstatSync(file);
+    const ours = typeof process.getuid !== 'function' || stat.uid === process.getuid();
+    if (stat.isFile() && stat.size === 0 && ours && (stat.mode & 0o222) === 0) return file;
+  } catch {
+    // Missing: made below.
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fresh = path.join(dir, `.empty-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(fresh, '', { mode: 0o444, flag: 'wx' });
+  fs.renameSync(fresh, file);
+  return file;
 }
 
 /** Removes placeholders that are still what a sandbox made: an empty directory. */
@@ -121,7 +155,8 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
     const missing = missingSocat();
     throw new SandboxUnavailableError(missing.reason, missing.fix);
   }
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-sandbox-'));
+  // A run directory only for the proxy's socket: an offline sandbox needs none.
+  const runDir = needsNetwork ? fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-sandbox-')) : null;
   let proxy: FilterProxy | null = null;
   let lease: { release(): void } | null = null;
   let released = false;
@@ -131,12 +166,11 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
     released = true;
     await proxy?.close();
     lease?.release();
-    fs.rmSync(runDir, { recursive: true, force: true });
+    if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
   };
   try {
-    const emptyFile = path.join(runDir, 'empty');
-    fs.writeFileSync(emptyFile, '', { mode: 0o444 });
-    if (needsNetwork) {
+    const emptyFile = sharedEmptyFile(options.cavraHome);
+    if (runDir) {
       proxy = await startFilterProxy({
         socketPath: path.join(runDir, 'proxy.sock'),
         hosts: options.profile.network.hosts,

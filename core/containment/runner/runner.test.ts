@@ -161,4 +161,29 @@ describe('the runner', () => {
     expect(code).not.toBe(0); // .mcp.json stayed unwritable to the end
     expect(fs.existsSync(path.join(s.workspace, '.mcp.json'))).toBe(false);
   }, 60_000);
+  it('never shows a masked secret through a planted or altered mask file', async () => {
+    const s = site('planted', 0);
+    const run = () =>
+      runContained({
+        profile: profileFor(s.workspace),
+        argv: ['sh', '-c', 'cat .env > seen.txt'],
+        cwd: s.workspace,
+        env: { ...process.env, HOME: s.home },
+        cavraHome: s.cavraHome,
+      });
+    const mask = path.join(s.cavraHome, 'containment', 'empty');
+    const planted = path.join(base, 'planted-secret');
+    fs.writeFileSync(planted, 'PLANTED\n');
+    // A link where the mask file belongs, then the mask file itself made writable and filled.
+    fs.mkdirSync(path.dirname(mask), { recursive: true });
+    fs.symlinkSync(planted, mask);
+    expect((await run()).code).toBe(0);
+    expect(fs.readFileSync(path.join(s.workspace, 'seen.txt'), 'utf8')).toBe('');
+    expect(fs.lstatSync(mask).isSymbolicLink()).toBe(false);
+    fs.chmodSync(mask, 0o644);
+    fs.writeFileSync(mask, 'PLANTED\n');
+    expect((await run()).code).toBe(0);
+    expect(fs.readFileSync(path.join(s.workspace, 'seen.txt'), 'utf8')).toBe('');
+    expect(fs.readFileSync(planted, 'utf8')).toBe('PLANTED\n'); // the link's target was left alone
+  }, 60_000);
 });

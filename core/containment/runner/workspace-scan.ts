@@ -59,7 +59,7 @@ export function scanWorkspace(
       if (dirent.isSymbolicLink()) {
         if (!match) continue;
         try {
-          const target = fs.realpathSync(absolute);
+          const target = fs.realpathSync.native(absolute);
           matches.push({ path: target, directory: fs.statSync(target).isDirectory() });
         } catch {
           // A dangling link reads nothing.
