@@ -65,6 +65,7 @@ const built = check('build', process.execPath, ['scripts/build.mjs']);
 check('typecheck (core, cli, main, preload, tests)', npx('tsc'), ['-p', 'tsconfig.json']);
 check('typecheck (renderer)', npx('tsc'), ['-p', 'tsconfig.renderer.json']);
 check('lint (zero warnings)', npx('eslint'), ['.', '--max-warnings', '0']);
+check('format (Prettier)', npx('prettier'), ['--check', '.', '--log-level', 'warn']);
 
 const vitestFile = path.join(results, 'vitest.json');
 fs.rmSync(vitestFile, { force: true });
