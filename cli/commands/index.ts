@@ -35,6 +35,7 @@ import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate
 import { packetCloseout, packetExport, packetVerify, readinessRun } from './readiness';
 import { aispmCoverage, aispmFindings, aispmStatus } from './aispm';
 import { trialRun } from './trial';
+import { serverCommand } from './server';
 
 /** Every `cavra` command; `--help` lists them in this order. */
 export const commands: readonly Command[] = [
@@ -63,6 +64,7 @@ export const commands: readonly Command[] = [
   evidenceRetention,
   evidencePrune,
   gateServe,
+  serverCommand,
   hookClaudeCode,
   hookInstallClaudeCode,
   mcpProxy,

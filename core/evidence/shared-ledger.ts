@@ -1,7 +1,7 @@
-import type { Store, StoreSession } from '../store';
+import type { SqlValue, Store, StoreSession } from '../store';
 import { prepareAppend } from './append-input';
 import type { PreparedAppend } from './append-input';
-import { LedgerAppendError } from './errors';
+import { LedgerAppendError, LedgerInputError } from './errors';
 import type { RecordHeader } from './record';
 import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash, storedHeader } from './record';
 
@@ -9,19 +9,35 @@ export interface SharedAppendReceipt {
   seq: number;
   time: string;
   recordHash: string;
+  /** True when this origin record was stored before (a retried batch): nothing new was appended. */
+  duplicate?: boolean;
 }
+
+/**
+ * Where a record came from when another ledger shipped it (a gate's outbox): the sending
+ * install and its own sequence number. A record with an origin is appended at most once.
+ */
+export interface RecordOrigin {
+  origin: string;
+  originSeq: number;
+}
+
+const ORIGIN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export type SharedLedgerVerification =
   { ok: true; size: number } | { ok: false; size: number; seq: number; failure: string };
 
 interface Pending {
   item: PreparedAppend;
+  origin: RecordOrigin | null;
   resolve: (receipt: SharedAppendReceipt) => void;
   reject: (error: Error) => void;
 }
 
 /** Records per transaction: large enough to amortise a durable commit, small enough to stay short. */
 const MAX_BATCH = 500;
+/** Rows per INSERT statement (9 parameters each: well under SQLite's and PostgreSQL's limits). */
+const ROWS_PER_INSERT = 100;
 const PAGE = 2_000;
 
 /**
@@ -43,16 +59,34 @@ export class SharedLedger {
     private readonly now: () => number = Date.now,
   ) {}
 
-  append(tenant: string, input: { type: string; payload: unknown }): Promise<SharedAppendReceipt> {
+  /**
+   * Appends a record; with `origin`, a record already stored under the same origin and origin
+   * sequence resolves with its first receipt (`duplicate: true`) instead of a second copy, and
+   * one stored with other content is refused. The check runs under the ledger lock, in the
+   * transaction that appends, so racing retries on several replicas still store it once.
+   */
+  append(
+    tenant: string,
+    input: { type: string; payload: unknown },
+    origin: RecordOrigin | null = null,
+  ): Promise<SharedAppendReceipt> {
     let item: PreparedAppend;
     try {
       item = prepareAppend(input);
+      if (origin !== null) {
+        if (typeof origin.origin !== 'string' || !ORIGIN.test(origin.origin)) {
+          throw new LedgerInputError('origin: 1–128 letters, digits or . _ : -');
+        }
+        if (!Number.isSafeInteger(origin.originSeq) || origin.originSeq < 0) {
+          throw new LedgerInputError('originSeq: must be a non-negative integer');
+        }
+      }
     } catch (error) {
       return Promise.reject(error as Error);
     }
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(tenant) ?? [];
-      queue.push({ item, resolve, reject });
+      queue.push({ item, origin, resolve, reject });
       this.queues.set(tenant, queue);
       if (queue.length === 1 && !this.flushing.has(tenant)) setImmediate(() => void this.flush(tenant));
     });
@@ -67,8 +101,12 @@ export class SharedLedger {
         const batch = queue.splice(0, MAX_BATCH);
         if (batch.length === 0) break;
         try {
-          const receipts = await this.store.transaction({ tenant }, (session) => this.write(session, batch));
-          batch.forEach((pending, i) => pending.resolve(receipts[i] as SharedAppendReceipt));
+          const outcomes = await this.store.transaction({ tenant }, (session) => this.write(session, batch));
+          batch.forEach((pending, i) => {
+            const outcome = outcomes[i] as SharedAppendReceipt | Error;
+            if (outcome instanceof Error) pending.reject(outcome);
+            else pending.resolve(outcome);
+          });
         } catch (error) {
           const failure = new LedgerAppendError(`The evidence record was not stored: ${(error as Error).message}`);
           for (const pending of batch) pending.reject(failure);
@@ -80,16 +118,31 @@ export class SharedLedger {
     }
   }
 
-  private async write(session: StoreSession, batch: readonly Pending[]): Promise<SharedAppendReceipt[]> {
+  private async write(session: StoreSession, batch: readonly Pending[]): Promise<(SharedAppendReceipt | Error)[]> {
     await session.lock('ledger');
     const tail = await session.get<{ seq: number; time_ms: number; record_hash: Buffer }>(
       'SELECT seq, time_ms, record_hash FROM ledger_records ORDER BY seq DESC LIMIT 1',
     );
+    const known = await this.storedOrigins(session, batch);
     let seq = tail ? tail.seq + 1 : 0;
     let prev = tail ? tail.record_hash.toString('hex') : GENESIS_PREV;
     let lastMs = tail ? tail.time_ms : 0;
-    const receipts: SharedAppendReceipt[] = [];
-    for (const { item } of batch) {
+    const outcomes: (SharedAppendReceipt | Error)[] = [];
+    const records: SqlValue[][] = [];
+    const origins: SqlValue[][] = [];
+    for (const { item, origin } of batch) {
+      const key = origin ? `${origin.origin}\n${origin.originSeq}` : null;
+      const stored = key !== null ? known.get(key) : undefined;
+      if (stored) {
+        outcomes.push(
+          stored.digest.equals(item.digest) && stored.type === item.type
+            ? { ...stored.receipt, duplicate: true }
+            : new LedgerInputError(
+                `${origin?.origin} #${origin?.originSeq} was already stored with other content; a retried record must be identical`,
+              ),
+        );
+        continue;
+      }
       // Times never go backwards, so seq order and time order agree (as in the local ledger).
       const timeMs = Math.max(this.now(), lastMs);
       const header: RecordHeader = {
@@ -101,27 +154,76 @@ export class SharedLedger {
         payload_sha256: item.digest.toString('hex'),
       };
       const hash = recordHash(header);
-      await session.run(
-        `INSERT INTO ledger_records (seq, time_ms, type, record_hash, payload_sha256, payload, decision, agent, session)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          seq,
-          timeMs,
-          item.type,
-          hash,
-          item.digest,
-          item.canonical,
-          item.index.decision ?? null,
-          item.index.agent ?? null,
-          item.index.session ?? null,
-        ],
-      );
-      receipts.push({ seq, time: header.time, recordHash: hash.toString('hex') });
+      records.push([
+        seq,
+        timeMs,
+        item.type,
+        hash,
+        item.digest,
+        item.canonical,
+        item.index.decision ?? null,
+        item.index.agent ?? null,
+        item.index.session ?? null,
+      ]);
+      const receipt = { seq, time: header.time, recordHash: hash.toString('hex') };
+      if (origin && key !== null) {
+        origins.push([origin.origin, origin.originSeq, seq]);
+        // A batch that repeats a key stores it once; the repeat answers like a retry.
+        known.set(key, { receipt, digest: item.digest, type: item.type });
+      }
+      outcomes.push(receipt);
       prev = hash.toString('hex');
       lastMs = timeMs;
       seq += 1;
     }
-    return receipts;
+    await insertRows(
+      session,
+      'ledger_records (seq, time_ms, type, record_hash, payload_sha256, payload, decision, agent, session)',
+      records,
+    );
+    await insertRows(session, 'ledger_origins (origin, origin_seq, seq)', origins);
+    return outcomes;
+  }
+
+  /** The batch's origin keys already in the ledger: one range query per origin named. */
+  private async storedOrigins(
+    session: StoreSession,
+    batch: readonly Pending[],
+  ): Promise<Map<string, { receipt: SharedAppendReceipt; digest: Buffer; type: string }>> {
+    const ranges = new Map<string, { low: number; high: number }>();
+    for (const { origin } of batch) {
+      if (!origin) continue;
+      const range = ranges.get(origin.origin);
+      if (!range) ranges.set(origin.origin, { low: origin.originSeq, high: origin.originSeq });
+      else {
+        range.low = Math.min(range.low, origin.originSeq);
+        range.high = Math.max(range.high, origin.originSeq);
+      }
+    }
+    const known = new Map<string, { receipt: SharedAppendReceipt; digest: Buffer; type: string }>();
+    for (const [origin, { low, high }] of ranges) {
+      const rows = await session.all<{
+        origin_seq: number;
+        seq: number;
+        time_ms: number;
+        type: string;
+        record_hash: Buffer;
+        payload_sha256: Buffer;
+      }>(
+        `SELECT o.origin_seq, r.seq, r.time_ms, r.type, r.record_hash, r.payload_sha256
+         FROM ledger_origins o JOIN ledger_records r ON r.seq = o.seq
+         WHERE o.origin = $1 AND o.origin_seq >= $2 AND o.origin_seq <= $3`,
+        [origin, low, high],
+      );
+      for (const row of rows) {
+        known.set(`${origin}\n${row.origin_seq}`, {
+          receipt: { seq: row.seq, time: isoTime(row.time_ms), recordHash: row.record_hash.toString('hex') },
+          digest: row.payload_sha256,
+          type: row.type,
+        });
+      }
+    }
+    return known;
   }
 
   /**
@@ -161,5 +263,21 @@ export class SharedLedger {
       }
       if (rows.length < PAGE) return { ok: true, size: next };
     }
+  }
+}
+
+/** Multi-row INSERTs: one round trip per hundred rows instead of one per row. */
+async function insertRows(session: StoreSession, target: string, rows: readonly SqlValue[][]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+    const params: SqlValue[] = [];
+    const values = chunk.map((row) => {
+      const placeholders = row.map((value) => {
+        params.push(value);
+        return `$${params.length}`;
+      });
+      return `(${placeholders.join(', ')})`;
+    });
+    await session.run(`INSERT INTO ${target} VALUES ${values.join(', ')}`, params);
   }
 }

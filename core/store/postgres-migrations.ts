@@ -29,6 +29,8 @@ export async function migratePostgres(sets: MigrationSet, options: PostgresMigra
       applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       PRIMARY KEY (component, version)
     )`);
+    // The app reads which versions are applied (cavra server's /readyz), never changes them.
+    await client.query(`GRANT SELECT ON schema_migrations TO ${app}`);
     for (const [component, migrations] of Object.entries(sets)) {
       migrations.forEach((migration, index) => {
         if (migration.version !== index + 1) {

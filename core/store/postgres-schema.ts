@@ -85,6 +85,25 @@ export const postgresMigrations: MigrationSet = {
       GRANT SELECT, INSERT ON ledger_records TO {{app}};
     `,
     },
+    {
+      version: 2,
+      name: 'ledger-origins',
+      // Records shipped from another ledger (a gate's outbox, cavra server's ingest): the sending
+      // install and its sequence number, so a retried batch never stores a record twice.
+      sql: `
+      CREATE TABLE ledger_origins (
+        ${TENANT_COLUMN},
+        origin TEXT NOT NULL,
+        origin_seq BIGINT NOT NULL CHECK (origin_seq >= 0),
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (tenant_id, origin, origin_seq),
+        UNIQUE (tenant_id, seq),
+        FOREIGN KEY (tenant_id, seq) REFERENCES ledger_records (tenant_id, seq)
+      );
+      ${tenantRowSecurity('ledger_origins')}
+      GRANT SELECT, INSERT ON ledger_origins TO {{app}};
+    `,
+    },
   ],
   reports: [
     {

@@ -61,7 +61,12 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
       );
       await Promise.all(
         [1, 2, 3].map((i) =>
-          ledger.append(tenant, { type: 'config_change', payload: { change: 'rls.seed', by: tenant, after: i } }),
+          ledger.append(
+            tenant,
+            { type: 'config_change', payload: { change: 'rls.seed', by: tenant, after: i } },
+            // Shipped from a gate: ledger_origins gets rows too.
+            { origin: `gate-${tenant}`, originSeq: i },
+          ),
         ),
       );
     }

@@ -174,6 +174,19 @@ export const tenantMigrations: MigrationSet = {
         BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only'); END;
     `,
     },
+    {
+      version: 2,
+      name: 'ledger-origins',
+      // Records shipped from another ledger (SharedLedger with an origin): each origin record once.
+      sql: `
+      CREATE TABLE ledger_origins (
+        origin TEXT NOT NULL,
+        origin_seq INTEGER NOT NULL CHECK (origin_seq >= 0),
+        seq INTEGER NOT NULL UNIQUE REFERENCES ledger_records (seq),
+        PRIMARY KEY (origin, origin_seq)
+      ) WITHOUT ROWID;
+    `,
+    },
   ],
   approvals: [
     {

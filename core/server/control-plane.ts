@@ -1,0 +1,87 @@
+import { ContractError } from '../contract';
+import { agentPrincipal } from '../gate';
+import { createCore } from '../service';
+import { PostgresStore, migratePostgres, postgresMigrations } from '../store';
+import { bearerAuthenticator } from './auth';
+import type { HumanVerifier, MachineVerifier } from './auth';
+import { CentralLedger } from './central-ledger';
+import type { DatabaseConfig } from './config';
+import { storeReadiness } from './readiness';
+import type { ServerLog } from './log';
+import { routeModules } from './route-modules';
+import type { RouteModule } from './routes';
+import { startServer } from './server';
+import type { RunningServer, ServerTls } from './server';
+
+export interface ControlPlaneOptions {
+  /** The server's own data directory (tenant registry, IdP configuration, signing keys). */
+  home: string;
+  database: DatabaseConfig;
+  tls: ServerTls;
+  host?: string;
+  port?: number;
+  log: ServerLog;
+  /** How enrolled machines are recognised; the core's agent credentials unless given. */
+  machines?: MachineVerifier;
+  routes?: readonly RouteModule[];
+}
+
+export interface ControlPlane {
+  url: string;
+  port: number;
+  /** Graceful stop: no new connections, requests in flight finish, then the pool and the core close. */
+  close(): Promise<void>;
+}
+
+/**
+ * `cavra server`: migrations (under the advisory lock, so replicas starting together apply
+ * each once), the shared store, the core, and the HTTPS server in front of them.
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { database, log } = options;
+  if (database.owner) {
+    await migratePostgres(postgresMigrations, { owner: database.owner, appRole: database.appRole });
+    log({ level: 'info', msg: 'migrations applied' });
+  }
+  const store = await PostgresStore.open({ connection: database.app, maxConnections: 16 });
+  const core = createCore({
+    home: options.home,
+    shell: 'cli',
+    deliveries: { run: true },
+    log: (message) => log({ level: 'warn', msg: message.slice(0, 500) }),
+  });
+  let server: RunningServer;
+  try {
+    const readiness = storeReadiness(store, postgresMigrations);
+    const machines: MachineVerifier =
+      options.machines ??
+      ((token) => {
+        const credential = core.gateHost.agents.verify(token);
+        return credential ? agentPrincipal(credential) : null;
+      });
+    const humans: HumanVerifier = async () => {
+      throw new ContractError('unauthenticated', 'OIDC bearer tokens are not accepted by this build yet');
+    };
+    server = await startServer({
+      deps: { core, store, ledger: new CentralLedger(store), readiness, log },
+      authenticator: bearerAuthenticator({ machines, humans }),
+      routes: options.routes ?? routeModules,
+      tls: options.tls,
+      host: options.host,
+      port: options.port,
+    });
+  } catch (error) {
+    await core.close();
+    await store.close();
+    throw error;
+  }
+  return {
+    url: server.url,
+    port: server.port,
+    async close() {
+      await server.close();
+      await core.close();
+      await store.close();
+    },
+  };
+}
