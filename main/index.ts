@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Notification, protocol, session, shell } from 'electron';
 import { startCoreWorker } from '../core/service';
-import { ConsoleSession } from '../core/identity';
+import { ConsoleSession, stepUpReturnLink } from '../core/identity';
 import { createAppProtocolHandler } from './app-protocol';
 import { approvalNotifier } from './approval-notifier';
 import { bindContract } from './contract-binding';
@@ -62,12 +62,19 @@ async function start(): Promise<void> {
       return;
     }
     void signIn.complete(url.href).then((done) => {
-      const text = done.ok ? 'You are signed in. Return to CAVRA Enterprise.' : `Sign-in failed: ${done.message}`;
+      const back = stepUpReturnLink(done);
+      const text = done.ok
+        ? back !== null
+          ? 'Your sign-in confirmed the verdict. Return to CAVRA Enterprise.'
+          : 'You are signed in. Return to CAVRA Enterprise.'
+        : `Sign-in failed: ${done.message}`;
       response
         .writeHead(done.ok ? 200 : 400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
         .end(text);
-      // The console starts over as the signed-in user (its event subscription too).
-      if (done.ok) window?.webContents.reload();
+      // A step-up returns to the queue, where the page says the outcome; a sign-in starts the
+      // console over as the signed-in user (its event subscription too).
+      if (back !== null) void window?.webContents.loadURL(`${APP_ENTRY_URL}${back}`);
+      else if (done.ok) window?.webContents.reload();
     });
   });
   await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { bridgeWire } from '../../core/contract';
 import type { CoreService } from '../../core/service';
-import { ConsoleSession } from '../../core/identity';
+import { ConsoleSession, stepUpReturnLink } from '../../core/identity';
 
 /**
  * Browser mode: the same core behind a loopback HTTP + WebSocket bridge. It binds
@@ -134,7 +134,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   /** The IdP's redirect: the core checks state, PKCE, nonce and the ID token; then the console opens. */
   async function handleCallback(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const completed = await session.complete(new URL(req.url ?? '/', `http://127.0.0.1:${port}`).href);
-    if (completed.ok) {
+    // A step-up for an attested verdict goes back to the queue, whatever came of it: the page
+    // says the outcome there, with the reviewer's place kept.
+    const back = stepUpReturnLink(completed);
+    if (back !== null) {
+      res.writeHead(303, { location: `/${back}`, 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    if (completed.ok && completed.kind === 'sign-in') {
       // A test sign-in opens no session: its outcome goes back to the page in the fragment only.
       const test = new URLSearchParams({
         'sso-test': 'ok',
@@ -147,7 +155,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return;
     }
     res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    const message = completed.message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const message = (completed.ok ? 'unexpected answer' : completed.message).replace(
+      /[&<>"]/g,
+      (c) => `&#${c.charCodeAt(0)};`,
+    );
     res.end(
       `<!doctype html><html lang="en"><title>Sign-in failed</title><main><h1>Sign-in failed</h1><p role="alert">${message}</p><p><a href="/">Back to the console</a></p></main></html>`,
     );

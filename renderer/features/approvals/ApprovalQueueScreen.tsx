@@ -1,7 +1,8 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { approvalStateSchema } from '../../../core/contract';
 import type { ApprovalRequestView } from '../../../core/contract';
+import { useSessionStatus } from '../../api/access';
 import { PENDING_LIMIT, useApprovalRequest, useApprovalRequests, useDecideApproval } from '../../api/approvals';
 import { useShortcuts } from '../../components/shortcuts';
 import { useNow } from '../../components/useNow';
@@ -11,7 +12,7 @@ import { ApprovalDetail } from './ApprovalDetail';
 import { DecisionDialog } from './DecisionDialog';
 import { QueueList } from './QueueList';
 import type { QueueListHandle } from './QueueList';
-import { decisionAnnouncement } from './words';
+import { decisionAnnouncement, stepUpAnnouncement } from './words';
 
 type View = 'pending' | 'decided';
 // Every state but pending, as the contract lists them (new lifecycle states show up by themselves).
@@ -32,13 +33,27 @@ export function ApprovalQueueScreen() {
   const shortcuts = usePreferences((state) => state.shortcuts);
   const setShortcuts = usePreferences((state) => state.setShortcuts);
   const linked = useApprovalRequest(tenant, item);
+  const shell = useSessionStatus().data?.shell;
+  // Back from a step-up sign-in (`?stepup=approve|deny|failed`): the shell recorded the verdict
+  // (or says why not); the reviewer carries on in the pending view.
+  const stepUpReturn = filters.stepup ?? null;
   // A link to a decided request opens the decided view, unless the address says otherwise.
   const view: View =
     filters.view === 'decided' || filters.view === 'pending'
       ? filters.view
-      : linked.data && linked.data.state !== 'pending'
-        ? 'decided'
-        : 'pending';
+      : stepUpReturn !== null
+        ? 'pending'
+        : linked.data && linked.data.state !== 'pending'
+          ? 'decided'
+          : 'pending';
+  // A verdict waiting for its step-up sign-in in the system browser (desktop app).
+  const [awaitingStepUp, setAwaitingStepUp] = useState<string | null>(null);
+  // The page was loaded by the return from the step-up, so its answer is read once, here.
+  const [stepUpError] = useState<string | null>(() =>
+    filters.stepup === 'failed'
+      ? (filters.stepupError ?? 'the sign-in did not confirm the verdict; nothing was recorded')
+      : null,
+  );
   const setView = (next: View) => {
     setFilters({ view: next });
     open(null, { replace: true });
@@ -90,6 +105,26 @@ export function ApprovalQueueScreen() {
     event.preventDefault();
   }
 
+  // Back from the step-up: say what was recorded (read back from the core, not taken from the
+  // address), then drop the marker so a reload does not say it again; focus stays in the list.
+  useEffect(() => {
+    if (stepUpReturn === null || !requests.data) return;
+    if (stepUpReturn === 'failed') {
+      announce(`Your verdict was not recorded: ${stepUpError ?? ''}`);
+      setFilters({ stepup: '', stepupError: '', view: 'pending' });
+      return;
+    }
+    if (!linked.data) return;
+    // The decided request has left the pending list, so the cursor falls on the first one left.
+    const rest = requests.data.requests.filter((r) => r.id !== linked.data.id);
+    const next = rest[0] ?? null;
+    announce(stepUpAnnouncement(linked.data, rest.length, next));
+    setFilters({ stepup: '', stepupError: '', view: 'pending' });
+    open(next?.id ?? null, { replace: true });
+    setTimeout(() => list.current?.focus(), 0);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- runs once per return, when both answers are in
+  }, [stepUpReturn, requests.data, linked.data]);
+
   function confirm(reason: string) {
     if (!active || !dialog) return;
     const index = Math.max(0, activeIndex);
@@ -97,6 +132,14 @@ export function ApprovalQueueScreen() {
       { id: active.id, verdict: dialog, ...(reason ? { reason } : {}) },
       {
         onSuccess: (request) => {
+          if (request.stepUp) {
+            // An attested route: the verdict counts only after a fresh sign-in at the IdP
+            // that commits to this request, action and verdict. Nothing is recorded yet.
+            announce(`Sign in again to confirm: ${dialog === 'approve' ? 'approve' : 'deny'} ${request.target}.`);
+            if (shell === 'browser') window.location.assign(request.stepUp.authorizationUrl);
+            else setAwaitingStepUp(request.target);
+            return;
+          }
           setDialog(null);
           // Focus moves on to the next request in the queue (HOUSE rule 8); the list keeps focus.
           const rest = items.filter((r) => r.id !== request.id);
@@ -135,6 +178,11 @@ export function ApprovalQueueScreen() {
           Approval requests
         </h2>
         {requests.isError && <p role="alert">{requests.error.message}</p>}
+        {stepUpError && (
+          <p role="alert" className="field-error" data-testid="step-up-error">
+            Your verdict was not recorded: {stepUpError}
+          </p>
+        )}
         {full && (
           <p className="muted small" data-testid="queue-truncated">
             Showing the newest {items.length.toLocaleString()} pending requests; more are waiting. Decide these first,
@@ -176,11 +224,13 @@ export function ApprovalQueueScreen() {
         <DecisionDialog
           request={active}
           verdict={dialog}
-          pending={decide.isPending}
+          pending={decide.isPending || awaitingStepUp !== null}
+          stepUp={awaitingStepUp !== null}
           error={decide.error?.message ?? null}
           onConfirm={confirm}
           onCancel={() => {
             setDialog(null);
+            setAwaitingStepUp(null);
             decide.reset();
             list.current?.focus();
           }}

@@ -11,6 +11,7 @@ export function DecisionDialog({
   request,
   verdict,
   pending,
+  stepUp = false,
   error,
   onConfirm,
   onCancel,
@@ -18,6 +19,8 @@ export function DecisionDialog({
   request: ApprovalRequestView;
   verdict: 'approve' | 'deny';
   pending: boolean;
+  /** The verdict waits for a fresh sign-in in the system browser (desktop app). */
+  stepUp?: boolean;
   error: string | null;
   onConfirm: (reason: string) => void;
   onCancel: () => void;
@@ -59,6 +62,17 @@ export function DecisionDialog({
           onChange={(event) => setReason(event.target.value)}
         />
       </label>
+      {request.attest === 'idp' && (
+        <p className="small" data-testid="attest-note">
+          This route is attested: after you confirm, sign in again at your identity provider. The verdict is recorded
+          only when that sign-in proves it is you, for this exact action.
+        </p>
+      )}
+      {stepUp && (
+        <p role="status" data-testid="step-up-waiting">
+          Sign in again to confirm: finish the sign-in in your browser. Nothing is recorded until it succeeds.
+        </p>
+      )}
       {error && (
         <p className="field-error" role="alert">
           {error}

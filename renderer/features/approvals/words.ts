@@ -25,3 +25,24 @@ export function decisionAnnouncement(
   if (next && next.id !== request.id) parts.push(`Next: ${next.target}.`);
   return parts.join(' ');
 }
+
+/** Who the IdP authenticated for the latest verdict, in words, when the verdict is attested. */
+export function attestationWords(request: ApprovalRequestView): string | null {
+  const vote = [...(request.votes ?? [])].reverse().find((v) => v.attestation !== null);
+  if (!vote?.attestation) return null;
+  const who = vote.attestation.name
+    ? `${vote.attestation.name} (${vote.attestation.subject})`
+    : vote.attestation.subject;
+  return `Attested by ${who} at ${new Date(vote.attestation.authTime).toLocaleString()}.`;
+}
+
+/** What the live region says when the console comes back from a step-up sign-in with the verdict recorded. */
+export function stepUpAnnouncement(
+  request: ApprovalRequestView,
+  pendingLeft: number,
+  next: ApprovalRequestView | null,
+): string {
+  const attested = attestationWords(request);
+  const base = decisionAnnouncement(request, pendingLeft, next);
+  return attested ? `${base} ${attested}` : base;
+}
