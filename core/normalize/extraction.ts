@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { type PathRequest, type PathResolver, standsForEveryName } from './paths';
+import { type PathRequest, type PathResolver, pathKey, standsForEveryName } from './paths';
 import type { Field } from './shell-words';
 import type { GitInvocation, NormalizationProblem, NormalizedPath, SimpleCommand } from './types';
 
@@ -149,7 +149,9 @@ export class Extraction {
     if (walked === null) return false;
     if (!walked.complete) this.problem('too_large', `${via} reaches more files under ${directory} than can be judged`);
     const entry: PathRequest = { access: request.access, source: request.source, via: request.via };
-    for (const file of walked.files) for (const found of resolver.walkedEntries(file, entry)) this.pushPath(found);
+    const found = resolver.walkedEntries(walked, entry);
+    for (let i = 0; i < found.entries.length; i++)
+      this.pushPath(found.entries[i] as NormalizedPath, found.keys[i] as string);
     for (const link of walked.links)
       for (const found of resolver.entries(link, { ...entry, reached: 'walk' })) this.pushPath(found);
     return walked.complete;
@@ -301,8 +303,7 @@ export class Extraction {
     else this.directories.push(posix.normalize(directory));
   }
 
-  private pushPath(entry: NormalizedPath): void {
-    const key = `${entry.absolute}\0${entry.access}\0${entry.via}\0${entry.pattern ? 1 : 0}\0${entry.linkedFrom ?? ''}`;
+  private pushPath(entry: NormalizedPath, key: string = pathKey(entry)): void {
     if (this.pathKeys.has(key)) return;
     if (this.paths.length >= MAX_PATHS) {
       this.overflow(`more than ${MAX_PATHS} file paths`);

@@ -147,6 +147,20 @@ export interface PathRequest {
   reached?: NormalizedPath['reached'];
 }
 
+/** Entries made for the files of one walk, with their de-duplication keys, in the same order. */
+export interface WalkedEntries {
+  readonly entries: readonly NormalizedPath[];
+  readonly keys: readonly string[];
+}
+
+/** Entries of a walk by the request that read it; a walk no longer cached takes its entries with it. */
+const walkedEntryCache = new WeakMap<WalkResult, Map<string, WalkedEntries>>();
+
+/** What makes two entries of one action the same entry. */
+export function pathKey(entry: NormalizedPath): string {
+  return `${entry.absolute}\0${entry.access}\0${entry.via}\0${entry.pattern ? 1 : 0}\0${entry.linkedFrom ?? ''}`;
+}
+
 /** Temporary directories: what sits beside a workspace in them is other scratch work, not a neighbour. */
 const TEMP_ROOTS =
   /^(\/tmp|\/var\/tmp|\/private\/tmp|\/private\/var\/folders\/[^/]+\/[^/]+\/T|\/var\/folders\/[^/]+\/[^/]+\/T)$/;
@@ -313,9 +327,33 @@ export class PathResolver {
     return this.probe !== null && this.probe.locate(absolute)?.kind === 'exists';
   }
 
-  /** An entry for a file a walk found: the walk already resolved its directories. */
-  walkedEntries(file: string, request: PathRequest): NormalizedPath[] {
-    return this.accessEntries(file, { ...request, reached: 'walk' }, this.realWorkspace(), null);
+  /**
+   * The entries for every file a walk found (the walk already resolved its directories), with
+   * their keys for de-duplication. A walk reused while its directories are unchanged gives the
+   * same entries, frozen and shared between actions, so the policy can remember their verdicts
+   * instead of judging hundreds of unchanged files again (what made recursive readers slow).
+   */
+  walkedEntries(walked: WalkResult, request: PathRequest): WalkedEntries {
+    const workspace = this.realWorkspace();
+    const key = `${request.access}\0${request.source}\0${request.via ?? ''}\0${workspace ?? ''}`;
+    let byRequest = walkedEntryCache.get(walked);
+    const known = byRequest?.get(key);
+    if (known) return known;
+    const entries: NormalizedPath[] = [];
+    const keys: string[] = [];
+    const entry: PathRequest = { access: request.access, source: request.source, via: request.via, reached: 'walk' };
+    for (const file of walked.files) {
+      for (const found of this.accessEntries(file, entry, workspace, null)) {
+        entries.push(Object.freeze(found));
+        keys.push(pathKey(found));
+      }
+    }
+    const made: WalkedEntries = { entries: Object.freeze(entries), keys: Object.freeze(keys) };
+    if (!byRequest) walkedEntryCache.set(walked, (byRequest = new Map()));
+    // A handful of ways to read one tree (read by grep, written by rm): bounded all the same.
+    if (byRequest.size >= 8) byRequest.clear();
+    byRequest.set(key, made);
+    return made;
   }
 
   /**

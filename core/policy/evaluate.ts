@@ -87,7 +87,16 @@ interface Scope {
   enforced: boolean;
   /** Per command: its CODE_* bits, computed on first need. */
   codeBits: number | null;
+  /** Rules matched by the path being judged, collected to remember its verdict; null when not collecting. */
+  collected: CompiledRule[] | null;
 }
+
+/**
+ * Verdicts of frozen path entries (the files of a walk, shared between actions while the walk
+ * holds): the rules each matched, for the index that judged it. A path entry's verdict depends
+ * only on its own fields and the index, and a frozen entry's fields cannot change.
+ */
+const rememberedPaths = new WeakMap<NormalizedPath, { index: PolicyIndex; rules: CompiledRule[] }>();
 
 function record(scope: Scope, rule: CompiledRule, matched: string): void {
   if (rule.stamp === scope.stamp) return;
@@ -236,6 +245,7 @@ function visitPaths(
   for (const entry of entries) {
     if (!pathMatches(entry, path, bit)) continue;
     if (entry.rule.pack.mode === 'enforce') scope.enforced = true;
+    scope.collected?.push(entry.rule);
     record(scope, entry.rule, text);
   }
 }
@@ -243,9 +253,25 @@ function visitPaths(
 function judgePath(scope: Scope, path: NormalizedPath): boolean {
   scope.enforced = false;
   const text = pathText(path);
+  const remember = path.pattern !== true && Object.isFrozen(path);
+  if (remember) {
+    const known = rememberedPaths.get(path);
+    if (known !== undefined && known.index === scope.index) {
+      for (const rule of known.rules) {
+        if (rule.pack.mode === 'enforce') scope.enforced = true;
+        record(scope, rule, text);
+      }
+      return scope.enforced;
+    }
+    scope.collected = [];
+  }
   visitPathBuckets(scope, path, text);
   if (path.pattern === true)
     for (const named of patternInstances(scope.index, path)) visitPathBuckets(scope, named, text);
+  if (remember) {
+    rememberedPaths.set(path, { index: scope.index, rules: scope.collected as CompiledRule[] });
+    scope.collected = null;
+  }
   return scope.enforced;
 }
 
@@ -567,6 +593,7 @@ export function evaluate(index: PolicyIndex, normalized: NormalizedAction, optio
     trusted: options.trustedMcpServers,
     enforced: false,
     codeBits: null,
+    collected: null,
   };
   const unmatched: string[] = [];
   const commands = normalized.commands;
