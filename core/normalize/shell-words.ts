@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import {
   type CallExpr,
   type DblQuoted,
@@ -166,7 +167,7 @@ export const GIT_TOPLEVEL = ':git-toplevel';
 
 /**
  * A command substitution that only prints where the command runs, known statically: `$(pwd)`,
- * `` `pwd -P` ``, `$(realpath .)`, `$(readlink -f .)`, `$(git rev-parse --show-toplevel)`,
+ * `` `pwd -P` ``, `$(dirname "$PWD")`, `$(realpath .)`, `$(readlink -f .)`, `$(git rev-parse --show-toplevel)`,
  * `$(echo WORD)`. `rm -rf "$(pwd)"` removes the workspace as surely as `rm -rf "$PWD"`.
  * Anything else is known only at run time (null).
  */
@@ -200,6 +201,13 @@ function locationSubstitution(node: StmtList, source: ShellSource, lookup: Varia
       return args.length === 2 && args[0] === 'rev-parse' && args[1] === '--show-toplevel'
         ? lookup(GIT_TOPLEVEL)
         : null;
+    case 'dirname': {
+      // `rm -rf "$(dirname "$PWD")"`: the directory above, as surely as `rm -rf ..`.
+      const operand = args.length === 1 ? (args[0] as string) : '';
+      if (operand === '' || operand.startsWith('-')) return null;
+      if (operand === '.' || operand === './') return '..';
+      return posix.dirname(operand.replace(/(.)\/+$/, '$1'));
+    }
     case 'echo':
     case 'printf':
       return args.length === 1 && !(args[0] as string).startsWith('-') && !(args[0] as string).includes('%')

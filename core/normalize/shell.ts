@@ -463,14 +463,20 @@ class ScriptReader {
       if (item !== undefined) return item;
       if (name === 'HOME') return this.extraction.resolver.home;
       if (/^[0-9]$/.test(name)) return scope.positional?.[Number(name)] ?? null;
-      if (name === 'PWD' || name === GIT_TOPLEVEL) {
+      if (name === 'PWD' || name === 'OLDPWD' || name === GIT_TOPLEVEL) {
         const { directories, resolver } = this.extraction;
         const workspace = resolver.workspace;
-        if (workspace === null || directories.length !== 1 || this.extraction.unknownDirectory) return null;
-        const here = directories[0] as string;
-        if (name === 'PWD') return here;
-        // The work tree's top: the workspace, from anywhere inside it (elsewhere, not known here).
-        return here === workspace || here.startsWith(`${workspace}/`) ? workspace : null;
+        if (workspace === null || this.extraction.unknownDirectory) return null;
+        if (name === GIT_TOPLEVEL) {
+          // The work tree's top: the workspace, from anywhere inside it (elsewhere, not known here).
+          const inside = directories.every((here) => here === workspace || here.startsWith(`${workspace}/`));
+          return inside ? workspace : null;
+        }
+        // Where the script is after a `cd` is one of the directories it may be in, and so is
+        // where it was before (`$OLDPWD`): `.` stands for each of them, as for a relative path,
+        // so `cd .. && rm -rf "$PWD"` is judged like `cd .. && rm -rf .` (the workspace's parent).
+        if (directories.length > 1) return '.';
+        return name === 'PWD' ? (directories[0] as string) : null;
       }
       const constant = scope.constants ? (this.constants.get(name) ?? null) : null;
       if (constant === null && name === 'CAVRA_HOME') return this.extraction.dataDirectory;
