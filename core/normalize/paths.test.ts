@@ -227,9 +227,13 @@ describe('relative paths after cd', () => {
     expect(command('cd "$(mktemp -d)" && ls').problems).toEqual([]);
   });
 
-  it('knows $PWD only before any cd', () => {
+  it('takes $PWD after a cd as every directory the script may be in, as `.`', () => {
     expect(command('cat $PWD/.env').paths.map((p) => p.relative)).toEqual(['.env']);
-    expect(command('cd /tmp; cat $PWD/.env').problems.map((p) => p.code)).toContain('unsupported');
+    const after = command('cd /tmp; cat $PWD/.env').paths.map((p) => p.absolute);
+    expect(after).toContain(`${WORKSPACE}/.env`);
+    expect(after).toContain('/tmp/.env');
+    expect(command('cd .. && rm -rf "$OLDPWD"').paths.map((p) => p.spans)).toContain('workspace');
+    expect(command('cd "$(mktemp -d)" && cat $PWD/.env').problems.map((p) => p.code)).toContain('unsupported');
   });
 });
 
