@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { ContractError } from '../contract';
 import type { SsoConfig } from '../contract';
@@ -59,6 +60,8 @@ function loopback(issuer: string): boolean {
 export class OidcSignIn {
   private readonly flows = new Map<string, Flow>();
   private readonly configs = new Map<string, { config: Promise<oidc.Configuration>; at: number }>();
+  /** The IdPs' key sets by jwks_uri: jose refetches on an unknown kid (key rotation), rate-limited. */
+  private readonly keySets = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
   private readonly now: () => Date;
 
   constructor(private readonly options: OidcOptions = {}) {
@@ -169,6 +172,36 @@ export class OidcSignIn {
     } catch (error) {
       if (error instanceof ContractError) throw error;
       throw new ContractError('unauthenticated', `Session refresh failed: ${describeOidcError(error)}; sign in again`);
+    }
+  }
+
+  /**
+   * A bearer token a caller presents to `cavra server` (RFC 6750): a JWT the tenant's IdP signed,
+   * checked against its JWKS — signature (asymmetric algorithms only), issuer, audience (the
+   * tenant's client id), expiry and not-before, with a subject. Returns the claims or throws an
+   * `unauthenticated` ContractError that says which check failed, never the token.
+   */
+  async verifyBearer(sso: SsoConfig, token: string): Promise<Record<string, unknown>> {
+    const config = await this.configuration(sso);
+    const uri = config.serverMetadata().jwks_uri;
+    if (!uri) throw new ContractError('unavailable', `The IdP at ${sso.issuer} publishes no jwks_uri`);
+    let keys = this.keySets.get(uri);
+    if (!keys) {
+      keys = jose.createRemoteJWKSet(new URL(uri), { timeoutDuration: 10_000, cooldownDuration: 30_000 });
+      this.keySets.set(uri, keys);
+    }
+    try {
+      const { payload } = await jose.jwtVerify(token, keys, {
+        issuer: sso.issuer,
+        audience: sso.client_id,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'],
+        requiredClaims: ['sub', 'exp', 'iat'],
+        clockTolerance: 30,
+        currentDate: this.now(),
+      });
+      return { ...payload };
+    } catch (error) {
+      throw new ContractError('unauthenticated', `Bearer token refused: ${describeBearerError(error, sso.issuer)}`);
     }
   }
 
@@ -288,4 +321,25 @@ export function describeOidcError(error: unknown): string {
     return 'the redirect does not carry the state of this sign-in (mismatched state; possibly forged)';
   if (/signature/i.test(text)) return 'the ID token signature does not verify against the IdP’s keys (tampered token)';
   return links[links.length - 1]?.message.slice(0, 300) ?? error.message.slice(0, 300);
+}
+
+/** Which check a bearer token failed, in words; never the token or its claims' values. */
+function describeBearerError(error: unknown, issuer: string): string {
+  const code = (error as { code?: string }).code;
+  const claim = (error as { claim?: string }).claim;
+  if (code === 'ERR_JWT_EXPIRED') return 'the token has expired; get a new one from the IdP';
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    if (claim === 'iss')
+      return `the token was issued by another issuer than this tenant’s IdP (${issuer}) (wrong issuer)`;
+    if (claim === 'aud') return 'the token was issued for another client than this tenant’s (wrong audience)';
+    if (claim === 'nbf' || claim === 'iat') return 'the token is not valid yet (check the clock)';
+    return `the token's ${claim ?? 'claims'} claim is missing or wrong`;
+  }
+  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' || code === 'ERR_JWKS_NO_MATCHING_KEY') {
+    return 'the token signature does not verify against the tenant IdP’s keys (wrong key or tampered token)';
+  }
+  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return 'the token is signed with an algorithm CAVRA does not accept';
+  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC')
+    return 'the IdP’s keys could not be fetched; try again';
+  return 'the token is not a well-formed signed JWT';
 }

@@ -47,6 +47,8 @@ export function humanPrincipalId(issuer: string, subject: string): string {
  */
 export class IdentityService {
   private readonly now: () => Date;
+  /** Bearer tokens already checked, by digest, until they expire: roles were applied on first use. */
+  private readonly bearers = new Map<string, { principal: Principal; expiresAt: number }>();
 
   constructor(private readonly deps: IdentityDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -123,6 +125,49 @@ export class IdentityService {
     const jwks = await this.deps.oidc.jwks(sso);
     // Only the ID token leaves here: the access and refresh tokens of a step-up are never kept.
     return { tenant: verified.tenant, issuer: sso.issuer, principal, claims, idToken: verified.tokens.idToken, jwks };
+  }
+
+  /**
+   * The person behind an OIDC bearer token sent to `cavra server` for `tenant`: the token is
+   * checked against the tenant's IdP (OidcSignIn.verifyBearer), the groups it carries are mapped
+   * to roles, and a change of roles is recorded before it applies — as at an interactive sign-in.
+   * The principal's session is a reference to the token (never the token).
+   */
+  async bearer(tenant: string, token: string): Promise<Principal> {
+    // Keyed by tenant too: a token checked against one tenant's IdP proves nothing in another.
+    const key = digest(`${tenant}\n${token}`);
+    const cached = this.bearers.get(key);
+    if (cached && cached.expiresAt > this.now().getTime()) return cached.principal;
+    let sso: SsoConfig;
+    try {
+      sso = await this.sso(tenant);
+    } catch {
+      // An unknown tenant and one without SSO look the same from outside.
+      throw new ContractError(
+        'unauthenticated',
+        `Tenant "${tenant}" accepts no OIDC bearer tokens (no SSO configured)`,
+      );
+    }
+    const claims = await this.deps.oidc.verifyBearer(sso, token);
+    const profile = await this.deps.profiles.get(tenant);
+    const groups = groupsOf(claims, sso.groups_claim);
+    const roles = rolesForGroups(groups, profile.role_mappings);
+    const principal: Principal = {
+      ...this.humanPrincipal(sso, claims),
+      session: `bearer_${digest(token).slice(0, 24)}`,
+      // A remote caller: no OS user the server could verify.
+      osUser: null,
+    };
+    if (roles.length === 0) {
+      throw new ContractError(
+        'forbidden',
+        `${principal.displayName}: none of your groups (${groups.join(', ') || 'none'}) maps to a role in "${tenant}"; ask a tenant admin to add a role mapping`,
+      );
+    }
+    await this.applyRoles(principal, tenant, roles, groups);
+    if (this.bearers.size >= 1_000) this.bearers.clear();
+    this.bearers.set(key, { principal, expiresAt: Number(claims.exp) * 1000 });
+    return principal;
   }
 
   /** `cavra login --local-evaluation`, the console's "continue as local evaluator": recorded like any login. */

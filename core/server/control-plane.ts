@@ -1,4 +1,3 @@
-import { ContractError } from '../contract';
 import { agentPrincipal } from '../gate';
 import { createCore } from '../service';
 import { PostgresStore, migratePostgres, postgresMigrations } from '../store';
@@ -59,9 +58,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         const credential = core.gateHost.agents.verify(token);
         return credential ? agentPrincipal(credential) : null;
       });
-    const humans: HumanVerifier = async () => {
-      throw new ContractError('unauthenticated', 'OIDC bearer tokens are not accepted by this build yet');
-    };
+    const humans: HumanVerifier = (tenant, token) => core.bearerPrincipal(tenant, token);
     server = await startServer({
       deps: { core, store, ledger: new CentralLedger(store), readiness, log },
       authenticator: bearerAuthenticator({ machines, humans }),

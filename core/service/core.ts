@@ -80,6 +80,11 @@ export interface CoreService {
 /** A core in this thread: it can also host the runtime gate (`startGate({ host: core.gateHost })`). */
 export interface LocalCoreService extends CoreService {
   readonly gateHost: GateHost;
+  /**
+   * A person's OIDC bearer token for `tenant` (cavra server), checked against the tenant's IdP
+   * and mapped to a principal whose roles are applied as at sign-in; throws ContractError.
+   */
+  bearerPrincipal(tenant: string, token: string): Promise<Principal>;
 }
 
 /**
@@ -424,6 +429,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     home: options.home,
     version: packageVersion,
     gateHost,
+    bearerPrincipal: (tenant, token) => identity.bearer(tenant, token),
     async invoke(principal, request) {
       try {
         const value = await dispatch(principal, request);

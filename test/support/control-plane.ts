@@ -64,3 +64,35 @@ export function call(
     req.end(payload);
   });
 }
+
+/**
+ * A real ID token from the test IdP for `username`, the way a client would get one: discovery,
+ * authorization code with PKCE, the sign-in page driven over HTTP, the code exchanged.
+ */
+export async function idTokenFrom(idp: { issuer: string; clientId: string }, username: string): Promise<string> {
+  const oidc = await import('openid-client');
+  const { signInOverHttp } = await import('./idp-sign-in');
+  const config = await oidc.discovery(
+    new URL(idp.issuer),
+    idp.clientId,
+    { token_endpoint_auth_method: 'none' },
+    oidc.None(),
+    { execute: [oidc.allowInsecureRequests] },
+  );
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: 'http://127.0.0.1/callback',
+    scope: 'openid profile email groups',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const callback = await signInOverHttp(url.href, username);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    idTokenExpected: true,
+  });
+  return tokens.id_token as string;
+}
