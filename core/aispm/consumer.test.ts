@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledScript } from '../../test/support/bundled-script';
 import { findingId, findingKey } from './projection';
-import { SqliteAispmRepository } from './sqlite-repository';
+import { StoreAispmRepository } from './store-repository';
 import type { ConstructedLedger } from './testing';
 import { HOUR, MINUTE, T0, constructedLedger, rules } from './testing';
 
@@ -210,11 +210,11 @@ describe('the ledger consumer', () => {
 
   it('opens its store with a numbered migration and refuses a newer one', async () => {
     const file = path.join(fx.dir, 'future.sqlite');
-    const repository = new SqliteAispmRepository(file);
+    const repository = StoreAispmRepository.openFile(file, 'acme');
     await repository.close();
     const db = new Database(file);
     db.prepare(`UPDATE schema_migrations SET version = 99 WHERE component = 'aispm'`).run();
     db.close();
-    expect(() => new SqliteAispmRepository(file)).toThrow(/newer than this build/);
+    expect(() => StoreAispmRepository.openFile(file, 'acme')).toThrow(/newer than this build/);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Ledger } from '../evidence';
 import { migrate, openDatabase, tenantMigrations } from '../store';
 import { LedgerConsumer, ledgerSource } from './consumer';
-import { SqliteAispmRepository } from './sqlite-repository';
+import { StoreAispmRepository } from './store-repository';
 
 const [dir, now, chunk] = process.argv.slice(2) as [string, string, string];
 const db = openDatabase(path.join(dir, 'tenant.sqlite'));
@@ -17,7 +17,7 @@ const readOnlyKeys = {
   },
 };
 const ledger = new Ledger({ db, tenant: 'acme', keys: readOnlyKeys });
-const repository = new SqliteAispmRepository(path.join(dir, 'crashed.sqlite'));
+const repository = StoreAispmRepository.openFile(path.join(dir, 'crashed.sqlite'), 'acme');
 const consumer = new LedgerConsumer(ledgerSource(ledger), repository, {
   chunk: Number(chunk),
   onCommit: (cursor) => process.stdout.write(`commit ${cursor}\n`),

@@ -4,7 +4,7 @@ export { aispmHandlers } from './handlers';
 export { LedgerConsumer, ledgerSource } from './consumer';
 export type { LedgerSource, Lag } from './consumer';
 export type { AispmRepository, ProjectionCommit, StoredProjection } from './repository';
-export { SqliteAispmRepository } from './sqlite-repository';
+export { StoreAispmRepository, aispmMigrations } from './store-repository';
 export { findingKinds } from './kinds';
 export type { FindingKind, FindingKindSpec } from './kinds';
 export { reviewSpecs } from './reviews';

@@ -19,7 +19,7 @@ import type { Projection } from './projection';
 import type { AispmRepository } from './repository';
 import { DUE_SOON_MS, cadenceMs, reviewSpecs } from './reviews';
 import { scorePosture } from './score';
-import { SqliteAispmRepository } from './sqlite-repository';
+import { StoreAispmRepository } from './store-repository';
 import { coverageRows, filterFindings, findingView } from './views';
 import { findingId, findingKey } from './projection';
 
@@ -88,7 +88,7 @@ export class AispmService {
     if (open) return open;
     const repository =
       this.options.repository?.(tenant) ??
-      new SqliteAispmRepository(path.join(tenantDir(this.options.home, tenant), 'aispm.sqlite'));
+      StoreAispmRepository.openFile(path.join(tenantDir(this.options.home, tenant), 'aispm.sqlite'), tenant);
     const ledger = this.options.ledgers.ledger(tenant);
     const consumer = new LedgerConsumer(ledger, repository, {
       chunk: this.options.chunk,

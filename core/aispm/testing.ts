@@ -11,7 +11,7 @@ import { migrate, openDatabase, tenantMigrations } from '../store';
 import { LedgerConsumer, ledgerSource } from './consumer';
 import type { Projection } from './projection';
 import { scorePosture } from './score';
-import { SqliteAispmRepository } from './sqlite-repository';
+import { StoreAispmRepository } from './store-repository';
 
 export const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 export const MINUTE = 60_000;
@@ -115,7 +115,7 @@ export function constructedLedger(start = T0) {
     // Checkpoints only when the test asks: the unsigned tail is then the test's to shape.
     checkpoints: { records: 1_000_000, seconds: 1_000_000 },
   });
-  const repositories: SqliteAispmRepository[] = [];
+  const repositories: StoreAispmRepository[] = [];
   return {
     dir,
     ledger,
@@ -140,7 +140,7 @@ export function constructedLedger(start = T0) {
     },
     /** A consumer on its own AISPM file (`name` lets a test keep two apart). */
     consumer(name = 'aispm', chunk?: number) {
-      const repository = new SqliteAispmRepository(path.join(dir, `${name}.sqlite`));
+      const repository = StoreAispmRepository.openFile(path.join(dir, `${name}.sqlite`), 'acme');
       repositories.push(repository);
       return { consumer: new LedgerConsumer(ledgerSource(ledger), repository, { chunk }), repository };
     },

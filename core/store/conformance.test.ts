@@ -4,6 +4,8 @@
 // already behind the port run here too, so both adapters are held to the same behaviour.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerConsumer, StoreAispmRepository, aispmMigrations, ledgerSource } from '../aispm';
+import { HOUR, MINUTE, T0, constructedLedger, rules } from '../aispm/testing';
 import { StoredContainmentSettings } from '../containment';
 import { DEFAULT_REPORT_SETTINGS, StoredReportRepository } from '../reports';
 import { SharedLedger } from '../evidence';
@@ -44,6 +46,7 @@ async function sqliteFixture(): Promise<Fixture> {
     if (!db) {
       db = openDatabase(path.join(home, `${id}.sqlite`));
       migrate(db, tenantMigrations);
+      migrate(db, aispmMigrations);
       files.set(id, db);
     }
     return db;
@@ -328,6 +331,92 @@ for (const adapter of adapters) {
       expect(await reports.removeSchedule('acme', schedule.id)).toBe(true);
       expect(await reports.schedules('acme')).toEqual([]);
     });
+
+    it('AISPM repository: a consumer projects the same state as on its own file; racing consumers apply each record once; other tenants see nothing', async () => {
+      const fx = constructedLedger();
+      try {
+        fx.at(T0);
+        for (let i = 0; i < 30; i++) {
+          fx.advance(MINUTE);
+          await fx.decide({ ...rules.envRead, repository: `repo-${i % 3}`, agent: `agent-${i % 2}` });
+          await fx.decide({ ...rules.npmTest, repository: `repo-${i % 3}` });
+          if (i % 10 === 0) await fx.decide(rules.forcePush);
+        }
+        const now = T0 + 2 * HOUR;
+        const reference = fx.consumer('reference');
+        await reference.consumer.catchUp({ budgetMs: Number.POSITIVE_INFINITY, now });
+        const expected = await reference.repository.load();
+
+        // Three consumers on the shared store race over the same ledger, in small chunks.
+        const racers = [0, 1, 2].map(
+          () =>
+            new LedgerConsumer(ledgerSource(fx.ledger), new StoreAispmRepository(store, 'acme'), {
+              chunk: 7,
+            }),
+        );
+        await Promise.all(racers.map((c) => c.catchUp({ budgetMs: Number.POSITIVE_INFINITY, now })));
+        const shared = new StoreAispmRepository(store, 'acme');
+        const stored = await shared.load();
+        expect(stored?.cursor).toBe(expected?.cursor);
+        const byId = <T extends { id: string }>(list: T[] | undefined) =>
+          [...(list ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+        expect(byId(stored?.findings).map((f) => [f.id, f.occurrences, f.severity])).toEqual(
+          byId(expected?.findings).map((f) => [f.id, f.occurrences, f.severity]),
+        );
+        expect(stored?.cells.length).toBe(expected?.cells.length);
+        const finding = byId(stored?.findings).find((f) => f.kind !== '') as { id: string };
+        const all: number[] = [];
+        let before: number | undefined;
+        for (;;) {
+          const page = await shared.links(finding.id, { before, limit: 4 });
+          all.push(...page.seqs);
+          if (page.next === null) break;
+          before = page.next;
+        }
+        expect(new Set(all).size).toBe(all.length); // each record linked once, whoever won the race
+        expect(all).toEqual((await reference.repository.links(finding.id, { limit: 1000 })).seqs);
+        expect(await shared.trend(0)).toEqual(await reference.repository.trend(0));
+
+        // A stale compare-and-set is refused and changes nothing.
+        const version = await shared.version();
+        expect(
+          await shared.commit({
+            expectedVersion: version - 1,
+            cursor: 0,
+            facts: stored!.facts,
+            findings: [],
+            cells: [],
+            links: [],
+            trend: [],
+          }),
+        ).toBeNull();
+        expect(await shared.version()).toBe(version);
+
+        // Packets: kept by digest, the newest 50 per kind.
+        for (let i = 0; i < 53; i++) {
+          await shared.savePacket({
+            sha256: `p${String(i).padStart(3, '0')}`,
+            kind: 'weekly',
+            generatedAt: new Date(T0 + i * MINUTE).toISOString(),
+            json: `{"n":${i}}`,
+          });
+        }
+        expect(await shared.packet('p000')).toBeNull();
+        expect(await shared.packet('p052')).toEqual({
+          sha256: 'p052',
+          kind: 'weekly',
+          generatedAt: new Date(T0 + 52 * MINUTE).toISOString(),
+          json: '{"n":52}',
+        });
+
+        const other = new StoreAispmRepository(store, 'globex');
+        expect(await other.load()).toBeNull();
+        expect(await other.packet('p052')).toBeNull();
+        expect((await other.links(finding.id, { limit: 10 })).seqs).toEqual([]);
+      } finally {
+        await fx.close();
+      }
+    }, 60_000);
 
     it('evidence ledger: 16 concurrent appenders (separate ledgers on one store) chain one gap-free sequence that verifies', async () => {
       // A tenant of its own: the cases above wrote raw rows into acme's and globex's records.

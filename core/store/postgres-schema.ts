@@ -135,4 +135,67 @@ export const postgresMigrations: MigrationSet = {
     `,
     },
   ],
+  aispm: [
+    {
+      version: 1,
+      name: 'aispm-projection',
+      // AISPM's projection (core/aispm/store-repository.ts has the embedded file's schema): JSON
+      // bodies per tenant, with the columns a query filters by beside them.
+      sql: `
+      CREATE TABLE aispm_state (
+        ${TENANT_COLUMN},
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      );
+      CREATE TABLE aispm_findings (
+        ${TENANT_COLUMN},
+        id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        owner TEXT,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id),
+        UNIQUE (tenant_id, key)
+      );
+      CREATE TABLE aispm_finding_links (
+        ${TENANT_COLUMN},
+        finding_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (tenant_id, finding_id, seq)
+      );
+      CREATE TABLE aispm_coverage (
+        ${TENANT_COLUMN},
+        cell TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, cell)
+      );
+      CREATE TABLE aispm_trend (
+        ${TENANT_COLUMN},
+        at_ms BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, at_ms)
+      );
+      CREATE TABLE aispm_packets (
+        ${TENANT_COLUMN},
+        sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, sha256)
+      );
+      CREATE INDEX aispm_packets_by_kind ON aispm_packets (tenant_id, kind, generated_at);
+      ${tenantRowSecurity('aispm_state')}
+      ${tenantRowSecurity('aispm_findings')}
+      ${tenantRowSecurity('aispm_finding_links')}
+      ${tenantRowSecurity('aispm_coverage')}
+      ${tenantRowSecurity('aispm_trend')}
+      ${tenantRowSecurity('aispm_packets')}
+      GRANT SELECT, INSERT, UPDATE, DELETE ON aispm_state, aispm_findings, aispm_finding_links, aispm_coverage,
+        aispm_trend, aispm_packets TO {{app}};
+    `,
+    },
+  ],
 };

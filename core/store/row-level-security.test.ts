@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoredContainmentSettings } from '../containment';
 import { DEFAULT_REPORT_SETTINGS, StoredReportRepository } from '../reports';
+import { StoreAispmRepository } from '../aispm';
 import { SharedLedger } from '../evidence';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
@@ -69,6 +70,32 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
           ),
         ),
       );
+      // AISPM's projection: one of each row (the repository stores bodies as given).
+      const aispm = new StoreAispmRepository(store, tenant);
+      const finding = {
+        id: `f-${tenant}`,
+        key: `k-${tenant}`,
+        kind: 'seed',
+        severity: 'low',
+        status: 'open',
+        owner: null,
+      };
+      const cell = { surface: 'command', repository: tenant, agent: 'a' };
+      await aispm.commit({
+        expectedVersion: 0,
+        cursor: 1,
+        facts: { seeded: tenant } as never,
+        findings: [finding as never],
+        cells: [cell as never],
+        links: [{ findingId: finding.id, seq: 1 }],
+        trend: [{ atMs: 1, score: 1, coverage: 1, risk: 0, open: { low: 1, medium: 0, high: 0, critical: 0 } }],
+      });
+      await aispm.savePacket({
+        sha256: `p-${tenant}`,
+        kind: 'weekly',
+        generatedAt: '2026-12-07T00:00:00Z',
+        json: '{}',
+      });
     }
     const owner = new pg.Client(database.owner);
     await owner.connect();
@@ -90,7 +117,18 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
 
   it('every tenant table has row-level security enabled and forced, with a policy; the app role cannot bypass it', async () => {
     expect(tenantTables).toEqual(
-      expect.arrayContaining(['containment_settings', 'ledger_records', 'report_schedules', 'report_settings']),
+      expect.arrayContaining([
+        'aispm_coverage',
+        'aispm_finding_links',
+        'aispm_findings',
+        'aispm_packets',
+        'aispm_state',
+        'aispm_trend',
+        'containment_settings',
+        'ledger_records',
+        'report_schedules',
+        'report_settings',
+      ]),
     );
     const owner = new pg.Client(database.owner);
     await owner.connect();

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database';
 import type { SqlValue, Store, StoreScope, StoreSession } from './port';
 import { StoreConflictError, StoreUsageError, identifier, safeInteger, scopeTenant } from './port';
@@ -14,7 +15,27 @@ export interface SqliteStoreOptions {
  * appearance (better-sqlite3 does not bind numbered `?NNN`). Quoted text is left alone.
  */
 export function sqliteStatement(sql: string, params: readonly SqlValue[]): { sql: string; params: SqlValue[] } {
-  const bound: SqlValue[] = [];
+  let rewrite = rewrites.get(sql);
+  if (!rewrite) {
+    rewrite = rewritePlaceholders(sql);
+    if (rewrites.size >= STATEMENTS_KEPT) rewrites.clear();
+    rewrites.set(sql, rewrite);
+  }
+  const bound = rewrite.order.map((index) => {
+    if (index < 0 || index >= params.length) {
+      throw new StoreUsageError(`Placeholder $${index + 1} has no value (${params.length} given)`);
+    }
+    return params[index] as SqlValue;
+  });
+  return { sql: rewrite.sql, params: bound };
+}
+
+/** Statement texts are the code's own constants: a bound on them only guards against a leak. */
+const STATEMENTS_KEPT = 1_000;
+const rewrites = new Map<string, { sql: string; order: number[] }>();
+
+function rewritePlaceholders(sql: string): { sql: string; order: number[] } {
+  const order: number[] = [];
   let out = '';
   let quote: string | null = null;
   for (let i = 0; i < sql.length; i += 1) {
@@ -32,18 +53,14 @@ export function sqliteStatement(sql: string, params: readonly SqlValue[]): { sql
     if (ch === '$' && /[0-9]/.test(sql[i + 1] ?? '')) {
       let j = i + 1;
       while (j < sql.length && /[0-9]/.test(sql[j] as string)) j += 1;
-      const index = Number(sql.slice(i + 1, j)) - 1;
-      if (index < 0 || index >= params.length) {
-        throw new StoreUsageError(`Placeholder $${index + 1} has no value (${params.length} given)`);
-      }
-      bound.push(params[index] as SqlValue);
+      order.push(Number(sql.slice(i + 1, j)) - 1);
       out += '?';
       i = j - 1;
       continue;
     }
     out += ch;
   }
-  return { sql: out, params: bound };
+  return { sql: out, order };
 }
 
 function toStoreError(error: unknown): unknown {
@@ -76,6 +93,8 @@ function readRow<T>(row: unknown): T {
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly queues = new WeakMap<SqliteDatabase, Promise<unknown>>();
+  /** Prepared statements per file: compiling one costs more than running it. */
+  private readonly statements = new WeakMap<SqliteDatabase, Map<string, Statement<unknown[]>>>();
   private closed = false;
 
   constructor(private readonly options: SqliteStoreOptions) {}
@@ -131,8 +150,23 @@ export class SqliteStore implements Store {
         throw new StoreUsageError('A SQLite unit of work awaited something other than its session; it was rolled back');
       }
     };
+    let cache = this.statements.get(db);
+    if (!cache) {
+      cache = new Map();
+      this.statements.set(db, cache);
+    }
+    const statements = cache;
+    const compiled = (sql: string): Statement<unknown[]> => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = db.prepare<unknown[]>(sql);
+        if (statements.size >= STATEMENTS_KEPT) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    };
     const prepare = (sql: string) => {
-      const statement = db.prepare(sql);
+      const statement = compiled(sql);
       if (readOnly && !statement.readonly) throw new StoreUsageError('A read-only unit of work may not write');
       return statement;
     };
@@ -175,14 +209,14 @@ export class SqliteStore implements Store {
     };
     // A writer takes the write lock up front (no deadlock upgrading a read lock later); a reader
     // takes none, so it also works on a file that is read-only or held by a writer elsewhere.
-    db.prepare(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE').run();
+    compiled(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE').run();
     try {
       const result = await work(session);
       guard();
-      db.prepare('COMMIT').run();
+      compiled('COMMIT').run();
       return result;
     } catch (error) {
-      if (db.inTransaction) db.prepare('ROLLBACK').run();
+      if (db.inTransaction) compiled('ROLLBACK').run();
       throw toStoreError(error);
     } finally {
       clearImmediate(tick);

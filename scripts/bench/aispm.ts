@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AispmService, SqliteAispmRepository, ledgerSource } from '../../core/aispm';
+import { AispmService, StoreAispmRepository, ledgerSource } from '../../core/aispm';
 import { Ledger } from '../../core/evidence';
 import type { LedgerKeys } from '../../core/evidence';
 import { bigLedger, openLedgerDb } from './evidence';
@@ -37,7 +37,7 @@ export const aispmBench: BenchSuite = {
       new AispmService({
         home: dir,
         ledgers: { ledger: () => source },
-        repository: () => new SqliteAispmRepository(store),
+        repository: () => StoreAispmRepository.openFile(store, 'bench'),
         now: () => new Date(now),
         readBudgetMs: Number.POSITIVE_INFINITY,
         background: false,
