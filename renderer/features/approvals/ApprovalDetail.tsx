@@ -4,6 +4,7 @@ import { linkTo } from '../../app/route';
 import { CopyJsonButton, PrintButton } from '../../components/CopyJsonButton';
 import { DecisionCard, WriteContent } from '../../components/DecisionCard';
 import { formatDuration } from '../../components/useNow';
+import { approvalTally, endingWords } from './words';
 
 // Keyed by string: a state the contract adds later gets the plain badge until it has a colour here.
 const stateBadge: Readonly<Record<string, string>> = {
@@ -11,7 +12,69 @@ const stateBadge: Readonly<Record<string, string>> = {
   approved: 'badge badge-allow',
   consumed: 'badge badge-allow',
   denied: 'badge badge-deny',
+  expired: 'badge badge-deny',
+  abandoned: 'badge badge-deny',
+  cancelled: 'badge badge-deny',
 };
+
+type Vote = NonNullable<ApprovalRequestView['votes']>[number];
+
+/** Whom the IdP authenticated for one verdict, and when (the attestation kept in the ledger). */
+function AttestedBy({ vote }: { vote: Vote }) {
+  const attestation = vote.attestation;
+  if (!attestation) return null;
+  return (
+    <>
+      attested by <strong>{attestation.name ?? attestation.subject}</strong> (IdP subject{' '}
+      <code>{attestation.subject}</code>) at <When iso={attestation.authTime} />
+    </>
+  );
+}
+
+/** One verdict in words: who, what, when, why, and whether the IdP attested it. */
+function VoteLine({ vote, attest, tenant }: { vote: Vote; attest: 'none' | 'idp'; tenant: string }) {
+  return (
+    <>
+      {vote.verdict === 'approve' ? 'Approved' : 'Denied'} by {vote.byDisplayName ?? vote.by}, <When iso={vote.at} />
+      {vote.reason && (
+        <>
+          {' '}
+          — <q>{vote.reason}</q>
+        </>
+      )}
+      {vote.attestation ? (
+        <>
+          ; <AttestedBy vote={vote} />
+        </>
+      ) : (
+        attest === 'idp' && <strong className="text-deny">; attestation missing</strong>
+      )}
+      {vote.seq != null && (
+        <>
+          {' '}
+          · <a href={linkTo('evidence', tenant, vote.seq)}>record #{vote.seq}</a>
+        </>
+      )}
+    </>
+  );
+}
+
+/** What the route asks of a verdict's attestation, and what this request has. */
+function attestationStatus(request: ApprovalRequestView): { text: string; missing: boolean } {
+  if (request.attest !== 'idp') return { text: 'Not required on this route', missing: false };
+  const votes = request.votes ?? [];
+  if (request.state === 'pending' && votes.length === 0) {
+    return {
+      text: 'Required: each verdict needs a fresh sign-in at the tenant IdP, bound to this request, action and verdict',
+      missing: false,
+    };
+  }
+  const unattested = votes.filter((vote) => vote.attestation === null).length;
+  if (votes.length === 0) return { text: 'Required; no verdict was given', missing: false };
+  return unattested === 0
+    ? { text: `Attested: every verdict (${votes.length}) carries the IdP's signed token`, missing: false }
+    : { text: `Missing for ${unattested} of ${votes.length} verdicts (no IdP sign-in was available)`, missing: true };
+}
 
 function When({ iso }: { iso: string }) {
   return <time dateTime={iso}>{new Date(iso).toLocaleString()}</time>;
@@ -21,8 +84,11 @@ function When({ iso }: { iso: string }) {
 function History({ request }: { request: ApprovalRequestView }) {
   const evidence = (seq: number) => linkTo('evidence', request.tenant, seq);
   const decided = request.state !== 'pending' && request.decidedAt !== null;
-  // A consumed request was approved, then used: the decision line names the verdict.
-  const verdict = request.state === 'consumed' ? 'approved' : request.state;
+  const votes = request.votes ?? [];
+  const attest = request.attest ?? 'none';
+  // Each verdict is its own line when there are several (N-of-M) or one carries an attestation;
+  // otherwise the ending line says who decided.
+  const voteLines = votes.length > 1 || votes.some((vote) => vote.attestation !== null);
   return (
     <ol className="history" data-testid="approval-history">
       <li>
@@ -36,12 +102,16 @@ function History({ request }: { request: ApprovalRequestView }) {
           <span className="muted"> · not yet recorded</span>
         )}
       </li>
+      {voteLines &&
+        votes.map((vote) => (
+          <li key={`${vote.by}-${vote.at}`} data-testid="approval-vote">
+            <VoteLine vote={vote} attest={attest} tenant={request.tenant} />
+          </li>
+        ))}
       {decided && (
-        <li>
-          {verdict[0]?.toUpperCase()}
-          {verdict.slice(1)}
-          {request.decidedBy ? ` by ${request.decidedBy}` : ''}, <When iso={request.decidedAt as string} />
-          {request.decisionReason && (
+        <li data-testid="approval-ending">
+          {endingWords(request)}, <When iso={request.decidedAt as string} />
+          {request.decisionReason && !voteLines && (
             <>
               {' '}
               — <q>{request.decisionReason}</q>
@@ -94,7 +164,12 @@ export function ApprovalDetail({
   // that opened it is still writing to the ledger.
   const decisionSeq = request.requestedSeq != null ? (request.decisionSeq ?? null) : null;
   const decision = useLedgerRecord(request.tenant, decisionSeq);
-  const left = Date.parse(request.expiresAt) - now;
+  // The real end of the decision window: the waiting agent's or the route's, whichever is sooner.
+  const ends = request.effectiveExpiresAt ?? request.expiresAt;
+  const left = Date.parse(ends) - now;
+  const waitEndsFirst = request.waitUntil != null && Date.parse(request.waitUntil) <= Date.parse(request.expiresAt);
+  const tally = approvalTally(request);
+  const attestation = attestationStatus(request);
   const content = writeContent(request);
   return (
     <div className="queue-detail" data-testid="approval-detail" aria-labelledby="approval-detail-title">
@@ -122,8 +197,52 @@ export function ApprovalDetail({
           <>
             <dt>Expires</dt>
             <dd data-testid="approval-expiry" className={left < 60_000 ? 'text-deny' : undefined}>
-              in {formatDuration(left)} (<When iso={request.expiresAt} />
-              ); then it is denied
+              in {formatDuration(left)} (<When iso={ends} />
+              ); {waitEndsFirst ? 'then the agent stops waiting and is refused' : 'then it is denied'}
+            </dd>
+          </>
+        )}
+        {request.breakGlass && (
+          <>
+            <dt>Break-glass</dt>
+            <dd data-testid="approval-break-glass" className="break-glass">
+              <strong>Approved outside the route</strong> by {request.breakGlass.by},{' '}
+              <When iso={request.breakGlass.at} />: <q>{request.breakGlass.justification}</q>. Usable until{' '}
+              <When iso={request.breakGlass.validUntil} />. A critical finding was raised (AISPM posture) and the
+              tenant&apos;s escalation contacts are notified.
+            </dd>
+          </>
+        )}
+        <dt>Who decides</dt>
+        <dd data-testid="approval-approvers">
+          {request.approverGroups && request.approverGroups.length > 0
+            ? `Members of ${request.approverGroups.join(', ')}`
+            : 'The route’s reviewers'}
+          {tally ? (
+            <>
+              {'; '}
+              <strong>
+                {tally.approvals} of {tally.required} distinct approvals
+              </strong>
+              {request.state === 'pending' && tally.approvals < tally.required
+                ? ` so far — ${tally.required - tally.approvals} more needed`
+                : ''}
+            </>
+          ) : (
+            '; one approval'
+          )}
+          ; never the requester or the agent’s OS user
+        </dd>
+        <dt>Attestation</dt>
+        <dd data-testid="approval-attestation" className={attestation.missing ? 'text-deny' : undefined}>
+          {attestation.text}
+        </dd>
+        {request.allowReuse && (
+          <>
+            <dt>Approve for retry</dt>
+            <dd data-testid="approval-retry">
+              This route allows it: an approval given after the agent stopped waiting lets one identical retry through
+              until <When iso={request.expiresAt} />.
             </dd>
           </>
         )}

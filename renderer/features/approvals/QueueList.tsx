@@ -134,6 +134,9 @@ export function QueueList({
               <div className="queue-meta muted small">
                 {request.agent?.id ?? 'agent'} · {request.ruleId ?? request.route} · asked{' '}
                 {formatDuration(now - Date.parse(request.createdAt))} ago
+                {(request.requiredApprovals ?? 1) > 1 &&
+                  ` · ${(request.votes ?? []).filter((v) => v.verdict === 'approve').length} of ${request.requiredApprovals} approvals`}
+                {request.breakGlass && <strong className="text-deny"> · break-glass</strong>}
                 {request.state === 'pending' ? (
                   <span className={left < 60_000 ? 'text-deny' : undefined}> · expires in {formatDuration(left)}</span>
                 ) : (

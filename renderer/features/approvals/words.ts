@@ -20,7 +20,14 @@ export function decisionAnnouncement(
   pendingLeft: number | null,
   next: ApprovalRequestView | null,
 ): string {
-  const parts = [`${outcome[request.state] ?? request.state}: ${request.target}.`];
+  const tally = approvalTally(request);
+  // N-of-M: a verdict that is not yet the N-th approval leaves the request pending.
+  const parts =
+    request.state === 'pending' && tally && tally.approvals > 0
+      ? [
+          `Approval recorded (${tally.approvals} of ${tally.required}); still waiting for another approver: ${request.target}.`,
+        ]
+      : [`${outcome[request.state] ?? request.state}: ${request.target}.`];
   if (pendingLeft !== null) parts.push(pendingLeft === 0 ? 'No requests left.' : `${pendingLeft} pending.`);
   if (next && next.id !== request.id) parts.push(`Next: ${next.target}.`);
   return parts.join(' ');
@@ -45,4 +52,31 @@ export function stepUpAnnouncement(
   const attested = attestationWords(request);
   const base = decisionAnnouncement(request, pendingLeft, next);
   return attested ? `${base} ${attested}` : base;
+}
+
+/** N-of-M: how many distinct approvals the route needs and how many it has so far (null: one is enough). */
+export function approvalTally(request: ApprovalRequestView): { approvals: number; required: number } | null {
+  const required = request.requiredApprovals ?? 1;
+  if (required <= 1) return null;
+  return { approvals: (request.votes ?? []).filter((vote) => vote.verdict === 'approve').length, required };
+}
+
+/** How the request's life ended, in words, for the history (states without a person's verdict included). */
+export function endingWords(request: ApprovalRequestView): string {
+  const by = request.decidedBy ? ` by ${request.decidedBy}` : '';
+  switch (request.state) {
+    case 'approved':
+    case 'consumed':
+      return request.breakGlass ? `Approved outside the route (break-glass)${by}` : `Approved${by}`;
+    case 'denied':
+      return `Denied${by}`;
+    case 'expired':
+      return 'Expired: nobody decided in time, so the agent was refused';
+    case 'cancelled':
+      return `Cancelled${by}; the agent was refused`;
+    case 'abandoned':
+      return 'Abandoned: the agent stopped waiting, so it can no longer be approved';
+    default:
+      return `${request.state[0]?.toUpperCase() ?? ''}${request.state.slice(1)}${by}`;
+  }
 }
