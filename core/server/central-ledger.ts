@@ -9,7 +9,7 @@ import type { Store } from '../store';
  */
 export class CentralLedger {
   private readonly ledger: SharedLedger;
-  private readonly known = new Set<string>();
+  private readonly known = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -18,13 +18,21 @@ export class CentralLedger {
     this.ledger = new SharedLedger(store, now);
   }
 
-  async append(
+  /**
+   * Appends a gate's records in the order given: they are queued in one tick, so they take
+   * consecutive places in the group commit (a retried record keeps its first place). Each
+   * promise settles on its own record's commit or refusal.
+   */
+  async appendBatch(
     tenant: string,
-    record: { type: string; payload: unknown },
-    origin: { origin: string; originSeq: number } | null = null,
-  ): Promise<SharedAppendReceipt> {
+    records: readonly { type: string; payload: unknown; origin: { origin: string; originSeq: number } | null }[],
+  ): Promise<PromiseSettledResult<SharedAppendReceipt>[]> {
     await this.ensureTenant(tenant);
-    return this.ledger.append(tenant, record, origin);
+    return Promise.allSettled(
+      records.map((record) =>
+        this.ledger.append(tenant, { type: record.type, payload: record.payload }, record.origin),
+      ),
+    );
   }
 
   verify(tenant: string): Promise<SharedLedgerVerification> {
@@ -35,15 +43,23 @@ export class CentralLedger {
    * The shared store's tenant row that the ledger's rows reference. The server's core owns
    * the tenant registry; the shared store learns a tenant the first time evidence arrives.
    */
-  private async ensureTenant(tenant: string): Promise<void> {
-    if (this.known.has(tenant)) return;
-    await this.store.transaction('install', (session) =>
-      session.run(
-        `INSERT INTO tenants (id, display_name, kind, created_at, created_by)
-         VALUES ($1, $1, 'production', $2, 'cavra-server') ON CONFLICT (id) DO NOTHING`,
-        [tenant, new Date().toISOString()],
-      ),
-    );
-    this.known.add(tenant);
+  private ensureTenant(tenant: string): Promise<void> {
+    let known = this.known.get(tenant);
+    if (!known) {
+      known = this.store
+        .transaction('install', async (session) => {
+          await session.run(
+            `INSERT INTO tenants (id, display_name, kind, created_at, created_by)
+             VALUES ($1, $1, 'production', $2, 'cavra-server') ON CONFLICT (id) DO NOTHING`,
+            [tenant, new Date().toISOString()],
+          );
+        })
+        .catch((error: unknown) => {
+          this.known.delete(tenant);
+          throw error;
+        });
+      this.known.set(tenant, known);
+    }
+    return known;
   }
 }

@@ -46,14 +46,13 @@ export const ledgerRoutes: RouteModule = (deps) => [
       }
       const tenant = ctx.tenant as string;
       const origin = (ctx.principal as { id: string }).id;
-      const outcomes = await Promise.allSettled(
-        parsed.data.records.map((record) =>
-          deps.ledger.append(
-            tenant,
-            { type: record.type, payload: record.payload },
-            { origin, originSeq: record.originSeq },
-          ),
-        ),
+      const outcomes = await deps.ledger.appendBatch(
+        tenant,
+        parsed.data.records.map((record) => ({
+          type: record.type,
+          payload: record.payload,
+          origin: { origin, originSeq: record.originSeq },
+        })),
       );
       const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
       if (failed >= 0) {

@@ -96,3 +96,66 @@ export async function idTokenFrom(idp: { issuer: string; clientId: string }, use
   });
   return tokens.id_token as string;
 }
+
+export interface ServerProcess {
+  url: string;
+  proc: import('node:child_process').ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for the exit (a no-op once it has exited). */
+  stop: () => Promise<void>;
+}
+
+/** A real `cavra server` process (the built launcher), resolved once it logs "listening". */
+export async function startServerProcess(options: {
+  launcher: string;
+  home: string;
+  env: Record<string, string>;
+  tls?: { certFile: string; keyFile: string };
+}): Promise<ServerProcess> {
+  const { spawn } = await import('node:child_process');
+  const args = options.tls
+    ? [
+        'server',
+        '--tls-cert',
+        options.tls.certFile,
+        '--tls-key',
+        options.tls.keyFile,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+      ]
+    : ['server', '--insecure-loopback', '--port', '0'];
+  const proc = spawn(process.execPath, [options.launcher, ...args], {
+    env: { ...process.env, CAVRA_HOME: options.home, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cavra server did not start:\n${output.slice(-2000)}`)), 90_000);
+    const look = () => {
+      const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    };
+    proc.stdout?.on('data', look);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`cavra server exited (${code}) before listening:\n${output.slice(-2000)}`));
+    });
+  });
+  return {
+    url,
+    proc,
+    output: () => output,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
