@@ -205,6 +205,14 @@ export const evidenceEvents = {
   'evidence.appended': defineEvent({
     description: "New records reached a tenant's ledger (from this process or another one).",
     roles: evidenceReaders,
-    payload: z.object({ tenantId: z.string(), size: z.number().int() }),
+    payload: z.object({
+      tenantId: z.string(),
+      size: z.number().int(),
+      /**
+       * Whether any of the new records is an approval event (requested, approved, consumed, …),
+       * so a console refetches its approval queue only then. Absent from older cores: refetch.
+       */
+      approvalRecords: z.boolean().optional(),
+    }),
   }),
 } as const;

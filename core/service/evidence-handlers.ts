@@ -47,10 +47,17 @@ class LedgerWatch {
   private poll(): void {
     for (const [tenant, known] of this.sizes) {
       try {
-        const size = this.ledgers.ledger(tenant).size();
+        const ledger = this.ledgers.ledger(tenant);
+        const size = ledger.size();
         if (size === known) continue;
         this.sizes.set(tenant, size);
-        this.deps.events.emit('evidence.appended', tenant, { tenantId: tenant, size });
+        // One indexed look-up (type, seq): did an approval event arrive? Queues refetch only then.
+        const newestApproval = ledger.query({ types: ['approval'], limit: 1 }).records[0]?.seq ?? -1;
+        this.deps.events.emit('evidence.appended', tenant, {
+          tenantId: tenant,
+          size,
+          approvalRecords: newestApproval >= known,
+        });
       } catch {
         // A ledger that cannot be read now is reported by the next call that needs it.
       }

@@ -5,9 +5,12 @@ import { jobQueryKey } from './jobs';
 interface EventEffect<K extends EventName> {
   /** Query-key prefixes this event makes stale. */
   invalidate?: readonly (readonly unknown[])[];
-  /** Writes the event's payload straight into a cached query. */
+  /** Writes the event's payload straight into a cached query, or invalidates what the payload says changed. */
   patch?: (queryClient: QueryClient, payload: EventPayload<K>) => void;
 }
+
+/** The approval queue's server state: the list (and the nav badge sharing it) and one request. */
+const approvalQueries = [['approvals.list'], ['approvals.get']] as const;
 
 /** The one table from push events to what they do to server state (HOUSE rule 7). */
 export const eventEffects: { [K in EventName]: EventEffect<K> } = {
@@ -15,20 +18,18 @@ export const eventEffects: { [K in EventName]: EventEffect<K> } = {
     invalidate: [['tenants.list'], ['system.info'], ['tenants.profile.get'], ['tenants.status'], ['tenants.members']],
   },
   'policy.changed': { invalidate: [['policy.packs.list'], ['policy.pack.get'], ['policy.settings.get']] },
-  // Approval state changes are ledger records, so appends from another process refresh the queue too.
-  // New records can also bring the checkpoint that covers an open record, so its proof refreshes.
+  // New records can bring the checkpoint that covers an open record, so its proof refreshes.
+  // Approval state changes are ledger records, so appends from another process (a CLI verdict)
+  // refresh the queue too — but only appends with an approval event: refetching a queue of
+  // 10,000 on every decision the gate records would be most of the console's work.
   'evidence.appended': {
-    invalidate: [
-      ['evidence.status'],
-      ['evidence.query'],
-      ['evidence.record'],
-      ['approvals.list'],
-      ['approvals.get'],
-      ['license.status'],
-      ['trial.status'],
-    ],
+    invalidate: [['evidence.status'], ['evidence.query'], ['evidence.record'], ['license.status'], ['trial.status']],
+    patch: (queryClient, payload) => {
+      if (payload.approvalRecords === false) return;
+      for (const queryKey of approvalQueries) void queryClient.invalidateQueries({ queryKey: [...queryKey] });
+    },
   },
-  'approvals.changed': { invalidate: [['approvals.list'], ['approvals.get']] },
+  'approvals.changed': { invalidate: approvalQueries },
   // Deliveries, connectors and report policy: the audit, connector health, settings, schedules.
   'deliveries.changed': {
     invalidate: [['deliveries.list'], ['connectors.list'], ['reports.settings.get'], ['reports.schedules.list']],
