@@ -19,6 +19,12 @@ process.on('unhandledRejection', (error) => {
   );
 });
 
+// Ctrl-C or a stop while waiting (also while re-attaching to a restarted gate): deny, never a
+// signal death Claude Code might not read as a block. The gate sees the connection close.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => exit(2, '', `CAVRA denied this tool call: the hook was interrupted (${signal})\n`));
+}
+
 void runClaudeCodeHook(readHookInput(process.stdin), process.env).then(
   (result) => exit(result.code, result.stdout, result.stderr),
   (error: unknown) =>

@@ -711,9 +711,9 @@ export class ApprovalDesk {
    * or with its current (pending) form after `timeoutMs`, whichever comes first. Decisions
    * made by other processes are seen through a poll of the tenant database.
    */
-  wait(tenant: string, id: string, timeoutMs: number): Promise<ApprovalRequest | null> {
+  wait(tenant: string, id: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
     const current = this.get(tenant, id);
-    if (!current || isSettled(current)) return Promise.resolve(current);
+    if (!current || isSettled(current) || signal?.aborted) return Promise.resolve(current);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         tenant,
@@ -728,6 +728,8 @@ export class ApprovalDesk {
         timer: setTimeout(() => waiter.resolve(this.get(tenant, id)), Math.max(0, timeoutMs)),
       };
       this.waiters.add(waiter);
+      // The adapter went away: this wait is over, so it no longer keeps the request "waited for".
+      signal?.addEventListener('abort', () => waiter.resolve(this.get(tenant, id)), { once: true });
       this.startPolling();
     });
   }

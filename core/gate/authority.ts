@@ -116,6 +116,11 @@ export interface Waiting {
    * (it stays pending only on a route that opted into "approve for retry").
    */
   signal?: AbortSignal;
+  /**
+   * The adapter waited on this request before its gate went away and asks again: resume that
+   * wait (same credential, same action) for at most `waitMs`, never open another request.
+   */
+  resume?: { requestId: string; waitMs: number };
 }
 
 const DEFAULT_EXPIRY_MS = 8 * 3_600_000;
@@ -158,9 +163,20 @@ export class RuntimeAuthority {
   private readonly now: () => Date;
   /** Approval requests being opened, by binding: concurrent identical actions share one. */
   private readonly opening = new Map<string, Promise<ApprovalRequest | null>>();
+  /** The gate is stopping: waits end without abandoning or using anything (adapters re-attach). */
+  private stopping = false;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * The gate is going down: pending requests stay pending for the adapters to re-attach to the
+   * restarted gate (or to be abandoned when their wait is over), and no approval is used for an
+   * answer that can no longer be delivered.
+   */
+  stop(): void {
+    this.stopping = true;
   }
 
   /** The tenant a request is for (named, or the default); throws when it does not exist. */
@@ -374,6 +390,8 @@ export class RuntimeAuthority {
     const binding = approvalBinding(action, tenant, packOf(decision));
     const route = decision.approval?.route ?? 'default';
     const agentPrincipal = request.context.credential ? `agent:${request.context.credential}` : null;
+    const resume = request.waiting.resume;
+    if (resume) return this.reattach(tenant, decision, action, request, { binding, route, agentPrincipal, resume });
     let reused: ApprovalRequest | null;
     try {
       // Only a route that opted into "approve for retry" lets an earlier approval allow this attempt.
@@ -435,8 +453,90 @@ export class RuntimeAuthority {
       }
       open(pending);
     }
+    return this.awaitVerdict(tenant, decision, action, request, binding, agentPrincipal, pending, Infinity);
+  }
+
+  /**
+   * An adapter whose gate went away while it waited asks again with `resume`. The wait
+   * continues only on a request this same agent credential (and OS user) raised for this same
+   * action and pack version; otherwise the answer is deny, recorded. Nothing is opened, and
+   * allow still needs that request's recorded approval, consumed here.
+   */
+  private async reattach(
+    tenant: string,
+    decision: Decision,
+    action: Action,
+    request: Requester & { waiting: Waiting },
+    terms: {
+      binding: ReturnType<typeof approvalBinding>;
+      route: string;
+      agentPrincipal: string | null;
+      resume: NonNullable<Waiting['resume']>;
+    },
+  ): Promise<GateVerdict> {
+    const { binding, route, agentPrincipal, resume } = terms;
+    let found: ApprovalRequest | null;
+    try {
+      found = this.options.approvals.get(tenant, resume.requestId);
+    } catch (error) {
+      return deny(
+        `Approvals are unavailable, so approval ${resume.requestId} cannot be re-attached to: ${describeError(error)}`,
+      );
+    }
+    const uid = request.context.actor?.uid;
+    const refusal =
+      found === null
+        ? `approval ${resume.requestId} does not exist in tenant ${tenant}`
+        : agentPrincipal === null || found.agentPrincipal !== agentPrincipal
+          ? `approval ${resume.requestId} was not raised by this adapter's credential`
+          : found.requesterUid !== null && uid !== undefined && found.requesterUid !== uid
+            ? `approval ${resume.requestId} was raised for another OS user`
+            : found.binding.actionSha256 !== binding.actionSha256
+              ? `approval ${resume.requestId} is bound to another action`
+              : found.binding.packId !== binding.packId || found.binding.packVersion !== binding.packVersion
+                ? `approval ${resume.requestId} was opened under ${found.binding.packId ?? 'no pack'} ${found.binding.packVersion ?? ''}`.trim() +
+                  `, and the policy now judges this action under ${binding.packId ?? 'no pack'} ${binding.packVersion ?? ''}`.trim() +
+                  '; ask again'
+                : null;
+    if (refusal !== null || found === null) {
+      const summary = `Re-attach refused: ${refusal}. ${decision.explanation.summary}`;
+      const final: Decision = {
+        ...decision,
+        decision_id: `dec_${crypto.randomUUID()}`,
+        decision: 'deny',
+        would_be: 'require_approval',
+        approval: { route, state: 'pending' },
+        explanation: { ...decision.explanation, summary },
+      };
+      return this.record(tenant, final, action, request, {
+        outcome: 'deny',
+        reason: `CAVRA deny [${ruleName(decision)}]: ${summary}`,
+      });
+    }
+    const awaiting: Decision = { ...decision, approval: { route, state: 'pending', request_id: found.id } };
+    const first = await this.record(tenant, awaiting, action, request, null);
+    if (first.decision === null) return first;
+    return this.awaitVerdict(tenant, decision, action, request, binding, agentPrincipal, found, resume.waitMs);
+  }
+
+  /**
+   * Waits for a verdict on `pending` (up to the gate's approval wait, the request's expiry and
+   * `waitCapMs`, whichever is sooner), then tells the adapter: allow only once a recorded
+   * approval is consumed by this attempt; an unanswered wait abandons the request.
+   */
+  private async awaitVerdict(
+    tenant: string,
+    decision: Decision,
+    action: Action,
+    request: Requester & { waiting: Waiting },
+    binding: ReturnType<typeof approvalBinding>,
+    agentPrincipal: string | null,
+    pending: ApprovalRequest,
+    waitCapMs: number,
+  ): Promise<GateVerdict> {
+    const approvals = this.options.approvals;
     const expiresIn = Date.parse(pending.expiresAt) - this.now().getTime();
-    const waitMs = Math.max(0, Math.min(this.options.approvalWaitMs, expiresIn));
+    const waitMs = Math.max(0, Math.min(this.options.approvalWaitMs, expiresIn, waitCapMs));
     try {
       // Reviewers see the real time to expiry: this wait, when it ends before the route's expiry.
       approvals.noteWait(tenant, pending.id, this.now().getTime() + waitMs);
@@ -449,6 +549,10 @@ export class RuntimeAuthority {
       this.log(`pending listener failed: ${describeError(error)}`);
     }
     let settled = await this.waitFor(tenant, pending.id, waitMs, request.waiting.signal);
+    if (this.stopping) {
+      // Nobody can be told any more: leave the request as it is for the adapter to re-attach to.
+      return deny(`CAVRA gate is stopping; approval ${pending.id} stays as it is for the restarted gate`);
+    }
     if (settled?.state === 'pending' && Date.parse(settled.expiresAt) <= this.now().getTime()) {
       // Its time ran out before the expiry sweep saw it: expire it now, so it says so.
       await approvals.expireDue(tenant).catch(() => 0);
@@ -499,21 +603,15 @@ export class RuntimeAuthority {
         why,
       );
     }
+    if (settled.state === 'consumed') {
+      // Used by another attempt (a joined wait, a re-attach, another gate): allow comes only from this attempt's own use.
+      return this.resolved(tenant, decision, action, request, settled, 'its approval was already used');
+    }
     return this.resolved(tenant, decision, action, request, settled);
   }
 
   private waitFor(tenant: string, id: string, waitMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
-    const waited = this.options.approvals.wait(tenant, id, waitMs);
-    if (!signal) return waited;
-    return new Promise((resolve) => {
-      const onAbort = () => resolve(this.options.approvals.get(tenant, id));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void waited.then((request) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(request);
-      });
-    });
+    return this.options.approvals.wait(tenant, id, waitMs, signal);
   }
 
   /** Records what the adapter is finally told after an approval wait, then tells it. */

@@ -4,6 +4,7 @@ import type { GateContainment, GateVerdict, RuntimeAuthority, Waiting } from './
 import { HookInputError, claudeCodeSubject } from './claude-code';
 import type { McpRegistry } from './mcp-trust';
 import type { AgentCredential } from './credentials';
+import { APPROVAL_REQUEST_ID, MAX_RESUME_WAIT_MS } from './client';
 
 /** The human behind an agent, as the gate verified it: never a field the agent sets. */
 export interface VerifiedActor {
@@ -72,6 +73,13 @@ export const socketRequestSchema = z.object({
   report: z.unknown().optional(),
   /** contain: the working directory of the process to start (an MCP server). */
   cwd: z.string().min(1).max(4096).optional(),
+  /** decide / claude-code: re-attach to the approval this adapter waited on before its gate went away (see wire.ts). */
+  resume: z
+    .strictObject({
+      request_id: z.string().regex(APPROVAL_REQUEST_ID, 'must be an approval request id (apr_…)'),
+      wait_ms: z.number().int().min(0).max(MAX_RESUME_WAIT_MS),
+    })
+    .optional(),
 });
 type GateRequest = z.infer<typeof socketRequestSchema>;
 
@@ -116,6 +124,7 @@ export class GateDispatcher {
       if (timedOut) return deny('CAVRA gate: timed out while queued');
       return this.execute(request, caller, {
         signal: waiting.signal,
+        ...(request.resume ? { resume: { requestId: request.resume.request_id, waitMs: request.resume.wait_ms } } : {}),
         onPending: (pending) => {
           // The approval wait has its own limit and holds no decision slot.
           clearTimeout(timer);

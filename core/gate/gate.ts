@@ -30,6 +30,12 @@ export const DEFAULT_HTTP_PORT = 47_115;
 /** How long an adapter waits for an approver before it is told deny. */
 export const DEFAULT_APPROVAL_WAIT_MS = 120_000;
 
+/**
+ * How often the gate abandons pending requests nobody waits for any more: an adapter whose
+ * gate died re-attaches within its own wait, or that wait ends and the request is abandoned.
+ */
+const APPROVAL_SWEEP_MS = 10_000;
+
 export interface GateOptions {
   host: GateHost;
   /** Loopback HTTP port (0 picks a free one); false: no HTTP endpoint. */
@@ -98,10 +104,14 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
   const defaultTenant = host.tenants.defaultTenant();
   if (defaultTenant === null) throw new Error('the install has no default tenant for its adapters');
   ensureAgentToken(location, host.agents, defaultTenant, currentOsUser());
+  /** Tenants whose adapters this gate served: their approval requests are swept. */
+  const served = new Set<string>([defaultTenant]);
   const verify = (token: unknown) => {
     const credential = host.agents.verify(token);
     // A credential for a tenant that no longer exists authenticates nobody.
-    return credential && host.tenants.exists(credential.tenant) ? credential : null;
+    if (!credential || !host.tenants.exists(credential.tenant)) return null;
+    served.add(credential.tenant);
+    return credential;
   };
   readyDefaultTenant(host, options.log);
   const authority = new RuntimeAuthority({
@@ -143,6 +153,22 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
     `${JSON.stringify({ pid: process.pid, socket: location.socket, http_port: port, started_at: new Date().toISOString() })}\n`,
     { mode: 0o600 },
   );
+  let sweeping: Promise<void> | null = null;
+  const sweep = () => {
+    sweeping ??= (async () => {
+      for (const tenant of served) {
+        await host.approvals.expireDue(tenant).catch((error: unknown) => {
+          options.log?.(
+            `approval sweep of ${tenant} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+      }
+    })().finally(() => (sweeping = null));
+  };
+  // Requests left pending by a gate that died: abandoned once their adapter's wait is over.
+  sweep();
+  const sweeper = setInterval(sweep, APPROVAL_SWEEP_MS);
+  sweeper.unref();
   let closed = false;
   return {
     socketPath: location.socket,
@@ -153,6 +179,10 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(sweeper);
+      await sweeping;
+      // First: the waits that end as connections close must not abandon their requests (adapters re-attach).
+      authority.stop();
       await Promise.all([
         closeServer(socket, socketConnections),
         httpServer ? closeServer(httpServer, httpConnections) : Promise.resolve(),

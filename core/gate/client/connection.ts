@@ -1,8 +1,15 @@
 import net from 'node:net';
 import crypto from 'node:crypto';
 import { checkGateSocket, gateLocation, readGateToken } from './location';
-import type { GateAnswer, GateRequestBody } from './wire';
-import { GATE_PROTOCOL_VERSION, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES, failedAnswer } from './wire';
+import type { GateAnswer, GateRequestBody, GateResume } from './wire';
+import {
+  APPROVAL_REQUEST_ID,
+  GATE_PROTOCOL_VERSION,
+  MAX_ANSWER_BYTES,
+  MAX_REQUEST_BYTES,
+  MAX_RESUME_WAIT_MS,
+  failedAnswer,
+} from './wire';
 
 export interface GateClientOptions {
   /** CAVRA_HOME of the gate to ask. */
@@ -37,12 +44,30 @@ export function clientOptions(home: string, env: NodeJS.ProcessEnv): GateClientO
 
 /** Time the gate gets beyond its announced wait to send the final answer. */
 const PENDING_GRACE_MS = 10_000;
+/** Re-attaching to a restarted gate: first retry after this long, then doubling up to the cap. */
+const REATTACH_FIRST_DELAY_MS = 100;
+const REATTACH_MAX_DELAY_MS = 1_000;
+
+/**
+ * An approval this adapter waits on, as the gate announced it, and when the adapter's own wait
+ * ends (monotonic clock: `performance.now()`, so a wall-clock jump cannot stretch it).
+ */
+interface AwaitedApproval {
+  requestId: string;
+  waitEndsAt: number;
+}
+
+/** The connection went away (closed, reset) rather than answering wrongly: a waiting adapter may re-attach. */
+class ConnectionLost extends Error {}
 
 interface Waiter {
   options: GateClientOptions;
-  settle: (answer: GateAnswer | Error) => void;
+  settle: (answer: GateAnswer | Error, awaited: AwaitedApproval | null) => void;
   timer: NodeJS.Timeout | null;
   deadline: NodeJS.Timeout | null;
+  awaited: AwaitedApproval | null;
+  /** A re-attach: the approval the gate must name, and the end of the wait it continues. */
+  resumes: AwaitedApproval | null;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -66,10 +91,11 @@ export class GateConnection {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.receive(chunk));
     socket.on('end', () => {
-      this.fail(this.buffer.length > 0 ? 'the gate answer was truncated' : 'the gate closed the connection');
+      if (this.buffer.length > 0) this.fail('the gate answer was truncated');
+      else this.fail('the gate closed the connection', true);
     });
-    socket.on('error', (error) => this.fail(`the gate connection failed (${error.message})`));
-    socket.on('close', () => this.fail('the gate closed the connection'));
+    socket.on('error', (error) => this.fail(`the gate connection failed (${error.message})`, true));
+    socket.on('close', () => this.fail('the gate closed the connection', true));
   }
 
   /** Connects after checking the socket and token files; rejects with the reason otherwise. */
@@ -99,7 +125,23 @@ export class GateConnection {
   /** Asks the gate. Never rejects: every failure is a deny answer with `failed: true`. */
   ask(body: GateRequestBody, options: GateClientOptions): Promise<GateAnswer> {
     return new Promise((resolve) => {
-      this.send(body, options, (result) => resolve(result instanceof Error ? failedAnswer(result.message) : result));
+      this.send(body, options, null, (result) =>
+        resolve(result instanceof Error ? failedAnswer(result.message) : result),
+      );
+    });
+  }
+
+  /**
+   * One request, with what `askGate` needs to re-attach: the approval it was waiting on when
+   * the connection went away. `resumes` continues an earlier wait on that approval.
+   */
+  exchange(
+    body: GateRequestBody,
+    options: GateClientOptions,
+    resumes: AwaitedApproval | null,
+  ): Promise<{ result: GateAnswer | Error; awaited: AwaitedApproval | null }> {
+    return new Promise((resolve) => {
+      this.send(body, options, resumes, (result, awaited) => resolve({ result, awaited }));
     });
   }
 
@@ -109,9 +151,14 @@ export class GateConnection {
     this.socket.destroy();
   }
 
-  private send(body: GateRequestBody, options: GateClientOptions, settle: Waiter['settle']): void {
+  private send(
+    body: GateRequestBody,
+    options: GateClientOptions,
+    resumes: AwaitedApproval | null,
+    settle: Waiter['settle'],
+  ): void {
     if (this.closedReason) {
-      settle(new Error(this.closedReason));
+      settle(new Error(this.closedReason), null);
       return;
     }
     const id = crypto.randomUUID();
@@ -119,14 +166,14 @@ export class GateConnection {
     try {
       line = `${JSON.stringify({ ...body, v: GATE_PROTOCOL_VERSION, id, token: this.token })}\n`;
     } catch {
-      settle(new Error('the request could not be encoded as JSON'));
+      settle(new Error('the request could not be encoded as JSON'), null);
       return;
     }
     if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
-      settle(new Error(`the request is larger than ${MAX_REQUEST_BYTES} bytes`));
+      settle(new Error(`the request is larger than ${MAX_REQUEST_BYTES} bytes`), null);
       return;
     }
-    const waiter: Waiter = { options, settle, timer: null, deadline: null };
+    const waiter: Waiter = { options, settle, timer: null, deadline: null, awaited: null, resumes };
     const answerMs = options.answerTimeoutMs ?? CLIENT_DEFAULTS.answerTimeoutMs;
     waiter.timer = setTimeout(
       () => this.finish(id, new Error(`the gate did not answer within ${answerMs} ms`)),
@@ -204,8 +251,19 @@ export class GateConnection {
     if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0 || typeof requestId !== 'string') {
       return this.finish(id, new Error('the gate sent a malformed pending message'));
     }
+    if (!APPROVAL_REQUEST_ID.test(requestId)) {
+      return this.finish(id, new Error('the gate sent a pending message without a valid request id'));
+    }
+    if (waiter.resumes && waiter.resumes.requestId !== requestId) {
+      // A re-attach continues one approval; a gate naming another is not continuing it.
+      return this.finish(id, new Error(`the gate re-attached to ${requestId}, not to ${waiter.resumes.requestId}`));
+    }
     const cap = waiter.options.maxWaitMs ?? CLIENT_DEFAULTS.maxWaitMs;
-    const total = Math.min(waitMs, cap) + PENDING_GRACE_MS;
+    const now = performance.now();
+    // A re-attached wait ends when the first one would have: restarts never lengthen it.
+    const waitEndsAt = Math.min(now + Math.min(waitMs, cap), waiter.resumes?.waitEndsAt ?? Infinity);
+    waiter.awaited = { requestId, waitEndsAt };
+    const total = Math.max(0, waitEndsAt - now) + PENDING_GRACE_MS;
     if (waiter.deadline) clearTimeout(waiter.deadline);
     waiter.deadline = setTimeout(
       () => this.finish(id, new Error(`approval ${requestId} was not decided within ${Math.round(total / 1000)} s`)),
@@ -213,7 +271,7 @@ export class GateConnection {
     );
     this.armIdle(id, waiter);
     try {
-      waiter.options.onPending?.({ requestId, waitMs: Math.min(waitMs, cap) });
+      waiter.options.onPending?.({ requestId, waitMs: Math.max(0, Math.round(waitEndsAt - now)) });
     } catch {
       // A failing progress callback must not change the outcome.
     }
@@ -234,12 +292,12 @@ export class GateConnection {
     this.waiters.delete(id);
     if (waiter.timer) clearTimeout(waiter.timer);
     if (waiter.deadline) clearTimeout(waiter.deadline);
-    waiter.settle(result);
+    waiter.settle(result, waiter.awaited ?? waiter.resumes);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, lost = false): void {
     this.closedReason ??= reason;
-    for (const id of [...this.waiters.keys()]) this.finish(id, new Error(reason));
+    for (const id of [...this.waiters.keys()]) this.finish(id, lost ? new ConnectionLost(reason) : new Error(reason));
   }
 }
 
@@ -266,18 +324,78 @@ function gateConnectError(error: NodeJS.ErrnoException): string {
   return `the gate could not be reached (${error.code ?? error.message})`;
 }
 
-/** One request on a fresh connection. Never rejects; a failure is a deny with `failed: true`. */
-export async function askGate(body: GateRequestBody, options: GateClientOptions): Promise<GateAnswer> {
-  let connection: GateConnection;
-  try {
-    connection = await GateConnection.open(options);
-  } catch (error) {
-    return failedAnswer(`CAVRA gate unavailable: ${error instanceof Error ? error.message : String(error)}`);
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Connects again to a gate that went away while an approval was awaited: bounded retries
+ * (100 ms doubling to 1 s) until the adapter's own wait ends, then the last reason.
+ */
+async function reconnect(options: GateClientOptions, awaited: AwaitedApproval): Promise<GateConnection> {
+  let delay = REATTACH_FIRST_DELAY_MS;
+  let last = 'the gate went away';
+  for (;;) {
+    const left = awaited.waitEndsAt - performance.now();
+    if (left <= 0) throw new Error(last);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+    const connectTimeoutMs = Math.max(
+      100,
+      Math.min(options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs, left),
+    );
+    try {
+      return await GateConnection.open({ ...options, connectTimeoutMs });
+    } catch (error) {
+      last = describe(error);
+    }
+    delay = Math.min(delay * 2, REATTACH_MAX_DELAY_MS);
   }
-  try {
-    const answer = await connection.ask(body, options);
-    return answer.failed ? { ...answer, reason: `CAVRA gate failure: ${answer.reason}` } : answer;
-  } finally {
-    connection.close();
+}
+
+function resumed(body: GateRequestBody, awaited: AwaitedApproval): GateRequestBody {
+  const waitMs = Math.floor(awaited.waitEndsAt - performance.now());
+  const resume: GateResume = {
+    request_id: awaited.requestId,
+    wait_ms: Math.min(Math.max(0, waitMs), MAX_RESUME_WAIT_MS),
+  };
+  return { ...body, resume };
+}
+
+/**
+ * One request on a fresh connection. Never rejects; a failure is a deny with `failed: true`.
+ * When the connection is lost while an approval is awaited (the gate was restarted), the
+ * same request is asked again with `resume` — on the same approval, within what is left of
+ * this adapter's wait — and only the restarted gate's answer counts. A gate that does not
+ * come back in time is a deny.
+ */
+export async function askGate(body: GateRequestBody, options: GateClientOptions): Promise<GateAnswer> {
+  let awaited: AwaitedApproval | null = null;
+  for (;;) {
+    let connection: GateConnection;
+    try {
+      connection = awaited ? await reconnect(options, awaited) : await GateConnection.open(options);
+    } catch (error) {
+      return failedAnswer(
+        awaited
+          ? `CAVRA gate unavailable: the gate went away while approval ${awaited.requestId} was awaited and did not come back within the wait (${describe(error)})`
+          : `CAVRA gate unavailable: ${describe(error)}`,
+      );
+    }
+    let outcome: { result: GateAnswer | Error; awaited: AwaitedApproval | null };
+    try {
+      outcome = await connection.exchange(awaited ? resumed(body, awaited) : body, options, awaited);
+    } finally {
+      connection.close();
+    }
+    const { result } = outcome;
+    if (!(result instanceof Error)) return result;
+    if (result instanceof ConnectionLost && outcome.awaited) {
+      if (outcome.awaited.waitEndsAt > performance.now()) {
+        awaited = outcome.awaited;
+        continue;
+      }
+      return failedAnswer(
+        `CAVRA gate failure: the gate went away while approval ${outcome.awaited.requestId} was awaited, and the wait is over (${result.message})`,
+      );
+    }
+    return failedAnswer(`CAVRA gate failure: ${result.message}`);
   }
 }

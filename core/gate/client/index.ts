@@ -5,5 +5,13 @@ export { GateConnection, askGate, clientOptions, CLIENT_DEFAULTS } from './conne
 export type { GateClientOptions } from './connection';
 export { GateLocationError, checkGateDir, checkGateSocket, gateLocation, readGateToken } from './location';
 export type { GateLocation } from './location';
-export { GATE_PROTOCOL_VERSION, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES, claudeCodeHookOutput, failedAnswer } from './wire';
-export type { GateAnswer, GateOp, GateOutcome, GateRequestBody } from './wire';
+export {
+  APPROVAL_REQUEST_ID,
+  GATE_PROTOCOL_VERSION,
+  MAX_ANSWER_BYTES,
+  MAX_REQUEST_BYTES,
+  MAX_RESUME_WAIT_MS,
+  claudeCodeHookOutput,
+  failedAnswer,
+} from './wire';
+export type { GateAnswer, GateOp, GateOutcome, GateRequestBody, GateResume } from './wire';

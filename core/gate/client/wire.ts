@@ -13,6 +13,14 @@
  *   {"v":1,"id":"…","token":"…","op":"containment","adapter":"exec","report":{…}}   what containment saw
  *   {"v":1,"id":"…","token":"…","op":"contain","adapter":"mcp-proxy","server":"…","cwd":"…"}  an MCP server's profile
  *
+ *   A waiting adapter whose gate went away asks again on a new connection, naming the request
+ *   it waited on and what is left of its own wait (same body as before, plus `resume`):
+ *   {"v":1,"id":"…","token":"…","op":"claude-code","input":{…},"resume":{"request_id":"apr_…","wait_ms":41000}}
+ *   The gate judges the action again and resumes the wait only when that request was raised by
+ *   this same adapter credential (and OS user) for this same action and pack version; anything
+ *   else is a deny. A resume never opens a new request and allows only after a recorded
+ *   approval of that request is consumed by it.
+ *
  * Gate → client, per request zero or more progress lines, then exactly one final line:
  *   {"v":1,"id":"…","type":"pending","request_id":"apr_…","wait_ms":120000}   approval awaited
  *   {"v":1,"id":"…","type":"heartbeat"}                                         still waiting
@@ -29,6 +37,17 @@ export const GATE_PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** A gate answer is a Decision and a reason; anything larger is not one. */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/** An approval request id as the gate names it in `pending` and the adapter in `resume`. */
+export const APPROVAL_REQUEST_ID = /^apr_[0-9a-f-]{36}$/;
+/** The longest wait a `resume` may ask for (a day; the gate bounds it by its own wait too). */
+export const MAX_RESUME_WAIT_MS = 86_400_000;
+
+/** `resume`: the request an adapter waited on before its gate went away, and what is left of its wait. */
+export interface GateResume {
+  request_id: string;
+  wait_ms: number;
+}
 
 export type GateOutcome = 'allow' | 'deny';
 
