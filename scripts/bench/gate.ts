@@ -26,7 +26,7 @@ const CLIENTS = 16;
 const SUSTAIN_MS = 8_000;
 
 /** The bench's stand-in for the OS keychain: keys live in memory for the run only. */
-class ThrowawaySecrets implements SecretStore {
+export class ThrowawaySecrets implements SecretStore {
   private readonly values = new Map<string, string>();
   private key(ref: SecretRef): string {
     return `${ref.tenant}\n${ref.service}\n${ref.account}`;

@@ -1,5 +1,6 @@
 // Helpers for `cavra server` tests: database URLs from a test database, and an HTTPS client
 // that trusts the test certificate (Node's fetch cannot be given a CA per call).
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import type { TestDatabase } from './postgres-cluster';
@@ -99,7 +100,7 @@ export async function idTokenFrom(idp: { issuer: string; clientId: string }, use
 
 export interface ServerProcess {
   url: string;
-  proc: import('node:child_process').ChildProcess;
+  proc: ChildProcess;
   output: () => string;
   /** SIGTERM and wait for the exit (a no-op once it has exited). */
   stop: () => Promise<void>;

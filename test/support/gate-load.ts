@@ -14,6 +14,8 @@ export interface GateLoadOptions {
   tokens: readonly string[];
   batches: number;
   batchSize: number;
+  /** The first origin sequence number each gate ships (a second run continues after the first). */
+  firstOriginSeq?: number;
   ca?: string;
   /** The record a gate ships at an origin sequence number. */
   record?: (gate: number, originSeq: number) => { type: string; payload: unknown };
@@ -61,7 +63,7 @@ export async function runGateLoad(options: GateLoadOptions): Promise<GateLoadRes
       try {
         for (let batch = 0; batch < options.batches; batch++) {
           const records = Array.from({ length: options.batchSize }, (_, i) => {
-            const originSeq = batch * options.batchSize + i;
+            const originSeq = (options.firstOriginSeq ?? 0) + batch * options.batchSize + i;
             return { originSeq, ...(options.record ?? configRecord)(gate, originSeq) };
           });
           for (let attempt = 0; ; attempt++) {
