@@ -16,6 +16,7 @@ import {
 import { tenantsCreate, tenantsList, tenantsOnboard, tenantsStatus } from './tenants';
 import { loginCommand, logoutCommand, whoamiCommand } from './login';
 import { gateServe } from './gate';
+import { connectCommand, disconnectCommand } from './connect';
 import { hookClaudeCode, hookInstallClaudeCode } from './hook';
 import { mcpList, mcpProxy, mcpTrust, mcpUntrust } from './mcp';
 import { gitInstallHooks, gitPrePush } from './git';
@@ -65,6 +66,8 @@ export const commands: readonly Command[] = [
   evidencePrune,
   gateServe,
   serverCommand,
+  connectCommand,
+  disconnectCommand,
   hookClaudeCode,
   hookInstallClaudeCode,
   mcpProxy,

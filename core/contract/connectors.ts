@@ -261,7 +261,7 @@ export const deliveryStates = ['queued', 'sending', 'awaiting_approval', 'delive
 export const deliveryStateSchema = z.enum(deliveryStates);
 export type DeliveryState = z.infer<typeof deliveryStateSchema>;
 
-export const deliveryPurposes = ['report', 'test', 'escalation', 'anchor', 'notification'] as const;
+export const deliveryPurposes = ['report', 'test', 'escalation', 'anchor', 'notification', 'evidence'] as const;
 export const deliveryPurposeSchema = z.enum(deliveryPurposes);
 export type DeliveryPurpose = z.infer<typeof deliveryPurposeSchema>;
 

@@ -50,6 +50,16 @@ export interface GateContainment {
   report(tenant: string, payload: ContainmentPayload): Promise<{ seq: number }>;
 }
 
+/**
+ * What the gate needs from approvals: the local desk (ApprovalDesk) offers it, and so does
+ * connected mode's server-backed queue (core/connect): where a request is raised, awaited
+ * and used.
+ */
+export type GateApprovals = Pick<
+  ApprovalDesk,
+  'consume' | 'pendingFor' | 'open' | 'noteWait' | 'wait' | 'get' | 'expireDue' | 'waiting' | 'abandon'
+>;
+
 export interface GateTenants {
   /** The tenant an adapter's request belongs to; throws when it does not exist. */
   resolve(requested: string | undefined): string;
@@ -59,7 +69,7 @@ export interface AuthorityOptions {
   policy: GatePolicy;
   evidence: GateEvidence;
   tenants: GateTenants;
-  approvals: ApprovalDesk;
+  approvals: GateApprovals;
   /** Compiles sandbox profiles for adapters that contain what they run (`cavra exec`). */
   containment?: GateContainment;
   /** How long an adapter waits for an approval before it is told deny. */
@@ -449,7 +459,21 @@ export class RuntimeAuthority {
         });
       } catch (error) {
         open(null);
-        return deny(`The approval request could not be recorded, so the action is denied: ${describeError(error)}`);
+        // Fail closed, on record: the final deny says why (an offline control plane, a failing ledger).
+        const summary = `Not approved: the approval request could not be raised (${describeError(error)}), so the action is denied. ${decision.explanation.summary}`;
+        const final: Decision = {
+          ...decision,
+          decision_id: `dec_${crypto.randomUUID()}`,
+          decision: 'deny',
+          would_be: 'require_approval',
+          approval: { route, state: 'cancelled' },
+          timestamp: this.now().toISOString(),
+          explanation: { ...decision.explanation, summary },
+        };
+        return this.record(tenant, final, action, request, {
+          outcome: 'deny',
+          reason: `CAVRA deny [${ruleName(decision)}]: ${summary}`,
+        });
       }
       open(pending);
     }

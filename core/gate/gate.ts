@@ -118,7 +118,7 @@ export async function startGate(options: GateOptions): Promise<RunningGate> {
     policy: host.policy,
     evidence: gateEvidence(host),
     tenants: gateTenants(host),
-    approvals: host.approvals,
+    approvals: host.gateApprovals ?? host.approvals,
     containment: host.containment,
     approvalWaitMs: options.approvalWaitMs ?? DEFAULT_APPROVAL_WAIT_MS,
     now: options.now,

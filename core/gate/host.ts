@@ -1,5 +1,12 @@
 import type { ApprovalDesk } from '../approvals';
-import type { GateContainment, GateEvidence, GatePolicy, GateTenants, RecordedDecision } from './authority';
+import type {
+  GateApprovals,
+  GateContainment,
+  GateEvidence,
+  GatePolicy,
+  GateTenants,
+  RecordedDecision,
+} from './authority';
 import type { McpRegistry } from './mcp-trust';
 import type { AgentCredentials } from './credentials';
 
@@ -23,6 +30,8 @@ export interface GateHost {
   ledgers: { ledger(tenantId: string): GateLedger };
   policy: GatePolicy;
   approvals: ApprovalDesk;
+  /** Where the gate raises and awaits approvals when not the local desk (connected mode's shared queue). */
+  gateApprovals?: GateApprovals;
   mcp: McpRegistry;
   /** Compiles sandbox profiles for `cavra exec` and records what runners report. */
   containment?: GateContainment;

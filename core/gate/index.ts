@@ -2,7 +2,7 @@ export { startGate, DEFAULT_APPROVAL_WAIT_MS, DEFAULT_HTTP_PORT } from './gate';
 export type { GateOptions, RunningGate } from './gate';
 export type { GateHost } from './host';
 export type { GateLimits } from './dispatcher';
-export type { RecordedDecision } from './authority';
+export type { GateApprovals, RecordedDecision } from './authority';
 export { GatePortTakenError, HTTP_PATHS } from './http-transport';
 export { describeListener, listenersOn } from './port-owner';
 export type { PortListener } from './port-owner';

@@ -251,6 +251,23 @@ export class IdentityService {
     return { sessionId, principal, tenant: row.tenant_id, roles, expiresAt };
   }
 
+  /**
+   * The session's current ID token, refreshed at the IdP first when it has expired: what the
+   * CLI presents as its bearer to a control plane (`cavra connect`), so enrolling a machine
+   * needs no second sign-in. Only the ID token leaves; access and refresh tokens stay here.
+   */
+  async sessionBearer(sessionId: string): Promise<{ tenant: string; idToken: string; principal: string }> {
+    const signedIn = await this.resume(sessionId);
+    const stored = this.tokens(signedIn.tenant, sessionId);
+    if (!stored?.idToken) {
+      throw new ContractError(
+        'unauthenticated',
+        'This sign-in holds no IdP token (local evaluation?); sign in at the IdP',
+      );
+    }
+    return { tenant: signedIn.tenant, idToken: stored.idToken, principal: signedIn.principal.id };
+  }
+
   /** Ends a session: tokens deleted from the keychain, the logout recorded; returns the IdP's end-session URL. */
   async logout(sessionId: string): Promise<{ endSessionUrl: string | null }> {
     const row = this.sessionRow(sessionId);

@@ -1,6 +1,7 @@
 import { contractRoutes } from './contract-routes';
 import { healthRoutes } from './health';
 import { ledgerRoutes } from './ledger-routes';
+import { machineRoutes } from './machine-routes';
 import type { RouteModule } from './routes';
 
 /**
@@ -8,4 +9,4 @@ import type { RouteModule } from './routes';
  * (`(deps) => ServerRoute[]`) in its own file under core/server/ and add it here; the server
  * refuses two routes for the same method and path.
  */
-export const routeModules: readonly RouteModule[] = [healthRoutes, contractRoutes, ledgerRoutes];
+export const routeModules: readonly RouteModule[] = [healthRoutes, contractRoutes, ledgerRoutes, machineRoutes];

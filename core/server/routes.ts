@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { CoreService } from '../service';
+import type { LocalCoreService } from '../service';
 import type { Principal } from '../contract';
 import type { Store } from '../store';
 import type { CentralLedger } from './central-ledger';
@@ -43,7 +43,8 @@ export interface ServerRoute {
 
 /** What routes may use. */
 export interface ServerDeps {
-  core: CoreService;
+  /** The core in this process: the contract for callers, and the gate's services for machines (machine-routes.ts). */
+  core: LocalCoreService;
   /** The shared store (PostgreSQL in production): tenant-scoped units of work behind RLS. */
   store: Store;
   ledger: CentralLedger;

@@ -45,6 +45,7 @@ import { inputError } from './input-error';
 import type { ShellKind } from './types';
 import { version as packageVersion } from '../../package.json';
 import { SqliteStore } from '../store';
+import { CONTROL_PLANE_CONNECTOR, ConnectedApprovals, ControlPlaneLink } from '../connect';
 
 export interface CoreOptions {
   home: string;
@@ -85,6 +86,8 @@ export interface LocalCoreService extends CoreService {
    * and mapped to a principal whose roles are applied as at sign-in; throws ContractError.
    */
   bearerPrincipal(tenant: string, token: string): Promise<Principal>;
+  /** Connected mode: this install's membership of control planes (`cavra connect`). */
+  readonly controlPlane: ControlPlaneLink;
 }
 
 /**
@@ -104,6 +107,13 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
   const jobs = new JobRunner(events, log, options.now);
   const ledgers = new EvidenceLedgers(tenants, { now: options.now });
+  // Bound late: the identity service is made below; called only when a machine enrols.
+  const controlPlane = new ControlPlaneLink({
+    home: options.home,
+    secrets: tenants.secretStore(),
+    bearer: (sessionId) => identity.sessionBearer(sessionId),
+    ledger: (tenant) => ledgers.ledger(tenant),
+  });
   const escalateBreakGlass = (tenant: string, request: ApprovalRequest): Promise<void> =>
     notifyBreakGlass(
       {
@@ -175,8 +185,13 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const worker: DeliveryWorker = new DeliveryWorker({
     store: outboxStore,
     tenants: () => tenants.ids(),
-    resolve: (tenant, id) => connectors.resolve(tenant, id),
-    send,
+    // The control plane is the outbox's one built-in destination (connected mode's evidence shipping).
+    resolve: (tenant, id) =>
+      id === CONTROL_PLANE_CONNECTOR ? controlPlane.resolve(tenant) : connectors.resolve(tenant, id),
+    send: (config, credentials, message, context) =>
+      config.id === CONTROL_PLANE_CONNECTOR
+        ? controlPlane.ship(context.tenant, message)
+        : send(config, credentials, message, context),
     record: recordDelivery,
     escalationRoute: (tenant) => reports.escalationRoute(tenant),
     approval: (tenant, id) => {
@@ -195,6 +210,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
       (tenant): Promise<void> =>
         queueCheckpointAnchors(tenant, { connectors: connectorRepository, ledger: (t) => ledgers.ledger(t), outbox }),
       (tenant) => reports.runDueSchedules(tenant),
+      (tenant) => controlPlane.queueEvidence(tenant, outbox),
     ],
     onChange: deliveriesChanged,
     now: options.now,
@@ -301,7 +317,18 @@ export function createCore(options: CoreOptions): LocalCoreService {
     },
   };
   const agents = new AgentCredentials(tenants.registryDatabase(), options.now);
-  const gateHost: GateHost = { home: options.home, tenants, ledgers, policy, approvals, mcp, containment, agents };
+  const gateHost: GateHost = {
+    home: options.home,
+    tenants,
+    ledgers,
+    policy,
+    approvals,
+    // A tenant joined to a control plane raises its approvals in the shared queue there.
+    gateApprovals: new ConnectedApprovals(approvals, (tenant) => controlPlane.remote(tenant)),
+    mcp,
+    containment,
+    agents,
+  };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
   const registryWatch = new RegistryWatch(tenants, events);
@@ -430,6 +457,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     version: packageVersion,
     gateHost,
     bearerPrincipal: (tenant, token) => identity.bearer(tenant, token),
+    controlPlane,
     async invoke(principal, request) {
       try {
         const value = await dispatch(principal, request);

@@ -1,0 +1,143 @@
+import type { ConnectorConfig } from '../contract';
+import type { DeliveryOutcome, Outbox, OutboundMessage } from '../outbox';
+import { ConnectorUnavailableError } from '../outbox';
+import type { SecretStore } from '../secrets';
+import type { Connection } from './connection';
+import { connectedTenants, machineCredential, readConnection } from './connection';
+import type { MachineSelf } from './enrolment';
+import { MACHINE_PATHS, disconnectMachine, enrolMachine, machineClient, machineSelfSchema } from './enrolment';
+import {
+  CONTROL_PLANE_CONNECTOR,
+  controlPlaneConnector,
+  queueEvidenceBatch,
+  shipEvidenceBatch,
+} from './evidence-shipping';
+import type { ShippingLedger } from './evidence-shipping';
+
+export interface ControlPlaneLinkOptions {
+  home: string;
+  secrets: SecretStore;
+  /** The ID token of a stored sign-in (IdentityService.bearer): the operator's enrolment bearer. */
+  bearer(sessionId: string): Promise<{ tenant: string; idToken: string; principal: string }>;
+  /** The tenant's local ledger, whose records are shipped to the central ledger. */
+  ledger(tenant: string): ShippingLedger;
+}
+
+export type ConnectionStatus = {
+  connection: Connection;
+  credentialInKeychain: boolean;
+} & ({ reachable: true; machine: MachineSelf } | { reachable: false; why: string });
+
+/**
+ * This install's side of connected mode (SPEC §14): which tenants are joined to which control
+ * plane, enrolment and disconnect, and the machine-authenticated client the gate's seams use
+ * (evidence shipping, approvals through the server, pack sync).
+ */
+export class ControlPlaneLink {
+  constructor(private readonly options: ControlPlaneLinkOptions) {}
+
+  connection(tenant: string): Connection | null {
+    return readConnection(this.options.home, tenant);
+  }
+
+  tenants(): string[] {
+    return connectedTenants(this.options.home);
+  }
+
+  /** The machine's client for a connected tenant, or null when the tenant is standalone. */
+  remote(tenant: string) {
+    const connection = this.connection(tenant);
+    return connection ? this.client(connection) : null;
+  }
+
+  client(connection: Connection, timeoutMs?: number) {
+    return machineClient(this.options.secrets, connection, timeoutMs);
+  }
+
+  /**
+   * The bearer a person presents to the control plane: the ID token of their stored sign-in,
+   * refreshed first when it has expired (enrolment; a console working on the remote tenant).
+   */
+  bearerFor(sessionId: string): Promise<{ tenant: string; idToken: string; principal: string }> {
+    return this.options.bearer(sessionId);
+  }
+
+  /** Enrols this machine with the operator's stored sign-in for `tenant` as the bearer. */
+  async connect(input: { server: string; tenant: string; sessionId: string; ca: string | null; name?: string }) {
+    const operator = await this.bearerFor(input.sessionId);
+    if (operator.tenant !== input.tenant) {
+      throw new Error(
+        `Your sign-in is for tenant "${operator.tenant}", not "${input.tenant}"; run cavra login --tenant ${input.tenant}`,
+      );
+    }
+    return enrolMachine({
+      home: this.options.home,
+      secrets: this.options.secrets,
+      server: input.server,
+      tenant: input.tenant,
+      operatorToken: operator.idToken,
+      operator: operator.principal,
+      ca: input.ca,
+      name: input.name,
+    });
+  }
+
+  async status(tenant: string): Promise<ConnectionStatus | null> {
+    const connection = this.connection(tenant);
+    if (!connection) return null;
+    let credentialInKeychain = false;
+    try {
+      credentialInKeychain = machineCredential(this.options.secrets, connection) !== null;
+    } catch {
+      credentialInKeychain = false;
+    }
+    try {
+      const answer = await this.client(connection, 10_000).call<unknown>('GET', MACHINE_PATHS.self);
+      const machine = machineSelfSchema.parse(answer);
+      return { connection, credentialInKeychain, reachable: true, machine };
+    } catch (error) {
+      return {
+        connection,
+        credentialInKeychain,
+        reachable: false,
+        why: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  /** Outbox producer: the next batch of local evidence for the control plane, when connected. */
+  async queueEvidence(tenant: string, outbox: Outbox): Promise<void> {
+    const connection = this.connection(tenant);
+    if (!connection) return;
+    await queueEvidenceBatch(tenant, connection, this.options.ledger(tenant), {
+      queue: (t, request) => outbox.queue(t, request),
+      outstanding: async (t) =>
+        (await outbox.list(t, { states: ['queued', 'sending'], connectorId: CONTROL_PLANE_CONNECTOR, limit: 1 }))
+          .length,
+      shippedThrough: (t) => outbox.anchoredSize(t, CONTROL_PLANE_CONNECTOR),
+      setShippedThrough: (t, next) => outbox.setAnchoredSize(t, CONTROL_PLANE_CONNECTOR, next),
+    });
+  }
+
+  /** The outbox worker's view of the control plane as a destination. */
+  async resolve(tenant: string): Promise<{ config: ConnectorConfig; credentials: { credential: null; dkim: null } }> {
+    if (!this.connection(tenant)) {
+      throw new ConnectorUnavailableError(
+        `This machine is no longer connected to a control plane for tenant "${tenant}"; the batch was not sent`,
+        false,
+      );
+    }
+    return { config: controlPlaneConnector(), credentials: { credential: null, dkim: null } };
+  }
+
+  /** Sends one evidence batch the outbox holds, as this machine. */
+  async ship(tenant: string, message: OutboundMessage): Promise<DeliveryOutcome> {
+    const connection = this.connection(tenant);
+    if (!connection) return { ok: false, code: null, text: 'Not connected to a control plane', retryable: false };
+    return shipEvidenceBatch(this.client(connection, 30_000), this.options.ledger(tenant), message);
+  }
+
+  disconnect(tenant: string) {
+    return disconnectMachine(this.options.home, this.options.secrets, tenant);
+  }
+}

@@ -1,0 +1,264 @@
+import { z } from 'zod';
+import { ContractError, actionSchema, osUserSchema } from '../contract';
+import type { Principal } from '../contract';
+import { approvalBinding } from '../approvals';
+import type { ApprovalRequest } from '../approvals';
+import { MACHINE_PATHS } from '../connect';
+import type { RouteContext, RouteModule, ServerDeps } from './routes';
+
+/** Who may join a machine to a tenant: the people who run the tenant's gates. */
+const ENROLLING_ROLES = new Set(['tenant_admin', 'operator']);
+/** One long poll answers within this, well inside the server's request timeout. */
+const MAX_WAIT_MS = 25_000;
+/** A machine may ask for at most a week; routes say less (SPEC §3 example: 8h). */
+const MAX_EXPIRY_MS = 7 * 86_400_000;
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'body';
+  throw new ContractError('invalid_input', `${field}: ${issue?.message ?? 'is invalid'} (${what})`, field);
+}
+
+const enrolSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  osUser: osUserSchema.optional(),
+  nonce: z.string().max(100).optional(),
+});
+
+const bindingSchema = z.object({
+  tenant: z.string(),
+  actionSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  packId: z.string().max(200).nullable(),
+  packVersion: z.string().max(100).nullable(),
+});
+
+const openSchema = z.object({
+  id: z.string().regex(/^apr_[0-9a-f-]{36}$/, 'must be apr_<uuid>'),
+  binding: bindingSchema,
+  route: z.string().min(1).max(300),
+  ruleId: z.string().max(300).nullable(),
+  reason: z.string().max(4000),
+  terms: z
+    .object({
+      approverGroups: z.array(z.string().max(200)).max(50).optional(),
+      requiredApprovals: z.number().int().min(1).max(10).optional(),
+      requireReason: z.boolean().optional(),
+      allowReuse: z.boolean().optional(),
+      attest: z.enum(['none', 'idp']).optional(),
+    })
+    .optional(),
+  requester: z.string().max(300).nullable(),
+  requesterUid: z.number().int().nonnegative().nullable().optional(),
+  agent: z.object({ id: z.string().max(200), session: z.string().max(200).optional() }).nullable(),
+  adapter: z.string().min(1).max(100),
+  correlationId: z.string().min(1).max(200),
+  decisionId: z.string().min(1).max(200),
+  actionType: z.string().min(1).max(100),
+  target: z.string().max(4000),
+  action: actionSchema,
+  expiresInMs: z.number().int().min(1_000).max(MAX_EXPIRY_MS),
+});
+
+const waitSchema = z.object({ id: z.string().min(1).max(100), waitMs: z.number().int().min(0).max(MAX_WAIT_MS) });
+const consumeSchema = z.object({
+  binding: bindingSchema,
+  correlationId: z.string().min(1).max(200),
+  requestId: z.string().min(1).max(100).nullable(),
+});
+const abandonSchema = z.object({ id: z.string().min(1).max(100), reason: z.string().min(1).max(500) });
+
+function machineOf(ctx: RouteContext): { principal: Principal; tenant: string } {
+  return { principal: ctx.principal as Principal, tenant: ctx.tenant as string };
+}
+
+/** A request this machine raised, or not_found (another machine's request is none of its business). */
+function ownRequest(deps: ServerDeps, tenant: string, machine: Principal, id: string): ApprovalRequest {
+  const request = deps.core.gateHost.approvals.get(tenant, id);
+  if (!request || request.agentPrincipal !== machine.id) {
+    throw new ContractError('not_found', `id: no approval request "${id}" raised by this machine`, 'id');
+  }
+  return request;
+}
+
+/**
+ * The routes an enrolled machine (a connected gate) calls, and the one a person calls to
+ * enrol it. A machine is an agent principal bound to one tenant: it raises approval requests
+ * in the shared queue, waits for and uses their answers, and ships evidence (ledger-routes.ts);
+ * deciding is a contract operation that the core refuses to every agent.
+ */
+export const machineRoutes: RouteModule = (deps) => {
+  const { agents, approvals } = deps.core.gateHost;
+  return [
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.enrol,
+      auth: 'human',
+      async handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const input = parse(enrolSchema, ctx.body, 'an enrolment is {name, osUser?}');
+        const info = await deps.core.invoke(principal, { op: 'system.info', tenant: null, input: {} });
+        const roles = info.ok
+          ? ((info.value as { tenants: { id: string; roles: string[] }[] }).tenants.find((t) => t.id === tenant)
+              ?.roles ?? [])
+          : [];
+        if (!roles.some((role) => ENROLLING_ROLES.has(role))) {
+          throw new ContractError(
+            'forbidden',
+            `Enrolling a machine in "${tenant}" needs the operator or tenant_admin role; yours: ${roles.join(', ') || 'none'}`,
+          );
+        }
+        const owner = input.osUser ?? { uid: 0, name: 'unknown' };
+        const issued = agents.issue(tenant, `machine ${input.name}`, owner, principal.id);
+        try {
+          // The enrolment is evidence in the central ledger; a credential that is not on record is withdrawn.
+          await deps.ledger.append(tenant, {
+            type: 'config_change',
+            payload: {
+              change: 'machine_enrolled',
+              by: principal.id,
+              machine: issued.credential.id,
+              name: input.name,
+              os_user: owner.name,
+            },
+          });
+        } catch (error) {
+          agents.revoke(issued.credential.id);
+          throw new ContractError(
+            'unavailable',
+            `The enrolment could not be recorded, so no credential was issued: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+        deps.log({ level: 'info', msg: 'machine enrolled', tenant, machine: issued.credential.id, by: principal.id });
+        return {
+          status: 201,
+          body: { machineId: issued.credential.id, tenant, credential: issued.token, role: 'machine' },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: MACHINE_PATHS.self,
+      auth: 'machine',
+      handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const credential = agents.list(tenant).find((c) => `agent:${c.id}` === principal.id);
+        if (!credential) throw new ContractError('not_found', 'This machine is not enrolled');
+        return {
+          body: {
+            machineId: credential.id,
+            tenant,
+            name: credential.label.replace(/^machine /, ''),
+            role: 'machine',
+            enrolledAt: credential.createdAt,
+            enrolledBy: '',
+            lastSeenAt: null,
+            ingestedThrough: null,
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.revoke,
+      auth: 'machine',
+      async handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const id = principal.id.replace(/^agent:/, '');
+        await deps.ledger.append(tenant, {
+          type: 'config_change',
+          payload: { change: 'machine_disconnected', by: principal.id, machine: id },
+        });
+        agents.revoke(id);
+        return { body: { revoked: true } };
+      },
+    },
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.approvalOpen,
+      auth: 'machine',
+      async handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const input = parse(openSchema, ctx.body, 'an approval request as the gate raises it');
+        if (input.binding.tenant !== tenant) {
+          throw new ContractError(
+            'forbidden',
+            `binding.tenant: this machine acts only in "${tenant}"`,
+            'binding.tenant',
+          );
+        }
+        // The binding is recomputed here: a machine cannot get an approval for one action bound to another.
+        const pack =
+          input.binding.packId !== null && input.binding.packVersion !== null
+            ? { id: input.binding.packId, version: input.binding.packVersion }
+            : null;
+        const binding = approvalBinding(input.action, tenant, pack);
+        if (binding.actionSha256 !== input.binding.actionSha256) {
+          throw new ContractError('invalid_input', 'binding.actionSha256: does not match the action', 'binding');
+        }
+        const request = await approvals.open({
+          ...input,
+          binding,
+          actionType: input.actionType as ApprovalRequest['actionType'],
+          agentPrincipal: principal.id,
+          decisionSeq: null,
+          requesterUid: null,
+        });
+        return { status: 201, body: { request } };
+      },
+    },
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.approvalWait,
+      auth: 'machine',
+      async handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const input = parse(waitSchema, ctx.body, '{id, waitMs}');
+        ownRequest(deps, tenant, principal, input.id);
+        // Someone waits until then: the desk abandons the request once nobody has waited for a while.
+        approvals.noteWait(tenant, input.id, Date.now() + input.waitMs);
+        await approvals.expireDue(tenant).catch(() => 0);
+        const request = await approvals.wait(tenant, input.id, input.waitMs);
+        return { body: { request } };
+      },
+    },
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.approvalConsume,
+      auth: 'machine',
+      async handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const input = parse(consumeSchema, ctx.body, '{binding, correlationId, requestId}');
+        if (input.binding.tenant !== tenant) {
+          throw new ContractError(
+            'forbidden',
+            `binding.tenant: this machine acts only in "${tenant}"`,
+            'binding.tenant',
+          );
+        }
+        if (input.requestId !== null) ownRequest(deps, tenant, principal, input.requestId);
+        // One conditional update on the shared desk: an approval allows one action, on one machine.
+        const request = await approvals.consume(
+          input.binding,
+          input.correlationId,
+          input.requestId ?? undefined,
+          principal.id,
+        );
+        return { body: { request } };
+      },
+    },
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.approvalAbandon,
+      auth: 'machine',
+      async handle(ctx) {
+        const { principal, tenant } = machineOf(ctx);
+        const input = parse(abandonSchema, ctx.body, '{id, reason}');
+        ownRequest(deps, tenant, principal, input.id);
+        const request = await approvals.abandon(tenant, input.id, principal.id, input.reason);
+        return { body: { request } };
+      },
+    },
+  ];
+};
