@@ -6,3 +6,5 @@ export { MACHINE_PATHS, TENANT_HEADER } from './enrolment';
 export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';
 export { ConnectedApprovals } from './remote-approvals';
+export { cachedPacks } from './pack-sync';
+export type { PackSet, PackSyncResult } from './pack-sync';

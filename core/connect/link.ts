@@ -13,6 +13,8 @@ import {
   shipEvidenceBatch,
 } from './evidence-shipping';
 import type { ShippingLedger } from './evidence-shipping';
+import { publishedPacks, syncPacks } from './pack-sync';
+import type { PackSet, PackSyncResult, SyncPolicy } from './pack-sync';
 
 export interface ControlPlaneLinkOptions {
   home: string;
@@ -21,7 +23,13 @@ export interface ControlPlaneLinkOptions {
   bearer(sessionId: string): Promise<{ tenant: string; idToken: string; principal: string }>;
   /** The tenant's local ledger, whose records are shipped to the central ledger. */
   ledger(tenant: string): ShippingLedger;
+  /** The policy engine: packs published (server) and synced (machine). */
+  policy: SyncPolicy;
+  log?: (message: string) => void;
 }
+
+/** How often a connected gate asks for a newer pack generation. */
+const PACK_SYNC_MS = 30_000;
 
 export type ConnectionStatus = {
   connection: Connection;
@@ -34,6 +42,8 @@ export type ConnectionStatus = {
  * (evidence shipping, approvals through the server, pack sync).
  */
 export class ControlPlaneLink {
+  private readonly lastPackSync = new Map<string, number>();
+
   constructor(private readonly options: ControlPlaneLinkOptions) {}
 
   connection(tenant: string): Connection | null {
@@ -135,6 +145,35 @@ export class ControlPlaneLink {
     const connection = this.connection(tenant);
     if (!connection) return { ok: false, code: null, text: 'Not connected to a control plane', retryable: false };
     return shipEvidenceBatch(this.client(connection, 30_000), this.options.ledger(tenant), message);
+  }
+
+  /** Server side: the tenant's packs as machines receive them. */
+  publishedPacks(tenant: string): PackSet {
+    return publishedPacks(this.options.policy, tenant);
+  }
+
+  /** Machine side: fetches and applies a newer pack generation, when connected. */
+  async syncPacks(tenant: string): Promise<PackSyncResult | null> {
+    const connection = this.connection(tenant);
+    if (!connection) return null;
+    this.lastPackSync.set(tenant, Date.now());
+    return syncPacks(this.options.home, connection, this.client(connection, 15_000), this.options.policy);
+  }
+
+  /** Outbox producer: a pack sync every PACK_SYNC_MS per connected tenant (the first at once). */
+  async syncPacksWhenDue(tenant: string): Promise<void> {
+    if (Date.now() - (this.lastPackSync.get(tenant) ?? 0) < PACK_SYNC_MS) return;
+    if (!this.connection(tenant)) return;
+    try {
+      const result = await this.syncPacks(tenant);
+      if (result?.state === 'applied') {
+        this.options.log?.(
+          `packs of ${tenant} synced to generation ${result.generation.slice(0, 12)}: ${result.imported.join(', ') || 'assignments only'}`,
+        );
+      }
+    } catch (error) {
+      this.options.log?.(`pack sync of ${tenant} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   disconnect(tenant: string) {

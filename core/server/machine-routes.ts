@@ -68,6 +68,7 @@ const consumeSchema = z.object({
   requestId: z.string().min(1).max(100).nullable(),
 });
 const abandonSchema = z.object({ id: z.string().min(1).max(100), reason: z.string().min(1).max(500) });
+const packsSchema = z.object({ generation: z.string().max(64).nullable() });
 
 function machineOf(ctx: RouteContext): { principal: Principal; tenant: string } {
   return { principal: ctx.principal as Principal, tenant: ctx.tenant as string };
@@ -258,6 +259,18 @@ export const machineRoutes: RouteModule = (deps) => {
         ownRequest(deps, tenant, principal, input.id);
         const request = await approvals.abandon(tenant, input.id, principal.id, input.reason);
         return { body: { request } };
+      },
+    },
+    {
+      method: 'POST',
+      path: MACHINE_PATHS.packs,
+      auth: 'machine',
+      handle(ctx) {
+        const { tenant } = machineOf(ctx);
+        const input = parse(packsSchema, ctx.body, '{generation}');
+        const set = deps.core.controlPlane.publishedPacks(tenant);
+        // The machine has this generation already: the digest says so, the packs need not travel.
+        return { body: set.generation === input.generation ? { generation: set.generation, packs: [] } : set };
       },
     },
   ];

@@ -107,13 +107,6 @@ export function createCore(options: CoreOptions): LocalCoreService {
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
   const jobs = new JobRunner(events, log, options.now);
   const ledgers = new EvidenceLedgers(tenants, { now: options.now });
-  // Bound late: the identity service is made below; called only when a machine enrols.
-  const controlPlane = new ControlPlaneLink({
-    home: options.home,
-    secrets: tenants.secretStore(),
-    bearer: (sessionId) => identity.sessionBearer(sessionId),
-    ledger: (tenant) => ledgers.ledger(tenant),
-  });
   const escalateBreakGlass = (tenant: string, request: ApprovalRequest): Promise<void> =>
     notifyBreakGlass(
       {
@@ -173,6 +166,15 @@ export function createCore(options: CoreOptions): LocalCoreService {
     testResults: new FilePackTestResults(packTestResultsPath(options.home)),
     dataDirectories: dataDirectoriesOf(options.home),
   });
+  // Bound late: the identity service is made below; called only when a machine enrols.
+  const controlPlane = new ControlPlaneLink({
+    home: options.home,
+    secrets: tenants.secretStore(),
+    bearer: (sessionId) => identity.sessionBearer(sessionId),
+    ledger: (tenant) => ledgers.ledger(tenant),
+    policy,
+    log,
+  });
   const appendRecord = async (tenant: string, type: 'delivery' | 'config_change', payload: unknown) =>
     (await ledgers.ledger(tenant).append({ type, payload })).seq;
   const recordDelivery = (tenant: string, payload: unknown) => appendRecord(tenant, 'delivery', payload);
@@ -211,6 +213,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
         queueCheckpointAnchors(tenant, { connectors: connectorRepository, ledger: (t) => ledgers.ledger(t), outbox }),
       (tenant) => reports.runDueSchedules(tenant),
       (tenant) => controlPlane.queueEvidence(tenant, outbox),
+      (tenant) => controlPlane.syncPacksWhenDue(tenant),
     ],
     onChange: deliveriesChanged,
     now: options.now,

@@ -1,0 +1,143 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { PackSummary, Principal } from '../contract';
+import { canonicalize } from '../evidence';
+import type { ControlPlaneClient } from './client';
+import type { Connection } from './connection';
+import { connectionsDir } from './connection';
+import { MACHINE_PATHS } from './enrolment';
+
+/** What pack sync needs of the policy engine (PolicyService satisfies it). */
+export interface SyncPolicy {
+  listPacks(tenant: string): { packs: PackSummary[] };
+  pack(tenant: string, packId: string): { loaded: { text: string } };
+  importPack(tenant: string, text: string, signature: string | null, principal: Principal): unknown;
+  assign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean;
+  unassign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean;
+}
+
+const syncedPackSchema = z.object({
+  id: z.string().min(1).max(200),
+  version: z.string().min(1).max(100),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  yaml: z
+    .string()
+    .min(1)
+    .max(4 * 1024 * 1024),
+  assignments: z.array(z.string().max(500).nullable()).max(1000),
+});
+export const packSetSchema = z.object({
+  generation: z.string().regex(/^[0-9a-f]{64}$/),
+  packs: z.array(syncedPackSchema).max(200),
+});
+export type PackSet = z.infer<typeof packSetSchema>;
+
+/**
+ * The control plane's packs for a tenant: the imported ones with their YAML and assignments
+ * (built-in packs ship with every install). The generation is the digest of the whole set, so
+ * any change on the server — a new version, an assignment — is a new generation.
+ */
+export function publishedPacks(policy: SyncPolicy, tenant: string): PackSet {
+  const packs = policy
+    .listPacks(tenant)
+    .packs.filter((pack) => pack.source === 'imported')
+    .map((pack) => ({
+      id: pack.id,
+      version: pack.version,
+      sha256: pack.sha256,
+      yaml: policy.pack(tenant, pack.id).loaded.text,
+      assignments: [...pack.assignments].sort((a, b) => String(a).localeCompare(String(b))),
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const generation = crypto.createHash('sha256').update(canonicalize(packs)).digest('hex');
+  return { generation, packs };
+}
+
+function cachePath(home: string, tenant: string): string {
+  return path.join(connectionsDir(home), `${tenant}.packs.json`);
+}
+
+/** The last pack set received for the tenant (what the gate decides with while offline), or null. */
+export function cachedPacks(home: string, tenant: string): PackSet | null {
+  try {
+    const parsed = packSetSchema.safeParse(JSON.parse(fs.readFileSync(cachePath(home, tenant), 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeCache(home: string, tenant: string, set: PackSet): void {
+  const file = cachePath(home, tenant);
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, `${JSON.stringify(set)}\n`, { mode: 0o600 });
+  fs.renameSync(temp, file);
+}
+
+export type PackSyncResult =
+  | { state: 'unchanged'; generation: string }
+  | { state: 'applied'; generation: string; imported: string[]; assigned: number; unassigned: number }
+  | { state: 'offline'; generation: string | null; why: string };
+
+/**
+ * Brings the tenant's packs to the control plane's generation: fetched over the machine's
+ * pinned TLS connection, each pack whose digest differs from the active one imported through
+ * the policy engine (validated, tested, recorded as `pack_activated` before it applies), the
+ * assignments mirrored, and the set cached. The compiled packs live in the local policy store,
+ * so an unreachable server changes nothing: the gate goes on with the last generation applied.
+ */
+export async function syncPacks(
+  home: string,
+  connection: Connection,
+  client: ControlPlaneClient,
+  policy: SyncPolicy,
+): Promise<PackSyncResult> {
+  const tenant = connection.tenant;
+  const cached = cachedPacks(home, tenant);
+  let answer: unknown;
+  try {
+    answer = await client.call('POST', MACHINE_PATHS.packs, { generation: cached?.generation ?? null });
+  } catch (error) {
+    return { state: 'offline', generation: cached?.generation ?? null, why: (error as Error).message };
+  }
+  const set = packSetSchema.parse(answer);
+  if (cached && set.generation === cached.generation) return { state: 'unchanged', generation: set.generation };
+  const principal: Principal = {
+    id: `control-plane:${connection.machineId}`,
+    displayName: `Pack sync from ${connection.server}`,
+    kind: 'agent',
+    tenant,
+    session: `pack-sync:${set.generation.slice(0, 16)}`,
+  };
+  const local = new Map(policy.listPacks(tenant).packs.map((pack) => [pack.id, pack]));
+  const imported: string[] = [];
+  let assigned = 0;
+  let unassigned = 0;
+  for (const pack of set.packs) {
+    if (local.get(pack.id)?.sha256 !== pack.sha256) {
+      policy.importPack(tenant, pack.yaml, null, principal);
+      imported.push(`${pack.id}@${pack.version}`);
+    }
+    const before = new Set(local.get(pack.id)?.assignments ?? []);
+    for (const repository of pack.assignments) {
+      if (!before.has(repository) && policy.assign(tenant, pack.id, repository, principal)) assigned += 1;
+    }
+    for (const repository of before) {
+      if (!pack.assignments.includes(repository) && policy.unassign(tenant, pack.id, repository, principal)) {
+        unassigned += 1;
+      }
+    }
+  }
+  // A pack the server no longer publishes stops applying here (it stays, unassigned, on record).
+  const published = new Set(set.packs.map((pack) => pack.id));
+  for (const previous of cached?.packs ?? []) {
+    if (published.has(previous.id)) continue;
+    for (const repository of local.get(previous.id)?.assignments ?? []) {
+      if (policy.unassign(tenant, previous.id, repository, principal)) unassigned += 1;
+    }
+  }
+  writeCache(home, tenant, set);
+  return { state: 'applied', generation: set.generation, imported, assigned, unassigned };
+}
