@@ -1,0 +1,389 @@
+// Connected mode with real processes: `cavra server` on a real PostgreSQL 15 behind a
+// TLS-terminating load balancer, a test IdP, and machines — each its own CAVRA_HOME with an
+// operator's sign-in, joined with `cavra connect` and running `cavra gate serve`.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'vitest';
+import { buildCliForTests, cavra } from '../../cli/adapters/testing';
+import type { CliBuild } from '../../cli/adapters/testing';
+import { rememberSession } from '../../cli/sign-in';
+import type { SignedIn } from '../../core/contract';
+import { requireKeychain } from '../../core/gate/testing';
+import { localEvaluationPrincipal } from '../../core/identity';
+import { createCore } from '../../core/service';
+import { PostgresStore, tenantDatabasePath } from '../../core/store';
+import { databaseEnv } from '../support/control-plane';
+import { signInOverHttp, startTestIdp } from '../support/oidc-idp';
+import type { IdpUser, TestIdp } from '../support/oidc-idp';
+import { createTestDatabase, testCluster } from '../support/postgres';
+import type { TestDatabase } from '../support/postgres';
+import { tempHome } from '../support/temp-home';
+import { testCertificate } from '../support/tls';
+
+export const TENANT = 'evaluation';
+export const cluster = testCluster();
+export const cert = testCertificate();
+
+export async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+interface RunningProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<void>;
+}
+
+/** A long-running `cavra` process whose output the test reads as it comes. */
+function startProcess(cli: CliBuild, home: string, args: string[], env: Record<string, string> = {}): RunningProcess {
+  const child = spawn(process.execPath, [cli.launcher, ...args], {
+    env: { ...process.env, CAVRA_HOME: home, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, output: () => output, exited };
+}
+
+/**
+ * The load balancer in front of the control plane: terminates TLS with the server's certificate
+ * and forwards to whichever port the server listens on now (502 while it is down). Armed, it
+ * kills the server the moment a committed evidence batch is acknowledged, and drops the answer.
+ */
+export class Balancer {
+  upstreamPort = 0;
+  killOnAck: (() => void) | null = null;
+  killedAfterCommit = 0;
+  port = 0;
+  private server!: https.Server;
+
+  async start(): Promise<void> {
+    this.server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+      const upstream = https.request(
+        {
+          host: '127.0.0.1',
+          port: this.upstreamPort,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+          ca: cert.cert,
+          servername: 'localhost',
+        },
+        (answer) => {
+          if (this.killOnAck && req.url === '/v1/ledger/batches' && answer.statusCode === 200) {
+            // The batch is committed (the route answers after COMMIT); the acknowledgement never arrives.
+            const kill = this.killOnAck;
+            this.killOnAck = null;
+            this.killedAfterCommit += 1;
+            kill();
+            res.destroy();
+            answer.destroy();
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+        res.end('{"ok":false,"error":{"code":"unavailable","message":"no upstream"}}');
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+export interface Machine {
+  home: string;
+  machineId: string;
+  /** A Claude Code Bash tool call through the real hook; the hook's answer. */
+  hook(command: string): Promise<{ decision: string; reason: string }>;
+  /** The machine's ledger as stored. */
+  records(): { seq: number; type: string; digest: string; payload: string }[];
+  /** Attempts of the outbox to ship evidence, oldest first: `outcome: text`. */
+  shippingAttempts(): string[];
+  stopGate(): Promise<void>;
+}
+
+/** The IdP's users in the tests: an operator who joins machines and a reviewer who decides. */
+const users: Record<string, IdpUser> = {
+  olga: { name: 'Olga Operator', email: 'olga@acme.example', groups: ['platform-ops'] },
+  rita: { name: 'Rita Reviewer', email: 'rita@acme.example', groups: ['secops'] },
+};
+const ROLE_MAPPINGS = [
+  { group: 'platform-ops', roles: ['operator'] },
+  { group: 'secops', roles: ['security_reviewer'] },
+];
+
+export class ControlPlaneFixture {
+  cli!: CliBuild;
+  idp!: TestIdp;
+  database!: TestDatabase;
+  store!: PostgresStore;
+  readonly balancer = new Balancer();
+  readonly serverHome = tempHome('cavra-plane-');
+  private readonly homes = [this.serverHome];
+  private readonly gates: RunningProcess[] = [];
+  private server: RunningProcess | null = null;
+  private serverPort = 0;
+
+  get url(): string {
+    return `https://127.0.0.1:${this.balancer.port}`;
+  }
+
+  async start(): Promise<void> {
+    requireKeychain();
+    [this.cli, this.idp, this.database] = await Promise.all([
+      buildCliForTests(),
+      startTestIdp(users),
+      createTestDatabase(cluster!),
+    ]);
+    await this.prepareHome(this.serverHome.home);
+    await this.balancer.start();
+    await this.startServer();
+    this.store = await PostgresStore.open({ connection: this.database.app, maxConnections: 2 });
+  }
+
+  /** The tenant knows the test IdP and maps its groups to roles; `user` signs the CLI in. */
+  private async prepareHome(home: string, user?: string): Promise<string | null> {
+    const core = createCore({ home, shell: 'test', log: () => undefined });
+    try {
+      const configured = await core.invoke(localEvaluationPrincipal, {
+        op: 'tenants.profile.update',
+        tenant: TENANT,
+        input: {
+          sso: {
+            issuer: this.idp.issuer,
+            client_id: this.idp.clientId,
+            scopes: ['profile', 'email', 'groups', 'offline_access'],
+          },
+          role_mappings: ROLE_MAPPINGS,
+        },
+      });
+      expect(configured.ok, JSON.stringify(configured)).toBe(true);
+      if (!user) return null;
+      const begun = await core.invoke(null, {
+        op: 'session.begin',
+        tenant: null,
+        input: { tenant: TENANT, redirectUri: 'http://127.0.0.1:49155/callback' },
+      });
+      if (!begun.ok) throw new Error(begun.error.message);
+      const flow = begun.value as { flowId: string; authorizationUrl: string };
+      const callbackUrl = await signInOverHttp(flow.authorizationUrl, user);
+      const done = await core.invoke(null, {
+        op: 'session.complete',
+        tenant: null,
+        input: { flowId: flow.flowId, callbackUrl },
+      });
+      if (!done.ok) throw new Error(done.error.message);
+      const sessionId = (done.value as SignedIn).sessionId;
+      rememberSession(home, TENANT, sessionId);
+      return sessionId;
+    } finally {
+      await core.close();
+    }
+  }
+
+  /** A person's ID token for the control plane, from a sign-in on a throwaway home. */
+  async bearerOf(user: string): Promise<string> {
+    const home = tempHome('cavra-person-');
+    this.homes.push(home);
+    const sessionId = (await this.prepareHome(home.home, user)) as string;
+    const core = createCore({ home: home.home, shell: 'test', log: () => undefined });
+    try {
+      return (await core.controlPlane.bearerFor(sessionId)).idToken;
+    } finally {
+      await core.close();
+    }
+  }
+
+  async startServer(): Promise<void> {
+    const server = startProcess(
+      this.cli,
+      this.serverHome.home,
+      [
+        'server',
+        '--tls-cert',
+        cert.certFile,
+        '--tls-key',
+        cert.keyFile,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.serverPort),
+      ],
+      databaseEnv(this.database),
+    );
+    this.server = server;
+    const line = await until('the control plane to listen', () =>
+      server
+        .output()
+        .split('\n')
+        .find((text) => text.includes('"listening"')),
+    );
+    this.serverPort = Number(new URL((JSON.parse(line) as { url: string }).url).port);
+    this.balancer.upstreamPort = this.serverPort;
+  }
+
+  async stopServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.child.kill(signal);
+    await server.exited;
+    this.server = null;
+  }
+
+  /** Waits for a server the balancer killed to be gone. */
+  async serverGone(): Promise<void> {
+    await this.server?.exited;
+    this.server = null;
+  }
+
+  /** A machine: its own home, Olga's sign-in, `cavra connect` through the balancer, a running gate. */
+  async machine(name: string, approvalWaitSeconds = 5): Promise<Machine> {
+    const temp = tempHome(`cavra-${name}-`);
+    this.homes.push(temp);
+    const home = temp.home;
+    const workspace = path.join(home, 'workspace');
+    fs.mkdirSync(workspace);
+    await this.prepareHome(home, 'olga');
+    const connected = await cavra(this.cli, home, [
+      'connect',
+      this.url,
+      '--tenant',
+      TENANT,
+      '--ca',
+      cert.certFile,
+      '--name',
+      name,
+    ]);
+    expect(connected.stderr + connected.stdout).toContain(`Connected ${name}`);
+    expect(connected.code).toBe(0);
+    const { machineId } = JSON.parse(fs.readFileSync(path.join(home, 'connect', `${TENANT}.json`), 'utf8')) as {
+      machineId: string;
+    };
+    const gate = startProcess(this.cli, home, [
+      'gate',
+      'serve',
+      '--no-http',
+      '--approval-wait',
+      String(approvalWaitSeconds),
+    ]);
+    this.gates.push(gate);
+    await until('the gate to listen', () => gate.output().includes('CAVRA gate listening'));
+    const cli = this.cli;
+    const openLedger = () => new Database(tenantDatabasePath(home, TENANT), { readonly: true, fileMustExist: true });
+    return {
+      home,
+      machineId,
+      async hook(command) {
+        const input = JSON.stringify({
+          session_id: `${name}-session`,
+          hook_event_name: 'PreToolUse',
+          tool_name: 'Bash',
+          tool_input: { command },
+          cwd: workspace,
+        });
+        const result = await cavra(cli, home, ['hook', 'claude-code'], { input, cwd: workspace });
+        const output = JSON.parse(result.stdout || '{}') as {
+          hookSpecificOutput?: { permissionDecision: string; permissionDecisionReason: string };
+        };
+        return {
+          decision: output.hookSpecificOutput?.permissionDecision ?? `exit ${result.code}: ${result.stderr}`,
+          reason: output.hookSpecificOutput?.permissionDecisionReason ?? result.stderr,
+        };
+      },
+      records() {
+        const db = openLedger();
+        try {
+          return (
+            db.prepare('SELECT seq, type, payload_sha256, payload FROM ledger_records ORDER BY seq').all() as {
+              seq: number;
+              type: string;
+              payload_sha256: Buffer;
+              payload: string;
+            }[]
+          ).map((row) => ({
+            seq: row.seq,
+            type: row.type,
+            digest: row.payload_sha256.toString('hex'),
+            payload: row.payload,
+          }));
+        } finally {
+          db.close();
+        }
+      },
+      shippingAttempts() {
+        const db = openLedger();
+        try {
+          return (
+            db
+              .prepare(
+                `SELECT a.outcome || ': ' || a.text AS line FROM outbox_attempts a
+                 JOIN outbox_deliveries d ON d.id = a.delivery_id
+                 WHERE d.connector_id = 'control-plane' ORDER BY a.at`,
+              )
+              .all() as { line: string }[]
+          ).map((row) => row.line);
+        } finally {
+          db.close();
+        }
+      },
+      async stopGate() {
+        gate.child.kill('SIGTERM');
+        await gate.exited;
+      },
+    };
+  }
+
+  /** Records shipped to the central ledger: local sequence, central sequence, type and digest. */
+  async centralOrigins(): Promise<{ origin: string; origin_seq: number; seq: number; type: string; digest: string }[]> {
+    const rows = await this.store.read({ tenant: TENANT }, (session) =>
+      session.all<{ origin: string; origin_seq: number; seq: number; type: string; payload_sha256: Buffer }>(
+        `SELECT o.origin, o.origin_seq, o.seq, r.type, r.payload_sha256 FROM ledger_origins o
+         JOIN ledger_records r ON r.seq = o.seq ORDER BY o.origin, o.origin_seq`,
+      ),
+    );
+    return rows.map((row) => ({
+      origin: row.origin,
+      origin_seq: Number(row.origin_seq),
+      seq: Number(row.seq),
+      type: row.type,
+      digest: row.payload_sha256.toString('hex'),
+    }));
+  }
+
+  async close(): Promise<void> {
+    for (const gate of this.gates) gate.child.kill('SIGTERM');
+    await Promise.all(this.gates.map((gate) => gate.exited));
+    await this.stopServer('SIGTERM');
+    await this.balancer.close();
+    await this.store?.close();
+    await this.database?.drop();
+    await this.idp?.close();
+    this.cli?.remove();
+    for (const home of this.homes) home.cleanup();
+  }
+}
