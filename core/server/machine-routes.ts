@@ -70,6 +70,12 @@ const consumeSchema = z.object({
 const abandonSchema = z.object({ id: z.string().min(1).max(100), reason: z.string().min(1).max(500) });
 const packsSchema = z.object({ generation: z.string().max(64).nullable() });
 
+/** Appends one record of the server's own to the tenant's central ledger; throws when it is not stored. */
+async function recordCentrally(deps: ServerDeps, tenant: string, payload: Record<string, unknown>): Promise<void> {
+  const [outcome] = await deps.ledger.appendBatch(tenant, [{ type: 'config_change', payload, origin: null }]);
+  if (outcome?.status !== 'fulfilled') throw (outcome?.reason as Error) ?? new Error('the record was not stored');
+}
+
 function machineOf(ctx: RouteContext): { principal: Principal; tenant: string } {
   return { principal: ctx.principal as Principal, tenant: ctx.tenant as string };
 }
@@ -114,15 +120,12 @@ export const machineRoutes: RouteModule = (deps) => {
         const issued = agents.issue(tenant, `machine ${input.name}`, owner, principal.id);
         try {
           // The enrolment is evidence in the central ledger; a credential that is not on record is withdrawn.
-          await deps.ledger.append(tenant, {
-            type: 'config_change',
-            payload: {
-              change: 'machine_enrolled',
-              by: principal.id,
-              machine: issued.credential.id,
-              name: input.name,
-              os_user: owner.name,
-            },
+          await recordCentrally(deps, tenant, {
+            change: 'machine_enrolled',
+            by: principal.id,
+            machine: issued.credential.id,
+            name: input.name,
+            os_user: owner.name,
           });
         } catch (error) {
           agents.revoke(issued.credential.id);
@@ -167,10 +170,7 @@ export const machineRoutes: RouteModule = (deps) => {
       async handle(ctx) {
         const { principal, tenant } = machineOf(ctx);
         const id = principal.id.replace(/^agent:/, '');
-        await deps.ledger.append(tenant, {
-          type: 'config_change',
-          payload: { change: 'machine_disconnected', by: principal.id, machine: id },
-        });
+        await recordCentrally(deps, tenant, { change: 'machine_disconnected', by: principal.id, machine: id });
         agents.revoke(id);
         return { body: { revoked: true } };
       },
