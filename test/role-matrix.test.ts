@@ -7,6 +7,7 @@ import { TenantDirectory } from '../core/tenants';
 import { localEvaluationPrincipal, localEvaluator } from '../core/identity';
 import { requireKeychain } from '../core/gate/testing';
 import { tempHome } from './support/temp-home';
+import { demoLicense } from './support/demo-license';
 
 // SPEC §7 and issue 11, acceptance 2: every operation × every role (and the agent and local
 // evaluation kinds) is allowed exactly when the contract declares it, and every event reaches
@@ -48,6 +49,13 @@ describe('role × operation × principal kind', () => {
       });
       expect(created.ok).toBe(true);
     }
+    // Posture and report events need the licensed workflows that cause them.
+    const licensed = await core.invoke(localEvaluationPrincipal, {
+      op: 'license.import',
+      tenant: TENANT,
+      input: { document: demoLicense({ tenant: TENANT }) },
+    });
+    expect(licensed.ok, JSON.stringify(licensed)).toBe(true);
     const sso = await core.invoke(localEvaluationPrincipal, {
       op: 'tenants.profile.update',
       tenant: SSO_TENANT,

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoLicense } from '../../test/support/demo-license';
 import { tempHome } from '../../test/support/temp-home';
 
 // `cavra aispm` as a user runs it: the built CLI on a temporary CAVRA_HOME whose ledger holds
@@ -32,6 +34,12 @@ interface Lag {
 
 beforeAll(() => {
   home = tempHome();
+  // AISPM is an Enterprise feature: the tenant holds a (demo) license, imported as a user would.
+  const license = path.join(home.home, 'license.json');
+  fs.writeFileSync(license, demoLicense({ tenant: 'evaluation' }));
+  expect(cavra(['login', '--local-evaluation']).code).toBe(0);
+  const imported = cavra(['license', 'import', license]);
+  expect(imported.code, imported.stderr).toBe(0);
   // One denial (secrets), one allow (a runtime command), one approval-gated (infrastructure).
   expect(cavra(['evaluate'], '{"type":"read_file","path":"config/../.env"}').code).toBe(2);
   expect(cavra(['evaluate'], '{"type":"execute_command","command":"npm test"}').code).toBe(0);

@@ -8,6 +8,7 @@ import { coreClient, waitFor } from '../../test/support/contract-client';
 import { tempHome } from '../../test/support/temp-home';
 import type { CliIO } from '../io';
 import { runCli } from '../main';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // Issue 14 acceptance 5 (and issue 8 item 5 for whoever holds the key): a ledger truncated and
 // re-signed with the tenant key verifies on its own, and so does its bundle; `cavra evidence
@@ -42,6 +43,7 @@ describe('evidence verify --witness: anchored checkpoints against a ledger trunc
     const { core, client } = coreClient(home, { deliveries: { run: true, tickMs: 50 } });
     const tenant = { tenant: 'evaluation' };
     try {
+      await licenseTenant(client, 'evaluation');
       await client.call(
         'connectors.save',
         { id: 'witness', name: 'Witness file', kind: 'witness_file', anchor: true, settings: { path: anchorFile } },

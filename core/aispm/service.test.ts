@@ -5,6 +5,7 @@ import { KeychainSecretStore, probeKeychain } from '../secrets';
 import { createCore } from '../service';
 import type { LocalCoreService } from '../service';
 import { tempHome } from '../../test/support/temp-home';
+import { demoLicense } from '../../test/support/demo-license';
 
 // AISPM through the contract, on a real core: real tenant, built-in packs, keychain-backed
 // ledger, decisions made by the policy engine; the clock is the test's.
@@ -32,6 +33,14 @@ beforeAll(async () => {
   const temp = tempHome('cavra-aispm-service-');
   cleanup = temp.cleanup;
   core = createCore({ home: temp.home, shell: 'test', now: () => new Date(clock), log: () => undefined });
+  // Licensed for the test's clock (AISPM is an Enterprise feature).
+  await call('license.import', {
+    document: demoLicense({
+      tenant,
+      notBefore: new Date(clock - 86_400_000),
+      expiresAt: new Date(clock + 365 * 86_400_000),
+    }),
+  });
   const workspace = '/srv/work/payments-api';
   const actions: OperationInput<'policy.evaluate'>['action'][] = [
     { type: 'read_file', path: 'config/.env', cwd: workspace, repository: 'payments-api' },

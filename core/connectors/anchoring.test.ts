@@ -12,6 +12,7 @@ import { startSmtpServer } from '../../test/support/smtp-server';
 import type { TestSmtpServer } from '../../test/support/smtp-server';
 import { tempHome } from '../../test/support/temp-home';
 import { testCertificate } from '../../test/support/tls';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // Checkpoint anchoring (issue 14): every new signed checkpoint goes through the outbox to each
 // anchor — a witness file, a webhook witness, the compliance mailbox — exactly once per anchor.
@@ -34,6 +35,7 @@ describe('checkpoint anchoring through the outbox', () => {
     receiver = await startHttpsReceiver();
     smtp = await startSmtpServer({ user: 'relay', password });
     ({ core, client } = coreClient(home, { deliveries: { run: true, tickMs: 50 } }));
+    await licenseTenant(client, 'evaluation');
     const ca = testCertificate().cert;
     await client.call(
       'connectors.save',

@@ -13,6 +13,7 @@ import { startSmtpServer } from '../../test/support/smtp-server';
 import type { TestSmtpServer } from '../../test/support/smtp-server';
 import { tempHome } from '../../test/support/temp-home';
 import { testCertificate } from '../../test/support/tls';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // Acceptance 4 (issue 14): a unique secret set on every connector never appears in any database
 // file, WAL, ledger, export, log, error message or report. The control: the same scan finds it
@@ -53,6 +54,7 @@ describe('secret canary: connector secrets stay in the keychain', () => {
       log: (message) => logs.push(message),
       deliveries: { run: true, tickMs: 50 },
     }));
+    await licenseTenant(client, 'evaluation');
   });
   afterAll(async () => {
     await core.close();

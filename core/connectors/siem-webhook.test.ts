@@ -11,6 +11,7 @@ import { coreClient, waitFor } from '../../test/support/contract-client';
 import { startHttpsReceiver } from '../../test/support/https-receiver';
 import { tempHome } from '../../test/support/temp-home';
 import { testCertificate } from '../../test/support/tls';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // Acceptance 3 (issue 14): RFC 5424 over TCP+TLS reaches Debian's rsyslog, started here on an
 // ephemeral loopback port, and rsyslog parses it as RFC 5424; a webhook's signature verifies
@@ -78,9 +79,10 @@ describe('SIEM and webhook connectors against real receivers', () => {
   let client: ContractClient;
   const tenant = { tenant: 'evaluation' };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     ({ home, cleanup } = tempHome());
     ({ core, client } = coreClient(home));
+    await licenseTenant(client, 'evaluation');
   });
   afterAll(async () => {
     await core.close();

@@ -283,6 +283,7 @@ export const aispmOperations = {
   'aispm.status': defineOperation({
     description: 'Posture score, risk level and what each point rests on, with ingestion lag.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: z.object({}).strict(),
     output: postureSchema,
@@ -290,6 +291,7 @@ export const aispmOperations = {
   'aispm.findings.list': defineOperation({
     description: 'Findings, worst first, filtered by status, severity, category, owner, repository or text.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: findingsFilterSchema,
     output: z.object({ findings: z.array(findingSchema), total: z.number().int(), ingestion: ingestionSchema }),
@@ -297,6 +299,7 @@ export const aispmOperations = {
   'aispm.finding.get': defineOperation({
     description: 'One finding.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: z.object({ id: findingIdSchema }).strict(),
     output: findingSchema,
@@ -304,6 +307,7 @@ export const aispmOperations = {
   'aispm.finding.evidence': defineOperation({
     description: 'The ledger records that caused a finding, newest first.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: z
       .object({
@@ -321,6 +325,7 @@ export const aispmOperations = {
   'aispm.records': defineOperation({
     description: 'Summaries of the ledger records a posture view links to (coverage examples, review packet lines).',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: z.object({ seqs: z.array(z.number().int().nonnegative()).min(1).max(100) }).strict(),
     output: z.object({ records: z.array(recordSummarySchema) }),
@@ -329,6 +334,7 @@ export const aispmOperations = {
     description:
       'Assign or clear the owner, acknowledge, resolve or reopen a finding, with a note. Recorded in the ledger first.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: findingTriagers,
     mutates: true,
     input: z
@@ -350,6 +356,7 @@ export const aispmOperations = {
   'aispm.finding.accept_risk': defineOperation({
     description: 'Accept the risk of a finding until a date, with the reason. Recorded in the ledger first.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: riskAcceptors,
     mutates: true,
     input: z
@@ -365,6 +372,7 @@ export const aispmOperations = {
     description:
       'Coverage by control surface per repository and agent: enforced, approval-gated, shadow, not observed.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: z.object({}).strict(),
     output: coverageSchema,
@@ -372,6 +380,7 @@ export const aispmOperations = {
   'aispm.trend': defineOperation({
     description: 'The posture score over time, one point per hour with activity.',
     scope: 'tenant',
+    feature: 'aispm',
     roles: postureReaders,
     input: z.object({ days: z.number().int().min(1).max(366).optional() }).strict(),
     output: z.object({ points: z.array(trendPointSchema) }),
@@ -379,6 +388,7 @@ export const aispmOperations = {
   'aispm.reviews.list': defineOperation({
     description: 'The operating reviews scheduled for this tenant, with when each is due and who completed it last.',
     scope: 'tenant',
+    feature: 'operating_reviews',
     roles: postureReaders,
     input: z.object({}).strict(),
     output: z.object({ reviews: z.array(reviewViewSchema) }),
@@ -387,6 +397,7 @@ export const aispmOperations = {
     description:
       'The review packet for one operating review: what changed in the ledger since the last one, with links.',
     scope: 'tenant',
+    feature: 'operating_reviews',
     roles: postureReaders,
     input: z.object({ kind: reviewKindSchema }).strict(),
     output: reviewPacketSchema,
@@ -394,6 +405,7 @@ export const aispmOperations = {
   'aispm.review.complete': defineOperation({
     description: 'Record that you completed an operating review of the packet you read, with your notes.',
     scope: 'tenant',
+    feature: 'operating_reviews',
     roles: reviewers,
     mutates: true,
     input: z

@@ -341,6 +341,7 @@ export const connectorOperations = {
     description:
       'Connectors of this tenant with their settings, whether each secret is set (never its value) and health.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorReaders,
     input: z.object({}).strict(),
     output: z.object({ connectors: z.array(connectorViewSchema) }),
@@ -348,6 +349,7 @@ export const connectorOperations = {
   'connectors.save': defineOperation({
     description: 'Create or replace a connector (settings validated per kind); recorded as a config change first.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
@@ -358,6 +360,7 @@ export const connectorOperations = {
   'connectors.remove': defineOperation({
     description: 'Remove a connector and its secrets from the keychain; queued deliveries to it fail.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
@@ -369,6 +372,7 @@ export const connectorOperations = {
     description:
       'Set or replace a connector secret in the OS keychain; it is never returned, logged or stored elsewhere.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
@@ -381,6 +385,7 @@ export const connectorOperations = {
   'connectors.secret.clear': defineOperation({
     description: 'Delete a connector secret from the OS keychain.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorAdmins,
     mutates: true,
     configuration: true,
@@ -392,6 +397,7 @@ export const connectorOperations = {
     description:
       'Send a real test message through the connector now and record the outcome (server response, duration) as evidence.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorAdmins,
     mutates: true,
     input: z.object({ id: connectorIdSchema, to: emailAddressSchema.optional() }).strict(),
@@ -400,6 +406,7 @@ export const connectorOperations = {
   'deliveries.list': defineOperation({
     description: 'The delivery audit: outbound deliveries newest first with every attempt and the server response.',
     scope: 'tenant',
+    feature: 'connectors',
     roles: connectorReaders,
     input: z
       .object({
@@ -414,6 +421,7 @@ export const connectorOperations = {
   'deliveries.retry': defineOperation({
     description: 'Queue a failed delivery again with a fresh attempt budget (same idempotency key, so no duplicate).',
     scope: 'tenant',
+    feature: 'connectors',
     roles: [...connectorAdmins, 'compliance'],
     mutates: true,
     input: z.object({ id: z.string().regex(/^dlv_[0-9a-f-]{36}$/, 'must be a delivery id (dlv_…)') }).strict(),

@@ -101,6 +101,7 @@ export const reportOperations = {
     description:
       "Render a report from the ledger with the tenant's redaction applied: the document, its HTML, CSV and (executive) PDF.",
     scope: 'tenant',
+    feature: 'reports',
     roles: reportReaders,
     input: z.object({ kind: reportKindSchema, ...periodInput }).strict(),
     output: z.object({
@@ -116,6 +117,7 @@ export const reportOperations = {
       'Deliver a report by e-mail through the durable outbox, one delivery per recipient; recipients outside the ' +
       'allowed domains wait for an approval in the approval queue.',
     scope: 'tenant',
+    feature: 'reports',
     roles: reportSenders,
     mutates: true,
     input: z
@@ -130,6 +132,7 @@ export const reportOperations = {
   'reports.settings.get': defineOperation({
     description: 'Redaction policy, recipient policy, report recipients, report connector and escalation route.',
     scope: 'tenant',
+    feature: 'reports',
     roles: reportReaders,
     input: z.object({}).strict(),
     output: reportSettingsSchema,
@@ -137,6 +140,7 @@ export const reportOperations = {
   'reports.settings.set': defineOperation({
     description: 'Change report and delivery policy; recorded as a config change before it applies.',
     scope: 'tenant',
+    feature: 'reports',
     roles: reportSenders,
     mutates: true,
     configuration: true,
@@ -147,6 +151,7 @@ export const reportOperations = {
   'reports.schedules.list': defineOperation({
     description: 'Scheduled report deliveries.',
     scope: 'tenant',
+    feature: 'reports',
     roles: reportReaders,
     input: z.object({}).strict(),
     output: z.object({ schedules: z.array(reportScheduleSchema) }),
@@ -154,6 +159,7 @@ export const reportOperations = {
   'reports.schedules.save': defineOperation({
     description: 'Deliver a report daily or weekly to the given recipients (the recipient policy applies at each run).',
     scope: 'tenant',
+    feature: 'reports',
     roles: reportSenders,
     mutates: true,
     configuration: true,
@@ -171,6 +177,7 @@ export const reportOperations = {
   'reports.schedules.remove': defineOperation({
     description: 'Stop a scheduled report.',
     scope: 'tenant',
+    feature: 'reports',
     roles: reportSenders,
     mutates: true,
     configuration: true,

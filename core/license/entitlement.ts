@@ -1,4 +1,4 @@
-import { enterpriseFeatures } from '../contract';
+import { enterpriseFeatureLabels, enterpriseFeatures } from '../contract';
 import type { BuildChannel, EnterpriseFeature, Entitlement, EntitlementState, LicenseSummary } from '../contract';
 import { LicenseDocumentError, licenseSummary, verifyLicenseDocument } from './document';
 import { buildChannel } from './build-channel';
@@ -109,7 +109,7 @@ function daysUntil(expiresAt: string, now: Date): number {
 export function featureRefusal(entitlement: Entitlement, feature: EnterpriseFeature): string | null {
   if (entitlement.enabledFeatures.includes(feature)) return null;
   if (entitlement.status === 'active' || entitlement.status === 'trial') {
-    return `License ${entitlement.license?.licenseId ?? ''} does not include the "${feature}" feature; ask the vendor for a license that does`;
+    return `License ${entitlement.license?.licenseId ?? ''} does not include the "${feature}" feature (${enterpriseFeatureLabels[feature]}); ask the vendor for a license that does`;
   }
-  return `This is an Enterprise feature ("${feature}") and tenant "${entitlement.tenant}" has no valid license: ${entitlement.reason}`;
+  return `${enterpriseFeatureLabels[feature]} is an Enterprise feature ("${feature}") and tenant "${entitlement.tenant}" has no valid license (${entitlement.status}): ${entitlement.reason}`;
 }

@@ -14,6 +14,7 @@ import { startSmtpServer } from '../../test/support/smtp-server';
 import type { TestSmtpServer } from '../../test/support/smtp-server';
 import { tempHome } from '../../test/support/temp-home';
 import { testCertificate } from '../../test/support/tls';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // Acceptance 2 (issue 14): with the server down, attempts are retried with backoff and each is
 // a ledger record; after the limit the escalation route is notified; when the server is back a
@@ -91,6 +92,7 @@ describe('outbox faults: server down, escalation, recovery', () => {
     receiver = await startHttpsReceiver();
     port = await freePort();
     ({ core, client } = coreClient(home, { deliveries: { run: true, tickMs: 50 } }));
+    await licenseTenant(client, 'evaluation');
     await configure(client, port, receiver);
   });
   afterAll(async () => {
@@ -227,6 +229,7 @@ describe('outbox crash: the worker is killed mid-delivery', () => {
     const { core, client } = coreClient(home);
     let worker: ChildProcess | null = null;
     try {
+      await licenseTenant(client, 'evaluation');
       await configure(client, smtp.port, receiver);
       const recipients = ['a@acme.example', 'b@acme.example', 'c@acme.example'];
       const { deliveries } = await client.call('reports.deliver', { kind: 'compliance', recipients }, tenant);

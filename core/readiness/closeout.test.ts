@@ -96,10 +96,16 @@ describe('trial closeout: a signed packet of the decisions, the license and the 
     // The remaining blockers are the validator results recorded before the surrender: the license still passed.
     expect(verified.validators.find((v) => v.id === 'license')?.status).toBe('pass');
 
-    const step = (await client.call('trial.status', {}, on)).steps[8];
+    const steps = (await client.call('trial.status', {}, on)).steps;
+    const step = steps[8];
     expect(step).toMatchObject({ id: 'closeout', state: 'complete' });
     expect(step?.detail).toMatch(/pilot decision "extend", license surrendered, \d+ blockers remaining/);
     expect(step?.evidence).toHaveLength(2);
+    // Step 1 says what happened to the license and what to do, not "no valid license yet".
+    expect(steps[0]?.detail).toMatch(
+      /The license was surrendered at the trial closeout on \S+, so Enterprise workflows are locked; the trial is over\. To continue, import a new license/,
+    );
+    expect(steps[0]?.detail).not.toMatch(/yet/);
   });
 
   const copy = (name: string) => {

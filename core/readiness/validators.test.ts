@@ -14,6 +14,7 @@ import { humanPrincipalId, localEvaluationPrincipal } from '../identity';
 import { createInMemoryTransport } from '../service';
 import type { TenantObservers } from './validators';
 import { validatorContext, validators } from './validators';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // The validators wired to containment, AISPM ingestion and identity, on ledgers built by the
 // real capabilities (a gate on loopback, the core's contract operations, a real AISPM consumer)
@@ -70,6 +71,7 @@ const viaGate = (command: string, contain: boolean) =>
 beforeAll(async () => {
   fx = await gateFixture();
   client = createContractClient(createInMemoryTransport(fx.core, localEvaluationPrincipal));
+  await licenseTenant(client, fx.tenant);
   ledger = ledgers().ledger(fx.tenant);
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-validators-ws-'));
   aispm = new AispmService({

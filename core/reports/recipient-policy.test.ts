@@ -12,6 +12,7 @@ import type { TestSmtpServer } from '../../test/support/smtp-server';
 import { tempHome } from '../../test/support/temp-home';
 import { testCertificate } from '../../test/support/tls';
 import { redactCommand, redactDocument } from './redaction';
+import { licenseTenant } from '../../test/support/demo-license';
 
 // Recipient policy (issue 14): recipients in the allowed domains are sent to; anyone else waits
 // for an approval in the approval queue, which the sender cannot give themselves; a denied or
@@ -59,6 +60,7 @@ describe('recipient policy and redaction', () => {
     ({ home, cleanup } = tempHome());
     smtp = await startSmtpServer({ user: 'relay', password });
     ({ core, client } = coreClient(home, { deliveries: { run: true, tickMs: 50 } }));
+    await licenseTenant(client, 'evaluation');
     grantReviewer(home);
     asReviewer = createContractClient(createInMemoryTransport(core, reviewer));
     await client.call(

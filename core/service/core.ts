@@ -430,8 +430,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
     }
     const parsed = spec.input.safeParse(input, { reportInput: true, error: issueInWords });
     if (!parsed.success) throw inputError(parsed.error);
-    // Enterprise workflows run only under a license that enables them (SPEC §10).
-    if (spec.scope === 'tenant' && spec.feature && tenant !== null) await license.require(tenant, spec.feature);
+    // Enterprise workflows run only under a license that enables them (SPEC §10); a refusal
+    // is evidence like any other (someone tried a locked feature).
+    if (spec.scope === 'tenant' && spec.feature && tenant !== null) {
+      try {
+        await license.require(tenant, spec.feature);
+      } catch (error) {
+        if (error instanceof ContractError && principal) await recordRefusal(principal, op, tenant, error);
+        throw error;
+      }
+    }
     const handler = handlers[op] as (
       ctx: { principal: Principal | null; tenant: string | null },
       input: unknown,

@@ -10,7 +10,7 @@ import { tempHome } from '../../test/support/temp-home';
 import { createCore } from './core';
 import type { LocalCoreService } from './core';
 import { createInMemoryTransport } from './in-memory';
-import { demoLicense, demoRevocationList } from '../../test/support/demo-license';
+import { demoLicense, demoRevocationList, licenseTenant } from '../../test/support/demo-license';
 
 /*
  * HOUSE rule 14, issue 8 item 8: a configuration change commits its evidence record first and
@@ -258,6 +258,8 @@ describe('record, then apply: every configuration operation against a failing le
         try {
           const client = createContractClient(createInMemoryTransport(core, localEvaluationPrincipal));
           await client.call('policy.packs.list', {}, tenant);
+          // A licensed workflow is refused before it records anything on an unlicensed tenant.
+          if ((operations[op] as { feature?: string }).feature) await licenseTenant(client, 'evaluation');
           await spec.prepare?.(client, packs, dir);
           const db = (core.gateHost.tenants as unknown as { store(id: string): SqliteDatabase }).store('evaluation');
           const ledgerSize = () => (db.prepare('SELECT COUNT(*) AS n FROM ledger_records').get() as { n: number }).n;

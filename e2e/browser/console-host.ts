@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base } from '@playwright/test';
+import { demoLicense } from '../../test/support/demo-license';
 
 export interface ConsoleHost {
   /** The URL with the token fragment, as printed for a person. */
@@ -20,7 +21,7 @@ export interface ConsoleHost {
   /** Runs the real CLI against the same data directory, with optional standard input. */
   cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Another console with its own, empty data directory (stopped with this one); optionally with no OS keychain. */
-  fresh(options?: { keychain?: boolean }): Promise<ConsoleHost>;
+  fresh(options?: { keychain?: boolean; licensed?: boolean }): Promise<ConsoleHost>;
 }
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,7 +29,7 @@ const cavra = path.join(repo, 'bin', 'cavra.cjs');
 
 /** Starts `cavra console` (browser mode) on a random loopback port with a fresh CAVRA_HOME. */
 export async function startHost(
-  options: { keychain?: boolean; localEvaluation?: boolean } = {},
+  options: { keychain?: boolean; localEvaluation?: boolean; licensed?: boolean } = {},
 ): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-work-'));
@@ -61,6 +62,15 @@ export async function startHost(
   // The CLI beside the console changes state only when signed in: as the labelled local evaluator here.
   const login = spawnSync(process.execPath, [cavra, 'login', '--local-evaluation'], { env, encoding: 'utf8' });
   if (login.status !== 0) throw new Error(`cavra login --local-evaluation failed: ${login.stderr}`);
+  // The Enterprise screens (AISPM, connectors, reports, reviews) need a license: import a demo
+  // one as an evaluator would, unless the spec is about having none.
+  if (localEvaluation && (options.licensed ?? true)) {
+    const file = path.join(home, 'demo-license.json');
+    fs.writeFileSync(file, demoLicense({ tenant: 'evaluation' }));
+    const imported = spawnSync(process.execPath, [cavra, 'license', 'import', file], { env, encoding: 'utf8' });
+    fs.rmSync(file);
+    if (imported.status !== 0) throw new Error(`cavra license import failed: ${imported.stderr}`);
+  }
   const url = new URL(openUrl);
   const others: (() => Promise<void>)[] = [];
   const host: ConsoleHost = {
@@ -98,10 +108,11 @@ export async function startHost(
   return { host, stop };
 }
 
-export const test = base.extend<{ consoleHost: ConsoleHost }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the pattern
-  consoleHost: async ({}, use) => {
-    const { host, stop } = await startHost();
+export const test = base.extend<{ consoleHost: ConsoleHost; licensed: boolean }>({
+  /** Whether the fresh console's tenant holds a demo license (`test.use({ licensed: false })` for none). */
+  licensed: [true, { option: true }],
+  consoleHost: async ({ licensed }, use) => {
+    const { host, stop } = await startHost({ licensed });
     await use(host);
     await stop();
   },

@@ -2,6 +2,9 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './console-host';
 import { demoLicense } from '../../test/support/demo-license';
 
+// The spec is about a tenant that has no license yet.
+test.use({ licensed: false });
+
 test('trial home and readiness: steps from evidence, license, production gate, packet export', async ({
   page,
   consoleHost,

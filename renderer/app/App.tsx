@@ -23,6 +23,7 @@ import { ConnectorsScreen } from '../features/connectors/ConnectorsScreen';
 import { ReportsScreen } from '../features/reports/ReportsScreen';
 import { HealthScreen } from '../features/health/HealthScreen';
 import { LicenseScreen } from '../features/license/LicenseScreen';
+import { LicenseLock, LockedBadge } from '../features/license/LicenseLock';
 import { AispmScreen } from '../features/aispm/AispmScreen';
 import { OperatingReviewsScreen } from '../features/reviews/OperatingReviewsScreen';
 import { ReadinessScreen } from '../features/readiness/ReadinessScreen';
@@ -106,6 +107,7 @@ function Console() {
               >
                 <span className="nav-label">{s.label}</span>
                 {s.id === 'approvals' && <PendingCount tenant={tenant} />}
+                <LockedBadge tenant={tenant} screen={s.id} />
               </button>
             </li>
           ))}
@@ -142,7 +144,9 @@ function Console() {
         <h1 id="screen-heading" ref={heading} tabIndex={-1}>
           {current.label}
         </h1>
-        <Screen id={current.id} arrivesWith={current.arrivesWith} />
+        <LicenseLock tenant={tenant} screen={current.id}>
+          <Screen id={current.id} arrivesWith={current.arrivesWith} />
+        </LicenseLock>
       </main>
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       <LiveRegion />

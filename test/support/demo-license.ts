@@ -3,7 +3,7 @@
 // (core/license/keys.ts), and production builds refuse anything it signs. The vendor's
 // private key is never in this repository.
 import crypto from 'node:crypto';
-import type { Edition, EnterpriseFeature } from '../../core/contract';
+import type { ContractClient, Edition, EnterpriseFeature } from '../../core/contract';
 import { enterpriseFeatures } from '../../core/contract';
 import { signerFromPrivateKey } from '../../core/evidence';
 import type { EvidenceSigner } from '../../core/evidence';
@@ -73,4 +73,17 @@ export function demoRevocationList(
       options.signer ?? demoLicenseSigner(),
     ),
   );
+}
+
+/**
+ * Imports a demo license into `tenant` through the contract as the client's principal (a tenant
+ * admin, or the local evaluator on an evaluation tenant): tests of licensed workflows (AISPM,
+ * connectors, reports, readiness) start from a licensed tenant, as an evaluator's would.
+ */
+export async function licenseTenant(
+  client: ContractClient,
+  tenant: string,
+  options: Omit<DemoLicenseOptions, 'tenant'> = {},
+): Promise<void> {
+  await client.call('license.import', { document: demoLicense({ ...options, tenant }) }, { tenant });
 }
