@@ -210,6 +210,24 @@ test('a hook waits, a reviewer signed in through the IdP approves with the keybo
       expect.arrayContaining(['require_approval', 'allow']),
     );
 
+    // The queue's history of that request: the attested verdict in words, and its use.
+    await page.goto(`${host.origin}/#/approvals/${approvedId}?tenant=${tenant}&view=decided`);
+    const detail = page.getByTestId('approval-detail');
+    await expect(detail.getByTestId('approval-vote')).toContainText(
+      /^Approved by Alice Reviewer, .+ — “?Restart agreed in the incident channel”?; attested by Alice Reviewer \(IdP subject alice\) at /,
+    );
+    await expect(detail.getByTestId('approval-attestation')).toHaveText(
+      "Attested: every verdict (1) carries the IdP's signed token",
+    );
+    // One line per recorded step, each with its own record: no second "Approved" line.
+    const history = detail.getByTestId('approval-history');
+    await expect(history.locator('li')).toHaveCount(3);
+    await expect(history.locator('li', { hasText: 'Used by the action it approves' })).toContainText(/record #\d+/);
+    await page.screenshot({ path: testInfo.outputPath('attested-decision-1440.png'), fullPage: true });
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.screenshot({ path: testInfo.outputPath('attested-decision-800.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     // 2. The same action again: a new request, not the used approval — and this time denied.
     const second = hook(host, payload);
     const deniedId = await decideByKeyboard('deny', 'One restart was enough');

@@ -80,15 +80,22 @@ function When({ iso }: { iso: string }) {
   return <time dateTime={iso}>{new Date(iso).toLocaleString()}</time>;
 }
 
-/** The request's life so far, each step with its ledger record where there is one. */
+const verdictStates = new Set(['approved', 'consumed', 'denied']);
+
+/** The request's life so far, each step with its own ledger record where there is one. */
 function History({ request }: { request: ApprovalRequestView }) {
   const evidence = (seq: number) => linkTo('evidence', request.tenant, seq);
   const decided = request.state !== 'pending' && request.decidedAt !== null;
   const votes = request.votes ?? [];
   const attest = request.attest ?? 'none';
-  // Each verdict is its own line when there are several (N-of-M) or one carries an attestation;
-  // otherwise the ending line says who decided.
+  // Each verdict is its own line when there are several (N-of-M) or one carries an attestation.
   const voteLines = votes.length > 1 || votes.some((vote) => vote.attestation !== null);
+  const verdict = verdictStates.has(request.state);
+  // The verdict's own record: once the request is used, its state record is the consumption.
+  const verdictSeq = votes.at(-1)?.seq ?? (request.state === 'consumed' ? null : (request.stateSeq ?? null));
+  const endingSeq = verdict ? verdictSeq : (request.stateSeq ?? null);
+  // With the verdicts on their own lines, the ending repeats them unless it adds something.
+  const ending = decided && (!voteLines || !verdict || request.breakGlass);
   return (
     <ol className="history" data-testid="approval-history">
       <li>
@@ -108,19 +115,19 @@ function History({ request }: { request: ApprovalRequestView }) {
             <VoteLine vote={vote} attest={attest} tenant={request.tenant} />
           </li>
         ))}
-      {decided && (
+      {ending && (
         <li data-testid="approval-ending">
-          {endingWords(request)}, <When iso={request.decidedAt as string} />
+          {endingWords(request, votes.at(-1)?.byDisplayName ?? null)}, <When iso={request.decidedAt as string} />
           {request.decisionReason && !voteLines && (
             <>
               {' '}
               — <q>{request.decisionReason}</q>
             </>
           )}
-          {request.stateSeq != null && request.stateSeq !== request.requestedSeq && (
+          {endingSeq != null && endingSeq !== request.requestedSeq && !(voteLines && verdict) && (
             <>
               {' '}
-              · <a href={evidence(request.stateSeq)}>record #{request.stateSeq}</a>
+              · <a href={evidence(endingSeq)}>record #{endingSeq}</a>
             </>
           )}
         </li>
@@ -130,6 +137,12 @@ function History({ request }: { request: ApprovalRequestView }) {
           {request.consumedAt ? (
             <>
               Used by the action it approves, <When iso={request.consumedAt} /> (once; it allows nothing more)
+              {request.state === 'consumed' && request.stateSeq != null && (
+                <>
+                  {' '}
+                  · <a href={evidence(request.stateSeq)}>record #{request.stateSeq}</a>
+                </>
+              )}
             </>
           ) : (
             'Not used yet: it allows this exact action once'

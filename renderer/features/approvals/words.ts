@@ -62,8 +62,9 @@ export function approvalTally(request: ApprovalRequestView): { approvals: number
 }
 
 /** How the request's life ended, in words, for the history (states without a person's verdict included). */
-export function endingWords(request: ApprovalRequestView): string {
-  const by = request.decidedBy ? ` by ${request.decidedBy}` : '';
+export function endingWords(request: ApprovalRequestView, byName: string | null = null): string {
+  const who = byName ?? request.decidedBy;
+  const by = who ? ` by ${who}` : '';
   switch (request.state) {
     case 'approved':
     case 'consumed':
