@@ -18,6 +18,16 @@ export class CentralLedger {
     this.ledger = new SharedLedger(store, now);
   }
 
+  /** One record (the server's own evidence, e.g. a machine enrolled), acknowledged after COMMIT. */
+  async append(
+    tenant: string,
+    record: { type: string; payload: unknown },
+    origin: { origin: string; originSeq: number } | null = null,
+  ): Promise<SharedAppendReceipt> {
+    await this.ensureTenant(tenant);
+    return this.ledger.append(tenant, record, origin);
+  }
+
   /**
    * Appends a gate's records in the order given: they are queued in one tick, so they take
    * consecutive places in the group commit (a retried record keeps its first place). Each
