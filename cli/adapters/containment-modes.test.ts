@@ -118,6 +118,25 @@ describe('judgement-only mode', () => {
     expect((await payloads('decision'))[0]?.containment).toMatchObject({ enforcement: 'sandbox' });
   }, 180_000);
 
+  it('judges a command as it runs inside the sandbox: piped code runs there with ~ as the sandbox home, secrets stay denied', async () => {
+    const script = 'echo \'console.log(require("os").homedir())\' | node';
+    const inside = await cavra(cli, fx.home, ['exec', '--', 'sh', '-c', script], { cwd: workspace, env: env() });
+    expect(inside.code, inside.stderr).toBe(0);
+    expect(inside.stdout.trim()).toBe('/run/cavra/home');
+    const recorded = (await payloads('decision'))[0] as { decision: { decision: string; target: string } };
+    expect(recorded.decision.decision).toBe('warn');
+    expect(recorded.decision.target).toContain('| node');
+    expect((recorded as { containment?: unknown }).containment).toMatchObject({ enforcement: 'sandbox' });
+    // The same inline code reading a credential by the home's name is denied, sandbox or not.
+    const key = await cavra(cli, fx.home, ['exec', '--', 'sh', '-c', 'cat ~/.aws/credentials'], {
+      cwd: workspace,
+      env: env(),
+    });
+    expect(key.code).not.toBe(0);
+    expect(key.stdout).not.toContain(canary.aws);
+    expect(((await payloads('decision'))[0] as { decision: { decision: string } }).decision.decision).toBe('deny');
+  }, 180_000);
+
   it('only tenant admins and security reviewers may change it, and a reason is required', async () => {
     await expect(
       client.call('containment.settings.set', { enforcement: 'judgement_only' }, { tenant: fx.tenant }),

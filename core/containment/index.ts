@@ -14,3 +14,5 @@ export { seatbeltProfile } from './seatbelt';
 export type { SeatbeltOptions } from './seatbelt';
 export { repositoryRemotes } from './git-remotes';
 export type { ContainmentGrant, ContainmentProfile } from './runner';
+// HOME inside the sandbox: the policy judges a contained command's `~` as this.
+export { SANDBOX_HOME } from './runner';

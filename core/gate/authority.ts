@@ -4,6 +4,7 @@ import type { Action, Decision, DecisionKind, EnforcementMode } from '../contrac
 import { decisionRecord } from '../evidence';
 import type { ContainmentPayload } from '../evidence';
 import type { ApprovalDesk, ApprovalRequest, RouteTerms } from '../approvals';
+import { SANDBOX_HOME } from '../containment';
 import type { ContainmentGrant } from '../containment';
 import { approvalBinding } from '../approvals';
 import type { GateOutcome } from './client';
@@ -16,7 +17,8 @@ import type { ClaudeCodeSubject } from './claude-code';
 export interface GatePolicy {
   /** Readies the tenant's policy before the gate takes requests (built-in packs activated and tested). */
   prepare?(tenant: string): void;
-  evaluate(tenant: string, action: Action): { decision: Decision };
+  /** `contained`: the action will run inside the tenant's sandbox, whose HOME is `home`. */
+  evaluate(tenant: string, action: Action, options?: { contained?: { home: string } }): { decision: Decision };
   settings(tenant: string): { mode: EnforcementMode; defaultDecision: DecisionKind };
   /** The route a Decision names (`<pack>/<route>`), or null when it names none. */
   approvalRoute(
@@ -251,6 +253,17 @@ export class RuntimeAuthority {
       const prepared = await this.containmentGrant(tenant, withId, decision, context);
       if ('refused' in prepared) return deny(prepared.refused);
       grant = prepared.grant;
+      // It will run inside the sandbox (not judgement-only): judged as it runs there, where
+      // `~` is the sandbox's home and what the sandbox bounds decides as the packs say.
+      if (grant.enforcement === 'sandbox' && decision.decision !== 'allow') {
+        try {
+          decision = this.options.policy.evaluate(tenant, withId, { contained: { home: SANDBOX_HOME } }).decision;
+        } catch (error) {
+          const reason = `The policy could not decide: ${describeError(error)}`;
+          this.gap(tenant, context.adapter, action.agent ?? null, reason);
+          return deny(reason);
+        }
+      }
     }
     return this.conclude(tenant, decision, withId, { agent: action.agent ?? null, context, waiting, grant });
   }

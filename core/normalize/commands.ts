@@ -668,7 +668,32 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
     program,
     judged.length === 0 ? args : args.filter((arg) => !judged.some((text) => arg.text.includes(text))),
   );
+  codeOnInput(extraction, program, args, line.input);
   return recorded;
+}
+
+/**
+ * Code an interpreter reads from its standard input (`python3 - <<EOF`, `echo CODE | node`)
+ * names files as inline code does: what it quotes is what it may read or write.
+ */
+function codeOnInput(
+  extraction: Extraction,
+  program: string,
+  args: readonly Field[],
+  input: CommandInput | null,
+): void {
+  const spec = interpreterSpec(program);
+  if (spec === undefined || input === null || input.kind === 'file') return;
+  const source = codeSource(
+    spec,
+    args.map((arg) => arg.text),
+  );
+  if (source.kind !== 'stdin' && source.kind !== 'none') return;
+  const text = input.text;
+  if (text === null || text === '') return;
+  const named = quotedNames(text).map((name) => field(name));
+  taintWords(extraction, program, named, 'read');
+  taintWords(extraction, program, named, 'write');
 }
 
 function record(extraction: Extraction, line: CommandLine, program: string, invocation: Invocation): SimpleCommand[] {

@@ -112,7 +112,11 @@ export class Extraction {
     for (const base of bases) {
       for (const entry of this.resolver.entries(text, { ...request, base })) this.pushPath(entry);
       const lexical = this.resolver.absolute(text, base);
-      if (request.recursive && !request.pattern && request.reached === undefined) this.walkInto(lexical, request, null);
+      const walks = request.reached === undefined || request.reached === 'home';
+      if (request.recursive && !request.pattern && walks) this.walkInto(lexical, request, null);
+      // Contained: the same place in the user's own home is judged as well (see homeTwins).
+      const behind = this.resolver.userHomeBehind(lexical);
+      if (behind !== null) this.addPath(behind, { ...request, base: undefined, reached: 'home' });
       // The command making the link does not touch its target through it.
       const through = request.via === 'ln' || request.via === 'cp' ? null : this.throughMadeLink(lexical);
       if (through !== null) this.addPath(through, { ...request, base: undefined });
@@ -137,7 +141,9 @@ export class Extraction {
     // Temporary directories hold scratch files; of a temporary directory above the workspace,
     // only the workspace's own files matter (`find /tmp -name 'x-*' -delete`).
     const inWorkspace = workspace !== null && (directory === workspace || directory.startsWith(`${workspace}/`));
-    const inHome = directory.startsWith(`${resolver.home}/`);
+    const inHome =
+      directory.startsWith(`${resolver.home}/`) ||
+      (resolver.userHome !== null && directory.startsWith(`${resolver.userHome}/`));
     if (TEMPORARY.test(directory) && !ancestor && !inWorkspace && !inHome) return true;
     // Above the workspace, a name filter is judged over the directory itself when it is a
     // project directory (`find .. -name '*env*' -exec cat {} +` from a subdirectory reaches
@@ -148,7 +154,12 @@ export class Extraction {
     const walked = resolver.walk(root, { ...request.walk, ...(names ? { names } : {}) });
     if (walked === null) return false;
     if (!walked.complete) this.problem('too_large', `${via} reaches more files under ${directory} than can be judged`);
-    const entry: PathRequest = { access: request.access, source: request.source, via: request.via };
+    const entry: PathRequest = {
+      access: request.access,
+      source: request.source,
+      via: request.via,
+      ...(request.reached === 'home' ? { reached: 'home' as const } : {}),
+    };
     const found = resolver.walkedEntries(walked, entry);
     for (let i = 0; i < found.entries.length; i++)
       this.pushPath(found.entries[i] as NormalizedPath, found.keys[i] as string);
@@ -188,6 +199,7 @@ export class Extraction {
   /** Adds a path argument, expanding globs and refusing what cannot be known before run time. */
   addFieldPath(field: Field, request: PathRequest): void {
     if (field.processSubstitution) return;
+    if ((field.pattern || field.glob) && request.reached === undefined) this.homeTwins(field, request);
     if (field.pattern) {
       // Judged by the files it reaches on disk; only when they cannot all be listed does the
       // pattern stand for every protected name it could match.
@@ -228,6 +240,25 @@ export class Extraction {
       if (expansion.matches.length === 0 || standsForEveryName(field.text))
         this.addPath(field.text, { ...request, pattern: true, base });
       for (const match of expansion.matches) this.addPath(match, { ...request, base });
+    }
+  }
+
+  /**
+   * Contained, `~` is the sandbox's home; what a home holds (credentials, start-up files) is
+   * protected there too, so a glob or tree in the sandbox's home is also expanded and walked at
+   * the same place in the user's own home, and judged by the rules that name what it reaches.
+   */
+  private homeTwins(field: Field, request: PathRequest): void {
+    const bases =
+      request.base !== undefined || /^[/\\~]/.test(field.text)
+        ? [request.base ?? this.resolver.root]
+        : this.directories;
+    const seen = new Set<string>();
+    for (const base of bases) {
+      const behind = this.resolver.userHomeBehind(this.resolver.absolute(field.text, base));
+      if (behind === null || seen.has(behind)) continue;
+      seen.add(behind);
+      this.addFieldPath({ ...field, text: behind }, { ...request, base: undefined, reached: 'home' });
     }
   }
 

@@ -1,6 +1,6 @@
 // The normalizer: the security boundary between raw agent actions and policy (SPEC §3).
 export { normalizeAction } from './normalize';
-export type { NormalizeOptions } from './normalize';
+export type { ContainmentContext, NormalizeOptions } from './normalize';
 export { SHELL_PROGRAMS } from './shells';
 export { isOptionWord, optionKind, programKey, programOptions } from './programs/options';
 export { codeSource, inlineOption, interpreterSpec } from './programs/interpreters';

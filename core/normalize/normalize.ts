@@ -21,6 +21,17 @@ export interface NormalizeOptions {
    * it) is a `guard` finding, denied whatever the packs say.
    */
   dataDirectories?: readonly string[];
+  /**
+   * The action runs inside the tenant's sandbox (`cavra exec` with containment active), where
+   * HOME is the sandbox's own home: `~` and `$HOME` stand for it. Set only by the gate from
+   * the grant it issues, never from what the action says about itself.
+   */
+  containment?: ContainmentContext;
+}
+
+/** Where a contained action runs: the sandbox's home directory (HOME inside the sandbox). */
+export interface ContainmentContext {
+  home: string;
 }
 
 const TARGET_LENGTH = 200;
@@ -31,11 +42,14 @@ let defaultHome: string | null = null;
  * understood is reported in `problems`, which policy turns into at least require_approval.
  */
 export function normalizeAction(action: Action, options: NormalizeOptions = {}): NormalizedAction {
-  const home = options.home ?? (defaultHome ??= os.homedir());
+  const userHome = options.home ?? (defaultHome ??= os.homedir());
+  // Contained, `~` is the sandbox's home; the user's own home stays behind it for the rules
+  // that protect what a home holds (credentials, start-up files), whichever home it is.
+  const home = options.containment?.home ?? userHome;
   const probe = options.fs === undefined ? realFileSystem : options.fs;
   const problems: NormalizedAction['problems'] = [];
-  const workspace = workspaceOf(action.cwd, home, problems);
-  const resolver = new PathResolver(workspace, home, probe);
+  const workspace = workspaceOf(action.cwd, userHome, problems);
+  const resolver = new PathResolver(workspace, home, probe, options.containment ? userHome : null);
   const extraction = new Extraction(resolver);
   extraction.dataDirectory = options.dataDirectories?.[0] ?? null;
   extraction.script = (text, scope) => extractScript(extraction, text, scope);
@@ -95,6 +109,7 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
     problems: extraction.problems,
     ...(extraction.fetched.length > 0 ? { fetched: [...new Set(extraction.fetched)] } : {}),
     ...(extraction.runs.length > 0 ? { runs: [...new Set(extraction.runs)] } : {}),
+    ...(options.containment ? { contained: { home: options.containment.home } } : {}),
   };
   normalized.target = targetOf(normalized, home);
   return normalized;

@@ -195,6 +195,8 @@ export class PathResolver {
     workspace: string | null,
     readonly home: string,
     private readonly probe: FileSystemProbe | null,
+    /** Contained: the user's own home, standing behind `home` (the sandbox's); null otherwise. */
+    readonly userHome: string | null = null,
   ) {
     this.workspace = workspace;
     this.root = workspace ?? UNKNOWN_WORKSPACE;
@@ -206,7 +208,7 @@ export class PathResolver {
     if (/^file:\/\//i.test(path)) path = fileUri(path);
     if (path === '~' || path.startsWith('~/')) path = this.home + path.slice(1);
     else if (path === '~+' || path.startsWith('~+/')) path = base + path.slice(2);
-    else if (/^~[A-Za-z0-9._-]+(\/|$)/.test(path)) path = otherHome(path, this.home);
+    else if (/^~[A-Za-z0-9._-]+(\/|$)/.test(path)) path = otherHome(path, this.userHome ?? this.home);
     const drive = /^([A-Za-z]):\//.exec(path);
     if (drive) return `${(drive[1] as string).toUpperCase()}:${posix.normalize(path.slice(2))}`.replace(/(.)\/$/, '$1');
     const joined = path.startsWith('/') ? path : `${base}/${path}`;
@@ -230,6 +232,18 @@ export class PathResolver {
     // A workspace reached through a symlinked cwd is the same file under the same name: one entry is enough.
     if (target[0]?.relative !== null && target[0]?.relative === first.relative) return [...out, ...hardLinks];
     return [...out, ...target, ...hardLinks];
+  }
+
+  private inSandboxHome(absolute: string): boolean {
+    return this.userHome !== null && (absolute === this.home || absolute.startsWith(`${this.home}/`));
+  }
+
+  /** In a contained action, the path in the user's own home that one in the sandbox's home stands for. */
+  userHomeBehind(lexical: string): string | null {
+    const user = this.userHome;
+    if (user === null || user === this.home) return null;
+    if (lexical === this.home) return user;
+    return lexical.startsWith(`${this.home}/`) ? user + lexical.slice(this.home.length) : null;
   }
 
   /**
@@ -335,13 +349,14 @@ export class PathResolver {
    */
   walkedEntries(walked: WalkResult, request: PathRequest): WalkedEntries {
     const workspace = this.realWorkspace();
-    const key = `${request.access}\0${request.source}\0${request.via ?? ''}\0${workspace ?? ''}`;
+    const reached = request.reached ?? 'walk';
+    const key = `${request.access}\0${request.source}\0${request.via ?? ''}\0${workspace ?? ''}\0${reached}`;
     let byRequest = walkedEntryCache.get(walked);
     const known = byRequest?.get(key);
     if (known) return known;
     const entries: NormalizedPath[] = [];
     const keys: string[] = [];
-    const entry: PathRequest = { access: request.access, source: request.source, via: request.via, reached: 'walk' };
+    const entry: PathRequest = { access: request.access, source: request.source, via: request.via, reached };
     for (const file of walked.files) {
       for (const found of this.accessEntries(file, entry, workspace, null)) {
         entries.push(Object.freeze(found));
@@ -415,7 +430,9 @@ export class PathResolver {
     const base: NormalizedPath = {
       absolute,
       relative,
-      outsideWorkspace: relative === null,
+      // Contained, the sandbox's home is the workspace's own (one per workspace, writable only
+      // inside): its files are where the command may write, like the workspace's.
+      outsideWorkspace: relative === null && !this.inSandboxHome(absolute),
       access: 'read',
       source: request.source,
       via: request.via,

@@ -45,6 +45,8 @@ export interface NormalizedAction {
   fetched?: string[];
   /** Absolute paths of programs and scripts the action runs (`./x`, `bash x.sh`, `python3 x.py`). */
   runs?: string[];
+  /** Normalized for a run inside the tenant's sandbox, whose HOME is `home`; absent when not contained. */
+  contained?: { home: string };
 }
 
 export interface SimpleCommand {
@@ -122,9 +124,11 @@ export interface NormalizedPath {
   spans?: 'workspace' | 'ancestor' | 'sibling' | 'home';
   /**
    * Found on disk rather than named: a file inside a directory the command walks
-   * (`grep -r`, `tar c`), or another name of the same file (a hard link).
+   * (`grep -r`, `tar c`), or another name of the same file (a hard link). `home`: in a
+   * contained action, the same place in the user's own home as a path written in the sandbox's
+   * home (`linkedFrom`), so what protects a home's credentials and start-up files holds in both.
    */
-  reached?: 'walk' | 'hard_link';
+  reached?: 'walk' | 'hard_link' | 'home';
 }
 
 export interface GitRefUpdate {

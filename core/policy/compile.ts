@@ -181,6 +181,8 @@ export interface CompiledRule {
   mcp: CompiledMcp | null;
   /** Evaluation stamp: a rule is recorded once per evaluation however many subjects it matches. */
   stamp: number;
+  /** The decision instead when the command runs inside the tenant's sandbox; null when the same. */
+  contained: DecisionKind | null;
 }
 
 export interface DefaultOutcome {
@@ -274,7 +276,26 @@ function compileRule(rule: RuleDocument, pack: PackMeta, home: string): Compiled
     }
   };
   const lines = field('command_line', () => words(rule.command_line, false));
+  if (rule.contained !== undefined) {
+    // What a path rule protects, a push or an MCP call reaches outside the sandbox; git
+    // configuration is written to the sandbox's home or to a repository it cannot write.
+    const configOnly =
+      kind === 'git' &&
+      rule.git?.config !== undefined &&
+      Object.keys(rule.git).every((key) => key === 'config' || key === 'subcommand');
+    if (kind !== 'command' && !configOnly)
+      throw new RuleShapeError(
+        'only a command rule or a git configuration rule may decide otherwise inside the sandbox: files, pushes and MCP calls are judged the same either way',
+        'contained',
+      );
+    if (rule.decision === 'deny' || decisionRank[rule.contained] >= decisionRank[rule.decision])
+      throw new RuleShapeError(
+        `must be less strict than the rule's decision (${rule.decision}), and a rule that denies is never relaxed`,
+        'contained',
+      );
+  }
   return {
+    contained: rule.contained ?? null,
     pack,
     id: rule.id,
     decision: rule.decision,

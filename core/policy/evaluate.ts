@@ -7,6 +7,7 @@ import { PREFIX_KEY_LENGTH } from './glob';
 import type { PathGlob } from './glob';
 import { codeSources } from './interpreters';
 import type { CommandEntry, GitBucket, PathEntry, PolicyIndex } from './policy-index';
+import { containedIndex } from './policy-index';
 import { programKey } from '../normalize';
 
 interface EvaluationOptions {
@@ -223,6 +224,9 @@ function globHits(glob: PathGlob, path: NormalizedPath): boolean {
 function pathMatches(entry: PathEntry, path: NormalizedPath, bit: number): boolean {
   const rule = entry.rule;
   if ((rule.access & bit) === 0) return false;
+  // The user's home behind a contained command's `~` is judged by the rules that name what a
+  // home holds, not for lying outside the workspace: the command itself writes the sandbox's.
+  if (path.reached === 'home' && !entry.glob && rule.outsideWorkspace !== null) return false;
   if (rule.outsideWorkspace !== null && rule.outsideWorkspace !== path.outsideWorkspace) return false;
   if (rule.spans !== 0 && (path.spans === undefined || (rule.spans & spanBits[path.spans]) === 0)) return false;
   if (entry.glob && !globHits(entry.glob, path)) return false;
@@ -567,7 +571,9 @@ function floorsOf(normalized: NormalizedAction): string[] {
  * matches take the default; files and git invocations found inside commands or MCP
  * arguments are extra scrutiny and only count when a rule matches them.
  */
-export function evaluate(index: PolicyIndex, normalized: NormalizedAction, options: EvaluationOptions = {}): Verdict {
+export function evaluate(given: PolicyIndex, normalized: NormalizedAction, options: EvaluationOptions = {}): Verdict {
+  // A command that runs inside the tenant's sandbox is judged by what the sandbox leaves it.
+  const index = normalized.contained ? containedIndex(given) : given;
   const floors = floorsOf(normalized);
   if (index.packs.length === 0) {
     return {

@@ -16,6 +16,26 @@ function errorsOf(text: string): string[] {
 const head = 'id: p\nversion: 1.0.0\ndescription: d\n';
 
 describe('loadPack', () => {
+  it('takes `contained` only on command and git configuration rules that do not deny, and less strict', () => {
+    const rule = (body: string) => `${head}rules:\n  - { id: r, ${body}, reason: x }\n`;
+    expect(
+      loadPack(rule('commands: [node], decision: require_approval, contained: warn'), 'pack.yaml', HOME).compiled
+        .rules[0]?.contained,
+    ).toBe('warn');
+    expect(
+      loadPack(rule('git: { config: [core.editor] }, decision: require_approval, contained: warn'), 'pack.yaml', HOME)
+        .compiled.rules[0]?.contained,
+    ).toBe('warn');
+    expect(errorsOf(rule('commands: [node], decision: deny, contained: warn')).join()).toMatch(/contained/);
+    expect(errorsOf(rule('commands: [node], decision: warn, contained: warn')).join()).toMatch(/less strict/);
+    expect(errorsOf(rule("paths: ['**/.env'], decision: require_approval, contained: allow")).join()).toMatch(
+      /contained/,
+    );
+    expect(
+      errorsOf(rule('git: { subcommand: [push], force: true }, decision: require_approval, contained: warn')).join(),
+    ).toMatch(/contained/);
+  });
+
   it('loads a valid pack and fingerprints its exact text', () => {
     const text = `${head}rules:\n  - { id: r, commands: [ls], decision: allow, reason: x }\n`;
     const loaded = loadPack(text, 'pack.yaml', HOME);

@@ -164,6 +164,12 @@ const ruleSchema = z
     severity: severitySchema.default('medium'),
     reason: text(1000),
     approval_route: identifier.optional().describe('A key of approval_routes; for require_approval.'),
+    contained: z
+      .enum(['allow', 'warn'])
+      .optional()
+      .describe(
+        "The decision instead when the command runs inside the tenant's sandbox (cavra exec with containment), which bounds what this rule guards against: the code's file and network reach, a home it writes. Only on command rules that do not deny; files, git and MCP calls are judged the same either way.",
+      ),
   })
   .describe('A rule: conditions on one kind of subject (command, path, git invocation or MCP call) and a decision.');
 export type RuleDocument = z.output<typeof ruleSchema>;

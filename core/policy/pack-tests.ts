@@ -1,7 +1,7 @@
 import { actionSchema } from '../contract';
 import type { Action, DecisionKind } from '../contract';
 import { emptyFileSystem } from '../normalize';
-import type { FileSystemProbe } from '../normalize';
+import type { ContainmentContext, FileSystemProbe } from '../normalize';
 import type { NormalizedAction } from '../normalize/types';
 import type { CompiledPack, DefaultOutcome } from './compile';
 import { evaluate } from './evaluate';
@@ -14,7 +14,7 @@ const PACK_TEST_WORKSPACE = '/srv/cavra-pack-tests/workspace';
 /** Normalizes an action, asking `fs` about the file system when given (the real one otherwise). */
 export type Normalizer = (
   action: Action,
-  options?: { fs?: FileSystemProbe | null; dataDirectories?: readonly string[] },
+  options?: { fs?: FileSystemProbe | null; dataDirectories?: readonly string[]; containment?: ContainmentContext },
 ) => NormalizedAction;
 
 export interface PackTestResult {

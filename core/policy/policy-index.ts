@@ -52,6 +52,8 @@ export interface PolicyIndex {
   fallback: DefaultOutcome;
   /** The same, were the shadow packs enforcing: for the would-be verdict. */
   shadowFallback: DefaultOutcome;
+  /** The tenant's own default the index was built with. */
+  tenantDefault: DefaultOutcome;
   trustedMcpServers: ReadonlySet<string>;
   ruleCount: number;
   /** The literal names path rules are filed by, for judging globs the shell could not expand. */
@@ -156,6 +158,7 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
     mcpAny: [],
     fallback: combinedDefault(packs, tenantDefault, false),
     shadowFallback: combinedDefault(packs, tenantDefault, true),
+    tenantDefault,
     trustedMcpServers: new Set(packs.flatMap((pack) => pack.trustedMcpServers.map((s) => s.toLowerCase()))),
     ruleCount: 0,
     protectedNames: { directories: [], files: [] },
@@ -194,4 +197,33 @@ export function buildIndex(packs: readonly CompiledPack[], tenantDefault: Defaul
     ],
   };
   return index;
+}
+
+const containedIndexes = new WeakMap<PolicyIndex, PolicyIndex>();
+
+/**
+ * The index for an action that runs inside the tenant's sandbox: the same rules matching the
+ * same subjects, each rule that says `contained` deciding that instead (its reason says why).
+ * Built once per index.
+ */
+export function containedIndex(index: PolicyIndex): PolicyIndex {
+  const known = containedIndexes.get(index);
+  if (known) return known;
+  const relax = (rule: CompiledRule): CompiledRule =>
+    rule.contained === null
+      ? rule
+      : {
+          ...rule,
+          decision: rule.contained,
+          rank: decisionRank[rule.contained],
+          approvalRoute: null,
+          reason: `${rule.reason}; it runs inside the sandbox, which bounds it`,
+          stamp: 0,
+        };
+  const packs = index.packs.map((pack) =>
+    pack.rules.some((rule) => rule.contained !== null) ? { ...pack, rules: pack.rules.map(relax) } : pack,
+  );
+  const made = buildIndex(packs, index.tenantDefault);
+  containedIndexes.set(index, made);
+  return made;
 }

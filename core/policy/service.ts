@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { ContractError } from '../contract';
 import type { Action, Decision, EnforcementMode, Principal } from '../contract';
 import type { NormalizedAction } from '../normalize/types';
+import type { ContainmentContext } from '../normalize';
 import { type SessionDownloadRepository, SqliteSessionDownloadRepository, sessionKey } from './session-downloads';
 import type { SqliteDatabase } from '../store';
 import { convertCommunityPack, isCommunityFormat } from './community';
@@ -490,10 +491,14 @@ export class PolicyService {
 
   // ---- evaluation -------------------------------------------------------------------
 
-  private normalize(action: Action): NormalizedAction {
+  private normalize(action: Action, containment: ContainmentContext | undefined): NormalizedAction {
     try {
       const dataDirectories = this.options.dataDirectories ?? [];
-      return this.options.normalize(action, dataDirectories.length > 0 ? { dataDirectories } : undefined);
+      const options = {
+        ...(dataDirectories.length > 0 ? { dataDirectories } : {}),
+        ...(containment ? { containment } : {}),
+      };
+      return this.options.normalize(action, Object.keys(options).length > 0 ? options : undefined);
     } catch (error) {
       return {
         type: action.type,
@@ -518,11 +523,17 @@ export class PolicyService {
   /**
    * Judges an action for a tenant. Records nothing: the caller decides whether it is evidence.
    * A dry run (`policy.simulate`) still sees what the agent session downloaded before, but what
-   * it would download is not remembered: a simulated action did not happen.
+   * it would download is not remembered: a simulated action did not happen. `contained`: the
+   * action will run inside the tenant's sandbox (said by the gate that grants it, never by the
+   * action), so `~` is the sandbox's home and rules bounded by the sandbox decide as they say.
    */
-  evaluate(tenant: string, action: Action, options: { dryRun?: boolean } = {}): Evaluation {
+  evaluate(
+    tenant: string,
+    action: Action,
+    options: { dryRun?: boolean; contained?: ContainmentContext } = {},
+  ): Evaluation {
     const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
-    const normalized = this.normalize(action);
+    const normalized = this.normalize(action, options.contained);
     this.rememberDownloads(tenant, action, normalized, options.dryRun === true);
     // Only MCP calls ask for the trust list (a store query in the MCP registry).
     const trusted = normalized.mcp
