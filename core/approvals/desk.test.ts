@@ -208,6 +208,84 @@ describe('approval requests', () => {
     expect(desk.get(TENANT, shown[0]?.id as string)?.state).toBe('approved');
   });
 
+  it('page through 10,000 pending requests: stable order, no duplicates, no action content, counts', async () => {
+    const clock = { ms: Date.now() };
+    const { core, desk } = open(clock);
+    core.gateHost.policy.prepare?.(TENANT);
+    const big = { ...action, type: 'write_file' as const, path: '/work/big.txt', content: 'x'.repeat(60_000) };
+    const first = await desk.open(request({ action: big }));
+    // Seeded straight into the table (10,000 ledger appends would take minutes here): copies of
+    // the one recorded request, many sharing a creation time so that ties must page stably too.
+    const db = (core.gateHost.tenants as unknown as TenantDirectory).store(TENANT);
+    const row = db.prepare(`SELECT * FROM approval_requests WHERE id = ?`).get(first.id) as Record<string, unknown>;
+    const columns = Object.keys(row);
+    const insert = db.prepare(
+      `INSERT INTO approval_requests (${columns.join(',')}) VALUES (${columns.map(() => '?').join(',')})`,
+    );
+    db.transaction(() => {
+      for (let i = 1; i < 10_000; i += 1) {
+        const copy: Record<string, unknown> = {
+          ...row,
+          id: `apr_${crypto.randomUUID()}`,
+          created_at: (row.created_at as number) - (i % 700),
+        };
+        insert.run(...columns.map((column) => copy[column]));
+      }
+    })();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    const started = performance.now();
+    for (;;) {
+      const response = await core.invoke(localEvaluationPrincipal, {
+        op: 'approvals.page',
+        tenant: TENANT,
+        input: { states: ['pending'], limit: 500, ...(cursor ? { cursor } : {}) },
+      });
+      if (!response.ok) throw new Error(response.error.message);
+      const page = response.value as {
+        requests: Record<string, unknown>[];
+        nextCursor: string | null;
+        total: number;
+        pending: number;
+      };
+      expect(page).toMatchObject({ total: 10_000, pending: 10_000 });
+      // The summary carries no action (content only through approvals.get).
+      expect(page.requests.every((r) => !('action' in r))).toBe(true);
+      seen.push(...page.requests.map((r) => String(r.id)));
+      pages += 1;
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    const elapsed = performance.now() - started;
+    console.log(`approvals.page: 10,000 pending in ${pages} pages of 500, ${Math.round(elapsed)} ms`);
+    expect(seen).toHaveLength(10_000);
+    expect(new Set(seen).size).toBe(10_000);
+    // The same order as one sorted pass over the table: newest first, then by id.
+    const sorted = db
+      .prepare(`SELECT id FROM approval_requests ORDER BY created_at DESC, id`)
+      .all()
+      .map((r) => (r as { id: string }).id);
+    expect(seen).toEqual(sorted);
+    // A cursor that is not one is refused with the field named.
+    const bad = await core.invoke(localEvaluationPrincipal, {
+      op: 'approvals.page',
+      tenant: TENANT,
+      input: { cursor: 'not-a-cursor' },
+    });
+    expect(bad.ok ? null : bad.error).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/^cursor:/),
+    });
+    // Content stays available one request at a time.
+    const one = await core.invoke(localEvaluationPrincipal, {
+      op: 'approvals.get',
+      tenant: TENANT,
+      input: { id: first.id },
+    });
+    expect(one.ok && (one.value as { action: { content: string } }).action.content).toHaveLength(60_000);
+  }, 120_000);
+
   it('do not change state when the ledger cannot record the change', async () => {
     const clock = { ms: Date.now() };
     const { core, desk } = open(clock);

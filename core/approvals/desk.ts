@@ -598,6 +598,65 @@ export class ApprovalDesk {
     return rows.map((row) => this.toRequest(tenant, row));
   }
 
+  /**
+   * One page of the queue in a stable order (newest first, then by id), after `cursor` (the
+   * `nextCursor` of the page before), with counts of the whole selection. Keyset paging: a
+   * page costs the same at the start and at the end of 10,000 requests.
+   */
+  page(
+    tenant: string,
+    filter: { states?: readonly ApprovalState[]; limit?: number; cursor?: string },
+  ): { requests: ApprovalRequest[]; nextCursor: string | null; total: number; pending: number } {
+    const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 500);
+    const states = filter.states && filter.states.length > 0 ? filter.states : approvalStates;
+    const marks = states.map(() => '?').join(',');
+    const after = filter.cursor === undefined ? null : parseCursor(filter.cursor);
+    // A transition in flight counts under the state it is leaving; a request is there once recorded.
+    const visible = `requested_seq IS NOT NULL
+      AND ((state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks})))`;
+    const db = this.db(tenant);
+    // Every column but the action (up to 64 KiB each): a summary never reads it.
+    const columns = (db.prepare(`PRAGMA table_info(approval_requests)`).all() as { name: string }[])
+      .map((column) => column.name)
+      .filter((name) => name !== 'action');
+    const rows = db
+      .prepare(
+        `SELECT ${columns.join(', ')}, '{}' AS action FROM approval_requests WHERE ${visible}
+           AND (? IS NULL OR created_at < ? OR (created_at = ? AND id > ?))
+         ORDER BY created_at DESC, id LIMIT ?`,
+      )
+      .all(
+        ...states,
+        ...states,
+        after?.at ?? null,
+        after?.at ?? null,
+        after?.at ?? null,
+        after?.id ?? null,
+        limit + 1,
+      ) as Row[];
+    const total = (
+      db.prepare(`SELECT COUNT(*) AS n FROM approval_requests WHERE ${visible}`).get(...states, ...states) as {
+        n: number;
+      }
+    ).n;
+    const pending = (
+      db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM approval_requests WHERE requested_seq IS NOT NULL
+             AND ((state_seq IS NOT NULL AND state = 'pending') OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') = 'pending'))`,
+        )
+        .get() as { n: number }
+    ).n;
+    const shown = rows.slice(0, limit);
+    const last = shown[shown.length - 1];
+    return {
+      requests: shown.map((row) => this.toRequest(tenant, row)),
+      nextCursor: rows.length > limit && last ? cursorOf(last) : null,
+      total,
+      pending,
+    };
+  }
+
   /** Approvals the local evaluation identity gave to an agent of its own OS user (readiness blockers). */
   selfApproved(tenant: string): ApprovalRequest[] {
     const rows = this.db(tenant)
@@ -1109,6 +1168,34 @@ function toVote(vote: VoteRow): ApprovalVote {
         }
       : null,
   };
+}
+
+/** A page cursor: where the last page ended (creation time and id), opaque to callers. */
+function cursorOf(row: Row): string {
+  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
+}
+
+function parseCursor(cursor: string): { at: number; id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    !Number.isSafeInteger(parsed[0]) ||
+    typeof parsed[1] !== 'string' ||
+    parsed[1].length > 100
+  ) {
+    throw new ContractError(
+      'invalid_input',
+      'cursor: is not a cursor from approvals.page; start without one',
+      'cursor',
+    );
+  }
+  return { at: parsed[0] as number, id: parsed[1] };
 }
 
 function parseGroups(text: string): string[] {

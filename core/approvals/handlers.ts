@@ -1,4 +1,4 @@
-import type { ApprovalRequestView, Handler, Principal } from '../contract';
+import type { ApprovalRequestView, ApprovalSummaryView, Handler, Principal } from '../contract';
 import { ContractError } from '../contract';
 import type { ApprovalDesk, ApprovalRequest } from './desk';
 import type { Decider } from './separation';
@@ -20,6 +20,13 @@ function approvalView(request: ApprovalRequest & { stepUp?: ApprovalRequestView[
   };
 }
 
+/** What the queue lists: the view without the action (up to 64 KiB of write content each). */
+function approvalSummary(request: ApprovalRequest): ApprovalSummaryView {
+  const { action: _action, ...summary } = approvalView(request);
+  void _action;
+  return summary;
+}
+
 /** The decider as the transport verified them: never a field of the input. */
 function deciderOf(principal: Principal): Decider {
   return {
@@ -36,6 +43,7 @@ export function approvalHandlers(
   stepUp: StepUp,
 ): {
   'approvals.list': Handler<'approvals.list'>;
+  'approvals.page': Handler<'approvals.page'>;
   'approvals.get': Handler<'approvals.get'>;
   'approvals.decide': Handler<'approvals.decide'>;
   'approvals.attest': Handler<'approvals.attest'>;
@@ -56,6 +64,12 @@ export function approvalHandlers(
       const tenant = ctx.tenant;
       await desk.expireDue(tenant);
       return { requests: desk.list(tenant, { states: input.states, limit: input.limit }).map(approvalView) };
+    },
+    'approvals.page': async (ctx, input) => {
+      const tenant = ctx.tenant;
+      await desk.expireDue(tenant);
+      const page = desk.page(tenant, { states: input.states, limit: input.limit, cursor: input.cursor });
+      return { ...page, requests: page.requests.map(approvalSummary) };
     },
     'approvals.get': async (ctx, input) => {
       const tenant = ctx.tenant;

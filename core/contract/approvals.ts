@@ -126,6 +126,10 @@ export const approvalRequestSchema = z.object({
 });
 export type ApprovalRequestView = z.infer<typeof approvalRequestSchema>;
 
+/** A request as the queue lists it: everything but the action itself (`approvals.get` has it). */
+export const approvalSummarySchema = approvalRequestSchema.omit({ action: true, stepUp: true });
+export type ApprovalSummaryView = z.infer<typeof approvalSummarySchema>;
+
 export const approvalOperations = {
   'approvals.list': defineOperation({
     description: 'Approval requests of this tenant, newest first; expired ones are marked expired first.',
@@ -138,6 +142,27 @@ export const approvalOperations = {
       })
       .strict(),
     output: z.object({ requests: z.array(approvalRequestSchema) }),
+  }),
+  'approvals.page': defineOperation({
+    description:
+      'One page of the approval queue, newest first, without the actions (open one with approvals.get): pass ' +
+      '`nextCursor` back as `cursor` for the next page. `total` counts the requests in the asked states, `pending` ' +
+      'the pending ones. The order is stable across pages; expired ones are marked expired first.',
+    scope: 'tenant',
+    roles: approvalViewers,
+    input: z
+      .object({
+        states: z.array(approvalStateSchema).max(7).optional(),
+        limit: z.number().int().min(1).max(500).optional(),
+        cursor: z.string().min(1).max(200).optional(),
+      })
+      .strict(),
+    output: z.object({
+      requests: z.array(approvalSummarySchema),
+      nextCursor: z.string().nullable(),
+      total: z.number().int().min(0),
+      pending: z.number().int().min(0),
+    }),
   }),
   'approvals.get': defineOperation({
     description: 'One approval request with the exact action it is bound to.',

@@ -20,6 +20,7 @@ export const operationNames = [
   'evidence.retention.set',
   'evidence.prune',
   'approvals.list',
+  'approvals.page',
   'approvals.get',
   'approvals.decide',
   'approvals.attest',
