@@ -187,4 +187,34 @@ describe('IdP-attested verdicts (issue 13)', () => {
     const foreign = checkAttestation(one as never, { keys: [{ kty: 'RSA', kid: 'other', n: 'AQAB', e: 'AQAB' }] });
     expect(foreign.problems.join()).toMatch(/signature does not verify against the pinned IdP keys/);
   }, 90_000);
+  it('Offline review shows, per attested verdict in an exported bundle, who the IdP authenticated and for which action', async () => {
+    const id = await pendingRequest('terraform apply -auto-approve');
+    await attestedVerdict(session.alice as Principal, id, 'approve', 'alice');
+    const finished = async (principal: Principal, jobId: string) => {
+      for (let i = 0; i < 600; i++) {
+        const job = await call<{ state: string; result?: unknown }>(principal, 'jobs.get', { jobId });
+        if (job.state !== 'running' && job.state !== 'queued') return job;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('the job did not finish');
+    };
+    const admin = localEvaluationPrincipal;
+    const exportJob = await finished(admin, (await call<{ jobId: string }>(admin, 'evidence.export', {})).jobId);
+    expect(exportJob.state, JSON.stringify(exportJob)).toBe('succeeded');
+    const dir = (exportJob.result as { dir: string }).dir;
+    const reviewer = session.alice as Principal;
+    const review = await finished(
+      reviewer,
+      (await call<{ jobId: string }>(reviewer, 'offline.verify', { path: dir })).jobId,
+    );
+    expect(review.state, JSON.stringify(review)).toBe('succeeded');
+    const bundle = (
+      review.result as { kind: string; bundle: { ok: boolean; attestations?: Record<string, unknown>[] } }
+    ).bundle;
+    expect(bundle.ok).toBe(true);
+    const mine = bundle.attestations?.find((verdict) => verdict.requestId === id && verdict.event === 'approved');
+    expect(mine).toMatchObject({ ok: true, subject: 'alice', issuer: idp.issuer, problems: [] });
+    expect(typeof mine?.authTime).toBe('string');
+    expect(mine?.actionSha256).toMatch(/^[0-9a-f]{64}$/);
+  }, 90_000);
 });

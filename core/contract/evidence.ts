@@ -87,6 +87,26 @@ export const exportResultSchema = z.object({
   manifestSha256: z.string(),
 });
 
+/**
+ * One approval verdict in a bundle that the IdP attested (core/approvals/attestation.ts): the
+ * human the IdP authenticated, when, and whether the token commits to this request, action
+ * digest and verdict. `problems` says why one does not verify.
+ */
+export const attestedVerdictSchema = z.object({
+  ok: z.boolean(),
+  seq: z.number().int(),
+  requestId: z.string(),
+  event: z.string(),
+  by: z.string(),
+  actionSha256: z.string(),
+  issuer: z.string().nullable(),
+  subject: z.string().nullable(),
+  name: z.string().nullable(),
+  authTime: z.string().nullable(),
+  problems: z.array(z.string()),
+});
+export type AttestedVerdictView = z.infer<typeof attestedVerdictSchema>;
+
 export const bundleVerificationSchema = z.object({
   ok: z.boolean(),
   dir: z.string(),
@@ -104,6 +124,8 @@ export const bundleVerificationSchema = z.object({
   origin: z.string().nullable(),
   key: z.object({ keyId: z.string(), vkey: z.string(), pinned: z.boolean() }).nullable(),
   checked: z.record(z.string(), z.number().int()),
+  /** Attested approval verdicts found while verifying (Offline review); absent where not collected. */
+  attestations: z.array(attestedVerdictSchema).optional(),
 });
 
 export const evidenceOperations = {

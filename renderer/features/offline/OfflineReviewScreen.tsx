@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { offlineReviewSchema } from '../../../core/contract';
-import type { PacketVerificationView } from '../../../core/contract';
+import type { AttestedVerdictView, PacketVerificationView } from '../../../core/contract';
 import { useStartOfflineVerify } from '../../api/readiness';
 import { useJob } from '../../api/jobs';
 import { Field, SubmitRow } from '../../components/form/Field';
@@ -152,6 +152,9 @@ export function OfflineReviewScreen() {
                   .join(' · ')}
               </dd>
             </dl>
+          )}
+          {result.data.attestations && result.data.attestations.length > 0 && (
+            <AttestedVerdicts verdicts={result.data.attestations} />
           )}
           {result.data.warnings.length > 0 && (
             <ul>
@@ -318,6 +321,37 @@ function PacketResult({ packet }: { packet: PacketVerificationView }) {
           ))}
         </ul>
       )}
+    </section>
+  );
+}
+
+/**
+ * Per approval verdict the IdP attested: the human it authenticated, when, and whether the ID
+ * token was issued for this exact request, action and verdict — checked with the IdP keys the
+ * bundle carries, on this machine.
+ */
+function AttestedVerdicts({ verdicts }: { verdicts: AttestedVerdictView[] }) {
+  return (
+    <section aria-labelledby="offline-attested-heading" data-testid="attested-verdicts">
+      <h3 id="offline-attested-heading">Approval verdicts attested by the IdP ({verdicts.length})</h3>
+      <ul>
+        {verdicts.map((verdict) => (
+          <li key={verdict.seq} data-testid="attested-verdict" data-ok={verdict.ok}>
+            <strong>{verdict.ok ? 'Verified' : 'Does not verify'}</strong>: {verdict.event} of request{' '}
+            <code>{verdict.requestId}</code> (record {verdict.seq}) by {verdict.name ?? verdict.subject ?? verdict.by}
+            {verdict.subject && (
+              <>
+                {' '}
+                (IdP subject <code>{verdict.subject}</code>)
+              </>
+            )}
+            {verdict.issuer && <>, authenticated by {verdict.issuer}</>}
+            {verdict.authTime && <> at {verdict.authTime}</>}; token issued for action{' '}
+            <code>{verdict.actionSha256.slice(0, 12)}…</code>
+            {!verdict.ok && verdict.problems.length > 0 && <> — {verdict.problems.join('; ')}</>}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
