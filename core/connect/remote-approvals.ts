@@ -89,9 +89,10 @@ export class ConnectedApprovals implements GateApprovals {
     if (!this.remote(tenant)) this.local.noteWait(tenant, id, untilMs);
   }
 
-  async wait(tenant: string, id: string, timeoutMs: number): Promise<ApprovalRequest | null> {
+  /** `signal` is the adapter going away: the wait ends then, so the gate can abandon the request. */
+  async wait(tenant: string, id: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
     const client = this.remote(tenant);
-    if (!client) return this.local.wait(tenant, id, timeoutMs);
+    if (!client) return this.local.wait(tenant, id, timeoutMs, signal);
     const deadline = Date.now() + Math.max(0, timeoutMs);
     this.waiters.set(id, (this.waiters.get(id) ?? 0) + 1);
     try {
@@ -99,7 +100,7 @@ export class ConnectedApprovals implements GateApprovals {
         const left = deadline - Date.now();
         const current = this.known.get(id) ?? null;
         if (current && current.state !== 'pending') return current;
-        if (left <= 0) return current;
+        if (left <= 0 || signal?.aborted) return current;
         const pollMs = Math.min(POLL_MS, left);
         try {
           const answer = await client.call<{ request: ApprovalRequest | null }>(
