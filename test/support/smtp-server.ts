@@ -69,14 +69,20 @@ export async function startSmtpServer(options: SmtpServerOptions): Promise<TestS
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', async () => {
-        if (!released) {
+        const held = !released;
+        if (held) {
           const waiters = heldWaiters;
           heldWaiters = [];
           for (const wake of waiters) wake();
           await new Promise<void>((resolve) => releaseWaiters.push(resolve));
         }
-        // Give a vanished client's close a moment to be noticed before answering.
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Give a vanished client's close a moment to be noticed before answering. A held message's
+        // client is usually killed on purpose: under load its close can take far longer than a
+        // moment to reach this process, so wait for it (up to 2 s) rather than accept a message
+        // nobody is left to be told about.
+        for (let waited = 0; waited < (held ? 2_000 : 20) && !closed.has(session.id); waited += 20) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         if (closed.has(session.id)) return;
         const raw = Buffer.concat(chunks);
         accepted.push({
