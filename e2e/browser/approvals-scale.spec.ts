@@ -182,17 +182,19 @@ test('queue and dialog at 1440 and 800 px wide: no sideways scroll, axe clean, s
       }),
     );
   await page.goto(consoleHost.openUrl);
-  const waiting = [
-    hook('Bash', { command: 'sudo systemctl restart nginx && node -e "require(\'./deploy\').run()"' }),
-    // A write the packs ask about: the dialog shows the content it would put in the file.
+  await page.getByRole('button', { name: /^Approval queue/ }).click();
+  const list = page.getByRole('listbox', { name: /Pending approval requests/ });
+  // One after the other, so the write is the newest (two hooks at once arrive in either order).
+  const waiting = [hook('Bash', { command: 'sudo systemctl restart nginx && node -e "require(\'./deploy\').run()"' })];
+  await expect(list).toHaveAttribute('data-count', '1', { timeout: 60_000 });
+  // A write the packs ask about: the dialog shows the content it would put in the file.
+  waiting.push(
     hook('Write', {
       file_path: `${consoleHost.workspace}/.github/workflows/release.yml`,
       content:
         'name: release\non:\n  push:\n    tags: ["v*"]\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm publish\n',
     }),
-  ];
-  await page.getByRole('button', { name: /^Approval queue/ }).click();
-  const list = page.getByRole('listbox', { name: /Pending approval requests/ });
+  );
   await expect(list).toHaveAttribute('data-count', String(waiting.length), { timeout: 60_000 });
   await expect(list).toBeFocused();
   // The newest first: the write, with its content as added lines.
