@@ -260,6 +260,24 @@ test('a hook waits, a reviewer signed in through the IdP approves with the keybo
       { ok: true, requestId: approvedId, event: 'approved', subject: 'alice' },
       { ok: true, requestId: deniedId, event: 'denied', subject: 'alice' },
     ]);
+    // Offline review in the console reports the same, per verdict, from the same checker.
+    await page.getByRole('button', { name: 'Offline review' }).click();
+    await page.getByLabel('Bundle directory or packet directory').fill(bundle);
+    await page.getByRole('button', { name: 'Verify bundle or packet' }).click();
+    const result = page.getByTestId('bundle-result');
+    await expect(result).toHaveAttribute('data-ok', 'true', { timeout: 60_000 });
+    const verdicts = result.getByTestId('attested-verdict');
+    await expect(verdicts).toHaveCount(2);
+    for (const [i, [id, event]] of [
+      [approvedId, 'approved'],
+      [deniedId, 'denied'],
+    ].entries()) {
+      await expect(verdicts.nth(i)).toHaveAttribute('data-ok', 'true');
+      await expect(verdicts.nth(i)).toContainText(`${event} of request ${id}`);
+      await expect(verdicts.nth(i)).toContainText('IdP subject alice');
+      await expect(verdicts.nth(i)).toContainText(`authenticated by ${idp.issuer}`);
+    }
+    await page.screenshot({ path: testInfo.outputPath('offline-attested-verdicts.png'), fullPage: true });
   } finally {
     await stop();
     await idp.close();
