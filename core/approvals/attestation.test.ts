@@ -8,7 +8,7 @@ import { signInOverHttp, startTestIdp } from '../../test/support/oidc-idp';
 import type { TestIdp } from '../../test/support/oidc-idp';
 import { localEvaluationPrincipal } from '../identity';
 import { approvalBinding } from './binding';
-import { checkAttestation } from './attestation';
+import { checkAttestation, verifyAttestedBundle } from './attestation';
 
 // Issue 13, acceptance 3 (core half): a verdict on an attested route needs a fresh sign-in at
 // the tenant's real IdP whose nonce commits to the request, the action and the verdict; the
@@ -216,5 +216,16 @@ describe('IdP-attested verdicts (issue 13)', () => {
     expect(mine).toMatchObject({ ok: true, subject: 'alice', issuer: idp.issuer, problems: [] });
     expect(typeof mine?.authTime).toBe('string');
     expect(mine?.actionSha256).toMatch(/^[0-9a-f]{64}$/);
+    // Checked against keys that are not the IdP's, the same bundle fails at its first attested
+    // verdict's record (earlier tests in this file left attested verdicts in the same ledger).
+    const first = bundle.attestations?.reduce((a, b) => ((a.seq as number) < (b.seq as number) ? a : b));
+    const foreign = await verifyAttestedBundle(dir, {
+      pinnedJwks: { keys: [{ kty: 'RSA', kid: 'other', n: 'AQAB', e: 'AQAB' }] },
+    });
+    expect(foreign.ok).toBe(false);
+    expect(foreign.failure).toMatchObject({ kind: 'integrity', seq: first?.seq });
+    expect(foreign.failure?.reason).toMatch(
+      new RegExp(`attestation of approval ${String(first?.requestId)} \\(${String(first?.event)}\\) does not verify`),
+    );
   }, 90_000);
 });

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import { BUNDLE_FILES, verifyBundle } from '../evidence';
+import type { BundleVerification, VerifyOptions } from '../evidence';
 
 /**
  * IdP-attested verdicts (SPEC §5). For a verdict on an `attest: idp` route the reviewer signs
@@ -165,34 +167,64 @@ export interface AttestedVerdict extends AttestationCheck {
 
 /**
  * Collects and checks every attested verdict while a verifier streams the records (one pass,
- * no network): feed it each record with `onRecord`, read `verdicts` afterwards.
+ * no network): hand `records` to the verifier, read `verdicts` afterwards.
  */
-export function attestationCollector(pinnedJwks?: { keys: Record<string, unknown>[] }): {
-  onRecord(record: { seq: number; type: string; payload: Record<string, unknown> }): void;
+function attestationCollector(pinnedJwks?: { keys: Record<string, unknown>[] }): {
+  records: NonNullable<VerifyOptions['records']>;
   verdicts: AttestedVerdict[];
 } {
   const verdicts: AttestedVerdict[] = [];
   return {
     verdicts,
-    onRecord({ seq, type, payload }) {
-      if (type !== 'approval' || payload.attestation === undefined) return;
-      const check = checkAttestation(
-        {
-          request_id: payload.request_id,
-          action_sha256: payload.action_sha256,
-          event: payload.event,
-          attestation: payload.attestation,
-        },
-        pinnedJwks,
-      );
-      verdicts.push({
-        ...check,
-        seq,
-        requestId: String(payload.request_id),
-        event: String(payload.event),
-        by: String(payload.by),
-        actionSha256: String(payload.action_sha256),
-      });
+    records: {
+      types: ['approval'],
+      see({ seq, payload }) {
+        if (payload.attestation === undefined) return;
+        const check = checkAttestation(
+          {
+            request_id: payload.request_id,
+            action_sha256: payload.action_sha256,
+            event: payload.event,
+            attestation: payload.attestation,
+          },
+          pinnedJwks,
+        );
+        verdicts.push({
+          ...check,
+          seq,
+          requestId: String(payload.request_id),
+          event: String(payload.event),
+          by: String(payload.by),
+          actionSha256: String(payload.action_sha256),
+        });
+      },
     },
+  };
+}
+
+/**
+ * An evidence bundle verified with its IdP-attested approval verdicts checked in the same pass
+ * (`cavra evidence verify` and Offline review): a verdict whose ID token does not commit to its
+ * request, action and verdict fails the bundle at that record, like any other broken record.
+ */
+export async function verifyAttestedBundle(
+  dir: string,
+  options: Omit<VerifyOptions, 'records'> & { pinnedJwks?: { keys: Record<string, unknown>[] } } = {},
+): Promise<BundleVerification & { attestations: AttestedVerdict[] }> {
+  const { pinnedJwks, ...verify } = options;
+  const attested = attestationCollector(pinnedJwks);
+  const result = await verifyBundle(dir, { ...verify, records: attested.records });
+  const bad = attested.verdicts.find((verdict) => !verdict.ok);
+  if (!result.ok || !bad) return { ...result, attestations: attested.verdicts };
+  return {
+    ...result,
+    ok: false,
+    failure: {
+      kind: 'integrity',
+      file: BUNDLE_FILES.records,
+      seq: bad.seq,
+      reason: `the IdP attestation of approval ${bad.requestId} (${bad.event}) does not verify: ${bad.problems.join('; ')}`,
+    },
+    attestations: attested.verdicts,
   };
 }

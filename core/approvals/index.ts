@@ -6,7 +6,7 @@ export { StepUp } from './step-up';
 export type { StepUpIdentity } from './step-up';
 export {
   checkAttestation,
-  attestationCollector,
+  verifyAttestedBundle,
   attestationNonce,
   verdictOf,
   ATTESTATION_MAX_AGE_S,

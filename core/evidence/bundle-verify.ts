@@ -78,10 +78,14 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number }) => void;
   /**
-   * Sees each record's parsed payload as it is read (after its hash and link are checked), so a
-   * capability can check what its own records assert (approval attestations) in the same pass.
+   * Sees the parsed payload of each record of `types` as it is read (after its hash and link are
+   * checked), so a capability can check what its own records assert (approval attestations) in
+   * the same pass. Only those records' payloads are parsed: the others keep the fast path.
    */
-  onRecord?: (record: { seq: number; type: string; payload: Record<string, unknown> }) => void;
+  records?: {
+    types: readonly string[];
+    see(record: { seq: number; type: string; payload: Record<string, unknown> }): void;
+  };
 }
 
 class Failure extends Error {
@@ -422,8 +426,8 @@ async function run(result: BundleVerification, options: VerifyOptions): Promise<
         throw error;
       }
       if (proof === null) included(proofOf(), seq, leaf);
-      if (options.onRecord && record.payload !== null && record.header.type !== 'checkpoint') {
-        options.onRecord({
+      if (options.records && record.payload !== null && options.records.types.includes(record.header.type)) {
+        options.records.see({
           seq,
           type: record.header.type,
           payload: JSON.parse(record.payload.toString('utf8')) as Record<string, unknown>,

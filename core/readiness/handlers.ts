@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Handler, OfflineReview, Principal } from '../contract';
-import { attestationCollector } from '../approvals';
-import { verifyBundle } from '../evidence';
+import { verifyAttestedBundle } from '../approvals';
 import type { ReadinessService, RunControl } from './service';
 import type { TrialService } from './trial';
 import { PACKET_FILES, verifyPacket } from './packet';
@@ -83,30 +82,9 @@ export function readinessHandlers(
             if (fs.existsSync(path.join(dir, PACKET_FILES.envelope))) {
               return { kind: 'packet', packet: await verifyPacket(dir, options) };
             }
-            // Approval verdicts attested by the IdP are checked in the same pass, as `cavra evidence
-            // verify` does: a verdict whose ID token does not commit to its action fails the bundle.
-            const attested = attestationCollector();
-            const bundle = await verifyBundle(dir, { ...options, onRecord: attested.onRecord });
-            const bad = attested.verdicts.find((verdict) => !verdict.ok);
-            const failure =
-              bundle.ok && bad
-                ? {
-                    kind: 'integrity' as const,
-                    file: null,
-                    seq: bad.seq,
-                    reason: `the IdP attestation of approval ${bad.requestId} (${bad.event}) does not verify: ${bad.problems.join('; ')}`,
-                  }
-                : bundle.failure;
-            return {
-              kind: 'bundle',
-              bundle: {
-                ...bundle,
-                ok: bundle.ok && !bad,
-                failure,
-                checked: { ...bundle.checked },
-                attestations: attested.verdicts,
-              },
-            };
+            // Approval verdicts attested by the IdP are checked in the same pass (core/approvals).
+            const bundle = await verifyAttestedBundle(dir, options);
+            return { kind: 'bundle', bundle: { ...bundle, checked: { ...bundle.checked } } };
           },
         ),
       };
