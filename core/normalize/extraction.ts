@@ -134,7 +134,9 @@ export class Extraction {
     const workspace = resolver.workspace;
     const via = request.via ?? 'a command';
     const ancestor = workspace !== null && workspace.startsWith(`${directory}/`);
-    if (directory === '/' || directory === resolver.home || (ancestor && names === null)) {
+    // Contained, the user's own home stands behind the sandbox's: it holds the same credentials.
+    const isHome = directory === resolver.home || directory === resolver.userHome;
+    if (directory === '/' || isHome || (ancestor && names === null)) {
       this.problem('unsupported', `${via} reaches every file under ${directory}`);
       return false;
     }
@@ -149,7 +151,8 @@ export class Extraction {
     // project directory (`find .. -name '*env*' -exec cat {} +` from a subdirectory reaches
     // the repository's .env), and over the workspace only when the directory also holds the
     // home directory: a bounded walk that runs out needs a reviewer either way.
-    const holdsHome = resolver.home === directory || resolver.home.startsWith(`${directory}/`);
+    const holds = (home: string | null) => home !== null && (home === directory || home.startsWith(`${directory}/`));
+    const holdsHome = holds(resolver.home) || holds(resolver.userHome);
     const root = ancestor && holdsHome ? (workspace as string) : directory;
     const walked = resolver.walk(root, { ...request.walk, ...(names ? { names } : {}) });
     if (walked === null) return false;

@@ -350,7 +350,10 @@ export class PathResolver {
   walkedEntries(walked: WalkResult, request: PathRequest): WalkedEntries {
     const workspace = this.realWorkspace();
     const reached = request.reached ?? 'walk';
-    const key = `${request.access}\0${request.source}\0${request.via ?? ''}\0${workspace ?? ''}\0${reached}`;
+    // Entries depend on the homes too (a file in a contained command's sandbox home is its own,
+    // the same file named outside the sandbox is outside the workspace): one context's frozen
+    // entries must never answer for another's.
+    const key = `${request.access}\0${request.source}\0${request.via ?? ''}\0${workspace ?? ''}\0${reached}\0${this.home}\0${this.userHome ?? ''}`;
     let byRequest = walkedEntryCache.get(walked);
     const known = byRequest?.get(key);
     if (known) return known;

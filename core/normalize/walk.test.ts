@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { normalizeAction } from './normalize';
 import { realFileSystem } from './paths';
 import { walkTree, type WalkOptions } from './walk';
 
@@ -110,5 +111,55 @@ describe('walk reuse', () => {
     const listed = lists;
     names();
     expect(lists).toBe(2 * listed);
+  });
+});
+
+describe('walks shared between contained and ordinary actions', () => {
+  // The user's home is `root`; the sandbox's home is a directory in it (as the host side of the
+  // sandbox's home bind is). A tree in the sandbox's home is the command's own scratch when
+  // contained, and a directory outside the workspace when the same path is named outside the
+  // sandbox: entries made for one context must never answer for the other.
+  const workspaceIn = () => path.join(root, 'proj');
+  const sandboxHome = () => path.join(root, 'sbx');
+  const outsideFlags = (command: string, contained: boolean) =>
+    normalizeAction(
+      { type: 'execute_command', command, cwd: workspaceIn() },
+      { home: root, ...(contained ? { containment: { home: sandboxHome() } } : {}) },
+    )
+      .paths.filter((entry) => entry.absolute.startsWith(`${sandboxHome()}/cache/`))
+      .map((entry) => [path.relative(root, entry.absolute), entry.outsideWorkspace]);
+
+  beforeEach(() => {
+    fs.mkdirSync(path.join(workspaceIn(), 'src'), { recursive: true });
+    fs.mkdirSync(path.join(sandboxHome(), 'cache', 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(sandboxHome(), 'cache', 'deep', 'blob'), 'x\n');
+    settle();
+  });
+
+  it('judges a tree under the sandbox home as outside the workspace when the action is not contained', () => {
+    // Contained first: the walk and its entries are cached with the sandbox home as the command's own.
+    expect(outsideFlags('rm -rf ~/cache', true)).toContainEqual(['sbx/cache/deep/blob', false]);
+    // The same tree named by an ordinary action is outside the workspace, whatever was cached.
+    expect(outsideFlags(`rm -rf ${sandboxHome()}/cache`, false)).toEqual([['sbx/cache/deep/blob', true]]);
+    // And the other way round: an ordinary walk cached first does not answer for a contained one.
+    expect(outsideFlags('rm -rf ~/cache', true)).toContainEqual(['sbx/cache/deep/blob', false]);
+  });
+
+  it('refuses to walk the user home behind a contained command as it refuses the home itself', () => {
+    // A workspace outside the home (`/work/app`): the home is not above it, only behind `~`.
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-walk-ws-'));
+    try {
+      for (const command of [`grep -r token ${root}`, `find ${root} -name blob -exec cat {} +`]) {
+        const normalized = normalizeAction(
+          { type: 'execute_command', command, cwd: elsewhere },
+          { home: root, containment: { home: sandboxHome() } },
+        );
+        expect(normalized.problems.map((problem) => problem.message).join('\n'), command).toMatch(
+          /reaches every file under/,
+        );
+      }
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
