@@ -14,3 +14,11 @@ export {
 export type { AttestationCheck, AttestedVerdict } from './attestation';
 export type { Decider } from './separation';
 export { notifyBreakGlass } from './break-glass';
+export {
+  approvalTerms,
+  termsForMachineRequest,
+  decidedBySevereRule,
+  durationMs,
+  DEFAULT_APPROVAL_EXPIRY_MS,
+} from './route-terms';
+export type { ApprovalRouteSpec, ApprovalTerms, JudgingPolicy, MachineRequestTerms, RoutePolicy } from './route-terms';

@@ -14,21 +14,7 @@ import {
   writeConnection,
 } from './connection';
 
-/** The header naming the tenant whose IdP issued a person's bearer token (core/server/auth.ts). */
-export const TENANT_HEADER = 'cavra-tenant';
-
-/** Machine-facing routes of the control plane (core/server/machine-routes.ts serves them). */
-export const MACHINE_PATHS = {
-  enrol: '/v1/machines/enrol',
-  self: '/v1/machines/self',
-  revoke: '/v1/machines/revoke',
-  evidence: '/v1/machines/evidence',
-  approvalOpen: '/v1/machines/approvals/open',
-  approvalWait: '/v1/machines/approvals/wait',
-  approvalConsume: '/v1/machines/approvals/consume',
-  approvalAbandon: '/v1/machines/approvals/abandon',
-  packs: '/v1/machines/packs',
-} as const;
+import { MACHINE_PATHS, TENANT_HEADER } from './wire';
 
 export const enrolmentSchema = z.object({
   machineId: machineIdSchema,

@@ -4,6 +4,7 @@ import type { DeliveryOutcome, OutboundMessage, QueueRequest } from '../outbox';
 import { ControlPlaneRefusedError, ControlPlaneUnreachableError } from './client';
 import type { ControlPlaneClient } from './client';
 import type { Connection } from './connection';
+import { LEDGER_BATCH_PATH } from './wire';
 
 /**
  * The outbox's name for the control plane. Evidence shipping is one more kind of delivery in
@@ -11,8 +12,6 @@ import type { Connection } from './connection';
  * reserved for it, so no configured connector can take its place.
  */
 export const CONTROL_PLANE_CONNECTOR = 'control-plane';
-/** The central ledger's ingest route (core/server/ledger-routes.ts). */
-export const LEDGER_BATCH_PATH = '/v1/ledger/batches';
 const BATCH_EVENT = 'cavra.evidence.batch';
 
 /** At most this many records, and about this many bytes of payload, per batch. */

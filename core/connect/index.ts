@@ -2,7 +2,15 @@ export { ControlPlaneLink } from './link';
 export type { ConnectionStatus, ControlPlaneLinkOptions } from './link';
 export { ControlPlaneClient, ControlPlaneRefusedError, ControlPlaneUnreachableError } from './client';
 export { ServerUrlError, parseServerUrl } from './server-url';
-export { MACHINE_PATHS, TENANT_HEADER } from './enrolment';
+export {
+  LEDGER_BATCH_PATH,
+  MACHINE_PATHS,
+  MAX_INGEST_BATCH_RECORDS,
+  TENANT_HEADER,
+  approvalBindingSchema,
+  machineApprovalOpenSchema,
+} from './wire';
+export type { MachineApprovalOpen } from './wire';
 export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';
 export { ConnectedApprovals } from './remote-approvals';

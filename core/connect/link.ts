@@ -5,7 +5,8 @@ import type { SecretStore } from '../secrets';
 import type { Connection } from './connection';
 import { connectedTenants, machineCredential, readConnection } from './connection';
 import type { MachineSelf } from './enrolment';
-import { MACHINE_PATHS, disconnectMachine, enrolMachine, machineClient, machineSelfSchema } from './enrolment';
+import { disconnectMachine, enrolMachine, machineClient, machineSelfSchema } from './enrolment';
+import { MACHINE_PATHS } from './wire';
 import {
   CONTROL_PLANE_CONNECTOR,
   controlPlaneConnector,

@@ -7,7 +7,7 @@ import { canonicalize } from '../evidence';
 import type { ControlPlaneClient } from './client';
 import type { Connection } from './connection';
 import { connectionsDir } from './connection';
-import { MACHINE_PATHS } from './enrolment';
+import { MACHINE_PATHS } from './wire';
 
 /** What pack sync needs of the policy engine (PolicyService satisfies it). */
 export interface SyncPolicy {

@@ -1,8 +1,10 @@
+import crypto from 'node:crypto';
 import type { ApprovalDesk, ApprovalRequest } from '../approvals';
 import type { GateApprovals } from '../gate';
 import type { ControlPlaneClient } from './client';
 import { ControlPlaneUnreachableError } from './client';
-import { MACHINE_PATHS } from './enrolment';
+import { MACHINE_PATHS } from './wire';
+import type { MachineApprovalOpen } from './wire';
 
 type Binding = ApprovalRequest['binding'];
 type NewRequest = Parameters<ApprovalDesk['open']>[0];
@@ -11,6 +13,40 @@ type NewRequest = Parameters<ApprovalDesk['open']>[0];
 const POLL_MS = 20_000;
 /** Between attempts to reach an unreachable control plane during a wait. */
 const RETRY_MS = 1_000;
+
+/**
+ * What the gate tells the control plane about a request it raises: what was asked and which
+ * rule and route decided. The terms (approvers, N-of-M, attestation, reuse, expiry) are left
+ * out: the server derives them from the tenant's policy, never from the machine.
+ */
+function wireRequest(input: NewRequest): MachineApprovalOpen {
+  if (input.action.type === 'report_delivery') {
+    // Report deliveries are approved on the desk of the install that sends them, never by a gate.
+    throw new Error('A report delivery is not an action a connected gate raises in the shared queue');
+  }
+  return {
+    id: input.id ?? `apr_${crypto.randomUUID()}`,
+    binding: {
+      tenant: input.binding.tenant,
+      actionSha256: input.binding.actionSha256,
+      packId: input.binding.packId,
+      packVersion: input.binding.packVersion,
+    },
+    route: input.route,
+    ruleId: input.ruleId,
+    reason: input.reason,
+    requester: input.requester,
+    agent: input.agent
+      ? { id: input.agent.id, ...(input.agent.session ? { session: input.agent.session } : {}) }
+      : null,
+    adapter: input.adapter,
+    correlationId: input.correlationId,
+    decisionId: input.decisionId,
+    actionType: input.actionType,
+    target: input.target,
+    action: input.action,
+  };
+}
 
 /**
  * Approvals in connected mode (SPEC §14): for a tenant joined to a control plane, requests
@@ -75,7 +111,11 @@ export class ConnectedApprovals implements GateApprovals {
   async open(input: NewRequest): Promise<ApprovalRequest> {
     const client = this.remote(input.binding.tenant);
     if (!client) return this.local.open(input);
-    const answer = await client.call<{ request: ApprovalRequest }>('POST', MACHINE_PATHS.approvalOpen, input);
+    const answer = await client.call<{ request: ApprovalRequest }>(
+      'POST',
+      MACHINE_PATHS.approvalOpen,
+      wireRequest(input),
+    );
     if (this.known.size > 1_000) {
       for (const [id, request] of this.known)
         if (request.state !== 'pending' && !this.waiters.has(id)) this.known.delete(id);

@@ -3,10 +3,10 @@ import { actionSchema } from '../contract';
 import type { Action, Decision, DecisionKind, EnforcementMode } from '../contract';
 import { decisionRecord } from '../evidence';
 import type { ContainmentPayload } from '../evidence';
-import type { ApprovalDesk, ApprovalRequest, RouteTerms } from '../approvals';
+import type { ApprovalDesk, ApprovalRequest, ApprovalRouteSpec } from '../approvals';
 import { SANDBOX_HOME } from '../containment';
 import type { ContainmentGrant } from '../containment';
-import { approvalBinding } from '../approvals';
+import { approvalBinding, approvalTerms, decidedBySevereRule } from '../approvals';
 import type { GateOutcome } from './client';
 import type { ClaudeCodeSubject } from './claude-code';
 
@@ -17,21 +17,18 @@ import type { ClaudeCodeSubject } from './claude-code';
 export interface GatePolicy {
   /** Readies the tenant's policy before the gate takes requests (built-in packs activated and tested). */
   prepare?(tenant: string): void;
-  /** `contained`: the action will run inside the tenant's sandbox, whose HOME is `home`. */
-  evaluate(tenant: string, action: Action, options?: { contained?: { home: string } }): { decision: Decision };
+  /**
+   * `contained`: the action will run inside the tenant's sandbox, whose HOME is `home`.
+   * `dryRun`: judged, not acted on (the control plane judging a connected machine's request).
+   */
+  evaluate(
+    tenant: string,
+    action: Action,
+    options?: { contained?: { home: string }; dryRun?: boolean },
+  ): { decision: Decision };
   settings(tenant: string): { mode: EnforcementMode; defaultDecision: DecisionKind };
   /** The route a Decision names (`<pack>/<route>`), or null when it names none. */
-  approvalRoute(
-    tenant: string,
-    qualified: string,
-  ): {
-    expires_after: string;
-    require_reason: boolean;
-    approvers?: string[];
-    required_approvals?: number;
-    allow_reuse?: boolean;
-    attest?: 'none' | 'idp';
-  } | null;
+  approvalRoute(tenant: string, qualified: string): ApprovalRouteSpec | null;
 }
 
 /** What the gate needs from the evidence ledger. */
@@ -133,16 +130,6 @@ export interface Waiting {
    * wait (same credential, same action) for at most `waitMs`, never open another request.
    */
   resume?: { requestId: string; waitMs: number };
-}
-
-const DEFAULT_EXPIRY_MS = 8 * 3_600_000;
-
-/** A pack duration (`30m`, `8h`, `2d`) in milliseconds, or null when it is not one. */
-function durationMs(text: string): number | null {
-  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
-  if (!match) return null;
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
 }
 
 const deny = (reason: string, decision: Decision | null = null): GateVerdict => ({ outcome: 'deny', reason, decision });
@@ -448,7 +435,13 @@ export class RuntimeAuthority {
       return first;
     }
     if (!pending) {
-      const details = this.routeDetails(tenant, route);
+      const details = approvalTerms(
+        this.options.policy,
+        tenant,
+        route,
+        decidedBySevereRule(decision),
+        this.options.defaultApprovalExpiryMs,
+      );
       try {
         pending = await approvals.open({
           id: requestId,
@@ -456,7 +449,7 @@ export class RuntimeAuthority {
           route,
           ruleId: decision.explanation.winner,
           reason: decision.explanation.summary,
-          terms: details.terms(decision),
+          terms: details.terms,
           agentPrincipal,
           requester: request.context.actor ? `os:${request.context.actor.name}` : null,
           requesterUid: request.context.actor?.uid ?? null,
@@ -467,7 +460,7 @@ export class RuntimeAuthority {
           actionType: decision.action_type,
           target: decision.target,
           action,
-          expiresInMs: details.expiresAfterMs,
+          expiresInMs: details.expiresInMs,
           decisionSeq: recordedAt.seq ?? null,
         });
       } catch (error) {
@@ -681,41 +674,6 @@ export class RuntimeAuthority {
     const rule = ruleName(decision);
     const reason = allowed ? `CAVRA allow after approval [${rule}]: ${summary}` : `CAVRA deny [${rule}]: ${summary}`;
     return this.record(tenant, final, action, request, { outcome: allowed ? 'allow' : 'deny', reason });
-  }
-
-  /**
-   * The route's terms for a new request. `attest` defaults to `idp` for high and critical rules
-   * (SPEC §5); a route that cannot be read gets the strict default (attested, one approver).
-   */
-  private routeDetails(
-    tenant: string,
-    route: string,
-  ): { expiresAfterMs: number; terms: (decision: Decision) => Partial<RouteTerms> } {
-    const expiresAfterMs = this.options.defaultApprovalExpiryMs ?? DEFAULT_EXPIRY_MS;
-    const severe = (decision: Decision) =>
-      decision.rules.some(
-        (rule) =>
-          `${rule.pack_id}/${rule.rule_id}` === decision.explanation.winner &&
-          (rule.severity === 'high' || rule.severity === 'critical'),
-      );
-    let found: ReturnType<GatePolicy['approvalRoute']> = null;
-    try {
-      found = this.options.policy.approvalRoute(tenant, route);
-    } catch {
-      found = null;
-    }
-    if (!found) return { expiresAfterMs, terms: (decision) => ({ attest: severe(decision) ? 'idp' : 'none' }) };
-    const terms = found;
-    return {
-      expiresAfterMs: durationMs(terms.expires_after) ?? expiresAfterMs,
-      terms: (decision) => ({
-        approverGroups: terms.approvers ?? [],
-        requiredApprovals: terms.required_approvals ?? 1,
-        requireReason: terms.require_reason,
-        allowReuse: terms.allow_reuse ?? false,
-        attest: terms.attest ?? (severe(decision) ? 'idp' : 'none'),
-      }),
-    };
   }
 
   /**

@@ -1,9 +1,10 @@
 import type http from 'node:http';
 import { ContractError, tenantIdSchema } from '../contract';
 import type { Principal } from '../contract';
+import { TENANT_HEADER } from '../connect';
 
-/** The tenant a person's bearer token is for: its IdP validates the token. */
-export const TENANT_HEADER = 'cavra-tenant';
+/** The tenant a person's bearer token is for: its IdP validates the token (the header is on the machine wire too). */
+export { TENANT_HEADER };
 
 export interface Caller {
   principal: Principal;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ContractError } from '../contract';
 import { LedgerInputError } from '../evidence';
+import { LEDGER_BATCH_PATH, MAX_INGEST_BATCH_RECORDS as MAX_BATCH_RECORDS } from '../connect';
 import type { RouteModule } from './routes';
 
-export const LEDGER_BATCH_PATH = '/v1/ledger/batches';
-export const MAX_BATCH_RECORDS = 1_000;
+export { LEDGER_BATCH_PATH, MAX_BATCH_RECORDS };
 
 const batchSchema = z
   .object({

@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { ContractError, actionSchema, osUserSchema } from '../contract';
+import { ContractError, osUserSchema } from '../contract';
 import type { Principal } from '../contract';
-import { approvalBinding } from '../approvals';
+import { approvalBinding, termsForMachineRequest } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
-import { MACHINE_PATHS } from '../connect';
+import { MACHINE_PATHS, approvalBindingSchema, machineApprovalOpenSchema } from '../connect';
 import type { RouteContext, RouteModule, ServerDeps } from './routes';
 
 /** Who may join a machine to a tenant: the people who run the tenant's gates. */
 const ENROLLING_ROLES = new Set(['tenant_admin', 'operator']);
 /** One long poll answers within this, well inside the server's request timeout. */
 const MAX_WAIT_MS = 25_000;
-/** A machine may ask for at most a week; routes say less (SPEC §3 example: 8h). */
-const MAX_EXPIRY_MS = 7 * 86_400_000;
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const parsed = schema.safeParse(body);
@@ -27,43 +25,9 @@ const enrolSchema = z.object({
   nonce: z.string().max(100).optional(),
 });
 
-const bindingSchema = z.object({
-  tenant: z.string(),
-  actionSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  packId: z.string().max(200).nullable(),
-  packVersion: z.string().max(100).nullable(),
-});
-
-const openSchema = z.object({
-  id: z.string().regex(/^apr_[0-9a-f-]{36}$/, 'must be apr_<uuid>'),
-  binding: bindingSchema,
-  route: z.string().min(1).max(300),
-  ruleId: z.string().max(300).nullable(),
-  reason: z.string().max(4000),
-  terms: z
-    .object({
-      approverGroups: z.array(z.string().max(200)).max(50).optional(),
-      requiredApprovals: z.number().int().min(1).max(10).optional(),
-      requireReason: z.boolean().optional(),
-      allowReuse: z.boolean().optional(),
-      attest: z.enum(['none', 'idp']).optional(),
-    })
-    .optional(),
-  requester: z.string().max(300).nullable(),
-  requesterUid: z.number().int().nonnegative().nullable().optional(),
-  agent: z.object({ id: z.string().max(200), session: z.string().max(200).optional() }).nullable(),
-  adapter: z.string().min(1).max(100),
-  correlationId: z.string().min(1).max(200),
-  decisionId: z.string().min(1).max(200),
-  actionType: z.string().min(1).max(100),
-  target: z.string().max(4000),
-  action: actionSchema,
-  expiresInMs: z.number().int().min(1_000).max(MAX_EXPIRY_MS),
-});
-
 const waitSchema = z.object({ id: z.string().min(1).max(100), waitMs: z.number().int().min(0).max(MAX_WAIT_MS) });
 const consumeSchema = z.object({
-  binding: bindingSchema,
+  binding: approvalBindingSchema,
   correlationId: z.string().min(1).max(200),
   requestId: z.string().min(1).max(100).nullable(),
 });
@@ -96,7 +60,7 @@ function ownRequest(deps: ServerDeps, tenant: string, machine: Principal, id: st
  * deciding is a contract operation that the core refuses to every agent.
  */
 export const machineRoutes: RouteModule = (deps) => {
-  const { agents, approvals } = deps.core.gateHost;
+  const { agents, approvals, policy } = deps.core.gateHost;
   return [
     {
       method: 'POST',
@@ -181,7 +145,7 @@ export const machineRoutes: RouteModule = (deps) => {
       auth: 'machine',
       async handle(ctx) {
         const { principal, tenant } = machineOf(ctx);
-        const input = parse(openSchema, ctx.body, 'an approval request as the gate raises it');
+        const input = parse(machineApprovalOpenSchema, ctx.body, 'an approval request as the gate raises it');
         if (input.binding.tenant !== tenant) {
           throw new ContractError(
             'forbidden',
@@ -198,9 +162,16 @@ export const machineRoutes: RouteModule = (deps) => {
         if (binding.actionSha256 !== input.binding.actionSha256) {
           throw new ContractError('invalid_input', 'binding.actionSha256: does not match the action', 'binding');
         }
+        // Who may approve, how many, attested or not, reusable or not, and for how long: the
+        // tenant's policy as this server holds it says, for the rule the machine names.
+        const derived = termsForMachineRequest(policy, tenant, input.action, input);
         const request = await approvals.open({
           ...input,
           binding,
+          route: derived.route,
+          ruleId: derived.ruleId,
+          terms: derived.terms,
+          expiresInMs: derived.expiresInMs,
           actionType: input.actionType as ApprovalRequest['actionType'],
           agentPrincipal: principal.id,
           decisionSeq: null,
