@@ -1183,14 +1183,7 @@ export class Ledger {
     const prev = seq === 0 ? GENESIS_PREV : this.stmts.prevHash.get(seq - 1)?.record_hash.toString('hex');
     if (prev === undefined) throw new LedgerCorruptError(`Record ${seq - 1} is missing from the ledger`);
     return {
-      header: {
-        v: RECORD_VERSION,
-        seq,
-        time: isoTime(row.time_ms),
-        type: row.type,
-        prev,
-        payload_sha256: row.payload_sha256.toString('hex'),
-      },
+      header: storedHeader(row, prev),
       recordHash: row.record_hash,
       payload: row.payload,
       prunedBy: row.pruned_by,
