@@ -467,19 +467,7 @@ export class RuntimeAuthority {
         open(null);
         // Fail closed, on record: the final deny says why (an offline control plane, a failing ledger).
         const summary = `Not approved: the approval request could not be raised (${describeError(error)}), so the action is denied. ${decision.explanation.summary}`;
-        const final: Decision = {
-          ...decision,
-          decision_id: `dec_${crypto.randomUUID()}`,
-          decision: 'deny',
-          would_be: 'require_approval',
-          approval: { route, state: 'cancelled' },
-          timestamp: this.now().toISOString(),
-          explanation: { ...decision.explanation, summary },
-        };
-        return this.record(tenant, final, action, request, {
-          outcome: 'deny',
-          reason: `CAVRA deny [${ruleName(decision)}]: ${summary}`,
-        });
+        return this.finalVerdict(tenant, decision, action, request, { route, state: 'cancelled' }, summary, false);
       }
       open(pending);
     }
@@ -530,18 +518,7 @@ export class RuntimeAuthority {
                 : null;
     if (refusal !== null || found === null) {
       const summary = `Re-attach refused: ${refusal}. ${decision.explanation.summary}`;
-      const final: Decision = {
-        ...decision,
-        decision_id: `dec_${crypto.randomUUID()}`,
-        decision: 'deny',
-        would_be: 'require_approval',
-        approval: { route, state: 'pending' },
-        explanation: { ...decision.explanation, summary },
-      };
-      return this.record(tenant, final, action, request, {
-        outcome: 'deny',
-        reason: `CAVRA deny [${ruleName(decision)}]: ${summary}`,
-      });
+      return this.finalVerdict(tenant, decision, action, request, { route, state: 'pending' }, summary, false);
     }
     const awaiting: Decision = { ...decision, approval: { route, state: 'pending', request_id: found.id } };
     const first = await this.record(tenant, awaiting, action, request, null);
@@ -578,7 +555,7 @@ export class RuntimeAuthority {
     } catch (error) {
       this.log(`pending listener failed: ${describeError(error)}`);
     }
-    let settled = await this.waitFor(tenant, pending.id, waitMs, request.waiting.signal);
+    let settled = await approvals.wait(tenant, pending.id, waitMs, request.waiting.signal);
     if (this.stopping) {
       // Nobody can be told any more: leave the request as it is for the adapter to re-attach to.
       return deny(`CAVRA gate is stopping; approval ${pending.id} stays as it is for the restarted gate`);
@@ -640,10 +617,6 @@ export class RuntimeAuthority {
     return this.resolved(tenant, decision, action, request, settled);
   }
 
-  private waitFor(tenant: string, id: string, waitMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
-    return this.options.approvals.wait(tenant, id, waitMs, signal);
-  }
-
   /** Records what the adapter is finally told after an approval wait, then tells it. */
   private async resolved(
     tenant: string,
@@ -662,12 +635,37 @@ export class RuntimeAuthority {
       : unusable !== undefined
         ? `Not approved: ${unusable} (request ${approval.id}). ${decision.explanation.summary}`
         : `Approval ${approval.state}${by}${because} (request ${approval.id}). ${decision.explanation.summary}`;
+    const route = decision.approval?.route ?? approval.route;
+    return this.finalVerdict(
+      tenant,
+      decision,
+      action,
+      request,
+      { route, state, request_id: approval.id },
+      summary,
+      allowed,
+    );
+  }
+
+  /**
+   * The one final decision of an approval path (a new decision id and time, `would_be`
+   * require_approval, the approval's state), recorded before the adapter is told.
+   */
+  private finalVerdict(
+    tenant: string,
+    decision: Decision,
+    action: Action,
+    request: Requester,
+    approval: NonNullable<Decision['approval']>,
+    summary: string,
+    allowed: boolean,
+  ): Promise<GateVerdict> {
     const final: Decision = {
       ...decision,
       decision_id: `dec_${crypto.randomUUID()}`,
       decision: allowed ? 'allow' : 'deny',
       would_be: 'require_approval',
-      approval: { route: decision.approval?.route ?? approval.route, state, request_id: approval.id },
+      approval,
       timestamp: this.now().toISOString(),
       explanation: { ...decision.explanation, summary },
     };
