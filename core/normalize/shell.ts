@@ -1,5 +1,6 @@
 import { runCommandLine, staticOutput } from './commands';
 import { type CommandInput, type Extraction, MAX_DEPTH, type Scope, childScope } from './extraction';
+import { type PlainPipeline, plainScript } from './plain-script';
 import {
   type BinaryCmd,
   type CallExpr,
@@ -33,12 +34,22 @@ const MAX_RESOLVED_TEXT = 16 * 1024;
 /** A `for` loop over more items than this is read once, with its variable unknown. */
 const MAX_LOOP_ITEMS = 64;
 
+/** Whether plain scripts skip the parser (plain-script.ts); the equivalence test reads both ways. */
+let plainScripts = true;
+
+/** For the equivalence test only: read every script through the full parser, or not. */
+export function readPlainScriptsWithoutParser(enabled: boolean): void {
+  plainScripts = enabled;
+}
+
 /** Parses `text` and records every simple command in it, at any depth. */
 export function extractScript(extraction: Extraction, text: string, scope: Scope): SimpleCommand[] {
   if (scope.depth > MAX_DEPTH) {
     extraction.problem('depth_exceeded', `commands nested more than ${MAX_DEPTH} levels deep were not examined`);
     return [];
   }
+  const plain = plainScripts ? plainScript(text) : null;
+  if (plain !== null) return new ScriptReader(extraction, new ShellSource(text), null).plainPipelines(plain, scope);
   const parsed = parseShell(text);
   if (parsed.file === null) {
     extraction.problem('parse_error', parsed.error);
@@ -89,6 +100,30 @@ class ScriptReader {
     private readonly source: ShellSource,
     private readonly constantCandidates: Set<string> | null,
   ) {}
+
+  /**
+   * The tree a plain script would parse to, read the same way: each pipeline's stages in order
+   * (each the next one's input), every pipeline with the script's input, what each pipeline's
+   * last stage produced returned in order.
+   */
+  plainPipelines(pipelines: readonly PlainPipeline[], scope: Scope): SimpleCommand[] {
+    const out: SimpleCommand[] = [];
+    for (const stages of pipelines) {
+      let stageInput = scope.input;
+      let produced: SimpleCommand[] = [];
+      for (const stage of stages) {
+        produced = this.simple(stage.fields, {}, stage.text, scope, stageInput, this.extraction.commands.length);
+        // As for a parsed statement: the variables its text names, even in single quotes (`jq -n '$ENV'`).
+        const names = variableNames(stage.text, [], this.source);
+        if (names.length > 0) for (const c of produced) c.variables = [...new Set([...(c.variables ?? []), ...names])];
+        if (stages.length === 1) break;
+        const own = produced.length === 1 ? (this.extraction.inputs.get(produced[0] as SimpleCommand) ?? null) : null;
+        stageInput = { kind: 'pipe', from: produced, text: staticOutput(produced, own) };
+      }
+      out.push(...produced);
+    }
+    return out;
+  }
 
   statements(stmts: Stmt[], scope: Scope, level: number): SimpleCommand[] {
     const out: SimpleCommand[] = [];
@@ -231,6 +266,18 @@ class ScriptReader {
       if (!isPlainWord(word)) this.discover(word, scope, null, level);
       fields.push(...this.fields(word, scope));
     }
+    return this.simple(fields, assignments, this.source.of(call), scope, input, before);
+  }
+
+  /** A simple command's words read; `before`: the commands recorded before its words were read. */
+  private simple(
+    fields: Field[],
+    assignments: Record<string, string>,
+    text: string,
+    scope: Scope,
+    input: CommandInput | null,
+    before: number,
+  ): SimpleCommand[] {
     const inputFrom = new Set<string>();
     // Everything upstream in the pipeline: `env | base64 | curl -d @-` sends what env printed.
     if (input?.kind === 'pipe')
@@ -243,7 +290,7 @@ class ScriptReader {
     const produced = runCommandLine(this.extraction, {
       fields,
       assignments,
-      text: this.source.of(call),
+      text,
       scope,
       input,
       inputFrom: [...inputFrom],
