@@ -46,6 +46,21 @@ function connectionPath(home: string, tenant: string): string {
   return path.join(connectionsDir(home), `${tenant}.json`);
 }
 
+/**
+ * What the tenant's connection file is right now (inode, size, change and modification times,
+ * mode), or null when there is none: one stat, so a cache of what the file says can be
+ * checked on every call and drops the moment `cavra connect`/`disconnect` in any process
+ * replaces or removes the file.
+ */
+export function connectionIdentity(home: string, tenant: string): string | null {
+  try {
+    const stat = fs.statSync(connectionPath(home, tenant), { bigint: true });
+    return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.mode}`;
+  } catch {
+    return null;
+  }
+}
+
 /** The tenant's connection, or null when this machine is not connected for it. */
 export function readConnection(home: string, tenant: string): Connection | null {
   const file = connectionPath(home, tenant);

@@ -95,12 +95,20 @@ export async function enrolMachine(options: EnrolOptions): Promise<Connection> {
 }
 
 /** A client that authenticates as this machine; throws when the credential is gone from the keychain. */
-export function machineClient(secrets: SecretStore, connection: Connection, timeoutMs?: number): ControlPlaneClient {
+export function machineClient(
+  secrets: SecretStore,
+  connection: Connection,
+  timeoutMs?: number,
+  options: { rememberCredential?: boolean } = {},
+): ControlPlaneClient {
+  let remembered: string | null = null;
   return new ControlPlaneClient(connection.server, {
     ca: connection.ca,
     timeoutMs,
     bearer: () => {
+      if (remembered !== null) return remembered;
       const credential = machineCredential(secrets, connection);
+      if (credential && options.rememberCredential) remembered = credential;
       if (!credential) {
         throw new Error(
           `The machine credential for tenant "${connection.tenant}" is missing from the OS keychain; run cavra disconnect and cavra connect again`,

@@ -3,7 +3,8 @@ import type { DeliveryOutcome, Outbox, OutboundMessage } from '../outbox';
 import { ConnectorUnavailableError } from '../outbox';
 import type { SecretStore } from '../secrets';
 import type { Connection } from './connection';
-import { connectedTenants, machineCredential, readConnection } from './connection';
+import { connectedTenants, connectionIdentity, machineCredential, readConnection } from './connection';
+import type { ControlPlaneClient } from './client';
 import type { MachineSelf } from './enrolment';
 import { disconnectMachine, enrolMachine, machineClient, machineSelfSchema } from './enrolment';
 import { MACHINE_PATHS } from './wire';
@@ -44,6 +45,8 @@ export type ConnectionStatus = {
  */
 export class ControlPlaneLink {
   private readonly lastPackSync = new Map<string, number>();
+  /** remote()'s answer per tenant, valid while the connection file is the same file (connectionIdentity). */
+  private readonly remotes = new Map<string, { identity: string | null; client: ControlPlaneClient | null }>();
 
   constructor(private readonly options: ControlPlaneLinkOptions) {}
 
@@ -55,10 +58,22 @@ export class ControlPlaneLink {
     return connectedTenants(this.options.home);
   }
 
-  /** The machine's client for a connected tenant, or null when the tenant is standalone. */
-  remote(tenant: string) {
-    const connection = this.connection(tenant);
-    return connection ? this.client(connection) : null;
+  /**
+   * The machine's client for a connected tenant, or null when the tenant is standalone. On the
+   * approval hot path: the connection file is read, and the credential taken from the keychain,
+   * once per version of the file (one stat per call checks it); connect and disconnect here drop
+   * it at once, and another process's replace or remove changes the file's identity.
+   */
+  remote(tenant: string): ControlPlaneClient | null {
+    const identity = connectionIdentity(this.options.home, tenant);
+    const cached = this.remotes.get(tenant);
+    if (cached && cached.identity === identity) return cached.client;
+    const connection = identity === null ? null : this.connection(tenant);
+    const client = connection
+      ? machineClient(this.options.secrets, connection, undefined, { rememberCredential: true })
+      : null;
+    this.remotes.set(tenant, { identity, client });
+    return client;
   }
 
   client(connection: Connection, timeoutMs?: number) {
@@ -81,16 +96,21 @@ export class ControlPlaneLink {
         `Your sign-in is for tenant "${operator.tenant}", not "${input.tenant}"; run cavra login --tenant ${input.tenant}`,
       );
     }
-    return enrolMachine({
-      home: this.options.home,
-      secrets: this.options.secrets,
-      server: input.server,
-      tenant: input.tenant,
-      operatorToken: operator.idToken,
-      operator: operator.principal,
-      ca: input.ca,
-      name: input.name,
-    });
+    this.remotes.delete(input.tenant);
+    try {
+      return await enrolMachine({
+        home: this.options.home,
+        secrets: this.options.secrets,
+        server: input.server,
+        tenant: input.tenant,
+        operatorToken: operator.idToken,
+        operator: operator.principal,
+        ca: input.ca,
+        name: input.name,
+      });
+    } finally {
+      this.remotes.delete(input.tenant);
+    }
   }
 
   async status(tenant: string): Promise<ConnectionStatus | null> {
@@ -177,7 +197,12 @@ export class ControlPlaneLink {
     }
   }
 
-  disconnect(tenant: string) {
-    return disconnectMachine(this.options.home, this.options.secrets, tenant);
+  async disconnect(tenant: string) {
+    this.remotes.delete(tenant);
+    try {
+      return await disconnectMachine(this.options.home, this.options.secrets, tenant);
+    } finally {
+      this.remotes.delete(tenant);
+    }
   }
 }
