@@ -248,7 +248,7 @@ function readLines(
  * fingerprinted by the gate, which records changes and raises a finding.
  */
 export async function runMcpProxy(options: McpProxyOptions): Promise<number> {
-  const gate = new GateLink(clientOptions(options.home, options.env));
+  const gate = new GateLink(clientOptions(options.home, options.env, options.tenant));
   const session = `mcp-${crypto.randomUUID()}`;
   let agent = 'mcp-client';
   const toolLists = new Set<RequestId>();

@@ -62,7 +62,7 @@ export const execCommand: Command = {
     const home = defaultHome(io.env);
     const agent = { id: io.env.CAVRA_AGENT || 'cavra-exec', session: io.env.CAVRA_SESSION || `ppid-${process.ppid}` };
     const gateOptions: GateClientOptions = {
-      ...clientOptions(home, io.env),
+      ...clientOptions(home, io.env, tenant),
       onPending: ({ requestId, waitMs }) =>
         io.stderr(
           `cavra exec: waiting up to ${Math.round(waitMs / 1000)} s for approval ${requestId} (cavra approvals approve ${requestId})\n`,
@@ -113,7 +113,7 @@ export const execCommand: Command = {
       reports.push(
         askGate(
           { op: 'containment', adapter: 'exec', ...(tenant ? { tenant } : {}), report: { ...link, agent, ...body } },
-          clientOptions(home, io.env),
+          clientOptions(home, io.env, tenant),
         ).then((recorded) => {
           if (recorded.outcome !== 'allow')
             io.stderr(`cavra exec: a containment record was not written: ${recorded.reason}\n`);

@@ -57,7 +57,7 @@ export const gitPrePush: Command = {
         },
       },
       {
-        ...clientOptions(defaultHome(io.env), io.env),
+        ...clientOptions(defaultHome(io.env), io.env, io.env.CAVRA_TENANT),
         onPending: ({ requestId, waitMs }) =>
           io.stderr(`CAVRA: this push needs approval ${requestId}; waiting up to ${Math.round(waitMs / 1000)} s\n`),
       },

@@ -36,6 +36,7 @@ import { licenseImport, licenseRevocationsImport, licenseStatus, licenseValidate
 import { packetCloseout, packetExport, packetVerify, readinessRun } from './readiness';
 import { aispmCoverage, aispmFindings, aispmStatus } from './aispm';
 import { trialRun } from './trial';
+import { agentsEnroll, agentsList, agentsRevoke } from './agents';
 import { serverCommand } from './server';
 
 /** Every `cavra` command; `--help` lists them in this order. */
@@ -68,6 +69,9 @@ export const commands: readonly Command[] = [
   serverCommand,
   connectCommand,
   disconnectCommand,
+  agentsEnroll,
+  agentsList,
+  agentsRevoke,
   hookClaudeCode,
   hookInstallClaudeCode,
   mcpProxy,

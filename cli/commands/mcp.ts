@@ -31,7 +31,7 @@ export const mcpProxy: Command = {
     }
     return runMcpProxy({
       home: defaultHome(io.env),
-      tenant: values.tenant,
+      tenant: values.tenant ?? (io.env.CAVRA_TENANT || undefined),
       serverName: values['server-name'],
       command,
       cwd: io.cwd,

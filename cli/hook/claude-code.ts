@@ -75,7 +75,7 @@ export async function runClaudeCodeHook(input: Promise<string>, env: NodeJS.Proc
       ...(env.CAVRA_TENANT ? { tenant: env.CAVRA_TENANT } : {}),
       ...(env.CAVRA_ACTOR ? { actor: env.CAVRA_ACTOR } : {}),
     },
-    clientOptions(defaultHome(env), env),
+    clientOptions(defaultHome(env), env, env.CAVRA_TENANT),
   );
   if (answer.failed) return blocked(answer.reason);
   return { code: 0, stdout: `${claudeCodeHookOutput(answer.outcome, answer.reason)}\n`, stderr: '' };

@@ -15,6 +15,11 @@ export interface AgentCredential {
   owner: OsUser;
 }
 
+export interface MintedCredential {
+  id: string;
+  secret: string;
+}
+
 const TOKEN = /^(agt[0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 /** Verified tokens are remembered this long, so the hot path does not query SQLite per decision. */
 const CACHE_MS = 1_000;
@@ -29,9 +34,19 @@ export class AgentCredentials {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  issue(tenant: string, label: string, owner: OsUser, by: string): { credential: AgentCredential; token: string } {
-    const id = `agt${crypto.randomBytes(8).toString('hex')}`;
-    const secret = crypto.randomBytes(32).toString('base64url');
+  /** A new credential's id and secret, not yet valid: record its enrolment, then `issue` it. */
+  static mint(): MintedCredential {
+    return { id: `agt${crypto.randomBytes(8).toString('hex')}`, secret: crypto.randomBytes(32).toString('base64url') };
+  }
+
+  issue(
+    tenant: string,
+    label: string,
+    owner: OsUser,
+    by: string,
+    minted: MintedCredential = AgentCredentials.mint(),
+  ): { credential: AgentCredential; token: string } {
+    const { id, secret } = minted;
     this.db
       .prepare(
         `INSERT INTO agent_credentials (id, tenant_id, secret_sha256, label, owner_uid, owner_name, created_at, created_by)
@@ -67,6 +82,11 @@ export class AgentCredentials {
     if (this.cache.size > 1000) this.cache.clear();
     this.cache.set(key, { credential, at: now });
     return credential;
+  }
+
+  /** The credential id a token names (whether or not it is valid), or null when it is not a token. */
+  static idOf(token: string): string | null {
+    return TOKEN.exec(token)?.[1] ?? null;
   }
 
   revoke(id: string): boolean {

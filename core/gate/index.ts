@@ -11,4 +11,7 @@ export { mcpTrustHandlers } from './handlers';
 export { probeGate } from './probe';
 export type { GateProbe } from './probe';
 export { AgentCredentials, agentPrincipal } from './credentials';
+export { enrolAgent, enrolmentHandlers, revokeAgent } from './enrolment';
+export type { EnrolmentDeps } from './enrolment';
+export { storeAgentToken } from './token';
 export type { AgentCredential } from './credentials';

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { GateLocation } from './client';
-import { GateLocationError, checkGateDir, readGateToken } from './client';
+import { GateLocationError, agentTokenFile, checkGateDir, readGateToken } from './client';
 import type { OsUser } from '../contract';
-import type { AgentCredentials } from './credentials';
+import { AgentCredentials } from './credentials';
 
 /**
  * Makes the gate directory (0700) if it does not exist. An existing one with the wrong
@@ -36,6 +37,29 @@ export function ensureAgentToken(
   const { token } = agents.issue(tenant, 'install default', owner, `os:${owner.name}`);
   writePrivately(location.token, token);
   return token;
+}
+
+/**
+ * Keeps an enrolled credential where adapters acting in `tenant` look for it (0600 under the
+ * 0700 gate directory). Returns the file and the id of the credential it replaced, which the
+ * caller revokes: an enrolment superseded on disk must not stay usable elsewhere.
+ */
+export function storeAgentToken(
+  location: GateLocation,
+  tenant: string,
+  token: string,
+): { file: string; replaced: string | null } {
+  prepareGateDir(location);
+  const file = agentTokenFile(location, tenant);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  let replaced: string | null = null;
+  try {
+    replaced = AgentCredentials.idOf(readGateToken(location, file));
+  } catch {
+    replaced = null;
+  }
+  writePrivately(file, token);
+  return { file, replaced };
 }
 
 /** Writes a secret file 0600 by rename, so a reader never sees a half-written token. */

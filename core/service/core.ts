@@ -5,14 +5,30 @@ import { ContractError, isOperationName, issueInWords, operations, requestEnvelo
 import type { EventEnvelope, OperationName, OperationSpec, Principal, ResponseEnvelope } from '../contract';
 import type { SecretStore } from '../secrets';
 import { TenantDirectory } from '../tenants';
-import { IdentityService, OidcSignIn, accessRefusal, localEvaluationPrincipal, sessionHandlers } from '../identity';
+import {
+  IdentityService,
+  OidcSignIn,
+  accessRefusal,
+  currentOsUser,
+  localEvaluationPrincipal,
+  sessionHandlers,
+} from '../identity';
 import type { OidcOptions } from '../identity';
 import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import { ApprovalDesk, StepUp, approvalHandlers, notifyBreakGlass } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
-import { AgentCredentials, McpRegistry, mcpTrustHandlers, probeGate } from '../gate';
+import {
+  AgentCredentials,
+  McpRegistry,
+  enrolAgent,
+  enrolmentHandlers,
+  mcpTrustHandlers,
+  probeGate,
+  revokeAgent,
+} from '../gate';
+import type { EnrolmentDeps } from '../gate';
 import type { GateHost } from '../gate';
 import { FilePackTestResults, PolicyService, findBuiltinPackDir, packTestResultsPath } from '../policy';
 import { AispmService, aispmHandlers, ledgerSource } from '../aispm';
@@ -332,6 +348,12 @@ export function createCore(options: CoreOptions): LocalCoreService {
     containment,
     agents,
   };
+  const enrolment: EnrolmentDeps = {
+    agents,
+    change: (tenant, payload, apply) =>
+      recordThenApply(ledgers.ledger(tenant), { type: 'config_change', payload }, () => apply()),
+    owner: currentOsUser,
+  };
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
   const registryWatch = new RegistryWatch(tenants, events);
@@ -342,6 +364,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...jobHandlers(deps),
     ...approvalHandlers(approvals, new StepUp(approvals, identity, options.now)),
     ...mcpTrustHandlers(mcp),
+    ...enrolmentHandlers(enrolment),
     ...policyHandlers(policy, events),
     ...connectorHandlers(connectors, outbox, (tenant) => deliveriesChanged(tenant, null)),
     ...reportHandlers(reports, (tenant) => deliveriesChanged(tenant, null)),
@@ -357,7 +380,13 @@ export function createCore(options: CoreOptions): LocalCoreService {
       new GovernedWorkflow({
         home: options.home,
         ledgers,
-        adapterTenant: () => tenants.defaultTenant(),
+        agentCredentials: {
+          enrol: (tenant, label, by) => {
+            const issued = enrolAgent(enrolment, tenant, label, by);
+            return { id: issued.credential.id, token: issued.token };
+          },
+          revoke: (tenant, id, by) => void revokeAgent(enrolment, tenant, id, by),
+        },
         gateRunning: async () => (await probeGate(options.home)).running,
         trustedMcpServers: (tenant) => mcp.list(tenant).map((entry) => entry.server),
         launcher: options.cavraLauncher,

@@ -129,6 +129,16 @@ const cases: Record<string, FaultCase> = {
     prepare: async (client) => void (await client.call('mcp.trust.set', { server: 'scratch' }, tenant)),
     input: { server: 'scratch' },
   },
+  'agents.enroll': { input: { label: 'ci runner' }, state: (home) => agentCredentials(home) },
+  'agents.revoke': {
+    prepare: async (client) => void (await client.call('agents.enroll', { label: 'to revoke' }, tenant)),
+    input: null,
+    inputFrom: async (client) => {
+      const { agents } = await client.call('agents.list', {}, tenant);
+      return { credentialId: agents.find((agent) => agent.label === 'to revoke')?.id };
+    },
+    state: (home) => agentCredentials(home),
+  },
   'policy.assign': {
     prepare: async (client) => void (await client.call('policy.pack.import', { yaml: NEW_PACK }, tenant)),
     input: { packId: 'acme-extra', repository: 'payments-api' },
@@ -158,6 +168,16 @@ const cases: Record<string, FaultCase> = {
     state: (home) => registryProfile(home),
   },
 };
+
+/** The agent credentials in the install registry (a second connection). */
+function agentCredentials(home: string): unknown {
+  const db = new Database(path.join(home, 'registry.sqlite'));
+  try {
+    return db.prepare(`SELECT id, tenant_id, label, revoked_at FROM agent_credentials ORDER BY id`).all();
+  } finally {
+    db.close();
+  }
+}
 
 /** The tenant's record (SSO, role mappings, …) in the install registry. */
 function registryProfile(home: string): unknown {

@@ -13,8 +13,8 @@ export function trialWorkflowHandlers(
 ): { 'trial.workflow.run': Handler<'trial.workflow.run'> } {
   return {
     'trial.workflow.run': async (ctx) => {
-      // Refused before a job starts when the adapters cannot reach this tenant's gate.
-      await workflow.preflight(ctx.tenant);
+      // Refused before a job starts when the adapters cannot reach the gate.
+      await workflow.preflight();
       return {
         jobId: start(
           {
@@ -23,7 +23,7 @@ export function trialWorkflowHandlers(
             principal: ctx.principal,
             phase: 'Starting the governed workflow',
           },
-          (control) => workflow.run(ctx.tenant, control),
+          (control) => workflow.run(ctx.tenant, ctx.principal.id, control),
         ),
       };
     },

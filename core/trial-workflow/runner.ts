@@ -21,8 +21,14 @@ export interface WorkflowControl {
 export interface GovernedWorkflowOptions {
   home: string;
   ledgers: EvidenceLedgers;
-  /** The install's default tenant: the one the adapters' credential is bound to. */
-  adapterTenant: () => string | null;
+  /**
+   * The run's own agent principal in the tenant: enrolled (and recorded) when the run starts,
+   * revoked when it ends, so the scripted agent acts in exactly the tenant the run is for.
+   */
+  agentCredentials: {
+    enrol(tenant: string, label: string, by: string): { id: string; token: string };
+    revoke(tenant: string, id: string, by: string): void;
+  };
   /** Whether a gate answers on this data directory's socket now. */
   gateRunning: () => Promise<boolean>;
   /** Trusted MCP servers of the tenant (the workflow's server must be one). */
@@ -64,16 +70,8 @@ export class GovernedWorkflow {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Refuses to start when the adapters cannot reach this tenant's gate (clear errors, nothing run). */
-  async preflight(tenant: string): Promise<{ launcher: string; mcpServer: string[] }> {
-    const adapterTenant = this.options.adapterTenant();
-    if (adapterTenant !== tenant) {
-      throw new ContractError(
-        'invalid_input',
-        `tenant: the adapters on this install are enrolled for tenant "${adapterTenant ?? 'none'}", so a governed workflow for "${tenant}" would be refused at the gate; run it in "${adapterTenant ?? 'the default tenant'}"`,
-        'tenant',
-      );
-    }
+  /** Refuses to start when the adapters cannot reach this data directory's gate (clear errors, nothing run). */
+  async preflight(): Promise<{ launcher: string; mcpServer: string[] }> {
     if (!(await this.options.gateRunning())) {
       throw new ContractError(
         'unavailable',
@@ -98,17 +96,29 @@ export class GovernedWorkflow {
     return { launcher, mcpServer: server };
   }
 
-  async run(tenant: string, control: WorkflowControl): Promise<WorkflowRun> {
-    const { launcher, mcpServer } = await this.preflight(tenant);
+  async run(tenant: string, by: string, control: WorkflowControl): Promise<WorkflowRun> {
+    const { launcher, mcpServer } = await this.preflight();
     const ledger = this.options.ledgers.ledger(tenant);
     const startedAt = this.now().toISOString();
     const runId = `wf_${crypto.randomUUID()}`;
     const total = script.length + 1;
     control.progress({ done: 0, total, phase: 'Preparing a scratch repository with a bare remote' });
     const repo = await createScratchRepository(control.signal);
+    let agent: { id: string; token: string };
+    try {
+      agent = this.options.agentCredentials.enrol(tenant, `governed workflow ${runId.slice(3, 15)}`, by);
+    } catch (error) {
+      repo.remove();
+      throw error;
+    }
+    // Beside the workspace, not in it: the credential is the adapters', not the project's.
+    const tokenFile = path.join(repo.root, 'agent-credential');
+    fs.writeFileSync(tokenFile, `${agent.token}\n`, { mode: 0o600, flag: 'wx' });
     let current = 0;
     const session = new AgentSession(repo, {
       home: this.options.home,
+      tenant,
+      tokenFile,
       launcher,
       mcpServer,
       runId,
@@ -130,6 +140,7 @@ export class GovernedWorkflow {
     } finally {
       await session.close();
       repo.remove();
+      this.options.agentCredentials.revoke(tenant, agent.id, by);
     }
     const decisions = Object.fromEntries(decisionKinds.map((kind) => [kind, 0])) as Record<DecisionKind, number>;
     for (const step of steps) for (const kind of step.observed) decisions[kind] += 1;
@@ -225,6 +236,9 @@ function decisionsSince(ledger: Ledger, mark: number, root: string): { seq: numb
 
 interface AgentSessionOptions {
   home: string;
+  /** The tenant the agent acts in, and the file holding its credential there. */
+  tenant: string;
+  tokenFile: string;
   launcher: string;
   mcpServer: string[];
   runId: string;
@@ -251,6 +265,8 @@ class AgentSession implements SessionTools {
     return {
       ...this.repo.gitEnv,
       CAVRA_HOME: this.options.home,
+      CAVRA_TENANT: this.options.tenant,
+      CAVRA_AGENT_TOKEN_FILE: this.options.tokenFile,
       CAVRA_AGENT: 'cavra-trial-agent',
       CAVRA_SESSION: SESSION_ID,
       // The console's core runs inside Electron: its executable runs the CLI as plain Node.

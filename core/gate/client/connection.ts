@@ -1,6 +1,6 @@
 import net from 'node:net';
 import crypto from 'node:crypto';
-import { checkGateSocket, gateLocation, readGateToken } from './location';
+import { adapterTokenFile, checkGateSocket, gateLocation, readGateToken } from './location';
 import type { GateAnswer, GateRequestBody, GateResume } from './wire';
 import {
   APPROVAL_REQUEST_ID,
@@ -22,6 +22,10 @@ export interface GateClientOptions {
   /** The longest approval wait this adapter accepts, whatever the gate says. */
   maxWaitMs?: number;
   onPending?: (pending: { requestId: string; waitMs: number }) => void;
+  /** The tenant the adapter acts in: its enrolled credential is presented when there is one. */
+  tenant?: string;
+  /** A credential file to present instead (CAVRA_AGENT_TOKEN_FILE; see adapterTokenFile). */
+  tokenFile?: string;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -36,10 +40,15 @@ export const CLIENT_DEFAULTS = {
  * for the gate's answer before it denies; approval waits are announced by the gate and
  * bounded separately.
  */
-export function clientOptions(home: string, env: NodeJS.ProcessEnv): GateClientOptions {
+export function clientOptions(home: string, env: NodeJS.ProcessEnv, tenant?: string): GateClientOptions {
   const timeout = Number(env.CAVRA_GATE_TIMEOUT_MS);
   const answerTimeoutMs = Number.isInteger(timeout) && timeout >= 100 && timeout <= 600_000 ? timeout : undefined;
-  return answerTimeoutMs === undefined ? { home } : { home, answerTimeoutMs };
+  return {
+    home,
+    ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
+    ...(tenant ? { tenant } : {}),
+    ...(env.CAVRA_AGENT_TOKEN_FILE ? { tokenFile: env.CAVRA_AGENT_TOKEN_FILE } : {}),
+  };
 }
 
 /** Time the gate gets beyond its announced wait to send the final answer. */
@@ -102,7 +111,7 @@ export class GateConnection {
   static async open(options: GateClientOptions): Promise<GateConnection> {
     const location = gateLocation(options.home);
     checkGateSocket(location);
-    const token = readGateToken(location);
+    const token = readGateToken(location, adapterTokenFile(location, options.tenant, options.tokenFile));
     const timeoutMs = options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.createConnection(location.socket);

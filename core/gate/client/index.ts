@@ -3,7 +3,15 @@
 // `cli/hook/claude-code.test.ts` checks the built hook bundle for that.
 export { GateConnection, askGate, clientOptions, CLIENT_DEFAULTS } from './connection';
 export type { GateClientOptions } from './connection';
-export { GateLocationError, checkGateDir, checkGateSocket, gateLocation, readGateToken } from './location';
+export {
+  GateLocationError,
+  adapterTokenFile,
+  agentTokenFile,
+  checkGateDir,
+  checkGateSocket,
+  gateLocation,
+  readGateToken,
+} from './location';
 export type { GateLocation } from './location';
 export {
   APPROVAL_REQUEST_ID,
