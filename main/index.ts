@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Notification, protocol, session, shell } from 'electron';
 import { startCoreWorker } from '../core/service';
-import { ConsoleSession, stepUpReturnLink } from '../core/identity';
+import { ConsoleSession } from '../core/identity';
+import { signInCallback } from './sign-in-callback';
 import { createAppProtocolHandler } from './app-protocol';
 import { approvalNotifier } from './approval-notifier';
 import { bindContract } from './contract-binding';
@@ -55,28 +56,18 @@ async function start(): Promise<void> {
     () => `http://127.0.0.1:${callbackPort}/auth/callback`,
     (url) => void shell.openExternal(url),
   );
-  const callback = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${callbackPort}`);
-    if (url.pathname !== '/auth/callback' || request.method !== 'GET') {
-      response.writeHead(404).end();
-      return;
-    }
-    void signIn.complete(url.href).then((done) => {
-      const back = stepUpReturnLink(done);
-      const text = done.ok
-        ? back !== null
-          ? 'Your sign-in confirmed the verdict. Return to CAVRA Enterprise.'
-          : 'You are signed in. Return to CAVRA Enterprise.'
-        : `Sign-in failed: ${done.message}`;
-      response
-        .writeHead(done.ok ? 200 : 400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-        .end(text);
+  const callback = http.createServer(
+    signInCallback({
+      port: () => callbackPort,
+      complete: (url) => signIn.complete(url),
       // A step-up returns to the queue, where the page says the outcome; a sign-in starts the
       // console over as the signed-in user (its event subscription too).
-      if (back !== null) void window?.webContents.loadURL(`${APP_ENTRY_URL}${back}`);
-      else if (done.ok) window?.webContents.reload();
-    });
-  });
+      open: (link) => {
+        if (link === '') window?.webContents.reload();
+        else void window?.webContents.loadURL(`${APP_ENTRY_URL}${link}`);
+      },
+    }),
+  );
   await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
   callbackPort = (callback.address() as AddressInfo).port;
   // New approval requests reach a reviewer who is in another window (issue 13).

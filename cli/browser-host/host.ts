@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { bridgeWire } from '../../core/contract';
 import type { CoreService } from '../../core/service';
-import { ConsoleSession, stepUpReturnLink } from '../../core/identity';
+import { ConsoleSession, callbackReturnLink } from '../../core/identity';
 
 /**
  * Browser mode: the same core behind a loopback HTTP + WebSocket bridge. It binds
@@ -134,23 +134,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   /** The IdP's redirect: the core checks state, PKCE, nonce and the ID token; then the console opens. */
   async function handleCallback(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const completed = await session.complete(new URL(req.url ?? '/', `http://127.0.0.1:${port}`).href);
-    // A step-up for an attested verdict goes back to the queue, whatever came of it: the page
-    // says the outcome there, with the reviewer's place kept.
-    const back = stepUpReturnLink(completed);
+    // A step-up goes back to the queue whatever came of it (the page says the outcome there,
+    // the reviewer's place kept); a sign-in to the console, a test sign-in's outcome in the fragment.
+    const back = callbackReturnLink(completed);
     if (back !== null) {
       res.writeHead(303, { location: `/${back}`, 'cache-control': 'no-store' });
-      res.end();
-      return;
-    }
-    if (completed.ok && completed.kind === 'sign-in') {
-      // A test sign-in opens no session: its outcome goes back to the page in the fragment only.
-      const test = new URLSearchParams({
-        'sso-test': 'ok',
-        user: completed.user,
-        groups: completed.groups.join(','),
-        roles: completed.roles.join(','),
-      });
-      res.writeHead(303, { location: completed.test ? `/#${test}` : '/', 'cache-control': 'no-store' });
       res.end();
       return;
     }

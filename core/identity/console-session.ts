@@ -45,6 +45,27 @@ export function stepUpReturnLink(outcome: CallbackOutcome): string | null {
 }
 
 /**
+ * Where the console goes after any redirect to the shell's callback, for both shells (Electron
+ * main and the browser-mode host): a step-up back to its request in the queue; a sign-in to the
+ * console's start, a test sign-in with its outcome in the fragment only (it opens no session);
+ * a failed sign-in nowhere (the shell shows the message). The link is relative to the
+ * console's entry (`#…`, or '' for the start).
+ */
+export function callbackReturnLink(outcome: CallbackOutcome): string | null {
+  const back = stepUpReturnLink(outcome);
+  if (back !== null) return back;
+  if (!outcome.ok || outcome.kind !== 'sign-in') return null;
+  if (!outcome.test) return '';
+  const test = new URLSearchParams({
+    'sso-test': 'ok',
+    user: outcome.user,
+    groups: outcome.groups.join(','),
+    roles: outcome.roles.join(','),
+  });
+  return `#${test.toString()}`;
+}
+
+/**
  * The console's signed-in user, as a shell (Electron main, the browser-mode host) keeps it:
  * every call from the page goes to the core as this principal. Sign-in results are kept here,
  * never handed to the page (a session id is a bearer secret); a sign-in must come back to the

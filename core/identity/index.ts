@@ -6,5 +6,5 @@ export type { OidcOptions } from './oidc';
 export { IdentityService, humanPrincipalId } from './sessions';
 export { groupsOf, rolesForGroups } from './role-mapping';
 export { sessionHandlers } from './handlers';
-export { ConsoleSession, stepUpReturnLink } from './console-session';
+export { ConsoleSession, callbackReturnLink, stepUpReturnLink } from './console-session';
 export type { CallbackOutcome } from './console-session';
