@@ -29,13 +29,15 @@ afterAll(() => {
 });
 
 function bothWays(action: Action, options: NormalizeOptions): [string, string] {
-  // Walk caches warmed first: a walk cut short on its first run reads differently the second time.
-  normalizeAction(action, options);
-  readPlainScriptsWithoutParser(false);
-  const parsed = JSON.stringify(normalizeAction(action, options));
-  readPlainScriptsWithoutParser(true);
-  const plain = JSON.stringify(normalizeAction(action, options));
-  return [plain, parsed];
+  const once = (): [string, string] => {
+    readPlainScriptsWithoutParser(false);
+    const parsed = JSON.stringify(normalizeAction(action, options));
+    readPlainScriptsWithoutParser(true);
+    return [JSON.stringify(normalizeAction(action, options)), parsed];
+  };
+  const first = once();
+  // A walk cut short on its first run reads differently once cached: compare again, caches warm.
+  return first[0] === first[1] ? first : once();
 }
 
 function packTestCommands(): string[] {
@@ -63,17 +65,20 @@ function corpusCommands(): string[] {
 }
 
 describe('plain scripts read without the parser', () => {
-  it('normalize every corpus command exactly as the parser reading does, with and without the file system', () => {
+  it.each([
+    ['with the file system', false],
+    ['lexically', true],
+  ])('normalize every corpus command exactly as the parser reading does, %s', (_, lexical) => {
     const commands = corpusCommands();
+    const options: NormalizeOptions = { home: workspace.home, ...(lexical ? { fs: null } : {}) };
     let plain = 0;
     const differ: string[] = [];
     for (const command of commands) {
       if (plainScript(command) !== null) plain++;
-      const action: Action = { type: 'execute_command', command, cwd: workspace.workspace };
-      for (const options of [{ home: workspace.home }, { home: workspace.home, fs: null }]) {
-        const [fast, parsed] = bothWays(action, options);
-        if (fast !== parsed) differ.push(command);
-      }
+      // Other texts reach the shortcut only through a script inside them (`bash -c '…'`, a here-document).
+      else if (!/['"]|<</.test(command)) continue;
+      const [fast, parsed] = bothWays({ type: 'execute_command', command, cwd: workspace.workspace }, options);
+      if (fast !== parsed) differ.push(command);
     }
     expect(differ).toEqual([]);
     // The shortcut must actually be taken for a good share, or this test proves nothing.
