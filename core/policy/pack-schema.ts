@@ -168,7 +168,7 @@ const ruleSchema = z
       .enum(['allow', 'warn'])
       .optional()
       .describe(
-        "The decision instead when the command runs inside the tenant's sandbox (cavra exec with containment), which bounds what this rule guards against: the code's file and network reach, a home it writes. Only on command rules that do not deny; files, git and MCP calls are judged the same either way.",
+        "The decision instead when the command runs inside the tenant's sandbox (cavra exec with containment), which bounds what this rule guards against: the code's file and network reach, a home it writes. Only on command rules and git configuration rules (git.config, with at most a subcommand: the setting lands in the sandbox's home or a repository it cannot write) that do not deny; files, pushes and MCP calls are judged the same either way.",
       ),
   })
   .describe('A rule: conditions on one kind of subject (command, path, git invocation or MCP call) and a decision.');
