@@ -107,6 +107,23 @@ export const tenantProfileSchema = z
     escalation_routes: z.array(escalationRouteSchema).max(50).default([]),
   })
   .strict();
+
+/**
+ * A partial update: only the fields given change. Not `tenantProfileSchema.partial()`: zod 4
+ * applies a field's default even inside `.partial()`, so saving the SSO form alone would have
+ * replaced the role mappings with [] (and been refused as "no group maps to a role").
+ */
+const profileShape = tenantProfileSchema.shape;
+export const tenantProfileUpdateSchema = z
+  .object({
+    sso: profileShape.sso.unwrap().optional(),
+    role_mappings: profileShape.role_mappings.unwrap().optional(),
+    inventory: profileShape.inventory.unwrap().optional(),
+    report_recipients: profileShape.report_recipients.unwrap().optional(),
+    contacts: profileShape.contacts.unwrap().optional(),
+    escalation_routes: profileShape.escalation_routes.unwrap().optional(),
+  })
+  .strict();
 export type TenantProfile = z.infer<typeof tenantProfileSchema>;
 
 /** The onboarding file (`cavra tenants onboard --file tenant.yaml`): the tenant and its profile. */
@@ -217,7 +234,7 @@ export const onboardingOperations = {
     mutates: true,
     configuration: true,
     authority: true,
-    input: tenantProfileSchema.partial().strict(),
+    input: tenantProfileUpdateSchema,
     output: tenantProfileSchema,
   }),
   'tenants.status': defineOperation({

@@ -206,7 +206,7 @@ function explain(
     return `The gate recorded no decision for it (${expected}): the adapter did not reach the gate`;
   const seen = `${expected}, the gate recorded ${observed.join(' then ')}`;
   if (step.adapter === 'mcp-proxy' && !mcpTrusted) {
-    return `${seen}: the MCP server "${TRIAL_MCP_SERVER}" is not on the tenant's trust list; a reviewer trusts it with "cavra mcp trust ${TRIAL_MCP_SERVER} --tools read_text_file,list_directory" (or on the MCP trust screen)`;
+    return `${seen}: the MCP server "${TRIAL_MCP_SERVER}" is not on the tenant's trust list; a reviewer trusts it with "cavra mcp trust ${TRIAL_MCP_SERVER} --tools read_text_file,list_directory" (or under "Trusted MCP servers" on the Policy packs screen)`;
   }
   const approval = records.find((r) => r.payload.decision.approval?.state)?.payload.decision.approval;
   if (step.expected.includes('require_approval') && approval) {

@@ -1,4 +1,4 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { OperationInput } from '../../core/contract';
 import { useClient } from './client';
 
@@ -48,5 +48,29 @@ export function useSimulation(tenant: string | null) {
   return useMutation({
     mutationFn: (action: OperationInput<'policy.simulate'>['action']) =>
       client.call('policy.simulate', { action }, { tenant }),
+  });
+}
+
+export function useMcpTrust(tenant: string | null) {
+  const client = useClient();
+  return useQuery({
+    queryKey: ['mcp.trust.list', tenant],
+    queryFn: () => client.call('mcp.trust.list', {}, { tenant }),
+    enabled: tenant !== null,
+  });
+}
+
+/** Trusting or removing an MCP server; the list is read again afterwards. */
+export function useMcpTrustChange(tenant: string | null) {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (
+      change: { trust: true; server: string; tools: string[] | null } | { trust: false; server: string },
+    ): Promise<void> => {
+      if (change.trust) await client.call('mcp.trust.set', { server: change.server, tools: change.tools }, { tenant });
+      else await client.call('mcp.trust.remove', { server: change.server }, { tenant });
+    },
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['mcp.trust.list', tenant] }),
   });
 }

@@ -4,6 +4,7 @@ import { PackList } from './PackList';
 import { PackDetail } from './PackDetail';
 import { Simulator } from './Simulator';
 import { PolicySettingsCard } from './PolicySettingsCard';
+import { McpTrustCard } from './McpTrustCard';
 
 /** Packs, the rule browser and the simulator; `#/policy/<pack id>` opens a pack. */
 export function PolicyScreen() {
@@ -26,6 +27,7 @@ export function PolicyScreen() {
       <Simulator tenant={tenant} />
       <PackList tenant={tenant} selected={selected} onSelect={(packId) => open(packId)} />
       {selected && <PackDetail tenant={tenant} packId={selected} onClose={() => open(null)} />}
+      <McpTrustCard tenant={tenant} />
     </div>
   );
 }
