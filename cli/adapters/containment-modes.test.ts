@@ -137,6 +137,32 @@ describe('judgement-only mode', () => {
     expect(((await payloads('decision'))[0] as { decision: { decision: string } }).decision.decision).toBe('deny');
   }, 180_000);
 
+  // Issue 10, acceptance 3: what keeps a secret from code judgement cannot read is the sandbox,
+  // not a refusal. The code builds the real home's credentials path at run time (judgement sees
+  // no path), is warned and runs for real, by stdin and by a here-document; the file is not
+  // there inside. The same script run without containment prints the canary (the control).
+  it('lets code judgement cannot read run inside the sandbox, where the real home credentials are out of reach', async () => {
+    const pieces = JSON.stringify([...home.split('/'), '.aws', 'credentials']);
+    const code = `const p = ${pieces}.join("/"); try { console.log(require("fs").readFileSync(p, "utf8")); } catch (e) { console.log("unreadable:", e.code); }`;
+    // Written into the workspace a minute earlier, as an agent would (the sandbox's /tmp is its own).
+    fs.writeFileSync(path.join(workspace, 'probe.js'), code);
+    const scripts = ['node < probe.js', 'cat probe.js | node'];
+    // The control: the very same scripts, run by the shell without cavra, leak the canary.
+    for (const script of scripts) {
+      const plain = await run('sh', ['-c', script], { cwd: workspace, env: env() });
+      expect(plain.stdout, script).toContain(canary.aws);
+    }
+    const heredoc = `node <<'EOF'\n${code}\nEOF`;
+    for (const script of [...scripts, heredoc]) {
+      const inside = await cavra(cli, fx.home, ['exec', '--', 'sh', '-c', script], { cwd: workspace, env: env() });
+      expect(inside.code, `${script}\n${inside.stderr}`).toBe(0);
+      expect(inside.stdout, script).toMatch(/unreadable: E(NOENT|ACCES)/);
+      expect(inside.stdout + inside.stderr).not.toContain(canary.aws);
+      const recorded = (await payloads('decision'))[0] as { decision: { decision: string } };
+      expect(recorded.decision.decision, script).toBe('warn');
+    }
+  }, 180_000);
+
   it('only tenant admins and security reviewers may change it, and a reason is required', async () => {
     await expect(
       client.call('containment.settings.set', { enforcement: 'judgement_only' }, { tenant: fx.tenant }),

@@ -421,6 +421,9 @@ function quotedNames(code: string): string[] {
   const out: string[] = [];
   for (const match of code.matchAll(/(["'`])((?:\\.|(?!\1)[^\\\n])*)\1/g)) {
     const text = (match[2] as string).replace(/\\(.)/g, '$1');
+    // `split('/')`, `join(__dirname, '..')`: separators and relative steps in code, not a file it
+    // opens; judged as one they made everyday code "write the root" (a guard deny).
+    if (/^[./]+$/.test(text)) continue;
     if (text !== '' && text.length < 4096 && !/\s/.test(text)) out.push(text);
     if (out.length >= MAX_QUOTED_NAMES) break;
   }
