@@ -105,6 +105,22 @@ describe('desktop notification for approval requests', () => {
     expect(unsupported.shown).toEqual([]);
   });
 
+  it('does not announce a verdict that leaves a request pending (the first of N approvals) as a new request', () => {
+    const { shown, watcher } = notifier();
+    watcher.onEvent({
+      ...changed('acme', apr(1), 'pending'),
+      payload: { tenantId: 'acme', id: apr(1), state: 'pending', change: 'requested' },
+    });
+    vi.advanceTimersByTime(1000);
+    expect(shown).toHaveLength(1);
+    watcher.onEvent({
+      ...changed('acme', apr(1), 'pending'),
+      payload: { tenantId: 'acme', id: apr(1), state: 'pending', change: 'verdict' },
+    });
+    vi.advanceTimersByTime(5000);
+    expect(shown).toHaveLength(1);
+  });
+
   it('never puts the action in the notice: it shows on lock screens, outside sign-in and roles', () => {
     const { shown, watcher } = notifier();
     // Even an event that carried more than the contract allows would not leak it.

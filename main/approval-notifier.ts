@@ -68,13 +68,16 @@ export function approvalNotifier(options: ApprovalNotifierOptions): {
   return {
     onEvent(envelope) {
       if (envelope.event !== 'approvals.changed') return;
-      const payload = envelope.payload as { tenantId?: unknown; id?: unknown; state?: unknown };
+      const payload = envelope.payload as { tenantId?: unknown; id?: unknown; state?: unknown; change?: unknown };
       if (typeof payload.id !== 'string' || typeof payload.tenantId !== 'string') return;
       if (payload.state !== 'pending') {
         // Decided (elsewhere) before the notice went out: nothing to announce about it.
         waiting.delete(payload.id);
         return;
       }
+      // Only a request that just opened is news: a verdict that leaves one pending (the first
+      // of N approvals) is the same request, already announced.
+      if (payload.change !== undefined && payload.change !== 'requested') return;
       waiting.set(payload.id, payload.tenantId);
       timer ??= setTimeout(flush, coalesceMs);
     },

@@ -214,8 +214,9 @@ describe('approval requests', () => {
     core.gateHost.policy.prepare?.(TENANT);
     const big = { ...action, type: 'write_file' as const, path: '/work/big.txt', content: 'x'.repeat(60_000) };
     const first = await desk.open(request({ action: big }));
-    // Seeded straight into the table (10,000 ledger appends would take minutes here): copies of
-    // the one recorded request, many sharing a creation time so that ties must page stably too.
+    // Seeded straight into the table (the console spec seeds through the core): copies of the one
+    // recorded request, with 1 in 10 carrying its 60 KB action (the rest a small command), many
+    // sharing a creation time so that ties must page stably too.
     const db = (core.gateHost.tenants as unknown as TenantDirectory).store(TENANT);
     const row = db.prepare(`SELECT * FROM approval_requests WHERE id = ?`).get(first.id) as Record<string, unknown>;
     const columns = Object.keys(row);
@@ -228,6 +229,7 @@ describe('approval requests', () => {
           ...row,
           id: `apr_${crypto.randomUUID()}`,
           created_at: (row.created_at as number) - (i % 700),
+          ...(i % 10 === 0 ? {} : { action: JSON.stringify(action) }),
         };
         insert.run(...columns.map((column) => copy[column]));
       }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { ContractError, approvalStateSchema } from '../contract';
 import type { Action, ApprovalState, ApprovalSubjectType, ApprovalVote, PrincipalKind, Role } from '../contract';
+import type { Statement as SqliteStatement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
 import { separationRefusal } from './separation';
@@ -8,6 +9,7 @@ import type { Decider } from './separation';
 import type { Attestation } from './attestation';
 
 const approvalStates = approvalStateSchema.options;
+type Statement = SqliteStatement<unknown[]>;
 /** States a request can leave: a transition claims the row from one of these. */
 type Leavable = 'pending' | 'approved';
 
@@ -181,6 +183,9 @@ interface ApprovalEvent {
   attestation?: Record<string, unknown>;
 }
 
+/** What a change did to a request: opened it, added a verdict that leaves it pending, or changed its state. */
+export type ApprovalChange = 'requested' | 'verdict' | 'state';
+
 interface ApprovalDeskOptions {
   store(tenant: string): SqliteDatabase;
   /** The decider's standing in the tenant (separation of duties); the local evaluation tenant kind. */
@@ -195,8 +200,8 @@ interface ApprovalDeskOptions {
   /** Appends the event to the tenant's ledger; resolves with its sequence number once durable. */
   record(tenant: string, event: ApprovalEvent): Promise<number>;
   now?: () => Date;
-  /** Told about every recorded state change (push events to the console). */
-  onChange?: (request: ApprovalRequest) => void;
+  /** Told about every recorded change (push events to the console): opened, a verdict that leaves it pending, a new state. */
+  onChange?: (request: ApprovalRequest, change: ApprovalChange) => void;
   log?: (message: string) => void;
 }
 
@@ -276,6 +281,9 @@ export class ApprovalDesk {
   private readonly recovered = new Set<string>();
   private poller: NodeJS.Timeout | null = null;
   private polling = false;
+  private readonly statements = new WeakMap<SqliteDatabase, Map<string, Statement>>();
+  /** Every column of the requests table but the action (read once). */
+  private summaryColumns: string[] | null = null;
 
   constructor(private readonly options: ApprovalDeskOptions) {
     this.now = options.now ?? (() => new Date());
@@ -284,13 +292,13 @@ export class ApprovalDesk {
   /** Opens a pending request and records it; rejects (and leaves nothing pending) if it cannot be recorded. */
   async open(input: NewApprovalRequest): Promise<ApprovalRequest> {
     const tenant = input.binding.tenant;
-    const db = this.db(tenant);
     const id = input.id ?? `apr_${crypto.randomUUID()}`;
     const now = this.now().getTime();
     const action = storedAction(input.action);
     const terms: RouteTerms = { ...DEFAULT_TERMS, ...input.terms };
     if (input.requireReason) terms.requireReason = true;
-    db.prepare(
+    this.sql(
+      tenant,
       `INSERT INTO approval_requests (id, state, action_sha256, pack_id, pack_version, route, rule_id, reason,
          require_reason, requester, agent_id, agent_session, adapter, correlation_id, decision_id, action_type,
          target, action, created_at, expires_at, decision_seq, requester_uid, approver_groups, required_approvals,
@@ -335,12 +343,12 @@ export class ApprovalDesk {
         attest: terms.attest,
       });
     } catch (error) {
-      db.prepare(`DELETE FROM approval_requests WHERE id = ? AND requested_seq IS NULL`).run(id);
+      this.sql(tenant, `DELETE FROM approval_requests WHERE id = ? AND requested_seq IS NULL`).run(id);
       throw error;
     }
-    db.prepare(`UPDATE approval_requests SET requested_seq = ?, state_seq = ? WHERE id = ?`).run(seq, seq, id);
+    this.sql(tenant, `UPDATE approval_requests SET requested_seq = ?, state_seq = ? WHERE id = ?`).run(seq, seq, id);
     const request = this.toRequest(tenant, this.row(tenant, id) as Row);
-    this.changed(request);
+    this.changed(request, 'requested');
     return request;
   }
 
@@ -432,7 +440,7 @@ export class ApprovalDesk {
         });
         this.settleVote(tenant, id, by, seq, attestation);
         const request = this.toRequest(tenant, this.row(tenant, id) as Row);
-        this.changed(request);
+        this.changed(request, 'verdict');
         return request;
       }
       const state = verdict.verdict === 'approve' ? 'approved' : 'denied';
@@ -490,12 +498,11 @@ export class ApprovalDesk {
       );
     }
     const until = Math.min(this.now().getTime() + BREAK_GLASS_VALID_MS, row.expires_at);
-    const claimed = this.db(tenant)
-      .prepare(
-        `UPDATE approval_requests SET break_glass_by = ?, break_glass_justification = ?, break_glass_until = ?
+    const claimed = this.sql(
+      tenant,
+      `UPDATE approval_requests SET break_glass_by = ?, break_glass_justification = ?, break_glass_until = ?
          WHERE id = ? AND state = 'pending' AND state_seq IS NOT NULL AND break_glass_by IS NULL`,
-      )
-      .run(decider.id, text, until, id);
+    ).run(decider.id, text, until, id);
     if (claimed.changes !== 1)
       throw new ContractError('conflict', `id: approval request ${id} was decided by someone else first`, 'id');
     let request: ApprovalRequest;
@@ -511,11 +518,10 @@ export class ApprovalDesk {
         },
       });
     } catch (error) {
-      this.db(tenant)
-        .prepare(
-          `UPDATE approval_requests SET break_glass_by = NULL, break_glass_justification = NULL, break_glass_until = NULL WHERE id = ?`,
-        )
-        .run(id);
+      this.sql(
+        tenant,
+        `UPDATE approval_requests SET break_glass_by = NULL, break_glass_justification = NULL, break_glass_until = NULL WHERE id = ?`,
+      ).run(id);
       throw error;
     }
     await this.options.escalate?.(tenant, request).catch((error: unknown) => {
@@ -548,27 +554,23 @@ export class ApprovalDesk {
 
   /** An adapter waits until `untilMs` for this request (the real time to expiry shown to reviewers). */
   noteWait(tenant: string, id: string, untilMs: number): void {
-    this.db(tenant)
-      .prepare(
-        `UPDATE approval_requests SET wait_until = MAX(COALESCE(wait_until, 0), ?) WHERE id = ? AND state = 'pending'`,
-      )
-      .run(untilMs, id);
+    this.sql(
+      tenant,
+      `UPDATE approval_requests SET wait_until = MAX(COALESCE(wait_until, 0), ?) WHERE id = ? AND state = 'pending'`,
+    ).run(untilMs, id);
   }
 
   /** A principal looked at the request: the first view per principal is a `viewed` record. */
   async viewed(tenant: string, id: string, by: string): Promise<void> {
     const row = this.row(tenant, id);
     if (!row || row.requested_seq === null) return;
-    const db = this.db(tenant);
-    const seen = db.prepare(`SELECT 1 FROM approval_views WHERE request_id = ? AND principal_id = ?`).get(id, by);
+    const seen = this.sql(tenant, `SELECT 1 FROM approval_views WHERE request_id = ? AND principal_id = ?`).get(id, by);
     if (seen) return;
     const seq = await this.options.record(tenant, this.event(tenant, row, 'viewed', by));
-    db.prepare(`INSERT OR IGNORE INTO approval_views (request_id, principal_id, at, seq) VALUES (?, ?, ?, ?)`).run(
-      id,
-      by,
-      this.now().getTime(),
-      seq,
-    );
+    this.sql(
+      tenant,
+      `INSERT OR IGNORE INTO approval_views (request_id, principal_id, at, seq) VALUES (?, ?, ?, ?)`,
+    ).run(id, by, this.now().getTime(), seq);
   }
 
   /**
@@ -584,17 +586,11 @@ export class ApprovalDesk {
   /** Newest first. Call `expireDue` before for an up-to-date view (the handlers do). */
   list(tenant: string, filter: { states?: readonly ApprovalState[]; limit?: number } = {}): ApprovalRequest[] {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 1000);
-    const states = filter.states && filter.states.length > 0 ? filter.states : approvalStates;
-    const marks = states.map(() => '?').join(',');
-    // A transition in flight is listed under the state it is leaving (it has not happened yet).
-    const rows = this.db(tenant)
-      .prepare(
-        `SELECT * FROM approval_requests
-         WHERE requested_seq IS NOT NULL
-           AND ((state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks})))
-         ORDER BY created_at DESC, id LIMIT ?`,
-      )
-      .all(...states, ...states, limit) as Row[];
+    const visible = visibleIn(filter.states);
+    const rows = this.sql(
+      tenant,
+      `SELECT * FROM approval_requests WHERE ${visible.sql} ORDER BY created_at DESC, id LIMIT ?`,
+    ).all(...visible.params, limit) as Row[];
     return rows.map((row) => this.toRequest(tenant, row));
   }
 
@@ -608,73 +604,73 @@ export class ApprovalDesk {
     filter: { states?: readonly ApprovalState[]; limit?: number; cursor?: string },
   ): { requests: ApprovalRequest[]; nextCursor: string | null; total: number; pending: number } {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 500);
-    const states = filter.states && filter.states.length > 0 ? filter.states : approvalStates;
-    const marks = states.map(() => '?').join(',');
     const after = filter.cursor === undefined ? null : parseCursor(filter.cursor);
-    // A transition in flight counts under the state it is leaving; a request is there once recorded.
-    const visible = `requested_seq IS NOT NULL
-      AND ((state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks})))`;
-    const db = this.db(tenant);
-    // Every column but the action (up to 64 KiB each): a summary never reads it.
-    const columns = (db.prepare(`PRAGMA table_info(approval_requests)`).all() as { name: string }[])
-      .map((column) => column.name)
-      .filter((name) => name !== 'action');
-    const rows = db
-      .prepare(
-        `SELECT ${columns.join(', ')}, '{}' AS action FROM approval_requests WHERE ${visible}
+    const visible = visibleIn(filter.states);
+    // The page's ids, the order and both counts come from the queue index alone (it covers
+    // every column named here): the rows, whose action may be 64 KiB, are read only for the page.
+    const ids = this.sql(
+      tenant,
+      `SELECT id FROM approval_requests INDEXED BY approval_requests_queue WHERE ${visible.sql}
            AND (? IS NULL OR created_at < ? OR (created_at = ? AND id > ?))
          ORDER BY created_at DESC, id LIMIT ?`,
-      )
-      .all(
-        ...states,
-        ...states,
-        after?.at ?? null,
-        after?.at ?? null,
-        after?.at ?? null,
-        after?.id ?? null,
-        limit + 1,
-      ) as Row[];
-    const total = (
-      db.prepare(`SELECT COUNT(*) AS n FROM approval_requests WHERE ${visible}`).get(...states, ...states) as {
-        n: number;
-      }
-    ).n;
-    const pending = (
-      db
-        .prepare(
-          `SELECT COUNT(*) AS n FROM approval_requests WHERE requested_seq IS NOT NULL
-             AND ((state_seq IS NOT NULL AND state = 'pending') OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') = 'pending'))`,
-        )
-        .get() as { n: number }
-    ).n;
-    const shown = rows.slice(0, limit);
-    const last = shown[shown.length - 1];
+    ).all(...visible.params, after?.at ?? null, after?.at ?? null, after?.at ?? null, after?.id ?? null, limit + 1) as {
+      id: string;
+    }[];
+    const count = (where: { sql: string; params: readonly string[] }) =>
+      (
+        this.sql(
+          tenant,
+          `SELECT COUNT(*) AS n FROM approval_requests INDEXED BY approval_requests_queue WHERE ${where.sql}`,
+        ).get(...where.params) as { n: number }
+      ).n;
+    const total = count(visible);
+    const onlyPending = filter.states?.length === 1 && filter.states[0] === 'pending';
+    const pending = onlyPending ? total : count(visibleIn(['pending']));
+    const shown = ids.slice(0, limit).map((row) => row.id);
+    const rows = this.summaryRows(tenant, shown);
+    const votes = this.votesOf(tenant, shown);
+    const last = rows[rows.length - 1];
     return {
-      requests: shown.map((row) => this.toRequest(tenant, row)),
-      nextCursor: rows.length > limit && last ? cursorOf(last) : null,
+      requests: rows.map((row) => this.toRequest(tenant, row, votes.get(row.id) ?? [])),
+      nextCursor: ids.length > limit && last ? cursorOf(last) : null,
       total,
       pending,
     };
   }
 
+  /** These rows in this order, every column but the action (a summary never reads it). */
+  private summaryRows(tenant: string, ids: readonly string[]): Row[] {
+    if (ids.length === 0) return [];
+    this.summaryColumns ??= (this.sql(tenant, `PRAGMA table_info(approval_requests)`).all() as { name: string }[])
+      .map((column) => column.name)
+      .filter((name) => name !== 'action');
+    const rows = this.sql(
+      tenant,
+      `SELECT ${this.summaryColumns.join(', ')}, '{}' AS action FROM approval_requests
+         WHERE id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as Row[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id)).filter((row): row is Row => row !== undefined);
+  }
+
   /** Approvals the local evaluation identity gave to an agent of its own OS user (readiness blockers). */
   selfApproved(tenant: string): ApprovalRequest[] {
-    const rows = this.db(tenant)
-      .prepare(`SELECT * FROM approval_requests WHERE self_approved = 1 AND state_seq IS NOT NULL ORDER BY decided_at`)
-      .all() as Row[];
+    const rows = this.sql(
+      tenant,
+      `SELECT * FROM approval_requests WHERE self_approved = 1 AND state_seq IS NOT NULL ORDER BY decided_at`,
+    ).all() as Row[];
     return rows.map((row) => this.toRequest(tenant, row));
   }
 
   /** A recorded, pending request for the same binding, so a retry joins it instead of opening another. */
   pendingFor(binding: ApprovalBinding): ApprovalRequest | null {
-    const row = this.db(binding.tenant)
-      .prepare(
-        `SELECT * FROM approval_requests
+    const row = this.sql(
+      binding.tenant,
+      `SELECT * FROM approval_requests
          WHERE action_sha256 = ? AND pack_id IS ? AND pack_version IS ? AND state = 'pending'
            AND state_seq IS NOT NULL AND expires_at > ?
          ORDER BY created_at DESC LIMIT 1`,
-      )
-      .get(binding.actionSha256, binding.packId, binding.packVersion, this.now().getTime()) as Row | undefined;
+    ).get(binding.actionSha256, binding.packId, binding.packVersion, this.now().getTime()) as Row | undefined;
     return row ? this.toRequest(binding.tenant, row) : null;
   }
 
@@ -692,27 +688,25 @@ export class ApprovalDesk {
     by = 'cavra',
   ): Promise<ApprovalRequest | null> {
     const tenant = binding.tenant;
-    const db = this.db(tenant);
     const now = this.now().getTime();
-    const candidates = db
-      .prepare(
-        `SELECT * FROM approval_requests
+    const candidates = this.sql(
+      tenant,
+      `SELECT * FROM approval_requests
          WHERE action_sha256 = ? AND pack_id IS ? AND pack_version IS ? AND state = 'approved'
            AND state_seq IS NOT NULL AND consumed_at IS NULL AND expires_at > ?
            AND (break_glass_until IS NULL OR break_glass_until > ?)
            AND ((? IS NOT NULL AND id = ?) OR (? IS NULL AND allow_reuse = 1))
          ORDER BY decided_at`,
-      )
-      .all(
-        binding.actionSha256,
-        binding.packId,
-        binding.packVersion,
-        now,
-        now,
-        requestId ?? null,
-        requestId ?? null,
-        requestId ?? null,
-      ) as Row[];
+    ).all(
+      binding.actionSha256,
+      binding.packId,
+      binding.packVersion,
+      now,
+      now,
+      requestId ?? null,
+      requestId ?? null,
+      requestId ?? null,
+    ) as Row[];
     for (const row of candidates) {
       try {
         return await this.transition(tenant, row, ['approved'], 'consumed', by, null, {
@@ -735,14 +729,19 @@ export class ApprovalDesk {
    */
   async expireDue(tenant: string): Promise<number> {
     const now = this.now().getTime();
-    const rows = this.db(tenant)
-      .prepare(
-        `SELECT * FROM approval_requests WHERE state = 'pending' AND state_seq IS NOT NULL
-           AND (expires_at <= ? OR (allow_reuse = 0 AND wait_until IS NOT NULL AND wait_until <= ?))`,
-      )
-      .all(now, now - ABANDON_GRACE_MS) as Row[];
+    // Two index lookups (by route expiry, by the adapter's wait), then only the due rows are
+    // read: every read of the queue sweeps, and a scan would read every pending action.
+    const due = this.sql(
+      tenant,
+      `SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= ?
+         UNION
+         SELECT id FROM approval_requests INDEXED BY approval_requests_by_wait
+           WHERE state = 'pending' AND wait_until IS NOT NULL AND wait_until <= ? AND allow_reuse = 0`,
+    ).all(now, now - ABANDON_GRACE_MS) as { id: string }[];
     let changed = 0;
-    for (const row of rows) {
+    for (const { id } of due) {
+      const row = this.row(tenant, id);
+      if (!row || row.state !== 'pending' || row.state_seq === null) continue;
       const expired = row.expires_at <= now;
       try {
         await this.transition(
@@ -846,17 +845,29 @@ export class ApprovalDesk {
     );
   }
 
+  /** The verdicts on these requests, in one query (a page of 500 would otherwise ask 500 times). */
+  private votesOf(tenant: string, ids: readonly string[]): Map<string, VoteRow[]> {
+    const byRequest = new Map<string, VoteRow[]>();
+    if (ids.length === 0) return byRequest;
+    const rows = this.sql(
+      tenant,
+      `SELECT * FROM approval_votes WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY at, principal_id`,
+    ).all(JSON.stringify(ids)) as (VoteRow & { request_id: string })[];
+    for (const row of rows) byRequest.set(row.request_id, [...(byRequest.get(row.request_id) ?? []), row]);
+    return byRequest;
+  }
+
   private votes(tenant: string, id: string): VoteRow[] {
-    return this.db(tenant)
-      .prepare(`SELECT * FROM approval_votes WHERE request_id = ? ORDER BY at, principal_id`)
-      .all(id) as VoteRow[];
+    return this.sql(tenant, `SELECT * FROM approval_votes WHERE request_id = ? ORDER BY at, principal_id`).all(
+      id,
+    ) as VoteRow[];
   }
 
   /** Claims the decider's one verdict on the request (the primary key makes a repeat fail). */
   private claimVote(tenant: string, id: string, verdict: Verdict, reason: string | null): { undo(): void } {
-    const db = this.db(tenant);
     try {
-      db.prepare(
+      this.sql(
+        tenant,
         `INSERT INTO approval_votes (request_id, principal_id, display_name, verdict, reason, at, by_kind)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ).run(
@@ -876,16 +887,18 @@ export class ApprovalDesk {
     }
     return {
       undo: () =>
-        db
-          .prepare(`DELETE FROM approval_votes WHERE request_id = ? AND principal_id = ? AND seq IS NULL`)
-          .run(id, verdict.decider.id),
+        this.sql(tenant, `DELETE FROM approval_votes WHERE request_id = ? AND principal_id = ? AND seq IS NULL`).run(
+          id,
+          verdict.decider.id,
+        ),
     };
   }
 
   private settleVote(tenant: string, id: string, by: string, seq: number, attestation?: Record<string, unknown>): void {
-    this.db(tenant)
-      .prepare(`UPDATE approval_votes SET seq = ?, attestation = ? WHERE request_id = ? AND principal_id = ?`)
-      .run(seq, attestation ? JSON.stringify(attestation) : null, id, by);
+    this.sql(
+      tenant,
+      `UPDATE approval_votes SET seq = ?, attestation = ? WHERE request_id = ? AND principal_id = ?`,
+    ).run(seq, attestation ? JSON.stringify(attestation) : null, id, by);
   }
 
   private async recordOrExplain(tenant: string, event: ApprovalEvent): Promise<number> {
@@ -923,9 +936,9 @@ export class ApprovalDesk {
     const db = this.db(tenant);
     const now = this.now().getTime();
     const consuming = state === 'consumed';
-    const claimed = db
-      .prepare(
-        `UPDATE approval_requests SET prior_state = state, prior_seq = state_seq, state = ?, state_seq = NULL,
+    const claimed = this.sql(
+      tenant,
+      `UPDATE approval_requests SET prior_state = state, prior_seq = state_seq, state = ?, state_seq = NULL,
            decided_at = CASE WHEN ? THEN decided_at ELSE ? END,
            decided_by = CASE WHEN ? THEN decided_by ELSE ? END,
            decision_reason = CASE WHEN ? THEN decision_reason ELSE ? END,
@@ -934,26 +947,25 @@ export class ApprovalDesk {
            consumed_at = CASE WHEN ? THEN ? ELSE consumed_at END,
            consumed_by = CASE WHEN ? THEN ? ELSE consumed_by END
          WHERE id = ? AND state IN (${from.map(() => '?').join(',')}) AND state_seq IS NOT NULL`,
-      )
-      .run(
-        state,
-        consuming ? 1 : 0,
-        now,
-        consuming ? 1 : 0,
-        by,
-        consuming ? 1 : 0,
-        reason,
-        consuming ? 1 : 0,
-        options.kind ?? null,
-        consuming ? 1 : 0,
-        options.selfApproved ? 1 : 0,
-        consuming ? 1 : 0,
-        now,
-        consuming ? 1 : 0,
-        options.consumedBy ?? null,
-        row.id,
-        ...from,
-      );
+    ).run(
+      state,
+      consuming ? 1 : 0,
+      now,
+      consuming ? 1 : 0,
+      by,
+      consuming ? 1 : 0,
+      reason,
+      consuming ? 1 : 0,
+      options.kind ?? null,
+      consuming ? 1 : 0,
+      options.selfApproved ? 1 : 0,
+      consuming ? 1 : 0,
+      now,
+      consuming ? 1 : 0,
+      options.consumedBy ?? null,
+      row.id,
+      ...from,
+    );
     if (claimed.changes !== 1) {
       throw new ContractError(
         'conflict',
@@ -975,22 +987,22 @@ export class ApprovalDesk {
         `The ${state} state of ${row.id} could not be recorded in the evidence ledger, so it did not take effect: ${message(error)}`,
       );
     }
-    db.prepare(`UPDATE approval_requests SET state_seq = ?, prior_state = NULL, prior_seq = NULL WHERE id = ?`).run(
-      seq,
-      row.id,
-    );
+    this.sql(
+      tenant,
+      `UPDATE approval_requests SET state_seq = ?, prior_state = NULL, prior_seq = NULL WHERE id = ?`,
+    ).run(seq, row.id);
     options.onRecorded?.(seq);
     const request = this.toRequest(tenant, this.row(tenant, row.id) as Row);
-    this.changed(request);
+    this.changed(request, 'state');
     return request;
   }
 
-  private changed(request: ApprovalRequest): void {
+  private changed(request: ApprovalRequest, change: ApprovalChange): void {
     for (const waiter of [...this.waiters]) {
       if (waiter.tenant === request.tenant && waiter.id === request.id && isSettled(request)) waiter.resolve(request);
     }
     try {
-      this.options.onChange?.(request);
+      this.options.onChange?.(request, change);
     } catch (error) {
       this.log(`approval change listener failed: ${message(error)}`);
     }
@@ -1036,8 +1048,18 @@ export class ApprovalDesk {
     return db;
   }
 
+  /** A prepared statement of this tenant's database, prepared once (preparing costs more than most runs). */
+  private sql(tenant: string, text: string): Statement {
+    const db = this.db(tenant);
+    let cache = this.statements.get(db);
+    if (!cache) this.statements.set(db, (cache = new Map()));
+    let statement = cache.get(text);
+    if (!statement) cache.set(text, (statement = db.prepare(text)));
+    return statement;
+  }
+
   private row(tenant: string, id: string): Row | undefined {
-    return this.db(tenant).prepare(`SELECT * FROM approval_requests WHERE id = ?`).get(id) as Row | undefined;
+    return this.sql(tenant, `SELECT * FROM approval_requests WHERE id = ?`).get(id) as Row | undefined;
   }
 
   private event(tenant: string, row: Row, event: ApprovalEvent['event'], by: string, reason?: string): ApprovalEvent {
@@ -1070,7 +1092,7 @@ export class ApprovalDesk {
     };
   }
 
-  private toRequest(tenant: string, row: Row): ApprovalRequest {
+  private toRequest(tenant: string, row: Row, votesOfRow?: VoteRow[]): ApprovalRequest {
     const recorded = row.state_seq !== null;
     // A state whose record is not committed yet has not happened: show the one it is leaving.
     const state: ApprovalState = recorded ? row.state : (row.prior_state ?? 'pending');
@@ -1082,7 +1104,7 @@ export class ApprovalDesk {
       allowReuse: row.allow_reuse === 1,
       attest: row.attest,
     };
-    const votes = this.votes(tenant, row.id)
+    const votes = (votesOfRow ?? this.votes(tenant, row.id))
       .filter((vote) => vote.seq !== null)
       .map((vote) => toVote(vote));
     return {
@@ -1148,6 +1170,20 @@ export class ApprovalDesk {
 function effectiveEnd(row: Row): number {
   if (row.allow_reuse === 1 || row.wait_until === null) return row.expires_at;
   return Math.min(row.expires_at, row.wait_until);
+}
+
+/**
+ * Requests a reader sees in these states (all when none are named): recorded ones only, and a
+ * transition in flight under the state it is leaving (it has not happened until its record commits).
+ */
+function visibleIn(wanted?: readonly ApprovalState[]): { sql: string; params: ApprovalState[] } {
+  const states = wanted && wanted.length > 0 ? [...wanted] : [...approvalStates];
+  const marks = states.map(() => '?').join(',');
+  return {
+    sql: `requested_seq IS NOT NULL
+      AND ((state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks})))`,
+    params: [...states, ...states],
+  };
 }
 
 function toVote(vote: VoteRow): ApprovalVote {

@@ -9,6 +9,7 @@ import type { LocalCoreService } from '../service';
 import { requireKeychain } from '../gate/testing';
 import { tempHome } from '../../test/support/temp-home';
 import { bundledScript } from '../../test/support/bundled-script';
+import { localEvaluationPrincipal } from '../identity';
 import { approvalBinding } from './binding';
 import type { ApprovalDesk, NewApprovalRequest } from './desk';
 import type { Decider } from './separation';
@@ -138,6 +139,13 @@ describe('separation of duties (issue 13, acceptance 2): each refusal says why',
     );
     const alice = reviewer(core, 'alice', ['platform-security']);
     const carol = reviewer(core, 'carol', ['platform-security'], 6001);
+    // What the console is told: the first of two approvals is a verdict on a known request, not a new one.
+    const changes: unknown[] = [];
+    cleanups.push(
+      core.subscribe(localEvaluationPrincipal, (envelope) => {
+        if (envelope.event === 'approvals.changed') changes.push(envelope.payload);
+      }),
+    );
     const first = await desk.decide(TENANT, opened.id, { verdict: 'approve', decider: alice });
     expect(first).toMatchObject({ state: 'pending', votes: [{ by: alice.id, verdict: 'approve' }] });
     await expect(desk.decide(TENANT, opened.id, { verdict: 'approve', decider: alice })).rejects.toThrow(
@@ -149,6 +157,10 @@ describe('separation of duties (issue 13, acceptance 2): each refusal says why',
     expect(second.state).toBe('approved');
     expect(second.votes.map((v) => v.by)).toEqual([alice.id, carol.id]);
     expect((await events(core, opened.id)).map((e) => e.event)).toEqual(['requested', 'approved', 'approved']);
+    expect(changes).toEqual([
+      { tenantId: TENANT, id: opened.id, state: 'pending', change: 'verdict' },
+      { tenantId: TENANT, id: opened.id, state: 'approved', change: 'state' },
+    ]);
   });
 });
 

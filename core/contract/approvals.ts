@@ -245,6 +245,15 @@ export const approvalEvents = {
     description:
       'An approval request was created or changed state (pending, approved, denied, expired, cancelled, abandoned, consumed).',
     roles: approvalViewers,
-    payload: z.object({ tenantId: z.string(), id: z.string(), state: approvalStateSchema }),
+    payload: z.object({
+      tenantId: z.string(),
+      id: z.string(),
+      state: approvalStateSchema,
+      /**
+       * What happened: the request opened, a verdict that leaves it pending (N-of-M, not yet the
+       * N-th approval), or a change of state. Only `requested` is a new request to tell people about.
+       */
+      change: z.enum(['requested', 'verdict', 'state']).optional(),
+    }),
   }),
 } as const;

@@ -156,11 +156,12 @@ export function createCore(options: CoreOptions): LocalCoreService {
     packVersion: (tenant, packId) => policy.activeVersion(tenant, packId),
     escalate: (tenant: string, request: ApprovalRequest): Promise<void> => escalateBreakGlass(tenant, request),
     now: options.now,
-    onChange: (request) =>
+    onChange: (request, change) =>
       events.emit('approvals.changed', request.tenant, {
         tenantId: request.tenant,
         id: request.id,
         state: request.state,
+        change,
       }),
     log,
   });

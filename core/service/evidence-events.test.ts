@@ -75,4 +75,20 @@ it('a console that only subscribed hears of records another process appends to i
     tenant: 'evaluation',
     payload: { tenantId: 'evaluation', size: after, approvalRecords: true },
   });
+
+  // A reviewer opening the request is evidence (`viewed`), but it changes no queue.
+  heard.length = 0;
+  const opened = otherProcess.gateHost.approvals.list('evaluation', { states: ['pending'] })[0];
+  await other.call('approvals.get', { id: opened?.id ?? '' }, { tenant: 'evaluation' });
+  const viewed = (await other.call('evidence.status', {}, { tenant: 'evaluation' })).size;
+  expect(viewed).toBe(after + 1);
+  const until2 = Date.now() + 5_000;
+  while (Date.now() < until2 && !heard.some((e) => e.event === 'evidence.appended')) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(heard.filter((e) => e.event === 'evidence.appended').at(-1)).toEqual({
+    event: 'evidence.appended',
+    tenant: 'evaluation',
+    payload: { tenantId: 'evaluation', size: viewed, approvalRecords: false },
+  });
 });

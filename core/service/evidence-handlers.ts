@@ -51,18 +51,33 @@ class LedgerWatch {
         const size = ledger.size();
         if (size === known) continue;
         this.sizes.set(tenant, size);
-        // One indexed look-up (type, seq): did an approval event arrive? Queues refetch only then.
-        const newestApproval = ledger.query({ types: ['approval'], limit: 1 }).records[0]?.seq ?? -1;
         this.deps.events.emit('evidence.appended', tenant, {
           tenantId: tenant,
           size,
-          approvalRecords: newestApproval >= known,
+          approvalRecords: approvalChangedSince(ledger, known),
         });
       } catch {
         // A ledger that cannot be read now is reported by the next call that needs it.
       }
     }
   }
+}
+
+/** Newest approval records looked at per poll; a fuller window than this is taken as a change. */
+const APPROVAL_WINDOW = 20;
+
+/**
+ * Did an approval record that changes a queue arrive since `known`? One indexed look-up (type,
+ * seq) and the payloads of the few new ones: a reviewer opening a request (`viewed`) changes
+ * nothing a queue shows, and refetching 10,000 rows on every look would be most of the work.
+ */
+function approvalChangedSince(ledger: ReturnType<EvidenceLedgers['ledger']>, known: number): boolean {
+  const fresh = ledger.query({ types: ['approval'], limit: APPROVAL_WINDOW }).records.filter((r) => r.seq >= known);
+  if (fresh.length === APPROVAL_WINDOW) return true;
+  return fresh.some((r) => {
+    const payload = ledger.record(r.seq)?.payload as { event?: unknown } | null | undefined;
+    return payload?.event !== 'viewed';
+  });
 }
 
 /**

@@ -339,6 +339,18 @@ export const tenantMigrations: MigrationSet = {
       );
     `,
     },
+    {
+      version: 5,
+      name: 'approval-queue-indexes',
+      // The queue at 10,000 pending: paging, counting and the expiry sweep read only these
+      // indexes, never the rows (whose action, up to 64 KiB, sits in front of every later column).
+      // The wait sweep gets its own index: an OR with the route expiry could use neither.
+      sql: `
+      CREATE INDEX approval_requests_queue ON approval_requests
+        (state, created_at DESC, id, state_seq, requested_seq, prior_state);
+      CREATE INDEX approval_requests_by_wait ON approval_requests (state, wait_until) WHERE wait_until IS NOT NULL;
+    `,
+    },
   ],
   mcp: [
     {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { approvalRequestSchema } from '../../core/contract';
+import { approvalRequestSchema, operations } from '../../core/contract';
 import type { ApprovalRequestView } from '../../core/contract';
 import { expect, test } from './console-host';
 
@@ -11,7 +11,7 @@ import { expect, test } from './console-host';
 // consumed endings in the history — each as text a screen reader reads, keyboard-reachable,
 // axe clean, at full width and at 800 px (screenshots for review).
 //
-// The core's answers to approvals.list / approvals.get are served by this test (each one parsed
+// The core's answers to approvals.page / approvals.get are served by this test (each one parsed
 // with the contract's schema first): building a 2-of-N attested route, a break-glass principal
 // and an abandoned request through real sign-ins would cost minutes per state. The real
 // attested path — IdP step-up, ledger, offline verification — is e2e/browser/approvals-sso.spec.ts.
@@ -136,7 +136,7 @@ async function serve(page: Page, tenantOf: () => string | null) {
       tenant: string;
       input: { states?: string[]; id?: string };
     };
-    if (body.op !== 'approvals.list' && body.op !== 'approvals.get') return route.continue();
+    if (body.op !== 'approvals.page' && body.op !== 'approvals.get') return route.continue();
     data ??= scenario(tenantOf() ?? body.tenant);
     if (body.op === 'approvals.get') {
       const found = data.all.find((r) => r.id === body.input.id);
@@ -148,10 +148,14 @@ async function serve(page: Page, tenantOf: () => string | null) {
       });
     }
     const pendingOnly = body.input.states?.join() === 'pending';
-    return route.fulfill({
-      contentType: 'application/json',
-      body: JSON.stringify({ ok: true, value: { requests: pendingOnly ? data.pending : data.decided } }),
+    const requests = (pendingOnly ? data.pending : data.decided).map(({ action: _action, ...summary }) => summary);
+    const value = operations['approvals.page'].output.parse({
+      requests,
+      nextCursor: null,
+      total: requests.length,
+      pending: data.pending.length,
     });
+    return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ok: true, value }) });
   });
 }
 

@@ -29,9 +29,15 @@ const cavra = path.join(repo, 'bin', 'cavra.cjs');
 
 /** Starts `cavra console` (browser mode) on a random loopback port with a fresh CAVRA_HOME. */
 export async function startHost(
-  options: { keychain?: boolean; localEvaluation?: boolean; licensed?: boolean } = {},
+  options: {
+    keychain?: boolean;
+    localEvaluation?: boolean;
+    licensed?: boolean;
+    /** Where the data directory is made (default the system's temporary directory). */
+    dataParent?: string;
+  } = {},
 ): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-'));
+  const home = fs.mkdtempSync(path.join(options.dataParent ?? os.tmpdir(), 'cavra-e2e-'));
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-work-'));
   // Without the session bus address no Secret Service can be reached: a machine with no keychain.
   const env =

@@ -1,32 +1,58 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import type { OperationInput } from '../../core/contract';
 import { useClient } from './client';
 
 /**
- * How many pending requests the queue asks for: the most `approvals.list` answers today. The
- * list is virtualized and renders 10,000 as fast as 20; when the answer is this full the
- * screen says that more may be waiting. The nav badge shares this query.
+ * Rows per `approvals.page` answer: a few screenfuls. The queue asks for the next page as the
+ * reviewer scrolls or moves towards the end of what is loaded, so 10,000 pending cost one page
+ * to open.
  */
-export const PENDING_LIMIT = 1000;
-/** Decided requests are history: the newest ones, the rest is in Evidence. */
-const DECIDED_LIMIT = 200;
+export const QUEUE_PAGE_SIZE = 200;
 
-export function useApprovalRequests(tenant: string | null, states: OperationInput<'approvals.list'>['states']) {
+type States = OperationInput<'approvals.page'>['states'];
+
+/** The query keys of the approval queue's server state (the event table invalidates by prefix). */
+export const approvalQueryKeys = {
+  queue: (tenant: string | null, states: States) => ['approvals.page', tenant, 'queue', states] as const,
+  pendingCount: (tenant: string | null) => ['approvals.page', tenant, 'count'] as const,
+  request: (tenant: string | null, id: string | null) => ['approvals.get', tenant, id] as const,
+};
+
+/**
+ * The queue in the asked states, newest first, one keyset page at a time (summaries without
+ * the action). Refetched when an approval event arrives (see event-effects), not on a timer.
+ */
+export function useApprovalQueue(tenant: string | null, states: States) {
   const client = useClient();
-  const pendingOnly = states?.length === 1 && states[0] === 'pending';
-  return useQuery({
-    queryKey: ['approvals.list', tenant, states],
-    queryFn: () =>
-      client.call('approvals.list', { states, limit: pendingOnly ? PENDING_LIMIT : DECIDED_LIMIT }, { tenant }),
+  return useInfiniteQuery({
+    queryKey: approvalQueryKeys.queue(tenant, states),
+    queryFn: ({ pageParam }) =>
+      client.call(
+        'approvals.page',
+        { states, limit: QUEUE_PAGE_SIZE, ...(pageParam ? { cursor: pageParam } : {}) },
+        { tenant },
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
     enabled: tenant !== null,
-    // Expiry is enforced by the core; refetching now and then shows it without an event.
-    refetchInterval: 15_000,
   });
 }
 
-/** The pending requests of a tenant: the queue's list and the navigation's count. */
-export function usePendingApprovals(tenant: string | null) {
-  return useApprovalRequests(tenant, ['pending']);
+/**
+ * How many requests wait in a tenant (the navigation's indicator): a one-row page, whose
+ * `pending` counts all of them. Its poll is also what sweeps expiry when no event comes: the
+ * core expires due requests on every read, and each expiry is an approval event that
+ * refetches the queue.
+ */
+export function usePendingCount(tenant: string | null) {
+  const client = useClient();
+  return useQuery({
+    queryKey: approvalQueryKeys.pendingCount(tenant),
+    queryFn: () => client.call('approvals.page', { states: ['pending'], limit: 1 }, { tenant }),
+    enabled: tenant !== null,
+    select: (page) => page.pending,
+    refetchInterval: 15_000,
+  });
 }
 
 export function useDecideApproval(tenant: string | null) {
@@ -36,11 +62,11 @@ export function useDecideApproval(tenant: string | null) {
   });
 }
 
-/** One request by id (a deep link), whatever its state. */
+/** One request by id with its exact action, whatever its state: the open request, or a deep link. */
 export function useApprovalRequest(tenant: string | null, id: string | null) {
   const client = useClient();
   return useQuery({
-    queryKey: ['approvals.get', tenant, id],
+    queryKey: approvalQueryKeys.request(tenant, id),
     queryFn: () => client.call('approvals.get', { id: id ?? '' }, { tenant }),
     enabled: tenant !== null && id !== null && /^apr_[0-9a-f-]{36}$/.test(id),
   });

@@ -8,14 +8,19 @@ import { applyEventEffect } from './event-effects';
 
 function client() {
   const queryClient = new QueryClient();
-  queryClient.setQueryData(['approvals.list', 'acme', ['pending']], { requests: [] });
+  queryClient.setQueryData(['approvals.page', 'acme', 'count'], {
+    requests: [],
+    nextCursor: null,
+    total: 0,
+    pending: 0,
+  });
   queryClient.setQueryData(['approvals.get', 'acme', 'apr_1'], { id: 'apr_1' });
   queryClient.setQueryData(['evidence.query', 'acme'], { records: [] });
   const stale = (key: unknown[]) => queryClient.getQueryState(key)?.isInvalidated ?? false;
   return {
     queryClient,
-    approvalsStale: () => stale(['approvals.list', 'acme', ['pending']]) && stale(['approvals.get', 'acme', 'apr_1']),
-    approvalsFresh: () => !stale(['approvals.list', 'acme', ['pending']]) && !stale(['approvals.get', 'acme', 'apr_1']),
+    approvalsStale: () => stale(['approvals.page', 'acme', 'count']) && stale(['approvals.get', 'acme', 'apr_1']),
+    approvalsFresh: () => !stale(['approvals.page', 'acme', 'count']) && !stale(['approvals.get', 'acme', 'apr_1']),
     evidenceStale: () => stale(['evidence.query', 'acme']),
   };
 }

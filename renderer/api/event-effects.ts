@@ -9,8 +9,8 @@ interface EventEffect<K extends EventName> {
   patch?: (queryClient: QueryClient, payload: EventPayload<K>) => void;
 }
 
-/** The approval queue's server state: the list (and the nav badge sharing it) and one request. */
-const approvalQueries = [['approvals.list'], ['approvals.get']] as const;
+/** The approval queue's server state: its pages, the nav badge's count and one request. */
+const approvalQueries = [['approvals.page'], ['approvals.get']] as const;
 
 /** The one table from push events to what they do to server state (HOUSE rule 7). */
 export const eventEffects: { [K in EventName]: EventEffect<K> } = {

@@ -1,10 +1,10 @@
-import type { ApprovalRequestView } from '../../../core/contract';
+import type { ApprovalSummaryView } from '../../../core/contract';
 import { useLedgerRecord } from '../../api/evidence';
 import { linkTo } from '../../app/route';
 import { CopyJsonButton, PrintButton } from '../../components/CopyJsonButton';
 import { DecisionCard, WriteContent } from '../../components/DecisionCard';
 import { formatDuration } from '../../components/useNow';
-import { approvalTally, endingWords } from './words';
+import { approvalTally, endingWords, realEnd } from './words';
 
 // Keyed by string: a state the contract adds later gets the plain badge until it has a colour here.
 const stateBadge: Readonly<Record<string, string>> = {
@@ -17,7 +17,7 @@ const stateBadge: Readonly<Record<string, string>> = {
   cancelled: 'badge badge-deny',
 };
 
-type Vote = NonNullable<ApprovalRequestView['votes']>[number];
+type Vote = NonNullable<ApprovalSummaryView['votes']>[number];
 
 /** Whom the IdP authenticated for one verdict, and when (the attestation kept in the ledger). */
 function AttestedBy({ vote }: { vote: Vote }) {
@@ -60,7 +60,7 @@ function VoteLine({ vote, attest, tenant }: { vote: Vote; attest: 'none' | 'idp'
 }
 
 /** What the route asks of a verdict's attestation, and what this request has. */
-function attestationStatus(request: ApprovalRequestView): { text: string; missing: boolean } {
+function attestationStatus(request: ApprovalSummaryView): { text: string; missing: boolean } {
   if (request.attest !== 'idp') return { text: 'Not required on this route', missing: false };
   const votes = request.votes ?? [];
   if (request.state === 'pending' && votes.length === 0) {
@@ -83,7 +83,7 @@ function When({ iso }: { iso: string }) {
 const verdictStates = new Set(['approved', 'consumed', 'denied']);
 
 /** The request's life so far, each step with its own ledger record where there is one. */
-function History({ request }: { request: ApprovalRequestView }) {
+function History({ request }: { request: ApprovalSummaryView }) {
   const evidence = (seq: number) => linkTo('evidence', request.tenant, seq);
   const decided = request.state !== 'pending' && request.decidedAt !== null;
   const votes = request.votes ?? [];
@@ -154,8 +154,11 @@ function History({ request }: { request: ApprovalRequestView }) {
 }
 
 /** The action content a write would put in the file, when the request carries it. */
-function writeContent(request: ApprovalRequestView): { path: string; text: string } | undefined {
-  const { content, path } = request.action;
+function writeContent(
+  request: ApprovalSummaryView,
+  action: Record<string, unknown> | undefined,
+): { path: string; text: string } | undefined {
+  const { content, path } = action ?? {};
   if (request.actionType !== 'write_file' || typeof content !== 'string') return undefined;
   return { path: typeof path === 'string' ? path : request.target, text: content };
 }
@@ -163,13 +166,20 @@ function writeContent(request: ApprovalRequestView): { path: string; text: strin
 /**
  * One request in full: what the agent wants to do in words (the decision card the core
  * recorded), why it needs a person, who is asking for whom, how long it can wait, its history.
+ * The queue lists requests without their actions; the exact action arrives with `action`
+ * (`approvals.get`) once the reviewer rests on the request.
  */
 export function ApprovalDetail({
   request,
+  action,
+  actionError,
   now,
   onDecide,
 }: {
-  request: ApprovalRequestView;
+  request: ApprovalSummaryView;
+  /** The exact action (undefined while it loads). */
+  action: Record<string, unknown> | undefined;
+  actionError?: string | null;
   now: number;
   onDecide: (verdict: 'approve' | 'deny') => void;
 }) {
@@ -178,12 +188,11 @@ export function ApprovalDetail({
   const decisionSeq = request.requestedSeq != null ? (request.decisionSeq ?? null) : null;
   const decision = useLedgerRecord(request.tenant, decisionSeq);
   // The real end of the decision window: the waiting agent's or the route's, whichever is sooner.
-  const ends = request.effectiveExpiresAt ?? request.expiresAt;
-  const left = Date.parse(ends) - now;
-  const waitEndsFirst = request.waitUntil != null && Date.parse(request.waitUntil) <= Date.parse(request.expiresAt);
+  const end = realEnd(request);
+  const left = Date.parse(end.at) - now;
   const tally = approvalTally(request);
   const attestation = attestationStatus(request);
-  const content = writeContent(request);
+  const content = writeContent(request, action);
   return (
     <div className="queue-detail" data-testid="approval-detail" aria-labelledby="approval-detail-title">
       <h3 id="approval-detail-title">
@@ -210,8 +219,8 @@ export function ApprovalDetail({
           <>
             <dt>Expires</dt>
             <dd data-testid="approval-expiry" className={left < 60_000 ? 'text-deny' : undefined}>
-              in {formatDuration(left)} (<When iso={ends} />
-              ); {waitEndsFirst ? 'then the agent stops waiting and is refused' : 'then it is denied'}
+              in {formatDuration(left)} (<When iso={end.at} />
+              ); {end.by === 'wait' ? 'then the agent stops waiting and is refused' : 'then it is denied'}
             </dd>
           </>
         )}
@@ -314,14 +323,15 @@ export function ApprovalDetail({
         content && <WriteContent content={content} />
       )}
       {decision.isError && <p role="alert">The decision record could not be read: {decision.error.message}</p>}
+      {actionError && <p role="alert">The exact action could not be read: {actionError}</p>}
       <details className="raw-json" data-testid="approval-raw">
         <summary>Exact action as the agent sent it (JSON)</summary>
         <pre className="json" tabIndex={0} aria-label="Exact action">
-          {JSON.stringify(request.action, null, 2)}
+          {action ? JSON.stringify(action, null, 2) : 'Loading the exact action…'}
         </pre>
       </details>
       <div className="actions">
-        <CopyJsonButton value={request} what={`approval request ${request.id}`} />
+        <CopyJsonButton value={action ? { ...request, action } : request} what={`approval request ${request.id}`} />
         <PrintButton />
       </div>
     </div>

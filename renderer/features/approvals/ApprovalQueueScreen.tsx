@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { approvalStateSchema } from '../../../core/contract';
-import type { ApprovalRequestView } from '../../../core/contract';
+import type { ApprovalSummaryView } from '../../../core/contract';
 import { useSessionStatus } from '../../api/access';
-import { PENDING_LIMIT, useApprovalRequest, useApprovalRequests, useDecideApproval } from '../../api/approvals';
+import { useApprovalQueue, useApprovalRequest, useDecideApproval } from '../../api/approvals';
 import { useShortcuts } from '../../components/shortcuts';
 import { useNow } from '../../components/useNow';
 import { usePreferences } from '../../state/preferences';
@@ -17,6 +17,19 @@ import { decisionAnnouncement, stepUpAnnouncement } from './words';
 type View = 'pending' | 'decided';
 // Every state but pending, as the contract lists them (new lifecycle states show up by themselves).
 const decidedStates = approvalStateSchema.options.filter((state) => state !== 'pending');
+const pendingStates = ['pending' as const];
+/** How long the cursor rests on a request before its exact action is fetched (holding j skims past). */
+const SETTLE_MS = 120;
+
+/** `value`, once it has stayed the same for `ms`. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
 
 /**
  * The reviewer's queue: keyboard from the first keystroke (focus lands in the list as soon
@@ -32,7 +45,9 @@ export function ApprovalQueueScreen() {
   const announce = useUi((state) => state.announce);
   const shortcuts = usePreferences((state) => state.shortcuts);
   const setShortcuts = usePreferences((state) => state.setShortcuts);
-  const linked = useApprovalRequest(tenant, item);
+  // The open request with its exact action (the list carries none): a deep link at once, a
+  // request the cursor moves onto once it rests there.
+  const linked = useApprovalRequest(tenant, useSettled(item, SETTLE_MS));
   const shell = useSessionStatus().data?.shell;
   // Back from a step-up sign-in (`?stepup=approve|deny|failed`): the shell recorded the verdict
   // (or says why not); the reviewer carries on in the pending view.
@@ -58,14 +73,28 @@ export function ApprovalQueueScreen() {
     setFilters({ view: next });
     open(null, { replace: true });
   };
-  const requests = useApprovalRequests(tenant, view === 'pending' ? ['pending'] : decidedStates);
+  const queue = useApprovalQueue(tenant, view === 'pending' ? pendingStates : decidedStates);
   const decide = useDecideApproval(tenant);
+  const pages = queue.data?.pages;
+  const items = useMemo(() => pages?.flatMap((page) => page.requests) ?? [], [pages]);
+  // The newest page's count: the queue may have grown or shrunk since the first page.
+  const total = Math.max(pages?.at(-1)?.total ?? 0, items.length);
   // The active request, and where it sat: when it leaves the list (decided), its neighbour takes over.
   const [cursor, setCursorState] = useState<{ id: string | null; index: number }>({ id: item, index: 0 });
   const setCursor = (next: { id: string | null; index: number }) => {
     setCursorState(next);
     if (next.id !== item) open(next.id, { replace: true });
   };
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = queue;
+  // Scrolling near the end of what is loaded asks for the next page.
+  const loadThrough = useCallback(
+    (index: number) => {
+      if (index >= items.length && hasNextPage && !isFetchingNextPage) void fetchNextPage();
+    },
+    [items.length, hasNextPage, isFetchingNextPage, fetchNextPage],
+  );
+  // The latest keyboard move: a move that waits for pages is dropped when another one follows.
+  const moves = useRef(0);
   useShortcuts('Approval queue (in the request list)', [
     { keys: 'j / ↓', description: 'Next request' },
     { keys: 'k / ↑', description: 'Previous request' },
@@ -78,17 +107,36 @@ export function ApprovalQueueScreen() {
   const [dialog, setDialog] = useState<'approve' | 'deny' | null>(null);
   const list = useRef<QueueListHandle | null>(null);
   const now = useNow();
-  const items = requests.data?.requests ?? [];
-  const wanted = cursor.id ?? item;
-  const found = items.findIndex((r) => r.id === wanted);
+  const want = cursor.id ?? item;
+  const found = items.findIndex((r) => r.id === want);
   const activeIndex = items.length === 0 ? -1 : found >= 0 ? found : Math.min(cursor.index, items.length - 1);
-  // A linked request outside this list (older than the newest ones loaded) still opens.
+  // A linked request outside the loaded pages still opens.
   const fromLink = found < 0 && item !== null && linked.data?.id === item ? linked.data : undefined;
-  const active: ApprovalRequestView | undefined = fromLink ?? items[activeIndex];
+  const active: ApprovalSummaryView | undefined = fromLink ?? items[activeIndex];
+  // The exact action of the request the cursor rests on (the same query as `linked` when the
+  // address names it, so one fetch).
+  const detail = useApprovalRequest(tenant, useSettled(active?.id ?? null, SETTLE_MS));
+  const shown = detail.data?.id === active?.id ? detail.data : undefined;
 
+  // Keyboard across page boundaries: j on the last loaded row, End, Page Down into rows not
+  // loaded yet — the pages load in turn and the cursor lands where the reviewer asked.
   function move(to: number) {
-    const next = items[Math.max(0, Math.min(items.length - 1, to))];
-    if (next) setCursor({ id: next.id, index: items.indexOf(next) });
+    const target = Math.max(0, Math.min(total - 1, to));
+    const ticket = ++moves.current;
+    const land = (loaded: readonly ApprovalSummaryView[]) => {
+      const index = Math.min(target, loaded.length - 1);
+      const next = loaded[index];
+      if (next && ticket === moves.current) setCursor({ id: next.id, index });
+    };
+    if (target < items.length || !hasNextPage) return land(items);
+    void (async () => {
+      let result = await fetchNextPage();
+      const loadedOf = () => result.data?.pages.flatMap((page) => page.requests) ?? [];
+      while (result.hasNextPage && loadedOf().length <= target && ticket === moves.current && !result.isError) {
+        result = await fetchNextPage();
+      }
+      land(loadedOf());
+    })();
   }
 
   function onKeyDown(event: KeyboardEvent, pageRows: number) {
@@ -98,7 +146,7 @@ export function ApprovalQueueScreen() {
     else if (event.key === 'PageDown') move(activeIndex + pageRows);
     else if (event.key === 'PageUp') move(activeIndex - pageRows);
     else if (event.key === 'Home') move(0);
-    else if (event.key === 'End') move(items.length - 1);
+    else if (event.key === 'End') move(total - 1);
     else if (single && event.key === 'a' && active?.state === 'pending') setDialog('approve');
     else if (single && event.key === 'd' && active?.state === 'pending') setDialog('deny');
     else return;
@@ -108,7 +156,7 @@ export function ApprovalQueueScreen() {
   // Back from the step-up: say what was recorded (read back from the core, not taken from the
   // address), then drop the marker so a reload does not say it again; focus stays in the list.
   useEffect(() => {
-    if (stepUpReturn === null || !requests.data) return;
+    if (stepUpReturn === null || !pages) return;
     if (stepUpReturn === 'failed') {
       announce(`Your verdict was not recorded: ${stepUpError ?? ''}`);
       setFilters({ stepup: '', stepupError: '', view: 'pending' });
@@ -116,14 +164,14 @@ export function ApprovalQueueScreen() {
     }
     if (!linked.data) return;
     // The decided request has left the pending list, so the cursor falls on the first one left.
-    const rest = requests.data.requests.filter((r) => r.id !== linked.data.id);
+    const rest = items.filter((r) => r.id !== linked.data.id);
     const next = rest[0] ?? null;
-    announce(stepUpAnnouncement(linked.data, rest.length, next));
+    announce(stepUpAnnouncement(linked.data, Math.max(0, total - 1), next));
     setFilters({ stepup: '', stepupError: '', view: 'pending' });
     open(next?.id ?? null, { replace: true });
     setTimeout(() => list.current?.focus(), 0);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- runs once per return, when both answers are in
-  }, [stepUpReturn, requests.data, linked.data]);
+  }, [stepUpReturn, pages, linked.data]);
 
   function confirm(reason: string) {
     if (!active || !dialog) return;
@@ -144,7 +192,9 @@ export function ApprovalQueueScreen() {
           // Focus moves on to the next request in the queue (HOUSE rule 8); the list keeps focus.
           const rest = items.filter((r) => r.id !== request.id);
           const next = view === 'pending' ? rest[Math.min(index, rest.length - 1)] : request;
-          announce(decisionAnnouncement(request, view === 'pending' ? rest.length : null, next ?? null));
+          // Still pending (the first of N approvals) stays in the count.
+          const left = request.state === 'pending' ? total : Math.max(0, total - 1);
+          announce(decisionAnnouncement(request, view === 'pending' ? left : null, next ?? null));
           setCursor({ id: next?.id ?? null, index });
           setTimeout(() => list.current?.focus(), 0);
         },
@@ -153,10 +203,7 @@ export function ApprovalQueueScreen() {
   }
 
   if (!tenant) return <p className="muted">Select a tenant first.</p>;
-  const full = view === 'pending' && items.length >= PENDING_LIMIT;
-  const countText = requests.data
-    ? ` (${full ? `${items.length.toLocaleString()}+` : items.length.toLocaleString()})`
-    : '';
+  const countText = pages ? ` (${total.toLocaleString()})` : '';
   return (
     <div className="stack wide">
       <section className="card" aria-labelledby="queue-heading">
@@ -177,19 +224,13 @@ export function ApprovalQueueScreen() {
         <h2 id="queue-heading" className="sr-only">
           Approval requests
         </h2>
-        {requests.isError && <p role="alert">{requests.error.message}</p>}
+        {queue.isError && <p role="alert">{queue.error.message}</p>}
         {stepUpError && (
           <p role="alert" className="field-error" data-testid="step-up-error">
             Your verdict was not recorded: {stepUpError}
           </p>
         )}
-        {full && (
-          <p className="muted small" data-testid="queue-truncated">
-            Showing the newest {items.length.toLocaleString()} pending requests; more are waiting. Decide these first,
-            or use <code>cavra approvals list</code>.
-          </p>
-        )}
-        {requests.data && items.length === 0 ? (
+        {pages && items.length === 0 ? (
           <p className="muted" data-testid="queue-empty">
             {view === 'pending'
               ? 'No requests are waiting. Actions that need approval appear here the moment an agent asks.'
@@ -198,15 +239,17 @@ export function ApprovalQueueScreen() {
         ) : null}
         {items.length === 0 && fromLink && (
           <div className="queue single">
-            <ApprovalDetail request={fromLink} now={now} onDecide={setDialog} />
+            <ApprovalDetail request={fromLink} action={fromLink.action} now={now} onDecide={setDialog} />
           </div>
         )}
         {items.length > 0 && (
           <div className="queue">
             <QueueList
               items={items}
+              total={total}
+              onNeedRows={loadThrough}
               activeIndex={found < 0 && fromLink ? -1 : activeIndex}
-              label={view === 'pending' ? `Pending approval requests, ${items.length}` : 'Decided approval requests'}
+              label={view === 'pending' ? `Pending approval requests, ${total}` : 'Decided approval requests'}
               now={now}
               listRef={list}
               focusRequest={focusRequest}
@@ -216,7 +259,15 @@ export function ApprovalQueueScreen() {
               }}
               onKeyDown={onKeyDown}
             />
-            {active && <ApprovalDetail request={active} now={now} onDecide={setDialog} />}
+            {active && (
+              <ApprovalDetail
+                request={shown ?? active}
+                action={shown?.action}
+                actionError={detail.isError ? detail.error.message : null}
+                now={now}
+                onDecide={setDialog}
+              />
+            )}
           </div>
         )}
       </section>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ApprovalRequestView } from '../../../core/contract';
+import type { ApprovalSummaryView } from '../../../core/contract';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 
 /**
@@ -16,7 +16,7 @@ export function DecisionDialog({
   onConfirm,
   onCancel,
 }: {
-  request: ApprovalRequestView;
+  request: ApprovalSummaryView;
   verdict: 'approve' | 'deny';
   pending: boolean;
   /** The verdict waits for a fresh sign-in in the system browser (desktop app). */

@@ -1,7 +1,8 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, Ref } from 'react';
-import type { ApprovalRequestView } from '../../../core/contract';
+import type { ApprovalSummaryView } from '../../../core/contract';
 import { formatDuration } from '../../components/useNow';
+import { approvalTally, realEnd } from './words';
 
 /** Every row has this height (CSS `.queue-item`), so a row's place is its index times it. */
 export const QUEUE_ROW_PX = 64;
@@ -29,10 +30,14 @@ export const optionId = (id: string) => `approval-${id}`;
 /**
  * The request list: an APG listbox that keeps focus on itself and points at the active
  * request with `aria-activedescendant`, so it works with only the visible rows in the DOM
- * (10,000 pending render as fast as 20). Rows carry their position for screen readers.
+ * (10,000 pending render as fast as 20). Rows carry their position in the whole queue for
+ * screen readers; rows not loaded yet are placeholders until their page arrives, which
+ * `onNeedRows` asks for when they come into view.
  */
 export function QueueList({
   items,
+  total,
+  onNeedRows,
   activeIndex,
   label,
   now,
@@ -41,7 +46,11 @@ export function QueueList({
   onActivate,
   onKeyDown,
 }: {
-  items: readonly ApprovalRequestView[];
+  items: readonly ApprovalSummaryView[];
+  /** How many requests the queue has in all (loaded or not): the list's height and each row's set size. */
+  total: number;
+  /** Rows up to this index are in view (or about to be): load them. */
+  onNeedRows: (lastIndex: number) => void;
   activeIndex: number;
   label: string;
   now: number;
@@ -87,8 +96,13 @@ export function QueueList({
     setView({ top: element.scrollTop, height: element.clientHeight || 480 });
   }, [activeIndex, items.length]);
 
+  const size = Math.max(total, items.length);
   const first = Math.max(0, Math.floor(view.top / QUEUE_ROW_PX) - OVERSCAN);
-  const last = Math.min(items.length, Math.ceil((view.top + view.height) / QUEUE_ROW_PX) + OVERSCAN);
+  const last = Math.min(size, Math.ceil((view.top + view.height) / QUEUE_ROW_PX) + OVERSCAN);
+  // Scrolled (or about to scroll) past what is loaded: the next page is asked for.
+  useEffect(() => {
+    if (last > items.length) onNeedRows(last - 1);
+  }, [last, items.length, onNeedRows]);
   const indexes: number[] = [];
   for (let i = first; i < last; i++) indexes.push(i);
   // The active descendant must exist in the DOM even while it is scrolled away.
@@ -110,19 +124,33 @@ export function QueueList({
         setView({ top: event.currentTarget.scrollTop, height: event.currentTarget.clientHeight || 480 })
       }
       data-testid="approval-list"
-      data-count={items.length}
+      data-count={size}
+      data-loaded={items.length}
     >
-      <div className="queue-rows" style={{ height: items.length * QUEUE_ROW_PX }}>
+      <div className="queue-rows" style={{ height: size * QUEUE_ROW_PX }}>
         {indexes.map((index) => {
-          const request = items[index] as ApprovalRequestView;
-          const left = Date.parse(request.expiresAt) - now;
+          const request = items[index];
+          if (!request) {
+            return (
+              <div
+                key={`loading-${index}`}
+                className="queue-item queue-loading muted small"
+                style={{ top: index * QUEUE_ROW_PX }}
+                aria-hidden="true"
+              >
+                Loading…
+              </div>
+            );
+          }
+          const left = Date.parse(realEnd(request).at) - now;
+          const tally = approvalTally(request);
           return (
             <div
               key={request.id}
               id={optionId(request.id)}
               role="option"
               aria-selected={index === activeIndex}
-              aria-setsize={items.length}
+              aria-setsize={size}
               aria-posinset={index + 1}
               className="queue-item"
               style={{ top: index * QUEUE_ROW_PX }}
@@ -134,8 +162,7 @@ export function QueueList({
               <div className="queue-meta muted small">
                 {request.agent?.id ?? 'agent'} · {request.ruleId ?? request.route} · asked{' '}
                 {formatDuration(now - Date.parse(request.createdAt))} ago
-                {(request.requiredApprovals ?? 1) > 1 &&
-                  ` · ${(request.votes ?? []).filter((v) => v.verdict === 'approve').length} of ${request.requiredApprovals} approvals`}
+                {tally && ` · ${tally.approvals} of ${tally.required} approvals`}
                 {request.breakGlass && <strong className="text-deny"> · break-glass</strong>}
                 {request.state === 'pending' ? (
                   <span className={left < 60_000 ? 'text-deny' : undefined}> · expires in {formatDuration(left)}</span>

@@ -1,4 +1,4 @@
-import type { ApprovalRequestView } from '../../../core/contract';
+import type { ApprovalSummaryView } from '../../../core/contract';
 
 // Keyed by string: a state the contract adds later is said as it is named until it has words here.
 const outcome: Readonly<Record<string, string>> = {
@@ -16,9 +16,9 @@ const outcome: Readonly<Record<string, string>> = {
  * are left and which request is now active, so a screen-reader user knows where they are.
  */
 export function decisionAnnouncement(
-  request: ApprovalRequestView,
+  request: ApprovalSummaryView,
   pendingLeft: number | null,
-  next: ApprovalRequestView | null,
+  next: ApprovalSummaryView | null,
 ): string {
   const tally = approvalTally(request);
   // N-of-M: a verdict that is not yet the N-th approval leaves the request pending.
@@ -34,7 +34,7 @@ export function decisionAnnouncement(
 }
 
 /** Who the IdP authenticated for the latest verdict, in words, when the verdict is attested. */
-export function attestationWords(request: ApprovalRequestView): string | null {
+export function attestationWords(request: ApprovalSummaryView): string | null {
   const vote = [...(request.votes ?? [])].reverse().find((v) => v.attestation !== null);
   if (!vote?.attestation) return null;
   const who = vote.attestation.name
@@ -45,9 +45,9 @@ export function attestationWords(request: ApprovalRequestView): string | null {
 
 /** What the live region says when the console comes back from a step-up sign-in with the verdict recorded. */
 export function stepUpAnnouncement(
-  request: ApprovalRequestView,
+  request: ApprovalSummaryView,
   pendingLeft: number,
-  next: ApprovalRequestView | null,
+  next: ApprovalSummaryView | null,
 ): string {
   const attested = attestationWords(request);
   const base = decisionAnnouncement(request, pendingLeft, next);
@@ -55,14 +55,14 @@ export function stepUpAnnouncement(
 }
 
 /** N-of-M: how many distinct approvals the route needs and how many it has so far (null: one is enough). */
-export function approvalTally(request: ApprovalRequestView): { approvals: number; required: number } | null {
+export function approvalTally(request: ApprovalSummaryView): { approvals: number; required: number } | null {
   const required = request.requiredApprovals ?? 1;
   if (required <= 1) return null;
   return { approvals: (request.votes ?? []).filter((vote) => vote.verdict === 'approve').length, required };
 }
 
 /** How the request's life ended, in words, for the history (states without a person's verdict included). */
-export function endingWords(request: ApprovalRequestView, byName: string | null = null): string {
+export function endingWords(request: ApprovalSummaryView, byName: string | null = null): string {
   const who = byName ?? request.decidedBy;
   const by = who ? ` by ${who}` : '';
   switch (request.state) {
@@ -80,4 +80,15 @@ export function endingWords(request: ApprovalRequestView, byName: string | null 
     default:
       return `${request.state[0]?.toUpperCase() ?? ''}${request.state.slice(1)}${by}`;
   }
+}
+
+/**
+ * When the request really ends, and why: the core's `effectiveExpiresAt` (the waiting adapter's
+ * end or the route's expiry, whichever is sooner; the route's on an "approve for retry" route).
+ * `wait`: the agent stops waiting then and is refused; `route`: the request expires.
+ */
+export function realEnd(request: ApprovalSummaryView): { at: string; by: 'wait' | 'route' } {
+  const at = request.effectiveExpiresAt ?? request.expiresAt;
+  // Sooner than the route's expiry: only the adapter's wait can end it first.
+  return { at, by: Date.parse(at) < Date.parse(request.expiresAt) ? 'wait' : 'route' };
 }
