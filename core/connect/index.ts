@@ -3,6 +3,7 @@ export type { ConnectionStatus, ControlPlaneLinkOptions } from './link';
 export { ControlPlaneClient, ControlPlaneRefusedError, ControlPlaneUnreachableError } from './client';
 export { ServerUrlError, parseServerUrl } from './server-url';
 export {
+  INVOKE_PATH,
   LEDGER_BATCH_PATH,
   MACHINE_PATHS,
   MAX_INGEST_BATCH_RECORDS,
@@ -14,5 +15,6 @@ export type { MachineApprovalOpen } from './wire';
 export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';
 export { ConnectedApprovals } from './remote-approvals';
+export { REMOTE_APPROVAL_OPS, ReviewerSessions, connectedApprovalHandlers } from './remote-approvals-source';
 export { cachedPacks } from './pack-sync';
 export type { PackSet, PackSyncResult } from './pack-sync';

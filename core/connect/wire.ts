@@ -20,6 +20,9 @@ export const MACHINE_PATHS = {
   packs: '/v1/machines/packs',
 } as const;
 
+/** The contract over HTTPS (core/server/contract-routes.ts): `{op, tenant, input}` as the caller. */
+export const INVOKE_PATH = '/v1/invoke';
+
 /** The central ledger's ingest route (core/server/ledger-routes.ts). */
 export const LEDGER_BATCH_PATH = '/v1/ledger/batches';
 /** The most records one ingest batch may carry (the gate sends fewer). */

@@ -1,9 +1,10 @@
 import { ContractError, requestEnvelopeSchema } from '../contract';
 import type { ResponseEnvelope } from '../contract';
 import { statusFor } from './http';
+import { INVOKE_PATH } from '../connect';
 import type { RouteModule } from './routes';
 
-export const INVOKE_PATH = '/v1/invoke';
+export { INVOKE_PATH };
 
 /**
  * The contract over HTTPS: the body is the same request envelope every transport carries

@@ -43,10 +43,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log({ level: 'info', msg: 'migrations applied' });
   }
   const store = await PostgresStore.open({ connection: database.app, maxConnections: 16 });
+  const ledger = new CentralLedger(store);
   const core = createCore({
     home: options.home,
     shell: 'cli',
     deliveries: { run: true },
+    // The shared desk's requests and verdicts go to the central ledger, beside the machines' evidence.
+    recordApproval: async (tenant, event) => (await ledger.append(tenant, { type: 'approval', payload: event })).seq,
     log: (message) => log({ level: 'warn', msg: message.slice(0, 500) }),
   });
   let server: RunningServer;
@@ -60,7 +63,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       });
     const humans: HumanVerifier = (tenant, token) => core.bearerPrincipal(tenant, token);
     server = await startServer({
-      deps: { core, store, ledger: new CentralLedger(store), readiness, log },
+      deps: { core, store, ledger, readiness, log },
       authenticator: bearerAuthenticator({ machines, humans }),
       routes: options.routes ?? routeModules,
       tls: options.tls,

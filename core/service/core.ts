@@ -61,7 +61,13 @@ import { inputError } from './input-error';
 import type { ShellKind } from './types';
 import { version as packageVersion } from '../../package.json';
 import { SqliteStore } from '../store';
-import { CONTROL_PLANE_CONNECTOR, ConnectedApprovals, ControlPlaneLink } from '../connect';
+import {
+  CONTROL_PLANE_CONNECTOR,
+  ConnectedApprovals,
+  ControlPlaneLink,
+  ReviewerSessions,
+  connectedApprovalHandlers,
+} from '../connect';
 
 export interface CoreOptions {
   home: string;
@@ -80,6 +86,13 @@ export interface CoreOptions {
   deliveries?: { run: boolean; tickMs?: number };
   /** How the core talks to IdPs (tests put a network attacker between the core and a real IdP). */
   oidc?: OidcOptions;
+  /**
+   * Where the approval desk records its events (`approval` records), resolving to the record's
+   * sequence number once durable: the tenant's local ledger unless given. The control plane
+   * passes its central ledger, so the shared queue's requests and verdicts are in the one
+   * organisation-wide ledger that machines ship their evidence to.
+   */
+  recordApproval?: (tenant: string, event: object) => Promise<number>;
   /** The CLI launcher the governed workflow's agent runs (tests pass their own build); found beside the code otherwise. */
   cavraLauncher?: string;
 }
@@ -146,7 +159,9 @@ export function createCore(options: CoreOptions): LocalCoreService {
     );
   const approvals: ApprovalDesk = new ApprovalDesk({
     store: (tenant) => tenants.store(tenant),
-    record: async (tenant, event) => (await ledgers.ledger(tenant).append({ type: 'approval', payload: event })).seq,
+    record:
+      options.recordApproval ??
+      (async (tenant, event) => (await ledgers.ledger(tenant).append({ type: 'approval', payload: event })).seq),
     standing: (tenant, principalId) => ({
       groups: tenants.groupsIn(principalId, tenant),
       roles: tenants.rolesIn(principalId, tenant),
@@ -355,6 +370,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
       recordThenApply(ledgers.ledger(tenant), { type: 'config_change', payload }, () => apply()),
     owner: currentOsUser,
   };
+  // Which sign-in a principal's calls come from: a connected tenant's approvals go to the control plane with its token.
+  const reviewerSessions = new ReviewerSessions();
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
   const registryWatch = new RegistryWatch(tenants, events);
@@ -363,7 +380,12 @@ export function createCore(options: CoreOptions): LocalCoreService {
     ...evidence.handlers,
     ...tenantHandlers(deps, ledgers),
     ...jobHandlers(deps),
-    ...approvalHandlers(approvals, new StepUp(approvals, identity, options.now)),
+    // The console's approvals source: the local desk, or the control plane for a connected tenant.
+    ...connectedApprovalHandlers(
+      approvalHandlers(approvals, new StepUp(approvals, identity, options.now)),
+      controlPlane,
+      reviewerSessions,
+    ),
     ...mcpTrustHandlers(mcp),
     ...enrolmentHandlers(enrolment),
     ...policyHandlers(policy, events),
@@ -396,7 +418,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
       (spec, work) => jobs.start(spec, work),
     ),
     ...containmentHandlers(containment),
-    ...sessionHandlers(identity, tenants, profiles, options.shell),
+    ...reviewerSessions.watch(sessionHandlers(identity, tenants, profiles, options.shell)),
     ...onboardingHandlers(onboarding, (tenant) =>
       events.emit('tenants.changed', tenant, { tenantId: tenant, change: 'updated' }),
     ),

@@ -167,7 +167,11 @@ export class ControlPlaneFixture {
   }
 
   /** The tenant knows the test IdP and maps its groups to roles; `user` signs the CLI in. */
-  private async prepareHome(home: string, user?: string): Promise<string | null> {
+  private async prepareHome(
+    home: string,
+    user?: string,
+    roleMappings: { group: string; roles: string[] }[] = ROLE_MAPPINGS,
+  ): Promise<string | null> {
     const core = createCore({ home, shell: 'test', log: () => undefined });
     try {
       const configured = await core.invoke(localEvaluationPrincipal, {
@@ -179,7 +183,7 @@ export class ControlPlaneFixture {
             client_id: this.idp.clientId,
             scopes: ['profile', 'email', 'groups', 'offline_access'],
           },
-          role_mappings: ROLE_MAPPINGS,
+          role_mappings: roleMappings,
         },
       });
       expect(configured.ok, JSON.stringify(configured)).toBe(true);
@@ -262,13 +266,17 @@ export class ControlPlaneFixture {
   }
 
   /** A machine: its own home, Olga's sign-in, `cavra connect` through the balancer, a running gate. */
-  async machine(name: string, approvalWaitSeconds = 5): Promise<Machine> {
+  async machine(
+    name: string,
+    approvalWaitSeconds = 5,
+    options: { roleMappings?: { group: string; roles: string[] }[] } = {},
+  ): Promise<Machine> {
     const temp = tempHome(`cavra-${name}-`);
     this.homes.push(temp);
     const home = temp.home;
     const workspace = path.join(home, 'workspace');
     fs.mkdirSync(workspace);
-    await this.prepareHome(home, 'olga');
+    await this.prepareHome(home, 'olga', options.roleMappings);
     const connected = await cavra(this.cli, home, [
       'connect',
       this.url,
@@ -373,6 +381,19 @@ export class ControlPlaneFixture {
       type: row.type,
       digest: row.payload_sha256.toString('hex'),
     }));
+  }
+
+  /** The shared desk's records about one request in the central ledger, in ledger order. */
+  async centralApprovalEvents(requestId: string): Promise<{ seq: number; event: string; by: string }[]> {
+    const rows = await this.store.read({ tenant: TENANT }, (session) =>
+      session.all<{ seq: number; payload: string }>(
+        `SELECT seq, payload FROM ledger_records WHERE type = 'approval' ORDER BY seq`,
+      ),
+    );
+    return rows
+      .map((row) => ({ seq: Number(row.seq), payload: JSON.parse(String(row.payload)) as Record<string, unknown> }))
+      .filter((row) => row.payload.request_id === requestId)
+      .map((row) => ({ seq: row.seq, event: String(row.payload.event), by: String(row.payload.by) }));
   }
 
   async close(): Promise<void> {

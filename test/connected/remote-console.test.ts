@@ -1,0 +1,118 @@
+// Issue 12, acceptance 2, the console's half without a browser (real processes: `cavra server`
+// on PostgreSQL, two machines joined with `cavra connect`, a real IdP): the console core of
+// machine B, with a reviewer signed in there, serves the approval operations of the connected
+// tenant from the control plane — one seam, the approvals source — so the queue it lists is
+// the shared one and its verdict releases the hook waiting on machine A. The shared desk's
+// request and verdict are in the central ledger.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal, SignedIn } from '../../core/contract';
+import { createCore } from '../../core/service';
+import type { LocalCoreService } from '../../core/service';
+import { signInOverHttp } from '../support/oidc-idp';
+import { ControlPlaneFixture, TENANT, cluster, until } from './fixture';
+
+describe.skipIf(cluster === null)('a console on another machine, connected to the control plane', () => {
+  const plane = new ControlPlaneFixture();
+  const cores: LocalCoreService[] = [];
+  beforeAll(() => plane.start(), 180_000);
+  afterAll(async () => {
+    for (const core of cores) await core.close();
+    await plane.close();
+  });
+
+  /** `user` signs in to the console core of `home` at the tenant's IdP, as the console's sign-in does. */
+  async function consoleOf(home: string, user: string): Promise<{ core: LocalCoreService; principal: Principal }> {
+    const core = createCore({ home, shell: 'test', log: () => undefined });
+    cores.push(core);
+    const begun = await core.invoke(null, {
+      op: 'session.begin',
+      tenant: null,
+      input: { tenant: TENANT, redirectUri: 'http://127.0.0.1:49155/callback' },
+    });
+    if (!begun.ok) throw new Error(begun.error.message);
+    const flow = begun.value as { flowId: string; authorizationUrl: string };
+    const callbackUrl = await signInOverHttp(flow.authorizationUrl, user);
+    const done = await core.invoke(null, {
+      op: 'session.complete',
+      tenant: null,
+      input: { flowId: flow.flowId, callbackUrl },
+    });
+    if (!done.ok) throw new Error(done.error.message);
+    return { core, principal: (done.value as SignedIn).principal };
+  }
+
+  it('lists the shared queue, approves there, and machine A’s hook is allowed; request and verdict are central', async () => {
+    // Machine B's own role mappings say Olga's group may review too (a local misconfiguration, or
+    // a tampered install); the control plane maps it to operator only.
+    const [laptopA, laptopB] = await Promise.all([
+      plane.machine('laptop-a', 90),
+      plane.machine('laptop-b', 5, {
+        roleMappings: [
+          { group: 'platform-ops', roles: ['operator', 'security_reviewer'] },
+          { group: 'secops', roles: ['security_reviewer'] },
+        ],
+      }),
+    ]);
+    const { core, principal } = await consoleOf(laptopB.home, 'rita');
+    const call = async <T>(op: string, input: unknown): Promise<T> => {
+      const answer = await core.invoke(principal, { op, tenant: TENANT, input });
+      if (!answer.ok) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+      return answer.value as T;
+    };
+
+    const answer = laptopA.hook('npm publish');
+    const pending = await until('the request in machine B’s queue', async () => {
+      const { requests } = await call<{ requests: { id: string; target: string; state: string }[] }>('approvals.list', {
+        states: ['pending'],
+      });
+      return requests.find((request) => request.target.includes('npm publish'));
+    });
+    // B's own desk never saw it: the list came from the control plane.
+    expect(core.gateHost.approvals.get(TENANT, pending.id)).toBeNull();
+    const shown = await call<{ id: string; agentPrincipal: string | null }>('approvals.get', { id: pending.id });
+    expect(shown.agentPrincipal).toBe(`agent:${laptopA.machineId}`);
+
+    await call('approvals.decide', { id: pending.id, verdict: 'approve', reason: 'release 4.2 agreed' });
+    const verdict = await answer;
+    expect(verdict.decision).toBe('allow');
+    expect(verdict.reason).toContain(pending.id);
+    await until('the approval used', async () => {
+      const after = await call<{ state: string }>('approvals.get', { id: pending.id });
+      return after.state === 'consumed';
+    });
+
+    // The shared desk's records are in the central ledger, in order, with the reviewer's name.
+    const central = await plane.centralApprovalEvents(pending.id);
+    // (`viewed`: the reviewer opened the request on B's console, recorded by the server's desk.)
+    expect(central.map((event) => event.event).filter((event) => event !== 'viewed')).toEqual([
+      'requested',
+      'approved',
+      'consumed',
+    ]);
+    expect(central.find((event) => event.event === 'viewed')?.by).toBe(principal.id);
+    expect(central.find((event) => event.event === 'approved')?.by).toBe(principal.id);
+
+    // The server's guard still applies: B's guard lets Olga's verdict through (its mappings make
+    // her a reviewer), and the control plane, which maps her group to operator only, refuses it.
+    const { core: olgaCore, principal: olga } = await consoleOf(laptopB.home, 'olga');
+    const again = laptopA.hook('npm publish --tag next');
+    const second = await until('the second request', async () => {
+      const { requests } = await call<{ requests: { id: string; target: string }[] }>('approvals.list', {
+        states: ['pending'],
+      });
+      return requests.find((request) => request.target.includes('--tag next'));
+    });
+    const refused = await olgaCore.invoke(olga, {
+      op: 'approvals.decide',
+      tenant: TENANT,
+      input: { id: second.id, verdict: 'approve', reason: 'I am not a reviewer' },
+    });
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.error.code).toBe('forbidden');
+    expect(refused.error.message).toMatch(/control plane refused/);
+    expect((await call<{ state: string }>('approvals.get', { id: second.id })).state).toBe('pending');
+    await call('approvals.decide', { id: second.id, verdict: 'deny', reason: 'not this tag' });
+    expect((await again).decision).toBe('deny');
+  }, 400_000);
+});
