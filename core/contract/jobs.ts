@@ -14,6 +14,8 @@ export const jobProgressSchema = z.object({
   total: z.number().int().nonnegative().nullable(),
   /** What is happening now, for people: "Verifying records", "Writing manifest". */
   phase: z.string(),
+  /** The approval request the job is waiting on for a person to decide, if any (linkable, not prose). */
+  awaitingApproval: z.string().nullable().optional(),
 });
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 

@@ -410,6 +410,9 @@ export function createCore(options: CoreOptions): LocalCoreService {
           },
           revoke: (tenant, id, by) => void revokeAgent(enrolment, tenant, id, by),
         },
+        cancelApproval: async (tenant, requestId, by, reason) => {
+          await approvals.cancel(tenant, requestId, by, reason);
+        },
         gateRunning: async () => (await probeGate(options.home)).running,
         trustedMcpServers: (tenant) => mcp.list(tenant).map((entry) => entry.server),
         launcher: options.cavraLauncher,

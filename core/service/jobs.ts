@@ -7,7 +7,7 @@ export interface JobContext {
   /** Aborted when someone cancels the job; long work checks it between steps. */
   signal: AbortSignal;
   /** Reports progress; events are throttled so a tight loop can call this freely. */
-  progress(update: { done: number; total?: number | null; phase?: string }): void;
+  progress(update: { done: number; total?: number | null; phase?: string; awaitingApproval?: string | null }): void;
 }
 
 interface JobEntry {
@@ -63,6 +63,9 @@ export class JobRunner {
           total: update.total === undefined ? entry.job.progress.total : update.total,
           phase: update.phase ?? entry.job.progress.phase,
         };
+        const awaiting =
+          update.awaitingApproval === undefined ? entry.job.progress.awaitingApproval : update.awaitingApproval;
+        if (awaiting !== undefined) progress.awaitingApproval = awaiting;
         entry.job = { ...entry.job, progress };
         const at = Date.now();
         if (at - entry.lastEmit >= PROGRESS_INTERVAL_MS) {

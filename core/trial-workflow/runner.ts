@@ -9,13 +9,13 @@ import type { EvidenceLedgers, Ledger } from '../evidence';
 import type { Finished } from './processes';
 import { runProgram } from './processes';
 import type { ScratchRepository } from './scratch';
-import { createScratchRepository } from './scratch';
+import { createScratchRepository, sweepStaleScratch } from './scratch';
 import type { ScriptStep, SessionTools } from './script';
 import { SESSION_ID, script } from './script';
 
 export interface WorkflowControl {
   signal: AbortSignal;
-  progress: (update: { done: number; total?: number | null; phase?: string }) => void;
+  progress: (update: { done: number; total?: number | null; phase?: string; awaitingApproval?: string | null }) => void;
 }
 
 export interface GovernedWorkflowOptions {
@@ -29,6 +29,10 @@ export interface GovernedWorkflowOptions {
     enrol(tenant: string, label: string, by: string): { id: string; token: string };
     revoke(tenant: string, id: string, by: string): void;
   };
+  /** Withdraws the approval request a cancelled run was waiting on (recorded as cancelled). */
+  cancelApproval: (tenant: string, requestId: string, by: string, reason: string) => Promise<void>;
+  /** Where scratch repositories go (the OS temp directory when omitted); stale ones there are swept. */
+  scratchParent?: string;
   /** Whether a gate answers on this data directory's socket now. */
   gateRunning: () => Promise<boolean>;
   /** Trusted MCP servers of the tenant (the workflow's server must be one). */
@@ -103,7 +107,9 @@ export class GovernedWorkflow {
     const runId = `wf_${crypto.randomUUID()}`;
     const total = script.length + 1;
     control.progress({ done: 0, total, phase: 'Preparing a scratch repository with a bare remote' });
-    const repo = await createScratchRepository(control.signal);
+    // Runs killed mid-run (the console or CLI died) left theirs behind: only marked, ownerless ones go.
+    sweepStaleScratch(this.options.scratchParent);
+    const repo = await createScratchRepository(control.signal, this.options.scratchParent);
     let agent: { id: string; token: string };
     try {
       agent = this.options.agentCredentials.enrol(tenant, `governed workflow ${runId.slice(3, 15)}`, by);
@@ -115,6 +121,20 @@ export class GovernedWorkflow {
     const tokenFile = path.join(repo.root, 'agent-credential');
     fs.writeFileSync(tokenFile, `${agent.token}\n`, { mode: 0o600, flag: 'wx' });
     let current = 0;
+    let awaiting: string | null = null;
+    // Cancel ends the approval request first (a cancelled record, and the waiting adapter is told
+    // deny), then stops the session's processes; killing them first would leave it merely abandoned.
+    const stop = new AbortController();
+    const onCancel = () => {
+      const id = awaiting;
+      const cancelled = id
+        ? this.options
+            .cancelApproval(tenant, id, by, 'The governed workflow was cancelled')
+            .catch(() => undefined /* decided or ended meanwhile: nothing left to withdraw */)
+        : Promise.resolve();
+      void cancelled.finally(() => stop.abort(control.signal.reason));
+    };
+    control.signal.addEventListener('abort', onCancel, { once: true });
     const session = new AgentSession(repo, {
       home: this.options.home,
       tenant,
@@ -122,9 +142,12 @@ export class GovernedWorkflow {
       launcher,
       mcpServer,
       runId,
-      signal: control.signal,
+      signal: stop.signal,
       timeoutMs: this.options.stepTimeoutMs ?? 60_000,
-      progress: (phase) => control.progress({ done: current, total, phase }),
+      progress: (phase, approval) => {
+        awaiting = approval;
+        control.progress({ done: current, total, phase, awaitingApproval: approval });
+      },
     });
     const steps: WorkflowStep[] = [];
     try {
@@ -134,10 +157,19 @@ export class GovernedWorkflow {
       for (const [index, step] of script.entries()) {
         current = index + 1;
         control.signal.throwIfAborted();
-        control.progress({ done: current, total, phase: step.title });
+        control.progress({ done: current, total, phase: step.title, awaitingApproval: null });
         steps.push(await this.runStep(step, session, ledger, repo.root, trusted));
+        awaiting = null;
       }
+      control.signal.throwIfAborted();
     } finally {
+      control.signal.removeEventListener('abort', onCancel);
+      // Whatever a cancel started (withdrawing the request, stopping processes) ends before cleanup.
+      if (control.signal.aborted)
+        await new Promise<void>((resolve) => {
+          if (stop.signal.aborted) resolve();
+          else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
       await session.close();
       repo.remove();
       this.options.agentCredentials.revoke(tenant, agent.id, by);
@@ -244,7 +276,7 @@ interface AgentSessionOptions {
   runId: string;
   signal: AbortSignal;
   timeoutMs: number;
-  progress: (phase: string) => void;
+  progress: (phase: string, awaitingApproval: string | null) => void;
 }
 
 /** The agent's side of the session: the processes an agent and its tools would start. */
@@ -308,8 +340,8 @@ class AgentSession implements SessionTools {
     };
   }
 
-  waiting(phase: string): void {
-    this.options.progress(phase);
+  waiting(phase: string, requestId: string): void {
+    this.options.progress(phase, requestId);
   }
 
   private async mcpClient(): Promise<Client> {

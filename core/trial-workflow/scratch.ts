@@ -23,9 +23,72 @@ const FILES: Record<string, string> = {
   '.env': 'STRIPE_SECRET_KEY=sk_test_cavra_trial_not_a_real_key\n',
 };
 
-export async function createScratchRepository(signal: AbortSignal): Promise<ScratchRepository> {
+const PREFIX = 'cavra-trial-workflow-';
+/** Written first into every scratch root: proves the runner made it, and which process owns it. */
+const MARKER = '.cavra-trial-workflow';
+
+interface Marker {
+  runner: 'cavra-trial-workflow';
+  pid: number;
+  createdAt: string;
+}
+
+const uid = () => (typeof process.getuid === 'function' ? process.getuid() : null);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: a process of another user holds the pid, so it is alive.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes scratch repositories left by runners that were killed mid-run (their `finally` never
+ * ran). Only directories that carry this runner's marker — a regular file, owned by this user,
+ * naming a process that no longer exists — are removed; anything else under the same prefix,
+ * symlinks included, is left alone. Returns the roots removed.
+ */
+export function sweepStaleScratch(parent: string = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(parent, { withFileTypes: true });
+  } catch {
+    return removed;
+  }
+  for (const entry of entries) {
+    if (!entry.name.startsWith(PREFIX) || !entry.isDirectory()) continue;
+    const root = path.join(parent, entry.name);
+    try {
+      const dir = fs.lstatSync(root);
+      const marker = fs.lstatSync(path.join(root, MARKER));
+      const me = uid();
+      if (!dir.isDirectory() || !marker.isFile() || (me !== null && (dir.uid !== me || marker.uid !== me))) continue;
+      if (marker.size > 512) continue;
+      const parsed = JSON.parse(fs.readFileSync(path.join(root, MARKER), 'utf8')) as Partial<Marker>;
+      if (parsed.runner !== 'cavra-trial-workflow' || !Number.isInteger(parsed.pid) || (parsed.pid as number) <= 0)
+        continue;
+      if (alive(parsed.pid as number)) continue;
+      fs.rmSync(root, { recursive: true, force: true });
+      removed.push(root);
+    } catch {
+      // No marker, unreadable, or gone meanwhile: not ours to remove.
+    }
+  }
+  return removed;
+}
+
+export async function createScratchRepository(
+  signal: AbortSignal,
+  parent: string = os.tmpdir(),
+): Promise<ScratchRepository> {
   // Outside CAVRA_HOME: the engine protects the data directory from every agent action.
-  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-trial-workflow-')));
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(parent, PREFIX)));
+  const marker: Marker = { runner: 'cavra-trial-workflow', pid: process.pid, createdAt: new Date().toISOString() };
+  fs.writeFileSync(path.join(root, MARKER), JSON.stringify(marker), { mode: 0o600, flag: 'wx' });
   const workspace = path.join(root, 'payments-service');
   const remote = path.join(root, 'payments-service.git');
   const outside = path.join(root, 'shared-notes');

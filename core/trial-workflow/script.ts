@@ -16,8 +16,8 @@ export interface SessionTools {
   git(...args: string[]): Promise<Finished>;
   /** A tool call through `cavra mcp-proxy` to the real MCP server; the text of its answer. */
   mcpCall(tool: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string }>;
-  /** Reported while a step waits for a person (the approval request to decide). */
-  waiting(phase: string): void;
+  /** Reported while a step waits for a person to decide approval request `requestId`. */
+  waiting(phase: string, requestId: string): void;
 }
 
 export interface ScriptStep {
@@ -74,6 +74,7 @@ async function exec(tools: SessionTools, command: string[]): Promise<string> {
       if (pending) {
         tools.waiting(
           `Waiting up to ${pending[1]} s for a reviewer to decide approval ${pending[2]} (Approval queue, or cavra approvals approve ${pending[2]})`,
+          pending[2] as string,
         );
       }
     },

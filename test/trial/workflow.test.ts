@@ -163,9 +163,10 @@ describe('the governed workflow (trial step 4)', () => {
     let existedWhileWaiting = false;
     let requestId = '';
     const job = await waitForJob(jobId, async (running) => {
-      const waiting = /approval (apr_\S+)/.exec(running.progress.phase);
+      const waiting = running.progress.awaitingApproval;
       if (waiting && !requestId) {
-        requestId = waiting[1] as string;
+        requestId = waiting;
+        expect(running.progress.phase).toContain(waiting);
         // The request holds the exact action, with the agent's working directory.
         const request = await call<ApprovalRequestView>(reviewer, 'approvals.get', { id: requestId });
         workspace = String(request.action.cwd);
@@ -177,8 +178,31 @@ describe('the governed workflow (trial step 4)', () => {
     expect(workspace).toMatch(/cavra-trial-workflow-/);
     expect(existedWhileWaiting).toBe(true);
     expect(fs.existsSync(path.dirname(workspace))).toBe(false);
-    // The command that waited was stopped with the session: its request was never approved.
+    // Cancel withdrew the request the session waited on: it ends cancelled (recorded, by the
+    // person who cancelled), not pending and not merely abandoned, and nobody can approve it now.
     const request = await call<ApprovalRequestView>(reviewer, 'approvals.get', { id: requestId });
-    expect(request.state).not.toBe('approved');
+    expect(request.state).toBe('cancelled');
+    const events = ledger
+      .query({ types: ['approval'], limit: 200 })
+      .records.map((r) => ledger.record(r.seq)?.payload as { request_id: string; event: string; by: string })
+      .filter((p) => p.request_id === requestId)
+      .map((p) => ({ event: p.event, by: p.by }));
+    expect(events).toContainEqual({ event: 'cancelled', by: evaluator.id });
+    expect(events.map((e) => e.event)).not.toContain('abandoned');
+    const late = await core.invoke(reviewer, {
+      op: 'approvals.decide',
+      tenant: TENANT,
+      input: { id: requestId, verdict: 'approve', reason: 'too late' },
+    });
+    expect(late.ok).toBe(false);
+    // The run's own agent credential was revoked with it.
+    const { agents } = await call<{ agents: { label: string; revokedAt: string | null }[] }>(
+      reviewer,
+      'agents.list',
+      {},
+    );
+    const runs = agents.filter((a) => a.label.startsWith('governed workflow'));
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const agent of runs) expect(agent.revokedAt).not.toBeNull();
   }, 120_000);
 });

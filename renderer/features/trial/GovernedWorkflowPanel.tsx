@@ -16,9 +16,6 @@ const outcomeText: Record<WorkflowStep['outcome'], { text: string; badge: string
   cancelled: { text: 'Cancelled', badge: 'badge' },
 };
 
-/** The approval request a running workflow waits on, read from its progress text. */
-const waitingApproval = (phase: string) => /approval (apr_[\w-]+)/.exec(phase)?.[1] ?? null;
-
 /**
  * Trial step 4 from the console: starts the governed workflow (trial.workflow.run) as a job,
  * shows its progress with Cancel, points at the approval it waits for, and then shows which
@@ -33,7 +30,7 @@ export function GovernedWorkflowPanel({ tenant }: { tenant: string }) {
   const job = useJob(tenant, jobId);
   const state = job.data?.state;
   const run = workflowRunSchema.safeParse(job.data?.result);
-  const approval = state === 'running' ? waitingApproval(job.data?.progress.phase ?? '') : null;
+  const approval = state === 'running' ? (job.data?.progress.awaitingApproval ?? null) : null;
 
   const seen = useRef(state);
   useEffect(() => {
