@@ -155,7 +155,7 @@ const RG_TYPES: Record<string, readonly string[]> = {
   kotlin: ['*.kt', '*.kts'],
 };
 
-/** How grep, rg and ag walk a tree: rg and ag skip dot files and ignored files unless told otherwise. */
+/** How grep, rg, ag and ack walk a tree: rg and ag skip dot files and ignored files unless told otherwise. */
 function searchWalk(scanned: ScannedArguments, program: string): Partial<WalkOptions> {
   const names: string[] = [];
   let filtered = false;
@@ -180,6 +180,10 @@ function searchWalk(scanned: ScannedArguments, program: string): Partial<WalkOpt
   const walk: Partial<WalkOptions> = filtered && names.every((name) => name !== '') ? { names } : {};
   if (program === 'grep' || program === 'egrep' || program === 'fgrep' || program === 'zgrep')
     return hasOption(scanned, '-R', '--dereference-recursive') ? walk : { ...walk, followLinks: false };
+  // ack reads every regular file but its VCS directories, backups and core dumps: dot files
+  // (`.env`) included, ignore files not read.
+  if (program === 'ack' || program === 'ack-grep')
+    return { ...walk, hidden: true, ignoreFiles: false, followLinks: hasOption(scanned, '--follow') };
   const unrestricted = scanned.options.filter(
     (option) => option.name === '-u' || option.name === '--unrestricted',
   ).length;

@@ -97,6 +97,20 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
     if (source !== undefined)
       extraction.problem('unsupported', `runs ${ran}, which this action downloads from the network`);
   }
+  // Running what the same action writes is running code no one has judged: the text of the
+  // file is not the command's (`printf 'cat .env' > s.sh; sh s.sh`). Inside the sandbox that
+  // code is bounded as inline code is, so the contained judgement leaves it to the packs.
+  if (!options.containment) {
+    const written = new Set(
+      extraction.paths
+        .filter((p) => p.access === 'write' && !(p.via !== null && METADATA_WRITERS.has(p.via)))
+        .map((p) => p.absolute),
+    );
+    for (const ran of new Set(extraction.runs)) {
+      if (!written.has(ran)) continue;
+      extraction.problem('unsupported', `runs ${ran}, which this same action writes: its code cannot be judged first`);
+    }
+  }
   const normalized: NormalizedAction = {
     type: action.type,
     action,
@@ -114,6 +128,9 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
   normalized.target = targetOf(normalized, home);
   return normalized;
 }
+
+/** Writers that change a file's metadata, not its code: `chmod +x x.sh && ./x.sh` runs the file as it was. */
+const METADATA_WRITERS = new Set(['chmod', 'chown', 'chgrp', 'touch', 'setfacl', 'chattr']);
 
 const ROOT: Scope = { depth: 0, wrappers: [], positional: null, input: null, constants: true };
 
