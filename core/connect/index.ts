@@ -16,5 +16,5 @@ export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';
 export { ConnectedApprovals } from './remote-approvals';
 export { REMOTE_APPROVAL_OPS, ReviewerSessions, connectedApprovalHandlers } from './remote-approvals-source';
-export { cachedPacks } from './pack-sync';
-export type { PackSet, PackSyncResult } from './pack-sync';
+export { cachedPacks, packCacheKey } from './pack-sync';
+export type { CachedPacks, PackSet, PackSyncResult } from './pack-sync';

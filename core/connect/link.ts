@@ -15,7 +15,7 @@ import {
   shipEvidenceBatch,
 } from './evidence-shipping';
 import type { ShippingLedger } from './evidence-shipping';
-import { publishedPacks, syncPacks } from './pack-sync';
+import { packCacheKey, publishedPacks, syncPacks } from './pack-sync';
 import type { PackSet, PackSyncResult, SyncPolicy } from './pack-sync';
 
 export interface ControlPlaneLinkOptions {
@@ -178,7 +178,19 @@ export class ControlPlaneLink {
     const connection = this.connection(tenant);
     if (!connection) return null;
     this.lastPackSync.set(tenant, Date.now());
-    return syncPacks(this.options.home, connection, this.client(connection, 15_000), this.options.policy);
+    let credential: string | null = null;
+    try {
+      credential = machineCredential(this.options.secrets, connection);
+    } catch {
+      credential = null;
+    }
+    return syncPacks(
+      this.options.home,
+      connection,
+      this.client(connection, 15_000),
+      this.options.policy,
+      credential ? packCacheKey(credential) : null,
+    );
   }
 
   /** Outbox producer: a pack sync every PACK_SYNC_MS per connected tenant (the first at once). */

@@ -51,35 +51,85 @@ export function publishedPacks(policy: SyncPolicy, tenant: string): PackSet {
       assignments: [...pack.assignments].sort((a, b) => String(a).localeCompare(String(b))),
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
-  const generation = crypto.createHash('sha256').update(canonicalize(packs)).digest('hex');
-  return { generation, packs };
+  return { generation: generationOf(packs), packs };
 }
 
 function cachePath(home: string, tenant: string): string {
   return path.join(connectionsDir(home), `${tenant}.packs.json`);
 }
 
-/** The last pack set received for the tenant (what the gate decides with while offline), or null. */
-export function cachedPacks(home: string, tenant: string): PackSet | null {
-  try {
-    const parsed = packSetSchema.safeParse(JSON.parse(fs.readFileSync(cachePath(home, tenant), 'utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+const cacheFileSchema = z.strictObject({ set: packSetSchema, mac: z.string().regex(/^[0-9a-f]{64}$/) });
+
+/**
+ * The key that seals the cache: derived from the machine credential, which lives in the OS
+ * keychain only, so whoever can write the data directory but not read the keychain cannot
+ * forge a cache that passes (a cache's list of packs decides what sync stops applying).
+ */
+export function packCacheKey(credential: string): Buffer {
+  return crypto.createHash('sha256').update('cavra pack-sync cache\0').update(credential).digest();
 }
 
-function writeCache(home: string, tenant: string, set: PackSet): void {
+function sealOf(key: Buffer, set: PackSet): string {
+  return crypto.createHmac('sha256', key).update(canonicalize(set)).digest('hex');
+}
+
+function generationOf(packs: PackSet['packs']): string {
+  return crypto.createHash('sha256').update(canonicalize(packs)).digest('hex');
+}
+
+export type CachedPacks = { state: 'none' } | { state: 'good'; set: PackSet } | { state: 'refused'; why: string };
+
+/**
+ * The last pack set received for the tenant, if it is the one this machine wrote: well formed,
+ * its generation the digest of its packs, and its seal made with this machine's key. Anything
+ * else is refused, never half-used: sync then asks for the whole set again, and until it
+ * arrives the gate goes on with the packs last applied to its policy store.
+ */
+export function cachedPacks(home: string, tenant: string, key: Buffer | null): CachedPacks {
+  let text: string;
+  try {
+    text = fs.readFileSync(cachePath(home, tenant), 'utf8');
+  } catch {
+    return { state: 'none' };
+  }
+  if (key === null) return { state: 'refused', why: 'no machine credential to check its seal with' };
+  let parsed: z.infer<typeof cacheFileSchema>;
+  try {
+    const checked = cacheFileSchema.safeParse(JSON.parse(text));
+    if (!checked.success) return { state: 'refused', why: 'it is not a sealed pack set' };
+    parsed = checked.data;
+  } catch {
+    return { state: 'refused', why: 'it is not JSON' };
+  }
+  if (generationOf(parsed.set.packs) !== parsed.set.generation) {
+    return { state: 'refused', why: 'its generation is not the digest of its packs' };
+  }
+  const expected = Buffer.from(sealOf(key, parsed.set), 'hex');
+  if (!crypto.timingSafeEqual(expected, Buffer.from(parsed.mac, 'hex'))) {
+    return { state: 'refused', why: 'its seal is not this machine’s' };
+  }
+  return { state: 'good', set: parsed.set };
+}
+
+function writeCache(home: string, tenant: string, set: PackSet, key: Buffer): void {
   const file = cachePath(home, tenant);
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, `${JSON.stringify(set)}\n`, { mode: 0o600 });
+  fs.writeFileSync(temp, `${JSON.stringify({ set, mac: sealOf(key, set) })}\n`, { mode: 0o600 });
   fs.renameSync(temp, file);
 }
 
 export type PackSyncResult =
   | { state: 'unchanged'; generation: string }
-  | { state: 'applied'; generation: string; imported: string[]; assigned: number; unassigned: number }
-  | { state: 'offline'; generation: string | null; why: string };
+  | {
+      state: 'applied';
+      generation: string;
+      imported: string[];
+      assigned: number;
+      unassigned: number;
+      /** Why the cache found on disk was not trusted (the whole set was fetched instead). */
+      refusedCache: string | null;
+    }
+  | { state: 'offline'; generation: string | null; why: string; refusedCache: string | null };
 
 /**
  * Brings the tenant's packs to the control plane's generation: fetched over the machine's
@@ -93,17 +143,27 @@ export async function syncPacks(
   connection: Connection,
   client: ControlPlaneClient,
   policy: SyncPolicy,
+  key: Buffer | null,
 ): Promise<PackSyncResult> {
   const tenant = connection.tenant;
-  const cached = cachedPacks(home, tenant);
+  const found = cachedPacks(home, tenant, key);
+  const refusedCache = found.state === 'refused' ? found.why : null;
+  let cached = found.state === 'good' ? found.set : null;
+  // The cache says what was applied; the policy store must still say so too, or it is asked for again.
+  if (cached && !appliedHere(policy, tenant, cached)) cached = null;
   let answer: unknown;
   try {
     answer = await client.call('POST', MACHINE_PATHS.packs, { generation: cached?.generation ?? null });
   } catch (error) {
-    return { state: 'offline', generation: cached?.generation ?? null, why: (error as Error).message };
+    return { state: 'offline', generation: cached?.generation ?? null, why: (error as Error).message, refusedCache };
   }
   const set = packSetSchema.parse(answer);
   if (cached && set.generation === cached.generation) return { state: 'unchanged', generation: set.generation };
+  if (generationOf(set.packs) !== set.generation) {
+    throw new Error(
+      'The control plane sent a pack set whose generation is not the digest of its packs; nothing was applied',
+    );
+  }
   const principal: Principal = {
     id: `control-plane:${connection.machineId}`,
     displayName: `Pack sync from ${connection.server}`,
@@ -138,6 +198,17 @@ export async function syncPacks(
       if (policy.unassign(tenant, previous.id, repository, principal)) unassigned += 1;
     }
   }
-  writeCache(home, tenant, set);
-  return { state: 'applied', generation: set.generation, imported, assigned, unassigned };
+  if (key) writeCache(home, tenant, set, key);
+  return { state: 'applied', generation: set.generation, imported, assigned, unassigned, refusedCache };
+}
+
+/** Whether every pack of `set` is active here at its digest, assigned where the set says. */
+function appliedHere(policy: SyncPolicy, tenant: string, set: PackSet): boolean {
+  const local = new Map(policy.listPacks(tenant).packs.map((pack) => [pack.id, pack]));
+  return set.packs.every((pack) => {
+    const here = local.get(pack.id);
+    if (!here || here.sha256 !== pack.sha256) return false;
+    const assigned = new Set(here.assignments);
+    return pack.assignments.every((repository) => assigned.has(repository));
+  });
 }
