@@ -5,7 +5,7 @@ import { readGit } from './git';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
-import { SUDO_GRAMMAR } from './wrapper-grammars';
+import { PACKAGE_RUNNER_GRAMMAR, SUDO_GRAMMAR } from './wrapper-grammars';
 import { downloadTargets, implicitlyRun } from './programs/downloads';
 import { codeSource, interpreterSpec, runsScriptFile } from './programs/interpreters';
 import { readSql, redisStatement } from './programs/sql';
@@ -1724,35 +1724,8 @@ function subcommandWrapper(subcommands: readonly string[], grammar: OptionGramma
 }
 
 const packageRunnerSpec = wrapperFromSpec({
-  grammar: {
-    values: [
-      '-p',
-      '--package',
-      '--node-options',
-      '--registry',
-      '--cache',
-      '--userconfig',
-      '--from',
-      '--with',
-      '--python',
-      '--spec',
-    ],
-    flags: [
-      '-y',
-      '--yes',
-      '--no',
-      '-q',
-      '--quiet',
-      '--ignore-existing',
-      '--no-install',
-      '--bun',
-      '--silent',
-      '--prefer-offline',
-      '--offline',
-      '--isolated',
-    ],
-  },
-  scriptOptions: ['-c', '--call'],
+  grammar: { values: PACKAGE_RUNNER_GRAMMAR.values, flags: PACKAGE_RUNNER_GRAMMAR.flags },
+  scriptOptions: PACKAGE_RUNNER_GRAMMAR.scriptOptions,
 });
 
 const packageRunner: Wrapper = (args, context) => {

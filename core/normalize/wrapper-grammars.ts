@@ -65,3 +65,40 @@ export const SUDO_GRAMMAR: Required<Pick<OptionGrammar, 'values' | 'flags'>> = {
     '--help',
   ],
 };
+
+/**
+ * The package runners' options (`npx`, `bunx`, `pnpx`, `uvx`), read both by the normalizer (to
+ * find the package and the command it runs) and by the policy's command matcher (to skip them
+ * before the package): declared once, here. `-c`/`--call` take shell text.
+ */
+export const PACKAGE_RUNNER_GRAMMAR: Required<Pick<OptionGrammar, 'values' | 'flags'>> & {
+  scriptOptions: string[];
+} = {
+  values: [
+    '-p',
+    '--package',
+    '--node-options',
+    '--registry',
+    '--cache',
+    '--userconfig',
+    '--from',
+    '--with',
+    '--python',
+    '--spec',
+  ],
+  flags: [
+    '-y',
+    '--yes',
+    '--no',
+    '-q',
+    '--quiet',
+    '--ignore-existing',
+    '--no-install',
+    '--bun',
+    '--silent',
+    '--prefer-offline',
+    '--offline',
+    '--isolated',
+  ],
+  scriptOptions: ['-c', '--call'],
+};

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PACKAGE_RUNNER_GRAMMAR } from '../wrapper-grammars';
 import { hasProgramSpec } from './catalog';
+import { programOptions } from './options';
 
 /*
  * One spec per program (issue 9, acceptance 5): every program a built-in pack names — in
@@ -45,5 +47,17 @@ describe('program specs', () => {
     expect(hasProgramSpec('frobnicate')).toBe(false);
     expect(hasProgramSpec('git')).toBe(true);
     expect(hasProgramSpec('python3.12')).toBe(true);
+  });
+});
+
+describe('package runners', () => {
+  it('are read by the matcher with the same grammar the normalizer peels them with', () => {
+    for (const runner of ['npx', 'bunx', 'pnpx', 'uvx']) {
+      const options = programOptions(runner);
+      expect(options, runner).toBeDefined();
+      for (const value of [...PACKAGE_RUNNER_GRAMMAR.values, ...PACKAGE_RUNNER_GRAMMAR.scriptOptions])
+        expect(options?.values.has(value), `${runner} ${value}`).toBe(true);
+      for (const flag of PACKAGE_RUNNER_GRAMMAR.flags) expect(options?.flags.has(flag), `${runner} ${flag}`).toBe(true);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { GIT_GLOBAL_FLAGS, GIT_GLOBAL_VALUES } from '../git';
-import { SUDO_GRAMMAR } from '../wrapper-grammars';
+import { PACKAGE_RUNNER_GRAMMAR, SUDO_GRAMMAR } from '../wrapper-grammars';
 import { interpreterFamilies, interpreterFamily, interpreterSpec } from './interpreters';
 
 /**
@@ -67,6 +67,12 @@ const npm = table(
     '-E',
     '--save-exact',
   ],
+);
+
+// The runner's own grammar (wrapper-grammars.ts): `-c`/`--call` take shell text as their value.
+const packageRunner = table(
+  [...PACKAGE_RUNNER_GRAMMAR.values, ...PACKAGE_RUNNER_GRAMMAR.scriptOptions],
+  [...PACKAGE_RUNNER_GRAMMAR.flags],
 );
 
 const programs: Record<string, ProgramOptions> = {
@@ -156,7 +162,10 @@ const programs: Record<string, ProgramOptions> = {
     ['-r', '--recursive', '-w', '--workspace-root', '-s', '--silent', '--offline', '--frozen-lockfile'],
   ),
   yarn: table(['--cwd'], ['-s', '--silent', '--frozen-lockfile', '--immutable', '--offline']),
-  npx: table(['-p', '--package', '-c', '--call'], ['-y', '--yes', '--no', '-q', '--quiet', '--no-install']),
+  npx: packageRunner,
+  bunx: packageRunner,
+  pnpx: packageRunner,
+  uvx: packageRunner,
   pip: table(
     [
       '--index-url',
