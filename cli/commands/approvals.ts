@@ -127,7 +127,8 @@ export async function giveVerdict(
   try {
     return await client.call('approvals.decide', input, { tenant });
   } catch (error) {
-    if (!(error instanceof ContractError) || !/step-up|fresh IdP sign-in/i.test(error.message)) throw error;
+    // The core's typed answer, never its wording: only `step_up_required` opens the browser.
+    if (!(error instanceof ContractError) || error.code !== 'step_up_required') throw error;
   }
   let given: ApprovalRequestView | null = null;
   let flowId = '';

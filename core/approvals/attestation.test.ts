@@ -133,7 +133,7 @@ describe('IdP-attested verdicts (issue 13)', () => {
   it('refuse an unattested verdict, bind the fresh sign-in to the verdict, and keep only the ID token', async () => {
     const id = await pendingRequest('terraform apply -target=module.db');
     await expect(call(session.alice as Principal, 'approvals.decide', { id, verdict: 'approve' })).rejects.toThrow(
-      /forbidden: Step-up required/,
+      /step_up_required: Step-up required/,
     );
     const approved = await attestedVerdict(session.alice as Principal, id, 'approve', 'alice');
     expect(approved).toMatchObject({ state: 'approved', decidedBy: session.alice?.id });

@@ -4,8 +4,8 @@ import type { Action, ApprovalState, ApprovalSubjectType, ApprovalVote, Principa
 import type { Statement as SqliteStatement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
-import { separationRefusal } from './separation';
-import type { Decider } from './separation';
+import { separationRefusal, stepUpRequirement } from './separation';
+import type { Decider, StepUpReason } from './separation';
 import type { Attestation } from './attestation';
 
 const approvalStates = approvalStateSchema.options;
@@ -134,6 +134,22 @@ export type NewApprovalRequest = Omit<
   requesterUid?: number | null;
   agentPrincipal?: string | null;
 };
+
+/** What `check` looks at: a verdict, or with `justification` a break-glass approval. */
+export type CheckedVerdict = Omit<Verdict, 'attestation'> & { justification?: string };
+
+/** The typed refusal the CLI and the console read: sign in again at the IdP, then decide. */
+function stepUpRequired(route: string, why: StepUpReason, what: 'approve' | 'deny' | 'break-glass'): ContractError {
+  const because =
+    why === 'attested_route'
+      ? `route ${route} needs a fresh IdP sign-in for each verdict`
+      : 'the request came from an agent running as your OS user, so only a fresh IdP sign-in shows that a person approves';
+  return new ContractError(
+    'step_up_required',
+    `Step-up required: ${because}; decide in the console or with "cavra approvals ${what === 'break-glass' ? 'break-glass' : what}" (it opens the browser). Nothing was recorded.`,
+    'redirectUri',
+  );
+}
 
 /** A verdict as the desk takes it: the decider is what the transport verified. */
 export interface Verdict {
@@ -353,30 +369,38 @@ export class ApprovalDesk {
   }
 
   /**
-   * Why this verdict would be refused, or null; throws for an unknown or settled request. The
-   * same checks `decide` makes, so a step-up sign-in is only started for a verdict that can stand.
+   * Throws why this verdict would be refused (an unknown or settled request included), with
+   * `attested` as if its step-up sign-in were done: the same checks `decide` and `breakGlass`
+   * make, so a step-up sign-in is only started for a verdict that can stand.
    */
-  async check(
-    tenant: string,
-    id: string,
-    verdict: Omit<Verdict, 'attestation'>,
-    attested: boolean,
-  ): Promise<ApprovalRequest> {
+  async check(tenant: string, id: string, verdict: CheckedVerdict, attested: boolean): Promise<ApprovalRequest> {
     return this.toRequest(tenant, await this.checked(tenant, id, verdict, attested));
   }
 
-  private async checked(
-    tenant: string,
-    id: string,
-    verdict: Omit<Verdict, 'attestation'>,
-    attested: boolean,
-  ): Promise<Row> {
+  /**
+   * The checks of every verdict, in the order a person can act on them: separation of duties
+   * (refusals a sign-in cannot change), the reason or justification, then the step-up (the
+   * one rule, `stepUpRequirement`) as a `step_up_required` error — nothing is recorded.
+   */
+  private async checked(tenant: string, id: string, verdict: CheckedVerdict, attested: boolean): Promise<Row> {
     await this.expireDue(tenant);
     const row = this.pendingRow(tenant, id);
     await this.invalidateIfPackChanged(tenant, row);
+    const breakGlass = verdict.justification !== undefined;
+    // Break-glass is an emergency override by a person: the labelled local evaluator's
+    // evaluation-tenant exemption does not extend to it.
+    const tenantKind = breakGlass ? 'production' : (this.options.tenantKind?.(tenant) ?? 'production');
+    const stepUp = attested
+      ? null
+      : stepUpRequirement(verdict.decider, verdict.verdict, {
+          attest: row.attest,
+          requesterUid: row.requester_uid,
+          tenantKind,
+          idpAvailable: await this.attestationAvailable(tenant),
+        });
     const refusal = separationRefusal(verdict.decider, verdict.verdict, {
       tenant,
-      tenantKind: this.options.tenantKind?.(tenant) ?? 'production',
+      tenantKind,
       route: row.route,
       approverGroups: parseGroups(row.approver_groups),
       requester: row.requester,
@@ -385,16 +409,29 @@ export class ApprovalDesk {
         .filter((vote) => vote.verdict === 'approve')
         .map((vote) => vote.principal_id),
       ...(this.options.standing?.(tenant, verdict.decider.id) ?? { groups: [], roles: [] }),
-      attested,
+      // What a step-up would prove is judged after it; everything else is refused first.
+      attested: attested || stepUp !== null,
+      breakGlass,
     });
     if (refusal) throw new ContractError('forbidden', `Refused: ${refusal}`);
-    const reason = verdict.reason?.trim() ?? '';
-    if (verdict.verdict === 'deny' && reason === '') {
-      throw new ContractError('invalid_input', 'reason: is required to deny a request', 'reason');
+    if (breakGlass) {
+      if ((verdict.justification ?? '').trim().length < 20) {
+        throw new ContractError(
+          'invalid_input',
+          'justification: must explain the emergency in at least 20 characters',
+          'justification',
+        );
+      }
+    } else {
+      const reason = verdict.reason?.trim() ?? '';
+      if (verdict.verdict === 'deny' && reason === '') {
+        throw new ContractError('invalid_input', 'reason: is required to deny a request', 'reason');
+      }
+      if (verdict.verdict === 'approve' && row.require_reason === 1 && reason === '') {
+        throw new ContractError('invalid_input', `reason: route ${row.route} requires a reason to approve`, 'reason');
+      }
     }
-    if (verdict.verdict === 'approve' && row.require_reason === 1 && reason === '') {
-      throw new ContractError('invalid_input', `reason: route ${row.route} requires a reason to approve`, 'reason');
-    }
+    if (stepUp) throw stepUpRequired(row.route, stepUp, breakGlass ? 'break-glass' : verdict.verdict);
     return row;
   }
 
@@ -407,13 +444,6 @@ export class ApprovalDesk {
    */
   async decide(tenant: string, id: string, verdict: Verdict): Promise<ApprovalRequest> {
     const row = await this.checked(tenant, id, verdict, verdict.attestation !== undefined);
-    if (row.attest === 'idp' && !verdict.attestation && (await this.attestationAvailable(tenant))) {
-      throw new ContractError(
-        'forbidden',
-        `Step-up required: route ${row.route} needs a fresh IdP sign-in for each verdict; decide in the console or with "cavra approvals ${verdict.verdict}" (it opens the browser)`,
-        'redirectUri',
-      );
-    }
     const reason = verdict.reason?.trim() || null;
     const by = verdict.decider.id;
     const kind = verdict.decider.kind;
@@ -469,34 +499,13 @@ export class ApprovalDesk {
     justification: string,
     attestation?: Attestation,
   ): Promise<ApprovalRequest> {
-    await this.expireDue(tenant);
-    const row = this.pendingRow(tenant, id);
-    await this.invalidateIfPackChanged(tenant, row);
-    if (decider.kind === 'agent') {
-      throw new ContractError('forbidden', 'Refused: an agent principal can never decide approval requests');
-    }
+    const row = await this.checked(
+      tenant,
+      id,
+      { verdict: 'approve', decider, justification },
+      attestation !== undefined,
+    );
     const text = justification.trim();
-    if (text.length < 20) {
-      throw new ContractError(
-        'invalid_input',
-        'justification: must explain the emergency in at least 20 characters',
-        'justification',
-      );
-    }
-    const sameOsUser = row.requester_uid !== null && decider.uid !== null && row.requester_uid === decider.uid;
-    if (row.requester === decider.id || (sameOsUser && !attestation)) {
-      throw new ContractError(
-        'forbidden',
-        'Refused: break-glass cannot approve a request raised by yourself or by an agent running as your OS user without a fresh IdP sign-in',
-      );
-    }
-    if (row.attest === 'idp' && !attestation && (await this.attestationAvailable(tenant))) {
-      throw new ContractError(
-        'forbidden',
-        `Step-up required: break-glass on route ${row.route} needs a fresh IdP sign-in`,
-        'redirectUri',
-      );
-    }
     const until = Math.min(this.now().getTime() + BREAK_GLASS_VALID_MS, row.expires_at);
     const claimed = this.sql(
       tenant,

@@ -51,14 +51,22 @@ export function approvalHandlers(
   'approvals.breakGlass': Handler<'approvals.breakGlass'>;
 } {
   /**
-   * Where the tenant has an IdP, a verdict goes through a step-up sign-in on an attested route,
-   * and whenever the reviewer runs as the agent's OS user (only a fresh sign-in tells them apart).
+   * Gives the verdict, or — when the one step-up rule (`stepUpRequirement`, applied by the desk)
+   * asks for a fresh IdP sign-in and the caller said where the IdP may send the browser back —
+   * starts that sign-in instead. Without a `redirectUri` the caller gets `step_up_required`.
    */
-  const needsStepUp = async (tenant: string, id: string, decider: Decider): Promise<boolean> => {
-    const request = desk.get(tenant, id);
-    if (!request || !(await desk.attestationAvailable(tenant))) return false;
-    return request.terms.attest === 'idp' || (request.requesterUid !== null && request.requesterUid === decider.uid);
-  };
+  async function orStepUp(
+    give: () => Promise<ApprovalRequest>,
+    begin: () => Promise<ApprovalRequest & { stepUp: ApprovalRequestView['stepUp'] }>,
+    redirectUri: string | undefined,
+  ): Promise<ApprovalRequestView> {
+    try {
+      return approvalView(await give());
+    } catch (error) {
+      if (!(error instanceof ContractError && error.code === 'step_up_required') || !redirectUri) throw error;
+      return approvalView(await begin());
+    }
+  }
   return {
     'approvals.list': async (ctx, input) => {
       const tenant = ctx.tenant;
@@ -81,16 +89,16 @@ export function approvalHandlers(
       return approvalView(request);
     },
     'approvals.decide': async (ctx, input) => {
-      const decider = deciderOf(ctx.principal);
       const verdict = {
         verdict: input.verdict,
-        decider,
+        decider: deciderOf(ctx.principal),
         ...(input.reason !== undefined ? { reason: input.reason } : {}),
       };
-      if (input.redirectUri && (await needsStepUp(ctx.tenant, input.id, decider))) {
-        return approvalView(await stepUp.begin(ctx.tenant, input.id, verdict, input.redirectUri));
-      }
-      return approvalView(await desk.decide(ctx.tenant, input.id, verdict));
+      return orStepUp(
+        () => desk.decide(ctx.tenant, input.id, verdict),
+        () => stepUp.begin(ctx.tenant, input.id, verdict, input.redirectUri as string),
+        input.redirectUri,
+      );
     },
     'approvals.attest': async (ctx, input) =>
       approvalView(await stepUp.complete(ctx.tenant, input.flowId, input.callbackUrl, deciderOf(ctx.principal))),
@@ -98,17 +106,17 @@ export function approvalHandlers(
       approvalView(await desk.cancel(ctx.tenant, input.id, ctx.principal.id, input.reason)),
     'approvals.breakGlass': async (ctx, input) => {
       const decider = deciderOf(ctx.principal);
-      if (input.redirectUri && (await needsStepUp(ctx.tenant, input.id, decider))) {
-        return approvalView(
-          await stepUp.begin(
+      return orStepUp(
+        () => desk.breakGlass(ctx.tenant, input.id, decider, input.justification),
+        () =>
+          stepUp.begin(
             ctx.tenant,
             input.id,
             { verdict: 'approve', decider, justification: input.justification },
-            input.redirectUri,
+            input.redirectUri as string,
           ),
-        );
-      }
-      return approvalView(await desk.breakGlass(ctx.tenant, input.id, decider, input.justification));
+        input.redirectUri,
+      );
     },
   };
 }

@@ -28,6 +28,46 @@ export interface SeparationFacts {
   roles: readonly Role[];
   /** The verdict carries a fresh IdP authentication that the agent cannot produce. */
   attested: boolean;
+  /** Break-glass: outside the route, so the route's approver groups do not apply (the role does). */
+  breakGlass?: boolean;
+}
+
+/** Why a verdict needs a fresh IdP sign-in first. */
+export type StepUpReason = 'attested_route' | 'agent_os_user';
+
+/** What the step-up rule looks at. */
+export interface StepUpFacts {
+  /** The route's attestation as the request was opened. */
+  attest: 'none' | 'idp';
+  requesterUid: number | null;
+  tenantKind: 'evaluation' | 'production';
+  /** Whether the tenant has an IdP to sign in at (without one nobody can step up). */
+  idpAvailable: boolean;
+}
+
+/**
+ * The one rule for "does this verdict need an IdP step-up" (approve, deny, break-glass, the
+ * CLI and the console all ask it here): on an attested route every verdict does; an approval
+ * by someone running as the agent's OS user does (only a fresh sign-in, which the agent cannot
+ * complete, tells them apart) — except the labelled local evaluator on an evaluation tenant,
+ * recorded as self-approved. Without an IdP nothing can be stepped up: `separationRefusal`
+ * then refuses what needed it.
+ */
+export function stepUpRequirement(
+  decider: Decider,
+  verdict: 'approve' | 'deny',
+  facts: StepUpFacts,
+): StepUpReason | null {
+  if (!facts.idpAvailable || decider.kind === 'agent') return null;
+  if (facts.attest === 'idp') return 'attested_route';
+  const evaluation = decider.kind === 'local_evaluation' && facts.tenantKind === 'evaluation';
+  if (verdict === 'approve' && !evaluation && sameOsUser(decider, facts.requesterUid)) return 'agent_os_user';
+  return null;
+}
+
+/** Unknown on either side proves nothing: only two known, equal uids are the same user. */
+function sameOsUser(decider: Decider, requesterUid: number | null): boolean {
+  return requesterUid !== null && decider.uid !== null && requesterUid === decider.uid;
 }
 
 /**
@@ -50,7 +90,7 @@ export function separationRefusal(
   if (verdict === 'approve' && facts.requester !== null && facts.requester === decider.id) {
     return 'you requested this action; someone else must decide it (separation of duties: self-approval)';
   }
-  if (!evaluation && !inRoute(facts)) {
+  if (!evaluation && !facts.breakGlass && !inRoute(facts)) {
     return `${decider.id} is not in an approver group of route ${facts.route} (${facts.approverGroups.join(', ') || 'none named'}); ask a member of one of them`;
   }
   if (verdict === 'deny') return null;
@@ -61,8 +101,7 @@ export function separationRefusal(
   // only a fresh IdP sign-in, which the agent cannot complete, shows that a person decided.
   // The labelled local evaluator on an evaluation tenant is the one exception: it is recorded
   // self_approved and blocks readiness.
-  const sameOsUser = facts.requesterUid !== null && decider.uid !== null && facts.requesterUid === decider.uid;
-  if (sameOsUser && !facts.attested && !evaluation) {
+  if (sameOsUser(decider, facts.requesterUid) && !facts.attested && !evaluation) {
     return `the request came from an agent running as your OS user (uid ${decider.uid}); approving it needs a fresh IdP sign-in (step-up) or another person`;
   }
   if (decider.kind === 'local_evaluation' && !evaluation) {

@@ -62,13 +62,8 @@ export class StepUp {
     redirectUri: string,
   ): Promise<ApprovalRequest & { stepUp: { flowId: string; authorizationUrl: string; expiresAt: string } }> {
     this.forgetStale();
-    // Refusals come before the sign-in (break-glass is checked by the desk when it completes).
-    const request = verdict.justification
-      ? this.desk.get(tenant, requestId)
-      : await this.desk.check(tenant, requestId, verdict, true);
-    if (!request || request.state !== 'pending') {
-      throw new ContractError('conflict', `id: approval request ${requestId} is not pending`, 'id');
-    }
+    // Refusals come before the sign-in: the same checks the verdict meets when it completes.
+    const request = await this.desk.check(tenant, requestId, verdict, true);
     const random = crypto.randomBytes(32).toString('base64url');
     const nonce = attestationNonce(requestId, request.binding.actionSha256, verdict.verdict, random);
     const flow = await this.identity.beginStepUp(tenant, redirectUri, nonce, ATTESTATION_MAX_AGE_S);

@@ -5,6 +5,12 @@ export const errorCodes = [
   'invalid_input',
   'unauthenticated',
   'forbidden',
+  /**
+   * The verdict needs a fresh sign-in at the tenant's IdP first (an attested route, or a
+   * reviewer running as the agent's OS user): decide again with a `redirectUri` and finish the
+   * sign-in. Nothing was recorded.
+   */
+  'step_up_required',
   'not_found',
   'conflict',
   'untrusted_sender',

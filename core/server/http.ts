@@ -10,6 +10,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
   unauthenticated: 401,
   forbidden: 403,
+  step_up_required: 401,
   untrusted_sender: 403,
   license_required: 403,
   not_found: 404,
