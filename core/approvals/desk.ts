@@ -387,9 +387,7 @@ export class ApprovalDesk {
     const row = this.pendingRow(tenant, id);
     await this.invalidateIfPackChanged(tenant, row);
     const breakGlass = verdict.justification !== undefined;
-    // Break-glass is an emergency override by a person: the labelled local evaluator's
-    // evaluation-tenant exemption does not extend to it.
-    const tenantKind = breakGlass ? 'production' : (this.options.tenantKind?.(tenant) ?? 'production');
+    const tenantKind = this.options.tenantKind?.(tenant) ?? 'production';
     const stepUp = attested
       ? null
       : stepUpRequirement(verdict.decider, verdict.verdict, {
@@ -397,6 +395,7 @@ export class ApprovalDesk {
           requesterUid: row.requester_uid,
           tenantKind,
           idpAvailable: await this.attestationAvailable(tenant),
+          breakGlass,
         });
     const refusal = separationRefusal(verdict.decider, verdict.verdict, {
       tenant,

@@ -28,7 +28,10 @@ export interface SeparationFacts {
   roles: readonly Role[];
   /** The verdict carries a fresh IdP authentication that the agent cannot produce. */
   attested: boolean;
-  /** Break-glass: outside the route, so the route's approver groups do not apply (the role does). */
+  /**
+   * Break-glass: outside the route, so the route's approver groups do not apply (the role does),
+   * and it records no self-approval, so the local evaluator's same-user exemption does not apply.
+   */
   breakGlass?: boolean;
 }
 
@@ -43,6 +46,8 @@ export interface StepUpFacts {
   tenantKind: 'evaluation' | 'production';
   /** Whether the tenant has an IdP to sign in at (without one nobody can step up). */
   idpAvailable: boolean;
+  /** Break-glass: an override by a person, never covered by the local evaluator's exemption. */
+  breakGlass?: boolean;
 }
 
 /**
@@ -50,7 +55,7 @@ export interface StepUpFacts {
  * CLI and the console all ask it here): on an attested route every verdict does; an approval
  * by someone running as the agent's OS user does (only a fresh sign-in, which the agent cannot
  * complete, tells them apart) — except the labelled local evaluator on an evaluation tenant,
- * recorded as self-approved. Without an IdP nothing can be stepped up: `separationRefusal`
+ * recorded as self-approved (not for break-glass, which records no self-approval). Without an IdP nothing can be stepped up: `separationRefusal`
  * then refuses what needed it.
  */
 export function stepUpRequirement(
@@ -60,8 +65,8 @@ export function stepUpRequirement(
 ): StepUpReason | null {
   if (!facts.idpAvailable || decider.kind === 'agent') return null;
   if (facts.attest === 'idp') return 'attested_route';
-  const evaluation = decider.kind === 'local_evaluation' && facts.tenantKind === 'evaluation';
-  if (verdict === 'approve' && !evaluation && sameOsUser(decider, facts.requesterUid)) return 'agent_os_user';
+  const exempt = decider.kind === 'local_evaluation' && facts.tenantKind === 'evaluation' && !facts.breakGlass;
+  if (verdict === 'approve' && !exempt && sameOsUser(decider, facts.requesterUid)) return 'agent_os_user';
   return null;
 }
 
@@ -101,7 +106,8 @@ export function separationRefusal(
   // only a fresh IdP sign-in, which the agent cannot complete, shows that a person decided.
   // The labelled local evaluator on an evaluation tenant is the one exception: it is recorded
   // self_approved and blocks readiness.
-  if (sameOsUser(decider, facts.requesterUid) && !facts.attested && !evaluation) {
+  // Break-glass records no self-approval, so the evaluator's exemption does not reach it.
+  if (sameOsUser(decider, facts.requesterUid) && !facts.attested && !(evaluation && !facts.breakGlass)) {
     return `the request came from an agent running as your OS user (uid ${decider.uid}); approving it needs a fresh IdP sign-in (step-up) or another person`;
   }
   if (decider.kind === 'local_evaluation' && !evaluation) {

@@ -121,9 +121,9 @@ describe('the one step-up rule', () => {
               const expected = stepUpRequirement(decider, verdict, {
                 attest,
                 requesterUid: AGENT_UID,
-                // Break-glass is an override by a person: no evaluation exemption.
-                tenantKind: path === 'break-glass' ? 'production' : tenantKind,
+                tenantKind,
                 idpAvailable: idp,
+                breakGlass: path === 'break-glass',
               });
               // A verdict refused even with a fresh sign-in is refused first: no sign-in for nothing.
               const refusedAnyway = await on

@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, startHost, test } from './console-host';
+import { expect, seedPending, startHost, test } from './console-host';
 
 // The queue at scale and at width. 10,000 pending requests opened through the real core (each
 // recorded in the ledger first), listed by the real `approvals.page` of the console's core:
@@ -13,27 +10,6 @@ import { expect, startHost, test } from './console-host';
 // one. Then real requests at 1440 and 800 px wide: no sideways scroll, axe clean, screenshots.
 
 const PENDING = 10_000;
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Opens `count` pending requests through the real core on `home` (another process, as the CLI would). */
-function seedPending(home: string, count: number): Promise<{ id: string; target: string }[]> {
-  return new Promise((resolve, reject) => {
-    const seeder = spawn(
-      path.join(repo, 'node_modules', '.bin', 'tsx'),
-      [path.join(repo, 'test', 'support', 'seed-approvals-main.ts'), home, String(count)],
-      { env: { ...process.env, CAVRA_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    seeder.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    seeder.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    seeder.on('error', reject);
-    seeder.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(stdout) as { id: string; target: string }[]) : reject(new Error(stderr)),
-    );
-  });
-}
-
 /**
  * The 10,000-request console keeps its data in memory-backed /dev/shm where there is one:
  * every open is three durable commits, and on a shared disk seeding took 50–80 s of fsyncs

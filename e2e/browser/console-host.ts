@@ -124,4 +124,27 @@ export const test = base.extend<{ consoleHost: ConsoleHost; licensed: boolean }>
   },
 });
 
+/**
+ * Opens `count` pending approval requests through the real core on `home` (another process, as
+ * the CLI would; test/support/seed-approvals.ts), returned in queue order. Playwright's loader
+ * cannot load the core itself, so tsx runs it.
+ */
+export function seedPending(home: string, count: number): Promise<{ id: string; target: string }[]> {
+  return new Promise((resolve, reject) => {
+    const seeder = spawn(
+      path.join(repo, 'node_modules', '.bin', 'tsx'),
+      [path.join(repo, 'test', 'support', 'seed-approvals-main.ts'), home, String(count)],
+      { env: { ...process.env, CAVRA_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    seeder.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    seeder.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    seeder.on('error', reject);
+    seeder.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(stdout) as { id: string; target: string }[]) : reject(new Error(stderr)),
+    );
+  });
+}
+
 export { expect } from '@playwright/test';

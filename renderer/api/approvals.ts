@@ -71,3 +71,12 @@ export function useApprovalRequest(tenant: string | null, id: string | null) {
     enabled: tenant !== null && id !== null && /^apr_[0-9a-f-]{36}$/.test(id),
   });
 }
+
+/** Break-glass: approve outside the route with a written justification (the `break_glass` role only). */
+export function useBreakGlass(tenant: string | null) {
+  const client = useClient();
+  return useMutation({
+    mutationFn: (input: OperationInput<'approvals.breakGlass'>) =>
+      client.call('approvals.breakGlass', input, { tenant }),
+  });
+}

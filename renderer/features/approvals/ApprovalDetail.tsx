@@ -175,6 +175,7 @@ export function ApprovalDetail({
   actionError,
   now,
   onDecide,
+  onBreakGlass,
 }: {
   request: ApprovalSummaryView;
   /** The exact action (undefined while it loads). */
@@ -182,6 +183,8 @@ export function ApprovalDetail({
   actionError?: string | null;
   now: number;
   onDecide: (verdict: 'approve' | 'deny') => void;
+  /** Offered to holders of the `break_glass` role only (the core refuses everyone else). */
+  onBreakGlass?: (() => void) | undefined;
 }) {
   // Read the decision record only once the request itself is recorded: until then the gate
   // that opened it is still writing to the ledger.
@@ -206,6 +209,11 @@ export function ApprovalDetail({
           <button type="button" className="danger" aria-keyshortcuts="d" onClick={() => onDecide('deny')}>
             Deny…
           </button>
+          {onBreakGlass && !request.breakGlass && (
+            <button type="button" className="secondary break-glass-button" onClick={onBreakGlass}>
+              Break glass…
+            </button>
+          )}
         </div>
       )}
       <dl className="facts" data-testid="approval-facts">

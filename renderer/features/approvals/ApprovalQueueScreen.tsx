@@ -1,14 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { approvalStateSchema } from '../../../core/contract';
-import type { ApprovalSummaryView } from '../../../core/contract';
+import type { ApprovalRequestView, ApprovalSummaryView } from '../../../core/contract';
 import { useSessionStatus } from '../../api/access';
-import { useApprovalQueue, useApprovalRequest, useDecideApproval } from '../../api/approvals';
+import { useApprovalQueue, useApprovalRequest, useBreakGlass, useDecideApproval } from '../../api/approvals';
+import { useTenants } from '../../api/queries';
 import { useShortcuts } from '../../components/shortcuts';
 import { useNow } from '../../components/useNow';
 import { usePreferences } from '../../state/preferences';
 import { useUi } from '../../state/ui';
 import { ApprovalDetail } from './ApprovalDetail';
+import { BreakGlassDialog } from './BreakGlassDialog';
 import { DecisionDialog } from './DecisionDialog';
 import { QueueList } from './QueueList';
 import type { QueueListHandle } from './QueueList';
@@ -75,6 +77,12 @@ export function ApprovalQueueScreen() {
   };
   const queue = useApprovalQueue(tenant, view === 'pending' ? pendingStates : decidedStates);
   const decide = useDecideApproval(tenant);
+  const breakGlass = useBreakGlass(tenant);
+  // Break-glass is offered to holders of the role; the core checks it again (and refuses others).
+  const mayBreakGlass =
+    useTenants()
+      .data?.tenants.find((t) => t.id === tenant)
+      ?.roles.includes('break_glass') ?? false;
   const pages = queue.data?.pages;
   const items = useMemo(() => pages?.flatMap((page) => page.requests) ?? [], [pages]);
   // The newest page's count: the queue may have grown or shrunk since the first page.
@@ -104,7 +112,7 @@ export function ApprovalQueueScreen() {
     { keys: 'd', description: 'Deny the request (asks for a reason; the reason field is focused)' },
     { keys: 'Escape', description: 'Close the dialog without deciding' },
   ]);
-  const [dialog, setDialog] = useState<'approve' | 'deny' | null>(null);
+  const [dialog, setDialog] = useState<'approve' | 'deny' | 'break-glass' | null>(null);
   const list = useRef<QueueListHandle | null>(null);
   const now = useNow();
   const want = cursor.id ?? item;
@@ -173,34 +181,54 @@ export function ApprovalQueueScreen() {
     // eslint-disable-next-line react-hooks/exhaustive-deps -- runs once per return, when both answers are in
   }, [stepUpReturn, pages, linked.data]);
 
+  /** What the core answered: a step-up to finish in the browser, or the recorded outcome (then on to the next). */
+  function settled(request: ApprovalRequestView, what: string, index: number) {
+    if (request.stepUp) {
+      // An attested verdict counts only after a fresh sign-in at the IdP that commits to this
+      // request, action and verdict. Nothing is recorded yet.
+      announce(`Sign in again to confirm: ${what} ${request.target}.`);
+      if (shell === 'browser') window.location.assign(request.stepUp.authorizationUrl);
+      else setAwaitingStepUp(request.target);
+      return;
+    }
+    setDialog(null);
+    // Focus moves on to the next request in the queue (HOUSE rule 8); the list keeps focus.
+    const rest = items.filter((r) => r.id !== request.id);
+    const next = view === 'pending' ? rest[Math.min(index, rest.length - 1)] : request;
+    // Still pending (the first of N approvals) stays in the count.
+    const left = request.state === 'pending' ? total : Math.max(0, total - 1);
+    announce(decisionAnnouncement(request, view === 'pending' ? left : null, next ?? null));
+    setCursor({ id: next?.id ?? null, index });
+    setTimeout(() => list.current?.focus(), 0);
+  }
+
   function confirm(reason: string) {
-    if (!active || !dialog) return;
+    if (!active || (dialog !== 'approve' && dialog !== 'deny')) return;
     const index = Math.max(0, activeIndex);
+    const verdict = dialog;
     decide.mutate(
-      { id: active.id, verdict: dialog, ...(reason ? { reason } : {}) },
-      {
-        onSuccess: (request) => {
-          if (request.stepUp) {
-            // An attested route: the verdict counts only after a fresh sign-in at the IdP
-            // that commits to this request, action and verdict. Nothing is recorded yet.
-            announce(`Sign in again to confirm: ${dialog === 'approve' ? 'approve' : 'deny'} ${request.target}.`);
-            if (shell === 'browser') window.location.assign(request.stepUp.authorizationUrl);
-            else setAwaitingStepUp(request.target);
-            return;
-          }
-          setDialog(null);
-          // Focus moves on to the next request in the queue (HOUSE rule 8); the list keeps focus.
-          const rest = items.filter((r) => r.id !== request.id);
-          const next = view === 'pending' ? rest[Math.min(index, rest.length - 1)] : request;
-          // Still pending (the first of N approvals) stays in the count.
-          const left = request.state === 'pending' ? total : Math.max(0, total - 1);
-          announce(decisionAnnouncement(request, view === 'pending' ? left : null, next ?? null));
-          setCursor({ id: next?.id ?? null, index });
-          setTimeout(() => list.current?.focus(), 0);
-        },
-      },
+      { id: active.id, verdict, ...(reason ? { reason } : {}) },
+      { onSuccess: (request) => settled(request, verdict, index) },
     );
   }
+
+  function confirmBreakGlass(justification: string) {
+    if (!active || dialog !== 'break-glass') return;
+    const index = Math.max(0, activeIndex);
+    breakGlass.mutate(
+      { id: active.id, justification },
+      { onSuccess: (request) => settled(request, 'break glass and approve', index) },
+    );
+  }
+
+  const closeDialog = () => {
+    setDialog(null);
+    setAwaitingStepUp(null);
+    decide.reset();
+    breakGlass.reset();
+    list.current?.focus();
+  };
+  const offerBreakGlass = mayBreakGlass ? () => setDialog('break-glass') : undefined;
 
   if (!tenant) return <p className="muted">Select a tenant first.</p>;
   const countText = pages ? ` (${total.toLocaleString()})` : '';
@@ -239,7 +267,13 @@ export function ApprovalQueueScreen() {
         ) : null}
         {items.length === 0 && fromLink && (
           <div className="queue single">
-            <ApprovalDetail request={fromLink} action={fromLink.action} now={now} onDecide={setDialog} />
+            <ApprovalDetail
+              request={fromLink}
+              action={fromLink.action}
+              now={now}
+              onDecide={setDialog}
+              onBreakGlass={offerBreakGlass}
+            />
           </div>
         )}
         {items.length > 0 && (
@@ -266,12 +300,13 @@ export function ApprovalQueueScreen() {
                 actionError={detail.isError ? detail.error.message : null}
                 now={now}
                 onDecide={setDialog}
+                onBreakGlass={offerBreakGlass}
               />
             )}
           </div>
         )}
       </section>
-      {dialog && active && (
+      {(dialog === 'approve' || dialog === 'deny') && active && (
         <DecisionDialog
           request={active}
           verdict={dialog}
@@ -279,12 +314,17 @@ export function ApprovalQueueScreen() {
           stepUp={awaitingStepUp !== null}
           error={decide.error?.message ?? null}
           onConfirm={confirm}
-          onCancel={() => {
-            setDialog(null);
-            setAwaitingStepUp(null);
-            decide.reset();
-            list.current?.focus();
-          }}
+          onCancel={closeDialog}
+        />
+      )}
+      {dialog === 'break-glass' && active && (
+        <BreakGlassDialog
+          request={active}
+          pending={breakGlass.isPending || awaitingStepUp !== null}
+          stepUp={awaitingStepUp !== null}
+          error={breakGlass.error?.message ?? null}
+          onConfirm={confirmBreakGlass}
+          onCancel={closeDialog}
         />
       )}
     </div>
