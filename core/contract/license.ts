@@ -58,6 +58,8 @@ export const entitlementSchema = z.object({
   daysRemaining: z.number().int().nonnegative().nullable(),
   enabledFeatures: z.array(enterpriseFeatureSchema),
   lockedFeatures: z.array(enterpriseFeatureSchema),
+  /** Why each locked feature is refused, in the very words the core's guard refuses it with. */
+  refusals: z.array(z.object({ feature: enterpriseFeatureSchema, reason: z.string() })),
   revocation: z.object({ revokedAt: z.string(), reason: z.string(), source: z.enum(['vendor', 'tenant']) }).nullable(),
   /** The newest vendor revocation list imported, if any. */
   revocationList: z.object({ issuedAt: z.string(), entries: z.number().int().nonnegative() }).nullable(),

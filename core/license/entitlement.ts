@@ -26,8 +26,18 @@ export function buildInfo(channel: BuildChannel = buildChannel): Entitlement['bu
   return { channel, demoKeyTrusted: channel === 'demo' };
 }
 
-/** What a license grants at `now`; the one place the status rules live. */
+/** What a license grants at `now`, with the refusal wording for each locked feature. */
 export function computeEntitlement(input: EntitlementInput): Entitlement {
+  const entitlement = entitlementOf(input);
+  const refusals = entitlement.lockedFeatures.flatMap((feature) => {
+    const reason = featureRefusal(entitlement, feature);
+    return reason ? [{ feature, reason }] : [];
+  });
+  return { ...entitlement, refusals };
+}
+
+/** The one place the status rules live. */
+function entitlementOf(input: EntitlementInput): Omit<Entitlement, 'refusals'> {
   const channel = input.channel ?? buildChannel;
   const base = {
     tenant: input.tenant,
@@ -35,7 +45,11 @@ export function computeEntitlement(input: EntitlementInput): Entitlement {
     build: buildInfo(channel),
     checkedAt: input.now.toISOString(),
   };
-  const none = (status: EntitlementState, reason: string, license: LicenseSummary | null = null): Entitlement => ({
+  const none = (
+    status: EntitlementState,
+    reason: string,
+    license: LicenseSummary | null = null,
+  ): Omit<Entitlement, 'refusals'> => ({
     ...base,
     status,
     reason,
@@ -67,8 +81,8 @@ export function computeEntitlement(input: EntitlementInput): Entitlement {
       ...none(
         'suspended',
         revocation.source === 'vendor'
-          ? `License ${license.licenseId} was revoked by the vendor on ${revocation.revokedAt} (${revocation.reason})`
-          : `License ${license.licenseId} was surrendered at the trial closeout on ${revocation.revokedAt} (${revocation.reason})`,
+          ? `License ${license.licenseId} was revoked by the vendor on ${revocation.revokedAt} (${revocation.reason}); ask the vendor for a new license and import it on the License screen`
+          : `License ${license.licenseId} was surrendered at the trial closeout on ${revocation.revokedAt} (${revocation.reason}), so Enterprise workflows are locked and the trial is over; to continue, import a new license on the License screen`,
         license,
       ),
       revocation,
@@ -106,7 +120,7 @@ function daysUntil(expiresAt: string, now: Date): number {
 }
 
 /** Why a feature is not available, or null when the entitlement enables it. */
-export function featureRefusal(entitlement: Entitlement, feature: EnterpriseFeature): string | null {
+export function featureRefusal(entitlement: Omit<Entitlement, 'refusals'>, feature: EnterpriseFeature): string | null {
   if (entitlement.enabledFeatures.includes(feature)) return null;
   if (entitlement.status === 'active' || entitlement.status === 'trial') {
     return `License ${entitlement.license?.licenseId ?? ''} does not include the "${feature}" feature (${enterpriseFeatureLabels[feature]}); ask the vendor for a license that does`;

@@ -207,6 +207,17 @@ describe('entitlement through the contract', () => {
     const status = await client.call('license.status', {}, { tenant });
     expect(status).toMatchObject({ status: 'missing', enabledFeatures: [] });
     expect(status.reason).toMatch(/no longer verifies/);
+    // One wording everywhere: each locked feature's refusal is the guard's, and step 1 of the trial
+    // says the stored license does not verify (not "no license is imported yet").
+    expect(status.refusals.find((r) => r.feature === 'aispm')?.reason).toBe(
+      `AISPM posture is an Enterprise feature ("aispm") and tenant "${tenant}" has no valid license (missing): ${status.reason}`,
+    );
+    const refused = await refusal(client.call('aispm.status', {}, { tenant }));
+    expect(refused.code).toBe('license_required');
+    expect(status.refusals.find((r) => r.feature === 'aispm')?.reason).toBe(refused.message);
+    const step = (await client.call('trial.status', {}, { tenant })).steps[0];
+    expect(step?.detail).toMatch(/The stored license no longer verifies in this build/);
+    expect(step?.detail).not.toMatch(/No license is imported/);
   });
 
   it('importing is for tenant administrators', async () => {

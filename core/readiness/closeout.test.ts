@@ -103,7 +103,7 @@ describe('trial closeout: a signed packet of the decisions, the license and the 
     expect(step?.evidence).toHaveLength(2);
     // Step 1 says what happened to the license and what to do, not "no valid license yet".
     expect(steps[0]?.detail).toMatch(
-      /The license was surrendered at the trial closeout on \S+, so Enterprise workflows are locked; the trial is over\. To continue, import a new license/,
+      /was surrendered at the trial closeout on \S+ \(.*\), so Enterprise workflows are locked and the trial is over; to continue, import a new license/,
     );
     expect(steps[0]?.detail).not.toMatch(/yet/);
   });

@@ -49,7 +49,7 @@ describe('the guided trial home: nine steps derived from evidence', () => {
     });
     expect(status.complete).toBe(1);
     const byId = Object.fromEntries(status.steps.map((s) => [s.id, s]));
-    expect(byId.tenant?.detail).toMatch(/No license is imported yet: import one on the License screen/);
+    expect(byId.tenant?.detail).toMatch(/No license is imported for tenant "evaluation": import the license file/);
     expect(byId.tenant?.screen).toBe('license');
     expect(byId.policy?.detail).toMatch(/No pack is assigned to a repository/);
     expect(byId.packet?.screen).toBe('readiness');

@@ -1,4 +1,4 @@
-import type { Entitlement, TrialStatus, TrialStep, ValidatorId } from '../contract';
+import type { TrialStatus, TrialStep, ValidatorId } from '../contract';
 import type { EvidenceLedgers, Ledger } from '../evidence';
 import { observe } from './observations';
 import type { TenantObservers } from './validators';
@@ -57,7 +57,8 @@ export class TrialService {
         `Tenant "${tenant}" is selected and its evidence ledger holds ${ledger.size()} records.` +
         (entitlement.status === 'active' || entitlement.status === 'trial'
           ? ` License: ${entitlement.status}.`
-          : ` ${licenseInWords(entitlement)}`),
+          : // The entitlement's reason is the one wording: what happened to the license and what to do.
+            ` ${entitlement.reason}.`),
       screen: entitlement.status === 'active' || entitlement.status === 'trial' ? 'tenants' : 'license',
       evidence: [],
     });
@@ -196,29 +197,5 @@ export class TrialService {
       }
     }
     return null;
-  }
-}
-
-/**
- * Step 1's license sentence when there is no valid license: what happened (never imported, expired,
- * revoked, surrendered at closeout, not valid yet) and what to do. The entitlement's reason says it.
- */
-function licenseInWords(entitlement: Entitlement): string {
-  const importOne = 'import one on the License screen before steps 8 and 9';
-  switch (entitlement.status) {
-    case 'missing':
-      return entitlement.license
-        ? `The imported license is not usable (${entitlement.reason}): ${importOne}.`
-        : `No license is imported yet: ${importOne}.`;
-    case 'expired':
-      return `The license has expired (${entitlement.reason}).`;
-    default:
-      if (entitlement.revocation?.source === 'tenant') {
-        return `The license was surrendered at the trial closeout on ${entitlement.revocation.revokedAt}, so Enterprise workflows are locked; the trial is over. To continue, import a new license on the License screen.`;
-      }
-      if (entitlement.revocation) {
-        return `The license was revoked by the vendor on ${entitlement.revocation.revokedAt} (${entitlement.revocation.reason}); ask the vendor for a new license and import it on the License screen.`;
-      }
-      return `The license is suspended: ${entitlement.reason}.`;
   }
 }

@@ -76,7 +76,7 @@ test('without a license the Enterprise screens are locked with the reason; impor
   await expect(page.getByTestId('locked-connectors')).toHaveText('Locked');
   await page.getByRole('button', { name: /^Connectors/ }).click();
   await expect(page.getByTestId('license-locked')).toContainText(
-    'does not include this Enterprise feature ("connectors")',
+    'does not include the "connectors" feature (SIEM, ITSM, ChatOps and webhook connectors); ask the vendor',
   );
   await page.getByRole('button', { name: /^AISPM posture/ }).click();
   await expect(page.getByTestId('license-locked')).toHaveCount(0);

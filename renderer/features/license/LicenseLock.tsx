@@ -57,12 +57,9 @@ export function LicenseLock({
   return (
     <section className="card" aria-labelledby="locked-heading" data-testid="license-locked" data-feature={feature}>
       <h2 id="locked-heading">Locked: {enterpriseFeatureLabels[feature]}</h2>
-      <p>
-        {entitlement.status === 'active' || entitlement.status === 'trial'
-          ? `License ${entitlement.license?.licenseId ?? ''} does not include this Enterprise feature ("${feature}").`
-          : `This Enterprise feature ("${feature}") needs a valid license; tenant "${tenant}" has none (${entitlement.status}).`}
+      <p data-testid="license-locked-reason">
+        {entitlement.refusals.find((refusal) => refusal.feature === feature)?.reason ?? entitlement.reason}
       </p>
-      <p data-testid="license-locked-reason">{entitlement.reason}</p>
       <p className="muted small">
         Enforcement is not affected: the gate keeps deciding, approvals keep routing and evidence keeps being recorded.
       </p>
