@@ -4,6 +4,7 @@ import type { Principal } from '../contract';
 import { approvalBinding, termsForMachineRequest } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
 import { MACHINE_PATHS, approvalBindingSchema, machineApprovalOpenSchema } from '../connect';
+import { AgentCredentials } from '../gate';
 import type { RouteContext, RouteModule, ServerDeps } from './routes';
 
 /** Who may join a machine to a tenant: the people who run the tenant's gates. */
@@ -81,23 +82,24 @@ export const machineRoutes: RouteModule = (deps) => {
           );
         }
         const owner = input.osUser ?? { uid: 0, name: 'unknown' };
-        const issued = agents.issue(tenant, `machine ${input.name}`, owner, principal.id);
+        // Record, then apply: the enrolment is on record in the central ledger (under the id the
+        // credential will have) before any credential exists; no record, no credential.
+        const minted = AgentCredentials.mint();
         try {
-          // The enrolment is evidence in the central ledger; a credential that is not on record is withdrawn.
           await recordCentrally(deps, tenant, {
             change: 'machine_enrolled',
             by: principal.id,
-            machine: issued.credential.id,
+            machine: minted.id,
             name: input.name,
             os_user: owner.name,
           });
         } catch (error) {
-          agents.revoke(issued.credential.id);
           throw new ContractError(
             'unavailable',
             `The enrolment could not be recorded, so no credential was issued: ${error instanceof Error ? error.message : String(error)}`,
           );
         }
+        const issued = agents.issue(tenant, `machine ${input.name}`, owner, principal.id, minted);
         deps.log({ level: 'info', msg: 'machine enrolled', tenant, machine: issued.credential.id, by: principal.id });
         return {
           status: 201,

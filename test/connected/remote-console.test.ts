@@ -92,6 +92,16 @@ describe.skipIf(cluster === null)('a console on another machine, connected to th
     expect(central.find((event) => event.event === 'viewed')?.by).toBe(principal.id);
     expect(central.find((event) => event.event === 'approved')?.by).toBe(principal.id);
 
+    // Each machine's enrolment is on record centrally under the id its credential has.
+    const enrolled = await plane.store.read({ tenant: TENANT }, (session) =>
+      session.all<{ payload: string }>(`SELECT payload FROM ledger_records WHERE type = 'config_change' ORDER BY seq`),
+    );
+    const machines = enrolled
+      .map((row) => JSON.parse(String(row.payload)) as { change?: string; machine?: string })
+      .filter((payload) => payload.change === 'machine_enrolled')
+      .map((payload) => payload.machine);
+    expect(machines).toEqual(expect.arrayContaining([laptopA.machineId, laptopB.machineId]));
+
     // The server's guard still applies: B's guard lets Olga's verdict through (its mappings make
     // her a reviewer), and the control plane, which maps her group to operator only, refuses it.
     const { core: olgaCore, principal: olga } = await consoleOf(laptopB.home, 'olga');
