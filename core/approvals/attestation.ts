@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { BUNDLE_FILES, verifyBundle } from '../evidence';
 import type { BundleVerification, VerifyOptions } from '../evidence';
+import { idTokenAlgorithms } from '../identity';
+import type { IdTokenAlgorithm } from '../identity';
 
 /**
  * IdP-attested verdicts (SPEC §5). For a verdict on an `attest: idp` route the reviewer signs
@@ -121,19 +123,24 @@ export function checkAttestation(
   return result;
 }
 
-const ALGORITHMS: Record<string, { hash: string; options?: Partial<crypto.VerifyKeyObjectInput> }> = {
+/** How each accepted algorithm verifies (typed by the one list, so none can be missing here). */
+const ALGORITHMS: Record<IdTokenAlgorithm, { hash: string | null; options?: Partial<crypto.VerifyKeyObjectInput> }> = {
   RS256: { hash: 'sha256' },
   RS384: { hash: 'sha384' },
   RS512: { hash: 'sha512' },
   PS256: { hash: 'sha256', options: { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  PS384: { hash: 'sha384', options: { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 } },
+  PS512: { hash: 'sha512', options: { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 } },
   ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
   ES384: { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
+  // Ed25519 hashes internally: node takes no digest name for it.
+  EdDSA: { hash: null },
 };
 
 function signatureVerifies(token: string, header: Record<string, unknown>, keys: Record<string, unknown>[]): boolean {
   const alg = typeof header.alg === 'string' ? header.alg : '';
-  const spec = ALGORITHMS[alg];
-  if (!spec) return false;
+  if (!(idTokenAlgorithms as readonly string[]).includes(alg)) return false;
+  const spec = ALGORITHMS[alg as IdTokenAlgorithm];
   const [head, body, signature] = token.split('.') as [string, string, string];
   const candidates = keys.filter((key) => header.kid === undefined || key.kid === header.kid);
   for (const jwk of candidates) {

@@ -8,3 +8,5 @@ export { groupsOf, rolesForGroups } from './role-mapping';
 export { sessionHandlers } from './handlers';
 export { ConsoleSession, callbackReturnLink, stepUpReturnLink } from './console-session';
 export type { CallbackOutcome } from './console-session';
+export { idTokenAlgorithms } from './algorithms';
+export type { IdTokenAlgorithm } from './algorithms';

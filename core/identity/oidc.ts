@@ -3,6 +3,7 @@ import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { ContractError } from '../contract';
 import type { SsoConfig } from '../contract';
+import { idTokenAlgorithms } from './algorithms';
 
 /** A sign-in started and not yet finished: it lives in memory only, for a few minutes. */
 interface Flow {
@@ -194,7 +195,7 @@ export class OidcSignIn {
       const { payload } = await jose.jwtVerify(token, keys, {
         issuer: sso.issuer,
         audience: sso.client_id,
-        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'],
+        algorithms: [...idTokenAlgorithms],
         requiredClaims: ['sub', 'exp', 'iat'],
         clockTolerance: 30,
         currentDate: this.now(),
