@@ -17,8 +17,8 @@ import { startTestIdp } from '../../test/support/oidc-idp';
 // through evidence.query as the reviewer, and as an exported bundle the CLI verifies offline.
 //
 // The tenant is the install's default tenant with SSO configured: the install's adapter
-// credential is bound to it. (An adapter for another tenant needs `cavra agents enroll --tenant`,
-// not built yet; the gate refuses a hook naming a tenant its credential is not for.)
+// credential is bound to it. (An adapter acting in another tenant is enrolled there with
+// `cavra agents enroll --tenant`; the gate refuses a hook naming a tenant its credential is not for.)
 
 const cavra = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cavra.cjs');
 
