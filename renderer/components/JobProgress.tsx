@@ -6,7 +6,12 @@ export function JobProgress({ job, label }: { job: Job; label: string }) {
   const cancel = useCancelJob(job.tenant);
   const { done, total, phase } = job.progress;
   const percent = total ? Math.min(100, Math.round((done / total) * 100)) : null;
-  const text = total ? `${done.toLocaleString()} of ${total.toLocaleString()}` : `${done.toLocaleString()} so far`;
+  // Work that counts nothing (a packet export) says no count rather than "0 so far" once it ended.
+  const text = total
+    ? `${done.toLocaleString()} of ${total.toLocaleString()}`
+    : done > 0 || job.state === 'running'
+      ? `${done.toLocaleString()} so far`
+      : '';
   return (
     <div className="job" data-testid={`job-${job.kind}`} data-state={job.state}>
       <div className="job-head">
@@ -20,7 +25,7 @@ export function JobProgress({ job, label }: { job: Job; label: string }) {
         aria-valuemin={0}
         aria-valuemax={total ?? undefined}
         aria-valuenow={total ? done : undefined}
-        aria-valuetext={`${phase}: ${text}`}
+        aria-valuetext={text ? `${phase}: ${text}` : phase}
       >
         <div className="progress-bar" style={{ width: `${percent ?? 100}%` }} data-indeterminate={percent === null} />
       </div>
