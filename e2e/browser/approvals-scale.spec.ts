@@ -231,7 +231,11 @@ test('queue and dialog at 1440 and 800 px wide: no sideways scroll, axe clean, s
   }
   // Leave nothing waiting: deny both from the keyboard.
   for (let i = 0; i < waiting.length; i++) {
+    // Focus comes back to the list once the previous verdict is in; typed before that, the
+    // reason's letters would be shortcuts (the `a` of "layout" opens the approve dialog).
+    await expect(list).toBeFocused();
     await page.keyboard.press('d');
+    await expect(page.getByRole('dialog').getByLabel(/Reason \(required\)/)).toBeFocused();
     await page.keyboard.type('layout test');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
