@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DecisionPayload, SignedIn } from '../../core/contract';
+import type { DecisionPayload } from '../../core/contract';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { createCore } from '../../core/service';
 import type { LocalCoreService } from '../../core/service';
@@ -10,7 +10,7 @@ import type { RunningGate } from '../../core/gate';
 import type { EvidenceLedgers } from '../../core/evidence';
 import { requireKeychain } from '../../core/gate/testing';
 import { tempHome } from '../../test/support/temp-home';
-import { signInOverHttp, startTestIdp } from '../../test/support/oidc-idp';
+import { signInToCore, startTestIdp } from '../../test/support/oidc-idp';
 import type { TestIdp } from '../../test/support/oidc-idp';
 import { rememberSession } from '../sign-in';
 import { buildCliForTests, cavra } from '../adapters/testing';
@@ -35,21 +35,7 @@ let workspace: string;
 let cleanup: () => void;
 
 async function signIn(user: keyof typeof users): Promise<string> {
-  const begun = await core.invoke(null, {
-    op: 'session.begin',
-    tenant: null,
-    input: { tenant: TENANT, redirectUri: 'http://127.0.0.1:49154/callback' },
-  });
-  if (!begun.ok) throw new Error(begun.error.message);
-  const flow = begun.value as { flowId: string; authorizationUrl: string };
-  const callbackUrl = await signInOverHttp(flow.authorizationUrl, user);
-  const done = await core.invoke(null, {
-    op: 'session.complete',
-    tenant: null,
-    input: { flowId: flow.flowId, callbackUrl },
-  });
-  if (!done.ok) throw new Error(done.error.message);
-  return (done.value as SignedIn).sessionId;
+  return (await signInToCore(core, TENANT, user, 'http://127.0.0.1:49154/callback')).sessionId;
 }
 
 beforeAll(async () => {

@@ -12,13 +12,12 @@ import { expect } from 'vitest';
 import { buildCliForTests, cavra } from '../../cli/adapters/testing';
 import type { CliBuild } from '../../cli/adapters/testing';
 import { rememberSession } from '../../cli/sign-in';
-import type { SignedIn } from '../../core/contract';
 import { requireKeychain } from '../../core/gate/testing';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { createCore } from '../../core/service';
 import { PostgresStore, tenantDatabasePath } from '../../core/store';
 import { databaseEnv } from '../support/control-plane';
-import { signInOverHttp, startTestIdp } from '../support/oidc-idp';
+import { signInToCore, startTestIdp } from '../support/oidc-idp';
 import type { IdpUser, TestIdp } from '../support/oidc-idp';
 import { createTestDatabase, testCluster } from '../support/postgres';
 import type { TestDatabase } from '../support/postgres';
@@ -188,21 +187,7 @@ export class ControlPlaneFixture {
       });
       expect(configured.ok, JSON.stringify(configured)).toBe(true);
       if (!user) return null;
-      const begun = await core.invoke(null, {
-        op: 'session.begin',
-        tenant: null,
-        input: { tenant: TENANT, redirectUri: 'http://127.0.0.1:49155/callback' },
-      });
-      if (!begun.ok) throw new Error(begun.error.message);
-      const flow = begun.value as { flowId: string; authorizationUrl: string };
-      const callbackUrl = await signInOverHttp(flow.authorizationUrl, user);
-      const done = await core.invoke(null, {
-        op: 'session.complete',
-        tenant: null,
-        input: { flowId: flow.flowId, callbackUrl },
-      });
-      if (!done.ok) throw new Error(done.error.message);
-      const sessionId = (done.value as SignedIn).sessionId;
+      const sessionId = (await signInToCore(core, TENANT, user, 'http://127.0.0.1:49155/callback')).sessionId;
       rememberSession(home, TENANT, sessionId);
       return sessionId;
     } finally {

@@ -5,10 +5,10 @@
 // the shared one and its verdict releases the hook waiting on machine A. The shared desk's
 // request and verdict are in the central ledger.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal, SignedIn } from '../../core/contract';
+import type { Principal } from '../../core/contract';
 import { createCore } from '../../core/service';
 import type { LocalCoreService } from '../../core/service';
-import { signInOverHttp } from '../support/oidc-idp';
+import { signInToCore } from '../support/oidc-idp';
 import { ControlPlaneFixture, TENANT, cluster, until } from './fixture';
 
 describe.skipIf(cluster === null)('a console on another machine, connected to the control plane', () => {
@@ -24,21 +24,7 @@ describe.skipIf(cluster === null)('a console on another machine, connected to th
   async function consoleOf(home: string, user: string): Promise<{ core: LocalCoreService; principal: Principal }> {
     const core = createCore({ home, shell: 'test', log: () => undefined });
     cores.push(core);
-    const begun = await core.invoke(null, {
-      op: 'session.begin',
-      tenant: null,
-      input: { tenant: TENANT, redirectUri: 'http://127.0.0.1:49155/callback' },
-    });
-    if (!begun.ok) throw new Error(begun.error.message);
-    const flow = begun.value as { flowId: string; authorizationUrl: string };
-    const callbackUrl = await signInOverHttp(flow.authorizationUrl, user);
-    const done = await core.invoke(null, {
-      op: 'session.complete',
-      tenant: null,
-      input: { flowId: flow.flowId, callbackUrl },
-    });
-    if (!done.ok) throw new Error(done.error.message);
-    return { core, principal: (done.value as SignedIn).principal };
+    return { core, principal: (await signInToCore(core, TENANT, user, 'http://127.0.0.1:49155/callback')).principal };
   }
 
   it('lists the shared queue, approves there, and machine A’s hook is allowed; request and verdict are central', async () => {

@@ -7,6 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
 import Provider from 'oidc-provider';
+import type { ResponseEnvelope, SignedIn } from '../../core/contract';
+import { signInOverHttp } from './idp-sign-in';
 
 export interface IdpUser {
   name: string;
@@ -139,4 +141,32 @@ export async function startTestIdp(
 }
 
 // The browser side lives apart, so a headless browser script can load it without the provider.
-export { signInOverHttp } from './idp-sign-in';
+export { signInOverHttp };
+
+/** What a core answers to; LocalCoreService and the test cores both are. */
+interface Invoking {
+  invoke(principal: null, request: { op: string; tenant: null; input: unknown }): Promise<ResponseEnvelope>;
+}
+
+/**
+ * `user` signs in to `core` for `tenant` at the test IdP, as a console's sign-in does
+ * (session.begin, the IdP's form over HTTP, session.complete). Throws with the core's message.
+ */
+export async function signInToCore(
+  core: Invoking,
+  tenant: string,
+  user: string,
+  redirectUri: string,
+): Promise<SignedIn> {
+  const begun = await core.invoke(null, { op: 'session.begin', tenant: null, input: { tenant, redirectUri } });
+  if (!begun.ok) throw new Error(begun.error.message);
+  const flow = begun.value as { flowId: string; authorizationUrl: string };
+  const callbackUrl = await signInOverHttp(flow.authorizationUrl, user);
+  const done = await core.invoke(null, {
+    op: 'session.complete',
+    tenant: null,
+    input: { flowId: flow.flowId, callbackUrl },
+  });
+  if (!done.ok) throw new Error(done.error.message);
+  return done.value as SignedIn;
+}
