@@ -1729,7 +1729,10 @@ const packageRunnerSpec = wrapperFromSpec({
 });
 
 const packageRunner: Wrapper = (args, context) => {
-  checkPackageSources(context.extraction, programName((context.invocation.fields[0] as Field).text), args);
+  const runner = programName((context.invocation.fields[0] as Field).text);
+  checkPackageSources(context.extraction, runner, args);
+  // npx, bunx and pnpx run the workspace's installed copy (node_modules/.bin) before fetching one.
+  if (runner !== 'uvx') context.extraction.run('node_modules');
   const outcome = packageRunnerSpec(args, context);
   // The package a runner fetches is named by its first word: `npx github:x/y`, `uvx git+…`.
   const first = outcome?.inner?.[0]?.[0];

@@ -101,13 +101,13 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
   // file is not the command's (`printf 'cat .env' > s.sh; sh s.sh`). Inside the sandbox that
   // code is bounded as inline code is, so the contained judgement leaves it to the packs.
   if (!options.containment) {
-    const written = new Set(
-      extraction.paths
-        .filter((p) => p.access === 'write' && !(p.via !== null && METADATA_WRITERS.has(p.via)))
-        .map((p) => p.absolute),
-    );
+    // A run names a file or a directory whose files run (`node_modules`, `.cargo`): a write
+    // anywhere under it counts.
+    const written = extraction.paths
+      .filter((p) => p.access === 'write' && !(p.via !== null && NO_CODE_WRITERS.has(p.via)))
+      .map((p) => p.absolute);
     for (const ran of new Set(extraction.runs)) {
-      if (!written.has(ran)) continue;
+      if (!written.some((path) => path === ran || path.startsWith(`${ran}/`))) continue;
       extraction.problem('unsupported', `runs ${ran}, which this same action writes: its code cannot be judged first`);
     }
   }
@@ -130,7 +130,9 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
 }
 
 /** Writers that change a file's metadata, not its code: `chmod +x x.sh && ./x.sh` runs the file as it was. */
-const METADATA_WRITERS = new Set(['chmod', 'chown', 'chgrp', 'touch', 'setfacl', 'chattr']);
+// Writers that change a file's metadata or remove it, never its text: what they touch runs no new
+// code (`rm -rf node_modules && npm ci` is a clean reinstall).
+const NO_CODE_WRITERS = new Set(['chmod', 'chown', 'chgrp', 'touch', 'setfacl', 'chattr', 'rm', 'rmdir', 'unlink']);
 
 const ROOT: Scope = { depth: 0, wrappers: [], positional: null, input: null, constants: true };
 
