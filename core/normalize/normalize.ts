@@ -129,9 +129,11 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
   return normalized;
 }
 
-/** Writers that change a file's metadata, not its code: `chmod +x x.sh && ./x.sh` runs the file as it was. */
-// Writers that change a file's metadata or remove it, never its text: what they touch runs no new
-// code (`rm -rf node_modules && npm ci` is a clean reinstall).
+/**
+ * Writers that change a file's metadata or remove it, never its text: what they touch runs no
+ * new code (`chmod +x x.sh && ./x.sh` runs the file as it was; `rm -rf node_modules && npm ci`
+ * is a clean reinstall).
+ */
 const NO_CODE_WRITERS = new Set(['chmod', 'chown', 'chgrp', 'touch', 'setfacl', 'chattr', 'rm', 'rmdir', 'unlink']);
 
 const ROOT: Scope = { depth: 0, wrappers: [], positional: null, input: null, constants: true };
