@@ -4,6 +4,7 @@ import { segmentMatcher } from './glob-segment';
 import { isGlobPattern } from './shell-words';
 import type { NormalizedPath } from './types';
 import {
+  ABSENT_STAMP,
   type EntryStamp,
   MAX_ACTION_WALK_ENTRIES,
   type WalkBudget,
@@ -73,11 +74,17 @@ export const realFileSystem: FileSystemProbe = {
   stamp(path) {
     try {
       const stat = fs.statSync(path, { throwIfNoEntry: false });
-      if (!stat) return { key: 'none', changedAt: 0 };
+      if (!stat) return ABSENT_STAMP;
       return {
-        key: `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.size}:${stat.nlink}`,
+        dev: stat.dev,
+        ino: stat.ino,
+        mtimeMs: stat.mtimeMs,
+        ctimeMs: stat.ctimeMs,
+        size: stat.size,
+        nlink: stat.nlink,
         // A change sets both times; one the same tick as a listing goes unseen only when both are that recent.
         changedAt: Math.min(stat.mtimeMs, stat.ctimeMs),
+        directory: stat.isDirectory(),
       };
     } catch {
       return null;
@@ -190,6 +197,7 @@ export class PathResolver {
   private readonly resolved = new Map<string, string>();
   /** Entries every walk of this action may still visit. */
   private readonly walkBudget: WalkBudget = { remaining: MAX_ACTION_WALK_ENTRIES };
+  private walkProbeCache: FileSystemProbe | null = null;
 
   constructor(
     workspace: string | null,
@@ -314,7 +322,7 @@ export class PathResolver {
     const probe = this.probe;
     if (root === null || probe === null || !probe.identity) return this.inodes;
     const walked = walkTree(
-      probe,
+      this.walkProbe(probe),
       root,
       { hidden: true, ignoreFiles: false, names: null },
       probe === realFileSystem,
@@ -329,6 +337,25 @@ export class PathResolver {
       }
     }
     return this.inodes;
+  }
+
+  /**
+   * The probe walks use: each path stamped at most once per action. The walks of one action
+   * (a recursive reader, `git ls-files | xargs`, the hard-link census) revalidate the same
+   * directories, and within one action a stamp taken once is as good as one taken again.
+   */
+  private walkProbe(probe: FileSystemProbe): FileSystemProbe {
+    if (this.walkProbeCache !== null) return this.walkProbeCache;
+    const stamp = probe.stamp;
+    if (stamp === undefined) return (this.walkProbeCache = probe);
+    const stamps = new Map<string, EntryStamp | null>();
+    const memo: FileSystemProbe = Object.create(probe) as FileSystemProbe;
+    memo.stamp = (path: string) => {
+      let known = stamps.get(path);
+      if (known === undefined) stamps.set(path, (known = stamp.call(probe, path)));
+      return known;
+    };
+    return (this.walkProbeCache = memo);
   }
 
   /** Whether a directory exists at the path now (following links); false without a file system. */
@@ -381,9 +408,13 @@ export class PathResolver {
   walk(directory: string, options: Partial<WalkOptions>): WalkResult | null {
     if (!this.probe || directory.startsWith(`${UNKNOWN_WORKSPACE}/`) || directory === UNKNOWN_WORKSPACE) return null;
     const real = this.real(directory);
-    if (this.probe.list(real) === null) return null;
+    const probe = this.walkProbe(this.probe);
+    // The stamp says whether it is a directory, and the walk's revalidation reuses it; a probe
+    // without stamps is asked for a listing.
+    const stamp = probe.stamp?.(real);
+    if (stamp === undefined ? probe.list(real) === null : stamp === null || !stamp.directory) return null;
     return walkTree(
-      this.probe,
+      probe,
       real,
       {
         hidden: options.hidden ?? true,

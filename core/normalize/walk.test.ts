@@ -106,6 +106,25 @@ describe('walk reuse', () => {
     expect(names(honouringIgnores)).toContain('secret.env');
   });
 
+  it('judges a file created after the walk was cached, however deep, on the next action', () => {
+    // Through the normalizer, as the gate does: two recursive readers in one action share the
+    // stamps of the directories they revalidate; the next action stamps them again.
+    const paths = () =>
+      normalizeAction({ type: 'execute_command', command: 'grep -r token src; rg token src', cwd: root })
+        .paths.map((entry) => entry.relative)
+        .sort();
+    settle();
+    expect(paths()).not.toContain('src/deep/.env');
+    fs.writeFileSync(path.join(root, 'src', 'deep', '.env'), 'TOKEN=x\n');
+    expect(paths()).toContain('src/deep/.env');
+    // And a file created in a directory of the cached walk by a file rename, no new directory.
+    settle();
+    paths();
+    fs.writeFileSync(path.join(os.tmpdir(), `cavra-walk-move-${process.pid}`), 'k\n');
+    fs.renameSync(path.join(os.tmpdir(), `cavra-walk-move-${process.pid}`), path.join(root, 'src', 'id_rsa'));
+    expect(paths()).toContain('src/id_rsa');
+  });
+
   it('does not reuse the listing of a directory changed within the last moments', () => {
     names();
     const listed = lists;

@@ -12,12 +12,46 @@ interface TreeProbe {
 /**
  * What changes when a directory's entries change (a file, link or hard link added, removed or
  * renamed, a symlink swapped) or a file is rewritten: its identity, modification and change
- * times, size. `changedAt` (milliseconds since the epoch) is the earlier of the two times: a
- * change in the same tick as a listing leaves the stamp as it was only when both were that tick.
+ * times, size and link count. `changedAt` (milliseconds since the epoch) is the earlier of the
+ * two times: a change in the same tick as a listing leaves the stamp as it was only when both
+ * were that tick. Numbers, compared field by field: revalidating a reused walk stamps every
+ * directory it listed, and formatting six numbers into a string key per directory cost more
+ * than the stat itself.
  */
 export interface EntryStamp {
-  key: string;
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  size: number;
+  nlink: number;
   changedAt: number;
+  /** A directory (following symlinks): a walk starts only at one. */
+  directory: boolean;
+}
+
+/** The stamp of an entry that does not exist (a `.gitignore` that is not there). */
+export const ABSENT_STAMP: EntryStamp = Object.freeze({
+  dev: -1,
+  ino: -1,
+  mtimeMs: 0,
+  ctimeMs: 0,
+  size: 0,
+  nlink: 0,
+  changedAt: 0,
+  directory: false,
+});
+
+export function sameStamp(a: EntryStamp | null, b: EntryStamp | null): boolean {
+  if (a === null || b === null) return false;
+  return (
+    a.ino === b.ino &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs &&
+    a.size === b.size &&
+    a.nlink === b.nlink &&
+    a.dev === b.dev
+  );
 }
 
 /**
@@ -76,13 +110,14 @@ export interface WalkResult {
 interface CachedWalk {
   result: WalkResult;
   /** Every directory listed and file read, with its stamp taken before it was read. */
-  stamps: [string, string][];
+  stamps: [string, EntryStamp | null][];
 }
 
 const cache = new Map<string, CachedWalk>();
 
 function stillValid(probe: TreeProbe, cached: CachedWalk): boolean {
-  for (const [path, key] of cached.stamps) if (probe.stamp?.(path)?.key !== key) return false;
+  // A path that could not be stamped when it was listed never matches (the walk was racy then).
+  for (const [path, stamp] of cached.stamps) if (!sameStamp(probe.stamp?.(path) ?? null, stamp)) return false;
   return true;
 }
 
@@ -111,7 +146,7 @@ export function walkTree(
     }
   }
   const limit = Math.min(MAX_WALK_ENTRIES, budget.remaining);
-  const stamps: [string, string][] | null = stamping ? [] : null;
+  const stamps: [string, EntryStamp | null][] | null = stamping ? [] : null;
   const { result, visited, racy } = walkUncached(probe, root, options, limit, stamps);
   budget.remaining = Math.max(0, budget.remaining - visited);
   // A walk cut short by this action's allowance may finish for another action: not cached.
@@ -127,7 +162,7 @@ function walkUncached(
   root: string,
   options: WalkOptions,
   limit: number,
-  stamps: [string, string][] | null,
+  stamps: [string, EntryStamp | null][] | null,
 ): { result: WalkResult; visited: number; racy: boolean } {
   let racy = false;
   const now = Date.now();
@@ -136,7 +171,7 @@ function walkUncached(
     if (stamps === null) return;
     const current = probe.stamp?.(path) ?? null;
     if (current === null || now - current.changedAt < RACY_MILLISECONDS) racy = true;
-    stamps.push([path, current?.key ?? 'none']);
+    stamps.push([path, current]);
   };
   const files: string[] = [];
   const links: string[] = [];

@@ -115,6 +115,7 @@ export const policyBench: BenchSuite = {
     const lexical = (action: Action) => decide(index, normalizeAction(action, { fs: null }));
     timeEach(corpus, lexical, 2);
     print(`full evaluate, no file system (lexical): ${latencySummary(timeEach(corpus, lexical, 5))}`);
+    print(`lexical, CPU time per action:            ${latencySummary(cpuEach(corpus, lexical, 3))}`);
 
     const counts = { allow: 0, warn: 0, require_approval: 0, deny: 0 };
     for (const action of normalizedCorpus) counts[evaluate(index, action).decision]++;
