@@ -6,12 +6,20 @@ import type { Role } from '../../core/contract';
 import { EvidenceLedgers, LedgerInputError, LedgerSigningError, WitnessError, readWitness } from '../../core/evidence';
 import type { BundleVerification, RangeBound, WitnessLine } from '../../core/evidence';
 import { verifyAttestedBundle } from '../../core/approvals';
+import {
+  CentralBundleError,
+  ControlPlaneRefusedError,
+  ControlPlaneUnreachableError,
+  fetchCentralBundle,
+} from '../../core/connect';
+import { createCore } from '../../core/service';
 import type { AttestedVerdict } from '../../core/approvals';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
 import { TenantDirectory } from '../../core/tenants';
 import type { CliIO, Command } from '../io';
 import { UsageError } from '../io';
+import { readSessions } from '../sign-in';
 
 /** Roles that may read and export a tenant's evidence (SPEC §7). */
 const EVIDENCE_ROLES: readonly Role[] = ['compliance', 'tenant_admin', 'security_reviewer'];
@@ -66,10 +74,86 @@ function rangeBound(value: string | undefined, option: string): RangeBound | und
   return value;
 }
 
+/**
+ * `--central`: the organisation's ledger on the control plane this machine is connected to,
+ * fetched as the person signed in with `cavra login` (the server's guard decides whether they
+ * may export it) and written only once it verifies here.
+ */
+async function exportCentral(
+  io: CliIO,
+  tenantOption: string | undefined,
+  out: string,
+  range: { from?: RangeBound; to?: RangeBound },
+  json: boolean,
+): Promise<number> {
+  const wire = (bound: RangeBound | undefined) =>
+    bound === undefined || typeof bound === 'number' ? bound : new Date(bound).toISOString();
+  const core = createCore({
+    home: defaultHome(io.env),
+    shell: 'cli',
+    log: (message) => io.stderr(`cavra: ${message}\n`),
+  });
+  try {
+    const tenant = tenantOption ?? core.gateHost.tenants.defaultTenant();
+    if (!tenant) throw new UsageError('--tenant is required');
+    const connection = core.controlPlane.connection(tenant);
+    if (!connection) {
+      throw new UsageError(
+        `--central: this machine is not connected for tenant ${tenant} (cavra connect https://SERVER --tenant ${tenant})`,
+      );
+    }
+    const sessionId = readSessions(core.home).sessions[tenant];
+    if (!sessionId) {
+      throw new UsageError(
+        `--central: sign in first with cavra login --tenant ${tenant}; the control plane decides who may export by that sign-in`,
+      );
+    }
+    const bearer = await core.controlPlane.bearerFor(sessionId);
+    const { dir, verification } = await fetchCentralBundle({
+      connection,
+      idToken: bearer.idToken,
+      tenant,
+      out,
+      range: {
+        ...(range.from !== undefined ? { from: wire(range.from) } : {}),
+        ...(range.to !== undefined ? { to: wire(range.to) } : {}),
+      },
+    });
+    if (json) {
+      io.stdout(
+        `${JSON.stringify({ tenant, server: connection.server, dir, range: verification.range, tree: verification.tree, key: verification.key }, null, 2)}\n`,
+      );
+    } else {
+      io.stdout(
+        [
+          `Exported the central ledger of tenant ${tenant} from ${connection.server} to ${dir}`,
+          `  records ${verification.range?.from_seq}–${verification.range?.to_seq} (${verification.range?.count}), tree size ${verification.tree?.size}, root ${verification.tree?.root}`,
+          `  signed by the control plane's tenant key ${verification.key?.keyId}; verified here`,
+          `Verify it anywhere with: cavra evidence verify ${dir} --trusted-key <file with the tenant key>`,
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof ControlPlaneRefusedError || error instanceof ControlPlaneUnreachableError) {
+      io.stderr(`cavra evidence export: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof CentralBundleError) {
+      io.stderr(`cavra evidence export: ${error.message}\n`);
+      return EXIT_FAILED;
+    }
+    throw error;
+  } finally {
+    await core.close();
+  }
+}
+
 export const evidenceExport: Command = {
   name: 'evidence export',
-  summary: 'Export signed evidence as a bundle that verifies offline',
-  usage: 'cavra evidence export [--tenant T] [--from SEQ|TIME] [--to SEQ|TIME] --out DIR [--json]',
+  summary: "Export signed evidence as a bundle that verifies offline (--central: the control plane's ledger)",
+  usage: 'cavra evidence export [--tenant T] [--central] [--from SEQ|TIME] [--to SEQ|TIME] --out DIR [--json]',
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -79,6 +163,7 @@ export const evidenceExport: Command = {
         to: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
+        central: { type: 'boolean' },
       },
       strict: true,
     });
@@ -86,6 +171,7 @@ export const evidenceExport: Command = {
     const from = rangeBound(values.from, '--from');
     const to = rangeBound(values.to, '--to');
     const out = path.resolve(io.cwd, values.out);
+    if (values.central) return exportCentral(io, values.tenant, out, { from, to }, values.json === true);
     return withLedgers(io, values.tenant, async (ledgers, tenant) => {
       const printProgress = progressPrinter(io, 'cavra evidence export');
       try {

@@ -3,15 +3,18 @@ export type { ConnectionStatus, ControlPlaneLinkOptions } from './link';
 export { ControlPlaneClient, ControlPlaneRefusedError, ControlPlaneUnreachableError } from './client';
 export { ServerUrlError, parseServerUrl } from './server-url';
 export {
+  CENTRAL_BUNDLE_PATH,
   INVOKE_PATH,
   LEDGER_BATCH_PATH,
   MACHINE_PATHS,
   MAX_INGEST_BATCH_RECORDS,
   TENANT_HEADER,
   approvalBindingSchema,
+  centralBundleRequestSchema,
   machineApprovalOpenSchema,
 } from './wire';
-export type { MachineApprovalOpen } from './wire';
+export type { CentralBundle, MachineApprovalOpen } from './wire';
+export { CentralBundleError, fetchCentralBundle } from './central-bundle';
 export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';
 export { ConnectedApprovals } from './remote-approvals';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actionSchema } from '../contract';
+import { BUNDLE_FILES } from '../evidence';
 
 // The machine wire between a connected gate (core/connect) and the control plane
 // (core/server): one definition both sides import, so they cannot drift apart.
@@ -27,6 +28,33 @@ export const INVOKE_PATH = '/v1/invoke';
 export const LEDGER_BATCH_PATH = '/v1/ledger/batches';
 /** The most records one ingest batch may carry (the gate sends fewer). */
 export const MAX_INGEST_BATCH_RECORDS = 1_000;
+
+/** The central ledger as an evidence bundle (core/server/ledger-routes.ts), for a tenant's evidence exporters. */
+export const CENTRAL_BUNDLE_PATH = '/v1/ledger/bundle';
+
+const rangeBound = z.union([
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  z.iso.datetime({ offset: true, error: 'must be a sequence number or an RFC 3339 time' }),
+]);
+
+/** What a console asks for: the whole central ledger, or records from/to a sequence number or time. */
+export const centralBundleRequestSchema = z.strictObject({ from: rangeBound.optional(), to: rangeBound.optional() });
+export type CentralBundleRequest = z.infer<typeof centralBundleRequestSchema>;
+
+const bundleFileNames = Object.values(BUNDLE_FILES) as [string, ...string[]];
+
+/**
+ * The bundle's files as the server wrote them (all text): exactly the bundle's file names, each
+ * once, so a client writes nothing else and nowhere else. The verifier judges the content.
+ */
+export const centralBundleSchema = z.strictObject({
+  tenant: z.string(),
+  files: z
+    .array(z.strictObject({ path: z.enum(bundleFileNames), content: z.string() }))
+    .length(bundleFileNames.length)
+    .refine((files) => new Set(files.map((file) => file.path)).size === files.length, 'each bundle file once'),
+});
+export type CentralBundle = z.infer<typeof centralBundleSchema>;
 
 export const approvalBindingSchema = z.strictObject({
   tenant: z.string(),

@@ -51,4 +51,5 @@ export { WitnessError, appendWitness, checkpointAnchor, readWitness, witnessLine
 export type { WitnessLine } from './witness';
 export { HIGH_WATER_FILE } from './ledger';
 export { SharedLedger } from './shared-ledger';
-export type { SharedAppendReceipt, SharedLedgerVerification } from './shared-ledger';
+export type { SharedAppendReceipt, SharedCheckpoint, SharedLedgerVerification } from './shared-ledger';
+export { exportSharedLedger } from './shared-export';

@@ -1,9 +1,15 @@
+import crypto from 'node:crypto';
 import type { SqlValue, Store, StoreSession } from '../store';
 import { prepareAppend } from './append-input';
 import type { PreparedAppend } from './append-input';
-import { LedgerAppendError, LedgerInputError } from './errors';
+import { canonicalize } from './canonical-json';
+import { openCheckpoint, signCheckpoint } from './checkpoint-note';
+import { LedgerAppendError, LedgerCorruptError, LedgerInputError, LedgerSigningError } from './errors';
+import { MerkleFrontier, leafHash } from './merkle';
 import type { RecordHeader } from './record';
 import { GENESIS_PREV, RECORD_VERSION, isoTime, payloadDigest, recordHash, storedHeader } from './record';
+import type { CheckpointPayload } from './record-types';
+import type { EvidenceSigner } from './signing';
 
 export interface SharedAppendReceipt {
   seq: number;
@@ -23,6 +29,14 @@ export interface RecordOrigin {
 }
 
 const ORIGIN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A signed tree head of a shared ledger, as its `checkpoint` record holds it. */
+export interface SharedCheckpoint extends CheckpointPayload {
+  /** The log's name in the signed note (`cavra.evidence/<tenant>/<12 hex>`). */
+  origin: string;
+  /** Where the checkpoint record itself sits: right after the records it covers. */
+  seq: number;
+}
 
 export type SharedLedgerVerification =
   { ok: true; size: number } | { ok: false; size: number; seq: number; failure: string };
@@ -47,8 +61,10 @@ const PAGE = 2_000;
  * (an advisory lock on PostgreSQL), reads the tail inside that transaction and chains onto it,
  * so concurrent appenders in any number of processes never fork, skip or repeat a sequence
  * number. Appends queued in one tick share one durable commit (group commit); `append` resolves
- * only once its transaction committed. Merkle tree and checkpoints stay with the local ledger
- * for now (core/evidence/ledger.ts).
+ * only once its transaction committed. Checkpoints are `checkpoint` records signed on demand
+ * (before every export, `checkpoint`); the Merkle tree is recomputed from the record hashes
+ * rather than stored, so signing and exporting cost O(n) reads (stored subtrees, as the local
+ * ledger keeps in `ledger_tree`, would make them O(log n)).
  */
 export class SharedLedger {
   private readonly queues = new Map<string, Pending[]>();
@@ -224,6 +240,76 @@ export class SharedLedger {
       }
     }
     return known;
+  }
+
+  /**
+   * Signs the tenant's tree head with `signer` and appends it as a `checkpoint` record, unless
+   * the last record already is the signed checkpoint of every record before it; returns the
+   * checkpoint covering every record but itself. Runs under the ledger lock, so a checkpoint
+   * describes exactly the records before it whichever replica appends. The log's name is
+   * fixed by the first checkpoint; later ones must be signed by the same key, or the ledger's
+   * history would verify under no single key (replicas must share the tenant key).
+   */
+  async checkpoint(tenant: string, signer: EvidenceSigner): Promise<SharedCheckpoint> {
+    return this.store.transaction({ tenant }, async (session) => {
+      await session.lock('ledger');
+      const rows = await session.all<{ seq: number; time_ms: number; record_hash: Buffer }>(
+        'SELECT seq, time_ms, record_hash FROM ledger_records ORDER BY seq',
+      );
+      const lastRow = await session.get<{ seq: number; payload: string | null }>(
+        `SELECT seq, payload FROM ledger_records WHERE type = 'checkpoint' ORDER BY seq DESC LIMIT 1`,
+      );
+      const frontier = new MerkleFrontier();
+      for (const [i, row] of rows.entries()) {
+        if (row.seq !== i) throw new LedgerCorruptError(`Record ${i} is missing from the central ledger`);
+        frontier.append(leafHash(row.record_hash));
+      }
+      let last: SharedCheckpoint | null = null;
+      if (lastRow) {
+        const payload = JSON.parse(String(lastRow.payload)) as CheckpointPayload;
+        try {
+          const opened = openCheckpoint(payload.note, signer.publicKey);
+          last = { ...payload, origin: opened.origin, seq: lastRow.seq };
+        } catch (error) {
+          throw new LedgerSigningError(
+            `The central ledger of ${tenant} was checkpointed with another key (${payload.key_id.slice(0, 16)}…) than this server holds (${signer.keyId.slice(0, 16)}…): ${(error as Error).message}. Every replica must sign with the tenant's one key`,
+          );
+        }
+      }
+      const size = rows.length;
+      if (size === 0) throw new LedgerInputError(`Tenant ${tenant} has no central evidence records yet`);
+      if (last && last.seq === size - 1 && last.size === size - 1) return last;
+      const origin = last?.origin ?? `cavra.evidence/${tenant}/${crypto.randomBytes(6).toString('hex')}`;
+      const root = frontier.root();
+      const lastTimeMs = (rows[size - 1] as { time_ms: number }).time_ms;
+      const nowMs = Math.max(this.now(), lastTimeMs);
+      const lastSignedAt = last ? Math.floor(Date.parse(last.time) / 1000) : 0;
+      const time = Math.max(Math.floor(nowMs / 1000), lastSignedAt);
+      const signed = signCheckpoint({ origin, size, root }, signer, time);
+      const payload: CheckpointPayload = {
+        size,
+        root: root.toString('base64'),
+        time: isoTime(time * 1000),
+        key_id: signer.keyId,
+        note: signed.note,
+      };
+      const canonical = canonicalize(payload);
+      const digest = payloadDigest(canonical);
+      const header: RecordHeader = {
+        v: RECORD_VERSION,
+        seq: size,
+        time: isoTime(nowMs),
+        type: 'checkpoint',
+        prev: (rows[size - 1] as { record_hash: Buffer }).record_hash.toString('hex'),
+        payload_sha256: digest.toString('hex'),
+      };
+      await insertRows(
+        session,
+        'ledger_records (seq, time_ms, type, record_hash, payload_sha256, payload, decision, agent, session)',
+        [[size, nowMs, 'checkpoint', recordHash(header), digest, canonical, null, null, null]],
+      );
+      return { ...payload, origin, seq: size };
+    });
   }
 
   /**

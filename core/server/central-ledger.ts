@@ -1,5 +1,11 @@
-import { SharedLedger } from '../evidence';
-import type { SharedAppendReceipt, SharedLedgerVerification } from '../evidence';
+import { SharedLedger, exportSharedLedger } from '../evidence';
+import type {
+  EvidenceSigner,
+  ExportOptions,
+  ExportResult,
+  SharedAppendReceipt,
+  SharedLedgerVerification,
+} from '../evidence';
 import type { Store } from '../store';
 
 /**
@@ -43,6 +49,14 @@ export class CentralLedger {
         this.ledger.append(tenant, { type: record.type, payload: record.payload }, record.origin),
       ),
     );
+  }
+
+  /**
+   * The tenant's central ledger as an evidence bundle in `options.out` (core/evidence/FORMAT.md),
+   * after a checkpoint signed with `signer` over every record: `cavra evidence verify` checks it.
+   */
+  exportBundle(tenant: string, signer: EvidenceSigner, options: ExportOptions): Promise<ExportResult> {
+    return exportSharedLedger(this.ledger, this.store, tenant, signer, options);
   }
 
   verify(tenant: string): Promise<SharedLedgerVerification> {

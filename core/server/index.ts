@@ -14,6 +14,7 @@ export type { ServerLog } from './log';
 export { INVOKE_PATH } from './contract-routes';
 export { EVENTS_PATH } from './events';
 export { LEDGER_BATCH_PATH, MAX_BATCH_RECORDS } from './ledger-routes';
+export { CENTRAL_BUNDLE_PATH } from './bundle-routes';
 export { statusFor } from './http';
 export { storeReadiness } from './readiness';
 export type { Readiness, ReadinessReport } from './readiness';

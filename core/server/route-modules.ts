@@ -1,3 +1,4 @@
+import { centralBundleRoutes } from './bundle-routes';
 import { contractRoutes } from './contract-routes';
 import { healthRoutes } from './health';
 import { ledgerRoutes } from './ledger-routes';
@@ -9,4 +10,10 @@ import type { RouteModule } from './routes';
  * (`(deps) => ServerRoute[]`) in its own file under core/server/ and add it here; the server
  * refuses two routes for the same method and path.
  */
-export const routeModules: readonly RouteModule[] = [healthRoutes, contractRoutes, ledgerRoutes, machineRoutes];
+export const routeModules: readonly RouteModule[] = [
+  healthRoutes,
+  contractRoutes,
+  ledgerRoutes,
+  centralBundleRoutes,
+  machineRoutes,
+];

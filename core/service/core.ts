@@ -17,6 +17,7 @@ import type { OidcOptions } from '../identity';
 import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
+import type { EvidenceSigner } from '../evidence';
 import { ApprovalDesk, StepUp, approvalHandlers, notifyBreakGlass } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
 import {
@@ -115,6 +116,15 @@ export interface LocalCoreService extends CoreService {
    * and mapped to a principal whose roles are applied as at sign-in; throws ContractError.
    */
   bearerPrincipal(tenant: string, token: string): Promise<Principal>;
+  /**
+   * The guard's access check for `op` in `tenant` (role, license feature) without running the
+   * operation, for a route that serves what the operation means in another form: cavra server's
+   * central ledger bundle is `evidence.export` of the organisation's ledger. Throws
+   * ContractError; a refusal is recorded as evidence, as through `invoke`.
+   */
+  authorize(principal: Principal, op: OperationName, tenant: string): Promise<void>;
+  /** The tenant's evidence signing key (cavra server signs the central ledger's checkpoints with it). */
+  evidenceSigner(tenant: string): EvidenceSigner;
   /** Connected mode: this install's membership of control planes (`cavra connect`). */
   readonly controlPlane: ControlPlaneLink;
 }
@@ -523,6 +533,17 @@ export function createCore(options: CoreOptions): LocalCoreService {
     version: packageVersion,
     gateHost,
     bearerPrincipal: (tenant, token) => identity.bearer(tenant, token),
+    async authorize(principal, op, tenant) {
+      const spec: OperationSpec = operations[op];
+      try {
+        await authorize(principal, spec, tenant);
+        if (spec.scope === 'tenant' && spec.feature) await license.require(tenant, spec.feature);
+      } catch (error) {
+        if (error instanceof ContractError) await recordRefusal(principal, op, tenant, error);
+        throw error;
+      }
+    },
+    evidenceSigner: (tenant) => tenants.evidenceSigner(tenant),
     controlPlane,
     async invoke(principal, request) {
       try {
