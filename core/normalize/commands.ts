@@ -1195,11 +1195,13 @@ function filesOnInput(input: CommandInput | null): Field[] {
         const patterns = findPatterns(readFind(args));
         if (patterns.length > 0) return patterns;
       }
-      // git lists what it tracks: nothing ignored (unless asked for) and links as links.
+      // git lists what it tracks: nothing ignored (unless asked for). It lists a link as a link,
+      // but the program it feeds opens the name, and opening a link reads its target
+      // (`git ls-files | xargs cat` reads the .env a tracked link points to).
       const tracked =
         source.program === 'git' &&
         !source.args.some((arg) => /^(-o|--others|-i|--ignored|-[a-zA-Z]*[oi][a-zA-Z]*)$/.test(arg))
-          ? { walk: { ignoreFiles: true, followLinks: false } }
+          ? { walk: { ignoreFiles: true } }
           : {};
       const listed = gitListedPattern(source);
       if (listed !== null) return [{ ...field(listed), pattern: true, ...tracked }];

@@ -1084,6 +1084,29 @@ const vim: Reader = (args, program) => {
   return effects;
 };
 
+/**
+ * emacs evaluates Lisp given on its command line (`--eval`, `-f`) or loaded from a file (`-l`,
+ * `--script`): other code, opaque to judgement, so it is a problem whatever it says.
+ */
+const emacs: Reader = (args, program) => {
+  const code = /^--?(eval|execute|funcall|f|l|load|script|scriptload|x)(=|$)/;
+  const problems: string[] = [];
+  const rest: Field[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as Field;
+    const match = code.exec(arg.text);
+    if (!match) {
+      rest.push(arg);
+      continue;
+    }
+    const value = match[2] === '=' ? arg.text.slice(arg.text.indexOf('=') + 1) : (args[++i]?.text ?? '');
+    problems.push(`${program} runs Lisp given on its command line: ${match[1]} ${value.slice(0, 80)}`);
+  }
+  const effects = editor(rest, program);
+  effects.problems.push(...problems);
+  return effects;
+};
+
 const sqlite: Reader = (args) => {
   const scanned = scanArguments(args, {
     values: [
@@ -1823,7 +1846,7 @@ const READERS: Record<string, Reader> = {
   vim: vim,
   nvim: vim,
   nano: fileProgram('readwrite', ['-T', '-Y', '-X', '-r', '-o', '-s', '-Q']),
-  emacs: editor,
+  emacs,
   code: editor,
   cursor: editor,
   subl: editor,

@@ -109,7 +109,17 @@ export function createJudgementWorkspace(): JudgementWorkspace {
       env: { ...process.env, HOME: home, GIT_CONFIG_NOSYSTEM: '1' },
     });
   git('init', '-q', '-b', 'feature/login');
-  git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'add', 'src', 'README.md', 'package.json');
+  git(
+    '-c',
+    'user.name=t',
+    '-c',
+    'user.email=t@example.com',
+    'add',
+    'src',
+    'README.md',
+    'package.json',
+    'docs/env-link',
+  );
   git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'init');
   git('remote', 'add', 'origin', 'https://github.com/example/app.git');
   return { root, workspace, home, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
