@@ -3,8 +3,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { askGate, clientOptions } from '../../core/gate/client';
 import type { GateAnswer, GateClientOptions } from '../../core/gate/client';
-import { SandboxUnavailableError, parseGrant, runContained } from '../../core/containment/runner';
-import type { ContainmentGrant, ProxyDenial } from '../../core/containment/runner';
+import { SandboxUnavailableError, parseGrant, runContained, toolsFor } from '../../core/containment/runner';
+import type { ContainmentGrant, ProxyDenial, SandboxTools } from '../../core/containment/runner';
 // Runs from the lean adapter bundle: no store index (SQLite), only its path helper.
 import { defaultHome } from '../../core/store/paths';
 import { splitCommand } from '../adapters/argv';
@@ -68,7 +68,7 @@ export const execCommand: Command = {
           `cavra exec: waiting up to ${Math.round(waitMs / 1000)} s for approval ${requestId} (cavra approvals approve ${requestId})\n`,
         ),
     };
-    const answer = await askGate(
+    const asked = askGate(
       {
         op: 'decide',
         adapter: 'exec',
@@ -87,6 +87,18 @@ export const execCommand: Command = {
       },
       gateOptions,
     );
+    // While the gate decides (its own process), find what every sandbox needs: the request is
+    // on its way before this runs, and the answer is read after it.
+    const tools = new Promise<SandboxTools | undefined>((resolve) =>
+      setImmediate(() => {
+        try {
+          resolve(toolsFor(home));
+        } catch {
+          resolve(undefined); // Looked up again, with its error, when the sandbox is prepared.
+        }
+      }),
+    );
+    const answer = await asked;
     if (answer.outcome !== 'allow') {
       io.stderr(`cavra exec: not run. ${answer.reason}\n`);
       return EXEC_DENIED;
@@ -138,6 +150,7 @@ export const execCommand: Command = {
         env: io.env,
         cavraHome: home,
         onDenied,
+        tools: await tools,
       });
       await Promise.allSettled(reports);
       return code;

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssignedContainment } from '../policy';
-import { compileProfile, ContainmentError, GUARD_DENY_WRITE, profileDigest, workspaceFor } from './compile';
+import {
+  compileProfile,
+  ContainmentError,
+  GUARD_DENY_WRITE,
+  ProfileCache,
+  profileDigest,
+  workspaceFor,
+} from './compile';
 import { parseProfile, probeSandbox, runContained } from './runner';
 
 let root: string;
@@ -231,5 +238,87 @@ describe('compileProfile', () => {
       cwd: linked,
     });
     expect(state()).not.toEqual(before);
+  }, 60_000);
+});
+
+describe('ProfileCache (the gate compiles a profile once per pack set and workspace)', () => {
+  const gitIn = (cwd: string, ...args: string[]) => {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(result.stderr);
+    return result.stdout;
+  };
+  const section = {
+    deny_read: ['**/.env', '~/.aws/'],
+    deny_write: ['.github/workflows/', '.gitlab-ci.yml'],
+    network: { repository_remotes: true },
+  };
+
+  it('serves the same profile while nothing changed, and exactly what compileProfile gives now after a change', () => {
+    const repo = workspace('cache-facts');
+    gitIn(repo, 'init', '-q');
+    const cache = new ProfileCache();
+    const packs = assigned({ id: 'a', version: '1', section });
+    const input = { assigned: packs, cwd: repo, cavraHome, userHome: home };
+    const first = cache.compile(input);
+    expect(first.digest).toBe(profileDigest(compileProfile(input)));
+    expect(cache.compile(input)).toBe(first);
+    expect(Object.isFrozen(first.profile.deny_write)).toBe(true);
+    // A local remote added after the profile was cached: the next command gets its grant.
+    const bare = path.join(root, 'cache-origin.git');
+    gitIn(root, 'init', '-q', '--bare', bare);
+    gitIn(repo, 'remote', 'add', 'origin', bare);
+    const second = cache.compile(input);
+    expect(second.profile.write_allow).toEqual([bare]);
+    expect(second.digest).toBe(profileDigest(compileProfile(input)));
+    // A new pack generation is a new pack set: nothing of the old one is served.
+    const next = assigned({ id: 'a', version: '2', section: { ...section, deny_read: ['**/*.pem'] } });
+    const third = cache.compile({ ...input, assigned: next });
+    expect(third.profile.packs).toEqual([{ id: 'a', version: '2' }]);
+    expect(third.digest).toBe(profileDigest(compileProfile({ ...input, assigned: next })));
+    // Another working directory of the same repository is the same workspace and profile.
+    fs.mkdirSync(path.join(repo, 'src'));
+    expect(cache.compile({ ...input, cwd: path.join(repo, 'src') })).toBe(second);
+    // A broken pack set is refused even when it is cached.
+    expect(() => cache.compile({ ...input, assigned: { packs: packs.packs, broken: ['x: bad'] } })).toThrow(
+      ContainmentError,
+    );
+  });
+
+  it('keeps protecting what was created after the profile was cached (real bubblewrap)', async () => {
+    const probe = probeSandbox();
+    expect(probe.available, probe.available ? '' : probe.reason).toBe(true);
+    const repo = workspace('cache-later');
+    gitIn(repo, 'init', '-q');
+    fs.mkdirSync(path.join(home, '.aws'), { recursive: true });
+    const cache = new ProfileCache();
+    const input = { assigned: assigned({ id: 'a', version: '1', section }), cwd: repo, cavraHome, userHome: home };
+    // Each run asks the cache, as the gate does for every command.
+    const run = (script: string) =>
+      runContained({
+        profile: cache.compile(input).profile,
+        argv: ['sh', '-c', script],
+        cwd: repo,
+        env: { PATH: process.env.PATH, HOME: home },
+        cavraHome,
+      });
+    // Build the cache with a clean workspace, then create protected things behind its back.
+    const cached = cache.compile(input);
+    fs.mkdirSync(path.join(repo, 'deep', 'er'), { recursive: true });
+    fs.writeFileSync(path.join(repo, 'deep', 'er', '.env'), 'CANARY-later-env\n');
+    fs.writeFileSync(path.join(home, '.aws', 'credentials'), 'CANARY-later-aws\n');
+    expect(cache.compile(input)).toBe(cached);
+    const marker = path.join(repo, 'read.txt');
+    const reads = await run(`cat deep/er/.env "${home}/.aws/credentials" > read.txt; true`);
+    expect(reads.code).toBe(0);
+    expect(fs.readFileSync(marker, 'utf8')).not.toMatch(/CANARY/);
+    const writes = await run(
+      'mkdir -p .github/workflows && echo "on: push" > .github/workflows/x.yml; echo x > .gitlab-ci.yml',
+    );
+    expect(writes.code).not.toBe(0);
+    expect(fs.existsSync(path.join(repo, '.github', 'workflows', 'x.yml'))).toBe(false);
+    expect(fs.existsSync(path.join(repo, '.gitlab-ci.yml'))).toBe(false);
+    // Control: the same read without the sandbox does leak, so the test can fail.
+    spawnSync('sh', ['-c', `cat deep/er/.env "${home}/.aws/credentials" > read.txt`], { cwd: repo });
+    expect(fs.readFileSync(marker, 'utf8')).toMatch(/CANARY-later-env[\s\S]*CANARY-later-aws/);
   }, 60_000);
 });

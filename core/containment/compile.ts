@@ -102,18 +102,52 @@ function hostGrant(entry: string): HostGrant {
 }
 
 /**
+ * What a profile depends on besides the packs: the workspace and what its repository says
+ * (remotes, linked git directories). Gathered afresh for every command (a few small reads,
+ * no spawn); the profile is then a pure function of the packs and these facts.
+ */
+interface WorkspaceFacts {
+  workspace: string;
+  remotes: ReturnType<typeof repositoryRemotes> | null;
+  linked: ReturnType<typeof linkedGitDirs>;
+  worktreeConfig: boolean;
+}
+
+function workspaceFacts(input: CompileInput, wantsRemotes: boolean): WorkspaceFacts {
+  const workspace = workspaceFor(input.cwd, input.userHome);
+  const linked = linkedGitDirs(workspace);
+  return {
+    workspace,
+    remotes: wantsRemotes ? repositoryRemotes(workspace) : null,
+    linked,
+    worktreeConfig: linked !== null && fs.existsSync(path.join(linked.gitDir, 'config.worktree')),
+  };
+}
+
+function assertLoadable(assigned: AssignedContainment): void {
+  if (assigned.broken.length > 0) {
+    throw new ContainmentError(
+      `the sandbox profile cannot be compiled: ${assigned.broken.join('; ')}. Fix or unassign the pack`,
+    );
+  }
+}
+
+const wantsRemotes = (assigned: AssignedContainment) =>
+  assigned.packs.some((pack) => pack.section?.network?.repository_remotes === true);
+
+/**
  * Compiles the sandbox profile for a command: the union of the assigned packs' containment
  * sections (every restriction of every pack applies; grants add up), the guard's own
  * files, and what the workspace's repository needs (its remotes). Deterministic: the same
  * packs and workspace give the same profile and digest.
  */
 export function compileProfile(input: CompileInput): ContainmentProfile {
-  if (input.assigned.broken.length > 0) {
-    throw new ContainmentError(
-      `the sandbox profile cannot be compiled: ${input.assigned.broken.join('; ')}. Fix or unassign the pack`,
-    );
-  }
-  const workspace = workspaceFor(input.cwd, input.userHome);
+  assertLoadable(input.assigned);
+  return profileFrom(input, workspaceFacts(input, wantsRemotes(input.assigned)));
+}
+
+function profileFrom(input: CompileInput, facts: WorkspaceFacts): ContainmentProfile {
+  const { workspace } = facts;
   const sections = input.assigned.packs.flatMap((pack) => (pack.section ? [pack.section] : []));
   const readPaths = new Set<string>([`${path.resolve(input.cavraHome)}/`]);
   const readGlobs = new Set<string>();
@@ -122,7 +156,6 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
   const hosts = new Set<string>();
   const remove = new Set<string>(GUARD_ENVIRONMENT_REMOVE);
   const keep = new Set<string>();
-  let remotes = false;
   for (const section of sections) {
     for (const entry of section.deny_read ?? []) {
       if (entry.startsWith('/') || entry.startsWith('~/')) readPaths.add(entry);
@@ -131,13 +164,12 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
     for (const entry of section.except_read ?? []) readExcept.add(entry.replace(/^\.\//, ''));
     for (const entry of section.deny_write ?? []) denyWrite.add(entry.replace(/^\.\//, ''));
     for (const entry of section.network?.hosts ?? []) hosts.add(entry.toLowerCase());
-    if (section.network?.repository_remotes) remotes = true;
     for (const entry of section.environment?.remove ?? []) remove.add(entry);
     for (const entry of section.environment?.keep ?? []) keep.add(entry);
   }
   const writeAllow = new Set<string>();
-  if (remotes) {
-    const found = repositoryRemotes(workspace);
+  if (facts.remotes) {
+    const found = facts.remotes;
     for (const { host, port } of found.hosts) hosts.add(`${host.includes(':') ? `[${host}]` : host}:${port}`);
     for (const dir of found.localGitDirs) {
       // Never the home directory (or what holds it), never CAVRA_HOME: a remote there is a trap.
@@ -155,7 +187,7 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
   // A linked worktree (or submodule) keeps its repository outside the workspace: writable,
   // so that `git commit` works, with the same protections as an ordinary `.git` — and the
   // `.git` file itself read-only, so that it cannot be made to point at a planted repository.
-  const linked = linkedGitDirs(workspace);
+  const linked = facts.linked;
   if (linked) {
     denyWrite.add('.git');
     const dirs = isWithin(linked.gitDir, linked.commonDir) ? [linked.commonDir] : [linked.commonDir, linked.gitDir];
@@ -166,7 +198,7 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
     denyWrite.add(`${linked.commonDir}/hooks/`);
     denyWrite.add(`${linked.commonDir}/config`);
     denyWrite.add(`${linked.gitDir}/commondir`);
-    if (fs.existsSync(path.join(linked.gitDir, 'config.worktree'))) denyWrite.add(`${linked.gitDir}/config.worktree`);
+    if (facts.worktreeConfig) denyWrite.add(`${linked.gitDir}/config.worktree`);
   }
   return {
     v: PROFILE_VERSION,
@@ -178,6 +210,52 @@ export function compileProfile(input: CompileInput): ContainmentProfile {
     environment: { remove: nameGlobs(remove), keep: nameGlobs(keep) },
     packs: input.assigned.packs.map((pack) => ({ id: pack.id, version: pack.version })),
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Profiles compiled for the gate's decision path, kept per pack set (the policy engine hands
+ * out one AssignedContainment per tenant, repository and pack generation, so a new
+ * generation is a new key and the old entries go with it) and per workspace facts. The facts
+ * are read afresh for every command, so a remote added, a worktree linked or a config file
+ * created since is a different key: a cached profile is always the one compileProfile would
+ * return now. What only the runner sees (protected files created since, missing protected
+ * paths) is never cached: the runner finds it on every run.
+ */
+export class ProfileCache {
+  private readonly byPacks = new WeakMap<
+    AssignedContainment,
+    Map<string, { profile: ContainmentProfile; digest: string }>
+  >();
+
+  /** At most this many workspaces per pack set (the oldest is dropped first). */
+  constructor(private readonly limit = 256) {}
+
+  compile(input: CompileInput): { profile: ContainmentProfile; digest: string } {
+    assertLoadable(input.assigned);
+    const facts = workspaceFacts(input, wantsRemotes(input.assigned));
+    const key = JSON.stringify([facts, path.resolve(input.cavraHome), input.userHome]);
+    let entries = this.byPacks.get(input.assigned);
+    if (!entries) {
+      entries = new Map();
+      this.byPacks.set(input.assigned, entries);
+    }
+    const known = entries.get(key);
+    if (known) return known;
+    // Shared by every command of the workspace: frozen, so no caller can change another's.
+    const profile = deepFreeze(profileFrom(input, facts));
+    const compiled = Object.freeze({ profile, digest: profileDigest(profile) });
+    if (entries.size >= this.limit) entries.delete(entries.keys().next().value as string);
+    entries.set(key, compiled);
+    return compiled;
+  }
 }
 
 /** The profile's digest: SHA-256 of its RFC 8785 canonical JSON, as recorded with decisions. */

@@ -2,7 +2,7 @@ import { ContractError } from '../contract';
 import type { Action, ContainmentProfileView, ContainmentSettingsView, Principal } from '../contract';
 import type { ContainmentPayload } from '../evidence';
 import type { AssignedContainment } from '../policy';
-import { compileProfile, ContainmentError, profileDigest } from './compile';
+import { ContainmentError, ProfileCache } from './compile';
 import type { ContainmentGrant, ContainmentProfile } from './runner';
 import type { ContainmentSettings, ContainmentSettingsRepository } from './store';
 
@@ -65,6 +65,8 @@ export function profileView(
 export class ContainmentService {
   private readonly now: () => Date;
   private readonly cache = new Map<string, { settings: ContainmentSettings; at: number }>();
+  // Compiling the packs' globs and hashing the profile was the bulk of a contained decision.
+  private readonly profiles = new ProfileCache();
 
   constructor(private readonly options: ContainmentServiceOptions) {
     this.now = options.now ?? (() => new Date());
@@ -85,13 +87,12 @@ export class ContainmentService {
 
   /** The profile for a working directory; throws ContainmentError with what to do. */
   profile(tenant: string, cwd: string, repository: string | null): { profile: ContainmentProfile; digest: string } {
-    const profile = compileProfile({
+    return this.profiles.compile({
       assigned: this.options.policy.containmentFor(tenant, repository),
       cwd,
       cavraHome: this.options.cavraHome,
       userHome: this.options.userHome,
     });
-    return { profile, digest: profileDigest(profile) };
   }
 
   /**

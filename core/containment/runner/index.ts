@@ -16,6 +16,6 @@ export { JUDGEMENT_ONLY_HINT, probeSandbox, systemTool } from './probe';
 export type { SandboxProbe } from './probe';
 export { grantFor, serverNameOf, startFilterProxy } from './proxy';
 export type { FilterProxy, FilterProxyOptions, ProxyDenial } from './proxy';
-export { SandboxUnavailableError, prepareSandbox, runContained } from './run';
-export type { ContainOptions, ContainedRun, PreparedSandbox } from './run';
+export { SandboxUnavailableError, prepareSandbox, runContained, toolsFor } from './run';
+export type { ContainOptions, ContainedRun, PreparedSandbox, SandboxTools } from './run';
 export { scanWorkspace } from './workspace-scan';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContainmentProfile } from './profile';
+import type { CompiledGlob, ContainmentProfile } from './profile';
 import { ProfileError } from './profile';
 import { looseObjectsOf, objectDirectories } from './git-objects';
 import { scanWorkspace } from './workspace-scan';
@@ -344,19 +344,28 @@ export function sandboxHomeFor(cavraHome: string, workspace: string, env: NodeJS
   return dir;
 }
 
+/** One regular expression for a list of name globs (each anchored), compiled once per list. */
+const nameMatchers = new WeakMap<CompiledGlob[], RegExp | null>();
+function anyOf(globs: CompiledGlob[]): RegExp | null {
+  if (!nameMatchers.has(globs)) {
+    nameMatchers.set(globs, globs.length > 0 ? new RegExp(globs.map((g) => `(?:${g.regex})`).join('|'), 'i') : null);
+  }
+  return nameMatchers.get(globs) ?? null;
+}
+
 /**
  * The environment inside: the caller's, less every variable the profile removes (and does
  * not keep) and any proxy settings from outside; TMPDIR is the private /tmp; the profile's
  * digest is announced so that tools can tell they are contained.
  */
 export function sandboxEnvironment(profile: ContainmentProfile, source: NodeJS.ProcessEnv): Record<string, string> {
-  const remove = profile.environment.remove.map((g) => new RegExp(g.regex, 'i'));
-  const keep = profile.environment.keep.map((g) => new RegExp(g.regex, 'i'));
+  const remove = anyOf(profile.environment.remove);
+  const keep = anyOf(profile.environment.keep);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {
     if (value === undefined) continue;
     if (PROXY_VARIABLES.includes(name.toLowerCase())) continue;
-    if (remove.some((r) => r.test(name)) && !keep.some((k) => k.test(name))) continue;
+    if (remove?.test(name) && !keep?.test(name)) continue;
     env[name] = value;
   }
   env.TMPDIR = '/tmp';

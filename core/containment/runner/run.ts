@@ -32,6 +32,40 @@ export interface ContainOptions {
   cavraHome: string;
   /** Told about every connection the filtering proxy refused. */
   onDenied?: (denial: ProxyDenial) => void;
+  /** What toolsFor found while the gate was deciding (cavra exec); looked up again when absent or stale. */
+  tools?: SandboxTools;
+}
+
+/**
+ * What every sandbox of this CAVRA_HOME needs whatever its profile: the trusted binaries and
+ * the shared empty file. Looked up while the gate decides (cavra exec overlaps the two), and
+ * used only if the answer came soon after: a lookup older than TOOLS_FRESH_MS (an approval
+ * waited on) is done again, so that what was checked is what runs.
+ */
+export interface SandboxTools {
+  cavraHome: string;
+  bwrap: string | null;
+  socat: string | null;
+  emptyFile: string;
+  at: number;
+}
+
+const TOOLS_FRESH_MS = 1_000;
+
+export function toolsFor(cavraHome: string): SandboxTools {
+  return {
+    cavraHome,
+    bwrap: systemTool('bwrap'),
+    socat: systemTool('socat'),
+    emptyFile: sharedEmptyFile(cavraHome),
+    at: performance.now(),
+  };
+}
+
+function freshTools(options: ContainOptions): SandboxTools {
+  const known = options.tools;
+  if (known && known.cavraHome === options.cavraHome && performance.now() - known.at < TOOLS_FRESH_MS) return known;
+  return toolsFor(options.cavraHome);
 }
 
 /** A prepared sandbox: the bwrap command line to spawn, and what to release afterwards. */
@@ -144,13 +178,14 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
       "use Claude Code's own sandbox with CAVRA's profile (cavra sandbox export --format claude-code), or a Linux machine",
     );
   }
-  const bwrap = systemTool('bwrap');
+  const tools = freshTools(options);
+  const bwrap = tools.bwrap;
   if (!bwrap) {
     const missing = missingBwrap();
     throw new SandboxUnavailableError(missing.reason, missing.fix);
   }
   const needsNetwork = options.profile.network.hosts.length > 0;
-  const socat = needsNetwork ? systemTool('socat') : null;
+  const socat = needsNetwork ? tools.socat : null;
   if (needsNetwork && !socat) {
     const missing = missingSocat();
     throw new SandboxUnavailableError(missing.reason, missing.fix);
@@ -169,7 +204,7 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
     if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
   };
   try {
-    const emptyFile = sharedEmptyFile(options.cavraHome);
+    const emptyFile = tools.emptyFile;
     if (runDir) {
       proxy = await startFilterProxy({
         socketPath: path.join(runDir, 'proxy.sock'),

@@ -15,9 +15,48 @@ export interface ScanResult {
   entries: number;
 }
 
-function compile(globs: CompiledGlob[]): RegExp | null {
-  if (globs.length === 0) return null;
-  return new RegExp(globs.map((glob) => `(?:${glob.regex})`).join('|'), 'i');
+// What a glob starting `**` then `/` compiles to in front of its last part (core/policy's glob compiler).
+const ANY_DIRECTORIES = '(?:^|\\/)(?:[^/]*\\/)*';
+/**
+ * A last part that cannot match a `/`: literal letters, digits, `_` and `-`, escaped
+ * punctuation other than `/`, and `[^/]*`, ending at `$`. Anything else stays a path test.
+ */
+const NAME_ONLY = /^(?:[A-Za-z0-9_-]|\\[^A-Za-z0-9/]|\[\^\/\]\*)*\$$/;
+
+/**
+ * Globs compiled for the scan. A glob `**` `/` name whose name cannot match a `/` matches a
+ * path exactly when its name matches the entry's own name, so those are tested once per
+ * entry as one anchored regular expression on the name (short, no backtracking over the
+ * directories); the rest are tested on the workspace-relative path as written.
+ */
+export interface ScanMatcher {
+  name: RegExp | null;
+  path: RegExp | null;
+}
+
+/** Compiled once per list: a profile's lists are reused across the runs of one process. */
+const matchers = new WeakMap<CompiledGlob[], ScanMatcher>();
+
+export function scanMatcher(globs: CompiledGlob[]): ScanMatcher {
+  const known = matchers.get(globs);
+  if (known) return known;
+  const names: string[] = [];
+  const paths: string[] = [];
+  for (const glob of globs) {
+    const rest = glob.regex.startsWith(ANY_DIRECTORIES) ? glob.regex.slice(ANY_DIRECTORIES.length) : null;
+    if (rest !== null && NAME_ONLY.test(rest)) names.push(rest);
+    else paths.push(glob.regex);
+  }
+  const matcher = {
+    name: names.length > 0 ? new RegExp(`^(?:${names.join('|')})`, 'i') : null,
+    path: paths.length > 0 ? new RegExp(paths.map((regex) => `(?:${regex})`).join('|'), 'i') : null,
+  };
+  matchers.set(globs, matcher);
+  return matcher;
+}
+
+function matches(matcher: ScanMatcher, name: string, relative: string): boolean {
+  return (matcher.name?.test(name) ?? false) || (matcher.path?.test(relative) ?? false);
 }
 
 /**
@@ -32,10 +71,10 @@ export function scanWorkspace(
   except: CompiledGlob[],
   limit = DEFAULT_SCAN_LIMIT,
 ): ScanResult {
-  const denied = compile(deny);
-  const kept = compile(except);
-  const matches: ScanResult['matches'] = [];
-  if (!denied) return { matches, entries: 0 };
+  const denied = scanMatcher(deny);
+  const kept = scanMatcher(except);
+  const found: ScanResult['matches'] = [];
+  if (!denied.name && !denied.path) return { matches: found, entries: 0 };
   let entries = 0;
   const stack: string[] = [''];
   while (stack.length > 0) {
@@ -55,23 +94,23 @@ export function scanWorkspace(
       }
       const relative = relativeDir === '' ? dirent.name : `${relativeDir}/${dirent.name}`;
       const absolute = path.join(workspace, relative);
-      const match = denied.test(relative) && !(kept?.test(relative) ?? false);
+      const match = matches(denied, dirent.name, relative) && !matches(kept, dirent.name, relative);
       if (dirent.isSymbolicLink()) {
         if (!match) continue;
         try {
           const target = fs.realpathSync.native(absolute);
-          matches.push({ path: target, directory: fs.statSync(target).isDirectory() });
+          found.push({ path: target, directory: fs.statSync(target).isDirectory() });
         } catch {
           // A dangling link reads nothing.
         }
         continue;
       }
       if (match) {
-        matches.push({ path: absolute, directory: dirent.isDirectory() });
+        found.push({ path: absolute, directory: dirent.isDirectory() });
         continue;
       }
       if (dirent.isDirectory() && !SKIPPED_DIRECTORIES.has(dirent.name)) stack.push(relative);
     }
   }
-  return { matches, entries };
+  return { matches: found, entries };
 }
