@@ -16,37 +16,6 @@ export interface OptionGrammar {
   stopAtOperand?: boolean;
 }
 
-/**
- * ssh's options that take a value: read both for the files and commands ssh itself uses
- * (effects) and for where the remote command starts (commands).
- */
-export const SSH_OPTIONS: OptionGrammar = {
-  values: [
-    '-B',
-    '-b',
-    '-c',
-    '-D',
-    '-e',
-    '-I',
-    '-J',
-    '-L',
-    '-l',
-    '-m',
-    '-O',
-    '-o',
-    '-p',
-    '-Q',
-    '-R',
-    '-W',
-    '-w',
-    '-S',
-    '-i',
-    '-F',
-    '-E',
-  ],
-  stopAtOperand: true,
-};
-
 interface ScannedOption {
   name: string;
   value: Field | null;

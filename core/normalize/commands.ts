@@ -1,12 +1,13 @@
-import { type OptionGrammar, SSH_OPTIONS, hasOption, optionValues, scanArguments, sliceField } from './command-options';
+import { type OptionGrammar, hasOption, optionValues, scanArguments, sliceField } from './command-options';
 import { describesEveryFile, programEffects } from './effects';
 import { type CommandInput, type Extraction, type Scope, childScope } from './extraction';
 import { readGit } from './git';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
-import { PACKAGE_RUNNER_GRAMMAR, SUDO_GRAMMAR } from './wrapper-grammars';
-import { downloadTargets, implicitlyRun } from './programs/downloads';
+import { downloadTargets } from './programs/downloads';
+import { implicitRuns, programSpec } from './programs/registry';
+import type { ProgramSpec, WrapperSpec } from './programs/spec';
 import { codeSource, interpreterSpec, runsScriptFile } from './programs/interpreters';
 import { readSql, redisStatement } from './programs/sql';
 import { SHELL_PROGRAMS } from './shells';
@@ -72,9 +73,9 @@ function isCavraScript(text: string): boolean {
   return /(^|\/)cavra\.[cm]?js$/i.test(path) || /(^|\/)cli\/(main|cavra)\.[cm]?[jt]s$/.test(path);
 }
 
-/** The program is a wrapper whose own options and wrapped command are read here (`sudo`, `env`, `npx`). */
-export function isWrapper(program: string): boolean {
-  return Object.hasOwn(WRAPPERS, program);
+/** Wrappers whose own options and wrapped command are read here (`sudo`, `env`, `nohup`). */
+export function wrapperPrograms(): readonly string[] {
+  return Object.keys(WRAPPERS);
 }
 
 /** Programs whose arguments this module reads itself (scripts, directories, git, find, clients). */
@@ -84,8 +85,6 @@ export const SPECIAL_PROGRAMS: ReadonlySet<string> = new Set([
   'alias',
   'cd',
   'pushd',
-  'ssh',
-  'git',
   'find',
   'fd',
   'fdfind',
@@ -133,8 +132,19 @@ const TAINT_EXEMPT: ReadonlySet<string> = new Set([
   'eval',
   'trap',
   'alias',
-  'ssh',
   'sudoedit',
+  'source',
+  '.',
+  'sqlite3',
+  'sqlite',
+  // Their operands are names, not files: directories (`cd`), variables (`export`), programs (`command -v`).
+  'cd',
+  'pushd',
+  'hash',
+  'export',
+  'declare',
+  'typeset',
+  'command',
   ...SHELL_PROGRAMS,
 ]);
 const DATABASE_CLIENTS: ReadonlySet<string> = new Set(['sqlite3', 'sqlite', 'psql', 'mysql', 'mariadb', 'redis-cli']);
@@ -247,7 +257,15 @@ function databaseClient(
   const client = program === 'sqlite' ? 'sqlite3' : program === 'mariadb' ? 'mysql' : program;
   const scanned = scanArguments(args, CLIENT_GRAMMAR[client] as OptionGrammar);
   const texts: Field[] = [];
-  if (client === 'sqlite3') texts.push(...optionValues(scanned, '-cmd'), ...scanned.operands.slice(1));
+  if (client === 'sqlite3') {
+    texts.push(...optionValues(scanned, '-cmd'), ...scanned.operands.slice(1));
+    // The database is read and written; `-init FILE` is read as statements.
+    const database = scanned.operands[0];
+    if (database && database.text !== '-')
+      extraction.addFieldPath(database, { access: 'readwrite', source: 'command', via: program });
+    for (const init of optionValues(scanned, '-init'))
+      if (init.text !== '-') extraction.addFieldPath(init, { access: 'read', source: 'command', via: program });
+  }
   if (client === 'psql') texts.push(...optionValues(scanned, '-c', '--command'));
   if (client === 'mysql') texts.push(...optionValues(scanned, '-e', '--execute', '--init-command'));
   const wrappers = [...invocation.wrappers, program];
@@ -472,7 +490,7 @@ function run(extraction: Extraction, line: CommandLine, invocation: Invocation, 
     return record(extraction, line, head.text, invocation);
   }
   const program = programName(head.text);
-  const wrapper = WRAPPERS[program];
+  const wrapper = wrapperOf(program);
   if (wrapper === undefined) return emit(extraction, line, program, invocation);
   const outcome = wrapper(invocation.fields.slice(1), { extraction, line, invocation });
   if (outcome === null) return emit(extraction, line, program, invocation);
@@ -533,9 +551,6 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
     case 'pushd':
       extraction.changeDirectory(args.find((arg) => !/^-[LPe@]+$/.test(arg.text) && arg.text !== '--') ?? null);
       break;
-    case 'ssh':
-      remoteCommand(extraction, line, args, invocation);
-      break;
     case 'git':
       git(extraction, line, args, invocation);
       break;
@@ -559,6 +574,12 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
     case 'export':
     case 'declare':
     case 'typeset':
+      // `declare -p NAME`: the variables named are printed.
+      if (program !== 'export') {
+        const names = args.map((arg) => arg.text).filter((text) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(text));
+        if (names.length > 0)
+          for (const command of recorded) command.variables = [...new Set([...(command.variables ?? []), ...names])];
+      }
       if (program === 'export' || args.some((arg) => /^-[a-zA-Z]*x/.test(arg.text))) {
         for (const arg of args) {
           const eq = arg.text.indexOf('=');
@@ -620,20 +641,15 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
   if (interpreted !== null) extraction.run(interpreted);
   if (program === 'chmod' && args.some((arg) => /^(\+|[ugoa]+\+)[rwX]*x|^0?[0-7]?[1357][0-7]{2}$/.test(arg.text)))
     for (const arg of args.slice(1)) if (!arg.text.startsWith('-') && !arg.dynamic) extraction.run(arg.text);
-  if (program === 'make' || program === 'gmake')
-    for (const value of optionValuesOf(args, ['-f', '--file', '--makefile'])) extraction.run(value);
-  const implicit = implicitlyRun(program, args);
+  const spec = programSpec(program);
+  for (const value of optionValuesOf(args, spec?.runFileOptions ?? [])) extraction.run(value);
+  const { files: implicit, directoryOptions } = implicitRuns(
+    program,
+    args.map((arg) => arg.text),
+  );
   if (implicit.length > 0) {
     // `make -C dir`, `npm --prefix dir install`: the files are those of that directory.
-    const directories = optionValuesOf(args, [
-      '-C',
-      '--directory',
-      '--prefix',
-      '--cwd',
-      '--dir',
-      '--manifest-path',
-      '-p',
-    ]);
+    const directories = optionValuesOf(args, directoryOptions);
     for (const directory of directories.length > 0 ? directories : ['.'])
       for (const name of implicit)
         extraction.run(directory === '.' ? name : `${directory.replace(/\/Cargo\.toml$/, '')}/${name}`);
@@ -857,13 +873,6 @@ function scriptFromInput(
     const from = [...new Set(input.from.map((c) => c.program))].join(', ') || 'another command';
     extraction.problem('unsupported', `${program} runs a script read from the output of ${from}; it cannot be judged`);
   }
-}
-
-/** `ssh host 'cmd'`: the remote shell runs the words after the host. */
-function remoteCommand(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
-  const scanned = scanArguments(args, SSH_OPTIONS);
-  const command = scanned.operands.slice(1);
-  if (command.length > 0) scriptRunBy(extraction, line, invocation, 'ssh', joined(command));
 }
 
 function git(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
@@ -1311,24 +1320,6 @@ interface WrapperOutcome {
 /** Null when nothing is wrapped after all: the wrapper itself is the command (`env`, `sudo -l`). */
 type Wrapper = (args: Field[], context: WrapperContext) => WrapperOutcome | null;
 
-interface WrapperSpec {
-  grammar: OptionGrammar;
-  /** Operands before the wrapped command: timeout's duration, chroot's new root, flock's lock file. */
-  lead?: number;
-  /** NAME=value operands before the command set its environment (`sudo`, `env`, `cross-env`). */
-  assignments?: boolean;
-  /** Options whose value is a shell command line (`su -c`, `flock -c`). */
-  scriptOptions?: readonly string[];
-  /** Options whose value is a file the wrapper touches (`time -o`). */
-  files?: Record<string, Access>;
-  /** Options that change the directory the command runs in (`env -C`, `sudo -D`). */
-  directories?: readonly string[];
-  /** Options after which the words are one shell command line (`sudo -s`, `su`'s shell). */
-  shellJoin?: readonly string[];
-  /** Options meaning nothing is run (`command -v`). */
-  nothingRun?: readonly string[];
-}
-
 function wrapperFromSpec(spec: WrapperSpec): Wrapper {
   const grammar: OptionGrammar = {
     ...spec.grammar,
@@ -1343,6 +1334,8 @@ function wrapperFromSpec(spec: WrapperSpec): Wrapper {
   const peel = (args: Field[], context: WrapperContext, retry: boolean): WrapperOutcome | null => {
     const scanned = scanArguments(args, grammar);
     if (spec.nothingRun && hasOption(scanned, ...spec.nothingRun)) return null;
+    if (spec.editOptions && hasOption(scanned, ...spec.editOptions))
+      return { files: args.slice(scanned.stop).map((operand) => ({ field: operand, access: 'write' as const })) };
     const files = Object.entries(spec.files ?? {}).flatMap(([name, access]) =>
       optionValues(scanned, name).map((value) => ({ field: value, access })),
     );
@@ -1373,21 +1366,6 @@ function wrapperFromSpec(spec: WrapperSpec): Wrapper {
   };
   return (args, context) => peel(args, context, false);
 }
-
-const sudo = wrapperFromSpec({
-  grammar: SUDO_GRAMMAR,
-  assignments: true,
-  directories: ['-D', '--chdir'],
-  shellJoin: ['-s', '-i', '--shell', '--login'],
-});
-
-const sudoWithEdit: Wrapper = (args, context) => {
-  const scanned = scanArguments(args, { values: SUDO_GRAMMAR.values, stopAtOperand: true });
-  if (hasOption(scanned, '-e', '--edit')) {
-    return { files: scanned.operands.map((operand) => ({ field: operand, access: 'write' as const })) };
-  }
-  return sudo(args, context);
-};
 
 const envSpec = wrapperFromSpec({
   grammar: {
@@ -1627,22 +1605,6 @@ const nix: Wrapper = (args) => {
   return command !== -1 && command + 1 < args.length ? { inner: [args.slice(command + 1)] } : null;
 };
 
-/** Options of package runners whose value says where a package comes from. */
-const PACKAGE_SOURCE_OPTIONS = new Set([
-  '--with',
-  '--from',
-  '--spec',
-  '-p',
-  '--package',
-  '--with-requirements',
-  '--with-editable',
-  '--index',
-  '--default-index',
-  '--index-url',
-  '--extra-index-url',
-  '--registry',
-]);
-
 /** A package source outside the registry: a URL, a git or forge reference, an `owner/repo` shorthand. */
 function offRegistry(source: string): boolean {
   return (
@@ -1652,13 +1614,14 @@ function offRegistry(source: string): boolean {
 }
 
 /** `uvx --from git+…`, `uv run --with git+…`, `npx -p github:…`: the package runner installs from outside the registry. */
-function checkPackageSources(extraction: Extraction, program: string, args: readonly Field[]): void {
+function checkPackageSources(extraction: Extraction, program: string, spec: ProgramSpec, args: readonly Field[]): void {
+  const sources = spec.packageSources ?? [];
   for (let i = 0; i < args.length; i++) {
     const text = (args[i] as Field).text;
     if (!text.startsWith('-')) continue;
     const eq = text.indexOf('=');
     const name = eq === -1 ? text : text.slice(0, eq);
-    if (!PACKAGE_SOURCE_OPTIONS.has(name)) continue;
+    if (!sources.includes(name)) continue;
     const value = eq === -1 ? args[i + 1] : { ...(args[i] as Field), text: text.slice(eq + 1) };
     if (value && (value.dynamic || offRegistry(value.text) || name.includes('index') || name === '--registry'))
       extraction.problem(
@@ -1668,83 +1631,86 @@ function checkPackageSources(extraction: Extraction, program: string, args: read
   }
 }
 
-/** `npm exec`, `pnpm dlx`, `uv run`…: the subcommand word runs the program after it. */
-/** Options of the package managers' own that take a value before the subcommand (`npm --prefix x install`). */
-const MANAGER_VALUE_OPTIONS: ReadonlySet<string> = new Set([
-  '--prefix',
-  '-C',
-  '--dir',
-  '--cwd',
-  '--cache',
-  '--userconfig',
-  '--globalconfig',
-  '--registry',
-  '--loglevel',
-  '-w',
-  '--workspace',
-  '--filter',
-  '-F',
-  '--include',
-  '--omit',
-  '--tag',
-  '--otp',
-  '--directory',
-  '--project',
-]);
-
 /**
- * Runs the program's subcommand when it is one of `subcommands`. The subcommand is the first
- * word that is neither an option nor an option's value: in `npm --prefix x install`, `x` is the
- * prefix, not `npm x` (exec).
+ * `npm exec`, `pnpm dlx`, `uv run`…: runs the program's subcommand when it is one of the spec's.
+ * The subcommand is the first word that is neither an option nor an option's value: in
+ * `npm --prefix x install`, `x` is the prefix, not `npm x` (exec).
  */
-function subcommandWrapper(subcommands: readonly string[], grammar: OptionGrammar): Wrapper {
-  const inner = wrapperFromSpec({ grammar });
-  const valued = new Set([...(grammar.values ?? []), ...MANAGER_VALUE_OPTIONS]);
+function subcommandWrapper(
+  program: string,
+  spec: ProgramSpec,
+  runsAfter: NonNullable<ProgramSpec['runsAfter']>,
+): Wrapper {
+  const inner = wrapperFromSpec({ grammar: runsAfter.grammar });
+  const { index: subcommandAt } = subcommandReader(spec, runsAfter.grammar.values ?? []);
   return (args, context) => {
-    let index = -1;
-    for (let i = 0; i < args.length; i++) {
-      const text = (args[i] as Field).text;
-      if (!text.startsWith('-')) {
-        index = i;
-        break;
-      }
-      if (valued.has(text)) i++;
-    }
-    if (index === -1 || !subcommands.includes((args[index] as Field).text)) return null;
-    checkPackageSources(context.extraction, programName((context.invocation.fields[0] as Field).text), args);
+    const index = subcommandAt(args);
+    if (index === -1 || !runsAfter.subcommands.includes((args[index] as Field).text)) return null;
+    checkPackageSources(context.extraction, program, spec, args);
     // `uv run --env-file .env …` loads the file into the environment of what it runs.
     for (const value of optionValuesOf(args, ['--env-file']))
-      context.extraction.addFieldPath(field(value), { access: 'read', source: 'command', via: 'uv' });
+      context.extraction.addFieldPath(field(value), { access: 'read', source: 'command', via: program });
     const outcome = inner(args.slice(index + 1), context);
-    return outcome
-      ? {
-          ...outcome,
-          label: `${context.invocation.fields[0] ? programName((context.invocation.fields[0] as Field).text) : ''} ${(args[index] as Field).text}`,
-        }
-      : null;
+    return outcome ? { ...outcome, label: `${program} ${(args[index] as Field).text}` } : null;
   };
 }
 
-const packageRunnerSpec = wrapperFromSpec({
-  grammar: { values: PACKAGE_RUNNER_GRAMMAR.values, flags: PACKAGE_RUNNER_GRAMMAR.flags },
-  scriptOptions: PACKAGE_RUNNER_GRAMMAR.scriptOptions,
-});
+/** Finds the subcommand after the program's own options, as its spec declares them. */
+function subcommandReader(
+  spec: ProgramSpec,
+  alsoValued: readonly string[],
+): { index: (args: readonly Field[]) => number } {
+  // `npm -p pkg exec …`: the run subcommand's own options may come before it too.
+  const valued = new Set([...(spec.options?.values ?? []), ...alsoValued]);
+  return {
+    index: (args) => {
+      for (let i = 0; i < args.length; i++) {
+        const text = (args[i] as Field).text;
+        if (!text.startsWith('-')) return i;
+        if (valued.has(text)) i++;
+      }
+      return -1;
+    },
+  };
+}
 
-const packageRunner: Wrapper = (args, context) => {
-  const runner = programName((context.invocation.fields[0] as Field).text);
-  checkPackageSources(context.extraction, runner, args);
-  // npx, bunx and pnpx run the workspace's installed copy (node_modules/.bin) before fetching one.
-  if (runner !== 'uvx') context.extraction.run('node_modules');
-  const outcome = packageRunnerSpec(args, context);
-  // The package a runner fetches is named by its first word: `npx github:x/y`, `uvx git+…`.
-  const first = outcome?.inner?.[0]?.[0];
-  if (first && offRegistry(first.text))
-    context.extraction.problem(
-      'unsupported',
-      `the package run is fetched from outside the registry: ${first.text.slice(0, 120)}`,
-    );
-  return outcome;
-};
+/** `npx`, `uvx`: the first word after the runner's options is a package fetched and run. */
+function packageRunner(program: string, spec: ProgramSpec, wraps: WrapperSpec): Wrapper {
+  const peel = wrapperFromSpec(wraps);
+  return (args, context) => {
+    checkPackageSources(context.extraction, program, spec, args);
+    // npx, bunx and pnpx run the workspace's installed copy (node_modules/.bin) before fetching one.
+    for (const file of spec.implicitlyRuns?.([]) ?? []) context.extraction.run(file);
+    const outcome = peel(args, context);
+    // The package a runner fetches is named by its first word: `npx github:x/y`, `uvx git+…`.
+    const first = outcome?.inner?.[0]?.[0];
+    if (first && offRegistry(first.text))
+      context.extraction.problem(
+        'unsupported',
+        `the package run is fetched from outside the registry: ${first.text.slice(0, 120)}`,
+      );
+    return outcome;
+  };
+}
+
+/** Wrappers of programs with a spec (registry.ts), built from it on first use. */
+const specWrappers = new Map<string, Wrapper | undefined>();
+
+function wrapperFromProgramSpec(program: string): Wrapper | undefined {
+  const spec = programSpec(program);
+  if (spec === undefined) return undefined;
+  if (spec.wraps !== undefined)
+    return spec.runsPackage ? packageRunner(program, spec, spec.wraps) : wrapperFromSpec(spec.wraps);
+  if (spec.runsAfter !== undefined) return subcommandWrapper(program, spec, spec.runsAfter);
+  return undefined;
+}
+
+function wrapperOf(program: string): Wrapper | undefined {
+  const own = WRAPPERS[program];
+  if (own !== undefined) return own;
+  if (!specWrappers.has(program)) specWrappers.set(program, wrapperFromProgramSpec(program));
+  return specWrappers.get(program);
+}
 
 const nice = wrapperFromSpec({
   grammar: {
@@ -1754,7 +1720,6 @@ const nice = wrapperFromSpec({
 });
 
 const WRAPPERS: Record<string, Wrapper> = {
-  sudo: sudoWithEdit,
   doas: wrapperFromSpec({ grammar: { values: ['-C', '-u'], flags: ['-n', '-s', '-L'] }, shellJoin: ['-s'] }),
   pkexec: wrapperFromSpec({
     grammar: { values: ['--user'], flags: ['--disable-internal-agent', '--keep-cwd', '--version', '--help'] },
@@ -1881,56 +1846,4 @@ const WRAPPERS: Record<string, Wrapper> = {
   'nix-shell': nix,
   nix,
   toybox: busybox,
-  npx: packageRunner,
-  bunx: packageRunner,
-  pnpx: packageRunner,
-  uvx: packageRunner,
-  npm: subcommandWrapper(['exec', 'x'], {
-    values: ['-p', '--package', '-w', '--workspace'],
-    flags: ['-y', '--yes', '--no', '-ws', '--workspaces'],
-  }),
-  pnpm: subcommandWrapper(['exec', 'dlx'], {
-    values: ['-p', '--package', '--filter', '-F', '-C', '--dir'],
-    flags: ['-r', '--recursive', '--parallel', '-c', '--shell-mode', '-s', '--silent'],
-  }),
-  yarn: subcommandWrapper(['exec', 'dlx'], { values: ['-p', '--package'], flags: ['-q', '--quiet'] }),
-  uv: subcommandWrapper(['run'], {
-    values: [
-      '--with',
-      '--python',
-      '-p',
-      '--project',
-      '--directory',
-      '--package',
-      '--extra',
-      '--group',
-      '--env-file',
-      '--with-requirements',
-      '--index',
-      '--default-index',
-    ],
-    flags: [
-      '--no-project',
-      '--isolated',
-      '--frozen',
-      '--locked',
-      '--no-sync',
-      '-q',
-      '--quiet',
-      '-v',
-      '--verbose',
-      '--all-extras',
-      '--no-dev',
-      '--offline',
-      '-m',
-      '--module',
-      '--script',
-    ],
-  }),
-  poetry: subcommandWrapper(['run'], {
-    values: ['-C', '--directory', '-P', '--project'],
-    flags: ['-q', '--quiet', '-v', '--verbose', '-n', '--no-interaction'],
-  }),
-  pipenv: subcommandWrapper(['run'], { values: [], flags: [] }),
-  bundle: subcommandWrapper(['exec'], { values: ['--gemfile'], flags: ['--keep-file-descriptors'] }),
 };

@@ -2,7 +2,6 @@ import { posix } from 'node:path';
 import {
   type OptionGrammar,
   type ScannedArguments,
-  SSH_OPTIONS,
   hasOption,
   optionValues,
   scanArguments,
@@ -10,36 +9,11 @@ import {
 } from './command-options';
 import type { Access } from './paths';
 import type { Field } from './shell-words';
+import { isRemote } from './programs/remote';
+import { programSpec } from './programs/registry';
 import { readSedScript } from './programs/sed';
+import type { EmbeddedScript, FileOperand, ProgramEffects, Reader } from './programs/spec';
 import type { WalkOptions } from './walk';
-
-/** A file a program reads or writes, named by one of its arguments. */
-interface FileOperand {
-  field: Field;
-  access: Access;
-  recursive?: boolean;
-  /** How a recursive program walks the directory (dot files, ignore files, name filters). */
-  walk?: Partial<WalkOptions>;
-}
-
-/** A command line a program runs on its own (`tar --to-command`, `rsync -e`, `rg --pre`). */
-interface EmbeddedScript {
-  text: string;
-  dynamic: boolean;
-  label: string;
-}
-
-/** What running a program does besides its own work: files it touches, commands it runs. */
-interface ProgramEffects {
-  files: FileOperand[];
-  scripts: EmbeddedScript[];
-  /** Why some of its behaviour cannot be judged (`awk 'BEGIN{system(…)}'`). */
-  problems: string[];
-  /** Environment variables the program reads by name (`ENVIRON["X"]`, `env.X`, `printenv X`). */
-  variables?: string[];
-}
-
-type Reader = (args: readonly Field[], program: string) => ProgramEffects;
 
 const none = (): ProgramEffects => ({ files: [], scripts: [], problems: [] });
 
@@ -1107,41 +1081,6 @@ const emacs: Reader = (args, program) => {
   return effects;
 };
 
-const sqlite: Reader = (args) => {
-  const scanned = scanArguments(args, {
-    values: [
-      '-cmd',
-      '-init',
-      '-separator',
-      '-nullvalue',
-      '-newline',
-      '-vfs',
-      '-mmap',
-      '-lookaside',
-      '-pagecache',
-      '-maxsize',
-    ],
-    singleDash: true,
-  });
-  const database = scanned.operands[0];
-  return {
-    files: [
-      ...(database ? operands([database], 'readwrite') : []),
-      ...operands(optionValues(scanned, '-init'), 'read'),
-    ],
-    scripts: [],
-    problems: [],
-  };
-};
-
-/** `host:path`, `user@host:path`, `host::module`, `rsync://…`: not a local file. */
-function isRemote(text: string): boolean {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return true;
-  const colon = text.indexOf(':');
-  const slash = text.indexOf('/');
-  return colon > 0 && (slash === -1 || colon < slash) && !/^[A-Za-z]:[\\/]/.test(text);
-}
-
 function remoteCopy(
   values: readonly string[],
   files: Record<string, Access>,
@@ -1393,6 +1332,34 @@ const patch: Reader = (args) => {
   };
 };
 
+/** ssh's options that take a value: where the remote command starts, and the files ssh itself uses. */
+const SSH_OPTIONS: OptionGrammar = {
+  values: [
+    '-B',
+    '-b',
+    '-c',
+    '-D',
+    '-e',
+    '-I',
+    '-J',
+    '-L',
+    '-l',
+    '-m',
+    '-O',
+    '-o',
+    '-p',
+    '-Q',
+    '-R',
+    '-W',
+    '-w',
+    '-S',
+    '-i',
+    '-F',
+    '-E',
+  ],
+  stopAtOperand: true,
+};
+
 const ssh: Reader = (args) => {
   const scanned = scanArguments(args, SSH_OPTIONS);
   const files = optionFiles(scanned, { '-i': 'read', '-F': 'read', '-E': 'write' });
@@ -1403,6 +1370,14 @@ const ssh: Reader = (args) => {
     const identity = /^\s*(IdentityFile|CertificateFile|UserKnownHostsFile)\s*[=\s]\s*(.+)$/i.exec(value.text);
     if (identity) files.push({ field: { ...value, text: identity[2] as string }, access: 'read' });
   }
+  // `ssh host 'cmd'`: the remote shell runs the words after the host.
+  const command = scanned.operands.slice(1);
+  if (command.length > 0)
+    embedded.push({
+      text: command.map((field) => field.text).join(' '),
+      dynamic: command.some((field) => field.dynamic),
+      label: 'ssh',
+    });
   return { files, scripts: embedded, problems: [] };
 };
 
@@ -1459,59 +1434,6 @@ const netcat: Reader = (args, program) => {
   };
 };
 
-/** Cloud copy tools: operands with a scheme (`s3://`, `gs://`) or `remote:` are not local files. */
-const cloudCopy: Reader = (args) => {
-  const verb = args.findIndex((field) => ['cp', 'mv', 'sync', 'rsync', 'copy', 'move'].includes(field.text));
-  const files: FileOperand[] = [];
-  for (const field of args) {
-    if (/^fileb?:\/\//.test(field.text))
-      files.push({ field: { ...field, text: field.text.replace(/^fileb?:\/\//, '') }, access: 'read' });
-  }
-  if (verb === -1) return { files, scripts: [], problems: [] };
-  const operandsAfter = args.slice(verb + 1).filter((field) => !field.text.startsWith('-'));
-  const local = operandsAfter.filter((field) => !isRemote(field.text));
-  const destination = operandsAfter[operandsAfter.length - 1];
-  for (const field of local)
-    files.push({
-      field,
-      access: field === destination && operandsAfter.length > 1 ? 'write' : 'read',
-      recursive: true,
-    });
-  return { files, scripts: [], problems: [] };
-};
-
-const docker: Reader = (args) => {
-  const files: FileOperand[] = [];
-  const verb = args.find((field) => !field.text.startsWith('-'))?.text;
-  if (verb === 'cp') {
-    const rest = args
-      .slice(args.findIndex((field) => field.text === 'cp') + 1)
-      .filter((field) => !field.text.startsWith('-'));
-    const [source, destination] = rest;
-    if (source && !/^[\w.-]+:/.test(source.text)) files.push({ field: source, access: 'read', recursive: true });
-    if (destination && !/^[\w.-]+:/.test(destination.text))
-      files.push({ field: destination, access: 'write', recursive: true });
-  }
-  args.forEach((field, index) => {
-    // `-v ~/.ssh:/root/.ssh` hands a host directory to the container.
-    const value =
-      field.text === '-v' || field.text === '--volume'
-        ? args[index + 1]
-        : field.text.startsWith('--volume=')
-          ? sliceField(field, 9)
-          : null;
-    if (value && /^[/~.]/.test(value.text)) {
-      const [host = '', , mode] = value.text.split(':');
-      files.push({
-        field: { ...value, text: host },
-        access: mode?.split(',').includes('ro') ? 'read' : 'readwrite',
-        recursive: true,
-      });
-    }
-  });
-  return { files, scripts: [], problems: [] };
-};
-
 const mail = fileProgram(
   'read',
   ['-s', '-c', '-b', '-r', '-S', '-e', '-q'],
@@ -1519,26 +1441,8 @@ const mail = fileProgram(
   { skip: Number.MAX_SAFE_INTEGER },
 );
 
-const ghGist: Reader = (args) => {
-  const verbs = args.filter((field) => !field.text.startsWith('-')).map((field) => field.text);
-  if (
-    (verbs[0] === 'gist' && verbs[1] === 'create') ||
-    (verbs[0] === 'release' && (verbs[1] === 'upload' || verbs[1] === 'create'))
-  ) {
-    const start = verbs[0] === 'gist' ? 2 : 3;
-    const operandFields = args.filter((field) => !field.text.startsWith('-')).slice(start);
-    return { files: operands(operandFields, 'read'), scripts: [], problems: [] };
-  }
-  return none();
-};
-
 const readAll = fileProgram('read');
 
-/** `source FILE ARGS…`: the file is read as code, the rest are its arguments. */
-const scriptFile: Reader = (args) => {
-  const file = args.find((field) => field.text !== '--');
-  return { files: file ? operands([file], 'read') : [], scripts: [], problems: [] };
-};
 const writeAll = fileProgram('write');
 
 const READERS: Record<string, Reader> = {
@@ -1738,8 +1642,6 @@ const READERS: Record<string, Reader> = {
   ]),
   iconv: fileProgram('read', ['-f', '-t', '--from-code', '--to-code'], { '-o': 'write', '--output': 'write' }),
   look: fileProgram('read', ['-t'], {}, { skip: 1 }),
-  source: scriptFile,
-  '.': scriptFile,
   grep,
   egrep: grep,
   fgrep: grep,
@@ -1810,8 +1712,6 @@ const READERS: Record<string, Reader> = {
   openssl,
   gpg,
   gpg2: gpg,
-  sqlite3: sqlite,
-  sqlite: sqlite,
   scp,
   rsync,
   sftp: fileProgram(
@@ -1861,19 +1761,9 @@ const READERS: Record<string, Reader> = {
   mailx: mail,
   's-nail': mail,
   mutt: fileProgram('read', ['-s', '-c', '-b', '-e'], { '-i': 'read', '-F': 'read', '-H': 'read' }, { skip: 0 }),
-  aws: cloudCopy,
-  gsutil: cloudCopy,
-  gcloud: cloudCopy,
-  rclone: cloudCopy,
-  az: cloudCopy,
-  docker: docker,
-  podman: docker,
   ps,
   printenv: variablePrinter,
-  declare: variablePrinter,
-  typeset: variablePrinter,
   readonly: variablePrinter,
-  gh: ghGist,
 };
 
 /**
@@ -1881,14 +1771,6 @@ const READERS: Record<string, Reader> = {
  * of a large CLI): the rest of the arguments are still tainted (taint.ts).
  */
 const PARTIAL_READERS: ReadonlySet<string> = new Set([
-  'docker',
-  'podman',
-  'gh',
-  'aws',
-  'gsutil',
-  'gcloud',
-  'rclone',
-  'az',
   'mail',
   'mailx',
   's-nail',
@@ -1909,16 +1791,18 @@ const PARTIAL_READERS: ReadonlySet<string> = new Set([
 
 /** The files and commands a program's arguments name, or null for a program not described here. */
 export function programEffects(program: string, args: readonly Field[]): ProgramEffects | null {
-  const reader = READERS[program];
+  const reader = READERS[program] ?? programSpec(program)?.effects;
   return reader ? reader(args, program) : null;
 }
 
-/** The program has a reader here. */
-export function hasReader(program: string): boolean {
-  return READERS[program] !== undefined;
+/** Programs this table describes (the catalog checks no other table describes them too). */
+export function readerPrograms(): readonly string[] {
+  return Object.keys(READERS);
 }
 
 /** The program's reader accounts for every argument that names a file. */
 export function describesEveryFile(program: string): boolean {
-  return READERS[program] !== undefined && !PARTIAL_READERS.has(program);
+  if (READERS[program] !== undefined) return !PARTIAL_READERS.has(program);
+  const spec = programSpec(program);
+  return spec?.effects !== undefined && spec.partialEffects !== true;
 }

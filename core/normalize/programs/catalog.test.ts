@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PACKAGE_RUNNER_GRAMMAR } from '../wrapper-grammars';
-import { hasProgramSpec } from './catalog';
+import { hasProgramSpec, programTables } from './catalog';
 import { programOptions } from './options';
+import { programSpec } from './registry';
 
 /*
  * One spec per program (issue 9, acceptance 5): every program a built-in pack names — in
@@ -43,6 +43,16 @@ describe('program specs', () => {
     expect(missing).toEqual([]);
   });
 
+  it('are each declared in one table only', () => {
+    const declaredIn = new Map<string, string[]>();
+    for (const [table, programs] of programTables())
+      for (const program of programs) declaredIn.set(program, [...(declaredIn.get(program) ?? []), table]);
+    const twice = [...declaredIn]
+      .filter(([, tables]) => tables.length > 1)
+      .map(([program, tables]) => `${program}: ${tables.join(' + ')}`);
+    expect(twice).toEqual([]);
+  });
+
   it('do not invent specs for programs nobody described', () => {
     expect(hasProgramSpec('frobnicate')).toBe(false);
     expect(hasProgramSpec('git')).toBe(true);
@@ -53,11 +63,12 @@ describe('program specs', () => {
 describe('package runners', () => {
   it('are read by the matcher with the same grammar the normalizer peels them with', () => {
     for (const runner of ['npx', 'bunx', 'pnpx', 'uvx']) {
+      const wraps = programSpec(runner)?.wraps;
       const options = programOptions(runner);
-      expect(options, runner).toBeDefined();
-      for (const value of [...PACKAGE_RUNNER_GRAMMAR.values, ...PACKAGE_RUNNER_GRAMMAR.scriptOptions])
+      expect(wraps, runner).toBeDefined();
+      for (const value of [...(wraps?.grammar.values ?? []), ...(wraps?.scriptOptions ?? [])])
         expect(options?.values.has(value), `${runner} ${value}`).toBe(true);
-      for (const flag of PACKAGE_RUNNER_GRAMMAR.flags) expect(options?.flags.has(flag), `${runner} ${flag}`).toBe(true);
+      for (const flag of wraps?.grammar.flags ?? []) expect(options?.flags.has(flag), `${runner} ${flag}`).toBe(true);
     }
   });
 });

@@ -1,3 +1,5 @@
+import { nodePackageScripts } from './package-managers';
+
 /**
  * One spec per interpreter family (issue 9, acceptance 5): where its code comes from (an
  * inline option, a script file operand, `-m module`), which of its options take a value, and
@@ -21,6 +23,10 @@ export interface InterpreterSpec {
   readonly module?: string;
   /** A subcommand whose operand is code (`deno eval CODE`). */
   readonly inlineSubcommand?: string;
+  /** Files it runs from its directory without naming them (`bun install` runs lifecycle scripts). */
+  readonly implicitlyRuns?: (words: readonly string[]) => readonly string[];
+  /** Options naming the directory those files are in (`bun --cwd dir install`). */
+  readonly directoryOptions?: readonly string[];
 }
 
 const spec = (
@@ -72,6 +78,7 @@ const INTERPRETERS: Readonly<Record<string, InterpreterSpec>> = {
     NODE_INLINE,
     ['--cwd', '-r', '--preload', '--config', '-c', '--env-file'],
     ['--bun', '--silent', '--watch', '--hot', '--smol'],
+    { implicitlyRuns: nodePackageScripts, directoryOptions: ['--cwd'] },
   ),
   deno: spec(
     [],

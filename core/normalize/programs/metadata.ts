@@ -1,7 +1,8 @@
 /**
  * Programs whose operands are names, text or numbers, never file contents they read or hand
- * on: argument taint (taint.ts) leaves their words alone. Files they write or whose content
- * they do read are described by their readers in effects.ts, which still apply.
+ * on: argument taint (taint.ts) leaves their words alone. Programs with a reader (effects.ts:
+ * `rm`, `chmod`, `touch`) or read by the normalizer itself (commands.ts: `cd`, `export`) are
+ * described there and not here.
  */
 export const METADATA_PROGRAMS: ReadonlySet<string> = new Set([
   // Names and attributes of files.
@@ -20,18 +21,7 @@ export const METADATA_PROGRAMS: ReadonlySet<string> = new Set([
   'du',
   'df',
   'tree',
-  'fd',
-  'fdfind',
-  'touch',
-  'mkdir',
-  'rmdir',
   'mktemp',
-  'chmod',
-  'chown',
-  'chgrp',
-  'ln',
-  'rm',
-  'unlink',
   // Text they print or evaluate themselves.
   'echo',
   'printf',
@@ -50,8 +40,6 @@ export const METADATA_PROGRAMS: ReadonlySet<string> = new Set([
   'which',
   'whereis',
   'type',
-  'hash',
-  'command',
   // The machine and the session.
   'id',
   'whoami',
@@ -64,8 +52,6 @@ export const METADATA_PROGRAMS: ReadonlySet<string> = new Set([
   'tty',
   'locale',
   'pwd',
-  'cd',
-  'pushd',
   'popd',
   'dirs',
   'jobs',
@@ -83,11 +69,9 @@ export const METADATA_PROGRAMS: ReadonlySet<string> = new Set([
   'getopts',
   'let',
   'local',
-  'export',
   'unset',
   'set',
   'shopt',
-  'readonly',
   'history',
   'kill',
   'pgrep',

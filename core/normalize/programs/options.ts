@@ -1,9 +1,9 @@
-import { GIT_GLOBAL_FLAGS, GIT_GLOBAL_VALUES } from '../git';
-import { PACKAGE_RUNNER_GRAMMAR, SUDO_GRAMMAR } from '../wrapper-grammars';
 import { interpreterFamilies, interpreterFamily, interpreterSpec } from './interpreters';
+import { programSpec } from './registry';
 
 /**
- * What the matcher knows about the options of common programs, so that options between
+ * What the matcher knows about the options of programs without a spec of their own (a
+ * program spec in registry.ts declares its options there), so that options between
  * a program and its subcommand (`kubectl --context prod delete`, `git -C dir push`) do not
  * defeat a `commands` pattern. Options listed under `values` take the next word as their
  * value; `flags` take none. Anything else is an unknown option (see command-pattern.ts).
@@ -46,37 +46,7 @@ const kubeValues = [
 ];
 const kubeFlags = ['--insecure-skip-tls-verify', '--match-server-version', '--warnings-as-errors'];
 const terraform = table([], ['-help', '-version', '-no-color']);
-const npm = table(
-  ['--prefix', '-w', '--workspace', '--loglevel', '--registry', '--userconfig', '--cache'],
-  [
-    '-s',
-    '--silent',
-    '-g',
-    '--global',
-    '-y',
-    '--yes',
-    '--no-audit',
-    '--no-fund',
-    '-ws',
-    '--workspaces',
-    '--include-workspace-root',
-    '--offline',
-    '--prefer-offline',
-    '-D',
-    '--save-dev',
-    '-E',
-    '--save-exact',
-  ],
-);
-
-// The runner's own grammar (wrapper-grammars.ts): `-c`/`--call` take shell text as their value.
-const packageRunner = table(
-  [...PACKAGE_RUNNER_GRAMMAR.values, ...PACKAGE_RUNNER_GRAMMAR.scriptOptions],
-  [...PACKAGE_RUNNER_GRAMMAR.flags],
-);
-
 const programs: Record<string, ProgramOptions> = {
-  git: table([...GIT_GLOBAL_VALUES], [...GIT_GLOBAL_FLAGS]),
   kubectl: table(kubeValues, kubeFlags),
   oc: table(kubeValues, kubeFlags),
   helm: table(
@@ -107,143 +77,11 @@ const programs: Record<string, ProgramOptions> = {
     ['-C', '--cwd', '-s', '--stack', '--color', '-v', '--verbose'],
     ['--non-interactive', '-y', '--yes', '--emoji'],
   ),
-  aws: table(
-    [
-      '--profile',
-      '--region',
-      '--output',
-      '--endpoint-url',
-      '--query',
-      '--cli-read-timeout',
-      '--cli-connect-timeout',
-      '--ca-bundle',
-      '--color',
-      '--cli-binary-format',
-    ],
-    [
-      '--debug',
-      '--no-verify-ssl',
-      '--no-paginate',
-      '--no-sign-request',
-      '--no-cli-pager',
-      '--cli-auto-prompt',
-      '--no-cli-auto-prompt',
-    ],
-  ),
-  gcloud: table(
-    [
-      '--project',
-      '--account',
-      '--configuration',
-      '--verbosity',
-      '--format',
-      '--impersonate-service-account',
-      '--billing-project',
-      '--flags-file',
-      '--flatten',
-      '--trace-token',
-    ],
-    ['--quiet', '-q', '--log-http', '--user-output-enabled', '--no-user-output-enabled'],
-  ),
-  az: table(
-    ['--subscription', '--output', '-o', '--query'],
-    ['--debug', '--verbose', '--only-show-errors', '--yes', '-y'],
-  ),
-  docker: table(
-    ['-H', '--host', '--context', '-c', '--config', '--log-level', '-l', '--tlscacert', '--tlscert', '--tlskey'],
-    ['-D', '--debug', '--tls', '--tlsverify'],
-  ),
-  podman: table(['--connection', '-c', '--url', '--log-level', '--root', '--runroot'], ['--remote', '-r']),
-  gh: table(['-R', '--repo', '--hostname'], []),
   glab: table(['-R', '--repo'], []),
-  npm,
-  pnpm: table(
-    ['-C', '--dir', '--filter', '-F', '--workspace-dir', '--loglevel', '--reporter'],
-    ['-r', '--recursive', '-w', '--workspace-root', '-s', '--silent', '--offline', '--frozen-lockfile'],
-  ),
-  yarn: table(['--cwd'], ['-s', '--silent', '--frozen-lockfile', '--immutable', '--offline']),
-  npx: packageRunner,
-  bunx: packageRunner,
-  pnpx: packageRunner,
-  uvx: packageRunner,
-  pip: table(
-    [
-      '--index-url',
-      '-i',
-      '--extra-index-url',
-      '--trusted-host',
-      '-c',
-      '--constraint',
-      '--cache-dir',
-      '--log',
-      '--proxy',
-      '--timeout',
-    ],
-    [
-      '-q',
-      '--quiet',
-      '-v',
-      '--verbose',
-      '--no-cache-dir',
-      '--disable-pip-version-check',
-      '--isolated',
-      '--user',
-      '--break-system-packages',
-      '--require-virtualenv',
-    ],
-  ),
-  pip3: table(
-    ['--index-url', '-i', '--extra-index-url', '--trusted-host', '--cache-dir', '--proxy'],
-    ['-q', '--quiet', '-v', '--verbose', '--no-cache-dir', '--user', '--break-system-packages'],
-  ),
-  uv: table(
-    ['--directory', '--project', '--python', '-p', '--cache-dir', '--config-file', '--color'],
-    ['-q', '--quiet', '-v', '--verbose', '--offline', '--no-cache', '--frozen', '--locked', '--native-tls'],
-  ),
-  poetry: table(
-    ['-C', '--directory', '-P', '--project'],
-    ['-q', '--quiet', '-v', '--verbose', '-n', '--no-interaction', '--no-ansi', '--ansi'],
-  ),
-  cargo: table(
-    ['-C', '--config', '-Z', '--color'],
-    ['-q', '--quiet', '-v', '--verbose', '--offline', '--locked', '--frozen'],
-    true,
-  ),
-  rustup: table([], ['-q', '--quiet', '-v', '--verbose'], true),
-  go: table(['-C'], []),
-  // `-j` and `--jobs` take an optional value, so they stay unknown: `make -j deploy` is not `make`.
-  make: table(
-    ['-C', '--directory', '-f', '--file', '--makefile', '-I', '--include-dir', '-o', '-W'],
-    ['-k', '-s', '--silent', '-n', '--dry-run', '-B', '-e', '-i', '--no-print-directory', '-w', '-q', '-r', '-R'],
-  ),
-  gradle: table(
-    ['-p', '--project-dir', '-b', '--build-file', '-x', '--exclude-task', '-D'],
-    [
-      '-q',
-      '--quiet',
-      '--info',
-      '--debug',
-      '--stacktrace',
-      '--offline',
-      '--no-daemon',
-      '--daemon',
-      '--parallel',
-      '--console=plain',
-    ],
-  ),
-  mvn: table(
-    ['-f', '--file', '-s', '--settings', '-P', '--activate-profiles', '-pl', '--projects', '-T', '--threads', '-D'],
-    ['-q', '--quiet', '-B', '--batch-mode', '-o', '--offline', '-U', '-e', '-X', '-am', '-amd'],
-  ),
-  dotnet: table(
-    ['-c', '--configuration', '-f', '--framework', '-r', '--runtime', '-v', '--verbosity'],
-    ['--nologo', '--no-restore', '--no-build'],
-  ),
   systemctl: table(
     ['-H', '--host', '-M', '--machine', '-t', '--type', '--state', '-p', '--property'],
     ['--user', '--system', '--global', '--now', '-q', '--quiet', '--no-block', '--no-pager', '--force', '-f'],
   ),
-  sudo: table([...SUDO_GRAMMAR.values], [...SUDO_GRAMMAR.flags]),
   vault: table(['-address', '-namespace', '-format', '-field'], ['-tls-skip-verify']),
 };
 
@@ -296,9 +134,26 @@ for (const [family, spec] of interpreterFamilies()) {
   interpreterTables.set(family, table(values, [...spec.flags]));
 }
 
+/** Programs this table describes (the catalog checks no other table describes them too). */
+export function optionTablePrograms(): readonly string[] {
+  return Object.keys(programs);
+}
+
+/** Programs with a spec (registry.ts) read their options from it. */
+const specTables = new Map<string, ProgramOptions | undefined>();
+function specOptions(program: string): ProgramOptions | undefined {
+  if (!specTables.has(program)) {
+    const options = programSpec(program)?.options;
+    specTables.set(program, options && table([...options.values], [...options.flags], options.plusIsOption === true));
+  }
+  return specTables.get(program);
+}
+
 export function programOptions(program: string): ProgramOptions | undefined {
   const own = programs[program];
   if (own !== undefined) return own;
+  const fromSpec = specOptions(program);
+  if (fromSpec !== undefined) return fromSpec;
   return interpreterSpec(program) ? interpreterTables.get(interpreterFamily(program)) : undefined;
 }
 

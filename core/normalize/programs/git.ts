@@ -1,0 +1,11 @@
+import { GIT_GLOBAL_FLAGS, GIT_GLOBAL_VALUES } from '../git';
+import type { ProgramSpec } from './spec';
+
+/**
+ * git: its global options (`git -C dir -c k=v push`) as the command matcher skips them. What
+ * its subcommands read, write, run and push is read by ../git.ts from the same global options.
+ */
+export const GIT_SPEC: ProgramSpec = {
+  names: ['git'],
+  options: { values: [...GIT_GLOBAL_VALUES], flags: [...GIT_GLOBAL_FLAGS] },
+};

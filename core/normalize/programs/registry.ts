@@ -1,0 +1,49 @@
+import { BUILD_TOOL_SPECS } from './build-tools';
+import { CLOUD_SPECS } from './cloud';
+import { CONTAINER_SPECS } from './containers';
+import { GH_SPEC } from './gh';
+import { GIT_SPEC } from './git';
+import { interpreterSpec } from './interpreters';
+import { PACKAGE_MANAGER_SPECS } from './package-managers';
+import { SUDO_SPEC } from './privilege';
+import type { ProgramSpec } from './spec';
+
+/** Every program spec, by name. A name declared twice is a build error, not a silent override. */
+const SPECS: ReadonlyMap<string, ProgramSpec> = (() => {
+  const byName = new Map<string, ProgramSpec>();
+  for (const spec of [
+    ...PACKAGE_MANAGER_SPECS,
+    ...BUILD_TOOL_SPECS,
+    ...CONTAINER_SPECS,
+    ...CLOUD_SPECS,
+    GH_SPEC,
+    GIT_SPEC,
+    SUDO_SPEC,
+  ])
+    for (const name of spec.names) {
+      if (byName.has(name)) throw new Error(`two program specs describe ${name}`);
+      byName.set(name, spec);
+    }
+  return byName;
+})();
+
+export function programSpec(program: string): ProgramSpec | undefined {
+  return SPECS.get(program);
+}
+
+/** Programs with a spec here (the catalog checks no other table describes them too). */
+export function specPrograms(): readonly string[] {
+  return [...SPECS.keys()];
+}
+
+/**
+ * Files a build or test tool runs from its directory without naming them (`make` runs the
+ * Makefile, `npm install` the lifecycle scripts), and the options that name that directory.
+ */
+export function implicitRuns(
+  program: string,
+  words: readonly string[],
+): { files: readonly string[]; directoryOptions: readonly string[] } {
+  const spec = programSpec(program) ?? interpreterSpec(program);
+  return { files: spec?.implicitlyRuns?.(words) ?? [], directoryOptions: spec?.directoryOptions ?? [] };
+}

@@ -1,0 +1,92 @@
+import type { OptionGrammar } from '../command-options';
+import type { Access } from '../paths';
+import type { Field } from '../shell-words';
+import type { WalkOptions } from '../walk';
+
+/** A file a program reads or writes, named by one of its arguments. */
+export interface FileOperand {
+  field: Field;
+  access: Access;
+  recursive?: boolean;
+  /** How a recursive program walks the directory (dot files, ignore files, name filters). */
+  walk?: Partial<WalkOptions>;
+}
+
+/** A command line a program runs on its own (`tar --to-command`, `rsync -e`, `rg --pre`). */
+export interface EmbeddedScript {
+  text: string;
+  dynamic: boolean;
+  label: string;
+}
+
+/** What running a program does besides its own work: files it touches, commands it runs. */
+export interface ProgramEffects {
+  files: FileOperand[];
+  scripts: EmbeddedScript[];
+  /** Why some of its behaviour cannot be judged (`awk 'BEGIN{system(…)}'`). */
+  problems: string[];
+  /** Environment variables the program reads by name (`ENVIRON["X"]`, `env.X`, `printenv X`). */
+  variables?: string[];
+}
+
+/** Reads a program's arguments (after its name) into their effects. */
+export type Reader = (args: readonly Field[], program: string) => ProgramEffects;
+
+/** How a wrapper (`sudo`, `timeout`, `npx`) reads its own options before the command it runs. */
+export interface WrapperSpec {
+  grammar: OptionGrammar;
+  /** Operands before the wrapped command: timeout's duration, chroot's new root, flock's lock file. */
+  lead?: number;
+  /** NAME=value operands before the command set its environment (`sudo`, `env`, `cross-env`). */
+  assignments?: boolean;
+  /** Options whose value is a shell command line (`su -c`, `flock -c`). */
+  scriptOptions?: readonly string[];
+  /** Options whose value is a file the wrapper touches (`time -o`). */
+  files?: Record<string, Access>;
+  /** Options that change the directory the command runs in (`env -C`, `sudo -D`). */
+  directories?: readonly string[];
+  /** Options after which the words are one shell command line (`sudo -s`, `su`'s shell). */
+  shellJoin?: readonly string[];
+  /** Options meaning nothing is run (`command -v`). */
+  nothingRun?: readonly string[];
+  /** Options meaning the operands are files edited, not a command (`sudo -e`). */
+  editOptions?: readonly string[];
+}
+
+/**
+ * Everything known about one program (issue 9, acceptance 5), for programs with more than one
+ * kind of knowledge: the command matcher's option table, the normalizer's effects, what it runs.
+ * The registry (registry.ts) holds each program's spec once; options.ts, effects.ts and
+ * commands.ts read their part of it from there and declare the program nowhere else.
+ */
+export interface ProgramSpec {
+  readonly names: readonly string[];
+  /**
+   * Its own options before a subcommand (`docker -H host run`, `npm --prefix x install`): the
+   * command matcher skips them, and the normalizer finds the subcommand by them.
+   */
+  readonly options?: {
+    readonly values: readonly string[];
+    readonly flags: readonly string[];
+    /** `cargo +nightly build`: a leading `+word` is an option, not a subcommand. */
+    readonly plusIsOption?: boolean;
+  };
+  /** What its arguments do: files read or written, command lines it runs. */
+  readonly effects?: Reader;
+  /** The effects describe some subcommands only: every other argument stays tainted (taint.ts). */
+  readonly partialEffects?: boolean;
+  /** It runs the command after its own options (`sudo`, `npx`). */
+  readonly wraps?: WrapperSpec;
+  /** Subcommands that run the command after them (`npm exec`, `uv run`), with their own options. */
+  readonly runsAfter?: { readonly subcommands: readonly string[]; readonly grammar: OptionGrammar };
+  /** Options whose value says where a package comes from (`--with git+…`, `--registry`). */
+  readonly packageSources?: readonly string[];
+  /** The first word after its options is a package it fetches and runs (`npx github:x/y`). */
+  readonly runsPackage?: boolean;
+  /** Files it runs from its directory without naming them (`make` runs the Makefile). */
+  readonly implicitlyRuns?: (words: readonly string[]) => readonly string[];
+  /** Options naming the directory those files are in (`make -C dir`, `npm --prefix dir`). */
+  readonly directoryOptions?: readonly string[];
+  /** Options whose value is a file it runs (`make -f x.mk`). */
+  readonly runFileOptions?: readonly string[];
+}
