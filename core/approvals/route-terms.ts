@@ -20,7 +20,7 @@ export interface RoutePolicy {
 
 /** The control plane's side: it judges a connected machine's action itself (PolicyService satisfies it). */
 export interface JudgingPolicy extends RoutePolicy {
-  evaluate(tenant: string, action: Action, options: { dryRun: true }): { decision: Decision };
+  evaluate(tenant: string, action: Action, options: { dryRun: true; lexical: true }): { decision: Decision };
 }
 
 /** Expiry of requests whose route does not say (SPEC §3 example: 8h). */
@@ -89,8 +89,8 @@ export interface MachineRequestTerms extends ApprovalTerms {
 
 /**
  * The terms of a request a connected machine raised, derived from the policy the control plane
- * holds and never from the machine: the server judges the action itself (a dry run, nothing
- * recorded), and its own decision's route and deciding rule give the terms, whatever rule and
+ * holds and never from the machine: the server judges the action's text itself (a dry run,
+ * nothing recorded, no look at its own file system), and its own decision's route and deciding rule give the terms, whatever rule and
  * route the machine named. An action the tenant's policy denies gets no request at all. When
  * the server's judgement asks for no approval (the machine judged under another pack
  * generation, or in a containment context only it knows), the strict default applies: one
@@ -103,7 +103,9 @@ export function termsForMachineRequest(
   claim: { route: string; ruleId: string | null },
   defaultExpiryMs: number = DEFAULT_APPROVAL_EXPIRY_MS,
 ): MachineRequestTerms {
-  const { decision } = policy.evaluate(tenant, action, { dryRun: true });
+  // The action's paths are the machine's: the server judges its text, and never walks or
+  // probes its own file system at a path a machine chose.
+  const { decision } = policy.evaluate(tenant, action, { dryRun: true, lexical: true });
   if (decision.decision === 'deny') {
     throw new ContractError(
       'forbidden',

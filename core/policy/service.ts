@@ -491,12 +491,13 @@ export class PolicyService {
 
   // ---- evaluation -------------------------------------------------------------------
 
-  private normalize(action: Action, containment: ContainmentContext | undefined): NormalizedAction {
+  private normalize(action: Action, containment: ContainmentContext | undefined, lexical: boolean): NormalizedAction {
     try {
       const dataDirectories = this.options.dataDirectories ?? [];
       const options = {
         ...(dataDirectories.length > 0 ? { dataDirectories } : {}),
         ...(containment ? { containment } : {}),
+        ...(lexical ? { fs: null } : {}),
       };
       return this.options.normalize(action, Object.keys(options).length > 0 ? options : undefined);
     } catch (error) {
@@ -530,10 +531,18 @@ export class PolicyService {
   evaluate(
     tenant: string,
     action: Action,
-    options: { dryRun?: boolean; contained?: ContainmentContext } = {},
+    options: {
+      dryRun?: boolean;
+      contained?: ContainmentContext;
+      /**
+       * Judge from the action's text alone, never this machine's file system: the action's `cwd`
+       * and paths are another machine's (the control plane judging a connected gate's request).
+       */
+      lexical?: boolean;
+    } = {},
   ): Evaluation {
     const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
-    const normalized = this.normalize(action, options.contained);
+    const normalized = this.normalize(action, options.contained, options.lexical === true);
     this.rememberDownloads(tenant, action, normalized, options.dryRun === true);
     // Only MCP calls ask for the trust list (a store query in the MCP registry).
     const trusted = normalized.mcp
