@@ -42,7 +42,7 @@ describe('cavra CLI (the built launcher that npx runs)', () => {
   // Issue 8 item 10: `cavra tenants --help` said "unknown command". Every group, at every depth
   // (in-process: runCli is what the launcher runs, and no command runs for a help text).
   it('--help after every command group lists that group', async () => {
-    const { commands } = await import('./commands');
+    const commands = await (await import('./commands')).allCommands();
     const { runCli } = await import('./main');
     const run = async (args: string[]) => {
       let stdout = '';

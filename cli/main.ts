@@ -1,10 +1,10 @@
 import { ContractError } from '../core/contract';
 import { version } from '../package.json';
-import { commands } from './commands';
+import { allCommands, commandsStartingWith } from './commands';
 import type { CliIO, Command } from './io';
 import { UsageError } from './io';
 
-function help(): string {
+function help(commands: readonly Command[]): string {
   // Usage on its own line, the summary indented below: readable in an 80-column terminal.
   const lines = commands.flatMap((command) => [`  ${command.usage}`, `      ${command.summary}`]);
   return [
@@ -26,7 +26,7 @@ function help(): string {
 }
 
 /** Longest command name that prefixes the arguments: `tenants list` before `tenants`. */
-function findCommand(argv: string[]): { command: Command; rest: string[] } | null {
+function findCommand(commands: readonly Command[], argv: string[]): { command: Command; rest: string[] } | null {
   let best: { command: Command; rest: string[] } | null = null;
   for (const command of commands) {
     const words = command.name.split(' ');
@@ -41,7 +41,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | nul
  * The longest run of leading words that some commands share as a group (`tenants`,
  * `hook install`), when the arguments name a group rather than a command.
  */
-function findGroup(argv: string[]): { words: string[]; members: Command[] } | null {
+function findGroup(commands: readonly Command[], argv: string[]): { words: string[]; members: Command[] } | null {
   for (let length = argv.length; length >= 1; length--) {
     const words = argv.slice(0, length);
     const members = commands.filter((command) => {
@@ -68,16 +68,18 @@ function groupHelp(group: { words: string[]; members: Command[] }): string {
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.stdout(help());
+    io.stdout(help(await allCommands()));
     return argv.length === 0 ? 1 : 0;
   }
   if (argv[0] === '--version' || argv[0] === '-v') {
     io.stdout(`${version}\n`);
     return 0;
   }
-  const found = findCommand(argv);
+  // Only the modules holding commands that start with this word are loaded (start-up cost).
+  const commands = await commandsStartingWith(argv[0] as string);
+  const found = findCommand(commands, argv);
   if (!found) {
-    const group = findGroup(argv);
+    const group = findGroup(commands, argv);
     const rest = group ? argv.slice(group.words.length) : argv;
     if (group && (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h')) {
       // `cavra tenants --help` lists the group; a bare `cavra tenants` does too, as a usage error.

@@ -43,6 +43,9 @@ const node = {
   format: 'cjs',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // `typeof __filename === 'string' ? __filename : import.meta.url` (a lazy require that works
+  // both bundled and under tsx) reads import.meta only where the bundle never runs it.
+  logOverride: { 'empty-import-meta': 'silent' },
   absWorkingDir: root,
   // Runtime dependencies stay in node_modules (native addons cannot be bundled).
   packages: 'external',

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import * as jose from 'jose';
-import * as oidc from 'openid-client';
+import type * as Jose from 'jose';
+import type * as Oidc from 'openid-client';
 import { ContractError } from '../contract';
 import type { SsoConfig } from '../contract';
 import { idTokenAlgorithms } from './algorithms';
@@ -39,7 +39,7 @@ export interface VerifiedSignIn {
 export interface OidcOptions {
   now?: () => Date;
   /** Wraps the HTTP calls to the IdP (tests use it to play a network attacker between us and the IdP). */
-  fetch?: oidc.CustomFetch;
+  fetch?: Oidc.CustomFetch;
 }
 
 /** A flow not finished within this long is forgotten: its state and verifier cannot be used any more. */
@@ -58,11 +58,21 @@ function loopback(issuer: string): boolean {
  * nonce, and its JWS signature against the IdP's JWKS (openid-client's non-repudiation check;
  * the library alone would trust the token endpoint's TLS for that).
  */
+/**
+ * openid-client and jose, loaded on the first sign-in or token check: every `cavra` process
+ * opens the core, and most (`cavra evaluate`, the gate's hooks) never sign anyone in.
+ */
+let libraries: Promise<{ oidc: typeof Oidc; jose: typeof Jose }> | null = null;
+function oidcLibraries(): Promise<{ oidc: typeof Oidc; jose: typeof Jose }> {
+  libraries ??= Promise.all([import('openid-client'), import('jose')]).then(([oidc, jose]) => ({ oidc, jose }));
+  return libraries;
+}
+
 export class OidcSignIn {
   private readonly flows = new Map<string, Flow>();
-  private readonly configs = new Map<string, { config: Promise<oidc.Configuration>; at: number }>();
+  private readonly configs = new Map<string, { config: Promise<Oidc.Configuration>; at: number }>();
   /** The IdPs' key sets by jwks_uri: jose refetches on an unknown kid (key rotation), rate-limited. */
-  private readonly keySets = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
+  private readonly keySets = new Map<string, ReturnType<typeof Jose.createRemoteJWKSet>>();
   private readonly now: () => Date;
 
   constructor(private readonly options: OidcOptions = {}) {
@@ -85,6 +95,7 @@ export class OidcSignIn {
       throw new ContractError('unavailable', 'Too many sign-ins in progress; finish or wait for one to expire');
     }
     const config = await this.configuration(sso);
+    const { oidc } = await oidcLibraries();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const flow: Flow = {
       tenant,
@@ -141,7 +152,8 @@ export class OidcSignIn {
       );
     }
     const config = await this.configuration(flow.sso);
-    let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    const { oidc } = await oidcLibraries();
+    let response: Awaited<ReturnType<typeof Oidc.authorizationCodeGrant>>;
     try {
       response = await oidc.authorizationCodeGrant(config, current, {
         pkceCodeVerifier: flow.codeVerifier,
@@ -164,6 +176,7 @@ export class OidcSignIn {
   ): Promise<{ claims: Record<string, unknown>; tokens: OidcTokens }> {
     const config = await this.configuration(sso);
     try {
+      const { oidc } = await oidcLibraries();
       const response = await oidc.refreshTokenGrant(config, refreshToken);
       const verified = this.verified(response);
       return {
@@ -186,6 +199,7 @@ export class OidcSignIn {
     const config = await this.configuration(sso);
     const uri = config.serverMetadata().jwks_uri;
     if (!uri) throw new ContractError('unavailable', `The IdP at ${sso.issuer} publishes no jwks_uri`);
+    const { jose } = await oidcLibraries();
     let keys = this.keySets.get(uri);
     if (!keys) {
       keys = jose.createRemoteJWKSet(new URL(uri), { timeoutDuration: 10_000, cooldownDuration: 30_000 });
@@ -212,13 +226,13 @@ export class OidcSignIn {
     const uri = config.serverMetadata().jwks_uri;
     if (!uri) throw new ContractError('unavailable', `The IdP at ${sso.issuer} publishes no jwks_uri`);
     const fetcher =
-      this.options.fetch ?? ((url: string, init: oidc.CustomFetchOptions) => fetch(url, init as RequestInit));
+      this.options.fetch ?? ((url: string, init: Oidc.CustomFetchOptions) => fetch(url, init as RequestInit));
     const response = await fetcher(uri, {
       method: 'GET',
       headers: { accept: 'application/json' },
       redirect: 'manual',
       body: undefined,
-    } as unknown as oidc.CustomFetchOptions);
+    } as unknown as Oidc.CustomFetchOptions);
     const body = (await response.json()) as { keys?: unknown };
     if (!response.ok || !Array.isArray(body.keys)) {
       throw new ContractError('unavailable', `The IdP at ${sso.issuer} did not return its keys (${response.status})`);
@@ -235,10 +249,11 @@ export class OidcSignIn {
   async endSessionUrl(sso: SsoConfig, idToken: string): Promise<string | null> {
     const config = await this.configuration(sso);
     if (!config.serverMetadata().end_session_endpoint) return null;
+    const { oidc } = await oidcLibraries();
     return oidc.buildEndSessionUrl(config, { id_token_hint: idToken }).href;
   }
 
-  private verified(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): {
+  private verified(response: Oidc.TokenEndpointResponse & Oidc.TokenEndpointResponseHelpers): {
     claims: Record<string, unknown>;
     tokens: OidcTokens;
   } {
@@ -257,24 +272,34 @@ export class OidcSignIn {
     };
   }
 
-  private configuration(sso: SsoConfig): Promise<oidc.Configuration> {
+  private configuration(sso: SsoConfig): Promise<Oidc.Configuration> {
     const key = `${sso.issuer}\n${sso.client_id}`;
     const cached = this.configs.get(key);
     const now = Date.now();
     if (cached && now - cached.at < DISCOVERY_TTL_MS) return cached.config;
     const skewSeconds = Math.round((this.now().getTime() - Date.now()) / 1000);
-    const execute = [oidc.enableNonRepudiationChecks, ...(loopback(sso.issuer) ? [oidc.allowInsecureRequests] : [])];
-    const config = oidc
-      .discovery(
-        new URL(sso.issuer),
-        sso.client_id,
-        { token_endpoint_auth_method: 'none', id_token_signed_response_alg: 'RS256', [oidc.clockSkew]: skewSeconds },
-        oidc.None(),
-        { execute, timeout: 10, ...(this.options.fetch ? { [oidc.customFetch]: this.options.fetch } : {}) },
-      )
-      .then((configuration) => {
-        if (this.options.fetch) configuration[oidc.customFetch] = this.options.fetch;
-        return configuration;
+    const config = oidcLibraries()
+      .then(({ oidc }) => {
+        const execute = [
+          oidc.enableNonRepudiationChecks,
+          ...(loopback(sso.issuer) ? [oidc.allowInsecureRequests] : []),
+        ];
+        return oidc
+          .discovery(
+            new URL(sso.issuer),
+            sso.client_id,
+            {
+              token_endpoint_auth_method: 'none',
+              id_token_signed_response_alg: 'RS256',
+              [oidc.clockSkew]: skewSeconds,
+            },
+            oidc.None(),
+            { execute, timeout: 10, ...(this.options.fetch ? { [oidc.customFetch]: this.options.fetch } : {}) },
+          )
+          .then((configuration) => {
+            if (this.options.fetch) configuration[oidc.customFetch] = this.options.fetch;
+            return configuration;
+          });
       })
       .catch((error: unknown) => {
         this.configs.delete(key);

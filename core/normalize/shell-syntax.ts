@@ -1,4 +1,5 @@
-import mvdanSh from 'mvdan-sh';
+import { createRequire } from 'node:module';
+import type mvdanSh from 'mvdan-sh';
 
 /*
  * The shell syntax tree of mvdan/sh (GopherJS build), read through the Go objects behind the
@@ -168,9 +169,21 @@ export class ShellSource {
 
 type ParseOutcome = { file: File; error: null } | { file: null; error: string };
 
-// Loading the GopherJS runtime sets Error.stackTraceLimit to Infinity for the whole process,
-// which makes every Error anywhere capture its full stack; the parser does not need it.
-if (Error.stackTraceLimit === Infinity) Error.stackTraceLimit = 10;
+/**
+ * The parser (a GopherJS build of mvdan/sh) is loaded on the first script that needs it: most
+ * commands are read by the plain-script reader, and loading the runtime costs a `cavra`
+ * process more CPU than judging its action. Synchronous, because normalization is; in the
+ * CommonJS bundle `__filename` is the bundle, under tsx and vitest the module's URL.
+ */
+function loadMvdanSh(): typeof mvdanSh {
+  const load = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+  const limit = Error.stackTraceLimit;
+  const loaded = load('mvdan-sh') as typeof mvdanSh;
+  // Loading the GopherJS runtime sets Error.stackTraceLimit to Infinity for the whole process,
+  // which makes every Error anywhere capture its full stack; the parser does not need it.
+  if (Error.stackTraceLimit === Infinity) Error.stackTraceLimit = limit === Infinity ? 10 : limit;
+  return loaded;
+}
 
 /** The Go parser behind the wrapper, and the `*strings.Reader` it reads from. */
 interface GoParser {
@@ -197,7 +210,7 @@ interface DirectParser {
  * as the fallback if the pinned build ever stops looking like this.
  */
 function newParser(): DirectParser {
-  const wrapper = mvdanSh.syntax.NewParser();
+  const wrapper = loadMvdanSh().syntax.NewParser();
   try {
     wrapper.Parse(' ', '');
     const go = (wrapper as unknown as { __internal_object__: { Parser?: GoParser } }).__internal_object__.Parser;
@@ -208,7 +221,7 @@ function newParser(): DirectParser {
   }
 }
 
-let parser = newParser();
+let current: DirectParser | null = null;
 
 function goString(text: string): string {
   // eslint-disable-next-line no-control-regex
@@ -218,6 +231,7 @@ function goString(text: string): string {
 /** Parses bash syntax; a syntax error (or a crash inside the parser) is returned, never thrown. */
 export function parseShell(text: string): ParseOutcome {
   try {
+    const parser = (current ??= newParser());
     if (parser.go) {
       const go = parser.go;
       go.src.Reset(goString(text));
@@ -233,7 +247,7 @@ export function parseShell(text: string): ParseOutcome {
     const goError = error as { Error?: () => string };
     if (typeof goError?.Error === 'function') return { file: null, error: goError.Error().replace(/^:/, '') };
     // Not a syntax error (e.g. stack exhaustion): start again from a fresh parser.
-    parser = newParser();
+    current = null;
     return { file: null, error: error instanceof Error ? error.message : String(error) };
   }
 }

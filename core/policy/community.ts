@@ -1,4 +1,4 @@
-import { parse, stringify } from 'yaml';
+import { yamlLibrary } from './yaml-library';
 import type { DecisionKind, Severity } from '../contract';
 import type { PackTest, RuleDocument } from './pack-schema';
 
@@ -138,7 +138,7 @@ const DECISION_ORDER: DecisionKind[] = ['allow', 'warn', 'require_approval', 'de
 const worst = (a: DecisionKind, b: DecisionKind) => (DECISION_ORDER.indexOf(a) >= DECISION_ORDER.indexOf(b) ? a : b);
 
 export function convertCommunityPack(text: string): CommunityConversion {
-  const raw = asRecord(parse(text, { maxAliasCount: 100 }));
+  const raw = asRecord(yamlLibrary().parse(text, { maxAliasCount: 100 }));
   const unconverted: ConversionNote[] = [];
   const notes: ConversionNote[] = [];
   const metadata = asRecord(raw.metadata);
@@ -428,5 +428,5 @@ export function convertCommunityPack(text: string): CommunityConversion {
     tests,
   };
   const header = `# Converted from the CAVRA Community Edition format by \`cavra policy import\`.\n# Review the conversion report before assigning this pack.\n`;
-  return { yaml: header + stringify(pack, { lineWidth: 0 }), unconverted, notes };
+  return { yaml: header + yamlLibrary().stringify(pack, { lineWidth: 0 }), unconverted, notes };
 }

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { yamlLibrary } from './yaml-library';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
 import { actionSchema } from '../contract';
@@ -55,6 +55,7 @@ function keyOf(path: readonly PathSegment[]): string {
 function offsetOf(doc: Document, path: readonly PathSegment[], pointAtKey: boolean): number {
   let node: unknown = doc.contents;
   let offset = (node as { range?: [number, number] } | null)?.range?.[0] ?? 0;
+  const { isMap, isScalar, isSeq } = yamlLibrary();
   for (let i = 0; i < path.length; i++) {
     const segment = path[i];
     if (isMap(node)) {
@@ -128,6 +129,7 @@ export function loadPack(text: string, file: string, home: string): LoadedPack {
       // Reported with its position by the full reading below.
     }
   }
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const errors: PackError[] = [];

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { yamlLibrary } from './yaml-library';
 import { ContractError } from '../contract';
 import type { Action, Decision, EnforcementMode, Principal } from '../contract';
 import type { NormalizedAction } from '../normalize/types';
@@ -744,7 +744,7 @@ export class PolicyService {
     let notes: ConversionNote[] = [];
     let raw: unknown = null;
     try {
-      raw = parse(text, { maxAliasCount: 100 });
+      raw = yamlLibrary().parse(text, { maxAliasCount: 100 });
     } catch {
       // loadPack reports the syntax error with its position.
     }

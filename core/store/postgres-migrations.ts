@@ -1,7 +1,7 @@
-import pg from 'pg';
 import type { PoolConfig } from 'pg';
 import type { MigrationSet } from './migrations';
 import { StoreUsageError, identifier } from './port';
+import { loadPg } from './postgres-store';
 
 export interface PostgresMigrateOptions {
   /** The owner's connection: migrations create and own the tables (never the app's role). */
@@ -18,7 +18,7 @@ export interface PostgresMigrateOptions {
  */
 export async function migratePostgres(sets: MigrationSet, options: PostgresMigrateOptions): Promise<void> {
   const app = quoteIdent(identifier(options.appRole));
-  const client = new pg.Client(options.owner);
+  const client = new (await loadPg()).Client(options.owner);
   await client.connect();
   try {
     await client.query(`SELECT pg_advisory_lock(hashtextextended('cavra.migrations', 0))`);

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import type { SqlValue, Store, StoreScope, StoreSession } from './port';
 import { StoreConflictError, StoreUsageError, safeInteger, scopeTenant } from './port';
@@ -10,13 +10,20 @@ export const TENANT_SETTING = 'cavra.tenant';
 const INT8 = 20;
 const NUMERIC = 1700;
 
+/** The driver, loaded when a PostgreSQL store is opened: a `cavra` process on SQLite never needs it. */
+export async function loadPg(): Promise<typeof pg> {
+  return (await import('pg')).default;
+}
+
 // int8 (bigint, bigserial, COUNT) comes back as text from pg; the port carries numbers, exactly.
-const types = {
-  getTypeParser(oid: number, format?: string) {
-    if (oid === INT8 || oid === NUMERIC) return (text: string) => safeInteger(text, `(type ${oid})`);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
+function typesOf(driver: typeof pg) {
+  return {
+    getTypeParser(oid: number, format?: string) {
+      if (oid === INT8 || oid === NUMERIC) return (text: string) => safeInteger(text, `(type ${oid})`);
+      return driver.types.getTypeParser(oid, format as 'text');
+    },
+  };
+}
 
 function toStoreError(error: unknown): unknown {
   const code = (error as { code?: unknown }).code;
@@ -48,7 +55,8 @@ export class PostgresStore implements Store {
 
   /** Opens the pool and refuses a role that row-level security would not bind. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new pg.Pool({ ...options.connection, max: options.maxConnections ?? 10, types });
+    const driver = await loadPg();
+    const pool = new driver.Pool({ ...options.connection, max: options.maxConnections ?? 10, types: typesOf(driver) });
     // An idle connection that dies (server restart) must not crash the process.
     pool.on('error', () => undefined);
     try {

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ContractError, TRIAL_MCP_SERVER, decisionKinds } from '../contract';
 import type { DecisionKind, DecisionPayload, WorkflowRun, WorkflowStep } from '../contract';
 import type { EvidenceLedgers, Ledger } from '../evidence';
@@ -346,6 +345,11 @@ class AgentSession implements SessionTools {
 
   private async mcpClient(): Promise<Client> {
     if (this.mcp) return this.mcp;
+    // Loaded on first use: every `cavra` process that opens the core would pay for the SDK.
+    const [{ Client }, { StdioClientTransport }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/stdio.js'),
+    ]);
     const client = new Client({ name: 'cavra-trial-agent', version: '1.0.0' });
     const transport = new StdioClientTransport({
       command: process.execPath,
