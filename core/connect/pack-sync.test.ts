@@ -71,6 +71,8 @@ describe.skipIf(cluster === null)('pack sync from the control plane', () => {
   const assignedHere = (packId: string) =>
     (machine.gateHost.policy as unknown as SyncPolicy).listPacks(tenant).packs.find((p) => p.id === packId)
       ?.assignments ?? [];
+  const activeHere = (packId: string) =>
+    (machine.gateHost.policy as unknown as SyncPolicy).listPacks(tenant).packs.find((p) => p.id === packId)?.version;
   const cacheFile = () => path.join(connectionsDir(machineHome.home), `${tenant}.packs.json`);
 
   beforeAll(async () => {
@@ -148,7 +150,14 @@ describe.skipIf(cluster === null)('pack sync from the control plane', () => {
     };
     const packs = [
       ...file.set.packs,
-      { id: 'cavra-secrets', version: '9.9.9', sha256: '0'.repeat(64), yaml: 'x', assignments: [null] },
+      {
+        id: 'cavra-secrets',
+        version: '9.9.9',
+        sha256: '0'.repeat(64),
+        yaml: 'x',
+        assignments: [null],
+        signature: null,
+      },
     ];
     const generation = crypto.createHash('sha256').update(canonicalize(packs)).digest('hex');
     fs.writeFileSync(cacheFile(), JSON.stringify({ set: { generation, packs }, mac: file.mac }), { mode: 0o600 });
@@ -160,6 +169,37 @@ describe.skipIf(cluster === null)('pack sync from the control plane', () => {
     // The whole set was fetched again and the cache rewritten, sealed: the next sync trusts it.
     expect(await link.syncPacks(tenant)).toMatchObject({ state: 'unchanged' });
   }, 60_000);
+
+  it('a machine that requires signed packs verifies the signature the server imported each pack with', async () => {
+    const keys = crypto.generateKeyPairSync('ed25519');
+    const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const signed = pack('1.2.0', 'require_approval');
+    const signature = crypto.sign(null, Buffer.from(signed), keys.privateKey).toString('base64');
+    const port = (plane as ControlPlane).port;
+    await (plane as ControlPlane).close();
+    await onServer('policy.settings.update', { signingKeys: [{ id: 'acme-release', publicKey }] });
+    await onServer('policy.pack.import', { yaml: signed, signature });
+    await startPlane(port);
+    const requireSigned = async (signingKeys: { id: string; publicKey: string }[]) => {
+      const answer = await machine.invoke(localEvaluationPrincipal, {
+        op: 'policy.settings.update',
+        tenant,
+        input: { requireSignedPacks: true, signingKeys },
+      });
+      expect(answer.ok, JSON.stringify(answer)).toBe(true);
+    };
+
+    // The machine trusts another key only: the pack is refused, and 1.1.0 stays in force.
+    const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await requireSigned([{ id: 'someone-else', publicKey: other }]);
+    await expect(link.syncPacks(tenant)).rejects.toThrow(/signature/);
+    expect(activeHere('acme-sync')).toBe('1.1.0');
+
+    // It trusts the key the pack was signed with: the signature travels with the pack and verifies here.
+    await requireSigned([{ id: 'acme-release', publicKey }]);
+    expect(await link.syncPacks(tenant)).toMatchObject({ state: 'applied', imported: ['acme-sync@1.2.0'] });
+    expect(activeHere('acme-sync')).toBe('1.2.0');
+  }, 120_000);
 
   it('keeps deciding with the last packs applied while the control plane is unreachable', async () => {
     const good = fs.readFileSync(cacheFile(), 'utf8');

@@ -12,7 +12,8 @@ import { MACHINE_PATHS } from './wire';
 /** What pack sync needs of the policy engine (PolicyService satisfies it). */
 export interface SyncPolicy {
   listPacks(tenant: string): { packs: PackSummary[] };
-  pack(tenant: string, packId: string): { loaded: { text: string } };
+  pack(tenant: string, packId: string): { loaded: { text: string }; signature: string | null };
+  settings(tenant: string): { requireSignedPacks: boolean };
   importPack(tenant: string, text: string, signature: string | null, principal: Principal): unknown;
   assign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean;
   unassign(tenant: string, packId: string, repository: string | null, principal: Principal): boolean;
@@ -27,6 +28,8 @@ const syncedPackSchema = z.object({
     .min(1)
     .max(4 * 1024 * 1024),
   assignments: z.array(z.string().max(500).nullable()).max(1000),
+  /** The detached signature the pack was imported with on the server (base64 Ed25519), if any. */
+  signature: z.string().max(200).nullable(),
 });
 export const packSetSchema = z.object({
   generation: z.string().regex(/^[0-9a-f]{64}$/),
@@ -43,13 +46,17 @@ export function publishedPacks(policy: SyncPolicy, tenant: string): PackSet {
   const packs = policy
     .listPacks(tenant)
     .packs.filter((pack) => pack.source === 'imported')
-    .map((pack) => ({
-      id: pack.id,
-      version: pack.version,
-      sha256: pack.sha256,
-      yaml: policy.pack(tenant, pack.id).loaded.text,
-      assignments: [...pack.assignments].sort((a, b) => String(a).localeCompare(String(b))),
-    }))
+    .map((pack) => {
+      const { loaded, signature } = policy.pack(tenant, pack.id);
+      return {
+        id: pack.id,
+        version: pack.version,
+        sha256: pack.sha256,
+        yaml: loaded.text,
+        assignments: [...pack.assignments].sort((a, b) => String(a).localeCompare(String(b))),
+        signature,
+      };
+    })
     .sort((a, b) => a.id.localeCompare(b.id));
   return { generation: generationOf(packs), packs };
 }
@@ -172,12 +179,15 @@ export async function syncPacks(
     session: `pack-sync:${set.generation.slice(0, 16)}`,
   };
   const local = new Map(policy.listPacks(tenant).packs.map((pack) => [pack.id, pack]));
+  // A machine whose tenant requires signed packs verifies each pack's signature against its own
+  // trusted keys, as for any import: the control plane cannot vouch for a pack by sending it.
+  const signed = policy.settings(tenant).requireSignedPacks;
   const imported: string[] = [];
   let assigned = 0;
   let unassigned = 0;
   for (const pack of set.packs) {
     if (local.get(pack.id)?.sha256 !== pack.sha256) {
-      policy.importPack(tenant, pack.yaml, null, principal);
+      policy.importPack(tenant, pack.yaml, signed ? pack.signature : null, principal);
       imported.push(`${pack.id}@${pack.version}`);
     }
     const before = new Set(local.get(pack.id)?.assignments ?? []);

@@ -658,11 +658,11 @@ export class PolicyService {
     return { packs, rejected };
   }
 
-  pack(tenant: string, packId: string): { summary: PackSummary; loaded: LoadedPack } {
+  pack(tenant: string, packId: string): { summary: PackSummary; loaded: LoadedPack; signature: string | null } {
     const { store } = this.fresh(tenant);
     const stored = store.pack(packId);
     if (!stored) throw new ContractError('not_found', `pack_id: no pack "${packId}" in this tenant`, 'pack_id');
-    return { summary: this.summary(stored, store), loaded: this.compiledOf(stored) };
+    return { summary: this.summary(stored, store), loaded: this.compiledOf(stored), signature: stored.signature };
   }
 
   testPack(tenant: string, packId: string): PackTestReport {
