@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import nodeFs from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOME, WORKSPACE, command, memoryFileSystem, normalize } from './fixtures';
+import { normalizeAction } from './normalize';
 import type { NormalizedPath } from './types';
 
 const read = (path: string, options: Parameters<typeof normalize>[1] = {}) =>
@@ -134,6 +138,58 @@ describe('symlinks', () => {
   it('follows symlinks in command arguments', () => {
     const paths = command('cat notes.txt', { fs }).paths;
     expect(paths.map((p) => p.absolute)).toEqual([`${WORKSPACE}/notes.txt`, `${HOME}/.ssh/id_rsa`]);
+  });
+});
+
+// The same links on the real file system, where a path's real location is found with one
+// lstat and its parent's (resolved once per action) rather than a realpath per path.
+describe('symlinks on the real file system', () => {
+  let root: string;
+  const home = () => nodePath.join(root, 'home');
+  const workspace = () => nodePath.join(root, 'work', 'app');
+  const real = (path: string) => {
+    const paths = normalizeAction({ type: 'read_file', path, cwd: workspace() }, { home: home() }).paths;
+    return paths.map((entry) => [entry.absolute, entry.outsideWorkspace, entry.linkedFrom ?? null]);
+  };
+  beforeAll(() => {
+    root = nodeFs.realpathSync(nodeFs.mkdtempSync(nodePath.join(os.tmpdir(), 'cavra-links-')));
+    nodeFs.mkdirSync(nodePath.join(home(), '.ssh'), { recursive: true });
+    nodeFs.writeFileSync(nodePath.join(home(), '.ssh', 'id_rsa'), 'KEY');
+    nodeFs.mkdirSync(nodePath.join(workspace(), 'src'), { recursive: true });
+    nodeFs.writeFileSync(nodePath.join(workspace(), 'src', 'index.ts'), '');
+    nodeFs.symlinkSync(nodePath.join(home(), '.ssh', 'id_rsa'), nodePath.join(workspace(), 'notes.txt'));
+    nodeFs.symlinkSync(nodePath.join(home(), '.ssh'), nodePath.join(workspace(), 'keys'));
+    nodeFs.symlinkSync(nodePath.join(workspace(), 'keys'), nodePath.join(workspace(), 'src', 'deeper'));
+    nodeFs.symlinkSync(nodePath.join(home(), '.aws', 'credentials'), nodePath.join(workspace(), 'dangling'));
+    nodeFs.symlinkSync(nodePath.join(root, 'work'), nodePath.join(root, 'linked-work'));
+  });
+  afterAll(() => nodeFs.rmSync(root, { recursive: true, force: true }));
+
+  it.each([
+    ['notes.txt', '.ssh/id_rsa'],
+    ['keys/id_rsa', '.ssh/id_rsa'],
+    ['keys/new_key', '.ssh/new_key'],
+    ['src/deeper/id_rsa', '.ssh/id_rsa'],
+    ['src/deeper/missing/deep/file', '.ssh/missing/deep/file'],
+    ['dangling', '.aws/credentials'],
+  ])('%s is judged as its target ~/%s too', (path, target) => {
+    expect(real(path)).toEqual([
+      [nodePath.join(workspace(), path), false, null],
+      [nodePath.join(home(), target), true, nodePath.join(workspace(), path)],
+    ]);
+  });
+
+  it('adds nothing for plain and missing files, in the workspace or reached through a linked cwd', () => {
+    expect(real('src/index.ts')).toEqual([[nodePath.join(workspace(), 'src', 'index.ts'), false, null]]);
+    expect(real('src/missing/x.ts')).toEqual([[nodePath.join(workspace(), 'src', 'missing', 'x.ts'), false, null]]);
+    const linked = normalizeAction(
+      { type: 'read_file', path: 'keys/id_rsa', cwd: nodePath.join(root, 'linked-work', 'app') },
+      { home: home() },
+    ).paths;
+    expect(linked.map((entry) => [entry.relative, entry.absolute])).toEqual([
+      ['keys/id_rsa', nodePath.join(root, 'linked-work', 'app', 'keys', 'id_rsa')],
+      [null, nodePath.join(home(), '.ssh', 'id_rsa')],
+    ]);
   });
 });
 

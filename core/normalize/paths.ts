@@ -33,6 +33,12 @@ export interface FileSystemProbe {
   identity?(path: string): { inode: string; links: number; file: boolean } | null;
   /** What changes when the entry (following symlinks) changes, for reusing walks of it. */
   stamp?(path: string): EntryStamp | null;
+  /**
+   * What is at the path itself, not following a final symlink: nothing (or nothing that can
+   * be looked at), a symlink, or another entry. One lstat: enough to say that something
+   * exists, and that a path's real location is its parent's plus its own name.
+   */
+  entryKind?(path: string): 'missing' | 'link' | 'entry';
 }
 
 export interface DirectoryEntry {
@@ -52,6 +58,14 @@ export const realFileSystem: FileSystemProbe = {
       }
     } catch {
       return null;
+    }
+  },
+  entryKind(path) {
+    try {
+      const stat = fs.lstatSync(path, { throwIfNoEntry: false });
+      return stat === undefined ? 'missing' : stat.isSymbolicLink() ? 'link' : 'entry';
+    } catch {
+      return 'missing';
     }
   },
   list(directory) {
@@ -365,7 +379,12 @@ export class PathResolver {
 
   /** Whether something exists at the path now; false without a file system. */
   exists(absolute: string): boolean {
-    return this.probe !== null && this.probe.locate(absolute)?.kind === 'exists';
+    if (this.probe === null) return false;
+    // A symlink exists only if its target does; anything else, the one lstat says.
+    const kind = this.probe.entryKind?.(absolute);
+    if (kind === 'missing') return false;
+    if (kind === 'entry') return true;
+    return this.probe.locate(absolute)?.kind === 'exists';
   }
 
   /**
@@ -449,9 +468,16 @@ export class PathResolver {
         for (const name of names) if (matcher.test(name)) next.push(`${dir}/${name}`);
         if (next.length > MAX_GLOB_MATCHES) return { matches: [], complete: false };
       }
-      candidates = isLast ? next : next.filter((dir) => this.probe?.locate(dir) !== null);
+      candidates = isLast ? next : next.filter((dir) => this.present(dir));
     }
-    return { matches: candidates.filter((path) => this.probe?.locate(path) !== null), complete: true };
+    return { matches: candidates.filter((path) => this.present(path)), complete: true };
+  }
+
+  /** Something is at the path: an entry, or a symlink even if it dangles (what a glob matches). */
+  private present(path: string): boolean {
+    const kind = this.probe?.entryKind?.(path);
+    if (kind !== undefined) return kind !== 'missing';
+    return this.probe?.locate(path) !== null;
   }
 
   private accessEntries(
@@ -520,6 +546,16 @@ function resolveLinks(path: string, probe: FileSystemProbe, hops: number, memo: 
 }
 
 function locateReal(path: string, probe: FileSystemProbe, hops: number, memo: Map<string, string>): string {
+  const kind = probe.entryKind?.(path);
+  if (kind === 'entry' || kind === 'missing') {
+    // Not a symlink itself: where its parent really is, plus its name. The parents of one
+    // action's paths are the same few directories, resolved once each (an lstat per path
+    // instead of a realpath walking every component again).
+    const parent = posix.dirname(path);
+    if (parent === path) return path;
+    const realParent = resolveLinks(parent, probe, hops, memo);
+    return realParent === '/' ? `/${posix.basename(path)}` : `${realParent}/${posix.basename(path)}`;
+  }
   const location = probe.locate(path);
   if (location?.kind === 'exists') return location.real;
   if (location?.kind === 'dangling' && hops < MAX_LINK_HOPS) {
