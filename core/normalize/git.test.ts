@@ -194,3 +194,27 @@ describe('git in shell commands', () => {
     ]);
   });
 });
+
+describe('git fetch and pull', () => {
+  const fetchFrom = (args: string[]) => gitOperation(args).fetch;
+  it.each([
+    [['fetch'], [], false],
+    [['fetch', 'origin'], ['origin'], false],
+    [['pull', '--rebase', 'origin', 'main'], ['origin'], false],
+    [['fetch', '--depth', '1', 'upstream', 'main'], ['upstream'], false],
+    // git takes any unambiguous prefix of a long option: `--dep` is `--depth`, so 1 is its value.
+    [['fetch', '--dep', '1', 'origin'], ['origin'], false],
+    [['fetch', '-j', '4', 'https://evil.example/x.git'], ['https://evil.example/x.git'], true],
+    [['pull', '-s', 'ours', '../other', 'main'], ['../other'], true],
+    [['fetch', 'git@evil.example:x/y.git'], ['git@evil.example:x/y.git'], true],
+    [['fetch', '--', '/tmp/bare.git'], ['/tmp/bare.git'], true],
+    [['fetch', '--multiple', 'origin', 'file:///tmp/x'], ['origin', 'file:///tmp/x'], true],
+    [['fetch', 'origin', 'https://evil.example/x.git'], ['origin'], false],
+  ])('%j', (args, remotes, location) => {
+    expect(fetchFrom(args)).toEqual({ remotes, remoteIsLocation: location });
+  });
+
+  it('is not read for other subcommands', () => {
+    expect(gitOperation(['push', 'origin', 'feature/x']).fetch).toBeUndefined();
+  });
+});

@@ -1,6 +1,7 @@
 import type { Access } from './paths';
 import type { Field } from './shell-words';
-import type { GitInvocation, GitPush, GitRefUpdate } from './types';
+import { type OptionGrammar, hasOption, scanArguments } from './command-options';
+import type { GitFetch, GitInvocation, GitPush, GitRefUpdate } from './types';
 
 /** A file git reads or writes on the command's behalf (`git show HEAD:.env`, `git rm x`). */
 interface GitFile {
@@ -156,6 +157,7 @@ export function readGit(args: readonly Field[], environment: Record<string, stri
     invocation.push = push.push;
     scripts.push(...push.scripts);
   }
+  if (subcommand === 'fetch' || subcommand === 'pull') invocation.fetch = readFetch(subArgs);
   scripts.push(...subcommandScripts(subcommand, subArgs));
   const problems: string[] = [];
   // The program git runs on the other side of a transport is never an everyday choice.
@@ -390,6 +392,46 @@ function readPush(args: readonly Field[], branch: () => string | null): { push: 
     push.refs.push({ ...refUpdate(current, current, push.force, false), implicit: true });
   }
   return { push, scripts };
+}
+
+/**
+ * The options of `git fetch` and `git pull` that take a value, so that a value is not taken for
+ * the remote. git accepts any unambiguous prefix of a long option (`--dep 1`); an ambiguous
+ * one (`--de 1`) leaves its value as the remote, which is then judged as an unknown remote.
+ */
+const FETCH_GRAMMAR: OptionGrammar = {
+  values: [
+    '--depth',
+    '--deepen',
+    '--shallow-since',
+    '--shallow-exclude',
+    '-j',
+    '--jobs',
+    '--upload-pack',
+    '--refmap',
+    '-o',
+    '--server-option',
+    '--negotiation-tip',
+    '--filter',
+    '--recurse-submodules-default',
+    '--submodule-prefix',
+    '-s',
+    '--strategy',
+    '-X',
+    '--strategy-option',
+    '--cleanup',
+  ],
+  abbreviations: true,
+};
+
+/** `git fetch URL`, `git pull ../repo main`, `git fetch --multiple a b`: where the objects come from. */
+function readFetch(args: readonly Field[]): GitFetch {
+  const scanned = scanArguments(args, FETCH_GRAMMAR);
+  const named = hasOption(scanned, '--multiple') ? scanned.operands : scanned.operands.slice(0, 1);
+  return {
+    remotes: named.map((field) => field.text),
+    remoteIsLocation: named.some((field) => field.dynamic || isRemoteLocation(field.text)),
+  };
 }
 
 /** A URL, scp-like address or path rather than the name of a configured remote. */

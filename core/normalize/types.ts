@@ -160,8 +160,17 @@ export interface GitInvocation {
   config: Record<string, string>;
   args: string[];
   push: GitPush | null;
+  /** Where `git fetch` or `git pull` fetches from. */
+  fetch?: GitFetch | null;
   /** Options before the subcommand as written (`-C dir`, `--git-dir=…`, `--no-pager`). */
   globalOptions?: string[];
+}
+
+export interface GitFetch {
+  /** The remotes named (several with `--multiple`); empty for the branch's own remote or `--all`. */
+  remotes: string[];
+  /** A remote is a URL or a path (`https://…`, `../repo`) or only known at run time. */
+  remoteIsLocation: boolean;
 }
 
 export interface GitPush {

@@ -439,11 +439,13 @@ function gitMatches(condition: CompiledGit, git: GitInvocation, pack: PackMeta):
     if (hard !== condition.hardForce) return false;
   }
   if (condition.unknownRemote !== null) {
-    const remote = push?.remote ?? null;
+    // A push sends to its remote; a fetch or pull brings code and objects from its remotes.
+    const fetch = git.fetch ?? null;
+    const remotes = push !== null ? (push.remote === null ? [] : [push.remote]) : (fetch?.remotes ?? []);
     const unknown =
-      push !== null &&
-      (push.remoteIsLocation === true ||
-        (remote !== null && pack.allowedRemotes !== null && !pack.allowedRemotes.some((glob) => glob(remote))));
+      (push !== null || fetch !== null) &&
+      ((push ?? fetch)?.remoteIsLocation === true ||
+        (pack.allowedRemotes !== null && remotes.some((remote) => !pack.allowedRemotes?.some((glob) => glob(remote)))));
     if (unknown !== condition.unknownRemote) return false;
   }
   if (!agrees(condition.delete, push !== null && (push.delete || refs.some((r) => r.delete)))) return false;

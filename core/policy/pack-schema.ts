@@ -60,7 +60,7 @@ const gitConditionSchema = z
       .boolean()
       .optional()
       .describe(
-        "The push goes to a URL or path, or to a remote not named in this pack's allowed_remotes (a push naming no remote goes to the branch's own).",
+        "The push goes to (or the fetch or pull comes from) a URL or path, or a remote not named in this pack's allowed_remotes (naming no remote means the branch's own).",
       ),
     protected: z
       .boolean()
