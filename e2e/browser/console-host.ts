@@ -35,9 +35,11 @@ export async function startHost(
     licensed?: boolean;
     /** Where the data directory is made (default the system's temporary directory). */
     dataParent?: string;
+    /** A data directory prepared beforehand (a machine joined to a control plane); removed at stop. */
+    home?: string;
   } = {},
 ): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
-  const home = fs.mkdtempSync(path.join(options.dataParent ?? os.tmpdir(), 'cavra-e2e-'));
+  const home = options.home ?? fs.mkdtempSync(path.join(options.dataParent ?? os.tmpdir(), 'cavra-e2e-'));
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-e2e-work-'));
   // Without the session bus address no Secret Service can be reached: a machine with no keychain.
   const env =
@@ -65,9 +67,12 @@ export async function startHost(
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`console exited with ${code}:\n${output}`)));
   });
-  // The CLI beside the console changes state only when signed in: as the labelled local evaluator here.
-  const login = spawnSync(process.execPath, [cavra, 'login', '--local-evaluation'], { env, encoding: 'utf8' });
-  if (login.status !== 0) throw new Error(`cavra login --local-evaluation failed: ${login.stderr}`);
+  // The CLI beside the console changes state only when signed in: as the labelled local evaluator
+  // here, unless the data directory came prepared with its own sign-ins.
+  if (!options.home) {
+    const login = spawnSync(process.execPath, [cavra, 'login', '--local-evaluation'], { env, encoding: 'utf8' });
+    if (login.status !== 0) throw new Error(`cavra login --local-evaluation failed: ${login.stderr}`);
+  }
   // The Enterprise screens (AISPM, connectors, reports, reviews) need a license: import a demo
   // one as an evaluator would, unless the spec is about having none.
   if (localEvaluation && (options.licensed ?? true)) {

@@ -3,7 +3,13 @@ import type { KeyboardEvent } from 'react';
 import { approvalStateSchema } from '../../../core/contract';
 import type { ApprovalRequestView, ApprovalSummaryView } from '../../../core/contract';
 import { useSessionStatus } from '../../api/access';
-import { useApprovalQueue, useApprovalRequest, useBreakGlass, useDecideApproval } from '../../api/approvals';
+import {
+  useApprovalQueue,
+  useApprovalRequest,
+  useBreakGlass,
+  useDecideApproval,
+  usePendingCount,
+} from '../../api/approvals';
 import { useTenants } from '../../api/queries';
 import { useShortcuts } from '../../components/shortcuts';
 import { useNow } from '../../components/useNow';
@@ -85,6 +91,15 @@ export function ApprovalQueueScreen() {
       ?.roles.includes('break_glass') ?? false;
   const pages = queue.data?.pages;
   const items = useMemo(() => pages?.flatMap((page) => page.requests) ?? [], [pages]);
+  // The navigation's pending count is polled; the list waits for approval events. Where no event
+  // comes (a connected tenant's queue lives on the control plane), a count that no longer matches
+  // the list refetches it, so a request raised on another machine appears within one poll.
+  const pendingCount = usePendingCount(tenant).data;
+  const listedPending = pages?.at(-1)?.pending;
+  const { refetch } = queue;
+  useEffect(() => {
+    if (pendingCount !== undefined && listedPending !== undefined && pendingCount !== listedPending) void refetch();
+  }, [pendingCount, listedPending, refetch]);
   // The newest page's count: the queue may have grown or shrunk since the first page.
   const total = Math.max(pages?.at(-1)?.total ?? 0, items.length);
   // The active request, and where it sat: when it leaves the list (decided), its neighbour takes over.
