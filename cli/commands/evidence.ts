@@ -6,13 +6,6 @@ import type { Role } from '../../core/contract';
 import { EvidenceLedgers, LedgerInputError, LedgerSigningError, WitnessError, readWitness } from '../../core/evidence';
 import type { BundleVerification, RangeBound, WitnessLine } from '../../core/evidence';
 import { verifyAttestedBundle } from '../../core/approvals';
-import {
-  CentralBundleError,
-  ControlPlaneRefusedError,
-  ControlPlaneUnreachableError,
-  fetchCentralBundle,
-} from '../../core/connect';
-import { createCore } from '../../core/service';
 import type { AttestedVerdict } from '../../core/approvals';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { defaultHome } from '../../core/store';
@@ -88,6 +81,10 @@ async function exportCentral(
 ): Promise<number> {
   const wire = (bound: RangeBound | undefined) =>
     bound === undefined || typeof bound === 'number' ? bound : new Date(bound).toISOString();
+  // Loaded here only: verify and a local export need neither the core nor the control plane's client.
+  const { createCore } = await import('../../core/service');
+  const { CentralBundleError, ControlPlaneRefusedError, ControlPlaneUnreachableError, fetchCentralBundle } =
+    await import('../../core/connect');
   const core = createCore({
     home: defaultHome(io.env),
     shell: 'cli',
