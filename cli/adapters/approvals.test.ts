@@ -8,6 +8,7 @@ import { buildCliForTests, cavra } from './testing';
 import type { CliBuild } from './testing';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { signInLocally } from '../../test/support/sign-in';
+import { installApprovalPackArgs, needsApproval } from '../../test/support/approval-pack';
 
 let cli: CliBuild;
 let fx: GateFixture;
@@ -17,6 +18,10 @@ beforeAll(async () => {
   [cli, fx] = await Promise.all([buildCliForTests(), gateFixture({ approvalWaitMs: 20_000 })]);
   // The CLI approves as the labelled local evaluator (signed in through this core, as `cavra login` would).
   await signInLocally(fx.core, fx.home);
+  for (const args of installApprovalPackArgs) {
+    const step = await cavra(cli, fx.home, [...args]);
+    if (step.code !== 0) throw new Error(`cavra ${args.join(' ')}: ${step.stderr}`);
+  }
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-approvals-ws-'));
 }, 60_000);
 afterAll(async () => {
@@ -45,28 +50,28 @@ async function pendingRequest(target: RegExp): Promise<Listed> {
   }
 }
 
-// `node -e` is an inline interpreter: the baseline asks for an approval (rce.inline-interpreter).
-const judged = ['exec', '--', process.execPath, '-e', 'console.log("ran after approval")'];
+// The approval tests' own rule (test.needs-approval) holds it for a reviewer, inside the sandbox too.
+const judged = ['exec', '--', ...needsApproval('ran after approval')];
 
 describe('approval wait through an adapter', () => {
   it('holds `cavra exec` until an approver approves on the CLI, then runs it once', async () => {
     const running = cavra(cli, fx.home, judged, { cwd: workspace, env: { CAVRA_ACTOR: 'dev@acme.example' } });
-    const request = await pendingRequest(/console\.log/);
+    const request = await pendingRequest(/cavra-needs-approval .ran after approval/);
     // The requester is the OS user the gate verified on its socket, not what the agent claimed.
     expect(request).toMatchObject({ state: 'pending', adapter: 'exec', requester: `os:${os.userInfo().username}` });
     const shown = await cavra(cli, fx.home, ['approvals', 'show', request.id]);
-    expect(shown.stdout).toMatch(/rce\.inline-interpreter/);
+    expect(shown.stdout).toMatch(/test\.needs-approval/);
     expect(shown.stdout).toMatch(/Exact action:/);
     const approved = await cavra(cli, fx.home, ['approvals', 'approve', request.id, '--reason', 'one-off check']);
     expect(approved.code, approved.stderr).toBe(0);
     const result = await running;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('ran after approval\n');
+    expect(result.stdout).toBe('cavra-needs-approval ran after approval\n');
     expect(result.stderr).toMatch(new RegExp(`waiting up to \\d+ s for approval ${request.id}`));
 
     // Allowed once: the same command again needs a new approval; this time it is denied.
     const again = cavra(cli, fx.home, judged, { cwd: workspace, env: { CAVRA_ACTOR: 'dev@acme.example' } });
-    const second = await pendingRequest(/console\.log/);
+    const second = await pendingRequest(/cavra-needs-approval .ran after approval/);
     expect(second.id).not.toBe(request.id);
     const noReason = await cavra(cli, fx.home, ['approvals', 'deny', second.id]);
     expect(noReason.code).toBe(1);
@@ -114,7 +119,7 @@ describe('approval wait through an adapter', () => {
 
   it('self-approval (issue 11): refused without a sign-in; by the local evaluator it is recorded self_approved and blocks readiness', async () => {
     // The agent claims someone else is behind it; the gate records the OS user it verified.
-    const running = cavra(cli, fx.home, [...judged.slice(0, -1), 'console.log("self")'], {
+    const running = cavra(cli, fx.home, [...judged.slice(0, -1), 'self'], {
       cwd: workspace,
       env: { CAVRA_ACTOR: 'someone-else@acme.example' },
     });

@@ -18,6 +18,14 @@ export interface ScratchRepository {
 const FILES: Record<string, string> = {
   'README.md': '# payments-service\n\nA scratch repository for the CAVRA governed workflow (trial step 4).\n',
   'src/refunds.js': 'export function refund(amount) {\n  return { amount, status: "queued" };\n}\n',
+  // `npm run release` is the workflow's command that needs a reviewer (js.release-scripts):
+  // a release is not made harmless by the sandbox, so it asks inside it too.
+  'package.json': `${JSON.stringify(
+    { name: 'payments-service', version: '1.0.0', private: true, scripts: { release: 'node scripts/release-check.js' } },
+    null,
+    2,
+  )}\n`,
+  'scripts/release-check.js': 'console.log("refund limit verified");\n',
   '.gitignore': '.env\n',
   // Not a real secret: the workflow shows that reading it is refused.
   '.env': 'STRIPE_SECRET_KEY=sk_test_cavra_trial_not_a_real_key\n',

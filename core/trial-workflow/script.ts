@@ -220,9 +220,9 @@ export const script: readonly ScriptStep[] = [
   },
   {
     id: 'approved-command',
-    title: 'Run an inline script that needs a reviewer (cavra exec): approved, then run once',
+    title: 'Run the release script, which needs a reviewer (cavra exec -- npm run release): approved, then run once',
     adapter: 'exec',
     expected: ['require_approval', 'allow'],
-    perform: (tools) => exec(tools, [process.execPath, '-e', 'console.log("refund limit verified")']),
+    perform: (tools) => exec(tools, ['npm', 'run', '--silent', 'release']),
   },
 ];

@@ -3,7 +3,11 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './console-host';
+import { needsApproval } from '../../test/support/approval-pack';
 import type { ConsoleHost } from './console-host';
+
+// The command that needs a reviewer is the approval tests' own (test/support/approval-pack.ts).
+test.use({ approvalPack: true });
 
 // AISPM and Operating reviews from real gate traffic: real adapters (the Claude Code hook,
 // `cavra exec`) ask the console-hosted gate, a reviewer decides on the CLI, and the console
@@ -60,7 +64,7 @@ test('AISPM posture and operating reviews from real gate traffic', async ({ page
   expect(refused.code, refused.stderr).toBe(0);
   expect(answer(await apply)).toBe('deny');
   // One a reviewer approves: it runs once.
-  const ran = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('approved-run')"]);
+  const ran = consoleHost.cli(['exec', '--', ...needsApproval('approved-run')]);
   const runRequest = await pendingRequest(consoleHost);
   expect((await consoleHost.cli(['approvals', 'approve', runRequest, '--reason', 'prints a string'])).code).toBe(0);
   expect((await ran).stdout).toContain('approved-run');

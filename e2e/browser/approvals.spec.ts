@@ -1,5 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './console-host';
+import { APPROVAL_RULE, needsApproval } from '../../test/support/approval-pack';
+
+// The command that needs a reviewer is the approval tests' own (test/support/approval-pack.ts).
+test.use({ approvalPack: true });
 
 // A real adapter (`cavra exec`) waits at the console-hosted gate while a reviewer decides in the
 // queue, keyboard first: the approved command runs once, the denied one never runs.
@@ -8,10 +12,10 @@ test('approval queue: approve and deny waiting actions from the keyboard', async
   await page.getByRole('button', { name: 'Approval queue' }).click();
   await expect(page.getByTestId('queue-empty')).toBeVisible();
 
-  const approved = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('ran-after-approval')"]);
+  const approved = consoleHost.cli(['exec', '--', ...needsApproval('ran-after-approval')]);
   const list = page.getByTestId('approval-list');
   await expect(list.getByRole('option')).toHaveCount(1);
-  await expect(page.getByTestId('approval-detail')).toContainText('rce.inline-interpreter');
+  await expect(page.getByTestId('approval-detail')).toContainText(APPROVAL_RULE);
   await expect(page.getByTestId('approval-detail')).toContainText('"command"');
   // Focus is already in the list: the first keystroke decides.
   await expect(list).toBeFocused();
@@ -31,7 +35,7 @@ test('approval queue: approve and deny waiting actions from the keyboard', async
   expect(ran.stdout).toContain('ran-after-approval');
   await expect(page.getByTestId('queue-empty')).toBeVisible();
 
-  const denied = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('must-not-run')"]);
+  const denied = consoleHost.cli(['exec', '--', ...needsApproval('must-not-run')]);
   await expect(list.getByRole('option')).toHaveCount(1);
   await expect(list).toBeFocused();
   await page.keyboard.press('d');

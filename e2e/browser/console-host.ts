@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base } from '@playwright/test';
+import { installApprovalPackArgs } from '../../test/support/approval-pack';
 import { demoLicense } from '../../test/support/demo-license';
 
 export interface ConsoleHost {
@@ -37,6 +38,8 @@ export async function startHost(
     dataParent?: string;
     /** A data directory prepared beforehand (a machine joined to a control plane); removed at stop. */
     home?: string;
+    /** Install and assign the approval tests' pack (test/support/approval-pack.ts). */
+    approvalPack?: boolean;
   } = {},
 ): Promise<{ host: ConsoleHost; stop: () => Promise<void> }> {
   const home = options.home ?? fs.mkdtempSync(path.join(options.dataParent ?? os.tmpdir(), 'cavra-e2e-'));
@@ -82,6 +85,12 @@ export async function startHost(
     fs.rmSync(file);
     if (imported.status !== 0) throw new Error(`cavra license import failed: ${imported.stderr}`);
   }
+  if (options.approvalPack) {
+    for (const args of installApprovalPackArgs) {
+      const step = spawnSync(process.execPath, [cavra, ...args], { env, encoding: 'utf8' });
+      if (step.status !== 0) throw new Error(`cavra ${args.join(' ')} failed: ${step.stderr}`);
+    }
+  }
   const url = new URL(openUrl);
   const others: (() => Promise<void>)[] = [];
   const host: ConsoleHost = {
@@ -119,11 +128,13 @@ export async function startHost(
   return { host, stop };
 }
 
-export const test = base.extend<{ consoleHost: ConsoleHost; licensed: boolean }>({
+export const test = base.extend<{ consoleHost: ConsoleHost; licensed: boolean; approvalPack: boolean }>({
   /** Whether the fresh console's tenant holds a demo license (`test.use({ licensed: false })` for none). */
   licensed: [true, { option: true }],
-  consoleHost: async ({ licensed }, use) => {
-    const { host, stop } = await startHost({ licensed });
+  /** Whether the approval tests' pack is assigned (`test.use({ approvalPack: true })`). */
+  approvalPack: [false, { option: true }],
+  consoleHost: async ({ licensed, approvalPack }, use) => {
+    const { host, stop } = await startHost({ licensed, approvalPack });
     await use(host);
     await stop();
   },

@@ -1,5 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './console-host';
+import { APPROVAL_RULE, needsApproval } from '../../test/support/approval-pack';
+
+// The command that needs a reviewer is the approval tests' own (test/support/approval-pack.ts).
+test.use({ approvalPack: true });
 
 // The readable decision card over real gate traffic: a Claude Code hook call through the
 // console-hosted gate is denied, and Live activity and Evidence show it in words — the
@@ -100,7 +104,7 @@ test('an approval request shows the decision that opened it in words, and whethe
   test.setTimeout(90_000);
   await page.goto(consoleHost.openUrl);
   await page.getByRole('button', { name: 'Approval queue' }).click();
-  const waiting = consoleHost.cli(['exec', '--', 'node', '-e', "console.log('card-approved')"]);
+  const waiting = consoleHost.cli(['exec', '--', ...needsApproval('card-approved')]);
   const list = page.getByTestId('approval-list');
   await expect(list.getByRole('option')).toHaveCount(1);
   const detail = page.getByTestId('approval-detail');
@@ -118,12 +122,12 @@ test('an approval request shows the decision that opened it in words, and whethe
 
   await page.getByRole('button', { name: 'Decided' }).click();
   await list.getByRole('option').first().click();
-  const node = card
+  const echo = card
     .getByTestId('card-commands')
     .locator('li')
-    .filter({ has: page.locator('code.program', { hasText: /^node$/ }) });
-  await expect(node.locator('code.arg')).toHaveText(['-e', "console.log('card-approved')"]);
-  await expect(card.getByTestId('card-why')).toContainText('rce.inline-interpreter');
+    .filter({ has: page.locator('code.program', { hasText: /^echo$/ }) });
+  await expect(echo.locator('code.arg')).toHaveText(['cavra-needs-approval', 'card-approved']);
+  await expect(card.getByTestId('card-why')).toContainText(APPROVAL_RULE);
   await expect(card.getByTestId('card-links')).toContainText(/Approval request apr_/);
   const history = detail.getByTestId('approval-history');
   await expect(history).toContainText(/Used by the action it approves, .+ \(once/);
@@ -134,7 +138,7 @@ test('an approval request shows the decision that opened it in words, and whethe
     history.locator('li', { hasText: 'Approved by' }).getByRole('link', { name: /record #\d+/ }),
   ).toBeVisible();
   await card.getByTestId('card-raw').locator('summary').click();
-  await expect(card.getByTestId('card-raw').locator('pre')).toContainText('"rce.inline-interpreter"');
+  await expect(card.getByTestId('card-raw').locator('pre')).toContainText(`"${APPROVAL_RULE}"`);
   // With the raw JSON open, the card still fits its column: the page never scrolls sideways.
   expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(
     0,

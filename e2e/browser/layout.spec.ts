@@ -2,7 +2,11 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './console-host';
+import { needsApproval } from '../../test/support/approval-pack';
 import type { ConsoleHost } from './console-host';
+
+// The command that needs a reviewer is the approval tests' own (test/support/approval-pack.ts).
+test.use({ approvalPack: true });
 
 // Every screen the navigation lists — including screens added later — at the smallest
 // supported window and a common wide one: nothing spills out of its container, the page
@@ -89,7 +93,7 @@ for (const viewport of viewports) {
     test.setTimeout(420_000);
     await seed(consoleHost);
     // A request waiting for a reviewer, so the queue shows its detail.
-    const waiting = consoleHost.cli(['exec', '--', 'node', '-e', `console.log("${'x'.repeat(160)}")`]);
+    const waiting = consoleHost.cli(['exec', '--', ...needsApproval('x'.repeat(160))]);
     const missing: string[] = [];
     page.on('response', (response) => {
       if (response.status() >= 400) missing.push(`${response.status()} ${response.url()}`);

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import type { APIRequestContext } from '@playwright/test';
 import { expect, test } from './console-host';
+import { needsApproval } from '../../test/support/approval-pack';
 import type { ConsoleHost } from './console-host';
+
+// The command that needs a reviewer is the approval tests' own (test/support/approval-pack.ts).
+test.use({ approvalPack: true });
 
 /** Judges and records an action in a tenant through the bridge (fast: no CLI start-up per action). */
 async function evaluate(request: APIRequestContext, host: ConsoleHost, tenant: string, action: object) {
@@ -106,7 +110,7 @@ test('a deep link to an approval request restores it after a reload, pending and
 }) => {
   await page.goto(consoleHost.openUrl);
   await page.getByRole('button', { name: 'Approval queue' }).click();
-  const waiting = consoleHost.cli(['exec', '--', 'node', '-e', '1']);
+  const waiting = consoleHost.cli(['exec', '--', ...needsApproval('1')]);
   const list = page.getByTestId('approval-list');
   await expect(list.getByRole('option')).toHaveCount(1);
   await list.getByRole('option').first().click();
@@ -116,7 +120,7 @@ test('a deep link to an approval request restores it after a reload, pending and
 
   await page.reload();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Approval queue');
-  await expect(page.getByTestId('approval-detail')).toContainText('node -e 1');
+  await expect(page.getByTestId('approval-detail')).toContainText('echo cavra-needs-approval 1');
   await expect(list.getByRole('option', { selected: true })).toHaveAttribute('id', `approval-${id}`);
 
   const denied = await consoleHost.cli(['approvals', 'deny', id, '--reason', 'not needed']);

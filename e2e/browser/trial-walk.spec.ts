@@ -200,7 +200,7 @@ test('the guided trial, walked in the console: nine steps complete, packet expor
   await signIn(browser, pages, 'sam');
   await sam.getByRole('button', { name: /^Approval queue/ }).click();
   const detail = sam.getByTestId('approval-detail');
-  await expect(detail).toContainText('rce.inline-interpreter', { timeout: 30_000 });
+  await expect(detail).toContainText('js.release-scripts', { timeout: 30_000 });
   await sam.keyboard.press('a');
   const dialog = sam.getByRole('dialog');
   await dialog.getByLabel(/Reason/).fill('Trial: the scripted agent prints a fixed string');

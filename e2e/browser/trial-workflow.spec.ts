@@ -39,7 +39,7 @@ test('trial home: run the governed workflow, cancel it, decide its approval in t
   await page.screenshot({ path: testInfo.outputPath('workflow-waiting.png'), fullPage: true });
   await waiting.getByRole('link', { name: 'decide it in the Approval queue' }).click();
   const detail = page.getByTestId('approval-detail');
-  await expect(detail).toContainText('rce.inline-interpreter');
+  await expect(detail).toContainText('js.release-scripts');
   await page.keyboard.press('a');
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel(/Reason/).fill('Trial: the scripted agent prints a fixed string');

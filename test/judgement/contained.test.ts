@@ -79,14 +79,12 @@ afterAll(() => {
 
 describe('judgement inside the sandbox', () => {
   it('has at least 150 everyday rows of real developer commands', () => {
-    const everyday = contained.filter((row) => row.kind === 'everyday' && row.file !== INLINE);
-    expect(everyday.length).toBeGreaterThanOrEqual(150);
+    const everyday = contained.filter((row) => row.kind === 'everyday');
+    expect(everyday.length).toBeGreaterThanOrEqual(180);
   });
 
-  it('refuses at most 3% of everyday work run inside the sandbox', () => {
-    const everyday = contained
-      .map((row, index) => ({ row, index }))
-      .filter(({ row }) => row.kind === 'everyday' && row.file !== INLINE);
+  it('refuses at most 3% of everyday work run inside the sandbox, inline interpreter code included', () => {
+    const everyday = contained.map((row, index) => ({ row, index })).filter(({ row }) => row.kind === 'everyday');
     const refused = everyday
       .map(({ row, index }) => ({ row, decision: decide(row, index, true) }))
       .filter(({ decision }) => REFUSED.has(decision))
@@ -94,15 +92,16 @@ describe('judgement inside the sandbox', () => {
     expect(refused.length / everyday.length, refused.join('\n')).toBeLessThanOrEqual(EVERYDAY_REFUSED_LIMIT);
   });
 
-  // Not yet relaxed (see inline-code.yaml): asks a reviewer inside the sandbox, never denies.
-  it('holds inline interpreter code inside the sandbox for a reviewer, as outside', () => {
+  // rce.inline-interpreter says `contained: warn`: inside, each row runs with a warning (the
+  // sandbox bounds it); outside, the very same row still asks a reviewer.
+  it('warns inline interpreter code inside the sandbox, and holds it for a reviewer outside', () => {
     const inline = contained.map((row, index) => ({ row, index })).filter(({ row }) => row.file === INLINE);
-    expect(inline.length).toBeGreaterThanOrEqual(20);
-    const other = inline
-      .map(({ row, index }) => ({ row, decision: decide(row, index, true) }))
-      .filter(({ decision }) => decision !== 'require_approval')
-      .map(({ row, decision }) => describeRow(row, decision));
-    expect(other).toEqual([]);
+    expect(inline.length).toBeGreaterThanOrEqual(30);
+    const wrong = inline
+      .map(({ row, index }) => ({ row, inside: decide(row, index, true), outside: decide(row, index, false) }))
+      .filter(({ inside, outside }) => inside !== 'warn' || outside !== 'require_approval')
+      .map(({ row, inside, outside }) => describeRow(row, `${inside} inside, ${outside} outside`));
+    expect(wrong).toEqual([]);
   });
 
   it('refuses some of the same everyday rows outside the sandbox (the context is what changes)', () => {
