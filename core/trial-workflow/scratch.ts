@@ -21,7 +21,12 @@ const FILES: Record<string, string> = {
   // `npm run release` is the workflow's command that needs a reviewer (js.release-scripts):
   // a release is not made harmless by the sandbox, so it asks inside it too.
   'package.json': `${JSON.stringify(
-    { name: 'payments-service', version: '1.0.0', private: true, scripts: { release: 'node scripts/release-check.js' } },
+    {
+      name: 'payments-service',
+      version: '1.0.0',
+      private: true,
+      scripts: { release: 'node scripts/release-check.js' },
+    },
     null,
     2,
   )}\n`,
