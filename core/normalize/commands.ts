@@ -5,7 +5,6 @@ import { readGit } from './git';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
-import { downloadTargets } from './programs/downloads';
 import { implicitRuns, programSpec } from './programs/registry';
 import type { ProgramSpec, WrapperSpec } from './programs/spec';
 import { codeSource, interpreterSpec, runsScriptFile } from './programs/interpreters';
@@ -619,7 +618,8 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
     }
   }
   if (DATABASE_CLIENTS.has(program)) databaseClient(extraction, line, program, args, invocation);
-  for (const target of downloadTargets(program, args)) extraction.fetch(target);
+  const effects = programEffects(program, invocation.argsFromInput ? [...args, ...filesOnInput(line.input)] : args);
+  for (const target of effects?.downloads ?? []) extraction.fetch(target);
   namesFromInput(extraction, line, program, args);
   for (const arg of args) {
     // `--files0-from=<(printf '.env\0')`: the names of the files read are produced at run time.
@@ -661,7 +661,6 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
     const value = invocation.assignments[variable];
     if (value) scriptRunBy(extraction, line, invocation, `${variable}=`, field(value.replace(/^\|/, '')));
   }
-  const effects = programEffects(program, invocation.argsFromInput ? [...args, ...filesOnInput(line.input)] : args);
   if (effects) {
     for (const file of effects.files) {
       const request = {

@@ -9,6 +9,7 @@ import {
 } from './command-options';
 import type { Access } from './paths';
 import type { Field } from './shell-words';
+import { curlDownloads, remoteCopyDownloads, wgetDownloads } from './programs/downloads';
 import { isRemote } from './programs/remote';
 import { programSpec } from './programs/registry';
 import { readSedScript } from './programs/sed';
@@ -859,10 +860,10 @@ const curl: Reader = (args) => {
   }
   for (const operand of scanned.operands)
     if (/^file:/i.test(operand.text)) files.push({ field: operand, access: 'read' });
-  return { files, scripts: [], problems: [] };
+  return { files, scripts: [], problems: [], downloads: curlDownloads(args) };
 };
 
-const wget = fileProgram(
+const wgetFiles = fileProgram(
   'write',
   [
     '-t',
@@ -1100,8 +1101,8 @@ function remoteCopy(
   };
 }
 
-const scp = remoteCopy(['-c', '-D', '-J', '-l', '-o', '-P', '-X'], { '-i': 'read', '-F': 'read' }, ['-S'], ['-r']);
-const rsync = remoteCopy(
+const scpFiles = remoteCopy(['-c', '-D', '-J', '-l', '-o', '-P', '-X'], { '-i': 'read', '-F': 'read' }, ['-S'], ['-r']);
+const rsyncFiles = remoteCopy(
   [
     '--exclude',
     '--include',
@@ -1444,6 +1445,14 @@ const mail = fileProgram(
 const readAll = fileProgram('read');
 
 const writeAll = fileProgram('write');
+
+/** A reader that also says which files the program downloads into. */
+const downloading =
+  (reader: Reader, downloads: (args: readonly Field[]) => string[]): Reader =>
+  (args, program) => ({ ...reader(args, program), downloads: downloads(args) });
+const wget = downloading(wgetFiles, wgetDownloads);
+const scp = downloading(scpFiles, remoteCopyDownloads);
+const rsync = downloading(rsyncFiles, remoteCopyDownloads);
 
 const READERS: Record<string, Reader> = {
   cat: fileProgram('read'),

@@ -15,7 +15,7 @@ const TAINTED_TOOLS: ReadonlySet<string> = new Set(
   `
   tr date lsof read tsc eslint prettier biome vitest jest mocha playwright vite webpack rollup esbuild ruff
   black isort mypy pyright flake8 pylint coverage gofmt golangci-lint rustc rustfmt cmake ninja gcc g++ clang
-  clang++ cc javac java swift rspec mix composer phpunit nerdctl http https xh httpie fetch aria2c ftp tftp
+  clang++ cc javac java swift rspec mix composer phpunit nerdctl https httpie ftp tftp
   telnet sendmail lwp-download lwp-request GET lynx links w3m iwr invoke-webrequest invoke-restmethod irm
   certutil bitsadmin uudecode at batch launchctl schtasks systemd-run srm wipe trash trash-put mkfs mke2fs
   mkswap wipefs fdisk sfdisk gdisk sgdisk cfdisk parted diskutil format blkdiscard cryptsetup shutdown reboot

@@ -51,80 +51,85 @@ const CLONE_VALUES = new Set([
   '--bundle-uri',
 ]);
 
-/** Paths (as written, relative to the command's directory) a program downloads into; empty for other programs. */
-export function downloadTargets(program: string, args: readonly Field[]): string[] {
-  const urls = args.filter((field) => URL.test(field.text)).map((field) => field.text);
-  switch (program) {
-    case 'curl': {
-      const outputs = valueOf(args, ['-o', '--output']);
-      const directory = valueOf(args, ['--output-dir'])[0];
-      const remoteName = args.some(
-        (field) =>
-          /^-[a-zA-Z]*O[a-zA-Z]*$/.test(field.text) ||
-          field.text === '--remote-name' ||
-          field.text === '--remote-name-all',
-      );
-      if (remoteName)
-        for (const url of urls) {
-          const name = urlName(url);
-          if (name) outputs.push(directory ? `${directory}/${name}` : name);
-        }
-      // `curl -sSLo file URL`: -o clustered with other letters takes the next word.
-      for (let i = 0; i < args.length; i++) {
-        const text = (args[i] as Field).text;
-        if (/^-[a-zA-Z]*o$/.test(text) && text !== '-o' && args[i + 1]) outputs.push((args[i + 1] as Field).text);
-      }
-      return outputs.filter((output) => output !== '-');
+// Each function below is the download part of one program's spec: the reader (effects.ts) or the
+// program spec (registry.ts) of that program returns it as its effects' `downloads`.
+
+const urlsIn = (args: readonly Field[]): string[] =>
+  args.filter((field) => URL.test(field.text)).map((field) => field.text);
+
+/** `curl -o f URL`, `curl -O URL` (named after the URL), `curl -sSLo f URL`. */
+export function curlDownloads(args: readonly Field[]): string[] {
+  const outputs = valueOf(args, ['-o', '--output']);
+  const directory = valueOf(args, ['--output-dir'])[0];
+  const remoteName = args.some(
+    (field) =>
+      /^-[a-zA-Z]*O[a-zA-Z]*$/.test(field.text) || field.text === '--remote-name' || field.text === '--remote-name-all',
+  );
+  if (remoteName)
+    for (const url of urlsIn(args)) {
+      const name = urlName(url);
+      if (name) outputs.push(directory ? `${directory}/${name}` : name);
     }
-    case 'wget': {
-      const outputs = valueOf(args, ['-O', '--output-document']).filter((output) => output !== '-');
-      if (outputs.length > 0) return outputs;
-      if (args.some((field) => /^-[a-zA-Z]*O$/.test(field.text))) {
-        for (let i = 0; i < args.length; i++) {
-          const text = (args[i] as Field).text;
-          if (/^-[a-zA-Z]*O$/.test(text) && args[i + 1] && (args[i + 1] as Field).text !== '-')
-            outputs.push((args[i + 1] as Field).text);
-        }
-        return outputs;
-      }
-      const prefix = valueOf(args, ['-P', '--directory-prefix'])[0];
-      return urls
-        .map(urlName)
-        .filter((name): name is string => name !== null)
-        .map((name) => (prefix ? `${prefix}/${name}` : name));
-    }
-    case 'aria2c':
-    case 'fetch':
-    case 'http':
-    case 'xh':
-      return [...valueOf(args, ['-o', '--out', '--output', '-d', '--dir'])];
-    case 'git': {
-      const index = args.findIndex((field) => field.text === 'clone');
-      if (index === -1) return [];
-      const operands: string[] = [];
-      const rest = args.slice(index + 1);
-      for (let i = 0; i < rest.length; i++) {
-        const text = (rest[i] as Field).text;
-        if (CLONE_VALUES.has(text)) i++;
-        else if (!text.startsWith('-')) operands.push(text);
-      }
-      const [url, directory] = operands;
-      if (directory) return [directory];
-      const name = url ? urlName(url)?.replace(/\.git$/, '') : null;
-      return name ? [name] : [];
-    }
-    case 'scp':
-    case 'rsync': {
-      const operands = args.filter((field) => !field.text.startsWith('-')).map((field) => field.text);
-      const last = operands[operands.length - 1];
-      const remoteSource = operands.slice(0, -1).some((operand) => /^[^/]*:/.test(operand));
-      return remoteSource && last && !/^[^/]*:/.test(last) ? [last] : [];
-    }
-    case 'gh':
-      return args[0]?.text === 'release' && args[1]?.text === 'download'
-        ? ['.', ...valueOf(args, ['-D', '--dir', '-O', '--output'])]
-        : [];
-    default:
-      return [];
+  // `curl -sSLo file URL`: -o clustered with other letters takes the next word.
+  for (let i = 0; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if (/^-[a-zA-Z]*o$/.test(text) && text !== '-o' && args[i + 1]) outputs.push((args[i + 1] as Field).text);
   }
+  return outputs.filter((output) => output !== '-');
+}
+
+/** `wget -O f URL`, `wget URL` (named after the URL, under `-P dir`). */
+export function wgetDownloads(args: readonly Field[]): string[] {
+  const outputs = valueOf(args, ['-O', '--output-document']).filter((output) => output !== '-');
+  if (outputs.length > 0) return outputs;
+  if (args.some((field) => /^-[a-zA-Z]*O$/.test(field.text))) {
+    for (let i = 0; i < args.length; i++) {
+      const text = (args[i] as Field).text;
+      if (/^-[a-zA-Z]*O$/.test(text) && args[i + 1] && (args[i + 1] as Field).text !== '-')
+        outputs.push((args[i + 1] as Field).text);
+    }
+    return outputs;
+  }
+  const prefix = valueOf(args, ['-P', '--directory-prefix'])[0];
+  return urlsIn(args)
+    .map(urlName)
+    .filter((name): name is string => name !== null)
+    .map((name) => (prefix ? `${prefix}/${name}` : name));
+}
+
+/** `aria2c -o f`, `http --download -o f`, `xh -o f`, `fetch -o f`. */
+export function outputOptionDownloads(args: readonly Field[]): string[] {
+  return valueOf(args, ['-o', '--out', '--output', '-d', '--dir']);
+}
+
+/** `git clone URL [dir]`: the repository lands in dir, or in a directory named after the URL. */
+export function cloneDownloads(args: readonly Field[]): string[] {
+  const index = args.findIndex((field) => field.text === 'clone');
+  if (index === -1) return [];
+  const operands: string[] = [];
+  const rest = args.slice(index + 1);
+  for (let i = 0; i < rest.length; i++) {
+    const text = (rest[i] as Field).text;
+    if (CLONE_VALUES.has(text)) i++;
+    else if (!text.startsWith('-')) operands.push(text);
+  }
+  const [url, directory] = operands;
+  if (directory) return [directory];
+  const name = url ? urlName(url)?.replace(/\.git$/, '') : null;
+  return name ? [name] : [];
+}
+
+/** `scp host:f .`, `rsync -a host:dir/ dir`: a remote source copied to a local destination. */
+export function remoteCopyDownloads(args: readonly Field[]): string[] {
+  const operands = args.filter((field) => !field.text.startsWith('-')).map((field) => field.text);
+  const last = operands[operands.length - 1];
+  const remoteSource = operands.slice(0, -1).some((operand) => /^[^/]*:/.test(operand));
+  return remoteSource && last && !/^[^/]*:/.test(last) ? [last] : [];
+}
+
+/** `gh release download`: the assets land in the directory (or `-D dir`, `-O file`). */
+export function ghDownloads(args: readonly Field[]): string[] {
+  return args[0]?.text === 'release' && args[1]?.text === 'download'
+    ? ['.', ...valueOf(args, ['-D', '--dir', '-O', '--output'])]
+    : [];
 }

@@ -1,6 +1,10 @@
+import { ghDownloads } from './downloads';
 import type { ProgramSpec, Reader } from './spec';
 
-/** `gh gist create FILE…`, `gh release upload|create TAG FILE…`: the files are read and published. */
+/**
+ * `gh gist create FILE…`, `gh release upload|create TAG FILE…`: the files are read and published;
+ * `gh release download` downloads into the directory.
+ */
 const published: Reader = (args) => {
   const words = args.filter((field) => !field.text.startsWith('-'));
   const verbs = words.map((field) => field.text);
@@ -11,7 +15,7 @@ const published: Reader = (args) => {
     const files = words.slice(verbs[0] === 'gist' ? 2 : 3).filter((field) => field.text !== '-');
     return { files: files.map((field) => ({ field, access: 'read' as const })), scripts: [], problems: [] };
   }
-  return { files: [], scripts: [], problems: [] };
+  return { files: [], scripts: [], problems: [], downloads: ghDownloads(args) };
 };
 
 export const GH_SPEC: ProgramSpec = {

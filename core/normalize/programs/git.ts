@@ -1,4 +1,5 @@
 import { GIT_GLOBAL_FLAGS, GIT_GLOBAL_VALUES } from '../git';
+import { cloneDownloads } from './downloads';
 import type { ProgramSpec } from './spec';
 
 /**
@@ -8,4 +9,7 @@ import type { ProgramSpec } from './spec';
 export const GIT_SPEC: ProgramSpec = {
   names: ['git'],
   options: { values: [...GIT_GLOBAL_VALUES], flags: [...GIT_GLOBAL_FLAGS] },
+  // `git clone URL dir` downloads a repository whose hooks and scripts may be run next.
+  effects: (args) => ({ files: [], scripts: [], problems: [], downloads: cloneDownloads(args) }),
+  partialEffects: true,
 };

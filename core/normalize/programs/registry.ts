@@ -3,6 +3,7 @@ import { CLOUD_SPECS } from './cloud';
 import { CONTAINER_SPECS } from './containers';
 import { GH_SPEC } from './gh';
 import { GIT_SPEC } from './git';
+import { HTTP_CLIENT_SPEC } from './http-clients';
 import { interpreterSpec } from './interpreters';
 import { PACKAGE_MANAGER_SPECS } from './package-managers';
 import { SUDO_SPEC } from './privilege';
@@ -19,6 +20,7 @@ const SPECS: ReadonlyMap<string, ProgramSpec> = (() => {
     GH_SPEC,
     GIT_SPEC,
     SUDO_SPEC,
+    HTTP_CLIENT_SPEC,
   ])
     for (const name of spec.names) {
       if (byName.has(name)) throw new Error(`two program specs describe ${name}`);

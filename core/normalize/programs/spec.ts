@@ -27,6 +27,8 @@ export interface ProgramEffects {
   problems: string[];
   /** Environment variables the program reads by name (`ENVIRON["X"]`, `env.X`, `printenv X`). */
   variables?: string[];
+  /** Files and directories it downloads into, as written (download-then-run). */
+  downloads?: string[];
 }
 
 /** Reads a program's arguments (after its name) into their effects. */
