@@ -197,10 +197,14 @@ function announced(id: string): number {
     .filter((d) => d?.approval?.request_id === id && d.approval.state === 'pending').length;
 }
 
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -212,10 +216,10 @@ async function until<T>(what: string, probe: () => T | null | undefined | false,
  * adapter's wait just before it sends `pending`; the hook can only re-attach to what it was told).
  */
 async function pendingFor(command: string) {
-  const request = await until(`a pending request for ${command}`, () =>
-    core.gateHost.approvals
-      .list(TENANT, { states: ['pending'] })
-      .find((r) => r.target.includes(command) && r.waitUntil !== null),
+  const request = await until(`a pending request for ${command}`, async () =>
+    (await core.gateHost.approvals.list(TENANT, { states: ['pending'] })).find(
+      (r) => r.target.includes(command) && r.waitUntil !== null,
+    ),
   );
   await new Promise((resolve) => setTimeout(resolve, 300));
   return request;
@@ -246,7 +250,7 @@ describe('a hook waiting for an approval across gate restarts (real processes)',
     await until('the re-attach after SIGKILL', () => announced(request.id) >= 2);
     await kill(gate, 'SIGTERM');
     // A gate stopping on SIGTERM leaves the request pending for the adapter: not abandoned.
-    expect(core.gateHost.approvals.get(TENANT, request.id)?.state).toBe('pending');
+    expect((await core.gateHost.approvals.get(TENANT, request.id))?.state).toBe('pending');
     expect(waiting.child.exitCode).toBeNull();
     gate = await startGate(90);
     await until('the re-attach after SIGTERM', () => announced(request.id) >= 3);
@@ -255,7 +259,7 @@ describe('a hook waiting for an approval across gate restarts (real processes)',
     const { code } = await waiting.exited;
     expect(code, JSON.stringify(waiting.output())).toBe(0);
     expect(allowed(waiting)).toBe(true);
-    const approved = core.gateHost.approvals.get(TENANT, request.id);
+    const approved = await core.gateHost.approvals.get(TENANT, request.id);
     expect(approved).toMatchObject({ state: 'consumed' });
     expect(approved?.votes[0]).toMatchObject({ by: expect.stringMatching(/alice/) });
     expect(events(request.id)).toEqual(['requested', 'approved', 'consumed']);
@@ -282,7 +286,10 @@ describe('a hook waiting for an approval across gate restarts (real processes)',
       new RegExp(`went away while approval ${request.id} was awaited(,| and did not come back)`),
     );
     gate = await startGate(8);
-    await until('abandonment', () => core.gateHost.approvals.get(TENANT, request.id)?.state === 'abandoned');
+    await until(
+      'abandonment',
+      async () => (await core.gateHost.approvals.get(TENANT, request.id))?.state === 'abandoned',
+    );
     expect(events(request.id)).toEqual(['requested', 'abandoned']);
     await kill(gate, 'SIGTERM');
   }, 120_000);
@@ -311,12 +318,15 @@ describe('a hook waiting for an approval across gate restarts (real processes)',
     await kill(waiting, 'SIGINT');
     expect((await waiting.exited).code).toBe(2);
     expect(allowed(waiting)).toBe(false);
-    await until('abandonment', () => core.gateHost.approvals.get(TENANT, request.id)?.state === 'abandoned');
+    await until(
+      'abandonment',
+      async () => (await core.gateHost.approvals.get(TENANT, request.id))?.state === 'abandoned',
+    );
     const late = start(['approvals', 'approve', request.id, '--tenant', TENANT, '--reason', 'too late']);
     expect((await late.exited).code).not.toBe(0);
     expect(late.output().stderr).toMatch(/abandoned, not pending/);
     // The one interrupted while no gate ran is never approved either (abandoned once its wait is over).
-    expect(core.gateHost.approvals.get(TENANT, downRequest.id)?.state).not.toMatch(/approved|consumed/);
+    expect((await core.gateHost.approvals.get(TENANT, downRequest.id))?.state).not.toMatch(/approved|consumed/);
     await kill(gate, 'SIGTERM');
   }, 180_000);
 

@@ -127,11 +127,11 @@ describe('cavra approvals: the agent’s OS user cannot approve its own request'
     const stepUp = new URL(await attempt.url);
     expect(stepUp.origin).toBe(idp.issuer);
     expect(stepUp.searchParams.get('prompt')).toBe('login');
-    expect(core.gateHost.approvals.get(TENANT, id)?.state).toBe('pending');
+    expect((await core.gateHost.approvals.get(TENANT, id))?.state).toBe('pending');
     // The agent cannot complete the IdP's login: it gives up, and nothing was approved.
     attempt.child.kill('SIGTERM');
     await attempt.exited;
-    expect(core.gateHost.approvals.get(TENANT, id)).toMatchObject({ state: 'pending', votes: [] });
+    expect(await core.gateHost.approvals.get(TENANT, id)).toMatchObject({ state: 'pending', votes: [] });
 
     // Control: the person completes the fresh sign-in in the browser, and the verdict stands, attested.
     const human = approveInteractively(id);
@@ -140,7 +140,7 @@ describe('cavra approvals: the agent’s OS user cannot approve its own request'
     expect(landed.status).toBe(200);
     expect(await human.exited, human.output()).toBe(0);
     expect(human.output()).toMatch(/is approved \(recorded in the evidence ledger\)/);
-    const approved = core.gateHost.approvals.get(TENANT, id);
+    const approved = await core.gateHost.approvals.get(TENANT, id);
     expect(approved?.state).toBe('approved');
     expect(approved?.votes[0]?.attestation).toMatchObject({ subject: 'alice', issuer: idp.issuer });
 

@@ -157,7 +157,7 @@ describe('IdP-attested verdicts (issue 13)', () => {
     await expect(attestedVerdict(session.alice as Principal, id, 'approve', 'bob')).rejects.toThrow(
       /IdP authenticated Bob Reviewer, not the signed-in reviewer/,
     );
-    expect(core.gateHost.approvals.get(TENANT, id)?.state).toBe('pending');
+    expect((await core.gateHost.approvals.get(TENANT, id))?.state).toBe('pending');
   }, 60_000);
 
   it('verification fails when an ID token is swapped into another verdict or the action is edited', async () => {

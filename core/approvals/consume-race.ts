@@ -4,17 +4,19 @@
 // race on one SQLite file.
 import readline from 'node:readline';
 import { EvidenceLedgers } from '../evidence';
+import { SqliteStore } from '../store';
 import { TenantDirectory } from '../tenants';
 import { ApprovalDesk } from './desk';
+import { StoredApprovalRepository } from './repository';
 
 const [home, tenant, id, correlation] = process.argv.slice(2) as [string, string, string, string];
 const tenants = new TenantDirectory(home);
 const ledgers = new EvidenceLedgers(tenants);
 const desk = new ApprovalDesk({
-  store: (t) => tenants.store(t),
+  repository: new StoredApprovalRepository(new SqliteStore({ tenant: (t) => tenants.store(t) })),
   record: async (t, event) => (await ledgers.ledger(t).append({ type: 'approval', payload: event })).seq,
 });
-const request = desk.get(tenant, id);
+const request = await desk.get(tenant, id);
 if (!request) throw new Error(`no request ${id}`);
 process.stdout.write('ready\n');
 const lines = readline.createInterface({ input: process.stdin });

@@ -130,7 +130,7 @@ describe('approval requests', () => {
     const error = await desk.decide(TENANT, opened.id, asEvaluator('approve')).catch((e) => e);
     expect(error).toBeInstanceOf(ContractError);
     expect((error as ContractError).message).toMatch(/is expired, not pending/);
-    expect(desk.get(TENANT, opened.id)?.state).toBe('expired');
+    expect((await desk.get(TENANT, opened.id))?.state).toBe('expired');
     expect(await desk.consume(opened.binding, 'c-2', opened.id)).toBeNull();
   });
 
@@ -140,7 +140,7 @@ describe('approval requests', () => {
     const opened = await first.desk.open(request());
     await first.core.close();
     const second = open(clock, first.home);
-    expect(second.desk.get(TENANT, opened.id)?.state).toBe('pending');
+    expect((await second.desk.get(TENANT, opened.id))?.state).toBe('pending');
     const waiting = second.desk.wait(TENANT, opened.id, 10_000);
     // Another core on the same data directory, as the CLI would be.
     const third = open(clock, first.home);
@@ -160,7 +160,7 @@ describe('approval requests', () => {
       append(input: { type: string; payload: unknown }): Promise<{ seq: number }>;
     };
     const gateDesk = new ApprovalDesk({
-      store: (tenant) => (core.gateHost.tenants as unknown as TenantDirectory).store(tenant),
+      repository: desk.repository,
       now: () => new Date(clock.ms),
       record: async (_tenant, event) => {
         await held;
@@ -205,7 +205,7 @@ describe('approval requests', () => {
     expect(decided.ok, JSON.stringify(decided)).toBe(true);
     expect(shown[0]?.id).toBe(id);
     await opening;
-    expect(desk.get(TENANT, shown[0]?.id as string)?.state).toBe('approved');
+    expect((await desk.get(TENANT, shown[0]?.id as string))?.state).toBe('approved');
   });
 
   it('page through 10,000 pending requests: stable order, no duplicates, no action content, counts', async () => {
@@ -300,8 +300,8 @@ describe('approval requests', () => {
     expect((error as ContractError).message).toMatch(
       /could not be recorded in the evidence ledger, so it did not take effect/,
     );
-    expect(desk.get(TENANT, opened.id)).toMatchObject({ state: 'pending', decidedBy: null });
+    expect(await desk.get(TENANT, opened.id)).toMatchObject({ state: 'pending', decidedBy: null });
     await expect(desk.open(request({ correlationId: 'c-9' }))).rejects.toThrow(/closed/);
-    expect(desk.list(TENANT).map((r) => r.id)).toEqual([opened.id]);
+    expect((await desk.list(TENANT)).map((r) => r.id)).toEqual([opened.id]);
   });
 });

@@ -1,17 +1,11 @@
 import crypto from 'node:crypto';
-import { ContractError, approvalStateSchema } from '../contract';
+import { ContractError } from '../contract';
 import type { Action, ApprovalState, ApprovalSubjectType, ApprovalVote, PrincipalKind, Role } from '../contract';
-import type { Statement as SqliteStatement } from 'better-sqlite3';
-import type { SqliteDatabase } from '../store';
 import type { ApprovalBinding } from './binding';
+import type { ApprovalRepository, ApprovalRow as Row, Leavable, VoteRow } from './repository';
 import { separationRefusal, stepUpRequirement } from './separation';
 import type { Decider, StepUpReason } from './separation';
 import type { Attestation } from './attestation';
-
-const approvalStates = approvalStateSchema.options;
-type Statement = SqliteStatement<unknown[]>;
-/** States a request can leave: a transition claims the row from one of these. */
-type Leavable = 'pending' | 'approved';
 
 /** Reviewers see the content an agent wants to write, up to this much; the binding covers all of it. */
 const MAX_STORED_CONTENT = 64 * 1024;
@@ -203,7 +197,8 @@ interface ApprovalEvent {
 export type ApprovalChange = 'requested' | 'verdict' | 'state';
 
 interface ApprovalDeskOptions {
-  store(tenant: string): SqliteDatabase;
+  /** Where requests are kept: the tenant's SQLite file locally, the shared database on `cavra server`. */
+  repository: ApprovalRepository;
   /** The decider's standing in the tenant (separation of duties); the local evaluation tenant kind. */
   standing?(tenant: string, principalId: string): { groups: string[]; roles: Role[] };
   tenantKind?(tenant: string): 'evaluation' | 'production';
@@ -221,66 +216,30 @@ interface ApprovalDeskOptions {
   log?: (message: string) => void;
 }
 
-interface Row {
-  id: string;
-  state: ApprovalState;
-  action_sha256: string;
-  pack_id: string | null;
-  pack_version: string | null;
-  route: string;
-  rule_id: string | null;
-  reason: string;
-  require_reason: number;
-  requester: string | null;
-  agent_id: string | null;
-  agent_session: string | null;
-  adapter: string;
-  correlation_id: string;
-  decision_id: string;
-  action_type: ApprovalSubjectType;
-  target: string;
-  action: string;
-  created_at: number;
-  expires_at: number;
-  decided_at: number | null;
-  decided_by: string | null;
-  decision_reason: string | null;
-  consumed_at: number | null;
-  requested_seq: number | null;
-  state_seq: number | null;
-  decision_seq: number | null;
-  requester_uid: number | null;
-  decided_by_kind: string | null;
-  self_approved: number;
-  prior_state: Leavable | null;
-  prior_seq: number | null;
-  approver_groups: string;
-  required_approvals: number;
-  allow_reuse: number;
-  attest: 'none' | 'idp';
-  wait_until: number | null;
-  agent_principal: string | null;
-  break_glass_by: string | null;
-  break_glass_justification: string | null;
-  break_glass_until: number | null;
-}
-
-interface VoteRow {
-  principal_id: string;
-  display_name: string | null;
-  verdict: 'approve' | 'deny';
-  reason: string | null;
-  at: number;
-  seq: number | null;
-  attestation: string | null;
-}
-
 interface Waiter {
   tenant: string;
   id: string;
   resolve: (request: ApprovalRequest | null) => void;
   timer: NodeJS.Timeout;
 }
+
+/** The columns of a new request that start empty (it is pending, undecided, unused, unrecorded). */
+const UNDECIDED = {
+  decided_at: null,
+  decided_by: null,
+  decision_reason: null,
+  consumed_at: null,
+  requested_seq: null,
+  state_seq: null,
+  decided_by_kind: null,
+  self_approved: 0,
+  prior_state: null,
+  prior_seq: null,
+  wait_until: null,
+  break_glass_by: null,
+  break_glass_justification: null,
+  break_glass_until: null,
+} as const;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -294,61 +253,84 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 export class ApprovalDesk {
   private readonly now: () => Date;
   private readonly waiters = new Set<Waiter>();
-  private readonly recovered = new Set<string>();
+  private readonly recovered = new Map<string, Promise<void>>();
+  /** Where this desk keeps requests; a second desk in the same process must share it (one SQLite connection, one queue of units). */
+  readonly repository: ApprovalRepository;
   private poller: NodeJS.Timeout | null = null;
   private polling = false;
-  private readonly statements = new WeakMap<SqliteDatabase, Map<string, Statement>>();
-  /** Every column of the requests table but the action (read once). */
-  private summaryColumns: string[] | null = null;
 
   constructor(private readonly options: ApprovalDeskOptions) {
     this.now = options.now ?? (() => new Date());
+    this.repository = options.repository;
   }
 
   /** Opens a pending request and records it; rejects (and leaves nothing pending) if it cannot be recorded. */
   async open(input: NewApprovalRequest): Promise<ApprovalRequest> {
     const tenant = input.binding.tenant;
+    await this.ready(tenant);
     const id = input.id ?? `apr_${crypto.randomUUID()}`;
     const now = this.now().getTime();
     const action = storedAction(input.action);
     const terms: RouteTerms = { ...DEFAULT_TERMS, ...input.terms };
     if (input.requireReason) terms.requireReason = true;
-    this.sql(
-      tenant,
-      `INSERT INTO approval_requests (id, state, action_sha256, pack_id, pack_version, route, rule_id, reason,
-         require_reason, requester, agent_id, agent_session, adapter, correlation_id, decision_id, action_type,
-         target, action, created_at, expires_at, decision_seq, requester_uid, approver_groups, required_approvals,
-         allow_reuse, attest, agent_principal)
-       VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
+    const row: Row = {
+      ...UNDECIDED,
       id,
-      input.binding.actionSha256,
-      input.binding.packId,
-      input.binding.packVersion,
-      input.route,
-      input.ruleId,
-      input.reason,
-      terms.requireReason ? 1 : 0,
-      input.requester,
-      input.agent?.id ?? null,
-      input.agent?.session ?? null,
-      input.adapter,
-      input.correlationId,
-      input.decisionId,
-      input.actionType,
-      input.target,
-      JSON.stringify(action),
-      now,
-      now + Math.max(1000, input.expiresInMs),
-      input.decisionSeq ?? null,
-      input.requesterUid ?? null,
-      JSON.stringify(terms.approverGroups),
-      terms.requiredApprovals,
-      terms.allowReuse ? 1 : 0,
-      terms.attest,
-      input.agentPrincipal ?? null,
-    );
-    const row = this.row(tenant, id) as Row;
+      state: 'pending',
+      action_sha256: input.binding.actionSha256,
+      pack_id: input.binding.packId,
+      pack_version: input.binding.packVersion,
+      route: input.route,
+      rule_id: input.ruleId,
+      reason: input.reason,
+      require_reason: terms.requireReason ? 1 : 0,
+      requester: input.requester,
+      agent_id: input.agent?.id ?? null,
+      agent_session: input.agent?.session ?? null,
+      adapter: input.adapter,
+      correlation_id: input.correlationId,
+      decision_id: input.decisionId,
+      action_type: input.actionType,
+      target: input.target,
+      action: JSON.stringify(action),
+      created_at: now,
+      expires_at: now + Math.max(1000, input.expiresInMs),
+      decision_seq: input.decisionSeq ?? null,
+      requester_uid: input.requesterUid ?? null,
+      approver_groups: JSON.stringify(terms.approverGroups),
+      required_approvals: terms.requiredApprovals,
+      allow_reuse: terms.allowReuse ? 1 : 0,
+      attest: terms.attest,
+      agent_principal: input.agentPrincipal ?? null,
+    };
+    await this.repository.insert(tenant, {
+      id: row.id,
+      action_sha256: row.action_sha256,
+      pack_id: row.pack_id,
+      pack_version: row.pack_version,
+      route: row.route,
+      rule_id: row.rule_id,
+      reason: row.reason,
+      require_reason: row.require_reason,
+      requester: row.requester,
+      agent_id: row.agent_id,
+      agent_session: row.agent_session,
+      adapter: row.adapter,
+      correlation_id: row.correlation_id,
+      decision_id: row.decision_id,
+      action_type: row.action_type,
+      target: row.target,
+      action: row.action,
+      created_at: row.created_at,
+      expires_at: row.expires_at,
+      decision_seq: row.decision_seq,
+      requester_uid: row.requester_uid,
+      approver_groups: row.approver_groups,
+      required_approvals: row.required_approvals,
+      allow_reuse: row.allow_reuse,
+      attest: row.attest,
+      agent_principal: row.agent_principal,
+    });
     let seq: number;
     try {
       seq = await this.options.record(tenant, {
@@ -359,11 +341,18 @@ export class ApprovalDesk {
         attest: terms.attest,
       });
     } catch (error) {
-      this.sql(tenant, `DELETE FROM approval_requests WHERE id = ? AND requested_seq IS NULL`).run(id);
+      await this.repository.removeUnrecorded(tenant, id).catch((undo: unknown) => {
+        // Left unrecorded, it stays invisible; the recovery sweep removes it later.
+        this.log(`unrecorded approval request ${id} not removed yet: ${message(undo)}`);
+      });
       throw error;
     }
-    this.sql(tenant, `UPDATE approval_requests SET requested_seq = ?, state_seq = ? WHERE id = ?`).run(seq, seq, id);
-    const request = this.toRequest(tenant, this.row(tenant, id) as Row);
+    const stored = (await this.repository.markRequested(tenant, id, seq)) ?? {
+      ...row,
+      requested_seq: seq,
+      state_seq: seq,
+    };
+    const request = this.toRequest(tenant, stored, []);
     this.changed(request, 'requested');
     return request;
   }
@@ -374,7 +363,8 @@ export class ApprovalDesk {
    * make, so a step-up sign-in is only started for a verdict that can stand.
    */
   async check(tenant: string, id: string, verdict: CheckedVerdict, attested: boolean): Promise<ApprovalRequest> {
-    return this.toRequest(tenant, await this.checked(tenant, id, verdict, attested));
+    const { row, votes } = await this.checked(tenant, id, verdict, attested);
+    return this.toRequest(tenant, row, votes);
   }
 
   /**
@@ -382,9 +372,14 @@ export class ApprovalDesk {
    * (refusals a sign-in cannot change), the reason or justification, then the step-up (the
    * one rule, `stepUpRequirement`) as a `step_up_required` error — nothing is recorded.
    */
-  private async checked(tenant: string, id: string, verdict: CheckedVerdict, attested: boolean): Promise<Row> {
+  private async checked(
+    tenant: string,
+    id: string,
+    verdict: CheckedVerdict,
+    attested: boolean,
+  ): Promise<{ row: Row; votes: VoteRow[] }> {
     await this.expireDue(tenant);
-    const row = this.pendingRow(tenant, id);
+    const { row, votes } = await this.pendingRow(tenant, id);
     await this.invalidateIfPackChanged(tenant, row);
     const breakGlass = verdict.justification !== undefined;
     const tenantKind = this.options.tenantKind?.(tenant) ?? 'production';
@@ -404,9 +399,7 @@ export class ApprovalDesk {
       approverGroups: parseGroups(row.approver_groups),
       requester: row.requester,
       requesterUid: row.requester_uid,
-      approvedBy: this.votes(tenant, id)
-        .filter((vote) => vote.verdict === 'approve')
-        .map((vote) => vote.principal_id),
+      approvedBy: votes.filter((vote) => vote.verdict === 'approve').map((vote) => vote.principal_id),
       ...(this.options.standing?.(tenant, verdict.decider.id) ?? { groups: [], roles: [] }),
       // What a step-up would prove is judged after it; everything else is refused first.
       attested: attested || stepUp !== null,
@@ -431,7 +424,7 @@ export class ApprovalDesk {
       }
     }
     if (stepUp) throw stepUpRequired(row.route, stepUp, breakGlass ? 'break-glass' : verdict.verdict);
-    return row;
+    return { row, votes };
   }
 
   /**
@@ -442,7 +435,7 @@ export class ApprovalDesk {
    * denies; the route's N-th distinct approval approves.
    */
   async decide(tenant: string, id: string, verdict: Verdict): Promise<ApprovalRequest> {
-    const row = await this.checked(tenant, id, verdict, verdict.attestation !== undefined);
+    const { row } = await this.checked(tenant, id, verdict, verdict.attestation !== undefined);
     const reason = verdict.reason?.trim() || null;
     const by = verdict.decider.id;
     const kind = verdict.decider.kind;
@@ -451,14 +444,30 @@ export class ApprovalDesk {
       verdict.verdict === 'approve' &&
       kind === 'local_evaluation' &&
       (row.requester_uid === null || verdict.decider.uid === null || row.requester_uid === verdict.decider.uid);
-    const approvals = this.votes(tenant, id).filter((vote) => vote.verdict === 'approve').length + 1;
+    // The vote is claimed and counted in one unit under the request's lock, so of two reviewers
+    // approving at once (on one replica or two) exactly one is the N-th.
+    const claimed = await this.repository.claimVote(tenant, id, {
+      by,
+      displayName: verdict.decider.displayName ?? null,
+      verdict: verdict.verdict,
+      reason,
+      at: this.now().getTime(),
+      kind,
+    });
+    if (!claimed) {
+      throw new ContractError(
+        'conflict',
+        `Refused: ${verdict.decider.id} already gave a verdict on ${id}; the route needs distinct approvers`,
+      );
+    }
+    const approvals = claimed.approvals;
     const final = verdict.verdict === 'deny' || approvals >= row.required_approvals;
     const attestation = verdict.attestation ? attestationRecord(verdict.attestation) : undefined;
+    const attestationText = attestation ? JSON.stringify(attestation) : null;
     const extra: Partial<ApprovalEvent> = {
       ...(verdict.verdict === 'approve' ? { approval: approvals, required: row.required_approvals } : {}),
       ...(attestation ? { attestation } : {}),
     };
-    const vote = this.claimVote(tenant, id, verdict, reason);
     try {
       if (!final) {
         // Not yet the N-th approval: the request stays pending; the verdict is evidence first.
@@ -467,21 +476,23 @@ export class ApprovalDesk {
           by_kind: kind,
           ...extra,
         });
-        this.settleVote(tenant, id, by, seq, attestation);
-        const request = this.toRequest(tenant, this.row(tenant, id) as Row);
+        await this.repository.settleVote(tenant, id, by, seq, attestationText);
+        const request = await this.current(tenant, id);
+        if (!request) throw new ContractError('not_found', `id: approval request "${id}" does not exist`, 'id');
         this.changed(request, 'verdict');
         return request;
       }
       const state = verdict.verdict === 'approve' ? 'approved' : 'denied';
-      const request = await this.transition(tenant, row, ['pending'], state, by, reason, {
+      return await this.transition(tenant, row, ['pending'], state, by, reason, {
         kind,
         selfApproved,
         extra,
-        onRecorded: (seq) => this.settleVote(tenant, id, by, seq, attestation),
+        onRecorded: (seq) => this.repository.settleVote(tenant, id, by, seq, attestationText),
       });
-      return request;
     } catch (error) {
-      vote.undo();
+      await this.repository.undoVote(tenant, id, by).catch((undo: unknown) => {
+        this.log(`unrecorded verdict on ${id} not removed yet: ${message(undo)}`);
+      });
       throw error;
     }
   }
@@ -498,7 +509,7 @@ export class ApprovalDesk {
     justification: string,
     attestation?: Attestation,
   ): Promise<ApprovalRequest> {
-    const row = await this.checked(
+    const { row } = await this.checked(
       tenant,
       id,
       { verdict: 'approve', decider, justification },
@@ -506,13 +517,9 @@ export class ApprovalDesk {
     );
     const text = justification.trim();
     const until = Math.min(this.now().getTime() + BREAK_GLASS_VALID_MS, row.expires_at);
-    const claimed = this.sql(
-      tenant,
-      `UPDATE approval_requests SET break_glass_by = ?, break_glass_justification = ?, break_glass_until = ?
-         WHERE id = ? AND state = 'pending' AND state_seq IS NOT NULL AND break_glass_by IS NULL`,
-    ).run(decider.id, text, until, id);
-    if (claimed.changes !== 1)
+    if (!(await this.repository.claimBreakGlass(tenant, id, decider.id, text, until))) {
       throw new ContractError('conflict', `id: approval request ${id} was decided by someone else first`, 'id');
+    }
     let request: ApprovalRequest;
     try {
       request = await this.transition(tenant, row, ['pending'], 'approved', decider.id, text, {
@@ -526,10 +533,7 @@ export class ApprovalDesk {
         },
       });
     } catch (error) {
-      this.sql(
-        tenant,
-        `UPDATE approval_requests SET break_glass_by = NULL, break_glass_justification = NULL, break_glass_until = NULL WHERE id = ?`,
-      ).run(id);
+      await this.repository.clearBreakGlass(tenant, id);
       throw error;
     }
     await this.options.escalate?.(tenant, request).catch((error: unknown) => {
@@ -540,7 +544,8 @@ export class ApprovalDesk {
 
   /** Withdraws a pending request (an operator cancelled it). */
   async cancel(tenant: string, id: string, by: string, reason: string): Promise<ApprovalRequest> {
-    const row = this.pendingRow(tenant, id);
+    await this.ready(tenant);
+    const { row } = await this.pendingRow(tenant, id);
     return this.transition(tenant, row, ['pending'], 'cancelled', by, reason);
   }
 
@@ -550,7 +555,8 @@ export class ApprovalDesk {
    * pending and an approval allows one identical retry. Returns the request as it now is.
    */
   async abandon(tenant: string, id: string, by: string, reason: string): Promise<ApprovalRequest | null> {
-    const row = this.row(tenant, id);
+    await this.ready(tenant);
+    const row = await this.repository.row(tenant, id);
     if (!row || row.state !== 'pending' || row.state_seq === null || row.allow_reuse === 1) return this.get(tenant, id);
     try {
       return await this.transition(tenant, row, ['pending'], 'abandoned', by, reason);
@@ -561,24 +567,19 @@ export class ApprovalDesk {
   }
 
   /** An adapter waits until `untilMs` for this request (the real time to expiry shown to reviewers). */
-  noteWait(tenant: string, id: string, untilMs: number): void {
-    this.sql(
-      tenant,
-      `UPDATE approval_requests SET wait_until = MAX(COALESCE(wait_until, 0), ?) WHERE id = ? AND state = 'pending'`,
-    ).run(untilMs, id);
+  async noteWait(tenant: string, id: string, untilMs: number): Promise<void> {
+    await this.ready(tenant);
+    await this.repository.noteWait(tenant, id, untilMs);
   }
 
   /** A principal looked at the request: the first view per principal is a `viewed` record. */
   async viewed(tenant: string, id: string, by: string): Promise<void> {
-    const row = this.row(tenant, id);
+    await this.ready(tenant);
+    const row = await this.repository.row(tenant, id);
     if (!row || row.requested_seq === null) return;
-    const seen = this.sql(tenant, `SELECT 1 FROM approval_views WHERE request_id = ? AND principal_id = ?`).get(id, by);
-    if (seen) return;
+    if (await this.repository.viewedBy(tenant, id, by)) return;
     const seq = await this.options.record(tenant, this.event(tenant, row, 'viewed', by));
-    this.sql(
-      tenant,
-      `INSERT OR IGNORE INTO approval_views (request_id, principal_id, at, seq) VALUES (?, ?, ?, ?)`,
-    ).run(id, by, this.now().getTime(), seq);
+    await this.repository.addView(tenant, id, by, this.now().getTime(), seq);
   }
 
   /**
@@ -586,20 +587,25 @@ export class ApprovalDesk {
    * committed (record, then apply): before that a reviewer could see it and decide it, and be
    * told it "is pending, not pending".
    */
-  get(tenant: string, id: string): ApprovalRequest | null {
-    const row = this.row(tenant, id);
-    return row && row.requested_seq !== null ? this.toRequest(tenant, row) : null;
+  async get(tenant: string, id: string): Promise<ApprovalRequest | null> {
+    await this.ready(tenant);
+    return this.current(tenant, id);
+  }
+
+  private async current(tenant: string, id: string): Promise<ApprovalRequest | null> {
+    const found = await this.repository.rowWithVotes(tenant, id);
+    return found && found.row.requested_seq !== null ? this.toRequest(tenant, found.row, found.votes) : null;
   }
 
   /** Newest first. Call `expireDue` before for an up-to-date view (the handlers do). */
-  list(tenant: string, filter: { states?: readonly ApprovalState[]; limit?: number } = {}): ApprovalRequest[] {
+  async list(
+    tenant: string,
+    filter: { states?: readonly ApprovalState[]; limit?: number } = {},
+  ): Promise<ApprovalRequest[]> {
+    await this.ready(tenant);
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 1000);
-    const visible = visibleIn(filter.states);
-    const rows = this.sql(
-      tenant,
-      `SELECT * FROM approval_requests WHERE ${visible.sql} ORDER BY created_at DESC, id LIMIT ?`,
-    ).all(...visible.params, limit) as Row[];
-    return rows.map((row) => this.toRequest(tenant, row));
+    const rows = await this.repository.list(tenant, filter.states, limit);
+    return this.withVotes(tenant, rows);
   }
 
   /**
@@ -607,87 +613,42 @@ export class ApprovalDesk {
    * `nextCursor` of the page before), with counts of the whole selection. Keyset paging: a
    * page costs the same at the start and at the end of 10,000 requests.
    */
-  page(
+  async page(
     tenant: string,
     filter: { states?: readonly ApprovalState[]; limit?: number; cursor?: string },
-  ): { requests: ApprovalRequest[]; nextCursor: string | null; total: number; pending: number } {
+  ): Promise<{ requests: ApprovalRequest[]; nextCursor: string | null; total: number; pending: number }> {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 500);
     const after = filter.cursor === undefined ? null : parseCursor(filter.cursor);
-    const visible = visibleIn(filter.states);
-    // The page's ids, the order and both counts come from the queue index alone (it covers
-    // every column named here): the rows, whose action may be 64 KiB, are read only for the page.
-    const ids = this.sql(
-      tenant,
-      `SELECT id FROM approval_requests INDEXED BY approval_requests_queue WHERE ${visible.sql}
-           AND (? IS NULL OR created_at < ? OR (created_at = ? AND id > ?))
-         ORDER BY created_at DESC, id LIMIT ?`,
-    ).all(...visible.params, after?.at ?? null, after?.at ?? null, after?.at ?? null, after?.id ?? null, limit + 1) as {
-      id: string;
-    }[];
-    const count = (where: { sql: string; params: readonly string[] }) =>
-      (
-        this.sql(
-          tenant,
-          `SELECT COUNT(*) AS n FROM approval_requests INDEXED BY approval_requests_queue WHERE ${where.sql}`,
-        ).get(...where.params) as { n: number }
-      ).n;
-    const total = count(visible);
-    const onlyPending = filter.states?.length === 1 && filter.states[0] === 'pending';
-    const pending = onlyPending ? total : count(visibleIn(['pending']));
-    const shown = ids.slice(0, limit).map((row) => row.id);
-    const rows = this.summaryRows(tenant, shown);
-    const votes = this.votesOf(tenant, shown);
-    const last = rows[rows.length - 1];
+    await this.ready(tenant);
+    const page = await this.repository.page(tenant, filter.states, limit, after);
+    const last = page.rows[page.rows.length - 1];
     return {
-      requests: rows.map((row) => this.toRequest(tenant, row, votes.get(row.id) ?? [])),
-      nextCursor: ids.length > limit && last ? cursorOf(last) : null,
-      total,
-      pending,
+      requests: page.rows.map((row) => this.toRequest(tenant, row, page.votes.get(row.id) ?? [])),
+      nextCursor: page.more && last ? cursorOf(last) : null,
+      total: page.total,
+      pending: page.pending,
     };
   }
 
-  /** These rows in this order, every column but the action (a summary never reads it). */
-  private summaryRows(tenant: string, ids: readonly string[]): Row[] {
-    if (ids.length === 0) return [];
-    this.summaryColumns ??= (this.sql(tenant, `PRAGMA table_info(approval_requests)`).all() as { name: string }[])
-      .map((column) => column.name)
-      .filter((name) => name !== 'action');
-    const rows = this.sql(
-      tenant,
-      `SELECT ${this.summaryColumns.join(', ')}, '{}' AS action FROM approval_requests
-         WHERE id IN (SELECT value FROM json_each(?))`,
-    ).all(JSON.stringify(ids)) as Row[];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id)).filter((row): row is Row => row !== undefined);
-  }
-
   /** Approvals the local evaluation identity gave to an agent of its own OS user (readiness blockers). */
-  selfApproved(tenant: string): ApprovalRequest[] {
-    const rows = this.sql(
-      tenant,
-      `SELECT * FROM approval_requests WHERE self_approved = 1 AND state_seq IS NOT NULL ORDER BY decided_at`,
-    ).all() as Row[];
-    return rows.map((row) => this.toRequest(tenant, row));
+  async selfApproved(tenant: string): Promise<ApprovalRequest[]> {
+    await this.ready(tenant);
+    return this.withVotes(tenant, await this.repository.selfApproved(tenant));
   }
 
   /** A recorded, pending request for the same binding, so a retry joins it instead of opening another. */
-  pendingFor(binding: ApprovalBinding): ApprovalRequest | null {
-    const row = this.sql(
-      binding.tenant,
-      `SELECT * FROM approval_requests
-         WHERE action_sha256 = ? AND pack_id IS ? AND pack_version IS ? AND state = 'pending'
-           AND state_seq IS NOT NULL AND expires_at > ?
-         ORDER BY created_at DESC LIMIT 1`,
-    ).get(binding.actionSha256, binding.packId, binding.packVersion, this.now().getTime()) as Row | undefined;
-    return row ? this.toRequest(binding.tenant, row) : null;
+  async pendingFor(binding: ApprovalBinding): Promise<ApprovalRequest | null> {
+    await this.ready(binding.tenant);
+    const row = await this.repository.pendingFor(binding, this.now().getTime());
+    return row ? this.toRequest(binding.tenant, row, await this.repository.votes(binding.tenant, row.id)) : null;
   }
 
   /**
    * Uses an approval: the approved, recorded, unexpired request with this binding becomes
    * `consumed` by `correlationId` — recorded first, then applied — and is returned. The claim
    * is one conditional UPDATE, so one approval allows one action even when retries race in
-   * several processes on one database. Without `requestId` (a retry looking for an earlier
-   * approval) only routes that opted into "approve for retry" are found.
+   * several processes (or replicas) on one database. Without `requestId` (a retry looking for
+   * an earlier approval) only routes that opted into "approve for retry" are found.
    */
   async consume(
     binding: ApprovalBinding,
@@ -696,25 +657,8 @@ export class ApprovalDesk {
     by = 'cavra',
   ): Promise<ApprovalRequest | null> {
     const tenant = binding.tenant;
-    const now = this.now().getTime();
-    const candidates = this.sql(
-      tenant,
-      `SELECT * FROM approval_requests
-         WHERE action_sha256 = ? AND pack_id IS ? AND pack_version IS ? AND state = 'approved'
-           AND state_seq IS NOT NULL AND consumed_at IS NULL AND expires_at > ?
-           AND (break_glass_until IS NULL OR break_glass_until > ?)
-           AND ((? IS NOT NULL AND id = ?) OR (? IS NULL AND allow_reuse = 1))
-         ORDER BY decided_at`,
-    ).all(
-      binding.actionSha256,
-      binding.packId,
-      binding.packVersion,
-      now,
-      now,
-      requestId ?? null,
-      requestId ?? null,
-      requestId ?? null,
-    ) as Row[];
+    await this.ready(tenant);
+    const candidates = await this.repository.consumable(binding, this.now().getTime(), requestId);
     for (const row of candidates) {
       try {
         return await this.transition(tenant, row, ['approved'], 'consumed', by, null, {
@@ -736,19 +680,12 @@ export class ApprovalDesk {
    * returns how many changed.
    */
   async expireDue(tenant: string): Promise<number> {
+    await this.ready(tenant);
     const now = this.now().getTime();
-    // Two index lookups (by route expiry, by the adapter's wait), then only the due rows are
-    // read: every read of the queue sweeps, and a scan would read every pending action.
-    const due = this.sql(
-      tenant,
-      `SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= ?
-         UNION
-         SELECT id FROM approval_requests INDEXED BY approval_requests_by_wait
-           WHERE state = 'pending' AND wait_until IS NOT NULL AND wait_until <= ? AND allow_reuse = 0`,
-    ).all(now, now - ABANDON_GRACE_MS) as { id: string }[];
+    const due = await this.repository.due(tenant, now, now - ABANDON_GRACE_MS);
     let changed = 0;
-    for (const { id } of due) {
-      const row = this.row(tenant, id);
+    for (const id of due) {
+      const row = await this.repository.row(tenant, id);
       if (!row || row.state !== 'pending' || row.state_seq === null) continue;
       const expired = row.expires_at <= now;
       try {
@@ -775,11 +712,14 @@ export class ApprovalDesk {
   /**
    * Resolves with the request once its state is recorded as something other than pending,
    * or with its current (pending) form after `timeoutMs`, whichever comes first. Decisions
-   * made by other processes are seen through a poll of the tenant database.
+   * made by other processes (another core on the SQLite file, another replica on the shared
+   * database) are seen through a poll of the store.
    */
-  wait(tenant: string, id: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
-    const current = this.get(tenant, id);
-    if (!current || isSettled(current) || signal?.aborted) return Promise.resolve(current);
+  async wait(tenant: string, id: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalRequest | null> {
+    const started = performance.now();
+    const current = await this.get(tenant, id);
+    if (!current || isSettled(current) || signal?.aborted) return current;
+    const latest = () => this.get(tenant, id).catch(() => current);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         tenant,
@@ -791,11 +731,16 @@ export class ApprovalDesk {
           resolve(request);
         },
         // A timer, not the wall clock: a clock jump cannot stretch or skip the wait.
-        timer: setTimeout(() => waiter.resolve(this.get(tenant, id)), Math.max(0, timeoutMs)),
+        timer: setTimeout(
+          () => void latest().then((request) => waiter.resolve(request)),
+          Math.max(0, timeoutMs - (performance.now() - started)),
+        ),
       };
       this.waiters.add(waiter);
       // The adapter went away: this wait is over, so it no longer keeps the request "waited for".
-      signal?.addEventListener('abort', () => waiter.resolve(this.get(tenant, id)), { once: true });
+      signal?.addEventListener('abort', () => void latest().then((request) => waiter.resolve(request)), {
+        once: true,
+      });
       this.startPolling();
     });
   }
@@ -818,17 +763,18 @@ export class ApprovalDesk {
     return (await this.options.ssoConfigured?.(tenant)) ?? false;
   }
 
-  private pendingRow(tenant: string, id: string): Row {
-    const row = this.row(tenant, id);
+  private async pendingRow(tenant: string, id: string): Promise<{ row: Row; votes: VoteRow[] }> {
+    const found = await this.repository.rowWithVotes(tenant, id);
     // Not yet recorded is not yet there (see `get`).
-    if (!row || row.requested_seq === null) {
+    if (!found || found.row.requested_seq === null) {
       throw new ContractError('not_found', `id: approval request "${id}" does not exist`, 'id');
     }
+    const { row } = found;
     const state = row.state_seq === null ? (row.prior_state ?? 'pending') : row.state;
     if (state !== 'pending' || row.state_seq === null) {
       throw new ContractError('conflict', `id: approval request ${id} is ${state}, not pending`, 'id');
     }
-    return row;
+    return found;
   }
 
   /** A pack whose version changed since the request opened invalidates it (the rules it was judged by are gone). */
@@ -851,62 +797,6 @@ export class ApprovalDesk {
       `id: approval request ${row.id} is no longer valid: ${why}; the agent must ask again`,
       'id',
     );
-  }
-
-  /** The verdicts on these requests, in one query (a page of 500 would otherwise ask 500 times). */
-  private votesOf(tenant: string, ids: readonly string[]): Map<string, VoteRow[]> {
-    const byRequest = new Map<string, VoteRow[]>();
-    if (ids.length === 0) return byRequest;
-    const rows = this.sql(
-      tenant,
-      `SELECT * FROM approval_votes WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY at, principal_id`,
-    ).all(JSON.stringify(ids)) as (VoteRow & { request_id: string })[];
-    for (const row of rows) byRequest.set(row.request_id, [...(byRequest.get(row.request_id) ?? []), row]);
-    return byRequest;
-  }
-
-  private votes(tenant: string, id: string): VoteRow[] {
-    return this.sql(tenant, `SELECT * FROM approval_votes WHERE request_id = ? ORDER BY at, principal_id`).all(
-      id,
-    ) as VoteRow[];
-  }
-
-  /** Claims the decider's one verdict on the request (the primary key makes a repeat fail). */
-  private claimVote(tenant: string, id: string, verdict: Verdict, reason: string | null): { undo(): void } {
-    try {
-      this.sql(
-        tenant,
-        `INSERT INTO approval_votes (request_id, principal_id, display_name, verdict, reason, at, by_kind)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        verdict.decider.id,
-        verdict.decider.displayName ?? null,
-        verdict.verdict,
-        reason,
-        this.now().getTime(),
-        verdict.decider.kind,
-      );
-    } catch {
-      throw new ContractError(
-        'conflict',
-        `Refused: ${verdict.decider.id} already gave a verdict on ${id}; the route needs distinct approvers`,
-      );
-    }
-    return {
-      undo: () =>
-        this.sql(tenant, `DELETE FROM approval_votes WHERE request_id = ? AND principal_id = ? AND seq IS NULL`).run(
-          id,
-          verdict.decider.id,
-        ),
-    };
-  }
-
-  private settleVote(tenant: string, id: string, by: string, seq: number, attestation?: Record<string, unknown>): void {
-    this.sql(
-      tenant,
-      `UPDATE approval_votes SET seq = ?, attestation = ? WHERE request_id = ? AND principal_id = ?`,
-    ).run(seq, attestation ? JSON.stringify(attestation) : null, id, by);
   }
 
   private async recordOrExplain(tenant: string, event: ApprovalEvent): Promise<number> {
@@ -938,43 +828,20 @@ export class ApprovalDesk {
       event?: ApprovalEvent['event'];
       extra?: Partial<ApprovalEvent>;
       consumedBy?: string;
-      onRecorded?: (seq: number) => void;
+      onRecorded?: (seq: number) => Promise<void>;
     } = {},
   ): Promise<ApprovalRequest> {
-    const db = this.db(tenant);
-    const now = this.now().getTime();
-    const consuming = state === 'consumed';
-    const claimed = this.sql(
-      tenant,
-      `UPDATE approval_requests SET prior_state = state, prior_seq = state_seq, state = ?, state_seq = NULL,
-           decided_at = CASE WHEN ? THEN decided_at ELSE ? END,
-           decided_by = CASE WHEN ? THEN decided_by ELSE ? END,
-           decision_reason = CASE WHEN ? THEN decision_reason ELSE ? END,
-           decided_by_kind = CASE WHEN ? THEN decided_by_kind ELSE ? END,
-           self_approved = CASE WHEN ? THEN self_approved ELSE ? END,
-           consumed_at = CASE WHEN ? THEN ? ELSE consumed_at END,
-           consumed_by = CASE WHEN ? THEN ? ELSE consumed_by END
-         WHERE id = ? AND state IN (${from.map(() => '?').join(',')}) AND state_seq IS NOT NULL`,
-    ).run(
+    const claimedRow = await this.repository.claim(tenant, row.id, {
+      from,
       state,
-      consuming ? 1 : 0,
-      now,
-      consuming ? 1 : 0,
+      at: this.now().getTime(),
       by,
-      consuming ? 1 : 0,
       reason,
-      consuming ? 1 : 0,
-      options.kind ?? null,
-      consuming ? 1 : 0,
-      options.selfApproved ? 1 : 0,
-      consuming ? 1 : 0,
-      now,
-      consuming ? 1 : 0,
-      options.consumedBy ?? null,
-      row.id,
-      ...from,
-    );
-    if (claimed.changes !== 1) {
+      kind: options.kind ?? null,
+      selfApproved: options.selfApproved ?? false,
+      consumedBy: options.consumedBy ?? null,
+    });
+    if (!claimedRow) {
       throw new ContractError(
         'conflict',
         `id: approval request ${row.id} was decided or used by someone else first`,
@@ -983,24 +850,24 @@ export class ApprovalDesk {
     }
     let seq: number;
     try {
-      const claimedRow = this.row(tenant, row.id) as Row;
       seq = await this.options.record(tenant, {
         ...this.event(tenant, claimedRow, options.event ?? state, by, reason ?? undefined),
         ...options.extra,
       });
     } catch (error) {
-      revert(db, row.id);
+      await this.repository.revert(tenant, row.id).catch((undo: unknown) => {
+        // The recovery sweep puts it back later; until then readers see the state it left.
+        this.log(`approval ${row.id} not put back yet: ${message(undo)}`);
+      });
       throw new ContractError(
         'unavailable',
         `The ${state} state of ${row.id} could not be recorded in the evidence ledger, so it did not take effect: ${message(error)}`,
       );
     }
-    this.sql(
-      tenant,
-      `UPDATE approval_requests SET state_seq = ?, prior_state = NULL, prior_seq = NULL WHERE id = ?`,
-    ).run(seq, row.id);
-    options.onRecorded?.(seq);
-    const request = this.toRequest(tenant, this.row(tenant, row.id) as Row);
+    await this.repository.settle(tenant, row.id, seq);
+    await options.onRecorded?.(seq);
+    const request = await this.current(tenant, row.id);
+    if (!request) throw new ContractError('not_found', `id: approval request "${row.id}" does not exist`, 'id');
     this.changed(request, 'state');
     return request;
   }
@@ -1034,10 +901,14 @@ export class ApprovalDesk {
       const tenants = new Set([...this.waiters].map((waiter) => waiter.tenant));
       for (const tenant of tenants) {
         await this.expireDue(tenant);
-        for (const waiter of [...this.waiters]) {
-          if (waiter.tenant !== tenant) continue;
-          const request = this.get(tenant, waiter.id);
-          if (!request || isSettled(request)) waiter.resolve(request);
+        const waiting = [...this.waiters].filter((waiter) => waiter.tenant === tenant);
+        // One read for every waiter of the tenant: on the shared database a poll is one round trip.
+        const found = await this.repository.rowsWithVotes(tenant, [...new Set(waiting.map((waiter) => waiter.id))]);
+        const byId = new Map(found.map(({ row, votes }) => [row.id, this.toRequest(tenant, row, votes)]));
+        for (const waiter of waiting) {
+          const request = byId.get(waiter.id);
+          if (!request || request.requestedSeq === null) waiter.resolve(null);
+          else if (isSettled(request)) waiter.resolve(request);
         }
       }
     } catch (error) {
@@ -1047,27 +918,32 @@ export class ApprovalDesk {
     }
   }
 
-  private db(tenant: string): SqliteDatabase {
-    const db = this.options.store(tenant);
-    if (!this.recovered.has(tenant)) {
-      this.recovered.add(tenant);
-      recover(db, this.now().getTime() - STALE_UNRECORDED_MS);
+  /**
+   * The tenant's leftovers of a crash are undone once per process, before its first use. Only
+   * rows older than STALE_UNRECORDED_MS are touched: younger ones may belong to another
+   * process (or replica) still waiting for its append.
+   */
+  private ready(tenant: string): Promise<void> {
+    let recovered = this.recovered.get(tenant);
+    if (!recovered) {
+      recovered = this.repository
+        .recover(tenant, this.now().getTime() - STALE_UNRECORDED_MS)
+        .catch((error: unknown) => {
+          this.recovered.delete(tenant);
+          throw error;
+        });
+      this.recovered.set(tenant, recovered);
     }
-    return db;
+    return recovered;
   }
 
-  /** A prepared statement of this tenant's database, prepared once (preparing costs more than most runs). */
-  private sql(tenant: string, text: string): Statement {
-    const db = this.db(tenant);
-    let cache = this.statements.get(db);
-    if (!cache) this.statements.set(db, (cache = new Map()));
-    let statement = cache.get(text);
-    if (!statement) cache.set(text, (statement = db.prepare(text)));
-    return statement;
-  }
-
-  private row(tenant: string, id: string): Row | undefined {
-    return this.sql(tenant, `SELECT * FROM approval_requests WHERE id = ?`).get(id) as Row | undefined;
+  private async withVotes(tenant: string, rows: readonly Row[]): Promise<ApprovalRequest[]> {
+    const found = await this.repository.rowsWithVotes(
+      tenant,
+      rows.map((row) => row.id),
+    );
+    const votes = new Map(found.map((entry) => [entry.row.id, entry.votes]));
+    return rows.map((row) => this.toRequest(tenant, row, votes.get(row.id) ?? []));
   }
 
   private event(tenant: string, row: Row, event: ApprovalEvent['event'], by: string, reason?: string): ApprovalEvent {
@@ -1100,7 +976,7 @@ export class ApprovalDesk {
     };
   }
 
-  private toRequest(tenant: string, row: Row, votesOfRow?: VoteRow[]): ApprovalRequest {
+  private toRequest(tenant: string, row: Row, votesOfRow: readonly VoteRow[]): ApprovalRequest {
     const recorded = row.state_seq !== null;
     // A state whose record is not committed yet has not happened: show the one it is leaving.
     const state: ApprovalState = recorded ? row.state : (row.prior_state ?? 'pending');
@@ -1112,9 +988,7 @@ export class ApprovalDesk {
       allowReuse: row.allow_reuse === 1,
       attest: row.attest,
     };
-    const votes = (votesOfRow ?? this.votes(tenant, row.id))
-      .filter((vote) => vote.seq !== null)
-      .map((vote) => toVote(vote));
+    const votes = votesOfRow.filter((vote) => vote.seq !== null).map((vote) => toVote(vote));
     return {
       id: row.id,
       tenant,
@@ -1178,20 +1052,6 @@ export class ApprovalDesk {
 function effectiveEnd(row: Row): number {
   if (row.allow_reuse === 1 || row.wait_until === null) return row.expires_at;
   return Math.min(row.expires_at, row.wait_until);
-}
-
-/**
- * Requests a reader sees in these states (all when none are named): recorded ones only, and a
- * transition in flight under the state it is leaving (it has not happened until its record commits).
- */
-function visibleIn(wanted?: readonly ApprovalState[]): { sql: string; params: ApprovalState[] } {
-  const states = wanted && wanted.length > 0 ? [...wanted] : [...approvalStates];
-  const marks = states.map(() => '?').join(',');
-  return {
-    sql: `requested_seq IS NOT NULL
-      AND ((state_seq IS NOT NULL AND state IN (${marks})) OR (state_seq IS NULL AND COALESCE(prior_state, 'pending') IN (${marks})))`,
-    params: [...states, ...states],
-  };
 }
 
 function toVote(vote: VoteRow): ApprovalVote {
@@ -1258,43 +1118,6 @@ function message(error: unknown): string {
 function storedAction(action: Action | ApprovalSubject): Action | ApprovalSubject {
   if (typeof action.content !== 'string' || action.content.length <= MAX_STORED_CONTENT) return action;
   return { ...action, content: `${action.content.slice(0, MAX_STORED_CONTENT)}\n… (truncated for display)` };
-}
-
-/** Puts a claimed row back in the state it left (its record never committed). */
-function revert(db: SqliteDatabase, id: string): void {
-  db.prepare(
-    `UPDATE approval_requests SET
-       decided_at = CASE WHEN prior_state = 'pending' THEN NULL ELSE decided_at END,
-       decided_by = CASE WHEN prior_state = 'pending' THEN NULL ELSE decided_by END,
-       decision_reason = CASE WHEN prior_state = 'pending' THEN NULL ELSE decision_reason END,
-       decided_by_kind = CASE WHEN prior_state = 'pending' THEN NULL ELSE decided_by_kind END,
-       self_approved = CASE WHEN prior_state = 'pending' THEN 0 ELSE self_approved END,
-       consumed_at = CASE WHEN prior_state = 'approved' THEN NULL ELSE consumed_at END,
-       consumed_by = CASE WHEN prior_state = 'approved' THEN NULL ELSE consumed_by END,
-       state = COALESCE(prior_state, 'pending'), state_seq = COALESCE(prior_seq, requested_seq),
-       prior_state = NULL, prior_seq = NULL
-     WHERE id = ? AND state_seq IS NULL`,
-  ).run(id);
-}
-
-/**
- * After a crash: a transition whose record never committed is undone (the request is back in
- * the state it left), a verdict whose record never committed is removed, and a request whose
- * own record never committed is removed — none of them happened. Only rows older than
- * `before` are touched: younger ones may belong to another process still waiting for its append.
- */
-function recover(db: SqliteDatabase, before: number): void {
-  db.transaction(() => {
-    const stale = db
-      .prepare(
-        `SELECT id FROM approval_requests WHERE state_seq IS NULL AND requested_seq IS NOT NULL
-           AND COALESCE(consumed_at, decided_at, created_at) < ?`,
-      )
-      .all(before) as { id: string }[];
-    for (const { id } of stale) revert(db, id);
-    db.prepare(`DELETE FROM approval_votes WHERE seq IS NULL AND at < ?`).run(before);
-    db.prepare(`DELETE FROM approval_requests WHERE requested_seq IS NULL AND created_at < ?`).run(before);
-  })();
 }
 
 /** What an approval record keeps of an attestation: the signed ID token and what its nonce commits to. */

@@ -71,18 +71,18 @@ export function approvalHandlers(
     'approvals.list': async (ctx, input) => {
       const tenant = ctx.tenant;
       await desk.expireDue(tenant);
-      return { requests: desk.list(tenant, { states: input.states, limit: input.limit }).map(approvalView) };
+      return { requests: (await desk.list(tenant, { states: input.states, limit: input.limit })).map(approvalView) };
     },
     'approvals.page': async (ctx, input) => {
       const tenant = ctx.tenant;
       await desk.expireDue(tenant);
-      const page = desk.page(tenant, { states: input.states, limit: input.limit, cursor: input.cursor });
+      const page = await desk.page(tenant, { states: input.states, limit: input.limit, cursor: input.cursor });
       return { ...page, requests: page.requests.map(approvalSummary) };
     },
     'approvals.get': async (ctx, input) => {
       const tenant = ctx.tenant;
       await desk.expireDue(tenant);
-      const request = desk.get(tenant, input.id);
+      const request = await desk.get(tenant, input.id);
       if (!request) throw new ContractError('not_found', `id: approval request "${input.id}" does not exist`, 'id');
       // Who looked at a request is evidence too (a reviewer who saw it and let it expire).
       await desk.viewed(tenant, input.id, ctx.principal.id);

@@ -1,5 +1,7 @@
 export { ApprovalDesk, BREAK_GLASS_VALID_MS } from './desk';
 export type { ApprovalRequest, ApprovalSubject, RouteTerms } from './desk';
+export { StoredApprovalRepository } from './repository';
+export type { ApprovalRepository } from './repository';
 export { approvalBinding } from './binding';
 export { approvalHandlers } from './handlers';
 export { StepUp } from './step-up';

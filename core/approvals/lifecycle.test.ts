@@ -120,7 +120,7 @@ describe('separation of duties (issue 13, acceptance 2): each refusal says why',
     for (const [decider, why] of refusals) {
       await expect(desk.decide(TENANT, opened.id, { verdict: 'approve', decider }), decider.id).rejects.toThrow(why);
     }
-    expect(desk.get(TENANT, opened.id)).toMatchObject({ state: 'pending', votes: [] });
+    expect(await desk.get(TENANT, opened.id)).toMatchObject({ state: 'pending', votes: [] });
     // Deny needs a reason, always.
     await expect(desk.decide(TENANT, opened.id, { verdict: 'deny', decider: alice })).rejects.toThrow(
       /reason: is required to deny/,
@@ -207,13 +207,13 @@ describe('lifecycle (issue 13)', () => {
     const desk = core.gateHost.approvals;
     const opened = await desk.open(request(core, { expiresInMs: 3_600_000 }));
     expect(opened.effectiveExpiresAt).toBe(opened.expiresAt);
-    desk.noteWait(TENANT, opened.id, clock.ms + 120_000);
-    const waiting = desk.get(TENANT, opened.id);
+    await desk.noteWait(TENANT, opened.id, clock.ms + 120_000);
+    const waiting = await desk.get(TENANT, opened.id);
     expect(waiting?.effectiveExpiresAt).toBe(new Date(clock.ms + 120_000).toISOString());
     // The gate that waited went away without a word: after its wait the request is abandoned, not left pending.
     clock.ms += 130_000;
     await desk.expireDue(TENANT);
-    expect(desk.get(TENANT, opened.id)?.state).toBe('abandoned');
+    expect((await desk.get(TENANT, opened.id))?.state).toBe('abandoned');
   });
 
   it('a pack version change invalidates a pending request', async () => {
@@ -227,7 +227,7 @@ describe('lifecycle (issue 13)', () => {
     await expect(desk.decide(TENANT, opened.id, { verdict: 'approve', decider: alice })).rejects.toThrow(
       /no longer valid: pack cavra-infrastructure changed from 0\.0\.1-old/,
     );
-    expect(desk.get(TENANT, opened.id)?.state).toBe('cancelled');
+    expect((await desk.get(TENANT, opened.id))?.state).toBe('cancelled');
   });
 
   it('consume is once under concurrency: four processes on one SQLite file race for one approval', async () => {
@@ -261,7 +261,7 @@ describe('lifecycle (issue 13)', () => {
     const used = outputs.filter((out) => /used consumed/.test(out));
     expect(used, outputs.join(' | ')).toHaveLength(1);
     expect(outputs.filter((out) => /\bnone\b/.test(out))).toHaveLength(3);
-    expect(desk.get(TENANT, opened.id)?.state).toBe('consumed');
+    expect((await desk.get(TENANT, opened.id))?.state).toBe('consumed');
     expect((await events(core, opened.id)).filter((e) => e.event === 'consumed')).toHaveLength(1);
   }, 60_000);
 

@@ -5,7 +5,6 @@ import { createCore } from '../service';
 import type { LocalCoreService } from '../service';
 import { requireKeychain } from '../gate/testing';
 import { tempHome } from '../../test/support/temp-home';
-import type { TenantDirectory } from '../tenants';
 import { approvalBinding } from './binding';
 import { ApprovalDesk } from './desk';
 import { stepUpRequirement } from './separation';
@@ -35,9 +34,9 @@ afterAll(async () => {
 
 /** A desk on the core's real tenant database and ledger, with the IdP and tenant kind of the case. */
 function desk(idp: boolean, tenantKind: 'evaluation' | 'production'): ApprovalDesk {
-  const tenants = core.gateHost.tenants as unknown as TenantDirectory;
   return new ApprovalDesk({
-    store: (tenant) => tenants.store(tenant),
+    // The core's own store: units on one SQLite connection must queue behind each other.
+    repository: core.gateHost.approvals.repository,
     // The core's own ledger (the gate's view of it types only decisions).
     record: async (tenant, event) => {
       const ledger = core.gateHost.ledgers.ledger(tenant) as unknown as {
@@ -162,7 +161,7 @@ describe('the one step-up rule', () => {
               if (expected !== null && !refusedAnyway) asked += 1;
               if (askedStepUp) {
                 expect((error as ContractError).field).toBe('redirectUri');
-                expect(on.get(TENANT, id)).toMatchObject({ state: 'pending', votes: [] });
+                expect(await on.get(TENANT, id)).toMatchObject({ state: 'pending', votes: [] });
               }
               // No other refusal ever mentions a sign-in as the way out when none can be done.
               if (!askedStepUp && error instanceof ContractError) expect(error.code).not.toBe('step_up_required');

@@ -90,7 +90,7 @@ export class ConnectedApprovals implements GateApprovals {
     }
   }
 
-  pendingFor(binding: Binding): ApprovalRequest | null {
+  async pendingFor(binding: Binding): Promise<ApprovalRequest | null> {
     if (!this.remote(binding.tenant)) return this.local.pendingFor(binding);
     const now = Date.now();
     for (const request of this.known.values()) {
@@ -124,9 +124,9 @@ export class ConnectedApprovals implements GateApprovals {
     return answer.request;
   }
 
-  noteWait(tenant: string, id: string, untilMs: number): void {
+  async noteWait(tenant: string, id: string, untilMs: number): Promise<void> {
     // The server learns the wait from each long poll; locally there is nothing to note.
-    if (!this.remote(tenant)) this.local.noteWait(tenant, id, untilMs);
+    if (!this.remote(tenant)) await this.local.noteWait(tenant, id, untilMs);
   }
 
   /** `signal` is the adapter going away: the wait ends then, so the gate can abandon the request. */
@@ -164,7 +164,7 @@ export class ConnectedApprovals implements GateApprovals {
     }
   }
 
-  get(tenant: string, id: string): ApprovalRequest | null {
+  async get(tenant: string, id: string): Promise<ApprovalRequest | null> {
     if (!this.remote(tenant)) return this.local.get(tenant, id);
     return this.known.get(id) ?? null;
   }

@@ -415,7 +415,7 @@ export class RuntimeAuthority {
     let pending: ApprovalRequest | null;
     try {
       // A request for the same action being opened right now is joined, not duplicated.
-      pending = (await this.opening.get(key)?.catch(() => null)) ?? approvals.pendingFor(binding);
+      pending = (await this.opening.get(key)?.catch(() => null)) ?? (await approvals.pendingFor(binding));
     } catch (error) {
       return deny(`Approvals are unavailable: ${describeError(error)}`);
     }
@@ -495,7 +495,7 @@ export class RuntimeAuthority {
     const { binding, route, agentPrincipal, resume } = terms;
     let found: ApprovalRequest | null;
     try {
-      found = this.options.approvals.get(tenant, resume.requestId);
+      found = await this.options.approvals.get(tenant, resume.requestId);
     } catch (error) {
       return deny(
         `Approvals are unavailable, so approval ${resume.requestId} cannot be re-attached to: ${describeError(error)}`,
@@ -546,7 +546,7 @@ export class RuntimeAuthority {
     const waitMs = Math.max(0, Math.min(this.options.approvalWaitMs, expiresIn, waitCapMs));
     try {
       // Reviewers see the real time to expiry: this wait, when it ends before the route's expiry.
-      approvals.noteWait(tenant, pending.id, this.now().getTime() + waitMs);
+      await approvals.noteWait(tenant, pending.id, this.now().getTime() + waitMs);
     } catch (error) {
       this.log(`approval wait not noted: ${describeError(error)}`);
     }
@@ -563,7 +563,7 @@ export class RuntimeAuthority {
     if (settled?.state === 'pending' && Date.parse(settled.expiresAt) <= this.now().getTime()) {
       // Its time ran out before the expiry sweep saw it: expire it now, so it says so.
       await approvals.expireDue(tenant).catch(() => 0);
-      settled = approvals.get(tenant, settled.id) ?? settled;
+      settled = (await approvals.get(tenant, settled.id).catch(() => null)) ?? settled;
     }
     if (settled?.state === 'approved') {
       let used: ApprovalRequest | null;

@@ -37,9 +37,9 @@ const inline = (code: string) => ({
 async function pendingFor(command: RegExp): Promise<ApprovalRequest> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const found = fx.core.gateHost.approvals
-      .list(fx.tenant, { states: ['pending'] })
-      .find((request) => command.test(request.target));
+    const found = (await fx.core.gateHost.approvals.list(fx.tenant, { states: ['pending'] })).find((request) =>
+      command.test(request.target),
+    );
     if (found) return found;
     if (Date.now() > deadline) throw new Error(`no pending request for ${command}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -97,7 +97,7 @@ describe('a waiting adapter across a gate restart (issue 13, acceptance 4)', () 
     const request = await pendingFor(/console\.log\(1\)/);
     await restartGate();
     // A gate that stops leaves the request pending for the adapter to come back to.
-    expect(fx.core.gateHost.approvals.get(fx.tenant, request.id)?.state).toBe('pending');
+    expect((await fx.core.gateHost.approvals.get(fx.tenant, request.id))?.state).toBe('pending');
     // The adapter re-attached: the restarted gate announced the same request again.
     const deadline = Date.now() + 10_000;
     while (pendings.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -147,7 +147,7 @@ describe('a waiting adapter across a gate restart (issue 13, acceptance 4)', () 
       expect(answer.reason).toMatch(why);
     }
     // None of them touched the request: still pending, nothing approved or used.
-    expect(fx.core.gateHost.approvals.get(fx.tenant, request.id)).toMatchObject({ state: 'pending', votes: [] });
+    expect(await fx.core.gateHost.approvals.get(fx.tenant, request.id)).toMatchObject({ state: 'pending', votes: [] });
 
     await fx.core.gateHost.approvals.decide(fx.tenant, request.id, {
       verdict: 'approve',

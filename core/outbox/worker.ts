@@ -43,7 +43,7 @@ export interface DeliveryWorkerOptions {
   /** Appends a `delivery` record to the tenant's ledger; resolves with its seq once durable. */
   record: (tenant: string, payload: DeliveryPayload) => Promise<number>;
   escalationRoute: (tenant: string) => Promise<EscalationRoute | null>;
-  approval: (tenant: string, approvalId: string) => ApprovalOutcome;
+  approval: (tenant: string, approvalId: string) => Promise<ApprovalOutcome>;
   /** Work that queues deliveries on each tick (checkpoint anchors, report schedules). */
   producers?: readonly ((tenant: string) => Promise<void>)[];
   onChange?: (tenant: string, deliveryId: string | null) => void;
@@ -318,7 +318,7 @@ export class DeliveryWorker {
   private async settleApprovals(tenant: string): Promise<void> {
     for (const delivery of await this.options.store.awaitingApproval(tenant)) {
       if (!delivery.approvalId) continue;
-      const approval = this.options.approval(tenant, delivery.approvalId);
+      const approval = await this.options.approval(tenant, delivery.approvalId);
       if (approval.state === 'pending') continue;
       const approved = approval.state === 'approved' && (await approval.consume());
       const why = approval.state === 'closed' ? approval.why : 'the approval was already used';

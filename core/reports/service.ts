@@ -305,9 +305,9 @@ export class ReportService {
       this.options.outbox.list(tenant, { limit: 50 }),
     ]);
     await this.options.approvals.expireDue(tenant);
-    const pendingApprovals = this.options.approvals
-      .list(tenant, { states: ['pending'], limit: 200 })
-      .map((r) => ({ id: r.id, createdAt: r.createdAt, expiresAt: r.expiresAt, target: r.target, route: r.route }));
+    const pendingApprovals = (await this.options.approvals.list(tenant, { states: ['pending'], limit: 200 })).map(
+      (r) => ({ id: r.id, createdAt: r.createdAt, expiresAt: r.expiresAt, target: r.target, route: r.route }),
+    );
     return { connectors, pendingApprovals, deliveries };
   }
 }

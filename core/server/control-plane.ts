@@ -1,6 +1,7 @@
 import { agentPrincipal } from '../gate';
 import { createCore } from '../service';
 import { PostgresStore, migratePostgres, postgresMigrations } from '../store';
+import type { Store } from '../store';
 import { bearerAuthenticator } from './auth';
 import type { HumanVerifier, MachineVerifier } from './auth';
 import { CentralLedger } from './central-ledger';
@@ -33,6 +34,33 @@ export interface ControlPlane {
 }
 
 /**
+ * The shared store's tenant rows, which tenant tables reference: made (once per process and
+ * tenant) before a tenant's first shared write. The server's core still owns the tenant registry.
+ */
+function sharedTenantRows(store: Store): (tenant: string) => Promise<void> {
+  const known = new Map<string, Promise<void>>();
+  return (tenant) => {
+    let made = known.get(tenant);
+    if (!made) {
+      made = store
+        .transaction('install', async (session) => {
+          await session.run(
+            `INSERT INTO tenants (id, display_name, kind, created_at, created_by)
+             VALUES ($1, $1, 'production', $2, 'cavra-server') ON CONFLICT (id) DO NOTHING`,
+            [tenant, new Date().toISOString()],
+          );
+        })
+        .catch((error: unknown) => {
+          known.delete(tenant);
+          throw error;
+        });
+      known.set(tenant, made);
+    }
+    return made;
+  };
+}
+
+/**
  * `cavra server`: migrations (under the advisory lock, so replicas starting together apply
  * each once), the shared store, the core, and the HTTPS server in front of them.
  */
@@ -45,6 +73,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const store = await PostgresStore.open({ connection: database.app, maxConnections: 16 });
   const ledger = new CentralLedger(store);
   const core = createCore({
+    // The approval desk's requests, verdicts and views live in the shared database: every
+    // replica serves one queue, and a waiter on one sees a verdict given on another.
+    shared: { store, ensureTenant: sharedTenantRows(store) },
     home: options.home,
     shell: 'cli',
     deliveries: { run: true },

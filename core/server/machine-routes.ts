@@ -46,8 +46,8 @@ function machineOf(ctx: RouteContext): { principal: Principal; tenant: string } 
 }
 
 /** A request this machine raised, or not_found (another machine's request is none of its business). */
-function ownRequest(deps: ServerDeps, tenant: string, machine: Principal, id: string): ApprovalRequest {
-  const request = deps.core.gateHost.approvals.get(tenant, id);
+async function ownRequest(deps: ServerDeps, tenant: string, machine: Principal, id: string): Promise<ApprovalRequest> {
+  const request = await deps.core.gateHost.approvals.get(tenant, id);
   if (!request || request.agentPrincipal !== machine.id) {
     throw new ContractError('not_found', `id: no approval request "${id}" raised by this machine`, 'id');
   }
@@ -189,9 +189,9 @@ export const machineRoutes: RouteModule = (deps) => {
       async handle(ctx) {
         const { principal, tenant } = machineOf(ctx);
         const input = parse(waitSchema, ctx.body, '{id, waitMs}');
-        ownRequest(deps, tenant, principal, input.id);
+        await ownRequest(deps, tenant, principal, input.id);
         // Someone waits until then: the desk abandons the request once nobody has waited for a while.
-        approvals.noteWait(tenant, input.id, Date.now() + input.waitMs);
+        await approvals.noteWait(tenant, input.id, Date.now() + input.waitMs);
         await approvals.expireDue(tenant).catch(() => 0);
         const request = await approvals.wait(tenant, input.id, input.waitMs);
         return { body: { request } };
@@ -211,7 +211,7 @@ export const machineRoutes: RouteModule = (deps) => {
             'binding.tenant',
           );
         }
-        if (input.requestId !== null) ownRequest(deps, tenant, principal, input.requestId);
+        if (input.requestId !== null) await ownRequest(deps, tenant, principal, input.requestId);
         // One conditional update on the shared desk: an approval allows one action, on one machine.
         const request = await approvals.consume(
           input.binding,
@@ -229,7 +229,7 @@ export const machineRoutes: RouteModule = (deps) => {
       async handle(ctx) {
         const { principal, tenant } = machineOf(ctx);
         const input = parse(abandonSchema, ctx.body, '{id, reason}');
-        ownRequest(deps, tenant, principal, input.id);
+        await ownRequest(deps, tenant, principal, input.id);
         const request = await approvals.abandon(tenant, input.id, principal.id, input.reason);
         return { body: { request } };
       },

@@ -18,7 +18,7 @@ import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import type { EvidenceSigner } from '../evidence';
-import { ApprovalDesk, StepUp, approvalHandlers, notifyBreakGlass } from '../approvals';
+import { ApprovalDesk, StepUp, StoredApprovalRepository, approvalHandlers, notifyBreakGlass } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
 import {
   AgentCredentials,
@@ -62,6 +62,7 @@ import { inputError } from './input-error';
 import type { ShellKind } from './types';
 import { version as packageVersion } from '../../package.json';
 import { SqliteStore } from '../store';
+import type { Store } from '../store';
 import {
   CONTROL_PLANE_CONNECTOR,
   ConnectedApprovals,
@@ -94,6 +95,12 @@ export interface CoreOptions {
    * organisation-wide ledger that machines ship their evidence to.
    */
   recordApproval?: (tenant: string, event: object) => Promise<number>;
+  /**
+   * What replicas of `cavra server` share (its PostgreSQL store): the approval desk keeps its
+   * requests there instead of the tenant's SQLite file, so every replica serves one queue.
+   * `ensureTenant` makes the shared store's tenant row before a tenant's first write.
+   */
+  shared?: { store: Store; ensureTenant(tenant: string): Promise<void> };
   /** The CLI launcher the governed workflow's agent runs (tests pass their own build); found beside the code otherwise. */
   cavraLauncher?: string;
 }
@@ -168,7 +175,10 @@ export function createCore(options: CoreOptions): LocalCoreService {
       request,
     );
   const approvals: ApprovalDesk = new ApprovalDesk({
-    store: (tenant) => tenants.store(tenant),
+    repository: new StoredApprovalRepository(
+      options.shared?.store ?? store,
+      options.shared ? (tenant) => options.shared!.ensureTenant(tenant) : undefined,
+    ),
     record:
       options.recordApproval ??
       (async (tenant, event) => (await ledgers.ledger(tenant).append({ type: 'approval', payload: event })).seq),
@@ -238,8 +248,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
         : send(config, credentials, message, context),
     record: recordDelivery,
     escalationRoute: (tenant) => reports.escalationRoute(tenant),
-    approval: (tenant, id) => {
-      const request = approvals.get(tenant, id);
+    approval: async (tenant, id) => {
+      const request = await approvals.get(tenant, id);
       if (!request) return { state: 'closed', why: 'the approval request no longer exists' };
       if (request.state === 'pending') return { state: 'pending' };
       if (request.state === 'approved') {
@@ -356,7 +366,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     setRetention: async (tenant, days, legalHold, by) => {
       await ledgers.ledger(tenant).setRetention({ days, legalHold }, by.id);
     },
-    selfApproved: (tenant) => approvals.selfApproved(tenant).map((request) => request.id),
+    selfApproved: async (tenant) => (await approvals.selfApproved(tenant)).map((request) => request.id),
     record: async (tenant, payload) => {
       await ledgers.ledger(tenant).append({ type: 'config_change', payload });
     },

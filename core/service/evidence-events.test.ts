@@ -78,7 +78,7 @@ it('a console that only subscribed hears of records another process appends to i
 
   // A reviewer opening the request is evidence (`viewed`), but it changes no queue.
   heard.length = 0;
-  const opened = otherProcess.gateHost.approvals.list('evaluation', { states: ['pending'] })[0];
+  const opened = (await otherProcess.gateHost.approvals.list('evaluation', { states: ['pending'] }))[0];
   await other.call('approvals.get', { id: opened?.id ?? '' }, { tenant: 'evaluation' });
   const viewed = (await other.call('evidence.status', {}, { tenant: 'evaluation' })).size;
   expect(viewed).toBe(after + 1);

@@ -42,6 +42,99 @@ export const postgresMigrations: MigrationSet = {
     `,
     },
   ],
+  approvals: [
+    {
+      version: 1,
+      name: 'approval-requests',
+      // The approval desk (core/approvals/repository.ts), the columns of SQLite's approvals
+      // component at v5, per tenant: every replica of cavra server serves one queue. Times are
+      // epoch milliseconds; flags are 0/1 integers, as on SQLite, so one repository serves both.
+      // A verdict is claimed by the (tenant, request, principal) key; a transition by a
+      // conditional UPDATE of the row, which PostgreSQL serialises per row across replicas.
+      sql: `
+      CREATE TABLE approval_requests (
+        ${TENANT_COLUMN},
+        id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'cancelled', 'abandoned', 'consumed')),
+        action_sha256 TEXT NOT NULL,
+        pack_id TEXT,
+        pack_version TEXT,
+        route TEXT NOT NULL,
+        rule_id TEXT,
+        reason TEXT NOT NULL,
+        require_reason INTEGER NOT NULL DEFAULT 0,
+        requester TEXT,
+        agent_id TEXT,
+        agent_session TEXT,
+        adapter TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        decision_id TEXT NOT NULL,
+        action_type TEXT NOT NULL,
+        target TEXT NOT NULL,
+        action TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        decided_at BIGINT,
+        decided_by TEXT,
+        decision_reason TEXT,
+        consumed_at BIGINT,
+        consumed_by TEXT,
+        requested_seq BIGINT,
+        state_seq BIGINT,
+        decision_seq BIGINT,
+        requester_uid BIGINT,
+        decided_by_kind TEXT,
+        self_approved INTEGER NOT NULL DEFAULT 0,
+        prior_state TEXT,
+        prior_seq BIGINT,
+        approver_groups TEXT NOT NULL DEFAULT '[]',
+        required_approvals INTEGER NOT NULL DEFAULT 1,
+        allow_reuse INTEGER NOT NULL DEFAULT 0,
+        attest TEXT NOT NULL DEFAULT 'none' CHECK (attest IN ('none', 'idp')),
+        wait_until BIGINT,
+        agent_principal TEXT,
+        break_glass_by TEXT,
+        break_glass_justification TEXT,
+        break_glass_until BIGINT,
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX approval_requests_by_binding ON approval_requests (tenant_id, action_sha256, state);
+      CREATE INDEX approval_requests_by_state ON approval_requests (tenant_id, state, expires_at);
+      CREATE INDEX approval_requests_queue ON approval_requests (tenant_id, state, created_at DESC, id);
+      CREATE INDEX approval_requests_by_wait ON approval_requests (tenant_id, state, wait_until)
+        WHERE wait_until IS NOT NULL;
+      CREATE TABLE approval_votes (
+        ${TENANT_COLUMN},
+        request_id TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        display_name TEXT,
+        verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'deny')),
+        reason TEXT,
+        at BIGINT NOT NULL,
+        seq BIGINT,
+        by_kind TEXT,
+        attestation TEXT,
+        PRIMARY KEY (tenant_id, request_id, principal_id),
+        FOREIGN KEY (tenant_id, request_id) REFERENCES approval_requests (tenant_id, id) ON DELETE CASCADE
+      );
+      CREATE TABLE approval_views (
+        ${TENANT_COLUMN},
+        request_id TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (tenant_id, request_id, principal_id),
+        FOREIGN KEY (tenant_id, request_id) REFERENCES approval_requests (tenant_id, id) ON DELETE CASCADE
+      );
+      ${tenantRowSecurity('approval_requests')}
+      ${tenantRowSecurity('approval_votes')}
+      ${tenantRowSecurity('approval_views')}
+      -- DELETE: a request or verdict whose ledger record never committed is removed (it never happened).
+      GRANT SELECT, INSERT, UPDATE, DELETE ON approval_requests, approval_votes TO {{app}};
+      GRANT SELECT, INSERT ON approval_views TO {{app}};
+    `,
+    },
+  ],
   containment: [
     {
       version: 1,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoredContainmentSettings } from '../containment';
 import { DEFAULT_REPORT_SETTINGS, StoredReportRepository } from '../reports';
 import { StoreAispmRepository } from '../aispm';
+import { StoredApprovalRepository } from '../approvals';
 import { SharedLedger } from '../evidence';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
@@ -90,6 +91,46 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
         links: [{ findingId: finding.id, seq: 1 }],
         trend: [{ atMs: 1, score: 1, coverage: 1, risk: 0, open: { low: 1, medium: 0, high: 0, critical: 0 } }],
       });
+      // The approval desk: a request, a verdict and a view.
+      const approvals = new StoredApprovalRepository(store);
+      await approvals.insert(tenant, {
+        id: `apr-${tenant}`,
+        action_sha256: 'a'.repeat(64),
+        pack_id: null,
+        pack_version: null,
+        route: 'default',
+        rule_id: null,
+        reason: 'seed',
+        require_reason: 0,
+        requester: null,
+        agent_id: null,
+        agent_session: null,
+        adapter: 'exec',
+        correlation_id: 'c',
+        decision_id: 'd',
+        action_type: 'execute_command',
+        target: 't',
+        action: '{}',
+        created_at: 1,
+        expires_at: 2,
+        decision_seq: null,
+        requester_uid: null,
+        approver_groups: '[]',
+        required_approvals: 1,
+        allow_reuse: 0,
+        attest: 'none',
+        agent_principal: null,
+      });
+      await approvals.markRequested(tenant, `apr-${tenant}`, 1);
+      await approvals.claimVote(tenant, `apr-${tenant}`, {
+        by: `human:${tenant}`,
+        displayName: null,
+        verdict: 'approve',
+        reason: null,
+        at: 1,
+        kind: 'human',
+      });
+      await approvals.addView(tenant, `apr-${tenant}`, `human:${tenant}`, 1, 1);
       await aispm.savePacket({
         sha256: `p-${tenant}`,
         kind: 'weekly',
@@ -119,6 +160,9 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
     expect(tenantTables).toEqual(
       expect.arrayContaining([
         'aispm_coverage',
+        'approval_requests',
+        'approval_views',
+        'approval_votes',
         'aispm_finding_links',
         'aispm_findings',
         'aispm_packets',

@@ -22,7 +22,7 @@ export interface OnboardingDeps {
   retention(tenant: string): { days: number | null; legalHold: boolean; set: boolean };
   setRetention(tenant: string, days: number | null, legalHold: boolean, by: Principal): Promise<void>;
   /** Ids of approvals the local evaluator gave to agents of its own OS user. */
-  selfApproved(tenant: string): string[];
+  selfApproved(tenant: string): Promise<string[]>;
   /** Appends a `config_change` record to the tenant's ledger; resolves once durable. */
   record(tenant: string, payload: Record<string, unknown>): Promise<void>;
 }
@@ -283,7 +283,7 @@ export async function identityBlockers(tenant: string, deps: OnboardingDeps): Pr
       refs: [],
     });
   }
-  const selfApproved = deps.selfApproved(tenant);
+  const selfApproved = await deps.selfApproved(tenant);
   if (selfApproved.length > 0) {
     blockers.push({
       code: 'self_approved',

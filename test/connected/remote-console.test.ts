@@ -54,7 +54,7 @@ describe.skipIf(cluster === null)('a console on another machine, connected to th
       return requests.find((request) => request.target.includes('npm publish'));
     });
     // B's own desk never saw it: the list came from the control plane.
-    expect(core.gateHost.approvals.get(TENANT, pending.id)).toBeNull();
+    expect(await core.gateHost.approvals.get(TENANT, pending.id)).toBeNull();
     const shown = await call<{ id: string; agentPrincipal: string | null }>('approvals.get', { id: pending.id });
     expect(shown.agentPrincipal).toBe(`agent:${laptopA.machineId}`);
 
