@@ -23,6 +23,7 @@ import { tempHome } from '../../test/support/temp-home';
 import { connectionsDir, storeMachineCredential, writeConnection } from './connection';
 import { ControlPlaneLink } from './link';
 import type { SyncPolicy } from './pack-sync';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const cluster = testCluster();
 
@@ -80,7 +81,7 @@ describe.skipIf(cluster === null)('pack sync from the control plane', () => {
     database = await createTestDatabase(cluster!);
     const server = createCore({ home: serverHome.home, shell: 'test', log: () => undefined });
     tenant = server.gateHost.tenants.defaultTenant() as string;
-    const issued = server.gateHost.agents.issue(tenant, 'machine laptop-a', { uid: 1000, name: 'dev' }, 'test');
+    const issued = await issueSharedCredential(database, tenant, 'machine laptop-a', { uid: 1000, name: 'dev' });
     await server.close();
     await onServer('policy.pack.import', { yaml: pack('1.0.0', 'deny') });
     await onServer('policy.assign', { packId: 'acme-sync' });

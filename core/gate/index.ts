@@ -10,7 +10,7 @@ export { McpRegistry, checkServerName } from './mcp-trust';
 export { mcpTrustHandlers } from './handlers';
 export { probeGate } from './probe';
 export type { GateProbe } from './probe';
-export { AgentCredentials, agentPrincipal } from './credentials';
+export { AgentCredentials, StoredAgentCredentials, agentPrincipal } from './credentials';
 export { enrolAgent, enrolmentHandlers, revokeAgent } from './enrolment';
 export type { EnrolmentDeps } from './enrolment';
 export { storeAgentToken } from './token';

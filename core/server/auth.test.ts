@@ -16,6 +16,7 @@ import { tempHome } from '../../test/support/temp-home';
 import { call, databaseEnv, idTokenFrom } from '../../test/support/control-plane';
 import { EVENTS_PATH, INVOKE_PATH, LEDGER_BATCH_PATH, databaseConfig, startControlPlane } from './index';
 import type { ControlPlane } from './index';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const cluster = testCluster();
 const users = {
@@ -71,7 +72,7 @@ describe.skipIf(cluster === null)('cavra server authentication', () => {
       });
       expect(updated.ok).toBe(true);
     }
-    agentToken = core.gateHost.agents.issue('acme', 'laptop-a', { uid: 1000, name: 'dev' }, 'test').token;
+    agentToken = (await issueSharedCredential(database, 'acme', 'laptop-a', { uid: 1000, name: 'dev' })).token;
     await core.close();
     plane = await startControlPlane({
       home: home.home,

@@ -1,7 +1,6 @@
-import { agentPrincipal } from '../gate';
+import { StoredAgentCredentials, agentPrincipal } from '../gate';
 import { createCore } from '../service';
-import { PostgresStore, migratePostgres, postgresMigrations } from '../store';
-import type { Store } from '../store';
+import { PostgresStore, migratePostgres, postgresMigrations, sharedTenantRows } from '../store';
 import { bearerAuthenticator } from './auth';
 import type { HumanVerifier, MachineVerifier } from './auth';
 import { CentralLedger } from './central-ledger';
@@ -21,7 +20,7 @@ export interface ControlPlaneOptions {
   host?: string;
   port?: number;
   log: ServerLog;
-  /** How enrolled machines are recognised; the core's agent credentials unless given. */
+  /** How enrolled machines are recognised; the shared machine credentials unless given. */
   machines?: MachineVerifier;
   routes?: readonly RouteModule[];
 }
@@ -31,33 +30,6 @@ export interface ControlPlane {
   port: number;
   /** Graceful stop: no new connections, requests in flight finish, then the pool and the core close. */
   close(): Promise<void>;
-}
-
-/**
- * The shared store's tenant rows, which tenant tables reference: made (once per process and
- * tenant) before a tenant's first shared write. The server's core still owns the tenant registry.
- */
-function sharedTenantRows(store: Store): (tenant: string) => Promise<void> {
-  const known = new Map<string, Promise<void>>();
-  return (tenant) => {
-    let made = known.get(tenant);
-    if (!made) {
-      made = store
-        .transaction('install', async (session) => {
-          await session.run(
-            `INSERT INTO tenants (id, display_name, kind, created_at, created_by)
-             VALUES ($1, $1, 'production', $2, 'cavra-server') ON CONFLICT (id) DO NOTHING`,
-            [tenant, new Date().toISOString()],
-          );
-        })
-        .catch((error: unknown) => {
-          known.delete(tenant);
-          throw error;
-        });
-      known.set(tenant, made);
-    }
-    return made;
-  };
 }
 
 /**
@@ -72,10 +44,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   }
   const store = await PostgresStore.open({ connection: database.app, maxConnections: 16 });
   const ledger = new CentralLedger(store);
+  const ensureTenant = sharedTenantRows(store);
+  // Machine credentials in the shared database: one enrolled through any replica verifies on
+  // every replica, and a revocation reaches all of them within the verification cache (1 s).
+  const credentials = new StoredAgentCredentials(store, { ensureTenant });
   const core = createCore({
     // The approval desk's requests, verdicts and views live in the shared database: every
     // replica serves one queue, and a waiter on one sees a verdict given on another.
-    shared: { store, ensureTenant: sharedTenantRows(store) },
+    shared: { store, ensureTenant },
     home: options.home,
     shell: 'cli',
     deliveries: { run: true },
@@ -88,13 +64,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const readiness = storeReadiness(store, postgresMigrations);
     const machines: MachineVerifier =
       options.machines ??
-      ((token) => {
-        const credential = core.gateHost.agents.verify(token);
+      (async (token) => {
+        const credential = await credentials.verify(token);
         return credential ? agentPrincipal(credential) : null;
       });
     const humans: HumanVerifier = (tenant, token) => core.bearerPrincipal(tenant, token);
     server = await startServer({
-      deps: { core, store, ledger, readiness, log },
+      deps: { core, store, ledger, credentials, readiness, log },
       authenticator: bearerAuthenticator({ machines, humans }),
       routes: options.routes ?? routeModules,
       tls: options.tls,

@@ -11,6 +11,7 @@ import { call, databaseEnv } from '../../test/support/control-plane';
 import { configRecord } from '../../test/support/gate-load';
 import { CentralLedger, LEDGER_BATCH_PATH, databaseConfig, startControlPlane } from './index';
 import type { ControlPlane } from './index';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const cluster = testCluster();
 
@@ -28,8 +29,8 @@ describe.skipIf(cluster === null)('central ledger ingest', () => {
     home = tempHome('cavra-ingest-');
     const core = createCore({ home: home.home, shell: 'test', log: () => undefined });
     tenant = core.gateHost.tenants.defaultTenant() as string;
-    gateA = core.gateHost.agents.issue(tenant, 'a', { uid: 1000, name: 'a' }, 'test').token;
-    gateB = core.gateHost.agents.issue(tenant, 'b', { uid: 1001, name: 'b' }, 'test').token;
+    gateA = (await issueSharedCredential(database, tenant, 'a', { uid: 1000, name: 'a' })).token;
+    gateB = (await issueSharedCredential(database, tenant, 'b', { uid: 1001, name: 'b' })).token;
     await core.close();
     for (const withOwner of [true, false]) {
       planes.push(

@@ -17,6 +17,7 @@ import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
 import { databaseConfig, startControlPlane } from './index';
 import type { ControlPlane } from './index';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const cluster = testCluster();
 
@@ -66,7 +67,8 @@ describe.skipIf(cluster === null)('approval requests raised by a machine', () =>
       const answer = await core.invoke(localEvaluationPrincipal, { op, tenant, input });
       expect(answer.ok, JSON.stringify(answer)).toBe(true);
     }
-    machineToken = core.gateHost.agents.issue(tenant, 'machine laptop-a', { uid: 1000, name: 'dev' }, 'test').token;
+    machineToken = (await issueSharedCredential(database, tenant, 'machine laptop-a', { uid: 1000, name: 'dev' }))
+      .token;
     await core.close();
     plane = await startControlPlane({
       home: home.home,

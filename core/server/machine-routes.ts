@@ -61,7 +61,8 @@ async function ownRequest(deps: ServerDeps, tenant: string, machine: Principal, 
  * deciding is a contract operation that the core refuses to every agent.
  */
 export const machineRoutes: RouteModule = (deps) => {
-  const { agents, approvals, policy } = deps.core.gateHost;
+  const { approvals, policy } = deps.core.gateHost;
+  const agents = deps.credentials;
   return [
     {
       method: 'POST',
@@ -99,7 +100,7 @@ export const machineRoutes: RouteModule = (deps) => {
             `The enrolment could not be recorded, so no credential was issued: ${error instanceof Error ? error.message : String(error)}`,
           );
         }
-        const issued = agents.issue(tenant, `machine ${input.name}`, owner, principal.id, minted);
+        const issued = await agents.issue(tenant, `machine ${input.name}`, owner, principal.id, minted);
         deps.log({ level: 'info', msg: 'machine enrolled', tenant, machine: issued.credential.id, by: principal.id });
         return {
           status: 201,
@@ -111,9 +112,9 @@ export const machineRoutes: RouteModule = (deps) => {
       method: 'GET',
       path: MACHINE_PATHS.self,
       auth: 'machine',
-      handle(ctx) {
+      async handle(ctx) {
         const { principal, tenant } = machineOf(ctx);
-        const credential = agents.list(tenant).find((c) => `agent:${c.id}` === principal.id);
+        const credential = (await agents.list(tenant)).find((c) => `agent:${c.id}` === principal.id);
         if (!credential) throw new ContractError('not_found', 'This machine is not enrolled');
         return {
           body: {
@@ -137,7 +138,7 @@ export const machineRoutes: RouteModule = (deps) => {
         const { principal, tenant } = machineOf(ctx);
         const id = principal.id.replace(/^agent:/, '');
         await recordCentrally(deps, tenant, { change: 'machine_disconnected', by: principal.id, machine: id });
-        agents.revoke(id);
+        await agents.revoke(tenant, id);
         return { body: { revoked: true } };
       },
     },

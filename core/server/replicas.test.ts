@@ -16,6 +16,7 @@ import { databaseEnv, startServerProcess } from '../../test/support/control-plan
 import type { ServerProcess } from '../../test/support/control-plane';
 import { runGateLoad } from '../../test/support/gate-load';
 import { CentralLedger } from './index';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const launcher = path.resolve(import.meta.dirname, '..', '..', 'bin', 'cavra.cjs');
 const cluster = testCluster();
@@ -38,7 +39,7 @@ describe.skipIf(cluster === null)('two cavra server replicas on one database (ac
     tenant = core.gateHost.tenants.defaultTenant() as string;
     for (let gate = 0; gate < GATES; gate++) {
       tokens.push(
-        core.gateHost.agents.issue(tenant, `gate-${gate}`, { uid: 1000 + gate, name: `dev${gate}` }, 'test').token,
+        (await issueSharedCredential(database, tenant, `gate-${gate}`, { uid: 1000 + gate, name: `dev${gate}` })).token,
       );
     }
     await core.close();

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { LocalCoreService } from '../service';
 import type { Principal } from '../contract';
 import type { Store } from '../store';
+import type { StoredAgentCredentials } from '../gate';
 import type { CentralLedger } from './central-ledger';
 import type { ServerLog } from './log';
 import type { Readiness } from './readiness';
@@ -48,6 +49,8 @@ export interface ServerDeps {
   /** The shared store (PostgreSQL in production): tenant-scoped units of work behind RLS. */
   store: Store;
   ledger: CentralLedger;
+  /** Machine credentials in the shared store (enrol, verify, revoke on any replica). */
+  credentials: StoredAgentCredentials;
   readiness: Readiness;
   log: ServerLog;
 }

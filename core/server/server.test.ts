@@ -13,6 +13,7 @@ import { tempHome } from '../../test/support/temp-home';
 import { call, databaseEnv, databaseUrl } from '../../test/support/control-plane';
 import { databaseConfig, routeModules, startControlPlane } from './index';
 import type { ControlPlane, RouteModule } from './index';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const launcher = path.join(root, 'bin', 'cavra.cjs');
@@ -31,7 +32,7 @@ describe.skipIf(cluster === null)('cavra server', () => {
     home = tempHome('cavra-server-');
     const core = createCore({ home: home.home, shell: 'test' });
     const tenant = core.gateHost.tenants.defaultTenant() as string;
-    agentToken = core.gateHost.agents.issue(tenant, 'laptop-a', { uid: 1000, name: 'dev' }, 'test').token;
+    agentToken = (await issueSharedCredential(database, tenant, 'laptop-a', { uid: 1000, name: 'dev' })).token;
     await core.close();
     const echo: RouteModule = () => [
       {

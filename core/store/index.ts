@@ -13,3 +13,4 @@ export type { PostgresStoreOptions } from './postgres-store';
 export { migratePostgres } from './postgres-migrations';
 export type { PostgresMigrateOptions } from './postgres-migrations';
 export { postgresMigrations } from './postgres-schema';
+export { sharedTenantRows } from './tenant-rows';

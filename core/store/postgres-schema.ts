@@ -42,6 +42,33 @@ export const postgresMigrations: MigrationSet = {
     `,
     },
   ],
+  credentials: [
+    {
+      version: 1,
+      name: 'agent-credentials',
+      // Machine credentials (core/gate/credentials.ts, StoredAgentCredentials): the install
+      // registry's table, shared by every replica. Install-wide, not behind row-level security:
+      // a token names no tenant, so its row is found before its tenant is known; the core then
+      // binds the machine to that row's tenant only. Only a SHA-256 of each secret is stored;
+      // a revocation is an UPDATE of revoked_at, and a credential is never deleted.
+      sql: `
+      CREATE TABLE agent_credentials (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        secret_sha256 TEXT NOT NULL CHECK (secret_sha256 ~ '^[0-9a-f]{64}$'),
+        label TEXT NOT NULL,
+        owner_uid BIGINT NOT NULL,
+        owner_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE INDEX agent_credentials_by_tenant ON agent_credentials (tenant_id, created_at);
+      GRANT SELECT, INSERT ON agent_credentials TO {{app}};
+      GRANT UPDATE (revoked_at) ON agent_credentials TO {{app}};
+    `,
+    },
+  ],
   approvals: [
     {
       version: 1,

@@ -16,6 +16,12 @@ import { connection } from '../../test/support/postgres-cluster';
 import { PostgresStore, StoreUsageError, migratePostgres, postgresMigrations } from './index';
 
 const cluster = testCluster();
+/**
+ * Install-wide tables that name a tenant per row but are not tenant data: machine credentials
+ * (a token names no tenant, so its row is found before the tenant is known; it holds a SHA-256
+ * of the secret, and the app role can only INSERT and set revoked_at — tested below).
+ */
+const INSTALL_TABLES = new Set(['agent_credentials']);
 
 describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall between tenants', () => {
   let database: TestDatabase;
@@ -145,7 +151,9 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
         `SELECT table_name FROM information_schema.columns
           WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`,
       );
-      tenantTables = tables.rows.map((row) => row.table_name);
+      tenantTables = tables.rows.map((row) => row.table_name).filter((table) => !INSTALL_TABLES.has(table));
+      // Every install table is named here on purpose, and its rows carry no tenant's data but its id.
+      expect(tables.rows.map((row) => row.table_name)).toEqual(expect.arrayContaining([...INSTALL_TABLES]));
     } finally {
       await owner.end();
     }
@@ -198,6 +206,20 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
     } finally {
       await owner.end();
     }
+  });
+
+  it('machine credentials: the app role cannot delete one, rewrite its secret or move it to another tenant', async () => {
+    await asTenant('acme', async (client) => {
+      for (const sql of [
+        `DELETE FROM agent_credentials`,
+        `UPDATE agent_credentials SET secret_sha256 = repeat('0', 64)`,
+        `UPDATE agent_credentials SET tenant_id = 'globex'`,
+      ]) {
+        await client.query('SAVEPOINT s');
+        await expect(client.query(sql), sql).rejects.toThrow(/permission denied/);
+        await client.query('ROLLBACK TO SAVEPOINT s');
+      }
+    });
   });
 
   it("raw SQL as tenant acme's session returns none of globex's rows, in every tenant table, however it asks", async () => {

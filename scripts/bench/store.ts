@@ -16,6 +16,7 @@ import { decision } from './evidence';
 import { ThrowawaySecrets } from './gate';
 import type { BenchSuite } from './harness';
 import { latencySummary } from './harness';
+import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -116,10 +117,11 @@ async function throughReplicas(
   try {
     const core = createCore({ home: home.home, shell: 'test', secrets: new ThrowawaySecrets(), log: () => undefined });
     const tenant = core.gateHost.tenants.defaultTenant() as string;
-    const tokens = Array.from(
-      { length: 16 },
-      (_, gate) => core.gateHost.agents.issue(tenant, `gate-${gate}`, { uid: 1000, name: 'bench' }, 'bench').token,
-    );
+    // The replicas verify machines against the shared database (StoredAgentCredentials).
+    const tokens: string[] = [];
+    for (let gate = 0; gate < 16; gate += 1) {
+      tokens.push((await issueSharedCredential(database, tenant, `gate-${gate}`, { uid: 1000, name: 'bench' })).token);
+    }
     await core.close();
     const cert = testCertificate();
     const env = databaseEnv(database);
