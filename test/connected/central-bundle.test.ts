@@ -21,6 +21,7 @@ import type { TestDatabase } from '../support/postgres';
 import { tempHome } from '../support/temp-home';
 import { CENTRAL_BUNDLE_PATH, LEDGER_BATCH_PATH, databaseConfig, startControlPlane } from '../../core/server';
 import type { ControlPlane } from '../../core/server';
+import { issueSharedCredential } from '../support/machine-credentials';
 
 const cluster = testCluster();
 const users = {
@@ -89,7 +90,8 @@ describe.skipIf(cluster === null)('the central ledger as an evidence bundle', ()
         },
       });
       expect(updated.ok, JSON.stringify(updated)).toBe(true);
-      machines[id] = core.gateHost.agents.issue(id, `laptop-${id}`, { uid: 1000, name: 'dev' }, 'test').token;
+      // Machines are enrolled in the shared database, where every replica verifies them.
+      machines[id] = (await issueSharedCredential(database, id, `laptop-${id}`, { uid: 1000, name: 'dev' })).token;
     }
     await core.close();
     plane = await startControlPlane({
