@@ -18,6 +18,7 @@ export { CentralBundleError, fetchCentralBundle } from './central-bundle';
 export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';
 export { ConnectedApprovals } from './remote-approvals';
+export { RemoteApprovalEvents } from './remote-events';
 export { REMOTE_APPROVAL_OPS, ReviewerSessions, connectedApprovalHandlers } from './remote-approvals-source';
 export { cachedPacks, packCacheKey } from './pack-sync';
 export type { CachedPacks, PackSet, PackSyncResult } from './pack-sync';

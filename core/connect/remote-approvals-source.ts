@@ -94,7 +94,8 @@ function contractError(error: unknown, base: string): ContractError {
  * shared desk every machine waits on. The local guard has already run (the reviewer's role in
  * the tenant here); it is a first wall, never the only one. Standalone tenants use the local
  * desk's handlers. Step-up (`approvals.attest`) stays local: an attested verdict on a connected
- * tenant is refused by the server's desk until the step-up flow is carried across.
+ * tenant is refused by the server's desk until the step-up flow is carried across. The queue's
+ * changes arrive through RemoteApprovalEvents (remote-events.ts), the server's event stream.
  */
 export function connectedApprovalHandlers<H extends { [K in RemoteOp]: Handler<K> }>(
   local: H,

@@ -67,6 +67,7 @@ import {
   CONTROL_PLANE_CONNECTOR,
   ConnectedApprovals,
   ControlPlaneLink,
+  RemoteApprovalEvents,
   ReviewerSessions,
   connectedApprovalHandlers,
 } from '../connect';
@@ -392,6 +393,13 @@ export function createCore(options: CoreOptions): LocalCoreService {
   };
   // Which sign-in a principal's calls come from: a connected tenant's approvals go to the control plane with its token.
   const reviewerSessions = new ReviewerSessions();
+  // A connected tenant's queue changes on the control plane: its events reach a subscribed console through this.
+  const remoteApprovalEvents = new RemoteApprovalEvents(
+    controlPlane,
+    reviewerSessions,
+    (tenant, payload) => events.emit('approvals.changed', tenant, payload),
+    log,
+  );
   const deps: HandlerDeps = { tenants, events, jobs, shell: options.shell, version: packageVersion };
   const evidence = evidenceHandlers(ledgers, deps, options.now);
   const registryWatch = new RegistryWatch(tenants, events);
@@ -580,9 +588,18 @@ export function createCore(options: CoreOptions): LocalCoreService {
       // processes append to the listener's tenants, should reach it.
       registryWatch.start();
       if (principal.kind !== 'agent') evidence.watchTenants(tenants.listFor(principal.id).map((t) => t.id));
-      return events.subscribe(principal, listener);
+      const unsubscribe = events.subscribe(principal, listener);
+      const unwatch = remoteApprovalEvents.watch(
+        principal,
+        tenants.listFor(principal.id).map((t) => t.id),
+      );
+      return () => {
+        unwatch();
+        unsubscribe();
+      };
     },
     close: () => {
+      remoteApprovalEvents.close();
       const closeStores = () => {
         jobs.cancelAll();
         evidence.stop();

@@ -12,7 +12,7 @@ import { startHost } from './console-host';
 // serve`) gets a Claude Code hook payload that needs approval, and its real hook client waits;
 // machine B (its own CAVRA_HOME, connected) runs the console in browser mode, where a reviewer
 // signs in through the test IdP's form, finds the request in the queue — the shared one, on the
-// server — and approves it; A's hook prints allow. The central ledger holds the request, the
+// server, heard live from its event stream — and approves it; A's hook prints allow. The central ledger holds the request, the
 // verdict and its use, and A's decision; B's CLI exports the central ledger as a bundle (as the
 // reviewer, `cavra evidence export --central`) and `cavra evidence verify` accepts it.
 
@@ -41,7 +41,7 @@ test('two machines: A’s hook waits, a reviewer on B’s console approves throu
     // Machine A's agent wants to publish a package: the hook raises the request on the server and waits.
     const answer = plane.hook('npm publish');
     const list = page.getByTestId('approval-list');
-    // B's queue picks the shared request up within its 15 s poll (no live events from the server yet).
+    // B's console hears of the shared request from the server's event stream (its 15 s poll is the fallback).
     await expect(list.getByRole('option')).toHaveCount(1, { timeout: 60_000 });
     const detail = page.getByTestId('approval-detail');
     await expect(detail).toContainText('npm publish');
@@ -71,6 +71,9 @@ test('two machines: A’s hook waits, a reviewer on B’s console approves throu
     await expect(page.getByTestId('queue-empty')).toBeVisible({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Decided' }).click();
     await expect(list).toContainText('consumed', { timeout: 30_000 });
+    // The open request is the server's as it is now (the event refetched it): used, nothing left to decide.
+    await expect(detail).toContainText('consumed', { timeout: 30_000 });
+    await expect(detail.getByRole('button', { name: /^Approve/ })).toHaveCount(0);
     await page.screenshot({ path: testInfo.outputPath('machine-b-decided.png'), fullPage: true });
 
     // The central ledger: the shared desk's request, the reviewer's verdict and its use, in that

@@ -111,4 +111,35 @@ describe.skipIf(cluster === null)('a console on another machine, connected to th
     await call('approvals.decide', { id: second.id, verdict: 'deny', reason: 'not this tag' });
     expect((await again).decision).toBe('deny');
   }, 400_000);
+
+  it('B’s console hears the shared queue live: the control plane’s events reach its event bus, down to the use on machine A', async () => {
+    const [laptopA, laptopB] = await Promise.all([plane.machine('laptop-c', 90), plane.machine('laptop-d', 5)]);
+    const { core, principal } = await consoleOf(laptopB.home, 'rita');
+    const heard: { id: string; state: string }[] = [];
+    const stop = core.subscribe(principal, (event) => {
+      if (event.event === 'approvals.changed') heard.push(event.payload as { id: string; state: string });
+    });
+    try {
+      const call = async <T>(op: string, input: unknown): Promise<T> => {
+        const answer = await core.invoke(principal, { op, tenant: TENANT, input });
+        if (!answer.ok) throw new Error(answer.error.message);
+        return answer.value as T;
+      };
+      const answer = laptopA.hook('npm publish --tag live');
+      const pending = await until('the request in machine B’s queue', async () => {
+        const { requests } = await call<{ requests: { id: string; target: string }[] }>('approvals.list', {
+          states: ['pending'],
+        });
+        return requests.find((request) => request.target.includes('--tag live'));
+      });
+      await call('approvals.decide', { id: pending.id, verdict: 'approve', reason: 'live' });
+      expect((await answer).decision).toBe('allow');
+      // Only the control plane knows the approval was used (on machine A): B hears it from there.
+      await until('the use, heard on B', () =>
+        heard.some((event) => event.id === pending.id && event.state === 'consumed'),
+      );
+    } finally {
+      stop();
+    }
+  }, 300_000);
 });

@@ -6,7 +6,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -72,6 +75,7 @@ export class Balancer {
   killedAfterCommit = 0;
   port = 0;
   private server!: https.Server;
+  private readonly upgrades = new Set<Duplex>();
 
   async start(): Promise<void> {
     this.server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
@@ -106,6 +110,25 @@ export class Balancer {
       });
       req.pipe(upstream);
     });
+    // WebSocket upgrades (the event stream) pass through as raw TLS streams, headers as sent.
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const upstream = tls.connect(
+        { host: '127.0.0.1', port: this.upstreamPort, ca: cert.cert, servername: 'localhost' },
+        () => {
+          const headers: string[] = [];
+          for (let i = 0; i < req.rawHeaders.length; i += 2)
+            headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+          upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+          if (head.length > 0) upstream.write(head);
+          upstream.pipe(socket);
+          socket.pipe(upstream);
+        },
+      );
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      this.upgrades.add(socket);
+      socket.once('close', () => this.upgrades.delete(socket));
+    });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -114,6 +137,7 @@ export class Balancer {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const socket of this.upgrades) socket.destroy();
     });
   }
 }
