@@ -1,4 +1,3 @@
-import { ContractError } from '../core/contract';
 import { version } from '../package.json';
 import { allCommands, commandsStartingWith } from './commands';
 import type { CliIO, Command } from './io';
@@ -106,6 +105,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.stderr(`cavra ${found.command.name}: ${error.message}\nUsage: ${found.command.usage}\n`);
       return 1;
     }
+    // The contract (every operation's schemas) is loaded here only if a command failed:
+    // `cavra --version` and `--help` never build it.
+    const { ContractError } = await import('../core/contract');
     if (error instanceof ContractError) {
       io.stderr(`cavra ${found.command.name}: ${error.message}\n`);
       return 1;
