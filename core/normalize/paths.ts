@@ -546,15 +546,15 @@ function resolveLinks(path: string, probe: FileSystemProbe, hops: number, memo: 
 }
 
 function locateReal(path: string, probe: FileSystemProbe, hops: number, memo: Map<string, string>): string {
-  const kind = probe.entryKind?.(path);
-  if (kind === 'entry' || kind === 'missing') {
-    // Not a symlink itself: where its parent really is, plus its name. The parents of one
-    // action's paths are the same few directories, resolved once each (an lstat per path
-    // instead of a realpath walking every component again).
-    const parent = posix.dirname(path);
-    if (parent === path) return path;
-    const realParent = resolveLinks(parent, probe, hops, memo);
-    return realParent === '/' ? `/${posix.basename(path)}` : `${realParent}/${posix.basename(path)}`;
+  const parent = posix.dirname(path);
+  const knownParent = parent === path ? undefined : memo.get(parent);
+  if (knownParent !== undefined && probe.entryKind) {
+    // Its parent already resolved in this action (the same few directories hold an action's
+    // paths): a path that is not a symlink itself lies there under its own name, which one
+    // lstat tells, instead of an lstat and a realpath walking every component again.
+    const kind = probe.entryKind(path);
+    if (kind !== 'link')
+      return knownParent === '/' ? `/${posix.basename(path)}` : `${knownParent}/${posix.basename(path)}`;
   }
   const location = probe.locate(path);
   if (location?.kind === 'exists') return location.real;
@@ -563,7 +563,6 @@ function locateReal(path: string, probe: FileSystemProbe, hops: number, memo: Ma
     const target = location.target.startsWith('/') ? location.target : `${posix.dirname(path)}/${location.target}`;
     return resolveLinks(posix.normalize(target), probe, hops + 1, memo);
   }
-  const parent = posix.dirname(path);
   if (parent === path) return path;
   const realParent = resolveLinks(parent, probe, hops, memo);
   return realParent === '/' ? `/${posix.basename(path)}` : `${realParent}/${posix.basename(path)}`;
