@@ -6,7 +6,7 @@ import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
 import { implicitRuns, programSpec } from './programs/registry';
-import type { ProgramSpec, WrapperSpec } from './programs/spec';
+import type { DatabaseClient, ProgramSpec, WrapperSpec } from './programs/spec';
 import { codeSource, interpreterSpec, runsScriptFile } from './programs/interpreters';
 import { readSql, redisStatement } from './programs/sql';
 import { SHELL_PROGRAMS } from './shells';
@@ -77,33 +77,34 @@ export function wrapperPrograms(): readonly string[] {
   return Object.keys(WRAPPERS);
 }
 
-/** Programs whose arguments this module reads itself (scripts, directories, git, find, clients). */
-export const SPECIAL_PROGRAMS: ReadonlySet<string> = new Set([
-  'eval',
-  'trap',
-  'alias',
-  'cd',
-  'pushd',
-  'find',
-  'fd',
-  'fdfind',
-  'sudoedit',
-  'source',
-  '.',
-  'hash',
-  'enable',
-  'export',
-  'declare',
-  'typeset',
-  'sqlite3',
-  'sqlite',
-  'psql',
-  'mysql',
-  'mariadb',
-  'redis-cli',
-  'sql',
-  'cavra',
-]);
+/**
+ * Programs whose arguments this module reads itself (scripts, directories, find), and whether
+ * their arguments stay out of argument taint (taint.ts): their reader accounts for them, or they
+ * are names, not files — directories (`cd`), variables (`export`), programs (`hash`).
+ */
+const NORMALIZER_PROGRAMS: Readonly<Record<string, { readonly untainted: boolean }>> = {
+  eval: { untainted: true },
+  trap: { untainted: true },
+  alias: { untainted: true },
+  cd: { untainted: true },
+  pushd: { untainted: true },
+  find: { untainted: true },
+  fd: { untainted: true },
+  fdfind: { untainted: true },
+  sudoedit: { untainted: true },
+  source: { untainted: true },
+  '.': { untainted: true },
+  hash: { untainted: true },
+  enable: { untainted: false },
+  export: { untainted: true },
+  declare: { untainted: true },
+  typeset: { untainted: true },
+  sql: { untainted: false },
+  cavra: { untainted: false },
+};
+
+/** Programs whose arguments this module reads itself. */
+export const SPECIAL_PROGRAMS: ReadonlySet<string> = new Set(Object.keys(NORMALIZER_PROGRAMS));
 
 /** Peels wrappers, records the simple command(s), and follows whatever they run in turn. */
 export function runCommandLine(extraction: Extraction, line: CommandLine): SimpleCommand[] {
@@ -122,125 +123,18 @@ export function runCommandLine(extraction: Extraction, line: CommandLine): Simpl
   );
 }
 
-/** Programs whose arguments are read by their own readers here (git, find) or are scripts (eval). */
-const TAINT_EXEMPT: ReadonlySet<string> = new Set([
-  'git',
-  'find',
-  'fd',
-  'fdfind',
-  'eval',
-  'trap',
-  'alias',
-  'sudoedit',
-  'source',
-  '.',
-  'sqlite3',
-  'sqlite',
-  // Their operands are names, not files: directories (`cd`), variables (`export`), programs (`command -v`).
-  'cd',
-  'pushd',
-  'hash',
-  'export',
-  'declare',
-  'typeset',
-  'command',
-  ...SHELL_PROGRAMS,
-]);
-const DATABASE_CLIENTS: ReadonlySet<string> = new Set(['sqlite3', 'sqlite', 'psql', 'mysql', 'mariadb', 'redis-cli']);
-
-/** Where each client takes statements from on its command line, and its options that take a value. */
-const CLIENT_GRAMMAR: Record<string, OptionGrammar> = {
-  sqlite3: {
-    values: [
-      '-cmd',
-      '-init',
-      '-separator',
-      '-nullvalue',
-      '-newline',
-      '-vfs',
-      '-mmap',
-      '-lookaside',
-      '-pagecache',
-      '-maxsize',
-    ],
-    singleDash: true,
-  },
-  psql: {
-    values: [
-      '-c',
-      '--command',
-      '-f',
-      '--file',
-      '-d',
-      '--dbname',
-      '-h',
-      '--host',
-      '-p',
-      '--port',
-      '-U',
-      '--username',
-      '-v',
-      '--set',
-      '--variable',
-      '-o',
-      '--output',
-      '-L',
-      '--log-file',
-      '-P',
-      '--pset',
-      '-F',
-      '-R',
-      '-T',
-    ],
-    abbreviations: true,
-  },
-  mysql: {
-    values: [
-      '-e',
-      '--execute',
-      '-h',
-      '--host',
-      '-P',
-      '--port',
-      '-u',
-      '--user',
-      '-D',
-      '--database',
-      '-S',
-      '--socket',
-      '--defaults-file',
-      '--defaults-extra-file',
-      '--init-command',
-      '--tee',
-      '--pager',
-    ],
-    abbreviations: true,
-  },
-  'redis-cli': {
-    values: [
-      '-h',
-      '-p',
-      '-s',
-      '-a',
-      '--user',
-      '--pass',
-      '-u',
-      '-n',
-      '-r',
-      '-i',
-      '-d',
-      '-D',
-      '--eval',
-      '--tls',
-      '--cacert',
-      '--cert',
-      '--key',
-      '--rdb',
-      '--functions-rdb',
-    ],
-    stopAtOperand: true,
-  },
-};
+/**
+ * Whether the program's arguments stay out of argument taint, by its spec: a shell's are its
+ * script, read as one; `command -v NAME` names programs (the wrapper reads `command` otherwise).
+ */
+function untainted(program: string): boolean {
+  return (
+    NORMALIZER_PROGRAMS[program]?.untainted === true ||
+    programSpec(program)?.untainted === true ||
+    SHELL_PROGRAMS.has(program) ||
+    program === 'command'
+  );
+}
 
 /**
  * SQL given to a database client, from its arguments or its input: each statement is judged as
@@ -252,9 +146,9 @@ function databaseClient(
   program: string,
   args: Field[],
   invocation: Invocation,
+  { dialect: client, grammar }: DatabaseClient,
 ): void {
-  const client = program === 'sqlite' ? 'sqlite3' : program === 'mariadb' ? 'mysql' : program;
-  const scanned = scanArguments(args, CLIENT_GRAMMAR[client] as OptionGrammar);
+  const scanned = scanArguments(args, grammar);
   const texts: Field[] = [];
   if (client === 'sqlite3') {
     texts.push(...optionValues(scanned, '-cmd'), ...scanned.operands.slice(1));
@@ -449,7 +343,7 @@ function quotedNames(code: string): string[] {
 
 /** Argument taint: every argument the program's spec does not account for may name a file it reads. */
 function taintArguments(extraction: Extraction, program: string, args: readonly Field[]): void {
-  if (METADATA_PROGRAMS.has(program) || TAINT_EXEMPT.has(program) || describesEveryFile(program)) return;
+  if (METADATA_PROGRAMS.has(program) || untainted(program) || describesEveryFile(program)) return;
   const inline = inlineCode(program, args);
   if (inline === null) {
     taintWords(extraction, program, args);
@@ -617,7 +511,8 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
       );
     }
   }
-  if (DATABASE_CLIENTS.has(program)) databaseClient(extraction, line, program, args, invocation);
+  const spec = programSpec(program);
+  if (spec?.databaseClient) databaseClient(extraction, line, program, args, invocation, spec.databaseClient);
   const effects = programEffects(program, invocation.argsFromInput ? [...args, ...filesOnInput(line.input)] : args);
   for (const target of effects?.downloads ?? []) extraction.fetch(target);
   namesFromInput(extraction, line, program, args);
@@ -641,7 +536,6 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
   if (interpreted !== null) extraction.run(interpreted);
   if (program === 'chmod' && args.some((arg) => /^(\+|[ugoa]+\+)[rwX]*x|^0?[0-7]?[1357][0-7]{2}$/.test(arg.text)))
     for (const arg of args.slice(1)) if (!arg.text.startsWith('-') && !arg.dynamic) extraction.run(arg.text);
-  const spec = programSpec(program);
   for (const value of optionValuesOf(args, spec?.runFileOptions ?? [])) extraction.run(value);
   const { files: implicit, directoryOptions } = implicitRuns(
     program,

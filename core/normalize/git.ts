@@ -2,6 +2,7 @@ import type { Access } from './paths';
 import type { Field } from './shell-words';
 import { type OptionGrammar, hasOption, scanArguments } from './command-options';
 import type { GitFetch, GitInvocation, GitPush, GitRefUpdate } from './types';
+import { GIT_CONFIG_FILE_OPTIONS } from './programs/git-config';
 
 /** A file git reads or writes on the command's behalf (`git show HEAD:.env`, `git rm x`). */
 interface GitFile {
@@ -510,7 +511,7 @@ const FILE_OPTION_SUBCOMMANDS: Record<string, readonly string[]> = {
   diff: ['-O', '--output'],
   'format-patch': ['-o', '--output-directory'],
   archive: ['-o', '--output'],
-  config: ['-f', '--file', '--blob'],
+  config: GIT_CONFIG_FILE_OPTIONS,
   add: ['--pathspec-from-file'],
   commit: ['--pathspec-from-file', '-F', '--file', '-t', '--template'],
   'ls-files': ['--exclude-from', '-X'],

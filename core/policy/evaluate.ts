@@ -8,7 +8,7 @@ import type { PathGlob } from './glob';
 import { codeSources } from './interpreters';
 import type { CommandEntry, GitBucket, PathEntry, PolicyIndex } from './policy-index';
 import { containedIndex } from './policy-index';
-import { programKey } from '../normalize';
+import { gitConfigWrittenKey, programKey } from '../normalize';
 
 interface EvaluationOptions {
   /** The tenant's MCP trust list (lowercase server names), filled by the MCP trust service. */
@@ -45,19 +45,6 @@ export interface Verdict {
 
 let evaluationStamp = 0;
 
-const GIT_CONFIG_VALUE_OPTIONS = new Set(['-f', '--file', '--blob', '--type', '--default', '--comment']);
-const GIT_CONFIG_ACTIONS = new Set([
-  'set',
-  'get',
-  'unset',
-  'list',
-  'edit',
-  'rename-section',
-  'remove-section',
-  'get-color',
-  'get-colorbool',
-  'get-urlmatch',
-]);
 const IMPLICIT_DESTINATIONS = new Set(['HEAD', '@']);
 
 export function commandText(command: SimpleCommand): string {
@@ -365,62 +352,12 @@ function shortRef(ref: string): string {
   return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
 }
 
-/** Options of `git config` that only read. */
-const GIT_CONFIG_READS = new Set([
-  '--get',
-  '--get-all',
-  '--get-regexp',
-  '--get-urlmatch',
-  '--get-color',
-  '--get-colorbool',
-  '-l',
-  '--list',
-  'get',
-  'list',
-  '--show-origin',
-  '--show-scope',
-  '--name-only',
-]);
-const GIT_CONFIG_WRITES = new Set([
-  'set',
-  'unset',
-  '--unset',
-  '--unset-all',
-  '--add',
-  '--replace-all',
-  'rename-section',
-  'remove-section',
-  '--rename-section',
-  '--remove-section',
-  'edit',
-  '-e',
-  '--edit',
-]);
-
 /** Keys set with `-c`, and the key `git config` writes (reads such as `--get` set nothing). */
 function configKeys(git: GitInvocation): string[] {
   const keys = Object.keys(git.config);
   if (git.subcommand !== 'config') return keys;
-  const positionals: string[] = [];
-  let writes = false;
-  let reads = false;
-  for (let i = 0; i < git.args.length && positionals.length < 3; i++) {
-    const a = git.args[i] as string;
-    if (GIT_CONFIG_VALUE_OPTIONS.has(a)) i++;
-    else if (GIT_CONFIG_WRITES.has(a)) writes = true;
-    else if (GIT_CONFIG_READS.has(a)) reads = true;
-    else if (!a.startsWith('-')) positionals.push(a);
-  }
-  const action = positionals[0] !== undefined && GIT_CONFIG_ACTIONS.has(positionals[0]) ? positionals[0] : null;
-  if (action !== null) {
-    positionals.shift();
-    if (action === 'set' || action === 'unset' || action === 'rename-section' || action === 'remove-section')
-      writes = true;
-    else reads = true;
-  }
-  const key = positionals[0];
-  // `git config KEY VALUE` writes; `git config KEY` alone prints the value.
-  if (key !== undefined && !reads && (writes || positionals.length >= 2)) keys.push(key);
+  const written = gitConfigWrittenKey(git.args);
+  if (written !== null) keys.push(written);
   return keys;
 }
 

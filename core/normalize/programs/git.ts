@@ -12,4 +12,6 @@ export const GIT_SPEC: ProgramSpec = {
   // `git clone URL dir` downloads a repository whose hooks and scripts may be run next.
   effects: (args) => ({ files: [], scripts: [], problems: [], downloads: cloneDownloads(args) }),
   partialEffects: true,
+  // Its arguments are read by ../git.ts: paths, revisions, remotes, config.
+  untainted: true,
 };

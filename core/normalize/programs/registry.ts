@@ -1,6 +1,7 @@
 import { BUILD_TOOL_SPECS } from './build-tools';
 import { CLOUD_SPECS } from './cloud';
 import { CONTAINER_SPECS } from './containers';
+import { DATABASE_CLIENT_SPECS } from './database-clients';
 import { GH_SPEC } from './gh';
 import { GIT_SPEC } from './git';
 import { HTTP_CLIENT_SPEC } from './http-clients';
@@ -17,6 +18,7 @@ const SPECS: ReadonlyMap<string, ProgramSpec> = (() => {
     ...BUILD_TOOL_SPECS,
     ...CONTAINER_SPECS,
     ...CLOUD_SPECS,
+    ...DATABASE_CLIENT_SPECS,
     GH_SPEC,
     GIT_SPEC,
     SUDO_SPEC,

@@ -55,6 +55,12 @@ export interface WrapperSpec {
   editOptions?: readonly string[];
 }
 
+/** A database client: the dialect its statements are read in, and its command line's grammar. */
+export interface DatabaseClient {
+  readonly dialect: 'sqlite3' | 'psql' | 'mysql' | 'redis-cli';
+  readonly grammar: OptionGrammar;
+}
+
 /**
  * Everything known about one program (issue 9, acceptance 5), for programs with more than one
  * kind of knowledge: the command matcher's option table, the normalizer's effects, what it runs.
@@ -91,4 +97,11 @@ export interface ProgramSpec {
   readonly directoryOptions?: readonly string[];
   /** Options whose value is a file it runs (`make -f x.mk`). */
   readonly runFileOptions?: readonly string[];
+  /** It runs database statements given on its command line or its input (`psql -c`, `sqlite3 db SQL`). */
+  readonly databaseClient?: DatabaseClient;
+  /**
+   * None of its arguments is taken for a file it may read (argument taint, taint.ts): its reader
+   * accounts for them (git, sqlite3), or they name no files.
+   */
+  readonly untainted?: boolean;
 }
