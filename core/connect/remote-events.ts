@@ -1,4 +1,4 @@
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { events } from '../contract';
 import type { EventPayload, Principal } from '../contract';
 import type { RemoteApprovalsLink, ReviewerSessions } from './remote-approvals-source';
@@ -100,8 +100,10 @@ export class RemoteApprovalEvents {
     if (stream.closed) return;
     const connection = this.link.connection(tenant);
     if (!connection) return;
-    void this.link.bearerFor(session).then(
-      (bearer) => {
+    // `ws` is loaded with the first subscription: every `cavra` process builds this class with
+    // the core, and most (`cavra evaluate`) never open a socket.
+    void Promise.all([this.link.bearerFor(session), import('ws')]).then(
+      ([bearer, { WebSocket }]) => {
         if (stream.closed) return;
         if (bearer.tenant !== tenant) return;
         const url = new URL(EVENTS_PATH, serverBase(parseServerUrl(connection.server)));
