@@ -7,7 +7,7 @@ import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
 import { implicitRuns, programSpec } from './programs/registry';
 import type { DatabaseClient, ProgramSpec, WrapperSpec } from './programs/spec';
-import { codeSource, interpreterSpec, runsScriptFile } from './programs/interpreters';
+import { codeSource, interpreterSpec, isJavaScriptRuntime, runsScriptFile } from './programs/interpreters';
 import { readSql, redisStatement } from './programs/sql';
 import { SHELL_PROGRAMS } from './shells';
 import { taintedTexts } from './taint';
@@ -207,9 +207,6 @@ function databaseClient(
 /** Only so many arguments of one command are tainted: enough for any real command line. */
 const MAX_TAINTED_ARGS = 64;
 
-/** Runtimes a `cavra` command line can be run by as a script (`node …/bin/cavra.cjs approve`). */
-const JS_RUNTIMES: ReadonlySet<string> = new Set(['node', 'nodejs', 'bun', 'tsx', 'ts-node', 'deno']);
-
 /** `tar -T -`, `zip -@`, `cpio -o`: the names of the files archived come from standard input. */
 function namesFromInput(extraction: Extraction, line: CommandLine, program: string, args: readonly Field[]): void {
   const fromInput =
@@ -299,7 +296,8 @@ function interpretedScript(program: string, args: readonly Field[]): string | nu
 
 /** The command-line program the script is: `node …/bin/cavra.cjs approve` runs `cavra approve`. */
 function scriptProgram(program: string, args: readonly Field[]): { index: number; name: string } | null {
-  if (!JS_RUNTIMES.has(program)) return null;
+  // A `cavra` command line can be run by a JavaScript runtime as a script (`node …/bin/cavra.cjs approve`).
+  if (!isJavaScriptRuntime(program)) return null;
   const index = scriptOperand(program, args);
   const script = index === null ? undefined : args[index];
   if (index === null || script === undefined) return null;

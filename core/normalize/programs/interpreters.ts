@@ -27,6 +27,8 @@ export interface InterpreterSpec {
   readonly implicitlyRuns?: (words: readonly string[]) => readonly string[];
   /** Options naming the directory those files are in (`bun --cwd dir install`). */
   readonly directoryOptions?: readonly string[];
+  /** A JavaScript runtime: a JavaScript command-line program it runs is that program (`node bin/cavra.cjs`). */
+  readonly javascript?: boolean;
 }
 
 const spec = (
@@ -59,6 +61,7 @@ const NODE = spec(
     '--trace-warnings',
     '--experimental-vm-modules',
   ],
+  { javascript: true },
 );
 const PYTHON = spec(
   ['-c'],
@@ -78,16 +81,16 @@ const INTERPRETERS: Readonly<Record<string, InterpreterSpec>> = {
     NODE_INLINE,
     ['--cwd', '-r', '--preload', '--config', '-c', '--env-file'],
     ['--bun', '--silent', '--watch', '--hot', '--smol'],
-    { implicitlyRuns: nodePackageScripts, directoryOptions: ['--cwd'] },
+    { implicitlyRuns: nodePackageScripts, directoryOptions: ['--cwd'], javascript: true },
   ),
   deno: spec(
     [],
     ['--config', '-c', '--import-map', '--allow-read', '--allow-write', '--allow-net', '--allow-env', '--allow-run'],
     [],
-    { inlineSubcommand: 'eval' },
+    { inlineSubcommand: 'eval', javascript: true },
   ),
-  tsx: spec(NODE_INLINE, ['--tsconfig', '--import', '--require', '-r']),
-  'ts-node': spec(NODE_INLINE, ['-P', '--project', '-r', '--require', '-C', '--compiler']),
+  tsx: spec(NODE_INLINE, ['--tsconfig', '--import', '--require', '-r'], [], { javascript: true }),
+  'ts-node': spec(NODE_INLINE, ['-P', '--project', '-r', '--require', '-C', '--compiler'], [], { javascript: true }),
   perl: spec(['-e', '-E'], ['-I', '-M', '-m']),
   ruby: spec(['-e'], ['-I', '-r', '-C']),
   php: spec(['-r'], ['-c', '-d', '-z']),
@@ -127,6 +130,14 @@ export function runsScriptFile(program: string): boolean {
 }
 
 /** Families and their specs, for tables derived from them (the command matcher's options). */
+/**
+ * Whether the program, by its exact name (`node`, not `node22`), is a JavaScript runtime. The
+ * versioned names are left as they were read before this was a property of the spec.
+ */
+export function isJavaScriptRuntime(program: string): boolean {
+  return Object.hasOwn(INTERPRETERS, program) && INTERPRETERS[program]?.javascript === true;
+}
+
 export function interpreterFamilies(): readonly [string, InterpreterSpec][] {
   return Object.entries(INTERPRETERS);
 }
