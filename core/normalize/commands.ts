@@ -355,9 +355,30 @@ function taintArguments(extraction: Extraction, program: string, args: readonly 
   );
   if (code.dynamic) return;
   // Code may read or write what it names; each reading only adds subjects for the rules to judge.
-  const named = quotedNames(inline.code).map((text) => field(text));
+  codeNames(extraction, program, inline.code);
+}
+
+/**
+ * The names quoted in opaque code (`node -e`, `python3 - <<EOF`) are files it may read or write.
+ * Inside the sandbox nothing outside the workspace can be written but its private temp dir and
+ * home, so there a name outside the workspace is judged only as something the code may read
+ * (`print('/etc/hosts'.split('/'))` is not a write outside the workspace); a name inside it
+ * (`.github/workflows/ci.yml`, `.claude/settings.json`) is still judged as written.
+ */
+function codeNames(extraction: Extraction, program: string, code: string): void {
+  const named = quotedNames(code).map((text) => field(text));
   taintWords(extraction, program, named, 'read');
-  taintWords(extraction, program, named, 'write');
+  const { resolver } = extraction;
+  const workspace = resolver.workspace;
+  const writable =
+    resolver.userHome === null
+      ? named
+      : named.filter((name) => {
+          if (workspace === null || /^~/.test(name.text)) return false;
+          const absolute = resolver.absolute(name.text);
+          return absolute === workspace || absolute.startsWith(`${workspace}/`);
+        });
+  taintWords(extraction, program, writable, 'write');
 }
 
 function taintWords(extraction: Extraction, program: string, args: readonly Field[], access: Access = 'read'): void {
@@ -601,9 +622,7 @@ function codeOnInput(
   if (source.kind !== 'stdin' && source.kind !== 'none') return;
   const text = input.text;
   if (text === null || text === '') return;
-  const named = quotedNames(text).map((name) => field(name));
-  taintWords(extraction, program, named, 'read');
-  taintWords(extraction, program, named, 'write');
+  codeNames(extraction, program, text);
 }
 
 function record(extraction: Extraction, line: CommandLine, program: string, invocation: Invocation): SimpleCommand[] {
