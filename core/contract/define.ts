@@ -22,6 +22,13 @@ interface OperationBase<I extends z.ZodType, O extends z.ZodType> {
    * tenant's entitlement enables this feature. The enforcement core names none.
    */
   feature?: EnterpriseFeature;
+  /**
+   * Reads or runs what is on the machine the core runs on: a directory the person picked, the
+   * project directories named, the trial's scripted workflow. Served by the core on the
+   * person's own machine; the control plane refuses it over HTTPS, where those paths would be
+   * the server's (a remote caller could make it read or run whatever is on the server).
+   */
+  machineLocal?: true;
 }
 
 /** An operation on one tenant: the caller must hold one of `roles` in that tenant. */

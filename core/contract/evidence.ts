@@ -176,6 +176,7 @@ export const evidenceOperations = {
   'evidence.bundle.verify': defineOperation({
     description:
       "Offline review: verify an exported bundle directory on this machine against its own or a pinned key; needs no tenant data. Inside CAVRA's data directory only the tenant's own archive is read; elsewhere, a bundle the person picked.",
+    machineLocal: true,
     scope: 'tenant',
     roles: evidenceReaders,
     input: z

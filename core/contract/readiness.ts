@@ -158,6 +158,7 @@ export const readinessOperations = {
   'readiness.packet.verify': defineOperation({
     description:
       'Offline review: verify a readiness packet directory (signature, evidence bundle, derivation of ready) on this machine.',
+    machineLocal: true,
     scope: 'tenant',
     roles: readers,
     input: verifyInputSchema,
@@ -166,6 +167,7 @@ export const readinessOperations = {
   'offline.verify': defineOperation({
     description:
       'Offline review: tell what an exported directory holds (an evidence bundle, a readiness packet or a trial closeout packet) and verify it on this machine (a job).',
+    machineLocal: true,
     scope: 'tenant',
     roles: readers,
     input: verifyInputSchema,

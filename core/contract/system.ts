@@ -56,6 +56,7 @@ export const systemOperations = {
   'system.health': defineOperation({
     description:
       'Whether this install can enforce: independent checks (keychain, signing keys, gate, hook placement and port, sandbox, Node), each ok, warn or fail with how to fix it.',
+    machineLocal: true,
     scope: 'install',
     input: z
       .object({

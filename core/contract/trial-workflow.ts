@@ -54,6 +54,7 @@ export const trialWorkflowOperations = {
   'trial.workflow.run': defineOperation({
     description:
       'Run the governed workflow (trial step 4) as a job: a scripted agent session whose file, command, Git and MCP actions go through the real adapters to the running gate; one action waits for an approval in the Approval queue.',
+    machineLocal: true,
     scope: 'tenant',
     roles: ['evaluator', 'operator', 'tenant_admin'],
     mutates: true,

@@ -180,6 +180,24 @@ describe.skipIf(cluster === null)('cavra server authentication', () => {
     ).toBe(403);
   });
 
+  it('refuses what would read or run files on the server: a path a remote caller names is one on the server', async () => {
+    const asked = [
+      { op: 'evidence.bundle.verify', input: { path: '/etc' } },
+      { op: 'offline.verify', input: { path: '/root' } },
+      { op: 'readiness.packet.verify', input: { path: '/var/lib' } },
+      { op: 'trial.workflow.run', input: {} },
+    ];
+    for (const { op, input } of asked) {
+      const answer = await invoke(tokens.alice as string, 'acme', { op, tenant: 'acme', input });
+      expect(answer, op).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      expect((answer.body as { error: { message: string } }).error.message, op).toMatch(/on your own machine/);
+    }
+    // Control: the same caller is allowed what only reads the tenant's records on the server.
+    expect(
+      (await invoke(tokens.alice as string, 'acme', { op: 'evidence.status', tenant: 'acme', input: {} })).status,
+    ).toBe(200);
+  });
+
   it('a machine appends evidence for its own tenant and never decides or reads the console contract', async () => {
     const batch = await call(`${plane.url}${LEDGER_BATCH_PATH}`, {
       headers: { authorization: `Bearer ${agentToken}` },

@@ -1,4 +1,4 @@
-import { ContractError, requestEnvelopeSchema } from '../contract';
+import { ContractError, operations, requestEnvelopeSchema } from '../contract';
 import type { ResponseEnvelope } from '../contract';
 import { statusFor } from './http';
 import { INVOKE_PATH } from '../connect';
@@ -9,9 +9,10 @@ export { INVOKE_PATH };
 /**
  * The contract over HTTPS: the body is the same request envelope every transport carries
  * (`{op, tenant, input}`), answered by the core's one guard with the caller's principal. The
- * server adds two rules of its own: a call names no tenant but the one the caller
- * authenticated for, and sign-in operations are refused (the server authenticates each
- * request by its bearer token; it keeps no console session).
+ * server adds rules of its own: a call names no tenant but the one the caller authenticated
+ * for; sign-in operations are refused (the server authenticates each request by its bearer
+ * token; it keeps no console session); and so are operations that read or run what is on the
+ * machine they are asked on (`machineLocal`: a path there would be one on the server).
  */
 export const contractRoutes: RouteModule = (deps) => [
   {
@@ -28,6 +29,13 @@ export const contractRoutes: RouteModule = (deps) => [
         throw new ContractError(
           'forbidden',
           `${op}: the server authenticates every request by its bearer token; there is no session to open`,
+        );
+      }
+      const spec = (operations as Record<string, { machineLocal?: true } | undefined>)[op];
+      if (spec?.machineLocal) {
+        throw new ContractError(
+          'forbidden',
+          `${op}: it reads or runs what is on the machine it is asked on, and this is the control plane's server; run it on your own machine`,
         );
       }
       if (tenant !== null && tenant !== ctx.tenant) {
