@@ -6,6 +6,7 @@ import type {
   SharedAppendReceipt,
   SharedLedgerVerification,
 } from '../evidence';
+import { sharedTenantRows } from '../store';
 import type { Store } from '../store';
 
 /**
@@ -15,13 +16,18 @@ import type { Store } from '../store';
  */
 export class CentralLedger {
   private readonly ledger: SharedLedger;
-  private readonly known = new Map<string, Promise<void>>();
+  /**
+   * The shared store's tenant row that the ledger's rows reference. The server's core owns
+   * the tenant registry; the shared store learns a tenant the first time evidence arrives.
+   */
+  private readonly ensureTenant: (tenant: string) => Promise<void>;
 
   constructor(
     private readonly store: Store,
     now?: () => number,
   ) {
     this.ledger = new SharedLedger(store, now);
+    this.ensureTenant = sharedTenantRows(store);
   }
 
   /** One record (the server's own evidence, e.g. a machine enrolled), acknowledged after COMMIT. */
@@ -61,29 +67,5 @@ export class CentralLedger {
 
   verify(tenant: string): Promise<SharedLedgerVerification> {
     return this.ledger.verify(tenant);
-  }
-
-  /**
-   * The shared store's tenant row that the ledger's rows reference. The server's core owns
-   * the tenant registry; the shared store learns a tenant the first time evidence arrives.
-   */
-  private ensureTenant(tenant: string): Promise<void> {
-    let known = this.known.get(tenant);
-    if (!known) {
-      known = this.store
-        .transaction('install', async (session) => {
-          await session.run(
-            `INSERT INTO tenants (id, display_name, kind, created_at, created_by)
-             VALUES ($1, $1, 'production', $2, 'cavra-server') ON CONFLICT (id) DO NOTHING`,
-            [tenant, new Date().toISOString()],
-          );
-        })
-        .catch((error: unknown) => {
-          this.known.delete(tenant);
-          throw error;
-        });
-      this.known.set(tenant, known);
-    }
-    return known;
   }
 }
