@@ -116,6 +116,16 @@ export interface QueueCounts {
  * in the shared PostgreSQL database, where every replica sees one queue. Every method is one
  * unit of work; the desk's "record, then apply" spans several (the ledger append sits between).
  */
+/** One reviewer's verdict as the desk claims it. */
+export interface VoteClaim {
+  by: string;
+  displayName: string | null;
+  verdict: 'approve' | 'deny';
+  reason: string | null;
+  at: number;
+  kind: string;
+}
+
 export interface ApprovalRepository {
   insert(tenant: string, row: NewApprovalRow): Promise<void>;
   /** Removes a request whose `requested` record never committed. */
@@ -157,18 +167,7 @@ export interface ApprovalRepository {
    * the approvals with it, in one unit under the request's lock: two reviewers voting at once
    * are counted one after the other, so exactly one of them is the N-th. Null: already voted.
    */
-  claimVote(
-    tenant: string,
-    id: string,
-    vote: {
-      by: string;
-      displayName: string | null;
-      verdict: 'approve' | 'deny';
-      reason: string | null;
-      at: number;
-      kind: string;
-    },
-  ): Promise<{ approvals: number } | null>;
+  claimVote(tenant: string, id: string, vote: VoteClaim): Promise<{ approvals: number } | null>;
   undoVote(tenant: string, id: string, by: string): Promise<void>;
   settleVote(tenant: string, id: string, by: string, seq: number, attestation: string | null): Promise<void>;
   claimBreakGlass(tenant: string, id: string, by: string, justification: string, until: number): Promise<boolean>;
@@ -519,18 +518,7 @@ export class StoredApprovalRepository implements ApprovalRepository {
     return this.read(tenant, (s) => votesOf(s, id));
   }
 
-  claimVote(
-    tenant: string,
-    id: string,
-    vote: {
-      by: string;
-      displayName: string | null;
-      verdict: 'approve' | 'deny';
-      reason: string | null;
-      at: number;
-      kind: string;
-    },
-  ): Promise<{ approvals: number } | null> {
+  claimVote(tenant: string, id: string, vote: VoteClaim): Promise<{ approvals: number } | null> {
     return this.write(tenant, async (s) => {
       await s.lock(`approval/${id}`);
       const inserted = await s.run(
