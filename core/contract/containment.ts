@@ -79,6 +79,9 @@ export const containmentOperations = {
     description: "The sandbox profile the tenant's packs compile to for a workspace, with its digest.",
     scope: 'tenant',
     roles: anyTenantRole,
+    // Compiling reads the workspace (its real path, .git, the git remotes): on the server that
+    // would be the server's directory at the caller's path.
+    machineLocal: true,
     input: z
       .object({
         cwd: z

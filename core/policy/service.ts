@@ -81,6 +81,12 @@ export interface PolicyServiceOptions {
   testResults?: PackTestResultRepository;
   /** CAVRA's own data directory (as configured and resolved): actions reaching it are denied. */
   dataDirectories?: readonly string[];
+  /**
+   * Every action judged here is another machine's (`cavra server`): its `cwd` and paths name
+   * files there, so each evaluation reads the action's text alone, as `lexical` does for one
+   * call, and never this machine's file system (no glob listed, no tree walked, no link read).
+   */
+  actionsFromOtherMachines?: boolean;
 }
 
 export interface PackSummary {
@@ -542,7 +548,8 @@ export class PolicyService {
     } = {},
   ): Evaluation {
     const { index, broken, settings } = this.indexFor(tenant, action.repository ?? null);
-    const normalized = this.normalize(action, options.contained, options.lexical === true);
+    const lexical = this.options.actionsFromOtherMachines === true || options.lexical === true;
+    const normalized = this.normalize(action, options.contained, lexical);
     this.rememberDownloads(tenant, action, normalized, options.dryRun === true);
     // Only MCP calls ask for the trust list (a store query in the MCP registry).
     const trusted = normalized.mcp

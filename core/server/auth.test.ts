@@ -2,11 +2,14 @@
 // (oidc-provider on loopback), validated against the tenant's JWKS; forged tokens that differ
 // from a good one in one respect each; machines' credentials; tenants kept apart on every
 // route and on the event stream.
+import fs from 'node:fs';
+import path from 'node:path';
 import * as jose from 'jose';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../service';
 import { localEvaluationPrincipal } from '../identity';
+import { normalizeAction } from '../normalize';
 import { requireKeychain } from '../gate/testing';
 import { startTestIdp, testSigningKey } from '../../test/support/oidc-idp';
 import type { TestIdp } from '../../test/support/oidc-idp';
@@ -186,6 +189,8 @@ describe.skipIf(cluster === null)('cavra server authentication', () => {
       { op: 'offline.verify', input: { path: '/root' } },
       { op: 'readiness.packet.verify', input: { path: '/var/lib' } },
       { op: 'trial.workflow.run', input: {} },
+      // Compiling a sandbox profile reads the workspace: its real path, .git and git remotes.
+      { op: 'containment.profile', input: { cwd: '/root' } },
     ];
     for (const { op, input } of asked) {
       const answer = await invoke(tokens.alice as string, 'acme', { op, tenant: 'acme', input });
@@ -196,6 +201,70 @@ describe.skipIf(cluster === null)('cavra server authentication', () => {
     expect(
       (await invoke(tokens.alice as string, 'acme', { op: 'evidence.status', tenant: 'acme', input: {} })).status,
     ).toBe(200);
+  });
+
+  it('judges a remote caller’s action from its text alone: no glob listed, tree walked, link read or branch probed on the server', async () => {
+    // The server's own secrets, reachable from the paths a reviewer may name: a glob, a
+    // recursive reader, a symlink, `..`, a git checkout whose branch the normalizer would read.
+    const root = fs.mkdtempSync(path.join(home.home, '..', 'server-side-'));
+    try {
+      fs.mkdirSync(path.join(root, 'vault'));
+      fs.writeFileSync(path.join(root, 'vault', 'prod-signing-7f3a.key'), 'PRIVATE');
+      fs.mkdirSync(path.join(root, 'public'));
+      fs.symlinkSync(path.join(root, 'vault'), path.join(root, 'public', 'shortcut'));
+      fs.mkdirSync(path.join(root, 'repo', '.git'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'repo', '.git', 'HEAD'), 'ref: refs/heads/release-hotfix-9c2e\n');
+      const secrets = /prod-signing-7f3a|release-hotfix-9c2e/;
+      const command = (cwd: string, text: string) => ({ type: 'execute_command', cwd, command: text });
+      const asked = [
+        command(path.join(root, 'vault'), 'cat *.key'),
+        command(path.join(root, 'vault'), 'grep -r PRIVATE .'),
+        command(path.join(root, 'public'), 'cat ../vault/*'),
+        command(path.join(root, 'public'), 'cat shortcut/*'),
+        { type: 'read_file', cwd: path.join(root, 'public'), path: 'shortcut' },
+        { type: 'git_operation', cwd: path.join(root, 'repo'), git: { args: ['push', 'origin', 'HEAD'] } },
+        command(path.join(root, 'repo'), 'git push --force'),
+      ];
+
+      // Control: judged against this machine's files, the same actions name the secrets, so
+      // the probe and the pattern below would catch a server that looked.
+      const looked = asked.map((action) => JSON.stringify(normalizeAction(action as never)));
+      expect(looked.filter((text) => secrets.test(text)).length).toBeGreaterThanOrEqual(4);
+
+      const touched: string[] = [];
+      const probed = [
+        'lstatSync',
+        'statSync',
+        'realpathSync',
+        'readlinkSync',
+        'readdirSync',
+        'openSync',
+        'existsSync',
+        'readFileSync',
+      ] as const;
+      const originals = probed.map((name) => [name, fs[name]] as const);
+      for (const [name, original] of originals) {
+        const watched = function (this: unknown, ...args: unknown[]) {
+          if (String(args[0]).startsWith(root)) touched.push(`${name} ${String(args[0])}`);
+          return (original as (...a: unknown[]) => unknown).apply(this, args);
+        };
+        (fs as unknown as Record<string, unknown>)[name] = Object.assign(watched, original);
+      }
+      try {
+        for (const op of ['policy.simulate', 'policy.evaluate']) {
+          for (const action of asked) {
+            const answer = await invoke(tokens.alice as string, 'acme', { op, tenant: 'acme', input: { action } });
+            expect(answer.status, `${op} ${answer.text}`).toBe(200);
+            expect(answer.text, `${op} ${JSON.stringify(action)}`).not.toMatch(secrets);
+          }
+        }
+      } finally {
+        for (const [name, original] of originals) (fs as unknown as Record<string, unknown>)[name] = original;
+      }
+      expect(touched).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('a machine appends evidence for its own tenant and never decides or reads the console contract', async () => {

@@ -52,6 +52,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     // The approval desk's requests, verdicts and views live in the shared database: every
     // replica serves one queue, and a waiter on one sees a verdict given on another.
     shared: { store, ensureTenant },
+    // Every caller is on another machine: a path in an action they send is theirs, never ours to read.
+    actionsFromOtherMachines: true,
     home: options.home,
     shell: 'cli',
     deliveries: { run: true },

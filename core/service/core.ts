@@ -102,6 +102,11 @@ export interface CoreOptions {
    * `ensureTenant` makes the shared store's tenant row before a tenant's first write.
    */
   shared?: { store: Store; ensureTenant(tenant: string): Promise<void> };
+  /**
+   * The callers are on other machines (`cavra server`): an action's paths are theirs, so the
+   * policy judges every action from its text alone and never probes this machine's files.
+   */
+  actionsFromOtherMachines?: boolean;
   /** The CLI launcher the governed workflow's agent runs (tests pass their own build); found beside the code otherwise. */
   cavraLauncher?: string;
 }
@@ -218,6 +223,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     evidence: ledgerEvidence(ledgers),
     testResults: new FilePackTestResults(packTestResultsPath(options.home)),
     dataDirectories: dataDirectoriesOf(options.home),
+    actionsFromOtherMachines: options.actionsFromOtherMachines === true,
   });
   // Bound late: the identity service is made below; called only when a machine enrols.
   const controlPlane = new ControlPlaneLink({
