@@ -11,6 +11,9 @@ export const REMOTE_APPROVAL_OPS = [
   'approvals.page',
   'approvals.get',
   'approvals.decide',
+  // Step-up: the server began the IdP sign-in when it answered `approvals.decide`, holds its
+  // nonce and PKCE verifier, and checks the IdP's answer against the tenant's IdP itself.
+  'approvals.attest',
   'approvals.cancel',
   'approvals.breakGlass',
 ] as const;
@@ -93,8 +96,10 @@ function contractError(error: unknown, base: string): ContractError {
  * so the server's one guard decides who may list, approve or deny, and a verdict lands on the
  * shared desk every machine waits on. The local guard has already run (the reviewer's role in
  * the tenant here); it is a first wall, never the only one. Standalone tenants use the local
- * desk's handlers. Step-up (`approvals.attest`) stays local: an attested verdict on a connected
- * tenant is refused by the server's desk until the step-up flow is carried across. The queue's
+ * desk's handlers. An attested verdict takes the same road: `approvals.decide` begins the
+ * step-up on the server (its nonce commits to the server's request), the IdP redirects to this
+ * machine's loopback, and `approvals.attest` hands that redirect to the server, which completes
+ * the sign-in with the IdP, checks it names the same reviewer, and records the verdict. The queue's
  * changes arrive through RemoteApprovalEvents (remote-events.ts), the server's event stream.
  */
 export function connectedApprovalHandlers<H extends { [K in RemoteOp]: Handler<K> }>(

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/contract';
 import { createCore } from '../../core/service';
 import type { LocalCoreService } from '../../core/service';
+import { checkAttestation } from '../../core/approvals';
+import { signInOverHttp } from '../support/idp-sign-in';
 import { signInToCore } from '../support/oidc-idp';
 import { ControlPlaneFixture, TENANT, cluster, until } from './fixture';
 
@@ -110,6 +112,100 @@ describe.skipIf(cluster === null)('a console on another machine, connected to th
     expect((await call<{ state: string }>('approvals.get', { id: second.id })).state).toBe('pending');
     await call('approvals.decide', { id: second.id, verdict: 'deny', reason: 'not this tag' });
     expect((await again).decision).toBe('deny');
+  }, 400_000);
+
+  it('step-up from B: an IdP-attested verdict is begun, checked and recorded by the control plane; another reviewer’s or a replayed attestation is refused', async () => {
+    const [laptopA, laptopB] = await Promise.all([plane.machine('laptop-e', 120), plane.machine('laptop-f', 5)]);
+    const { core, principal: sam } = await consoleOf(laptopB.home, 'sam');
+    const { core: ritaCore, principal: rita } = await consoleOf(laptopB.home, 'rita');
+    const as = async <T>(who: 'sam' | 'rita', op: string, input: unknown) => {
+      const answer = await (who === 'sam' ? core : ritaCore).invoke(who === 'sam' ? sam : rita, {
+        op,
+        tenant: TENANT,
+        input,
+      });
+      return answer as { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+    };
+    const value = <T>(answer: { ok: true; value: T } | { ok: false; error: { message: string } }): T => {
+      if (!answer.ok) throw new Error(answer.error.message);
+      return answer.value;
+    };
+    const redirectUri = 'http://127.0.0.1:49155/callback';
+
+    // A high-severity rule on the operators' route: the control plane's own judgement makes it attested.
+    const answer = laptopA.hook('sudo apt-get install jq');
+    const pending = await until('the request in machine B’s queue', async () => {
+      const { requests } = value(
+        await as<{ requests: { id: string; target: string; attest?: string }[] }>('sam', 'approvals.list', {
+          states: ['pending'],
+        }),
+      );
+      return requests.find((request) => request.target.includes('apt-get install jq'));
+    });
+    expect(pending.attest).toBe('idp');
+    // Without a step-up the server's desk refuses the verdict.
+    const bare = await as('sam', 'approvals.decide', { id: pending.id, verdict: 'approve', reason: 'patch' });
+    expect(bare).toMatchObject({ ok: false, error: { code: 'step_up_required' } });
+
+    const begin = async () => {
+      const view = value(
+        await as<{ stepUp?: { flowId: string; authorizationUrl: string } }>('sam', 'approvals.decide', {
+          id: pending.id,
+          verdict: 'approve',
+          reason: 'patch window',
+          redirectUri,
+        }),
+      );
+      expect(view.stepUp?.authorizationUrl.startsWith(plane.idp.issuer)).toBe(true);
+      return view.stepUp as { flowId: string; authorizationUrl: string };
+    };
+
+    // Another person completes Sam's step-up sign-in at the IdP: the server refuses the verdict.
+    const first = await begin();
+    const ritaAtIdp = await signInOverHttp(first.authorizationUrl, 'rita');
+    const impostor = await as('sam', 'approvals.attest', { flowId: first.flowId, callbackUrl: ritaAtIdp });
+    expect(impostor).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect((impostor as { error: { message: string } }).error.message).toMatch(/not the signed-in reviewer/);
+
+    // Sam's own fresh sign-in, presented by another reviewer: not hers to complete.
+    const second = await begin();
+    const samAtIdp = await signInOverHttp(second.authorizationUrl, 'sam');
+    const stolen = await as('rita', 'approvals.attest', { flowId: second.flowId, callbackUrl: samAtIdp });
+    expect(stolen).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+    expect((await as<{ state: string }>('sam', 'approvals.get', { id: pending.id })) as unknown).toMatchObject({
+      ok: true,
+      value: { state: 'pending' },
+    });
+
+    // Sam completes it: the control plane's desk records the attested verdict and A is allowed.
+    const attested = value(
+      await as<{ state: string }>('sam', 'approvals.attest', { flowId: second.flowId, callbackUrl: samAtIdp }),
+    );
+    expect(attested.state).toBe('approved');
+    expect((await answer).decision).toBe('allow');
+
+    // Replayed: the same redirect again is refused, and nothing more is recorded.
+    const replay = await as('sam', 'approvals.attest', { flowId: second.flowId, callbackUrl: samAtIdp });
+    expect(replay).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+
+    const central = await plane.centralApprovalEvents(pending.id);
+    expect(central.filter((event) => event.event === 'approved')).toHaveLength(1);
+    // The verdict's record carries the IdP's proof, and it checks offline: Sam, this request, this verdict.
+    const rows = await plane.store.read({ tenant: TENANT }, (session) =>
+      session.all<{ payload: string }>(`SELECT payload FROM ledger_records WHERE type = 'approval' ORDER BY seq`),
+    );
+    const approved = rows
+      .map((row) => JSON.parse(String(row.payload)) as Record<string, unknown>)
+      .find((payload) => payload.request_id === pending.id && payload.event === 'approved');
+    expect(approved?.by).toBe(sam.id);
+    const check = checkAttestation({
+      request_id: approved?.request_id,
+      action_sha256: approved?.action_sha256,
+      event: approved?.event,
+      attestation: approved?.attestation,
+    });
+    expect(check.problems).toEqual([]);
+    expect(check.subject).toBe(sam.id.split(':').at(-1));
   }, 400_000);
 
   it('B’s console hears the shared queue live: the control plane’s events reach its event bus, down to the use on machine A', async () => {

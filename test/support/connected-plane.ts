@@ -162,10 +162,12 @@ export interface Machine {
   stopGate(): Promise<void>;
 }
 
-/** The IdP's users in the tests: an operator who joins machines and a reviewer who decides. */
+/** The IdP's users in the tests: an operator who joins machines and reviewers who decide. */
 const users: Record<string, IdpUser> = {
   olga: { name: 'Olga Operator', email: 'olga@acme.example', groups: ['platform-ops'] },
   rita: { name: 'Rita Reviewer', email: 'rita@acme.example', groups: ['secops'] },
+  // A reviewer who is also in the operators' approval route (cavra-destructive/operators).
+  sam: { name: 'Sam Oncall', email: 'sam@acme.example', groups: ['secops', 'operators'] },
 };
 const ROLE_MAPPINGS = [
   { group: 'platform-ops', roles: ['operator'] },
