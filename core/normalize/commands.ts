@@ -2,6 +2,7 @@ import { type OptionGrammar, hasOption, optionValues, scanArguments, sliceField 
 import { describesEveryFile, programEffects } from './effects';
 import { type CommandInput, type Extraction, type Scope, childScope } from './extraction';
 import { readGit } from './git';
+import { PATCH_READ_LIMIT, type PatchApplication, patchTargets } from './patches';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { METADATA_PROGRAMS } from './programs/metadata';
@@ -785,6 +786,44 @@ function scriptFromInput(
   }
 }
 
+/**
+ * `git apply|am`: the files the patch names are written. A patch that cannot be read whole
+ * (from a pipe or a redirect, too long, a name it quotes) may write anything under the
+ * directory it applies to, guard and CI files included.
+ */
+function applyPatch(
+  extraction: Extraction,
+  line: CommandLine,
+  patch: PatchApplication,
+  base: string | undefined,
+): void {
+  const write = (text: string, recursive: boolean) =>
+    extraction.addFieldPath(field(text), {
+      access: 'write',
+      source: 'command',
+      via: 'git',
+      ...(base ? { base } : {}),
+      ...(recursive ? { recursive: true } : {}),
+    });
+  const texts: (string | null)[] = [];
+  if (patch.sources.length === 0) {
+    const input = line.input;
+    texts.push(input?.kind === 'text' && !input.dynamic ? input.text : input?.kind === 'pipe' ? input.text : null);
+  }
+  for (const source of patch.sources) {
+    extraction.addFieldPath(source, { access: 'read', source: 'command', via: 'git', ...(base ? { base } : {}) });
+    const fixed = !source.dynamic && !source.glob && !source.pattern && !source.processSubstitution;
+    const at = extraction.resolver.absolute(source.text, base ?? (extraction.directories[0] as string));
+    texts.push(fixed ? extraction.resolver.head(at) : null);
+  }
+  for (const text of texts) {
+    const targets =
+      text === null || Buffer.byteLength(text) >= PATCH_READ_LIMIT ? null : patchTargets(text, patch.strip);
+    if (targets === null) write(patch.directory ?? '.', true);
+    else for (const target of targets) write(patch.directory ? `${patch.directory}/${target}` : target, false);
+  }
+}
+
 function git(extraction: Extraction, line: CommandLine, args: Field[], invocation: Invocation): void {
   // `git -C a -C b`: each directory is relative to the one before it.
   const directoryOf = (directories: readonly string[]) =>
@@ -797,6 +836,7 @@ function git(extraction: Extraction, line: CommandLine, args: Field[], invocatio
   );
   extraction.addGit(reading.invocation);
   const base = reading.directories.length > 0 ? directoryOf(reading.directories) : undefined;
+  if (reading.patch) applyPatch(extraction, line, reading.patch, base);
   for (const file of reading.files) {
     extraction.addFieldPath(file.field, {
       access: file.access,

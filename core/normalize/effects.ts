@@ -17,6 +17,8 @@ import type { EmbeddedScript, FileOperand, ProgramEffects, Reader } from './prog
 import type { WalkOptions } from './walk';
 
 const none = (): ProgramEffects => ({ files: [], scripts: [], problems: [] });
+/** The current directory: where an unpacker puts members it is not told where to put. */
+const here: Field = { text: '.', dynamic: false, glob: false, processSubstitution: false };
 
 function operands(fields: readonly Field[], access: Access, recursive = false): FileOperand[] {
   return fields
@@ -599,7 +601,9 @@ const tar: Reader = (args, program) => {
     );
     files.push(...operands(members, 'read', true));
   }
-  if (extracts) files.push(...operands(directories.length > 0 ? directories : [], 'write', true));
+  // Without -C the members land in the current directory, whatever they are named.
+  const toStdout = ['-O', '--to-stdout', '--to-command'].some((name) => names.has(name));
+  if (extracts && !toStdout) files.push(...operands(directories.length > 0 ? directories : [here], 'write', true));
   const embedded = scripts(scanned, TAR_SCRIPTS, program);
   for (const action of optionValues(scanned, '--checkpoint-action')) {
     if (action.text.startsWith('exec='))
@@ -643,8 +647,14 @@ const zip: Reader = (args, program) => {
 const unzip: Reader = (args) => {
   const scanned = scanArguments(args, { values: ['-d', '-P', '-x'] });
   const archive = scanned.operands[0];
+  // `-l`, `-t`, `-v`, `-Z` list or test; `-p`, `-c` print: only the others write, by default here.
+  const writes = !hasOption(scanned, '-l', '-t', '-v', '-Z', '-p', '-c', '-z');
+  const destinations = optionValues(scanned, '-d');
   return {
-    files: [...(archive ? operands([archive], 'read') : []), ...operands(optionValues(scanned, '-d'), 'write', true)],
+    files: [
+      ...(archive ? operands([archive], 'read') : []),
+      ...(writes ? operands(destinations.length > 0 ? destinations : [here], 'write', true) : []),
+    ],
     scripts: [],
     problems: [],
   };
@@ -657,11 +667,48 @@ const sevenZip: Reader = (args) => {
     .map((field) => sliceField(field, 2));
   if (!command || !archive) return none();
   const adds = /^[au]$/.test(command.text);
+  const extracts = /^[ex]$/.test(command.text) && !args.some((field) => field.text === '-so');
   return {
     files: [
       ...operands([archive], adds ? 'write' : command.text === 'd' ? 'readwrite' : 'read'),
       ...(adds ? operands(rest, 'read', true) : []),
-      ...operands(output, 'write', true),
+      ...operands(extracts && output.length === 0 ? [here] : output, 'write', true),
+    ],
+    scripts: [],
+    problems: [],
+  };
+};
+
+/** cpio -i: the members of the archive on standard input land under -D, or here. */
+const cpio: Reader = (args) => {
+  const scanned = scanArguments(args, {
+    values: [
+      '-D',
+      '--directory',
+      '-E',
+      '--pattern-file',
+      '-F',
+      '--file',
+      '-H',
+      '--format',
+      '-I',
+      '-O',
+      '-R',
+      '--owner',
+      '-M',
+      '--message',
+      '--rsh-command',
+    ],
+  });
+  const extracts =
+    hasOption(scanned, '--extract') || scanned.options.some((option) => /^-[a-zA-Z]*i/.test(option.name));
+  const lists = hasOption(scanned, '-t', '--list', '--to-stdout');
+  const directories = optionValues(scanned, '-D', '--directory');
+  return {
+    files: [
+      ...operands(optionValues(scanned, '-E', '--pattern-file'), 'read'),
+      ...operands(optionValues(scanned, '-F', '--file', '-I'), 'read'),
+      ...(extracts && !lists ? operands(directories.length > 0 ? directories : [here], 'write', true) : []),
     ],
     scripts: [],
     problems: [],
@@ -1698,6 +1745,8 @@ const READERS: Record<string, Reader> = {
   gtar: tar,
   zip,
   unzip,
+  cpio,
+  bsdcpio: cpio,
   '7z': sevenZip,
   '7za': sevenZip,
   '7zr': sevenZip,

@@ -1,3 +1,4 @@
+import { type PatchApplication, readPatchApplication } from './patches';
 import type { Access } from './paths';
 import type { Field } from './shell-words';
 import { type OptionGrammar, hasOption, scanArguments } from './command-options';
@@ -28,6 +29,8 @@ interface GitReading {
   scripts: GitScript[];
   /** What cannot be judged (`--ext-diff` runs whatever the repository configures). */
   problems: string[];
+  /** `git apply|am`: the patch it applies, whose files it writes. */
+  patch: PatchApplication | null;
 }
 
 /** Current branch of the repository at a directory, when it can be read. */
@@ -172,7 +175,14 @@ export function readGit(args: readonly Field[], environment: Record<string, stri
     problems.push(`git ${subcommand} --ext-diff runs the external diff program the repository configures`);
   if (subcommand === 'config' && subArgs.some((field) => field.text === '--edit' || field.text === '-e'))
     problems.push('git config --edit runs an editor on the configuration');
-  return { invocation, directories, files: gitFiles(subcommand, subArgs), scripts, problems };
+  return {
+    invocation,
+    directories,
+    files: gitFiles(subcommand, subArgs),
+    scripts,
+    problems,
+    patch: readPatchApplication(subcommand, subArgs),
+  };
 }
 
 function readEnvironmentConfig(environment: Record<string, string>, config: Record<string, string>): void {

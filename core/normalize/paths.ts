@@ -224,6 +224,11 @@ export class PathResolver {
     this.root = workspace ?? UNKNOWN_WORKSPACE;
   }
 
+  /** The start of a small text file (at most 4 KiB, see FileSystemProbe.read); null without a file system. */
+  head(path: string): string | null {
+    return this.probe?.read(path) ?? null;
+  }
+
   /** Lexically absolute form of `text` against `base`: `~`, `$HOME`-less, `.`/`..`/`//` and `\` resolved. */
   absolute(text: string, base: string = this.root): string {
     let path = text.replace(/\\/g, '/');
