@@ -12,6 +12,7 @@ export {
   approvalBindingSchema,
   centralBundleRequestSchema,
   machineApprovalOpenSchema,
+  machineApprovalWaitSchema,
 } from './wire';
 export type { CentralBundle, MachineApprovalOpen } from './wire';
 export { CentralBundleError, fetchCentralBundle } from './central-bundle';

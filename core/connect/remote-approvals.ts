@@ -125,7 +125,7 @@ export class ConnectedApprovals implements GateApprovals {
   }
 
   async noteWait(tenant: string, id: string, untilMs: number): Promise<void> {
-    // The server learns the wait from each long poll; locally there is nothing to note.
+    // The server learns the wait's end from each long poll (`untilMs`); locally there is nothing to note.
     if (!this.remote(tenant)) await this.local.noteWait(tenant, id, untilMs);
   }
 
@@ -146,7 +146,8 @@ export class ConnectedApprovals implements GateApprovals {
           const answer = await client.call<{ request: ApprovalRequest | null }>(
             'POST',
             MACHINE_PATHS.approvalWait,
-            { id, waitMs: pollMs },
+            // The poll's window, and when the agent really stops waiting (what reviewers are shown).
+            { id, waitMs: pollMs, untilMs: deadline },
             { timeoutMs: pollMs + 10_000 },
           );
           if (!answer.request) return null;

@@ -21,6 +21,21 @@ export const MACHINE_PATHS = {
   packs: '/v1/machines/packs',
 } as const;
 
+/** One long poll for a verdict answers within this, well inside the server's request timeout. */
+export const MAX_LONG_POLL_MS = 25_000;
+
+/**
+ * A machine's long poll for the verdict on its request: `waitMs` is this poll's window, `untilMs`
+ * (epoch ms) when the agent really stops waiting, so reviewers see that end and not the poll's.
+ */
+export const machineApprovalWaitSchema = z
+  .object({
+    id: z.string().min(1).max(100),
+    waitMs: z.number().int().min(0).max(MAX_LONG_POLL_MS),
+    untilMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();
+
 /** The contract over HTTPS (core/server/contract-routes.ts): `{op, tenant, input}` as the caller. */
 export const INVOKE_PATH = '/v1/invoke';
 

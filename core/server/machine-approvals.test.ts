@@ -129,6 +129,38 @@ describe.skipIf(cluster === null)('approval requests raised by a machine', () =>
     expect((answer.body as { error: { message: string } }).error.message).toContain(key);
   });
 
+  it('notes when the agent really stops waiting, not the long poll’s window, bounded by the server', async () => {
+    const wait = (body: unknown) =>
+      call(`${plane.url}${MACHINE_PATHS.approvalWait}`, { headers: { authorization: `Bearer ${machineToken}` }, body });
+    const opened = async (command: string) => {
+      const answer = await open(raised(command, 'acme-release/release.publish', 'acme-release/two-keys'));
+      expect(answer.status, answer.text).toBe(201);
+      return (answer.body as { request: ApprovalRequest }).request;
+    };
+    const waitUntilOf = (answer: { body: unknown }) =>
+      Date.parse((answer.body as { request: ApprovalRequest }).request.waitUntil as string);
+
+    // The agent waits 240 s; each poll is 20 s at most. Reviewers are shown the 240 s.
+    const first = await opened('frobpublish --tag wait-240');
+    const before = Date.now();
+    const polled = await wait({ id: first.id, waitMs: 0, untilMs: before + 240_000 });
+    expect(polled.status, polled.text).toBe(200);
+    expect(waitUntilOf(polled)).toBeGreaterThanOrEqual(before + 239_000);
+    expect(waitUntilOf(polled)).toBeLessThanOrEqual(before + 241_000);
+    // A later poll that says less does not shorten it; an older gate that says nothing gets its poll's window.
+    expect(waitUntilOf(await wait({ id: first.id, waitMs: 0, untilMs: before + 1_000 }))).toBe(waitUntilOf(polled));
+    const second = await opened('frobpublish --tag wait-unsaid');
+    const unsaid = await wait({ id: second.id, waitMs: 0 });
+    expect(waitUntilOf(unsaid)).toBeLessThanOrEqual(Date.now() + 1_000);
+
+    // A machine cannot note a wait beyond the server's bound (a day), nor send keys the wire does not have.
+    const third = await opened('frobpublish --tag wait-forever');
+    const forever = await wait({ id: third.id, waitMs: 0, untilMs: Date.now() + 365 * 86_400_000 });
+    expect(waitUntilOf(forever)).toBeLessThanOrEqual(Date.now() + 86_400_000);
+    const extra = await wait({ id: third.id, waitMs: 0, forever: true });
+    expect(extra).toMatchObject({ status: 400, body: { error: { code: 'invalid_input' } } });
+  });
+
   it('derives the terms from the route of the rule the tenant’s policy says decided', async () => {
     const answer = await open(
       raised('frobpublish --tag latest', 'acme-release/release.publish', 'acme-release/two-keys'),

@@ -3,14 +3,14 @@ import { ContractError, osUserSchema } from '../contract';
 import type { Principal } from '../contract';
 import { approvalBinding, termsForMachineRequest } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
-import { MACHINE_PATHS, approvalBindingSchema, machineApprovalOpenSchema } from '../connect';
+import { MACHINE_PATHS, approvalBindingSchema, machineApprovalOpenSchema, machineApprovalWaitSchema } from '../connect';
 import { AgentCredentials } from '../gate';
 import type { RouteContext, RouteModule, ServerDeps } from './routes';
 
 /** Who may join a machine to a tenant: the people who run the tenant's gates. */
 const ENROLLING_ROLES = new Set(['tenant_admin', 'operator']);
-/** One long poll answers within this, well inside the server's request timeout. */
-const MAX_WAIT_MS = 25_000;
+/** The longest wait a machine may note for its agent (a gate's approval wait is shorter). */
+const MAX_NOTED_WAIT_MS = 24 * 3_600_000;
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const parsed = schema.safeParse(body);
@@ -26,7 +26,6 @@ const enrolSchema = z.object({
   nonce: z.string().max(100).optional(),
 });
 
-const waitSchema = z.object({ id: z.string().min(1).max(100), waitMs: z.number().int().min(0).max(MAX_WAIT_MS) });
 const consumeSchema = z.object({
   binding: approvalBindingSchema,
   correlationId: z.string().min(1).max(200),
@@ -189,10 +188,13 @@ export const machineRoutes: RouteModule = (deps) => {
       auth: 'machine',
       async handle(ctx) {
         const { principal, tenant } = machineOf(ctx);
-        const input = parse(waitSchema, ctx.body, '{id, waitMs}');
+        const input = parse(machineApprovalWaitSchema, ctx.body, '{id, waitMs, untilMs?}');
         await ownRequest(deps, tenant, principal, input.id);
-        // Someone waits until then: the desk abandons the request once nobody has waited for a while.
-        await approvals.noteWait(tenant, input.id, Date.now() + input.waitMs);
+        // Someone waits until then: the desk abandons the request once nobody has waited for a
+        // while, and reviewers see that end (the agent's, not this poll's) as the request's.
+        const now = Date.now();
+        const until = Math.max(now + input.waitMs, Math.min(input.untilMs ?? 0, now + MAX_NOTED_WAIT_MS));
+        await approvals.noteWait(tenant, input.id, until);
         await approvals.expireDue(tenant).catch(() => 0);
         const request = await approvals.wait(tenant, input.id, input.waitMs);
         return { body: { request } };
