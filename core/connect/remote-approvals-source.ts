@@ -90,6 +90,20 @@ function contractError(error: unknown, base: string): ContractError {
 }
 
 /**
+ * Marks the requests of an answer from the control plane: their record numbers are the central
+ * ledger's, so a screen must not take them for this install's records of the same numbers.
+ */
+function inCentralLedger(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const answer = value as Record<string, unknown>;
+  const mark = (request: unknown) =>
+    typeof request === 'object' && request !== null ? { ...request, recordsIn: 'central' } : request;
+  // approvals.list and approvals.page answer {requests: […]}; the others one request.
+  if (Array.isArray(answer.requests)) return { ...answer, requests: answer.requests.map(mark) };
+  return mark(answer);
+}
+
+/**
  * The console's approvals source (SPEC §14): one seam, so no screen knows where the queue is.
  * For a tenant this install is connected for, the approval operations go to the control plane's
  * contract route as the signed-in reviewer — their stored sign-in's ID token as the bearer —
@@ -141,7 +155,7 @@ export function connectedApprovalHandlers<H extends { [K in RemoteOp]: Handler<K
           { bearer: bearer.idToken, headers: { [TENANT_HEADER]: ctx.tenant } },
         );
         // The local dispatcher validates the value against the operation's output schema.
-        return answer.value as Awaited<ReturnType<Handler<K>>>;
+        return inCentralLedger(answer.value) as Awaited<ReturnType<Handler<K>>>;
       } catch (error) {
         throw contractError(error, connection.server);
       }

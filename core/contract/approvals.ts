@@ -90,6 +90,12 @@ export const approvalRequestSchema = z.object({
   requestedSeq: z.number().int().nullable().optional(),
   stateSeq: z.number().int().nullable().optional(),
   /**
+   * Which ledger the record numbers above (and the votes') are in: this install's (omitted), or
+   * the control plane's central ledger for a connected tenant's queue, where a number says
+   * nothing about a local record of the same number.
+   */
+  recordsIn: z.enum(['local', 'central']).optional(),
+  /**
    * Approved by the local evaluation identity for an agent of the same OS user (SPEC §7):
    * no independent reviewer looked at it. A readiness blocker.
    */

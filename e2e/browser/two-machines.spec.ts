@@ -49,6 +49,14 @@ test('two machines: A’s hook waits, a reviewer on B’s console approves throu
     await expect(detail).toContainText('laptop-a-session');
     const requestId = ((await list.getAttribute('aria-activedescendant')) ?? '').replace(/^approval-/, '');
     expect(requestId).toMatch(/^apr_/);
+    // A waits 240 s in long polls of 20 s: B shows A's end (minutes), never the poll's window.
+    await expect(detail.getByTestId('approval-expiry')).toContainText(/in [1-4]m \d+s/, { timeout: 40_000 });
+    await expect(detail.getByTestId('approval-expiry')).toContainText('the agent stops waiting');
+    await expect(list.getByRole('option').first()).toContainText(/expires in [1-4]m \d+s/);
+    // The request's records are the central ledger's: named as such, never linked to B's own records.
+    const history = detail.getByTestId('approval-history');
+    await expect(history).toContainText('central record #');
+    await expect(history.getByRole('link')).toHaveCount(0);
     await page.screenshot({ path: testInfo.outputPath('machine-b-queue-1440.png'), fullPage: true });
     await page.setViewportSize({ width: 800, height: 900 });
     await page.screenshot({ path: testInfo.outputPath('machine-b-queue-800.png'), fullPage: true });

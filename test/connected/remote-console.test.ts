@@ -49,16 +49,30 @@ describe.skipIf(cluster === null)('a console on another machine, connected to th
     };
 
     const answer = laptopA.hook('npm publish');
-    const pending = await until('the request in machine B’s queue', async () => {
-      const { requests } = await call<{ requests: { id: string; target: string; state: string }[] }>('approvals.list', {
-        states: ['pending'],
-      });
-      return requests.find((request) => request.target.includes('npm publish'));
+    const pending = await until('the request in machine B’s queue, with A’s wait noted', async () => {
+      const { requests } = await call<{
+        requests: {
+          id: string;
+          target: string;
+          state: string;
+          waitUntil?: string | null;
+          effectiveExpiresAt?: string;
+          recordsIn?: string;
+        }[];
+      }>('approvals.list', { states: ['pending'] });
+      return requests.find((request) => request.target.includes('npm publish') && request.waitUntil);
     });
+    // A waits 90 s in long polls of 20 s: B is shown A's end, not the poll's.
+    expect(Date.parse(pending.effectiveExpiresAt as string) - Date.now()).toBeGreaterThan(40_000);
+    // Its record numbers are the central ledger's: B's console must not link them to its own records.
+    expect(pending.recordsIn).toBe('central');
     // B's own desk never saw it: the list came from the control plane.
     expect(await core.gateHost.approvals.get(TENANT, pending.id)).toBeNull();
-    const shown = await call<{ id: string; agentPrincipal: string | null }>('approvals.get', { id: pending.id });
+    const shown = await call<{ id: string; agentPrincipal: string | null; recordsIn?: string }>('approvals.get', {
+      id: pending.id,
+    });
     expect(shown.agentPrincipal).toBe(`agent:${laptopA.machineId}`);
+    expect(shown.recordsIn).toBe('central');
 
     await call('approvals.decide', { id: pending.id, verdict: 'approve', reason: 'release 4.2 agreed' });
     const verdict = await answer;

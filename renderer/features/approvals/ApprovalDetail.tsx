@@ -31,8 +31,26 @@ function AttestedBy({ vote }: { vote: Vote }) {
   );
 }
 
+/**
+ * One of the request's ledger records: a link into this console's Evidence screen, or, for a
+ * connected tenant's queue, the central ledger's number, which no record here has.
+ */
+function RecordRef({ request, seq }: { request: ApprovalSummaryView; seq: number }) {
+  if (request.recordsIn === 'central') {
+    return (
+      <span
+        data-testid="central-record"
+        title="In the control plane's central ledger, not this machine's: export it with cavra evidence export --central"
+      >
+        central record #{seq}
+      </span>
+    );
+  }
+  return <a href={linkTo('evidence', request.tenant, seq)}>record #{seq}</a>;
+}
+
 /** One verdict in words: who, what, when, why, and whether the IdP attested it. */
-function VoteLine({ vote, attest, tenant }: { vote: Vote; attest: 'none' | 'idp'; tenant: string }) {
+function VoteLine({ vote, attest, request }: { vote: Vote; attest: 'none' | 'idp'; request: ApprovalSummaryView }) {
   return (
     <>
       {vote.verdict === 'approve' ? 'Approved' : 'Denied'} by {vote.byDisplayName ?? vote.by}, <When iso={vote.at} />
@@ -52,7 +70,7 @@ function VoteLine({ vote, attest, tenant }: { vote: Vote; attest: 'none' | 'idp'
       {vote.seq != null && (
         <>
           {' '}
-          · <a href={linkTo('evidence', tenant, vote.seq)}>record #{vote.seq}</a>
+          · <RecordRef request={request} seq={vote.seq} />
         </>
       )}
     </>
@@ -84,7 +102,6 @@ const verdictStates = new Set(['approved', 'consumed', 'denied']);
 
 /** The request's life so far, each step with its own ledger record where there is one. */
 function History({ request }: { request: ApprovalSummaryView }) {
-  const evidence = (seq: number) => linkTo('evidence', request.tenant, seq);
   const decided = request.state !== 'pending' && request.decidedAt !== null;
   const votes = request.votes ?? [];
   const attest = request.attest ?? 'none';
@@ -103,7 +120,7 @@ function History({ request }: { request: ApprovalSummaryView }) {
         {request.requestedSeq != null ? (
           <>
             {' '}
-            · <a href={evidence(request.requestedSeq)}>record #{request.requestedSeq}</a>
+            · <RecordRef request={request} seq={request.requestedSeq} />
           </>
         ) : (
           <span className="muted"> · not yet recorded</span>
@@ -112,7 +129,7 @@ function History({ request }: { request: ApprovalSummaryView }) {
       {voteLines &&
         votes.map((vote) => (
           <li key={`${vote.by}-${vote.at}`} data-testid="approval-vote">
-            <VoteLine vote={vote} attest={attest} tenant={request.tenant} />
+            <VoteLine vote={vote} attest={attest} request={request} />
           </li>
         ))}
       {ending && (
@@ -127,7 +144,7 @@ function History({ request }: { request: ApprovalSummaryView }) {
           {endingSeq != null && endingSeq !== request.requestedSeq && !(voteLines && verdict) && (
             <>
               {' '}
-              · <a href={evidence(endingSeq)}>record #{endingSeq}</a>
+              · <RecordRef request={request} seq={endingSeq} />
             </>
           )}
         </li>
@@ -140,7 +157,7 @@ function History({ request }: { request: ApprovalSummaryView }) {
               {request.state === 'consumed' && request.stateSeq != null && (
                 <>
                   {' '}
-                  · <a href={evidence(request.stateSeq)}>record #{request.stateSeq}</a>
+                  · <RecordRef request={request} seq={request.stateSeq} />
                 </>
               )}
             </>
@@ -187,8 +204,9 @@ export function ApprovalDetail({
   onBreakGlass?: (() => void) | undefined;
 }) {
   // Read the decision record only once the request itself is recorded: until then the gate
-  // that opened it is still writing to the ledger.
-  const decisionSeq = request.requestedSeq != null ? (request.decisionSeq ?? null) : null;
+  // that opened it is still writing to the ledger. A central record is not in this console's ledger.
+  const decisionSeq =
+    request.requestedSeq != null && request.recordsIn !== 'central' ? (request.decisionSeq ?? null) : null;
   const decision = useLedgerRecord(request.tenant, decisionSeq);
   // The real end of the decision window: the waiting agent's or the route's, whichever is sooner.
   const end = realEnd(request);
