@@ -54,6 +54,11 @@ export interface PlanOptions {
    * SANDBOX_HOME. Without it HOME stays the real, read-only home.
    */
   sandboxHome?: string;
+  /**
+   * Placeholders other sandboxes of this workspace hold (see leases.ts). One that is still an
+   * empty directory is bound as a placeholder again (and leased), not as an existing path.
+   */
+  reserved?: ReadonlySet<string>;
 }
 
 export interface SandboxPlan {
@@ -80,6 +85,14 @@ function realDirectory(p: string | undefined): string | null {
     return fs.statSync(real).isDirectory() ? real : null;
   } catch {
     return null;
+  }
+}
+
+function isEmptyDirectory(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory() && fs.readdirSync(p).length === 0;
+  } catch {
+    return false;
   }
 }
 
@@ -186,13 +199,15 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
 
   // Protected write paths: read-only where they would be writable; missing ones reserved.
   const placeholders: string[] = [];
+  const isPlaceholder = (p: string) => options.reserved?.has(p) === true && isEmptyDirectory(p);
   for (const entry of profile.deny_write) {
     for (const candidate of expand(entry, homes, workspace)) {
       if (layer(candidate) !== 'write' && !writable.some((dir) => isWithin(candidate, dir))) continue;
       let existing = candidate;
       let missing: string | null = null;
-      // The first missing component from the writable root down is what must not appear.
-      while (!fs.existsSync(existing)) {
+      // The first missing component from the writable root down is what must not appear; another
+      // sandbox's placeholder counts as missing.
+      while (!fs.existsSync(existing) || isPlaceholder(existing)) {
         missing = existing;
         existing = path.dirname(existing);
       }
@@ -213,7 +228,7 @@ export function planSandbox(profile: ContainmentProfile, argv: string[], options
       // and git does not list empty directories (an empty placeholder file would be committed
       // by `git add -A`).
       const reserved = path.join(parent, path.basename(missing));
-      placeholders.push(reserved);
+      if (!placeholders.includes(reserved)) placeholders.push(reserved);
       mask(reserved, 'dir');
     }
   }

@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { planSandbox, sandboxHomeFor } from './linux';
 import type { SandboxPlan } from './linux';
+import { planUnderLease } from './leases';
+import type { PlaceholderLease } from './leases';
 import { explainFailure, missingBwrap, missingSocat, probeSandbox, systemTool } from './probe';
 import type { ContainmentProfile } from './profile';
 import { ProfileError } from './profile';
@@ -79,64 +81,6 @@ export interface PreparedSandbox {
 }
 
 /**
- * Placeholders (mount points for missing protected paths) are created on the host by the
- * sandbox; the last sandbox of a workspace to finish removes them. Each running sandbox
- * holds a lease file naming its placeholders, so that those of a runner that was killed
- * are removed by the next one to finish.
- */
-function takeLease(cavraHome: string, workspace: string, placeholders: string[]): { release(): void } {
-  const dir = path.join(
-    cavraHome,
-    'containment',
-    'leases',
-    crypto.createHash('sha256').update(workspace).digest('hex').slice(0, 32),
-  );
-  // A sandbox that reserved nothing holds no lease (a file write and delete saved per run); it
-  // still cleans up after a killed runner when it is the last one out.
-  let own: string | null = null;
-  if (placeholders.length > 0) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    own = path.join(dir, `${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
-    fs.writeFileSync(own, JSON.stringify(placeholders), { mode: 0o600 });
-  }
-  return {
-    release() {
-      const leftOver = new Set(placeholders);
-      if (own) fs.rmSync(own, { force: true });
-      let names: string[];
-      try {
-        names = fs.readdirSync(dir);
-      } catch {
-        names = [];
-      }
-      let alive = false;
-      const stale: string[] = [];
-      for (const name of names) {
-        const pid = Number(name.split('.')[0]);
-        try {
-          process.kill(Number.isInteger(pid) && pid > 0 ? pid : -1, 0);
-          alive = true;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EPERM') alive = true;
-          else stale.push(path.join(dir, name));
-        }
-      }
-      if (alive) return;
-      for (const file of stale) {
-        try {
-          for (const p of JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[])
-            if (typeof p === 'string') leftOver.add(p);
-        } catch {
-          // An unreadable lease names nothing.
-        }
-        fs.rmSync(file, { force: true });
-      }
-      removePlaceholders([...leftOver]);
-    },
-  };
-}
-
-/**
  * The empty, read-only file bound over every masked secret file. One per CAVRA_HOME, made
  * once: creating and deleting a file per run cost more than the rest of the set-up. It is
  * checked on every run (a regular file of ours, empty, not a link) and replaced atomically
@@ -157,17 +101,6 @@ function sharedEmptyFile(cavraHome: string): string {
   fs.writeFileSync(fresh, '', { mode: 0o444, flag: 'wx' });
   fs.renameSync(fresh, file);
   return file;
-}
-
-/** Removes placeholders that are still what a sandbox made: an empty directory. */
-function removePlaceholders(placeholders: string[]): void {
-  for (const placeholder of [...placeholders].sort((a, b) => b.length - a.length)) {
-    try {
-      if (fs.lstatSync(placeholder).isDirectory()) fs.rmdirSync(placeholder);
-    } catch {
-      // Gone already, not empty, or in use: leave it.
-    }
-  }
 }
 
 /** Sets up everything a sandboxed command needs except the spawn itself. */
@@ -193,14 +126,14 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
   // A run directory only for the proxy's socket: an offline sandbox needs none.
   const runDir = needsNetwork ? fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-sandbox-')) : null;
   let proxy: FilterProxy | null = null;
-  let lease: { release(): void } | null = null;
+  let lease: PlaceholderLease | null = null;
   let released = false;
   let plan: SandboxPlan | null = null;
   const release = async () => {
     if (released) return;
     released = true;
     await proxy?.close();
-    lease?.release();
+    await lease?.release();
     if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
   };
   try {
@@ -212,15 +145,21 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
         onDenied: (denial) => options.onDenied?.(denial),
       });
     }
-    plan = planSandbox(options.profile, options.argv, {
-      env: options.env,
-      cwd: options.cwd,
-      cavraHome: options.cavraHome,
-      emptyFile,
-      sandboxHome: sandboxHomeFor(options.cavraHome, options.profile.workspace, options.env),
-      ...(proxy && socat ? { proxy: { socket: proxy.socketPath, socat } } : {}),
-    });
-    lease = takeLease(options.cavraHome, options.profile.workspace, plan.placeholders);
+    const sandboxHome = sandboxHomeFor(options.cavraHome, options.profile.workspace, options.env);
+    const relay = proxy && socat ? { proxy: { socket: proxy.socketPath, socat } } : {};
+    const leased = await planUnderLease(options.cavraHome, options.profile.workspace, (reserved) =>
+      planSandbox(options.profile, options.argv, {
+        env: options.env,
+        cwd: options.cwd,
+        cavraHome: options.cavraHome,
+        emptyFile,
+        sandboxHome,
+        reserved,
+        ...relay,
+      }),
+    );
+    lease = leased.lease;
+    plan = leased.planned;
     return { program: bwrap, args: [...plan.args, ...plan.command], env: plan.env, plan, release };
   } catch (error) {
     await release();

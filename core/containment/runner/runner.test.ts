@@ -161,6 +161,75 @@ describe('the runner', () => {
     expect(code).not.toBe(0); // .mcp.json stayed unwritable to the end
     expect(fs.existsSync(path.join(s.workspace, '.mcp.json'))).toBe(false);
   }, 60_000);
+  it('keeps every run of one workspace started and contained while the others start and end at different moments', async () => {
+    // Runs of one workspace overlap in every order: one reserves the missing protected paths,
+    // later ones find them already there, and they end in a different order than they began.
+    // A run must never fail to start because another removed a mount point it planned to
+    // bind, and a protected path must never become writable inside a run because another run
+    // that ended removed the placeholder under it.
+    const s = site('many', 0);
+    const attempt = (i: number, sleep: number) =>
+      [
+        `echo started > ran-${i}`,
+        `sleep ${sleep}`,
+        `if (echo x > .mcp.json) 2>/dev/null; then echo breach > breach-${i}-mcp; fi`,
+        `if (mkdir -p .github/workflows && echo x > .github/workflows/evil.yml) 2>/dev/null; then echo breach > breach-${i}-ci; fi`,
+        'true',
+      ].join('; ');
+    // [start offset, time inside] in seconds; half of them in child processes (as `cavra exec`
+    // runs), half in this process (as `cavra mcp-proxy` may run several).
+    const schedule: [number, number][] = [
+      [0, 1.2],
+      [0.5, 2.4],
+      [0.1, 0.3],
+      [0.6, 1.6],
+      [1.1, 0.6],
+      [1.25, 0.2],
+      [0.05, 0.05],
+      [1.3, 0.1],
+    ];
+    const stderr: string[] = [];
+    const runs = schedule.map(async ([start, sleep], i) => {
+      await new Promise((resolve) => setTimeout(resolve, start * 1000));
+      const argv = ['sh', '-c', attempt(i, sleep)];
+      if (i % 2 === 1) {
+        return runContained({
+          profile: profileFor(s.workspace),
+          argv,
+          cwd: s.workspace,
+          env: { ...process.env, HOME: s.home },
+          cavraHome: s.cavraHome,
+        }).then(({ code }) => code);
+      }
+      const child = spawn(
+        process.execPath,
+        [bundle, JSON.stringify(profileFor(s.workspace)), s.workspace, s.cavraHome, ...argv],
+        {
+          cwd: s.workspace,
+          env: { ...process.env, HOME: s.home },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => stderr.push(chunk));
+      return new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    });
+    const codes = await Promise.all(runs);
+    expect(stderr.join(''), 'no run failed to start').toBe('');
+    expect(codes).toEqual(schedule.map(() => 0));
+    const left = fs.readdirSync(s.workspace).sort();
+    expect(left.filter((name) => name.startsWith('breach-'))).toEqual([]);
+    expect(left.filter((name) => name.startsWith('ran-'))).toEqual(schedule.map((_, i) => `ran-${i}`).sort());
+    // The last one out removed every placeholder, and nothing was created under them.
+    expect(fs.existsSync(path.join(s.workspace, '.mcp.json'))).toBe(false);
+    expect(fs.existsSync(path.join(s.workspace, '.github'))).toBe(false);
+    expect(
+      fs
+        .readdirSync(path.join(s.cavraHome, 'containment', 'leases'))
+        .flatMap((d) => fs.readdirSync(path.join(s.cavraHome, 'containment', 'leases', d))),
+    ).toEqual([]);
+  }, 60_000);
+
   it('never shows a masked secret through a planted or altered mask file', async () => {
     const s = site('planted', 0);
     const run = () =>
