@@ -120,6 +120,86 @@ export class ControlPlaneClient {
       `The control plane refused (HTTP ${status}${error.code ? ` ${error.code}` : ''}): ${error.message}`,
     );
   }
+
+  /**
+   * A streamed answer (the central ledger's bundle): `read` takes the response of a 2xx answer
+   * as it arrives, with no size limit of its own (the reader sets one); any other answer is
+   * read as the error envelope and thrown as `call` throws it. The timeout is the longest
+   * silence, not the whole transfer.
+   */
+  async stream<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    read: (response: http.IncomingMessage) => Promise<T>,
+    options: { timeoutMs?: number; bearer?: string; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const target = new URL(`${this.base}${path}`);
+    const payload = Buffer.from(JSON.stringify(body ?? {}));
+    const bearer = options.bearer ?? this.options.bearer?.() ?? null;
+    const headers: Record<string, string> = {
+      ...options.headers,
+      'content-type': 'application/json',
+      'content-length': String(payload.length),
+    };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
+    const unreachable = (error: unknown) =>
+      new ControlPlaneUnreachableError(
+        `The control plane at ${this.base} cannot be reached: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    const response = await new Promise<{ response: http.IncomingMessage; request: http.ClientRequest }>(
+      (resolve, reject) => {
+        const transport = target.protocol === 'https:' ? https : http;
+        const request = transport.request(
+          target,
+          {
+            method,
+            headers,
+            timeout: timeoutMs,
+            ...(target.protocol === 'https:' && this.options.ca ? { ca: this.options.ca } : {}),
+          },
+          (answer) => resolve({ response: answer, request }),
+        );
+        request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        request.on('error', reject);
+        request.end(payload);
+      },
+    ).catch((error: unknown) => {
+      throw unreachable(error);
+    });
+    const status = response.response.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      try {
+        return await read(response.response);
+      } finally {
+        response.request.destroy();
+      }
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.response as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) break;
+      chunks.push(chunk);
+    }
+    response.request.destroy();
+    if (UNAVAILABLE.has(status)) {
+      throw new ControlPlaneUnreachableError(`The control plane at ${this.base} is unavailable (HTTP ${status})`);
+    }
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      parsed = null;
+    }
+    const error = errorOf(parsed);
+    throw new ControlPlaneRefusedError(
+      status,
+      error.code,
+      `The control plane refused (HTTP ${status}${error.code ? ` ${error.code}` : ''}): ${error.message}`,
+    );
+  }
 }
 
 function errorOf(parsed: unknown): { code: string; message: string } {

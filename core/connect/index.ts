@@ -3,6 +3,7 @@ export type { ConnectionStatus, ControlPlaneLinkOptions } from './link';
 export { ControlPlaneClient, ControlPlaneRefusedError, ControlPlaneUnreachableError } from './client';
 export { ServerUrlError, parseServerUrl } from './server-url';
 export {
+  BUNDLE_STREAM_TYPE,
   CENTRAL_BUNDLE_PATH,
   INVOKE_PATH,
   LEDGER_BATCH_PATH,
@@ -10,11 +11,12 @@ export {
   MAX_INGEST_BATCH_RECORDS,
   TENANT_HEADER,
   approvalBindingSchema,
+  bundleStreamHeaderSchema,
   centralBundleRequestSchema,
   machineApprovalOpenSchema,
   machineApprovalWaitSchema,
 } from './wire';
-export type { CentralBundle, MachineApprovalOpen } from './wire';
+export type { BundleStreamHeader, MachineApprovalOpen } from './wire';
 export { CentralBundleError, fetchCentralBundle } from './central-bundle';
 export type { Connection } from './connection';
 export { CONTROL_PLANE_CONNECTOR } from './evidence-shipping';

@@ -58,18 +58,35 @@ export type CentralBundleRequest = z.infer<typeof centralBundleRequestSchema>;
 
 const bundleFileNames = Object.values(BUNDLE_FILES) as [string, ...string[]];
 
+/** The media type of the streamed bundle: a header line, then each file's bytes in the header's order. */
+export const BUNDLE_STREAM_TYPE = 'application/vnd.cavra.bundle-stream';
+/** The header line's longest length: it lists eight file names and sizes. */
+export const MAX_BUNDLE_STREAM_HEADER_BYTES = 64 * 1024;
+/** The largest bundle a client takes (the whole tenant ledger with its proofs). */
+export const MAX_BUNDLE_STREAM_BYTES = 64 * 1024 ** 3;
+
 /**
- * The bundle's files as the server wrote them (all text): exactly the bundle's file names, each
- * once, so a client writes nothing else and nowhere else. The verifier judges the content.
+ * The streamed bundle's first line (JSON, then `\n`): the tenant and exactly the bundle's file
+ * names, each once, with their sizes; the files' bytes follow in this order and nothing after,
+ * so a client writes nothing else and nowhere else. The verifier judges the content.
  */
-export const centralBundleSchema = z.strictObject({
-  tenant: z.string(),
+export const bundleStreamHeaderSchema = z.strictObject({
+  tenant: z.string().min(1).max(200),
   files: z
-    .array(z.strictObject({ path: z.enum(bundleFileNames), content: z.string() }))
+    .array(
+      z.strictObject({
+        path: z.enum(bundleFileNames),
+        bytes: z.number().int().nonnegative().max(MAX_BUNDLE_STREAM_BYTES),
+      }),
+    )
     .length(bundleFileNames.length)
-    .refine((files) => new Set(files.map((file) => file.path)).size === files.length, 'each bundle file once'),
+    .refine((files) => new Set(files.map((file) => file.path)).size === files.length, 'each bundle file once')
+    .refine(
+      (files) => files.reduce((sum, file) => sum + file.bytes, 0) <= MAX_BUNDLE_STREAM_BYTES,
+      `at most ${MAX_BUNDLE_STREAM_BYTES} bytes in all`,
+    ),
 });
-export type CentralBundle = z.infer<typeof centralBundleSchema>;
+export type BundleStreamHeader = z.infer<typeof bundleStreamHeaderSchema>;
 
 export const approvalBindingSchema = z.strictObject({
   tenant: z.string(),

@@ -4,7 +4,15 @@ export { startServer } from './server';
 export type { RunningServer, ServerOptions, ServerTls } from './server';
 export { TENANT_HEADER, bearerAuthenticator, bearerToken } from './auth';
 export type { Authenticator, Caller, HumanVerifier, MachineVerifier } from './auth';
-export type { RouteAuth, RouteContext, RouteModule, RouteResult, ServerDeps, ServerRoute } from './routes';
+export type {
+  RouteAuth,
+  RouteContext,
+  RouteModule,
+  RouteResult,
+  ServerDeps,
+  ServerRoute,
+  StreamedResult,
+} from './routes';
 export { routeModules } from './route-modules';
 export { CentralLedger } from './central-ledger';
 export { databaseConfig, secretSetting, tlsFiles, ServerConfigError } from './config';

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Writable } from 'node:stream';
 import type { LocalCoreService } from '../service';
 import type { Principal } from '../contract';
 import type { Store } from '../store';
@@ -33,13 +34,24 @@ export interface RouteResult {
   body: unknown;
 }
 
+/**
+ * An answer too large to hold in memory (the central ledger's bundle): the headers go first,
+ * then `stream` writes the bytes. A failure once it has begun cuts the connection, so the
+ * client sees a truncated answer, never a complete-looking one.
+ */
+export interface StreamedResult {
+  status?: number;
+  contentType: string;
+  stream(out: Writable): Promise<void>;
+}
+
 export interface ServerRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Exact path, e.g. `/v1/ledger/batches`; no parameters in the path (put them in the body). */
   path: string;
   auth: RouteAuth;
   /** Throw ContractError for a refusal: the server turns it into the error envelope and status. */
-  handle(ctx: RouteContext): Promise<RouteResult> | RouteResult;
+  handle(ctx: RouteContext): Promise<RouteResult | StreamedResult> | RouteResult | StreamedResult;
 }
 
 /** What routes may use. */

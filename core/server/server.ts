@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ContractError } from '../contract';
 import type { Authenticator, Caller } from './auth';
 import { readJson, sendError, sendJson } from './http';
-import type { RouteModule, ServerDeps, ServerRoute } from './routes';
+import type { RouteModule, ServerDeps, ServerRoute, StreamedResult } from './routes';
 import { attachEvents } from './events';
 
 export type ServerTls = { cert: string | Buffer; key: string | Buffer } | 'insecure-loopback';
@@ -78,7 +78,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         url,
         req,
       });
-      sendJson(res, result.status ?? 200, result.body);
+      if ('stream' in result) await sendStream(res, result, deps, route.path);
+      else sendJson(res, result.status ?? 200, result.body);
     } catch (error) {
       if (error instanceof ContractError) sendError(res, error);
       else {
@@ -141,4 +142,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeIdleConnections();
       }),
   };
+}
+
+/** Sends a streamed answer; a failure once bytes have gone out cuts the connection (never a clean end). */
+async function sendStream(
+  res: http.ServerResponse,
+  result: StreamedResult,
+  deps: ServerDeps,
+  route: string,
+): Promise<void> {
+  res.writeHead(result.status ?? 200, { 'content-type': result.contentType, 'cache-control': 'no-store' });
+  try {
+    await result.stream(res);
+    res.end();
+  } catch (error) {
+    deps.log({
+      level: 'error',
+      msg: 'stream failed',
+      route,
+      error: error instanceof Error ? error.message.slice(0, 300) : 'unknown',
+    });
+    res.destroy();
+  }
 }

@@ -4,9 +4,11 @@
 // format `cavra evidence verify` checks. Attacks: another tenant's bundle, a machine's
 // credential, a person without an exporting role, a tampered bundle.
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CentralBundleError, fetchCentralBundle } from '../../core/connect';
+import { BUNDLE_STREAM_TYPE, CentralBundleError, fetchCentralBundle } from '../../core/connect';
+import { BUNDLE_FILES } from '../../core/evidence';
 import { requireKeychain } from '../../core/gate/testing';
 import { localEvaluationPrincipal } from '../../core/identity';
 import { createCore } from '../../core/service';
@@ -240,45 +242,144 @@ describe.skipIf(cluster === null)('the central ledger as an evidence bundle', ()
     expect(report.failure).toMatchObject({ file: 'records.jsonl', seq: 7 });
   });
 
-  it('a server that answers with a bundle that does not verify gets nothing written', async () => {
-    const { default: http } = await import('node:http');
-    const { dir } = await fetchAs('dave', 'genuine');
-    const files = [
-      'manifest.json',
-      'statement.dsse.json',
-      'records.jsonl',
-      'inclusion-proofs.jsonl',
-      'checkpoints.jsonl',
-      'consistency-proofs.jsonl',
-      'tombstones.jsonl',
-      'tenant-key.pub',
-    ].map((name) => ({ path: name, content: fs.readFileSync(path.join(dir, name), 'utf8') }));
-    const records = files.find((file) => file.path === 'records.jsonl') as { content: string };
-    // One record dropped from the middle: the chain and the proofs no longer agree.
-    records.content = records.content
-      .split('\n')
-      .filter((_, i) => i !== 4)
-      .join('\n');
-    const liar = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true, value: { tenant: 'acme', files } }));
-    });
-    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+  /** A stand-in control plane that answers every request with `answer`; the client's URL to it. */
+  async function impostor(
+    answer: (res: http.ServerResponse) => void,
+    run: (server: string) => Promise<void>,
+  ): Promise<void> {
+    const server = http.createServer((_req, res) => answer(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const port = (liar.address() as { port: number }).port;
-      const target = path.join(out.home, 'from-liar');
-      await expect(
-        fetchCentralBundle({
-          connection: { server: `http://127.0.0.1:${port}`, ca: null },
-          idToken: tokens.dave as string,
-          tenant: 'acme',
-          out: target,
-        }),
-      ).rejects.toThrow(CentralBundleError);
-      expect(fs.existsSync(target)).toBe(false);
-      expect(fs.readdirSync(out.home).some((name) => name.startsWith('.from-liar'))).toBe(false);
+      await run(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
     } finally {
-      await new Promise<void>((resolve) => liar.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  }
+
+  /** The files of a genuine bundle, and the stream that carries them (a header line, then their bytes). */
+  function streamOf(files: { path: string; content: Buffer }[], tenant = 'acme'): Buffer {
+    const header = { tenant, files: files.map((file) => ({ path: file.path, bytes: file.content.length })) };
+    return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...files.map((file) => file.content)]);
+  }
+
+  const fetchFrom = (server: string, name: string) =>
+    fetchCentralBundle({
+      connection: { server, ca: null },
+      idToken: tokens.dave as string,
+      tenant: 'acme',
+      out: path.join(out.home, name),
+    });
+
+  const nothingWritten = (name: string) => {
+    expect(fs.existsSync(path.join(out.home, name))).toBe(false);
+    expect(fs.readdirSync(out.home).some((entry) => entry.startsWith(`.${name}`))).toBe(false);
+  };
+
+  it('a server that answers with a bundle that does not verify, a cut stream, or a stream naming other files gets nothing written', async () => {
+    const { dir } = await fetchAs('dave', 'genuine');
+    const files = Object.values(BUNDLE_FILES).map((name) => ({
+      path: name as string,
+      content: fs.readFileSync(path.join(dir, name)),
+    }));
+    const streamed = (body: Buffer) => (res: http.ServerResponse) => {
+      res.writeHead(200, { 'content-type': BUNDLE_STREAM_TYPE });
+      res.end(body);
+    };
+
+    // Control: the genuine files, streamed by the stand-in a byte at a time, are accepted.
+    await impostor(
+      (res) => {
+        res.writeHead(200, { 'content-type': BUNDLE_STREAM_TYPE });
+        const body = streamOf(files);
+        let at = 0;
+        const next = () => (at < body.length ? res.write(body.subarray(at, (at += 4096)), next) : res.end());
+        next();
+      },
+      async (server) => {
+        const { verification } = await fetchFrom(server, 'relayed');
+        expect(verification.ok).toBe(true);
+      },
+    );
+
+    // One record dropped from the middle: the chain and the proofs no longer agree.
+    const dropped = files.map((file) =>
+      file.path === 'records.jsonl'
+        ? {
+            ...file,
+            content: Buffer.from(
+              file.content
+                .toString('utf8')
+                .split('\n')
+                .filter((_, i) => i !== 4)
+                .join('\n'),
+            ),
+          }
+        : file,
+    );
+    await impostor(streamed(streamOf(dropped)), async (server) => {
+      await expect(fetchFrom(server, 'from-liar')).rejects.toThrow(/does not verify/);
+      nothingWritten('from-liar');
+    });
+
+    // The stream stops in the middle of a file; or carries bytes beyond the last file.
+    const whole = streamOf(files);
+    await impostor(streamed(whole.subarray(0, whole.length - 100)), async (server) => {
+      await expect(fetchFrom(server, 'cut-short')).rejects.toThrow(/ended early|broke off/);
+      nothingWritten('cut-short');
+    });
+    await impostor(streamed(Buffer.concat([whole, Buffer.from('{"extra":true}\n')])), async (server) => {
+      await expect(fetchFrom(server, 'too-long')).rejects.toThrow(/more than its header says/);
+      nothingWritten('too-long');
+    });
+
+    // A header naming a file outside the bundle, another tenant, or the old JSON answer.
+    const escaping = files.map((file, i) => (i === 0 ? { ...file, path: '../escaped.json' } : file));
+    await impostor(streamed(streamOf(escaping)), async (server) => {
+      await expect(fetchFrom(server, 'escaping')).rejects.toThrow(/something other than a bundle/);
+      nothingWritten('escaping');
+      expect(fs.existsSync(path.join(out.home, 'escaped.json'))).toBe(false);
+    });
+    await impostor(streamed(streamOf(files, 'globex')), async (server) => {
+      await expect(fetchFrom(server, 'other-tenant')).rejects.toThrow(/globex/);
+      nothingWritten('other-tenant');
+    });
+    await impostor(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, value: { tenant: 'acme', files: [] } }));
+      },
+      async (server) => {
+        await expect(fetchFrom(server, 'json')).rejects.toThrow(CentralBundleError);
+        nothingWritten('json');
+      },
+    );
   });
+
+  it('streams a central ledger larger than any one answer the client holds in memory (over 16 MiB), and it verifies', async () => {
+    // globex, so acme's counts above stay as they are: 72 records of about 240 KiB each.
+    const filler = 'x'.repeat(240 * 1024);
+    for (let batch = 0; batch < 8; batch++) {
+      const records = Array.from({ length: 9 }, (_, i) => ({
+        originSeq: 10_000 + batch * 9 + i,
+        type: 'config_change',
+        payload: { change: 'bulk', by: 'gate-2', before: null, after: filler },
+      }));
+      const answer = await call(`${plane.url}${LEDGER_BATCH_PATH}`, {
+        headers: { authorization: `Bearer ${machines.globex}` },
+        body: { records },
+      });
+      expect(answer.status, answer.text).toBe(200);
+    }
+    const { dir, verification } = await fetchCentralBundle({
+      connection: { server: plane.url, ca: null },
+      idToken: tokens.alice as string,
+      tenant: 'globex',
+      out: path.join(out.home, 'large'),
+    });
+    expect(verification.ok).toBe(true);
+    expect(fs.statSync(path.join(dir, 'records.jsonl')).size).toBeGreaterThan(16 * 1024 * 1024);
+    const verified = await cavra(['evidence', 'verify', dir, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
+  }, 180_000);
 });
