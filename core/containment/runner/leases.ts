@@ -31,6 +31,14 @@ interface LeaseFile {
   placeholders: string[];
 }
 
+/** The workspace's lock stayed taken: nothing was planned or removed. */
+export class LeaseLockTimeout extends Error {
+  constructor(readonly leaseDirectory: string) {
+    super(`another process held the placeholder lock of this workspace for ${LOCK_WAIT_MS / 1000} s`);
+    this.name = 'LeaseLockTimeout';
+  }
+}
+
 export interface PlaceholderLease {
   /** Ends the lease, and removes the placeholders no other live lease names. Idempotent. */
   release(): Promise<void>;
@@ -120,11 +128,7 @@ async function lock(dir: string): Promise<() => Promise<void>> {
       server.unref();
       return () => new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    if (performance.now() > deadline) {
-      throw new Error(
-        `another process has held the placeholder lock of this workspace for ${LOCK_WAIT_MS / 1000} s (lease directory ${dir})`,
-      );
-    }
+    if (performance.now() > deadline) throw new LeaseLockTimeout(dir);
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }

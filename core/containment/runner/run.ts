@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { planSandbox, sandboxHomeFor } from './linux';
 import type { SandboxPlan } from './linux';
-import { planUnderLease } from './leases';
+import { LeaseLockTimeout, planUnderLease } from './leases';
 import type { PlaceholderLease } from './leases';
 import { explainFailure, missingBwrap, missingSocat, probeSandbox, systemTool } from './probe';
 import type { ContainmentProfile } from './profile';
@@ -132,8 +132,8 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
   const release = async () => {
     if (released) return;
     released = true;
-    await proxy?.close();
-    await lease?.release();
+    // Independent: the proxy's connections, and the placeholders only the last run removes.
+    await Promise.all([proxy?.close(), lease?.release()]);
     if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
   };
   try {
@@ -164,6 +164,12 @@ export async function prepareSandbox(options: ContainOptions): Promise<PreparedS
   } catch (error) {
     await release();
     if (error instanceof ProfileError) throw new SandboxUnavailableError(error.message, 'see the message above');
+    if (error instanceof LeaseLockTimeout) {
+      throw new SandboxUnavailableError(
+        error.message,
+        `let the other CAVRA sandbox of this workspace finish setting up (or end it), then run the command again; the leases are in ${error.leaseDirectory}`,
+      );
+    }
     throw error;
   }
 }
