@@ -47,6 +47,8 @@ test('two machines: A’s hook waits, a reviewer on B’s console approves throu
     await expect(detail).toContainText('npm publish');
     // The request is machine A's agent's (its Claude Code session), raised on the server, not on B.
     await expect(detail).toContainText('laptop-a-session');
+    // …and B's reviewer sees which machine's credential raised it, not only what the agent says.
+    await expect(detail.getByTestId('approval-credential')).toContainText(`agent:${a.machineId}`);
     const requestId = ((await list.getAttribute('aria-activedescendant')) ?? '').replace(/^approval-/, '');
     expect(requestId).toMatch(/^apr_/);
     // A waits 240 s in long polls of 20 s: B shows A's end (minutes), never the poll's window.

@@ -299,6 +299,18 @@ export function ApprovalDetail({
           {request.agent?.id ?? '—'}
           {request.agent?.session && <span className="muted"> session {request.agent.session}</span>}
         </dd>
+        {request.agentPrincipal && (
+          <>
+            {/* Who really asked: the credential the gate authenticated, not what the agent says it is. */}
+            <dt>Credential</dt>
+            <dd data-testid="approval-credential">
+              <code>{request.agentPrincipal}</code>
+              {request.recordsIn === 'central' && (
+                <span className="muted"> (the machine enrolled with the control plane that raised it)</span>
+              )}
+            </dd>
+          </>
+        )}
         <dt>On behalf of</dt>
         <dd>{request.requester ?? <span className="muted">unknown (not verified by the gate)</span>}</dd>
         <dt>Rule</dt>
