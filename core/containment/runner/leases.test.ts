@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseDirectory, planUnderLease } from './leases';
 
@@ -95,5 +96,44 @@ describe('placeholder leases', () => {
       expect(fs.existsSync(theirs)).toBe(true);
     }
     expect(fs.readdirSync(dir)).toEqual([`${parent}.${start}.cccc`]);
+  });
+
+  it('are live for every copy of the runner loaded in one process, not only the copy that took them', async () => {
+    const s = site('copies');
+    fs.mkdirSync(s.placeholder);
+    // Two bundles of the runner, as exec and mcp-proxy each carry one, loaded into one process.
+    const copies = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const outfile = path.join(base, `leases-${name}.cjs`);
+        await build({
+          entryPoints: [path.join(import.meta.dirname, 'leases.ts')],
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          outfile,
+          logLevel: 'error',
+        });
+        return outfile;
+      }),
+    );
+    const script = `
+const [a, b] = ${JSON.stringify(copies)}.map((file) => require(file));
+const [cavraHome, workspace, placeholder] = process.argv.slice(1);
+const plan = () => ({ placeholders: [placeholder] });
+(async () => {
+  const first = await a.planUnderLease(cavraHome, workspace, plan);
+  const second = await b.planUnderLease(cavraHome, workspace, () => ({ placeholders: [] }));
+  await second.lease.release();
+  const kept = require('fs').existsSync(placeholder);
+  await first.lease.release();
+  console.log(JSON.stringify({ kept, removed: !require('fs').existsSync(placeholder) }));
+})();
+`;
+    const result = spawnSync(process.execPath, ['-e', script, s.cavraHome, s.workspace, s.placeholder], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ kept: true, removed: true });
   });
 });

@@ -44,8 +44,14 @@ export interface PlaceholderLease {
   release(): Promise<void>;
 }
 
-/** The leases this process holds and has not released (file names). */
-const held = new Set<string>();
+/**
+ * The leases this process holds and has not released (file names). Kept on a process-wide
+ * symbol: the runner is bundled into more than one entry point (exec, mcp-proxy, the CLI), and
+ * two copies loaded in one process must not each take the other's live leases for stale.
+ */
+const HELD = Symbol.for('cavra.containment.heldLeases');
+const held: Set<string> = ((globalThis as Record<symbol, unknown>)[HELD] as Set<string> | undefined) ?? new Set();
+(globalThis as Record<symbol, unknown>)[HELD] = held;
 let ownStart: string | null = null;
 
 const LOCK_WAIT_MS = 15_000;
