@@ -1,12 +1,12 @@
 import { type OptionGrammar, hasOption, optionValues, scanArguments, sliceField } from './command-options';
-import { describesEveryFile, programEffects } from './effects';
 import { type CommandInput, type Extraction, type Scope, childScope } from './extraction';
 import { readGit } from './git';
 import { PATCH_READ_LIMIT, type PatchApplication, patchTargets } from './patches';
 import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
+import { FD_SPEC, FIND_SPEC } from './programs/finders';
 import { METADATA_PROGRAMS } from './programs/metadata';
-import { implicitRuns, programSpec } from './programs/registry';
+import { describesEveryFile, implicitRuns, programEffects, programSpec } from './programs/registry';
 import type { DatabaseClient, ProgramSpec, WrapperSpec } from './programs/spec';
 import { codeSource, interpreterSpec, isJavaScriptRuntime, runsScriptFile } from './programs/interpreters';
 import { readSql, redisStatement } from './programs/sql';
@@ -89,12 +89,7 @@ const NORMALIZER_PROGRAMS: Readonly<Record<string, { readonly untainted: boolean
   alias: { untainted: true },
   cd: { untainted: true },
   pushd: { untainted: true },
-  find: { untainted: true },
-  fd: { untainted: true },
-  fdfind: { untainted: true },
   sudoedit: { untainted: true },
-  source: { untainted: true },
-  '.': { untainted: true },
   hash: { untainted: true },
   enable: { untainted: false },
   export: { untainted: true },
@@ -245,21 +240,6 @@ function symbolicLinks(extraction: Extraction, args: readonly Field[]): void {
     }
   }
 }
-
-const EXTRACTORS: ReadonlySet<string> = new Set(['tar', 'bsdtar', 'gtar', 'unzip', 'cpio', 'bsdcpio', '7z', 'busybox']);
-const DOWNLOADERS: ReadonlySet<string> = new Set([
-  'curl',
-  'wget',
-  'fetch',
-  'aria2c',
-  'http',
-  'xh',
-  'nc',
-  'ncat',
-  'socat',
-  'ftp',
-  'gh',
-]);
 
 /** Values of the options named, attached (`-Cdir`, `--file=x`) or as the next word. */
 function optionValuesOf(args: readonly Field[], names: readonly string[]): string[] {
@@ -569,7 +549,11 @@ function emit(extraction: Extraction, line: CommandLine, program: string, invoca
         extraction.run(directory === '.' ? name : `${directory.replace(/\/Cargo\.toml$/, '')}/${name}`);
   }
   // `curl … | tar xz`: what the archive unpacks came from the network.
-  if (EXTRACTORS.has(program) && line.input?.kind === 'pipe' && line.input.from.some((c) => DOWNLOADERS.has(c.program)))
+  if (
+    spec?.extracts === true &&
+    line.input?.kind === 'pipe' &&
+    line.input.from.some((c) => programSpec(c.program)?.fetches === true)
+  )
     extraction.fetch(optionValuesOf(args, ['-C', '--directory', '-d'])[0] ?? '.');
   for (const variable of PROGRAM_VARIABLES) {
     const value = invocation.assignments[variable];
@@ -874,50 +858,10 @@ function git(extraction: Extraction, line: CommandLine, args: Field[], invocatio
   }
 }
 
-const FIND_VALUES = new Set([
-  '-name',
-  '-iname',
-  '-path',
-  '-ipath',
-  '-wholename',
-  '-iwholename',
-  '-regex',
-  '-iregex',
-  '-lname',
-  '-ilname',
-  '-type',
-  '-xtype',
-  '-user',
-  '-group',
-  '-perm',
-  '-size',
-  '-mtime',
-  '-mmin',
-  '-atime',
-  '-amin',
-  '-ctime',
-  '-cmin',
-  '-newer',
-  '-anewer',
-  '-cnewer',
-  '-maxdepth',
-  '-mindepth',
-  '-uid',
-  '-gid',
-  '-links',
-  '-inum',
-  '-samefile',
-  '-used',
-  '-fstype',
-  '-printf',
-  '-context',
-  '-regextype',
-  '-files0-from',
-  '-newermt',
-  '-newerct',
-  '-newerat',
-]);
-const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+// find's and fd's grammars are their specs (programs/finders.ts); the readers below follow them.
+const FIND_VALUES: ReadonlySet<string> = new Set(FIND_SPEC.finder?.values);
+
+const FIND_EXEC: ReadonlySet<string> = new Set(FIND_SPEC.finder?.exec);
 
 interface FindReading {
   roots: Field[];
@@ -1024,42 +968,7 @@ function find(extraction: Extraction, line: CommandLine, args: Field[], invocati
   }
 }
 
-/** fd's options that take a value (the next word, or `--opt=value`). */
-const FD_VALUE_OPTIONS = new Set([
-  '-e',
-  '--extension',
-  '-t',
-  '--type',
-  '-E',
-  '--exclude',
-  '-d',
-  '--max-depth',
-  '--min-depth',
-  '--exact-depth',
-  '-S',
-  '--size',
-  '--changed-within',
-  '--change-newer-than',
-  '--newer',
-  '--changed-before',
-  '--change-older-than',
-  '--older',
-  '-o',
-  '--owner',
-  '-j',
-  '--threads',
-  '-c',
-  '--color',
-  '--base-directory',
-  '--search-path',
-  '--max-results',
-  '--format',
-  '--path-separator',
-  '--batch-size',
-  '--ignore-file',
-  '--and',
-  '--max-buffer-time',
-]);
+const FD_VALUE_OPTIONS: ReadonlySet<string> = new Set(FD_SPEC.finder?.values);
 
 /**
  * `fd [PATTERN] [PATH…] -x|-X CMD…`: like `find -exec`, the command runs on the files fd finds.
@@ -1506,6 +1415,7 @@ const flock: Wrapper = (args, context) => {
   return flockSpec(args, context);
 };
 
+/** `busybox sh -c …`: the first word is the applet run; an option first (`--list`) runs none. */
 const busybox: Wrapper = (args) => (args.length > 0 && !args[0]?.text.startsWith('-') ? { inner: [args] } : null);
 
 /** GNU parallel: the words before `:::` are a command line run through the shell for each input. */
@@ -1652,6 +1562,7 @@ function wrapperFromProgramSpec(program: string): Wrapper | undefined {
   if (spec.wraps !== undefined)
     return spec.runsPackage ? packageRunner(program, spec, spec.wraps) : wrapperFromSpec(spec.wraps);
   if (spec.runsAfter !== undefined) return subcommandWrapper(program, spec, spec.runsAfter);
+  if (spec.multiCall === true) return busybox;
   return undefined;
 }
 
@@ -1791,9 +1702,7 @@ const WRAPPERS: Record<string, Wrapper> = {
     },
     scriptOptions: ['-c', '--command'],
   }),
-  busybox,
   parallel,
   'nix-shell': nix,
   nix,
-  toybox: busybox,
 };

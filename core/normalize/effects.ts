@@ -11,9 +11,8 @@ import type { Access } from './paths';
 import type { Field } from './shell-words';
 import { curlDownloads, remoteCopyDownloads, wgetDownloads } from './programs/downloads';
 import { isRemote } from './programs/remote';
-import { programSpec } from './programs/registry';
 import { readSedScript } from './programs/sed';
-import type { EmbeddedScript, FileOperand, ProgramEffects, Reader } from './programs/spec';
+import type { EmbeddedScript, FileOperand, ProgramEffects, ProgramSpec, Reader } from './programs/spec';
 import type { WalkOptions } from './walk';
 
 const none = (): ProgramEffects => ({ files: [], scripts: [], problems: [] });
@@ -1501,7 +1500,12 @@ const wget = downloading(wgetFiles, wgetDownloads);
 const scp = downloading(scpFiles, remoteCopyDownloads);
 const rsync = downloading(rsyncFiles, remoteCopyDownloads);
 
-const READERS: Record<string, Reader> = {
+/**
+ * The file tools' specs: each program's reader, and the properties other readers ask about
+ * (its reader describes only some arguments, it unpacks archives, it fetches from the network,
+ * it writes no code). registry.ts holds them with every other program spec.
+ */
+const READERS: Record<string, Reader | Omit<ProgramSpec, 'names'>> = {
   cat: fileProgram('read'),
   tac: readAll,
   nl: fileProgram('read', ['-b', '-d', '-f', '-h', '-i', '-l', '-n', '-s', '-v', '-w']),
@@ -1722,32 +1726,41 @@ const READERS: Record<string, Reader> = {
   install: copyProgram('read', ['-m', '--mode', '-o', '--owner', '-g', '--group', '--strip-program'], []),
   ln: copyProgram('read', ['--backup'], []),
   tee: writeAll,
-  touch: fileProgram('write', ['-d', '--date', '-t'], { '-r': 'read', '--reference': 'read' }),
-  rm: fileProgram('write', ['--interactive'], {}, { recursive: ['-r', '-R', '--recursive'] }),
-  rmdir: writeAll,
-  unlink: writeAll,
+  touch: {
+    effects: fileProgram('write', ['-d', '--date', '-t'], { '-r': 'read', '--reference': 'read' }),
+    writesNoCode: true,
+  },
+  rm: {
+    effects: fileProgram('write', ['--interactive'], {}, { recursive: ['-r', '-R', '--recursive'] }),
+    writesNoCode: true,
+  },
+  rmdir: { effects: writeAll, writesNoCode: true },
+  unlink: { effects: writeAll, writesNoCode: true },
   mkdir: fileProgram('write', ['-m', '--mode', '--context']),
   shred: fileProgram('write', ['-n', '--iterations', '-s', '--size'], { '--random-source': 'read' }),
   truncate: fileProgram('write', ['-s', '--size'], { '-r': 'read', '--reference': 'read' }),
   sponge: writeAll,
-  chmod: modeProgram,
-  chown: modeProgram,
-  chgrp: modeProgram,
-  chattr: modeProgram,
-  setfacl: fileProgram(
-    'write',
-    ['-m', '-x', '--modify', '--remove'],
-    { '-M': 'read', '-X': 'read' },
-    { recursive: ['-R', '--recursive'] },
-  ),
-  tar,
-  bsdtar: tar,
-  gtar: tar,
+  chmod: { effects: modeProgram, writesNoCode: true },
+  chown: { effects: modeProgram, writesNoCode: true },
+  chgrp: { effects: modeProgram, writesNoCode: true },
+  chattr: { effects: modeProgram, writesNoCode: true },
+  setfacl: {
+    effects: fileProgram(
+      'write',
+      ['-m', '-x', '--modify', '--remove'],
+      { '-M': 'read', '-X': 'read' },
+      { recursive: ['-R', '--recursive'] },
+    ),
+    writesNoCode: true,
+  },
+  tar: { effects: tar, extracts: true },
+  bsdtar: { effects: tar, extracts: true },
+  gtar: { effects: tar, extracts: true },
   zip,
-  unzip,
-  cpio,
-  bsdcpio: cpio,
-  '7z': sevenZip,
+  unzip: { effects: unzip, extracts: true },
+  cpio: { effects: cpio, extracts: true },
+  bsdcpio: { effects: cpio, extracts: true },
+  '7z': { effects: sevenZip, extracts: true },
   '7za': sevenZip,
   '7zr': sevenZip,
   gzip: compressor,
@@ -1765,8 +1778,8 @@ const READERS: Record<string, Reader> = {
   compress: compressor,
   uncompress: compressor,
   dd,
-  curl,
-  wget,
+  curl: { effects: curl, fetches: true },
+  wget: { effects: wget, fetches: true },
   openssl,
   gpg,
   gpg2: gpg,
@@ -1792,10 +1805,10 @@ const READERS: Record<string, Reader> = {
     { '-i': 'read', '-F': 'read' },
     { skip: Number.MAX_SAFE_INTEGER },
   ),
-  socat,
-  nc: netcat,
-  ncat: netcat,
-  netcat: netcat,
+  socat: { effects: socat, partialEffects: true, fetches: true },
+  nc: { effects: netcat, partialEffects: true, fetches: true },
+  ncat: { effects: netcat, partialEffects: true, fetches: true },
+  netcat: { effects: netcat, partialEffects: true },
   jq,
   gojq: jq,
   jaq: jq,
@@ -1804,63 +1817,30 @@ const READERS: Record<string, Reader> = {
   vim: vim,
   nvim: vim,
   nano: fileProgram('readwrite', ['-T', '-Y', '-X', '-r', '-o', '-s', '-Q']),
-  emacs,
-  code: editor,
-  cursor: editor,
-  subl: editor,
-  micro: editor,
+  emacs: { effects: emacs, partialEffects: true },
+  code: { effects: editor, partialEffects: true },
+  cursor: { effects: editor, partialEffects: true },
+  subl: { effects: editor, partialEffects: true },
+  micro: { effects: editor, partialEffects: true },
   ed: editor,
   ex: vim,
-  open: fileProgram('read', ['-a', '-b']),
-  'xdg-open': readAll,
+  open: { effects: fileProgram('read', ['-a', '-b']), partialEffects: true },
+  'xdg-open': { effects: readAll, partialEffects: true },
   patch,
-  crontab: fileProgram('read', ['-u']),
-  mail,
-  mailx: mail,
-  's-nail': mail,
-  mutt: fileProgram('read', ['-s', '-c', '-b', '-e'], { '-i': 'read', '-F': 'read', '-H': 'read' }, { skip: 0 }),
+  crontab: { effects: fileProgram('read', ['-u']), partialEffects: true },
+  mail: { effects: mail, partialEffects: true },
+  mailx: { effects: mail, partialEffects: true },
+  's-nail': { effects: mail, partialEffects: true },
+  mutt: {
+    effects: fileProgram('read', ['-s', '-c', '-b', '-e'], { '-i': 'read', '-F': 'read', '-H': 'read' }, { skip: 0 }),
+    partialEffects: true,
+  },
   ps,
   printenv: variablePrinter,
   readonly: variablePrinter,
 };
 
-/**
- * Readers that describe only some of what their program's arguments do (a subcommand or two
- * of a large CLI): the rest of the arguments are still tainted (taint.ts).
- */
-const PARTIAL_READERS: ReadonlySet<string> = new Set([
-  'mail',
-  'mailx',
-  's-nail',
-  'mutt',
-  'open',
-  'xdg-open',
-  'socat',
-  'nc',
-  'ncat',
-  'netcat',
-  'crontab',
-  'code',
-  'cursor',
-  'subl',
-  'emacs',
-  'micro',
-]);
-
-/** The files and commands a program's arguments name, or null for a program not described here. */
-export function programEffects(program: string, args: readonly Field[]): ProgramEffects | null {
-  const reader = READERS[program] ?? programSpec(program)?.effects;
-  return reader ? reader(args, program) : null;
-}
-
-/** Programs this table describes (the catalog checks no other table describes them too). */
-export function readerPrograms(): readonly string[] {
-  return Object.keys(READERS);
-}
-
-/** The program's reader accounts for every argument that names a file. */
-export function describesEveryFile(program: string): boolean {
-  if (READERS[program] !== undefined) return !PARTIAL_READERS.has(program);
-  const spec = programSpec(program);
-  return spec?.effects !== undefined && spec.partialEffects !== true;
-}
+/** The file tools as program specs, for the registry. */
+export const FILE_TOOL_SPECS: readonly ProgramSpec[] = Object.entries(READERS).map(([name, entry]) =>
+  typeof entry === 'function' ? { names: [name], effects: entry } : { names: [name], ...entry },
+);

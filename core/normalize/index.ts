@@ -7,6 +7,7 @@ export { codeSource, inlineOption, interpreterSpec } from './programs/interprete
 export type { CodeSource, InterpreterSpec } from './programs/interpreters';
 export type { ProgramOptions } from './programs/options';
 export { hasProgramSpec } from './programs/catalog';
+export { takesShellCode } from './programs/registry';
 export { gitConfigWrittenKey } from './programs/git-config';
 export { emptyFileSystem } from './paths';
 export type { FileSystemProbe, PathLocation } from './paths';

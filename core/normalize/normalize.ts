@@ -4,6 +4,7 @@ import { childScope, Extraction, type Scope } from './extraction';
 import { readGit, staticFields } from './git';
 import { readMcp } from './mcp';
 import { type FileSystemProbe, homeForm, PathResolver, realFileSystem } from './paths';
+import { programSpec } from './programs/registry';
 import { extractScript } from './shell';
 import type { NormalizedAction, NormalizedPath } from './types';
 
@@ -104,7 +105,7 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
     // A run names a file or a directory whose files run (`node_modules`, `.cargo`): a write
     // anywhere under it counts.
     const written = extraction.paths
-      .filter((p) => p.access === 'write' && !(p.via !== null && NO_CODE_WRITERS.has(p.via)))
+      .filter((p) => p.access === 'write' && !(p.via !== null && programSpec(p.via)?.writesNoCode === true))
       .map((p) => p.absolute);
     for (const ran of new Set(extraction.runs)) {
       if (!written.some((path) => path === ran || path.startsWith(`${ran}/`))) continue;
@@ -128,13 +129,6 @@ export function normalizeAction(action: Action, options: NormalizeOptions = {}):
   normalized.target = targetOf(normalized, home);
   return normalized;
 }
-
-/**
- * Writers that change a file's metadata or remove it, never its text: what they touch runs no
- * new code (`chmod +x x.sh && ./x.sh` runs the file as it was; `rm -rf node_modules && npm ci`
- * is a clean reinstall).
- */
-const NO_CODE_WRITERS = new Set(['chmod', 'chown', 'chgrp', 'touch', 'setfacl', 'chattr', 'rm', 'rmdir', 'unlink']);
 
 const ROOT: Scope = { depth: 0, wrappers: [], positional: null, input: null, constants: true };
 

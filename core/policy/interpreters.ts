@@ -1,4 +1,4 @@
-import { codeSource, interpreterSpec, SHELL_PROGRAMS, type SimpleCommand } from '../normalize';
+import { codeSource, interpreterSpec, takesShellCode, type SimpleCommand } from '../normalize';
 
 /**
  * Where an interpreter takes its code from: the `code_from` condition. An interpreter's
@@ -17,8 +17,6 @@ export const codeSourceBits = {
   file: CODE_FILE,
 } as const;
 
-// `busybox sh …` and `source FILE` take their code the way a shell does.
-const shells = new Set([...SHELL_PROGRAMS, 'busybox', 'source', '.']);
 const shellValueOptions = new Set(['-o', '+o', '-O', '+O', '--rcfile', '--init-file']);
 
 const SUBSTITUTION = /^(?:<\(|\$\(|`)|^\/dev\/fd\/|^\/proc\/self\/fd\/|^\/dev\/stdin$/;
@@ -29,7 +27,8 @@ function hasDynamicText(code: string): boolean {
 
 /** Bits of CODE_* for one simple command; 0 when it is not an interpreter. */
 export function codeSources(command: SimpleCommand, key: string): number {
-  const isShell = shells.has(key);
+  // Shells, and `source FILE`, take their code the way a shell does (their program specs say so).
+  const isShell = takesShellCode(key);
   // Where an interpreter's code comes from is its spec's business (core/normalize/programs/interpreters.ts).
   const spec = isShell ? undefined : interpreterSpec(key);
   if (!isShell && spec === undefined) return 0;

@@ -2,14 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { normalize } from '../fixtures';
+import { SHELL_PROGRAMS } from '../shells';
 import { hasProgramSpec, programTables } from './catalog';
 import { programOptions } from './options';
-import { programSpec } from './registry';
+import { programSpec, specPrograms, takesShellCode } from './registry';
 
 /*
  * One spec per program (issue 9, acceptance 5): every program a built-in pack names — in
- * `commands`, `alongside`, `input_from` or `wrappers` — is known to the normalizer, so a rule
- * never relies on a program the normalizer reads only by its name.
+ * `commands`, `command_line`, `alongside`, `input_from`, `wrappers` or `via` — is known to the
+ * normalizer, so a rule never relies on a program the normalizer reads only by its name.
  */
 const packsDir = path.resolve(import.meta.dirname, '../../../policy-packs');
 
@@ -17,14 +19,26 @@ function namedPrograms(): Map<string, string> {
   const named = new Map<string, string>();
   for (const file of fs.readdirSync(packsDir).filter((name) => name.endsWith('.yaml'))) {
     const pack = parse(fs.readFileSync(path.join(packsDir, file), 'utf8')) as {
-      rules: { id: string; commands?: string[]; alongside?: string[]; input_from?: string[]; wrappers?: string[] }[];
+      rules: {
+        id: string;
+        commands?: string[];
+        command_line?: string[];
+        alongside?: string[];
+        input_from?: string[];
+        wrappers?: string[];
+        via?: string[];
+      }[];
     };
     for (const rule of pack.rules) {
       const words = [
-        ...(rule.commands ?? []).map((pattern) => pattern.trim().split(/\s+/)[0] as string),
+        ...[...(rule.commands ?? []), ...(rule.command_line ?? [])].map(
+          (pattern) => pattern.trim().split(/\s+/)[0] as string,
+        ),
         ...(rule.alongside ?? []),
         ...(rule.input_from ?? []),
         ...(rule.wrappers ?? []),
+        // `via` names a program, or an MCP tool as `server/tool`.
+        ...(rule.via ?? []).filter((name) => !name.includes('/')),
       ];
       // Program globs (`python*`, `mkfs*`, `*`) name families, not one program.
       for (const word of words) if (!/[*?[{]/.test(word)) named.set(word.toLowerCase(), `${file} ${rule.id}`);
@@ -57,6 +71,62 @@ describe('program specs', () => {
     expect(hasProgramSpec('frobnicate')).toBe(false);
     expect(hasProgramSpec('git')).toBe(true);
     expect(hasProgramSpec('python3.12')).toBe(true);
+  });
+});
+
+/*
+ * What several programs share (they fetch from the network, unpack archives, write no code,
+ * take code as a shell does) is a field of each program's spec: the readers ask the spec, so a
+ * program given the field behaves like the others at once.
+ */
+describe('program properties', () => {
+  const specsWith = (field: 'fetches' | 'extracts' | 'writesNoCode') =>
+    specPrograms().filter((program) => programSpec(program)?.[field] === true);
+
+  it('every fetcher piped into every extractor marks what it unpacks as downloaded', () => {
+    const fetchers = specsWith('fetches');
+    const extractors = specsWith('extracts');
+    expect(fetchers).toEqual(expect.arrayContaining(['curl', 'wget', 'gh', 'ftp', 'nc']));
+    expect(extractors).toEqual(expect.arrayContaining(['tar', 'unzip', 'cpio']));
+    for (const fetcher of fetchers)
+      for (const extractor of extractors) {
+        const normalized = normalize({ type: 'execute_command', command: `${fetcher} x | ${extractor} -d out` });
+        expect(normalized.fetched, `${fetcher} | ${extractor}`).toBeDefined();
+      }
+    // A program that fetches nothing feeds no download.
+    expect(normalize({ type: 'execute_command', command: 'cat x.tar | tar -x' }).fetched).toBeUndefined();
+  });
+
+  it('a file only a no-code writer touched is run as it was; any other writer makes the run unjudgeable', () => {
+    const writers = specsWith('writesNoCode');
+    expect(writers).toEqual(expect.arrayContaining(['chmod', 'rm', 'touch']));
+    const before: Record<string, string> = {
+      chmod: '+x',
+      chown: 'me',
+      chgrp: 'staff',
+      chattr: '+i',
+      setfacl: '-m u:me:r',
+    };
+    for (const writer of writers) {
+      const normalized = normalize({
+        type: 'execute_command',
+        command: `${writer} ${before[writer] ?? ''} x.sh; ./x.sh`,
+      });
+      expect(
+        normalized.paths.some((p) => p.access === 'write' && p.relative === 'x.sh' && p.via === writer),
+        writer,
+      ).toBe(true);
+      expect(normalized.problems, writer).toEqual([]);
+    }
+    for (const writer of ['tee', 'cp a', 'sed -i s/a/b/'])
+      expect(normalize({ type: 'execute_command', command: `${writer} x.sh; ./x.sh` }).problems).not.toEqual([]);
+  });
+
+  it('shells, source and the multi-call binaries take code as a shell does', () => {
+    for (const program of [...SHELL_PROGRAMS, 'source', '.', 'busybox', 'toybox'])
+      expect(takesShellCode(program), program).toBe(true);
+    for (const program of ['cat', 'node', 'python3', 'sudo', 'frobnicate'])
+      expect(takesShellCode(program), program).toBe(false);
   });
 });
 

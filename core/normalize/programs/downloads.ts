@@ -8,7 +8,8 @@ import type { Field } from '../shell-words';
 
 const URL = /^(https?|ftp|ftps|sftp|scp|git|ssh):\/\/|^git@|^[\w.-]+@[\w.-]+:/i;
 
-function urlName(url: string): string | null {
+/** The file name a URL's path ends in, if any. */
+export function urlName(url: string): string | null {
   const path = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
   const name = path.slice(path.lastIndexOf('/') + 1);
   return name === '' || name.includes(':') ? null : name;
@@ -27,29 +28,6 @@ function valueOf(args: readonly Field[], names: readonly string[]): string[] {
   }
   return out;
 }
-
-const CLONE_VALUES = new Set([
-  '--depth',
-  '-b',
-  '--branch',
-  '-o',
-  '--origin',
-  '--reference',
-  '--reference-if-able',
-  '-c',
-  '--config',
-  '--template',
-  '--separate-git-dir',
-  '--filter',
-  '-j',
-  '--jobs',
-  '--shallow-since',
-  '--shallow-exclude',
-  '-u',
-  '--upload-pack',
-  '--server-option',
-  '--bundle-uri',
-]);
 
 // Each function below is the download part of one program's spec: the reader (effects.ts) or the
 // program spec (registry.ts) of that program returns it as its effects' `downloads`.
@@ -100,23 +78,6 @@ export function wgetDownloads(args: readonly Field[]): string[] {
 /** `aria2c -o f`, `http --download -o f`, `xh -o f`, `fetch -o f`. */
 export function outputOptionDownloads(args: readonly Field[]): string[] {
   return valueOf(args, ['-o', '--out', '--output', '-d', '--dir']);
-}
-
-/** `git clone URL [dir]`: the repository lands in dir, or in a directory named after the URL. */
-export function cloneDownloads(args: readonly Field[]): string[] {
-  const index = args.findIndex((field) => field.text === 'clone');
-  if (index === -1) return [];
-  const operands: string[] = [];
-  const rest = args.slice(index + 1);
-  for (let i = 0; i < rest.length; i++) {
-    const text = (rest[i] as Field).text;
-    if (CLONE_VALUES.has(text)) i++;
-    else if (!text.startsWith('-')) operands.push(text);
-  }
-  const [url, directory] = operands;
-  if (directory) return [directory];
-  const name = url ? urlName(url)?.replace(/\.git$/, '') : null;
-  return name ? [name] : [];
 }
 
 /** `scp host:f .`, `rsync -a host:dir/ dir`: a remote source copied to a local destination. */

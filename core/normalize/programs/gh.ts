@@ -23,4 +23,5 @@ export const GH_SPEC: ProgramSpec = {
   options: { values: ['-R', '--repo', '--hostname'], flags: [] },
   effects: published,
   partialEffects: true,
+  fetches: true,
 };

@@ -9,4 +9,8 @@ export const HTTP_CLIENT_SPEC: ProgramSpec = {
   names: ['aria2c', 'fetch', 'http', 'xh'],
   effects: (args) => ({ files: [], scripts: [], problems: [], downloads: outputOptionDownloads(args) }),
   partialEffects: true,
+  fetches: true,
 };
+
+/** ftp: what it gets may be written to its standard output (`get file -`), as curl's is. */
+export const FTP_SPEC: ProgramSpec = { names: ['ftp'], fetches: true };

@@ -104,4 +104,22 @@ export interface ProgramSpec {
    * accounts for them (git, sqlite3), or they name no files.
    */
   readonly untainted?: boolean;
+  /**
+   * Its standard output may be data fetched from the network (`curl`, `nc`, `gh`): what a
+   * program it pipes into unpacks came from the network (`curl … | tar xz`).
+   */
+  readonly fetches?: boolean;
+  /** It unpacks an archive read from its standard input into a directory (`tar x`, `unzip`). */
+  readonly extracts?: boolean;
+  /**
+   * It changes files' metadata or removes them, never their text (`chmod`, `rm`): what it
+   * touches runs no new code (`chmod +x x.sh && ./x.sh` runs the file as it was).
+   */
+  readonly writesNoCode?: boolean;
+  /** A file finder the normalizer reads itself (`find`, `fd`): its options taking a value, and those running a command per file. */
+  readonly finder?: { readonly values: readonly string[]; readonly exec?: readonly string[] };
+  /** It takes its code the way a shell does, from a file operand or standard input (`source FILE`, `.`). */
+  readonly shellCode?: boolean;
+  /** A multi-call binary: its first word names the program it runs (`busybox sh`, `toybox wget`). */
+  readonly multiCall?: boolean;
 }
