@@ -162,7 +162,12 @@ export function readGit(args: readonly Field[], environment: Record<string, stri
     scripts.push(...push.scripts);
   }
   if (subcommand === 'fetch' || subcommand === 'pull') invocation.fetch = readFetch(subArgs);
-  scripts.push(...subcommandScripts(subcommand, subArgs));
+  // `git submodule add URL path` clones URL into the workspace: a fetch from that location.
+  if (subcommand === 'submodule' && subArgs[0]?.text === 'add') {
+    const url = submoduleUrl(subArgs.slice(1));
+    if (url) invocation.fetch = { remotes: [url.text], remoteIsLocation: true };
+  }
+  scripts.push(...subcommandScripts(subcommand, subArgs), ...extTransports(subcommand, subArgs));
   const problems: string[] = [];
   // The program git runs on the other side of a transport is never an everyday choice.
   for (const script of scripts)
@@ -443,6 +448,56 @@ function readFetch(args: readonly Field[]): GitFetch {
     remotes: named.map((field) => field.text),
     remoteIsLocation: named.some((field) => field.dynamic || isRemoteLocation(field.text)),
   };
+}
+
+/** The repository of `git submodule add [options] URL [path]`. */
+function submoduleUrl(args: readonly Field[]): Field | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const text = (args[i] as Field).text;
+    if (text === '--') return args[i + 1];
+    if (['-b', '--branch', '--name', '--reference', '--depth'].includes(text)) i++;
+    else if (!text.startsWith('-')) return args[i];
+  }
+  return undefined;
+}
+
+/** Subcommands that take a repository location as an operand (`ext::cmd` runs cmd to reach it). */
+const LOCATION_SUBCOMMANDS = new Set(['clone', 'fetch', 'pull', 'push', 'ls-remote', 'archive', 'submodule', 'remote']);
+
+/**
+ * `git clone 'ext::sh -c touch% /tmp/x' dir`: the ext transport runs its command (with `% ` a
+ * space, `%%` a percent) wherever the repository is named, whether or not protocol.ext.allow
+ * lets git use it on this machine.
+ */
+function extTransports(subcommand: string, args: readonly Field[]): GitScript[] {
+  if (!LOCATION_SUBCOMMANDS.has(subcommand)) return [];
+  return args
+    .map((field) => (field.text.startsWith('--remote=') ? { ...field, text: field.text.slice(9) } : field))
+    .filter((field) => field.text.startsWith('ext::'))
+    .map((field) => ({
+      text: extCommand(field.text.slice(5)),
+      dynamic: field.dynamic,
+      label: 'git ext:: transport',
+    }));
+}
+
+/** The command line of an ext:: address as shell text: words split at spaces, `% ` a space inside a word. */
+function extCommand(address: string): string {
+  const words: string[] = [];
+  let word = '';
+  for (let i = 0; i < address.length; i++) {
+    const c = address[i] as string;
+    if (c === '%' && i + 1 < address.length) {
+      const next = address[++i] as string;
+      word +=
+        next === 's' ? 'git-upload-pack' : next === 'S' ? 'upload-pack' : next === '%' || next === ' ' ? next : '';
+    } else if (c === ' ') {
+      if (word !== '') words.push(word);
+      word = '';
+    } else word += c;
+  }
+  if (word !== '') words.push(word);
+  return words.map(quote).join(' ');
 }
 
 /** A URL, scp-like address or path rather than the name of a configured remote. */
