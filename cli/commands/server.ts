@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util';
-import { ServerConfigError, databaseConfig, jsonLineLog, startControlPlane, tlsFiles } from '../../core/server';
+import {
+  ServerConfigError,
+  databaseConfig,
+  jsonLineLog,
+  signingKeyConfig,
+  startControlPlane,
+  tlsFiles,
+} from '../../core/server';
 import type { ServerTls } from '../../core/server';
 import { defaultHome } from '../../core/store';
 import type { Command } from '../io';
@@ -49,6 +56,7 @@ export const serverCommand: Command = {
       plane = await startControlPlane({
         home: defaultHome(io.env),
         database: databaseConfig(io.env),
+        signingKey: signingKeyConfig(io.env),
         tls,
         host: values.host,
         port,

@@ -15,8 +15,9 @@ import { KeychainSecretStore } from '../secrets';
 import { createCore } from '../service';
 import type { LocalCoreService } from '../service';
 import { databaseConfig, startControlPlane } from '../server';
+import { PostgresStore, sharedTenantRows } from '../store';
 import type { ControlPlane } from '../server';
-import { databaseEnv } from '../../test/support/control-plane';
+import { databaseEnv, testEvidenceKey } from '../../test/support/control-plane';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
@@ -43,24 +44,37 @@ describe.skipIf(cluster === null)('pack sync from the control plane', () => {
   let link: ControlPlaneLink;
   let tenant: string;
 
+  let started = false;
   async function onServer(op: string, input: unknown): Promise<void> {
-    const core = createCore({ home: serverHome.home, shell: 'test', log: () => undefined });
+    // Once the control plane has run, the tenant's policy lives in the shared database (its data
+    // directory only mirrors it): the tenant admin changes it as a replica's core does.
+    const store = started ? await PostgresStore.open({ connection: databaseConfig(databaseEnv(database)).app }) : null;
+    const core = createCore({
+      home: serverHome.home,
+      shell: 'test',
+      log: () => undefined,
+      ...(store ? { shared: { store, ensureTenant: sharedTenantRows(store) }, signingKey: testEvidenceKey } : {}),
+    });
     try {
+      await core.ready();
       const answer = await core.invoke(localEvaluationPrincipal, { op, tenant, input });
       expect(answer.ok, JSON.stringify(answer)).toBe(true);
     } finally {
       await core.close();
+      await store?.close();
     }
   }
 
   async function startPlane(port = 0): Promise<ControlPlane> {
     plane = await startControlPlane({
+      signingKey: testEvidenceKey,
       home: serverHome.home,
       database: databaseConfig(databaseEnv(database)),
       tls: 'insecure-loopback',
       port,
       log: () => undefined,
     });
+    started = true;
     return plane;
   }
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { ContractError } from '../contract';
-import type { Principal, Role, SignedIn, SsoConfig } from '../contract';
+import type { Principal, Role, SignedIn, SsoConfig, TenantProfile } from '../contract';
 import type { SecretStore } from '../secrets';
 import type { TenantDirectory, TenantProfileRepository } from '../tenants';
 import type { OidcSignIn, OidcTokens } from './oidc';
@@ -47,15 +47,22 @@ export function humanPrincipalId(issuer: string, subject: string): string {
  */
 export class IdentityService {
   private readonly now: () => Date;
-  /** Bearer tokens already checked, by digest, until they expire: roles were applied on first use. */
-  private readonly bearers = new Map<string, { principal: Principal; expiresAt: number }>();
+  /**
+   * Bearer tokens already checked, by digest, until they expire, with the groups they carry and
+   * the IdP they were checked against: each use maps the groups with the tenant's role mappings
+   * as they are now, so a mapping removed (through any replica) refuses a token checked before.
+   */
+  private readonly bearers = new Map<
+    string,
+    { principal: Principal; groups: string[]; issuer: string; clientId: string; expiresAt: number }
+  >();
 
   constructor(private readonly deps: IdentityDeps) {
     this.now = deps.now ?? (() => new Date());
   }
 
   async sso(tenant: string): Promise<SsoConfig> {
-    if (!this.deps.tenants.exists(tenant)) {
+    if (!(await this.deps.tenants.knows(tenant))) {
       throw new ContractError('not_found', `tenant: "${tenant}" has no SSO configured (or does not exist)`, 'tenant');
     }
     const profile = await this.deps.profiles.get(tenant);
@@ -137,7 +144,14 @@ export class IdentityService {
     // Keyed by tenant too: a token checked against one tenant's IdP proves nothing in another.
     const key = digest(`${tenant}\n${token}`);
     const cached = this.bearers.get(key);
-    if (cached && cached.expiresAt > this.now().getTime()) return cached.principal;
+    if (cached && cached.expiresAt > this.now().getTime()) {
+      const profile = await this.deps.profiles.get(tenant);
+      if (profile.sso?.issuer === cached.issuer && profile.sso.client_id === cached.clientId) {
+        return this.bearerRoles(cached.principal, tenant, cached.groups, profile.role_mappings);
+      }
+      // The tenant's IdP changed: the token is checked again, against the IdP configured now.
+      this.bearers.delete(key);
+    }
     let sso: SsoConfig;
     try {
       sso = await this.sso(tenant);
@@ -151,22 +165,46 @@ export class IdentityService {
     const claims = await this.deps.oidc.verifyBearer(sso, token);
     const profile = await this.deps.profiles.get(tenant);
     const groups = groupsOf(claims, sso.groups_claim);
-    const roles = rolesForGroups(groups, profile.role_mappings);
     const principal: Principal = {
       ...this.humanPrincipal(sso, claims),
       session: `bearer_${digest(token).slice(0, 24)}`,
       // A remote caller: no OS user the server could verify.
       osUser: null,
     };
+    await this.bearerRoles(principal, tenant, groups, profile.role_mappings, true);
+    if (this.bearers.size >= 1_000) this.bearers.clear();
+    this.bearers.set(key, {
+      principal,
+      groups,
+      issuer: sso.issuer,
+      clientId: sso.client_id,
+      expiresAt: Number(claims.exp) * 1000,
+    });
+    return principal;
+  }
+
+  /**
+   * A bearer's groups mapped with the tenant's role mappings now: refused when none maps (the
+   * roles it held are taken away, recorded first), applied when they changed since.
+   */
+  private async bearerRoles(
+    principal: Principal,
+    tenant: string,
+    groups: string[],
+    mappings: TenantProfile['role_mappings'],
+    firstUse = false,
+  ): Promise<Principal> {
+    const roles = rolesForGroups(groups, mappings);
+    const held = this.deps.tenants.rolesIn(principal.id, tenant);
+    const same = held.length === roles.length && held.every((role) => roles.includes(role));
     if (roles.length === 0) {
+      if (held.length > 0) await this.applyRoles(principal, tenant, [], groups);
       throw new ContractError(
         'forbidden',
         `${principal.displayName}: none of your groups (${groups.join(', ') || 'none'}) maps to a role in "${tenant}"; ask a tenant admin to add a role mapping`,
       );
     }
-    await this.applyRoles(principal, tenant, roles, groups);
-    if (this.bearers.size >= 1_000) this.bearers.clear();
-    this.bearers.set(key, { principal, expiresAt: Number(claims.exp) * 1000 });
+    if (firstUse || !same) await this.applyRoles(principal, tenant, roles, groups);
     return principal;
   }
 
@@ -185,9 +223,8 @@ export class IdentityService {
       session: principal.session,
       os_user: principal.osUser?.name,
     });
-    this.deps.tenants.ensurePrincipal(principal);
+    await this.deps.tenants.noteMember(principal, tenant, []);
     this.insertSession(sessionId, principal.id, tenant, 'local_evaluation', expiresAt);
-    this.deps.tenants.noteLogin(principal.id, tenant, []);
     return { sessionId, principal, tenant, roles: this.deps.tenants.rolesIn(principal.id, tenant), expiresAt };
   }
 
@@ -333,11 +370,9 @@ export class IdentityService {
         to: roles,
         groups,
       });
-      this.deps.tenants.setRoles(principal, tenant, roles);
-    } else {
-      this.deps.tenants.ensurePrincipal(principal);
+      await this.deps.tenants.assignRoles(principal, tenant, roles);
     }
-    this.deps.tenants.noteLogin(principal.id, tenant, groups);
+    await this.deps.tenants.noteMember(principal, tenant, groups);
   }
 
   private humanPrincipal(sso: SsoConfig, claims: Record<string, unknown>, sessionId?: string): Principal {

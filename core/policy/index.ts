@@ -8,6 +8,7 @@ export type {
   PolicyServiceOptions,
   TenantStores,
 } from './service';
+export type { PolicySnapshot } from './store';
 export { loadPack, formatPackError, PackLoadError } from './load';
 export type { LoadedPack } from './load';
 export { packJsonSchema } from './pack-schema';

@@ -26,8 +26,8 @@ import type { Normalizer, PackTestReport } from './pack-tests';
 import { buildIndex } from './policy-index';
 import type { PolicyIndex } from './policy-index';
 import { parseSigningKey, verifyPackSignature } from './signature';
-import { PolicyStore } from './store';
-import type { PolicySettings, StoredPack, StoredSigningKey } from './store';
+import { PolicyStore, policySnapshotSchema } from './store';
+import type { PolicySettings, PolicySnapshot, StoredPack, StoredSigningKey } from './store';
 
 /**
  * The seam to the evidence ledger. `recordDecision` appends a decision before the gate
@@ -821,6 +821,23 @@ export class PolicyService {
   /** The version of a pack active in the tenant now, or null (a change invalidates pending approvals). */
   activeVersion(tenant: string, packId: string): string | null {
     return this.fresh(tenant).store.pack(packId)?.version ?? null;
+  }
+
+  /** The tenant's policy rows (cavra server keeps them in the shared store). */
+  snapshot(tenant: string): PolicySnapshot {
+    return this.fresh(tenant).store.snapshot();
+  }
+
+  /**
+   * Replaces the tenant's policy rows with the shared store's (validated here: the rows come
+   * from outside this process); caches notice the new generation.
+   */
+  replaceWith(tenant: string, body: unknown): void {
+    const snapshot = policySnapshotSchema.parse(body);
+    const state = this.states.get(tenant);
+    new PolicyStore(this.options.tenants.store(tenant)).replace(snapshot);
+    // Built-ins are part of the snapshot; the next use compares them with this build's files again.
+    if (state) state.synced = false;
   }
 
   // ---- settings ---------------------------------------------------------------------

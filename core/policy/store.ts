@@ -1,6 +1,7 @@
 import type { DecisionKind, EnforcementMode } from '../contract';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../store';
+import { z } from 'zod';
 
 /** The policy tables of one tenant's database (migrations: `policy` in core/store/schema.ts). */
 
@@ -44,6 +45,33 @@ const SETTING_DEFAULTS: PolicySettings = {
   defaultDecision: 'require_approval',
   requireSignedPacks: false,
 };
+
+/**
+ * A tenant's whole policy as rows: what cavra server keeps in PostgreSQL (\`policy_state\`) and
+ * every replica mirrors into its tenant database. The generation is not part of it: each copy
+ * counts its own changes.
+ */
+const text = z.string().max(1_000_000);
+export const policySnapshotSchema = z.strictObject({
+  packs: z.array(
+    z.strictObject({
+      packId: text,
+      version: text,
+      source: z.enum(['builtin', 'imported']),
+      origin: text,
+      text,
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      signature: text.nullable(),
+      signedBy: text.nullable(),
+      activatedAt: text,
+      activatedBy: text,
+    }),
+  ),
+  assignments: z.array(z.strictObject({ packId: text, repository: text, assignedAt: text, assignedBy: text })),
+  settings: z.array(z.strictObject({ key: text, value: text })),
+  signingKeys: z.array(z.strictObject({ keyId: text, publicKey: text, addedAt: text, addedBy: text })),
+});
+export type PolicySnapshot = z.infer<typeof policySnapshotSchema>;
 
 export class PolicyStore {
   /** Prepared once: the evaluation path reads the generation on every call. */
@@ -173,5 +201,43 @@ export class PolicyStore {
       `INSERT INTO policy_signing_keys (key_id, public_key, added_at, added_by) VALUES (?, ?, ?, ?)`,
     );
     for (const key of keys) insert.run(key.id, key.publicKey, at, by);
+  }
+
+  snapshot(): PolicySnapshot {
+    return {
+      packs: this.packs(),
+      assignments: this.sql(
+        `SELECT pack_id AS packId, repository, assigned_at AS assignedAt, assigned_by AS assignedBy
+         FROM policy_assignments ORDER BY pack_id, repository`,
+      ).all() as PolicySnapshot['assignments'],
+      settings: this.sql(`SELECT key, value FROM policy_settings WHERE key <> 'generation' ORDER BY key`).all() as {
+        key: string;
+        value: string;
+      }[],
+      signingKeys: this.sql(
+        `SELECT key_id AS keyId, public_key AS publicKey, added_at AS addedAt, added_by AS addedBy
+         FROM policy_signing_keys ORDER BY key_id`,
+      ).all() as PolicySnapshot['signingKeys'],
+    };
+  }
+
+  /** Replaces every policy row with `snapshot`'s, as one change (the generation moves on). */
+  replace(snapshot: PolicySnapshot): void {
+    this.transaction(() => {
+      this.sql(`DELETE FROM policy_assignments`).run();
+      this.sql(`DELETE FROM policy_packs`).run();
+      this.sql(`DELETE FROM policy_signing_keys`).run();
+      this.sql(`DELETE FROM policy_settings WHERE key <> 'generation'`).run();
+      for (const pack of snapshot.packs) this.savePack(pack);
+      const assign = this.sql(
+        `INSERT INTO policy_assignments (pack_id, repository, assigned_at, assigned_by) VALUES (?, ?, ?, ?)`,
+      );
+      for (const a of snapshot.assignments) assign.run(a.packId, a.repository, a.assignedAt, a.assignedBy);
+      for (const { key, value } of snapshot.settings) if (key !== 'generation') this.setSetting(key, value);
+      const key = this.sql(
+        `INSERT INTO policy_signing_keys (key_id, public_key, added_at, added_by) VALUES (?, ?, ?, ?)`,
+      );
+      for (const k of snapshot.signingKeys) key.run(k.keyId, k.publicKey, k.addedAt, k.addedBy);
+    });
   }
 }

@@ -16,7 +16,7 @@ import type { TestIdp } from '../../test/support/oidc-idp';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
-import { call, databaseEnv, idTokenFrom } from '../../test/support/control-plane';
+import { call, databaseEnv, idTokenFrom, testEvidenceKey } from '../../test/support/control-plane';
 import { EVENTS_PATH, INVOKE_PATH, LEDGER_BATCH_PATH, databaseConfig, startControlPlane } from './index';
 import type { ControlPlane } from './index';
 import { issueSharedCredential } from '../../test/support/machine-credentials';
@@ -78,6 +78,7 @@ describe.skipIf(cluster === null)('cavra server authentication', () => {
     agentToken = (await issueSharedCredential(database, 'acme', 'laptop-a', { uid: 1000, name: 'dev' })).token;
     await core.close();
     plane = await startControlPlane({
+      signingKey: testEvidenceKey,
       home: home.home,
       database: databaseConfig(databaseEnv(database)),
       tls: 'insecure-loopback',

@@ -1,3 +1,4 @@
+import type { EvidenceSigner } from '../evidence';
 import { StoredAgentCredentials, agentPrincipal } from '../gate';
 import { createCore } from '../service';
 import { PostgresStore, migratePostgres, postgresMigrations, sharedTenantRows } from '../store';
@@ -6,6 +7,7 @@ import type { HumanVerifier, MachineVerifier } from './auth';
 import { CentralLedger } from './central-ledger';
 import type { DatabaseConfig } from './config';
 import { storeReadiness } from './readiness';
+import type { Readiness } from './readiness';
 import type { ServerLog } from './log';
 import { routeModules } from './route-modules';
 import type { RouteModule } from './routes';
@@ -13,9 +15,14 @@ import { startServer } from './server';
 import type { RunningServer, ServerTls } from './server';
 
 export interface ControlPlaneOptions {
-  /** The server's own data directory (tenant registry, IdP configuration, signing keys). */
+  /**
+   * The server's own data directory: its mirror of the shared tenant registry and the core's
+   * per-replica files (core/server/README.md says which). May start empty.
+   */
   home: string;
   database: DatabaseConfig;
+  /** Each tenant's evidence signing key: the configured one (`signingKeyConfig`), the same on every replica. */
+  signingKey: (tenant: string) => EvidenceSigner;
   tls: ServerTls;
   host?: string;
   port?: number;
@@ -49,11 +56,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // every replica, and a revocation reaches all of them within the verification cache (1 s).
   const credentials = new StoredAgentCredentials(store, { ensureTenant });
   const core = createCore({
-    // The approval desk's requests, verdicts and views live in the shared database: every
+    // The tenant registry (tenants, members, roles, IdP profiles and role mappings), each
+    // tenant's policy, and the approval desk's requests, verdicts and views live in the shared
+    // database: a replica started on an empty data directory serves every tenant, every
     // replica serves one queue, and a waiter on one sees a verdict given on another.
     shared: { store, ensureTenant },
     // Every caller is on another machine: a path in an action they send is theirs, never ours to read.
     actionsFromOtherMachines: true,
+    signingKey: options.signingKey,
     home: options.home,
     shell: 'cli',
     deliveries: { run: true },
@@ -63,7 +73,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   let server: RunningServer;
   try {
-    const readiness = storeReadiness(store, postgresMigrations);
+    const storeReady = storeReadiness(store, postgresMigrations);
+    // On a migrated database the replica serves only once it mirrored the shared registry (a
+    // failure stops the start); on one not migrated yet it starts not ready and keeps trying.
+    if ((await storeReady.check()).ready) {
+      await core.ready();
+      log({ level: 'info', msg: 'tenant registry loaded' });
+    }
+    const readiness: Readiness = {
+      async check() {
+        const report = await storeReady.check();
+        if (!report.ready || core.isReady()) return report;
+        return { ready: false, checks: { ...report.checks, registry: 'not loaded yet' } };
+      },
+    };
     const machines: MachineVerifier =
       options.machines ??
       (async (token) => {

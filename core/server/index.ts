@@ -17,6 +17,7 @@ export { routeModules } from './route-modules';
 export { CentralLedger } from './central-ledger';
 export { databaseConfig, secretSetting, tlsFiles, ServerConfigError } from './config';
 export type { DatabaseConfig } from './config';
+export { SIGNING_KEY_SETTING, signingKeyConfig } from './signing-key';
 export { jsonLineLog } from './log';
 export type { ServerLog } from './log';
 export { INVOKE_PATH } from './contract-routes';

@@ -7,7 +7,7 @@ import { PostgresStore } from '../store';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
-import { call, databaseEnv } from '../../test/support/control-plane';
+import { call, databaseEnv, testEvidenceKey } from '../../test/support/control-plane';
 import { configRecord } from '../../test/support/gate-load';
 import { CentralLedger, LEDGER_BATCH_PATH, databaseConfig, startControlPlane } from './index';
 import type { ControlPlane } from './index';
@@ -35,6 +35,7 @@ describe.skipIf(cluster === null)('central ledger ingest', () => {
     for (const withOwner of [true, false]) {
       planes.push(
         await startControlPlane({
+          signingKey: testEvidenceKey,
           home: home.home,
           database: databaseConfig(databaseEnv(database, withOwner)),
           tls: 'insecure-loopback',

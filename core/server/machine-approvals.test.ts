@@ -11,7 +11,7 @@ import { MACHINE_PATHS } from '../connect';
 import { requireKeychain } from '../gate/testing';
 import { localEvaluationPrincipal } from '../identity';
 import { createCore } from '../service';
-import { call, databaseEnv } from '../../test/support/control-plane';
+import { call, databaseEnv, testEvidenceKey } from '../../test/support/control-plane';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
@@ -71,6 +71,7 @@ describe.skipIf(cluster === null)('approval requests raised by a machine', () =>
       .token;
     await core.close();
     plane = await startControlPlane({
+      signingKey: testEvidenceKey,
       home: home.home,
       database: databaseConfig(databaseEnv(database)),
       tls: 'insecure-loopback',

@@ -2,7 +2,7 @@ import type { MigrationSet, Store } from '../store';
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: { database: 'ok' | string; migrations: 'current' | string };
+  checks: { database: 'ok' | string; migrations: 'current' | string; registry?: 'loaded' | string };
 }
 
 export interface Readiness {

@@ -10,7 +10,7 @@ import { testCertificate } from '../../test/support/tls';
 import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
-import { call, databaseEnv, databaseUrl } from '../../test/support/control-plane';
+import { call, databaseEnv, databaseUrl, testEvidenceKey } from '../../test/support/control-plane';
 import { databaseConfig, routeModules, startControlPlane } from './index';
 import type { ControlPlane, RouteModule } from './index';
 import { issueSharedCredential } from '../../test/support/machine-credentials';
@@ -45,6 +45,7 @@ describe.skipIf(cluster === null)('cavra server', () => {
       },
     ];
     plane = await startControlPlane({
+      signingKey: testEvidenceKey,
       home: home.home,
       database: databaseConfig(databaseEnv(database)),
       tls: { cert: cert.cert, key: cert.key },
@@ -134,6 +135,7 @@ describe.skipIf(cluster === null)('cavra server', () => {
     ];
     await expect(
       startControlPlane({
+        signingKey: testEvidenceKey,
         home: home.home,
         database: databaseConfig(databaseEnv(database, false)),
         tls: 'insecure-loopback',
@@ -166,6 +168,7 @@ describe.skipIf(cluster === null)('cavra server', () => {
   it('refuses plain HTTP beyond loopback, and without the database URL or TLS the CLI does not start', async () => {
     await expect(
       startControlPlane({
+        signingKey: testEvidenceKey,
         home: home.home,
         database: databaseConfig(databaseEnv(database, false)),
         tls: 'insecure-loopback',
@@ -193,6 +196,21 @@ describe.skipIf(cluster === null)('cavra server', () => {
     });
     expect(noDatabase.status).toBe(2);
     expect(noDatabase.stderr).toContain('set CAVRA_DATABASE_URL or CAVRA_DATABASE_URL_FILE');
+    // Without the evidence signing key (every replica must sign with the same one): no start, the setting named.
+    const { CAVRA_SIGNING_KEY: _key, ...withoutKey } = databaseEnv(database);
+    const noKey = spawnSync(process.execPath, [launcher, 'server', '--insecure-loopback', '--port', '0'], {
+      env: { ...env, ...withoutKey },
+      encoding: 'utf8',
+    });
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toContain('No evidence signing key: set CAVRA_SIGNING_KEY or CAVRA_SIGNING_KEY_FILE');
+    const badKey = spawnSync(process.execPath, [launcher, 'server', '--insecure-loopback', '--port', '0'], {
+      env: { ...env, ...withoutKey, CAVRA_SIGNING_KEY: 'hunter2-not-a-key' },
+      encoding: 'utf8',
+    });
+    expect(badKey.status).toBe(2);
+    expect(badKey.stderr).toContain('CAVRA_SIGNING_KEY must be 32 bytes in base64');
+    expect(badKey.stderr + badKey.stdout).not.toContain('hunter2');
     // A malformed URL is refused by name; its text (it may hold a password) is never echoed.
     expect(() => databaseConfig({ CAVRA_DATABASE_URL: 'pass=hunter2 host' })).toThrow(
       /CAVRA_DATABASE_URL is not a URL/,
@@ -205,6 +223,7 @@ describe.skipIf(cluster === null)('cavra server', () => {
     const other = tempHome('cavra-server-');
     try {
       const unmigrated = await startControlPlane({
+        signingKey: testEvidenceKey,
         home: other.home,
         database: databaseConfig({ CAVRA_DATABASE_URL: databaseUrl(fresh.app) }),
         tls: 'insecure-loopback',

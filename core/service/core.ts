@@ -14,7 +14,7 @@ import {
   sessionHandlers,
 } from '../identity';
 import type { OidcOptions } from '../identity';
-import { SqliteTenantProfiles, onboardingHandlers } from '../tenants';
+import { SharedRegistry, SharedTenantProfiles, SqliteTenantProfiles, onboardingHandlers } from '../tenants';
 import type { OnboardingDeps } from '../tenants';
 import { EvidenceLedgers, ledgerEvidence, recordThenApply } from '../evidence';
 import type { EvidenceSigner } from '../evidence';
@@ -107,6 +107,11 @@ export interface CoreOptions {
    * policy judges every action from its text alone and never probes this machine's files.
    */
   actionsFromOtherMachines?: boolean;
+  /**
+   * Where tenants' evidence signing keys come from instead of the OS keychain: cavra server's
+   * configured key, so every replica signs each tenant's checkpoints with the same key.
+   */
+  signingKey?: (tenant: string) => EvidenceSigner;
   /** The CLI launcher the governed workflow's agent runs (tests pass their own build); found beside the code otherwise. */
   cavraLauncher?: string;
 }
@@ -140,6 +145,14 @@ export interface LocalCoreService extends CoreService {
   evidenceSigner(tenant: string): EvidenceSigner;
   /** Connected mode: this install's membership of control planes (`cavra connect`). */
   readonly controlPlane: ControlPlaneLink;
+  /**
+   * With a shared store: the first load of the shared tenant registry into this replica's
+   * mirror (rejects when it cannot be read; it is retried every second until it succeeds).
+   * Resolves at once otherwise.
+   */
+  ready(): Promise<void>;
+  /** Whether the shared registry was loaded (always true without a shared store). */
+  isReady(): boolean;
 }
 
 /**
@@ -148,14 +161,29 @@ export interface LocalCoreService extends CoreService {
  * envelope without stack traces, and audit state changes. Shells add the sender check.
  */
 export function createCore(options: CoreOptions): LocalCoreService {
-  const tenants = new TenantDirectory(options.home, options.now, { secrets: options.secrets });
+  const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
+  const tenants = new TenantDirectory(options.home, options.now, {
+    secrets: options.secrets,
+    signer: options.signingKey,
+  });
+  // cavra server: the tenant registry, profiles and policy live in the shared store; this
+  // install's registry becomes its mirror (core/tenants/shared-registry.ts).
+  const sharedRegistry = options.shared
+    ? new SharedRegistry({
+        store: options.shared.store,
+        directory: tenants,
+        now: options.now,
+        log,
+        signingKey: options.signingKey,
+      })
+    : null;
+  if (sharedRegistry) tenants.share(sharedRegistry);
   // The store port over this install's SQLite files; capabilities moved behind it use this.
   const store = new SqliteStore({
     install: () => tenants.registryDatabase(),
     tenant: (tenant) => tenants.store(tenant),
   });
   tenants.bootstrap(localEvaluationPrincipal);
-  const log = options.log ?? ((message: string) => process.stderr.write(`[cavra] ${message}\n`));
   const events = new EventBus((principal, tenant) => tenants.rolesIn(principal.id, tenant));
   const jobs = new JobRunner(events, log, options.now);
   const ledgers = new EvidenceLedgers(tenants, { now: options.now });
@@ -348,7 +376,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
     userHome: os.homedir(),
     now: options.now,
   });
-  const profiles = new SqliteTenantProfiles(tenants.registryDatabase(), options.now);
+  const mirroredProfiles = new SqliteTenantProfiles(tenants.registryDatabase(), options.now);
+  const profiles = sharedRegistry ? new SharedTenantProfiles(mirroredProfiles, sharedRegistry) : mirroredProfiles;
+  sharedRegistry?.bindPolicy({
+    snapshot: (tenant) => policy.snapshot(tenant),
+    replace: (tenant, body) => policy.replaceWith(tenant, body),
+  });
+  const ready = sharedRegistry ? sharedRegistry.load() : Promise.resolve();
+  sharedRegistry?.start();
+  // Awaited by ready(); a failure here must not surface as an unhandled rejection meanwhile.
+  ready.catch(() => undefined);
   const identity = new IdentityService({
     tenants,
     profiles,
@@ -475,7 +512,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
   }
 
   async function authorize(principal: Principal, spec: OperationSpec, tenant: string | null): Promise<void> {
-    const concerned = spec.scope === 'tenant' && tenant !== null && tenants.exists(tenant);
+    const concerned = spec.scope === 'tenant' && tenant !== null && (await tenants.knows(tenant));
     const ssoConfigured = concerned ? (await profiles.get(tenant)).sso !== null : false;
     const refusal = accessRefusal(principal, spec, tenant === null ? null : { id: tenant, ssoConfigured });
     if (refusal) throw new ContractError(refusal.code, refusal.message);
@@ -533,7 +570,16 @@ export function createCore(options: CoreOptions): LocalCoreService {
       ctx: { principal: Principal | null; tenant: string | null },
       input: unknown,
     ) => unknown;
-    const output = await handler({ principal, tenant }, parsed.data);
+    const run = async () => handler({ principal, tenant }, parsed.data);
+    // A shared registry: a policy change applies to the tenant's shared policy, under its lock.
+    const output =
+      sharedRegistry && tenant !== null && spec.mutates && op.startsWith('policy.')
+        ? await sharedRegistry.policyChange(tenant, run)
+        : await run();
+    if (sharedRegistry && op === 'tenants.onboard') {
+      const onboarded = (output as { tenant: { id: string } | null }).tenant;
+      if (onboarded) await sharedRegistry.publishPolicy(onboarded.id);
+    }
     const checked = spec.output.safeParse(output);
     if (!checked.success) throw new Error(`${op} produced output that does not match the contract`);
     return checked.data;
@@ -569,6 +615,8 @@ export function createCore(options: CoreOptions): LocalCoreService {
     },
     evidenceSigner: (tenant) => tenants.evidenceSigner(tenant),
     controlPlane,
+    ready: () => ready,
+    isReady: () => sharedRegistry?.isLoaded() ?? true,
     async invoke(principal, request) {
       try {
         const value = await dispatch(principal, request);
@@ -606,6 +654,7 @@ export function createCore(options: CoreOptions): LocalCoreService {
     },
     close: () => {
       remoteApprovalEvents.close();
+      sharedRegistry?.stop();
       const closeStores = () => {
         jobs.cancelAll();
         evidence.stop();

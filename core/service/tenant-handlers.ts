@@ -31,8 +31,8 @@ export function tenantHandlers(
       );
     },
     'tenants.list': (ctx) => ({ tenants: deps.tenants.listFor(ctx.principal.id) }),
-    'tenants.create': (ctx, input) => {
-      const tenant = deps.tenants.create(
+    'tenants.create': async (ctx, input) => {
+      const tenant = await deps.tenants.createTenant(
         { id: input.id, displayName: input.displayName, kind: 'evaluation' },
         ctx.principal,
       );

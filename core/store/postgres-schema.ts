@@ -42,6 +42,93 @@ export const postgresMigrations: MigrationSet = {
     `,
     },
   ],
+  tenant_registry: [
+    {
+      version: 1,
+      name: 'tenant-registry',
+      // The tenant registry of cavra server (core/tenants/shared-registry.ts): every replica
+      // reads it from here and mirrors it into its own CAVRA_HOME, so a replica started on an
+      // empty data directory serves every tenant. \`tenants\` stays install-wide, not behind
+      // row-level security: a bearer token's tenant, a machine's credential and the delivery
+      // worker look a tenant up before any tenant is set, and its row holds only the id, name,
+      // kind, the public half of the signing key and \`generation\` (bumped by every change of
+      // the tenant's registry rows, profile or policy, so replicas reload only what changed).
+      // Install roles are the install's, not a tenant's. Members, their roles and sign-ins, and
+      // the tenant profile (IdP issuer and client, groups claim, role mappings) are tenant data.
+      sql: `
+      ALTER TABLE tenants ADD COLUMN signing_public_key TEXT;
+      ALTER TABLE tenants ADD COLUMN signing_key_id TEXT;
+      ALTER TABLE tenants ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
+      -- Never the id: a tenant row is bumped, or filled in once when a replica adopts its tenant.
+      REVOKE UPDATE ON tenants FROM {{app}};
+      GRANT UPDATE (generation, display_name, kind, created_at, created_by, signing_public_key, signing_key_id)
+        ON tenants TO {{app}};
+      CREATE TABLE install_roles (
+        principal_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (principal_id, role)
+      );
+      GRANT SELECT, INSERT ON install_roles TO {{app}};
+      CREATE TABLE tenant_members (
+        ${TENANT_COLUMN},
+        principal_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, principal_id)
+      );
+      CREATE TABLE tenant_memberships (
+        ${TENANT_COLUMN},
+        principal_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, principal_id, role),
+        FOREIGN KEY (tenant_id, principal_id) REFERENCES tenant_members (tenant_id, principal_id)
+      );
+      CREATE TABLE member_logins (
+        ${TENANT_COLUMN},
+        principal_id TEXT NOT NULL,
+        last_login_at TEXT NOT NULL,
+        groups TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, principal_id),
+        FOREIGN KEY (tenant_id, principal_id) REFERENCES tenant_members (tenant_id, principal_id)
+      );
+      CREATE TABLE tenant_profiles (
+        ${TENANT_COLUMN},
+        profile TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (tenant_id)
+      );
+      ${tenantRowSecurity('tenant_members')}
+      ${tenantRowSecurity('tenant_memberships')}
+      ${tenantRowSecurity('member_logins')}
+      ${tenantRowSecurity('tenant_profiles')}
+      GRANT SELECT, INSERT, UPDATE ON tenant_members, member_logins, tenant_profiles TO {{app}};
+      -- DELETE: a member's roles are replaced as a set (a role mapping removed takes the role away).
+      GRANT SELECT, INSERT, DELETE ON tenant_memberships TO {{app}};
+    `,
+    },
+  ],
+  policy: [
+    {
+      version: 1,
+      name: 'policy-state',
+      // The tenant's policy (core/policy/store.ts: packs with their exact text and signature,
+      // assignments, settings, trusted pack-signing keys) as one validated JSON snapshot, written
+      // under the tenant's registry lock and mirrored by every replica into its own policy tables:
+      // pack assignments made through one replica are what machines syncing through another get.
+      sql: `
+      CREATE TABLE policy_state (
+        ${TENANT_COLUMN},
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id)
+      );
+      ${tenantRowSecurity('policy_state')}
+      GRANT SELECT, INSERT, UPDATE ON policy_state TO {{app}};
+    `,
+    },
+  ],
   credentials: [
     {
       version: 1,

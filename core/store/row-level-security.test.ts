@@ -144,6 +144,24 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
         json: '{}',
       });
     }
+    // The shared tenant registry (core/tenants/shared-registry.ts): a member, their role and
+    // sign-in, the tenant profile and the tenant's policy, as the registry writes them.
+    for (const tenant of ['acme', 'globex']) {
+      await store.transaction({ tenant }, async (session) => {
+        await session.run(
+          `INSERT INTO tenant_members (principal_id, display_name, kind, created_at) VALUES ($1, $1, 'human', 'x')`,
+          [`human:${tenant}`],
+        );
+        await session.run(`INSERT INTO tenant_memberships (principal_id, role) VALUES ($1, 'tenant_admin')`, [
+          `human:${tenant}`,
+        ]);
+        await session.run(`INSERT INTO member_logins (principal_id, last_login_at, groups) VALUES ($1, 'x', '[]')`, [
+          `human:${tenant}`,
+        ]);
+        await session.run(`INSERT INTO tenant_profiles (profile, updated_at, updated_by) VALUES ('{}', 'x', 'x')`);
+        await session.run(`INSERT INTO policy_state (body, updated_at) VALUES ('{}', 'x')`);
+      });
+    }
     const owner = new pg.Client(database.owner);
     await owner.connect();
     try {
@@ -178,8 +196,13 @@ describe.skipIf(cluster === null)('PostgreSQL row-level security: a second wall 
         'aispm_trend',
         'containment_settings',
         'ledger_records',
+        'member_logins',
+        'policy_state',
         'report_schedules',
         'report_settings',
+        'tenant_members',
+        'tenant_memberships',
+        'tenant_profiles',
       ]),
     );
     const owner = new pg.Client(database.owner);

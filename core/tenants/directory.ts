@@ -20,6 +20,7 @@ import type { TenantSecrets } from '../secrets';
 import { KeychainSecretStore, KeychainUnavailableError, probeKeychain, tenantSecrets } from '../secrets';
 import type { SigningKeyStatus } from './signing-key';
 import { SIGNING_SECRET, SigningKeyUnavailableError, loadSigner } from './signing-key';
+import type { SharedMembers, SharedRegistryWrites, SharedTenantRow } from './registry-port';
 
 export const DEFAULT_TENANT_ID = 'evaluation';
 
@@ -53,6 +54,11 @@ export interface NewTenant {
 export interface TenantDirectoryOptions {
   /** Defaults to the OS keychain, namespaced by this install's id. */
   secrets?: SecretStore;
+  /**
+   * Where tenants' evidence signing keys come from instead of the keychain: cavra server's
+   * configured key (every replica signs with the same key; core/server/signing-key.ts).
+   */
+  signer?: (tenantId: string) => EvidenceSigner;
 }
 
 export interface AuditEntry {
@@ -74,6 +80,9 @@ export class TenantDirectory {
   private readonly stores = new Map<string, SqliteDatabase>();
   private readonly now: () => Date;
   private readonly secrets: SecretStore;
+  private readonly signer: ((tenantId: string) => EvidenceSigner) | null;
+  /** Set when the registry is shared (cavra server): writes go there first, this file mirrors it. */
+  private shared: SharedRegistryWrites | null = null;
 
   constructor(home: string, now: () => Date = () => new Date(), options: TenantDirectoryOptions = {}) {
     this.home = home;
@@ -87,6 +96,172 @@ export class TenantDirectory {
       .prepare(`INSERT OR IGNORE INTO settings (key, value) VALUES ('install_id', ?)`)
       .run(crypto.randomBytes(8).toString('hex'));
     this.secrets = options.secrets ?? new KeychainSecretStore(this.installId());
+    this.signer = options.signer ?? null;
+  }
+
+  /** From now on the shared registry is the source of truth; this directory's registry mirrors it. */
+  share(shared: SharedRegistryWrites): void {
+    this.shared = shared;
+  }
+
+  /** Whether the registry is shared (cavra server) rather than this install's own. */
+  isShared(): boolean {
+    return this.shared !== null;
+  }
+
+  // ---- writes that go to the shared registry first when there is one ------------------------
+
+  /** `create`, or on a shared registry: the shared rows first (one transaction), then mirrored here. */
+  async createTenant(tenant: NewTenant, creator: Principal): Promise<Tenant> {
+    if (!this.shared) return this.create(tenant, creator);
+    await this.shared.refresh();
+    if (this.exists(tenant.id)) {
+      throw new ContractError('conflict', `id: is already taken: tenant "${tenant.id}" exists`, 'id');
+    }
+    const signer = this.signer?.(tenant.id) ?? null;
+    await this.shared.createTenant(
+      tenant,
+      creator,
+      this.grantFor(creator),
+      signer ? { publicKey: signer.publicKey, keyId: signer.keyId } : null,
+    );
+    return this.getFor(creator.id, tenant.id);
+  }
+
+  /** `setRoles`, through the shared registry when there is one. */
+  async assignRoles(principal: Principal, tenantId: string, roles: readonly Role[]): Promise<void> {
+    if (this.shared) await this.shared.setRoles(principal, tenantId, roles);
+    else this.setRoles(principal, tenantId, roles);
+  }
+
+  /** The member's name and their groups at this sign-in, through the shared registry when there is one. */
+  async noteMember(principal: Principal, tenantId: string, groups: readonly string[]): Promise<void> {
+    if (this.shared) {
+      await this.shared.noteMember(principal, tenantId, groups);
+      return;
+    }
+    this.ensurePrincipal(principal);
+    this.noteLogin(principal.id, tenantId, groups);
+  }
+
+  /**
+   * Whether the tenant exists, asking the shared registry on a miss (a tenant created through
+   * another replica a moment ago), so an unknown tenant is never refused for staleness alone.
+   */
+  async knows(tenantId: string): Promise<boolean> {
+    if (this.exists(tenantId)) return true;
+    if (!this.shared) return false;
+    await this.shared.refresh();
+    return this.exists(tenantId);
+  }
+
+  /** This install's own rows of a tenant: what a shared registry adopts from a replica set up before it. */
+  registryRowsOf(tenantId: string): {
+    tenant: SharedTenantRow;
+    members: SharedMembers;
+    profile: { profile: string; updated_at: string; updated_by: string } | null;
+  } {
+    const tenant = this.registry
+      .prepare(
+        `SELECT id, display_name, kind, created_at, created_by, signing_public_key, signing_key_id FROM tenants WHERE id = ?`,
+      )
+      .get(tenantId) as SharedTenantRow | undefined;
+    if (!tenant) throw new ContractError('not_found', `Tenant "${tenantId}" does not exist`, 'tenant');
+    const members = this.registry
+      .prepare(
+        `SELECT p.id AS principal_id, p.display_name, p.kind, p.created_at FROM principals p
+         WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.principal_id = p.id AND m.tenant_id = ?)
+            OR EXISTS (SELECT 1 FROM member_logins l WHERE l.principal_id = p.id AND l.tenant_id = ?)
+         ORDER BY p.id`,
+      )
+      .all(tenantId, tenantId) as SharedMembers['members'];
+    const memberships = this.registry
+      .prepare(`SELECT principal_id, role FROM memberships WHERE tenant_id = ? ORDER BY principal_id, role`)
+      .all(tenantId) as SharedMembers['memberships'];
+    const logins = this.registry
+      .prepare(
+        `SELECT principal_id, last_login_at, groups FROM member_logins WHERE tenant_id = ? ORDER BY principal_id`,
+      )
+      .all(tenantId) as SharedMembers['logins'];
+    const profile = this.registry
+      .prepare(`SELECT profile, updated_at, updated_by FROM tenant_profiles WHERE tenant_id = ?`)
+      .get(tenantId) as { profile: string; updated_at: string; updated_by: string } | undefined;
+    return { tenant, members: { members, memberships, logins }, profile: profile ?? null };
+  }
+
+  // ---- the mirror of a shared registry (called by SharedRegistry after its reads commit) --
+
+  /** Upserts a tenant row and makes the tenant's own database here when this replica has none. */
+  mirrorTenant(row: SharedTenantRow): void {
+    this.registry.transaction(() => {
+      this.registry
+        .prepare(
+          `INSERT INTO tenants (id, display_name, kind, created_at, created_by, signing_public_key, signing_key_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, kind = excluded.kind,
+             signing_public_key = excluded.signing_public_key, signing_key_id = excluded.signing_key_id`,
+        )
+        .run(
+          row.id,
+          row.display_name,
+          row.kind,
+          row.created_at,
+          row.created_by,
+          row.signing_public_key,
+          row.signing_key_id,
+        );
+    })();
+    if (!this.stores.has(row.id) && !fs.existsSync(tenantDatabasePath(this.home, row.id))) this.createStore(row.id);
+  }
+
+  /** Replaces the tenant's members, roles and sign-ins with the shared registry's. */
+  mirrorMembers(tenantId: string, rows: SharedMembers): void {
+    this.registry.transaction(() => {
+      const principal = this.registry.prepare(
+        `INSERT INTO principals (id, display_name, kind, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, kind = excluded.kind`,
+      );
+      for (const m of rows.members) principal.run(m.principal_id, m.display_name, m.kind, m.created_at);
+      this.registry.prepare(`DELETE FROM memberships WHERE tenant_id = ?`).run(tenantId);
+      const member = this.registry.prepare(`INSERT INTO memberships (principal_id, tenant_id, role) VALUES (?, ?, ?)`);
+      for (const m of rows.memberships) member.run(m.principal_id, tenantId, m.role);
+      this.registry.prepare(`DELETE FROM member_logins WHERE tenant_id = ?`).run(tenantId);
+      const login = this.registry.prepare(
+        `INSERT INTO member_logins (principal_id, tenant_id, last_login_at, groups) VALUES (?, ?, ?, ?)`,
+      );
+      for (const l of rows.logins) login.run(l.principal_id, tenantId, l.last_login_at, l.groups);
+    })();
+  }
+
+  /** The tenant profile row as the shared registry holds it (null: none yet). */
+  mirrorProfile(tenantId: string, row: { profile: string; updated_at: string; updated_by: string } | null): void {
+    if (row === null) {
+      this.registry.prepare(`DELETE FROM tenant_profiles WHERE tenant_id = ?`).run(tenantId);
+      return;
+    }
+    this.registry
+      .prepare(
+        `INSERT INTO tenant_profiles (tenant_id, profile, updated_at, updated_by) VALUES (?, ?, ?, ?)
+         ON CONFLICT(tenant_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at,
+           updated_by = excluded.updated_by`,
+      )
+      .run(tenantId, row.profile, row.updated_at, row.updated_by);
+  }
+
+  /** Install roles granted in the shared registry (added here; none is ever revoked there). */
+  mirrorInstallRoles(rows: readonly { principal_id: string; role: string }[]): void {
+    this.registry.transaction(() => {
+      for (const row of rows) {
+        this.registry
+          .prepare(
+            `INSERT INTO principals (id, display_name, kind, created_at) VALUES (?, ?, 'human', ?) ON CONFLICT(id) DO NOTHING`,
+          )
+          .run(row.principal_id, row.principal_id, this.now().toISOString());
+        this.registry
+          .prepare(`INSERT OR IGNORE INTO install_roles (principal_id, role) VALUES (?, ?)`)
+          .run(row.principal_id, row.role);
+      }
+    })();
   }
 
   /** The install's secret store (the OS keychain unless a test passed another). */
@@ -179,7 +354,8 @@ export class TenantDirectory {
     this.ensurePrincipal(principal);
     if (principal.kind === 'local_evaluation') this.grantInstallRole(principal.id, 'install_admin');
     const initialized = this.registry.prepare(`SELECT value FROM settings WHERE key = 'initialized'`).get();
-    if (initialized) return;
+    // A shared registry's tenants are made there (an evaluation tenant on one replica only would serve no one).
+    if (initialized || this.shared) return;
     this.registry.transaction(() => {
       this.create({ id: DEFAULT_TENANT_ID, displayName: 'Evaluation tenant', kind: 'evaluation' }, principal);
       this.setSetting('default_tenant', DEFAULT_TENANT_ID);
@@ -278,7 +454,7 @@ export class TenantDirectory {
       throw new ContractError('conflict', `id: is already taken: tenant "${tenant.id}" exists`, 'id');
     }
     const dir = tenantDir(this.home, tenant.id);
-    const grant: readonly Role[] = creator.kind === 'local_evaluation' ? allRoles : ['tenant_admin'];
+    const grant = this.grantFor(creator);
     let keyAttempted = false;
     try {
       this.registry.transaction(() => {
@@ -337,7 +513,24 @@ export class TenantDirectory {
 
   /** The tenant's signer, loaded from the keychain. Throws SigningKeyUnavailableError saying why not. */
   evidenceSigner(tenantId: string): EvidenceSigner {
+    if (this.signer) return this.configuredSigner(tenantId);
     return loadSigner(this.secrets, tenantId, this.signingPublicKey(tenantId));
+  }
+
+  /** The configured key's signer, refused when the tenant recorded another key (its checkpoints would not verify). */
+  private configuredSigner(tenantId: string): EvidenceSigner {
+    const signer = (this.signer as (tenantId: string) => EvidenceSigner)(tenantId);
+    const recorded = this.signingPublicKey(tenantId);
+    if (recorded && !recorded.publicKey.equals(signer.publicKey)) {
+      throw new SigningKeyUnavailableError({
+        state: 'key_missing',
+        keyId: recorded.keyId,
+        message:
+          `Tenant "${tenantId}" cannot sign evidence: the server's configured signing key gives key ` +
+          `${signer.keyId}, but the tenant's checkpoints are signed with ${recorded.keyId}. Configure the key it was created with.`,
+      });
+    }
+    return signer;
   }
 
   /** Whether the keychain this directory keeps its secrets in answers now. */
@@ -403,6 +596,11 @@ export class TenantDirectory {
   close(): void {
     for (const id of [...this.stores.keys()]) this.closeStore(id);
     this.registry.close();
+  }
+
+  /** What a tenant's creator holds in it: everything for the local evaluator, tenant_admin otherwise. */
+  private grantFor(creator: Principal): readonly Role[] {
+    return creator.kind === 'local_evaluation' ? allRoles : ['tenant_admin'];
   }
 
   private createStore(tenantId: string): void {

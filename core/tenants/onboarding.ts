@@ -176,7 +176,7 @@ export async function onboardTenant(
   if (!checked.document) return { created: false, issues: checked.issues, tenant: null, status: null };
   if (dryRun) return { created: false, issues: [], tenant: null, status: null };
   const document = checked.document;
-  const tenant = deps.tenants.create(
+  const tenant = await deps.tenants.createTenant(
     { id: document.id, displayName: document.display_name, kind: document.kind },
     creator,
   );

@@ -1,6 +1,7 @@
 import { tenantProfileSchema } from '../contract';
 import type { TenantProfile } from '../contract';
 import type { SqliteDatabase } from '../store';
+import type { SharedRegistryWrites } from './registry-port';
 
 /** The tenant record beyond id and name (async: a PostgreSQL adapter follows the store port). */
 export interface TenantProfileRepository {
@@ -32,5 +33,25 @@ export class SqliteTenantProfiles implements TenantProfileRepository {
       )
       .run(tenantId, JSON.stringify(tenantProfileSchema.parse(profile)), this.now().toISOString(), by);
     return Promise.resolve();
+  }
+}
+
+/**
+ * cavra server's profiles: written to the shared registry first (PostgreSQL), read from this
+ * replica's mirror of it (kept fresh by SharedRegistry), so a role mapping removed through one
+ * replica is what the others' bearer checks map with once their mirror refreshes.
+ */
+export class SharedTenantProfiles implements TenantProfileRepository {
+  constructor(
+    private readonly mirror: TenantProfileRepository,
+    private readonly shared: Pick<SharedRegistryWrites, 'putProfile'>,
+  ) {}
+
+  get(tenantId: string): Promise<TenantProfile> {
+    return this.mirror.get(tenantId);
+  }
+
+  put(tenantId: string, profile: TenantProfile, by: string): Promise<void> {
+    return this.shared.putProfile(tenantId, profile, by);
   }
 }

@@ -14,7 +14,7 @@ import { localEvaluationPrincipal } from '../../core/identity';
 import { createCore } from '../../core/service';
 import { runCli } from '../../cli/main';
 import type { CliIO } from '../../cli/io';
-import { call, databaseEnv, idTokenFrom } from '../support/control-plane';
+import { call, databaseEnv, idTokenFrom, testEvidenceKey } from '../support/control-plane';
 import { configRecord } from '../support/gate-load';
 import { startTestIdp } from '../support/oidc-idp';
 import type { TestIdp } from '../support/oidc-idp';
@@ -97,6 +97,7 @@ describe.skipIf(cluster === null)('the central ledger as an evidence bundle', ()
     }
     await core.close();
     plane = await startControlPlane({
+      signingKey: testEvidenceKey,
       home: home.home,
       database: databaseConfig(databaseEnv(database)),
       tls: 'insecure-loopback',

@@ -3,6 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
+import { signingKeyConfig } from '../../core/server/signing-key';
 import type { TestDatabase } from './postgres-cluster';
 
 export function databaseUrl(config: TestDatabase['app']): string {
@@ -11,11 +12,17 @@ export function databaseUrl(config: TestDatabase['app']): string {
   return `postgres://${user}:${password}@${config.host}:${config.port}/${config.database}`;
 }
 
-/** The environment `cavra server` reads its database from. */
+/** A fixed evidence signing key for test servers (32 bytes, base64): every replica of a test gets the same. */
+export const TEST_SIGNING_KEY = Buffer.alloc(32, 7).toString('base64');
+/** The signing key source of an in-process test control plane (`startControlPlane({ signingKey })`). */
+export const testEvidenceKey = signingKeyConfig({ CAVRA_SIGNING_KEY: TEST_SIGNING_KEY });
+
+/** The environment `cavra server` reads its database (and its evidence signing key) from. */
 export function databaseEnv(database: TestDatabase, withOwner = true): Record<string, string> {
   return {
     CAVRA_DATABASE_URL: databaseUrl(database.app),
     ...(withOwner ? { CAVRA_DATABASE_OWNER_URL: databaseUrl(database.owner) } : {}),
+    CAVRA_SIGNING_KEY: TEST_SIGNING_KEY,
   };
 }
 
