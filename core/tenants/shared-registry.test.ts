@@ -47,12 +47,16 @@ const REGISTRY_TABLES = ['tenant_members', 'tenant_memberships', 'member_logins'
 /** How long a change through one replica may take to reach another: the refresh bound, with room for load. */
 const REACH_MS = REGISTRY_REFRESH_MS * 4;
 
-async function within<T>(what: string, probe: () => Promise<T | undefined>): Promise<{ value: T; ms: number }> {
+async function within<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  limitMs = REACH_MS,
+): Promise<{ value: T; ms: number }> {
   const start = Date.now();
   for (;;) {
     const value = await probe();
     if (value !== undefined) return { value, ms: Date.now() - start };
-    if (Date.now() - start > REACH_MS) throw new Error(`${what}: not seen within ${REACH_MS} ms`);
+    if (Date.now() - start > limitMs) throw new Error(`${what}: not seen within ${limitMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -196,20 +200,25 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
       invoke(one, adminOnOne, 'policy.assign', 'acme', { packId: 'acme-release', repository: 'github.com/acme/a' }),
       invoke(two, adminOnTwo, 'policy.assign', 'acme', { packId: 'acme-release', repository: 'github.com/acme/b' }),
     ]);
-    const both = await within('both assignments on each replica', async () => {
-      const lists = await Promise.all(
-        [
-          [one, adminOnOne],
-          [two, adminOnTwo],
-        ].map(async ([core, who]) => {
-          const packs = (await invoke(core as LocalCoreService, who as Principal, 'policy.packs.list', 'acme')) as {
-            packs: { id: string; assignments: (string | null)[] }[];
-          };
-          return [...(packs.packs.find((p) => p.id === 'acme-release')?.assignments ?? [])].sort();
-        }),
-      );
-      return lists.every((list) => list.length === 2) ? lists : undefined;
-    });
+    const both = await within(
+      'both assignments on each replica',
+      async () => {
+        const lists = await Promise.all(
+          [
+            [one, adminOnOne],
+            [two, adminOnTwo],
+          ].map(async ([core, who]) => {
+            const packs = (await invoke(core as LocalCoreService, who as Principal, 'policy.packs.list', 'acme')) as {
+              packs: { id: string; assignments: (string | null)[] }[];
+            };
+            return [...(packs.packs.find((p) => p.id === 'acme-release')?.assignments ?? [])].sort();
+          }),
+        );
+        return lists.every((list) => list.length === 2) ? lists : undefined;
+        // This checks that no change is lost, not how fast: two policy changes and two refreshes on a loaded machine.
+      },
+      REACH_MS * 4,
+    );
     expect(both.value).toEqual([
       ['github.com/acme/a', 'github.com/acme/b'],
       ['github.com/acme/a', 'github.com/acme/b'],

@@ -52,6 +52,8 @@ export class SharedRegistry implements SharedRegistryWrites {
   /** The policy body last applied per tenant, so a change of members does not recompile policy. */
   private readonly appliedPolicy = new Map<string, string>();
   private policy: SharedPolicyRows | null = null;
+  /** Tenants whose policy this replica is changing now: a refresh must not put back what is being changed. */
+  private readonly changing = new Map<string, number>();
   private tail: Promise<void> = Promise.resolve();
   private busy = false;
   private loaded = false;
@@ -262,6 +264,7 @@ export class SharedRegistry implements SharedRegistryWrites {
   async policyChange<T>(tenant: string, change: () => Promise<T>): Promise<T> {
     const policy = this.policy;
     if (!policy) return change();
+    this.changing.set(tenant, (this.changing.get(tenant) ?? 0) + 1);
     try {
       return await this.store.transaction({ tenant }, async (session) => {
         await session.lock('registry');
@@ -274,6 +277,10 @@ export class SharedRegistry implements SharedRegistryWrites {
     } catch (error) {
       this.forget(tenant);
       throw error;
+    } finally {
+      const left = (this.changing.get(tenant) ?? 1) - 1;
+      if (left === 0) this.changing.delete(tenant);
+      else this.changing.set(tenant, left);
     }
   }
 
@@ -343,6 +350,8 @@ export class SharedRegistry implements SharedRegistryWrites {
       this.directory.mirrorInstallRoles(installRoles);
       for (const tenant of tenants) {
         if (this.mirrored.get(tenant.id) === tenant.generation) continue;
+        // Left for the next refresh: the change in progress reads the shared policy under its lock.
+        if (this.changing.has(tenant.id)) continue;
         // A tenant row made only for another capability's rows (sharedTenantRows) has no registry yet.
         if (tenant.generation === 0) continue;
         const rows = await this.store.read({ tenant: tenant.id }, async (session) => ({
