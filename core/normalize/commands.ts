@@ -6,6 +6,7 @@ import type { Access } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { FD_SPEC, FIND_SPEC } from './programs/finders';
 import { METADATA_PROGRAMS } from './programs/metadata';
+import { resolveProgram } from './programs/names';
 import { describesEveryFile, implicitRuns, programEffects, programSpec } from './programs/registry';
 import type { DatabaseClient, ProgramSpec, WrapperSpec } from './programs/spec';
 import { codeSource, interpreterSpec, isJavaScriptRuntime, runsScriptFile } from './programs/interpreters';
@@ -57,11 +58,12 @@ const PROGRAM_VARIABLES = [
 
 const field = (text: string, dynamic = false): Field => ({ text, dynamic, glob: false, processSubstitution: false });
 
+/** The program a command's first word runs, by its spec's name (`/usr/bin/python3.12` → `python3`). */
 function programName(text: string): string {
   // The CLI's launcher run by its path (`/opt/cavra/bin/cavra.cjs approvals approve …`) is cavra.
   if (isCavraScript(text)) return 'cavra';
   const slash = Math.max(text.lastIndexOf('/'), text.lastIndexOf('\\'));
-  return slash === -1 || slash === text.length - 1 ? text : text.slice(slash + 1);
+  return resolveProgram(slash === -1 || slash === text.length - 1 ? text : text.slice(slash + 1));
 }
 
 /**

@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { normalize } from '../fixtures';
 import { SHELL_PROGRAMS } from '../shells';
 import { hasProgramSpec, programTables } from './catalog';
-import { programOptions } from './options';
+import { resolveProgram } from './names';
+import { programKey, programOptions } from './options';
 import { programSpec, specPrograms, takesShellCode } from './registry';
 
 /*
@@ -127,6 +128,81 @@ describe('program properties', () => {
       expect(takesShellCode(program), program).toBe(true);
     for (const program of ['cat', 'node', 'python3', 'sudo', 'frobnicate'])
       expect(takesShellCode(program), program).toBe(false);
+  });
+});
+
+/*
+ * A versioned or path-qualified name is its program (one resolver, names.ts, read by the
+ * normalizer and the matcher): `node22`, `python3.12`, `bash5` get their program's spec, and an
+ * unknown version of an interpreter is never an unknown program.
+ */
+describe('versioned and path-qualified program names', () => {
+  const programOf = (command: string) => normalize({ type: 'execute_command', command }).commands[0]?.program;
+
+  it('resolve to their program in the normalizer and the matcher', () => {
+    const spellings: [string, string][] = [
+      ['node22', 'node'],
+      ['/usr/bin/node-20', 'node'],
+      ['nodejs22', 'nodejs'],
+      ['python3.12', 'python3'],
+      ['/usr/local/bin/python3', 'python3'],
+      ['/usr/local/bin/python3.12', 'python3'],
+      ['pypy3.10', 'pypy3'],
+      ['pip3.11', 'pip3'],
+      ['bash5', 'bash'],
+      ['/usr/local/bin/bash5.2', 'bash'],
+      ['zsh5.9', 'zsh'],
+      ['perl5.36', 'perl'],
+      ['ruby3.2', 'ruby'],
+      ['php8.2', 'php'],
+      ['lua5.4', 'lua'],
+      ['gcc-12', 'gcc'],
+      ['gawk', 'gawk'],
+      ['mawk', 'mawk'],
+    ];
+    for (const [written, program] of spellings) {
+      expect(programOf(`${written} x`), written).toBe(program);
+      expect(programKey(written.slice(written.lastIndexOf('/') + 1)), written).toBe(program);
+    }
+    expect(programKey('Node22.exe')).toBe('node');
+  });
+
+  it('multi-call binaries run their applet as that program', () => {
+    for (const [command, program] of [
+      ['busybox sh -c x', 'sh'],
+      ['busybox awk {print} f', 'awk'],
+      ['toybox wget https://x.example/y', 'wget'],
+    ] as const) {
+      const normalized = normalize({ type: 'execute_command', command });
+      expect(
+        normalized.commands.map((c) => c.program),
+        command,
+      ).toContain(program);
+    }
+  });
+
+  it('the interpreter read from a versioned name is the one the policy reads (code from stdin, inline code, scripts)', () => {
+    const stdin = normalize({
+      type: 'execute_command',
+      command: "python3.12 - <<EOF\nprint(open('.env').read())\nEOF",
+    });
+    expect(stdin.paths.some((p) => p.relative === '.env')).toBe(true);
+    const inline = normalize({ type: 'execute_command', command: `node22 -e "require('fs').readFileSync('.env')"` });
+    expect(inline.paths.some((p) => p.relative === '.env')).toBe(true);
+    // `node22 …/cavra.cjs` is the cavra command line, as `node …/cavra.cjs` is.
+    const guard = normalize({
+      type: 'execute_command',
+      command: 'node22 /opt/cavra/bin/cavra.cjs approvals approve x',
+    });
+    expect(guard.commands.map((c) => c.program)).toContain('cavra');
+  });
+
+  it('leave every name a table declares as it is, and unknown names unknown', () => {
+    for (const [table, programs] of programTables())
+      for (const program of programs) expect(resolveProgram(program), `${program} (${table})`).toBe(program);
+    for (const name of ['frobnicate22', 'x86_64', '7z', 'b2sum', 'sha256sum', 'base64', 'python3'])
+      expect(resolveProgram(name), name).toBe(name);
+    expect(hasProgramSpec('frobnicate22')).toBe(false);
   });
 });
 

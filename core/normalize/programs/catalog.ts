@@ -2,7 +2,7 @@ import { SPECIAL_PROGRAMS, wrapperPrograms } from '../commands';
 import { SHELL_PROGRAMS } from '../shells';
 import { interpreterFamilies, interpreterSpec } from './interpreters';
 import { METADATA_PROGRAMS } from './metadata';
-import { optionTablePrograms } from './options';
+import { optionTablePrograms, programKey } from './options';
 import { specPrograms } from './registry';
 import { TAINTED_TOOLS } from './tools';
 
@@ -26,10 +26,9 @@ export function programTables(): ReadonlyMap<string, readonly string[]> {
 
 let known: ReadonlySet<string> | null = null;
 
-/** Whether a program has a spec here: in one of the tables above, or an interpreter by any version suffix. */
+/** Whether a program has a spec here: in one of the tables above, by its name or a versioned spelling of it. */
 export function hasProgramSpec(program: string): boolean {
   known ??= new Set([...programTables().values()].flat());
-  const name = program.toLowerCase();
-  const base = name.replace(/[\d.]+$/, '');
-  return known.has(name) || known.has(base) || interpreterSpec(name) !== undefined;
+  const name = programKey(program);
+  return known.has(name) || interpreterSpec(name) !== undefined;
 }

@@ -1,4 +1,5 @@
 import { nodePackageScripts } from './package-managers';
+import { versionedProgram } from './version';
 
 /**
  * One spec per interpreter family (issue 9, acceptance 5): where its code comes from (an
@@ -71,10 +72,17 @@ const PYTHON = spec(
 );
 const SHELL_LIKE_NONE = spec([], [], [], { runsScript: false });
 
-/** By family name: a program's version suffix is removed first (python3.12 → python, lua5.4 → lua). */
+/**
+ * By family name, and the spellings with a major version people type as the program's own
+ * name (`python3`, `pypy3`); any other version is taken off first (python3.12 → python3,
+ * lua5.4 → lua, node22 → node).
+ */
 const INTERPRETERS: Readonly<Record<string, InterpreterSpec>> = {
   python: PYTHON,
+  python2: PYTHON,
+  python3: PYTHON,
   pypy: PYTHON,
+  pypy3: PYTHON,
   node: NODE,
   nodejs: NODE,
   bun: spec(
@@ -113,15 +121,16 @@ const INTERPRETERS: Readonly<Record<string, InterpreterSpec>> = {
   irb: SHELL_LIKE_NONE,
 };
 
-/** The family a program belongs to: `python3.12` → `python`, `Rscript` → `rscript`. */
+/** The family a program belongs to: `python3.12` → `python3`, `lua5.4` → `lua`, `Rscript` → `rscript`. */
 export function interpreterFamily(program: string): string {
   const lower = program.toLowerCase().replace(/\.exe$/, '');
-  if (INTERPRETERS[lower]) return lower;
-  return lower.replace(/[\d.]+$/, '').replace(/-?\d+$/, '');
+  if (Object.hasOwn(INTERPRETERS, lower)) return lower;
+  return versionedProgram(lower, (name) => Object.hasOwn(INTERPRETERS, name)) ?? lower;
 }
 
 export function interpreterSpec(program: string): InterpreterSpec | undefined {
-  return INTERPRETERS[interpreterFamily(program)];
+  const family = interpreterFamily(program);
+  return Object.hasOwn(INTERPRETERS, family) ? INTERPRETERS[family] : undefined;
 }
 
 /** Interpreters whose first operand is a script file they run (for every spelling with a version suffix). */

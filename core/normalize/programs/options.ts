@@ -1,4 +1,5 @@
 import { interpreterFamilies, interpreterFamily, interpreterSpec } from './interpreters';
+import { resolveProgram } from './names';
 import { programSpec } from './registry';
 
 /**
@@ -157,8 +158,11 @@ export function programOptions(program: string): ProgramOptions | undefined {
   return interpreterSpec(program) ? interpreterTables.get(interpreterFamily(program)) : undefined;
 }
 
-/** The key a program is indexed and matched by: `/usr/bin/Terraform.exe` was already reduced to `Terraform.exe` → `terraform`. */
+/**
+ * The key a program is indexed and matched by: `/usr/bin/Terraform.exe` was already reduced to
+ * `Terraform.exe` → `terraform`; a versioned spelling is its program (`Node22.exe` → `node`).
+ */
 export function programKey(program: string): string {
   const lower = program.toLowerCase();
-  return lower.endsWith('.exe') ? lower.slice(0, -4) : lower;
+  return resolveProgram(lower.endsWith('.exe') ? lower.slice(0, -4) : lower);
 }
