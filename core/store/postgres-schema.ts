@@ -108,6 +108,29 @@ export const postgresMigrations: MigrationSet = {
       GRANT SELECT, INSERT, DELETE ON tenant_memberships TO {{app}};
     `,
     },
+    {
+      version: 2,
+      name: 'tenant-rows-fill-once',
+      // `tenants` has no row-level security (see v1): so that one tenant's session cannot
+      // rewrite another's row (its name, kind or public signing key), a registered row
+      // (generation > 0) changes only its generation, and only upwards. A row another
+      // capability made before the registry knew the tenant is filled in once, on adoption.
+      sql: `
+      CREATE FUNCTION tenants_fill_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.generation < OLD.generation THEN
+          RAISE EXCEPTION 'a tenant row''s generation only grows';
+        END IF;
+        IF OLD.generation > 0 AND (NEW.display_name, NEW.kind, NEW.created_at, NEW.created_by,
+            NEW.signing_public_key, NEW.signing_key_id) IS DISTINCT FROM (OLD.display_name, OLD.kind,
+            OLD.created_at, OLD.created_by, OLD.signing_public_key, OLD.signing_key_id) THEN
+          RAISE EXCEPTION 'a registered tenant row changes only its generation';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER tenants_fill_once BEFORE UPDATE ON tenants FOR EACH ROW EXECUTE FUNCTION tenants_fill_once();
+    `,
+    },
   ],
   policy: [
     {

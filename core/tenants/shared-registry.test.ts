@@ -247,10 +247,22 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
         ),
       ).rejects.toThrow(/row-level security|violates foreign key/);
       await client.query('ROLLBACK TO SAVEPOINT s');
-      // The tenant rows are install-wide; the app role may bump a generation but never rename a tenant's id.
+      // The tenant rows are install-wide; the app role may bump a generation but never rename a tenant's id,
+      // nor change a registered tenant's public signing key or kind.
+      await client.query('SAVEPOINT s');
       await expect(client.query(`UPDATE tenants SET id = 'evil' WHERE id = 'globex'`)).rejects.toThrow(
         /permission denied/,
       );
+      await client.query('ROLLBACK TO SAVEPOINT s');
+      for (const sql of [
+        `UPDATE tenants SET signing_public_key = 'AAAA', signing_key_id = 'evil' WHERE id = 'globex'`,
+        `UPDATE tenants SET kind = 'production' WHERE id = 'globex'`,
+        `UPDATE tenants SET generation = 0 WHERE id = 'globex'`,
+      ]) {
+        await client.query('SAVEPOINT s');
+        await expect(client.query(sql), sql).rejects.toThrow(/changes only its generation|only grows/);
+        await client.query('ROLLBACK TO SAVEPOINT s');
+      }
       await client.query('ROLLBACK');
     } finally {
       await client.end();

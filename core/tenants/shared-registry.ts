@@ -55,6 +55,8 @@ export class SharedRegistry implements SharedRegistryWrites {
   /** Tenants whose policy this replica is changing now: a refresh must not put back what is being changed. */
   private readonly changing = new Map<string, number>();
   private tail: Promise<void> = Promise.resolve();
+  /** A refresh asked for and not started yet: callers asking meanwhile share it (a flood of misses runs one). */
+  private queued: Promise<void> | null = null;
   private busy = false;
   private loaded = false;
   private loading: Promise<void> | null = null;
@@ -181,7 +183,12 @@ export class SharedRegistry implements SharedRegistryWrites {
    * its own write.
    */
   refresh(): Promise<void> {
-    const next = this.tail.then(() => this.pull());
+    if (this.queued) return this.queued;
+    const next = this.tail.then(() => {
+      this.queued = null;
+      return this.pull();
+    });
+    this.queued = next;
     this.tail = next.catch(() => undefined);
     return next;
   }
