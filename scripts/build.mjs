@@ -54,15 +54,16 @@ const node = {
 const steps = [];
 
 /**
- * The gate's SO_PEERCRED addon (native/peer-cred, Node-API, so one build serves Node and
- * Electron). Built with the node-gyp that ships with npm against the headers installed with
- * Node; rebuilt only when its source is newer. Linux only: elsewhere the gate refuses socket
- * peers it cannot identify.
+ * The Node-API addons (one build serves Node and Electron): native/peer-cred, the gate's
+ * SO_PEERCRED, and native/tree-watch, the inotify queue that lets the normalizer reuse a walk
+ * without stat-ing every directory of it. Built with the node-gyp that ships with npm against
+ * the headers installed with Node; rebuilt only when the source is newer. Linux only: elsewhere
+ * the gate refuses socket peers it cannot identify and the walk cache stats directories.
  */
-function buildPeerCred() {
-  const dir = path.join(root, 'native', 'peer-cred');
-  const out = path.join(dir, 'build', 'Release', 'peer_cred.node');
-  const source = path.join(dir, 'peer_cred.c');
+function buildAddon(name, target) {
+  const dir = path.join(root, 'native', name);
+  const out = path.join(dir, 'build', 'Release', `${target}.node`);
+  const source = path.join(dir, `${target}.c`);
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) return;
   const gyp = [
     path.join(
@@ -79,15 +80,18 @@ function buildPeerCred() {
     process.env.npm_execpath &&
       path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   ].find((candidate) => candidate && fs.existsSync(candidate));
-  if (!gyp) throw new Error('node-gyp (shipped with npm) was not found; it builds the gate peer-credential addon');
+  if (!gyp) throw new Error(`node-gyp (shipped with npm) was not found; it builds native/${name}`);
   const headers = path.resolve(path.dirname(process.execPath), '..');
   const nodedir = fs.existsSync(path.join(headers, 'include', 'node', 'node_api.h')) ? [`--nodedir=${headers}`] : [];
   const result = spawnSync(process.execPath, [gyp, 'rebuild', ...nodedir], { cwd: dir, encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`building native/peer-cred failed:\n${result.stdout}\n${result.stderr}`);
+    throw new Error(`building native/${name} failed:\n${result.stdout}\n${result.stderr}`);
   }
 }
-if (process.platform === 'linux' && (wants('cli') || wants('main'))) steps.push(['peer-cred', buildPeerCred]);
+if (process.platform === 'linux' && (wants('cli') || wants('main'))) {
+  steps.push(['peer-cred', () => buildAddon('peer-cred', 'peer_cred')]);
+  steps.push(['tree-watch', () => buildAddon('tree-watch', 'tree_watch')]);
+}
 if (wants('cli')) {
   steps.push([
     'cli',

@@ -33,6 +33,8 @@ export interface FileSystemProbe {
   identity?(path: string): { inode: string; links: number; file: boolean } | null;
   /** What changes when the entry (following symlinks) changes, for reusing walks of it. */
   stamp?(path: string): EntryStamp | null;
+  /** `stamp` read now, where `stamp` may answer from what the action already read. */
+  freshStamp?(path: string): EntryStamp | null;
   /**
    * What is at the path itself, not following a final symlink: nothing (or nothing that can
    * be looked at), a symlink, or another entry. One lstat: enough to say that something
@@ -374,6 +376,7 @@ export class PathResolver {
       if (known === undefined) stamps.set(path, (known = stamp.call(probe, path)));
       return known;
     };
+    memo.freshStamp = (path: string) => stamp.call(probe, path);
     return (this.walkProbeCache = memo);
   }
 

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { segmentMatcher } from './glob-segment';
+import { directoryWatches, type WatchHolder } from './tree-watch';
 
 /** The file-system questions a walk asks (the normalizer's TreeProbe answers them). */
 interface TreeProbe {
@@ -7,6 +8,11 @@ interface TreeProbe {
   read(path: string): string | null;
   entries?(directory: string): { name: string; kind: string }[] | null;
   stamp?(path: string): EntryStamp | null;
+  /**
+   * The stamp read now, never one remembered earlier in the action: what a walk is compared
+   * with once its directories are watched must postdate the watches. `stamp` when absent.
+   */
+  freshStamp?(path: string): EntryStamp | null;
 }
 
 /**
@@ -107,18 +113,69 @@ export interface WalkResult {
   complete: boolean;
 }
 
-interface CachedWalk {
+type Stamped = [string, EntryStamp | null];
+
+interface CachedWalk extends WatchHolder {
   result: WalkResult;
   /** Every directory listed and file read, with its stamp taken before it was read. */
-  stamps: [string, EntryStamp | null][];
+  stamps: Stamped[];
+  /** The directories listed (to watch). */
+  directories: string[];
+  /**
+   * What a watch does not see, compared even while the directories are watched: the root
+   * (an ancestor renamed, the root swapped), directories entered through a symlink (the link's
+   * target path changing above the target) and the `.gitignore` read (rewritten in place).
+   */
+  anchors: Stamped[];
+  /** The directories are watched: reuse reads the watch queue and compares the anchors only. */
+  watched: boolean;
 }
 
 const cache = new Map<string, CachedWalk>();
+/** Below this many directories, stat-ing them again costs less than reading the watch queue. */
+const WATCH_FROM_DIRECTORIES = 4;
+let watching = true;
+
+/**
+ * Whether reused walks may be validated through directory watches (where the addon is
+ * available) or only by stamps: tests run both. Walks cached so far are forgotten.
+ */
+export function validateWalksBy(mode: 'watches' | 'stamps'): void {
+  watching = mode === 'watches';
+  for (const cached of cache.values()) forget(cached);
+  cache.clear();
+}
+
+function forget(cached: CachedWalk): void {
+  if (cached.watched) directoryWatches()?.release(cached);
+  cached.watched = false;
+}
+
+function sameStamps(stamp: (path: string) => EntryStamp | null, stamps: readonly Stamped[]): boolean {
+  // A path that could not be stamped when it was listed never matches (the walk was racy then).
+  for (const [path, known] of stamps) if (!sameStamp(stamp(path), known)) return false;
+  return true;
+}
 
 function stillValid(probe: TreeProbe, cached: CachedWalk): boolean {
-  // A path that could not be stamped when it was listed never matches (the walk was racy then).
-  for (const [path, stamp] of cached.stamps) if (!sameStamp(probe.stamp?.(path) ?? null, stamp)) return false;
-  return true;
+  const stamp = probe.stamp;
+  if (stamp === undefined) return false;
+  const current = (path: string) => stamp.call(probe, path);
+  if (cached.watched) {
+    (directoryWatches() as NonNullable<ReturnType<typeof directoryWatches>>).sync();
+    return !cached.changed && sameStamps(current, cached.anchors);
+  }
+  const watches = watching && cached.directories.length >= WATCH_FROM_DIRECTORIES ? directoryWatches() : null;
+  if (watches === null || !watches.watch(cached, cached.directories)) return sameStamps(current, cached.stamps);
+  // Reused a second time: watched from now on. The watches are in place before every stamp is
+  // read again (afresh, not as remembered earlier in this action), so a change before them
+  // shows in a stamp and one after them in the queue.
+  const fresh = probe.freshStamp ?? stamp;
+  cached.changed = false;
+  cached.watched = true;
+  if (sameStamps((path) => fresh.call(probe, path), cached.stamps)) return true;
+  forget(cached);
+  return false;
 }
 
 /**
@@ -143,18 +200,30 @@ export function walkTree(
         cache.set(key, hit);
         return hit.result;
       }
+      forget(hit);
     }
   }
   const limit = Math.min(MAX_WALK_ENTRIES, budget.remaining);
-  const stamps: [string, EntryStamp | null][] | null = stamping ? [] : null;
+  const stamps: Recorded | null = stamping ? { stamps: [], directories: [], anchors: [] } : null;
   const { result, visited, racy } = walkUncached(probe, root, options, limit, stamps);
   budget.remaining = Math.max(0, budget.remaining - visited);
   // A walk cut short by this action's allowance may finish for another action: not cached.
   if (stamps !== null && !racy && (result.complete || limit === MAX_WALK_ENTRIES)) {
-    if (cache.size >= MAX_CACHED_WALKS) cache.delete(cache.keys().next().value as string);
-    cache.set(key, { result, stamps });
+    if (cache.size >= MAX_CACHED_WALKS) {
+      const oldest = cache.keys().next().value as string;
+      forget(cache.get(oldest) as CachedWalk);
+      cache.delete(oldest);
+    }
+    cache.set(key, { result, ...stamps, watched: false, changed: false });
   }
   return result;
+}
+
+/** What a walk recorded to be reused: see CachedWalk. */
+interface Recorded {
+  stamps: Stamped[];
+  directories: string[];
+  anchors: Stamped[];
 }
 
 function walkUncached(
@@ -162,23 +231,27 @@ function walkUncached(
   root: string,
   options: WalkOptions,
   limit: number,
-  stamps: [string, EntryStamp | null][] | null,
+  recorded: Recorded | null,
 ): { result: WalkResult; visited: number; racy: boolean } {
   let racy = false;
   const now = Date.now();
+  const seen = new Set<string>([root]);
   /** Records `path`'s stamp before it is read; one that cannot be stamped, or changed just now, keeps the walk from being reused. */
-  const stamp = (path: string) => {
-    if (stamps === null) return;
+  const stamp = (path: string, directory: boolean) => {
+    if (recorded === null) return;
     const current = probe.stamp?.(path) ?? null;
     if (current === null || now - current.changedAt < RACY_MILLISECONDS) racy = true;
-    stamps.push([path, current]);
+    const entry: Stamped = [path, current];
+    recorded.stamps.push(entry);
+    if (directory) recorded.directories.push(path);
+    // The root, and directories reached through a link (`seen`), lie where no watched directory's entries say.
+    if (!directory || seen.has(path)) recorded.anchors.push(entry);
   };
   const files: string[] = [];
   const links: string[] = [];
   // Names compare case-insensitively: `-iname`, and file systems that ignore case.
   const names = options.names?.map((name) => new RegExp(segmentMatcher(name, true).source, 'is')) ?? null;
-  const seen = new Set<string>([root]);
-  if (options.ignoreFiles) stamp(posix.join(root, '.gitignore'));
+  if (options.ignoreFiles) stamp(posix.join(root, '.gitignore'), false);
   const patterns = options.ignoreFiles ? ignorePatterns(probe, root) : [];
   let visited = 0;
   let complete = true;
@@ -186,7 +259,7 @@ function walkUncached(
   for (let depth = 0; level.length > 0 && depth < MAX_WALK_DEPTH; depth++) {
     const next: string[] = [];
     for (const directory of level) {
-      stamp(directory);
+      stamp(directory, true);
       const entries = listing(probe, directory);
       if (entries === null) {
         complete = false;
