@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalizeAction } from './normalize';
 import { realFileSystem } from './paths';
-import { walkTree, type WalkOptions } from './walk';
+import { directoryWatches } from './tree-watch';
+import { validateWalksBy, walkTree, type WalkOptions } from './walk';
 
 /*
  * Walks are reused across actions only while nothing that matters to protection changed:
@@ -15,11 +17,16 @@ import { walkTree, type WalkOptions } from './walk';
 
 let root: string;
 let lists: number;
+let stamps: number;
 const probe = {
   ...realFileSystem,
   entries(directory: string) {
     lists++;
     return realFileSystem.entries?.(directory) ?? null;
+  },
+  stamp(path: string) {
+    stamps++;
+    return realFileSystem.stamp?.(path) ?? null;
   },
 };
 const everything: WalkOptions = { hidden: true, ignoreFiles: false, names: null };
@@ -50,11 +57,26 @@ beforeEach(() => {
   fs.writeFileSync(path.join(root, 'src', 'deep', 'b.ts'), 'b\n');
   fs.writeFileSync(path.join(root, 'secret.env'), 'TOKEN=x\n');
   lists = 0;
+  stamps = 0;
 });
 
-afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+  validateWalksBy('watches');
+});
 
-describe('walk reuse', () => {
+// The addon is built with the CLI (scripts/build.mjs); on Linux every CI run has it, and a
+// missing one must fail here rather than quietly test stamps twice.
+const watchesAvailable = process.platform === 'linux';
+
+describe.each(['stamps', 'watches'] as const)('walk reuse, validated by %s', (mode) => {
+  beforeEach(() => {
+    validateWalksBy(mode);
+    if (mode === 'watches')
+      expect(directoryWatches(), 'native/tree-watch is built (node scripts/build.mjs)').not.toBeNull();
+  });
+  if (mode === 'watches' && !watchesAvailable) return;
+
   it('reuses a walk of a tree nobody changed, without listing it again', () => {
     settle();
     expect(names()).toEqual(['secret.env', 'src/a.ts', 'src/deep/b.ts']);
@@ -130,6 +152,152 @@ describe('walk reuse', () => {
     const listed = lists;
     names();
     expect(lists).toBe(2 * listed);
+  });
+});
+
+/** A deeper tree, reused until its directories are watched (the second reuse onwards). */
+describe.runIf(watchesAvailable)('a walk whose directories are watched', () => {
+  const deep = () => path.join(root, 'src', 'deep', 'deeper', 'deepest');
+  beforeEach(() => {
+    validateWalksBy('watches');
+    fs.mkdirSync(deep(), { recursive: true });
+    fs.mkdirSync(path.join(root, 'docs'));
+    fs.writeFileSync(path.join(deep(), 'c.ts'), 'c\n');
+    settle();
+  });
+  /** Walks until reuse no longer stamps every directory: then only the root is stat-ed. */
+  const watched = (options = everything) => {
+    names(options);
+    names(options);
+    const before = stamps;
+    const listed = lists;
+    const result = names(options);
+    expect(lists, 'reused without listing').toBe(listed);
+    expect(stamps - before, 'only the root (and a .gitignore) are stat-ed').toBeLessThanOrEqual(
+      options.ignoreFiles ? 2 : 1,
+    );
+    return result;
+  };
+
+  it('reuses the walk by reading the watch queue, not by stat-ing its six directories', () => {
+    expect(watched()).toEqual(['secret.env', 'src/a.ts', 'src/deep/b.ts', 'src/deep/deeper/deepest/c.ts']);
+  });
+
+  it('sees a protected file created deep inside the tree on the next walk', () => {
+    watched();
+    fs.writeFileSync(path.join(deep(), '.env'), 'TOKEN=x\n');
+    expect(names()).toContain('src/deep/deeper/deepest/.env');
+  });
+
+  it('sees a new symlink to a secret, and a hard link, in a watched directory', () => {
+    watched();
+    fs.symlinkSync(path.join(root, 'secret.env'), path.join(deep(), 'notes.txt'));
+    expect(names()).toContain('src/deep/deeper/deepest/notes.txt');
+    settle();
+    watched();
+    fs.linkSync(path.join(root, 'secret.env'), path.join(root, 'docs', 'copy.txt'));
+    expect(names()).toContain('docs/copy.txt');
+  });
+
+  it('sees a file renamed into the tree, and a directory renamed over another', () => {
+    watched();
+    const outside = path.join(os.tmpdir(), `cavra-walk-watched-${process.pid}`);
+    fs.writeFileSync(outside, 'key\n');
+    fs.renameSync(outside, path.join(deep(), 'id_rsa'));
+    expect(names()).toContain('src/deep/deeper/deepest/id_rsa');
+    settle();
+    watched();
+    // A directory swapped for one holding a key: the rename replaces a watched directory.
+    const other = path.join(root, 'docs', 'other');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'id_ed25519'), 'key\n');
+    settle();
+    watched();
+    fs.rmSync(path.join(root, 'src', 'deep', 'deeper'), { recursive: true });
+    fs.renameSync(other, path.join(root, 'src', 'deep', 'deeper'));
+    expect(names()).toContain('src/deep/deeper/id_ed25519');
+  });
+
+  it('sees the root itself swapped for another directory, and an ancestor of it renamed', () => {
+    watched();
+    const moved = `${root}-moved`;
+    fs.renameSync(root, moved);
+    fs.mkdirSync(root);
+    fs.writeFileSync(path.join(root, '.env'), 'TOKEN=x\n');
+    try {
+      expect(names()).toEqual(['.env']);
+    } finally {
+      fs.rmSync(moved, { recursive: true, force: true });
+    }
+    // The tree's parent renamed away and another tree put in its place: no watched directory
+    // changes, only the root's path now leads elsewhere.
+    const tree = path.join(root, 'parent', 'tree');
+    for (const dir of ['a', 'b', 'c/d']) fs.mkdirSync(path.join(tree, dir), { recursive: true });
+    settle();
+    const walkTreeNames = () =>
+      walkTree(probe, tree, everything, true, { remaining: 6000 }).files.map((file) => path.relative(tree, file));
+    walkTreeNames();
+    walkTreeNames();
+    expect(walkTreeNames()).toEqual([]);
+    fs.renameSync(path.join(root, 'parent'), path.join(root, 'elsewhere'));
+    fs.mkdirSync(path.join(tree, 'a'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'a', 'id_rsa'), 'key\n');
+    expect(walkTreeNames()).toEqual(['a/id_rsa']);
+  });
+
+  it('sees a .gitignore rewritten in place, which no directory watch reports', () => {
+    fs.writeFileSync(path.join(root, '.gitignore'), 'secret.env\n');
+    settle();
+    expect(watched(honouringIgnores)).not.toContain('secret.env');
+    fs.writeFileSync(path.join(root, '.gitignore'), 'nothing\n');
+    expect(names(honouringIgnores)).toContain('secret.env');
+  });
+
+  it('lists again a directory whose mode changed (it may no longer be listable)', () => {
+    watched();
+    const listed = lists;
+    fs.chmodSync(path.join(root, 'docs'), 0o700);
+    walk();
+    expect(lists).toBeGreaterThan(listed);
+  });
+
+  it('sees a directory of the tree covered by a bind mount (no inotify event), where mounting is allowed', (context) => {
+    const secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'cavra-walk-mounted-'));
+    fs.writeFileSync(path.join(secrets, 'id_rsa'), 'key\n');
+    try {
+      watched();
+      const mounted = spawnSync('mount', ['--bind', secrets, path.join(root, 'docs')]);
+      if (mounted.status !== 0) {
+        context.skip();
+        return;
+      }
+      try {
+        expect(names()).toContain('docs/id_rsa');
+      } finally {
+        spawnSync('umount', [path.join(root, 'docs')]);
+      }
+    } finally {
+      fs.rmSync(secrets, { recursive: true, force: true });
+    }
+  });
+
+  it('judges a protected file created after the walk was watched on the very next decision', () => {
+    // `grep -R` follows links, `rg` does not: one action, two walks of the same tree.
+    const paths = () =>
+      normalizeAction({ type: 'execute_command', command: 'grep -R token src; rg token src', cwd: root })
+        .paths.map((entry) => entry.relative)
+        .sort();
+    paths();
+    paths();
+    expect(paths()).not.toContain('src/deep/deeper/deepest/.env');
+    fs.writeFileSync(path.join(deep(), '.env'), 'TOKEN=x\n');
+    expect(paths()).toContain('src/deep/deeper/deepest/.env');
+    settle();
+    paths();
+    paths();
+    expect(paths()).not.toContain('secret.env');
+    fs.symlinkSync(path.join(root, 'secret.env'), path.join(deep(), 'notes.txt'));
+    expect(paths()).toEqual(expect.arrayContaining(['src/deep/deeper/deepest/notes.txt', 'secret.env']));
   });
 });
 
