@@ -9,7 +9,8 @@ export type { ProgramOptions } from './programs/options';
 export { hasProgramSpec } from './programs/catalog';
 export { takesShellCode } from './programs/registry';
 export { gitConfigWrittenKey } from './programs/git-config';
-export { emptyFileSystem } from './paths';
+export { emptyFileSystem, SHARED_ENTRY_MEMO } from './paths';
+export type { SharedEntryMemo } from './paths';
 export type { FileSystemProbe, PathLocation } from './paths';
 export type {
   GitInvocation,

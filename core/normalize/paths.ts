@@ -176,6 +176,19 @@ export interface WalkedEntries {
   readonly keys: readonly string[];
 }
 
+/**
+ * A cell carried, not enumerable, by each frozen entry of a walk (shared between actions while
+ * the walk holds): what a consumer works out from an entry's own fields may be kept there, for
+ * the `owner` it worked it out for (the policy keeps the rules an entry matched, per index). A
+ * WeakMap lookup per file cost more than the rest of judging a remembered one, and a recursive
+ * reader over a repository reaches hundreds.
+ */
+export const SHARED_ENTRY_MEMO: unique symbol = Symbol('cavra.sharedEntryMemo');
+export interface SharedEntryMemo {
+  owner: object | null;
+  value: unknown;
+}
+
 /** Entries of a walk by the request that read it; a walk no longer cached takes its entries with it. */
 const walkedEntryCache = new WeakMap<WalkResult, Map<string, WalkedEntries>>();
 
@@ -416,6 +429,7 @@ export class PathResolver {
     const entry: PathRequest = { access: request.access, source: request.source, via: request.via, reached };
     for (const file of walked.files) {
       for (const found of this.accessEntries(file, entry, workspace, null)) {
+        Object.defineProperty(found, SHARED_ENTRY_MEMO, { value: { owner: null, value: null } });
         entries.push(Object.freeze(found));
         keys.push(pathKey(found));
       }

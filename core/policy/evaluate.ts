@@ -8,7 +8,8 @@ import type { PathGlob } from './glob';
 import { codeSources } from './interpreters';
 import type { CommandEntry, GitBucket, PathEntry, PolicyIndex } from './policy-index';
 import { containedIndex } from './policy-index';
-import { gitConfigWrittenKey, programKey } from '../normalize';
+import { gitConfigWrittenKey, programKey, SHARED_ENTRY_MEMO } from '../normalize';
+import type { SharedEntryMemo } from '../normalize';
 
 interface EvaluationOptions {
   /** The tenant's MCP trust list (lowercase server names), filled by the MCP trust service. */
@@ -80,11 +81,12 @@ interface Scope {
 }
 
 /**
- * Verdicts of frozen path entries (the files of a walk, shared between actions while the walk
- * holds): the rules each matched, for the index that judged it. A path entry's verdict depends
- * only on its own fields and the index, and a frozen entry's fields cannot change.
+ * Verdicts of the frozen path entries of a walk (shared between actions while the walk holds),
+ * kept in the entry's own memo cell: the rules each matched, for the index that judged it. A
+ * path entry's verdict depends only on its own fields and the index, and a frozen entry's
+ * fields cannot change.
  */
-const rememberedPaths = new WeakMap<NormalizedPath, { index: PolicyIndex; rules: CompiledRule[] }>();
+type RememberedPath = NormalizedPath & { readonly [SHARED_ENTRY_MEMO]?: SharedEntryMemo };
 
 function record(scope: Scope, rule: CompiledRule, matched: string): void {
   if (rule.stamp === scope.stamp) return;
@@ -244,11 +246,10 @@ function visitPaths(
 function judgePath(scope: Scope, path: NormalizedPath): boolean {
   scope.enforced = false;
   const text = pathText(path);
-  const remember = path.pattern !== true && Object.isFrozen(path);
-  if (remember) {
-    const known = rememberedPaths.get(path);
-    if (known !== undefined && known.index === scope.index) {
-      for (const rule of known.rules) {
+  const memo = path.pattern === true ? undefined : (path as RememberedPath)[SHARED_ENTRY_MEMO];
+  if (memo !== undefined) {
+    if (memo.owner === scope.index) {
+      for (const rule of memo.value as CompiledRule[]) {
         if (rule.pack.mode === 'enforce') scope.enforced = true;
         record(scope, rule, text);
       }
@@ -259,8 +260,9 @@ function judgePath(scope: Scope, path: NormalizedPath): boolean {
   visitPathBuckets(scope, path, text);
   if (path.pattern === true)
     for (const named of patternInstances(scope.index, path)) visitPathBuckets(scope, named, text);
-  if (remember) {
-    rememberedPaths.set(path, { index: scope.index, rules: scope.collected as CompiledRule[] });
+  if (memo !== undefined) {
+    memo.value = scope.collected;
+    memo.owner = scope.index;
     scope.collected = null;
   }
   return scope.enforced;
