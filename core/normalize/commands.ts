@@ -1,8 +1,8 @@
 import { type OptionGrammar, hasOption, optionValues, scanArguments, sliceField } from './command-options';
 import { type CommandInput, type Extraction, type Scope, childScope } from './extraction';
 import { readGit } from './git';
-import { PATCH_READ_LIMIT, type PatchApplication, patchTargets } from './patches';
-import type { Access } from './paths';
+import { type PatchApplication, patchTargets } from './patches';
+import { type Access, SMALL_FILE_BYTES } from './paths';
 import { type Field, decodeAnsiC } from './shell-words';
 import { FD_SPEC, FIND_SPEC } from './programs/finders';
 import { METADATA_PROGRAMS } from './programs/metadata';
@@ -804,7 +804,7 @@ function applyPatch(
   }
   for (const text of texts) {
     const targets =
-      text === null || Buffer.byteLength(text) >= PATCH_READ_LIMIT ? null : patchTargets(text, patch.strip);
+      text === null || Buffer.byteLength(text) >= SMALL_FILE_BYTES ? null : patchTargets(text, patch.strip);
     if (targets === null) write(patch.directory ?? '.', true);
     else for (const target of targets) write(patch.directory ? `${patch.directory}/${target}` : target, false);
   }

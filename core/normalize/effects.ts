@@ -699,8 +699,7 @@ const cpio: Reader = (args) => {
       '--rsh-command',
     ],
   });
-  const extracts =
-    hasOption(scanned, '--extract') || scanned.options.some((option) => /^-[a-zA-Z]*i/.test(option.name));
+  const extracts = hasOption(scanned, '-i', '--extract');
   const lists = hasOption(scanned, '-t', '--list', '--to-stdout');
   const directories = optionValues(scanned, '-D', '--directory');
   return {

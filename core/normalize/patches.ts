@@ -16,9 +16,6 @@ export interface PatchApplication {
   directory: string | null;
 }
 
-/** How much of a patch is read to name its files: a longer patch counts as unknown. */
-export const PATCH_READ_LIMIT = 4096;
-
 const NO_WRITE_OPTIONS = new Set(['--stat', '--numstat', '--summary', '--check']);
 const AM_NO_WRITE = new Set(['--abort', '--quit', '--show-current-patch']);
 const APPLY_VALUES = new Set(['-C', '--exclude', '--include', '--whitespace', '--build-fake-ancestor', '--directory']);

@@ -25,7 +25,7 @@ export interface FileSystemProbe {
   locate(path: string): PathLocation | null;
   /** Entry names of a directory, or null when it cannot be listed. */
   list(directory: string): string[] | null;
-  /** The start of a small text file (`.git/HEAD`), or null when it cannot be read. */
+  /** The start of a small text file (`.git/HEAD`): at most SMALL_FILE_BYTES bytes; null when it cannot be read. */
   read(path: string): string | null;
   /** Entries of a directory with their kind, for walking trees; null when it cannot be listed. */
   entries?(directory: string): DirectoryEntry[] | null;
@@ -42,6 +42,9 @@ export interface FileSystemProbe {
    */
   entryKind?(path: string): 'missing' | 'link' | 'entry';
 }
+
+/** How much of a file `FileSystemProbe.read` returns: a text this long may have been cut. */
+export const SMALL_FILE_BYTES = 4096;
 
 export interface DirectoryEntry {
   name: string;
@@ -118,7 +121,7 @@ export const realFileSystem: FileSystemProbe = {
     let fd: number | null = null;
     try {
       fd = fs.openSync(path, 'r');
-      const buffer = Buffer.alloc(4096);
+      const buffer = Buffer.alloc(SMALL_FILE_BYTES);
       return buffer.subarray(0, fs.readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
     } catch {
       return null;
@@ -239,7 +242,7 @@ export class PathResolver {
     this.root = workspace ?? UNKNOWN_WORKSPACE;
   }
 
-  /** The start of a small text file (at most 4 KiB, see FileSystemProbe.read); null without a file system. */
+  /** The start of a small text file (at most SMALL_FILE_BYTES bytes); null without a file system. */
   head(path: string): string | null {
     return this.probe?.read(path) ?? null;
   }
