@@ -452,14 +452,13 @@ function readFetch(args: readonly Field[]): GitFetch {
 
 /** The repository of `git submodule add [options] URL [path]`. */
 function submoduleUrl(args: readonly Field[]): Field | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const text = (args[i] as Field).text;
-    if (text === '--') return args[i + 1];
-    if (['-b', '--branch', '--name', '--reference', '--depth'].includes(text)) i++;
-    else if (!text.startsWith('-')) return args[i];
-  }
-  return undefined;
+  return scanArguments(args, SUBMODULE_ADD_GRAMMAR).operands[0];
 }
+
+const SUBMODULE_ADD_GRAMMAR: OptionGrammar = {
+  values: ['-b', '--branch', '--name', '--reference', '--depth'],
+  abbreviations: true,
+};
 
 /** Subcommands that take a repository location as an operand (`ext::cmd` runs cmd to reach it). */
 const LOCATION_SUBCOMMANDS = new Set(['clone', 'fetch', 'pull', 'push', 'ls-remote', 'archive', 'submodule', 'remote']);

@@ -1,3 +1,4 @@
+import { type OptionGrammar, hasOption, optionValues, scanArguments } from './command-options';
 import type { Field } from './shell-words';
 
 /**
@@ -16,45 +17,36 @@ export interface PatchApplication {
   directory: string | null;
 }
 
-const NO_WRITE_OPTIONS = new Set(['--stat', '--numstat', '--summary', '--check']);
-const AM_NO_WRITE = new Set(['--abort', '--quit', '--show-current-patch']);
-const APPLY_VALUES = new Set(['-C', '--exclude', '--include', '--whitespace', '--build-fake-ancestor', '--directory']);
-const AM_VALUES = new Set(['-C', '-p', '--exclude', '--include', '--whitespace', '--directory', '--patch-format']);
+const NO_WRITE_OPTIONS = ['--stat', '--numstat', '--summary', '--check'];
+const AM_NO_WRITE = ['--abort', '--quit', '--show-current-patch'];
+/** The options of git apply and git am that take a value; git takes any unambiguous prefix of a long one. */
+const PATCH_GRAMMAR: OptionGrammar = {
+  values: [
+    '-p',
+    '-C',
+    '--exclude',
+    '--include',
+    '--whitespace',
+    '--build-fake-ancestor',
+    '--directory',
+    '--patch-format',
+  ],
+  abbreviations: true,
+};
 
 /** What `git apply|am ARGS` applies, or null when it writes nothing (`--check`, `--stat`, `--abort`). */
 export function readPatchApplication(subcommand: string, args: readonly Field[]): PatchApplication | null {
   if (subcommand !== 'apply' && subcommand !== 'am') return null;
-  const values = subcommand === 'apply' ? APPLY_VALUES : AM_VALUES;
-  let strip = 1;
-  let directory: string | null = null;
-  let listsOnly = false;
-  let applies = false;
-  const sources: Field[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const field = args[i] as Field;
-    const text = field.text;
-    if (text === '--') {
-      sources.push(...args.slice(i + 1));
-      break;
-    }
-    if (!text.startsWith('-') || text === '-') {
-      if (text !== '-') sources.push(field);
-      continue;
-    }
-    if (subcommand === 'am' && AM_NO_WRITE.has(text)) return null;
-    if (NO_WRITE_OPTIONS.has(text)) listsOnly = true;
-    if (text === '--apply') applies = true;
-    const strips = /^-p(\d+)$/.exec(text);
-    if (strips) strip = Number(strips[1]);
-    const eq = text.indexOf('=');
-    const name = eq === -1 ? text : text.slice(0, eq);
-    let value: string | undefined;
-    if (values.has(name)) value = eq === -1 ? args[++i]?.text : text.slice(eq + 1);
-    if (name === '-p' && value !== undefined && /^\d+$/.test(value)) strip = Number(value);
-    if (name === '--directory' && value !== undefined) directory = value.replace(/\/+$/, '');
-  }
-  if (subcommand === 'apply' && listsOnly && !applies) return null;
-  return { sources, strip, directory };
+  const scanned = scanArguments(args, PATCH_GRAMMAR);
+  if (subcommand === 'am' && hasOption(scanned, ...AM_NO_WRITE)) return null;
+  if (subcommand === 'apply' && hasOption(scanned, ...NO_WRITE_OPTIONS) && !hasOption(scanned, '--apply')) return null;
+  const strip = optionValues(scanned, '-p').at(-1)?.text;
+  const directory = optionValues(scanned, '--directory').at(-1)?.text;
+  return {
+    sources: scanned.operands.filter((field) => field.text !== '-'),
+    strip: strip !== undefined && /^\d+$/.test(strip) ? Number(strip) : 1,
+    directory: directory === undefined ? null : directory.replace(/\/+$/, ''),
+  };
 }
 
 /**

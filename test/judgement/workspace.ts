@@ -62,6 +62,7 @@ const WORKSPACE_FILES: Record<string, string> = {
     'diff --git a/src/index.ts b/src/index.ts\n--- a/src/index.ts\n+++ b/src/index.ts\n@@ -1 +1 @@\n-export const answer = 42;\n+export const answer = 43;\n',
   'patches/settings.patch':
     'diff --git a/.claude/settings.json b/.claude/settings.json\n--- a/.claude/settings.json\n+++ b/.claude/settings.json\n@@ -1 +1 @@\n-{"hooks": {}}\n+{}\n',
+  'patches/workflow.patch': '--- /dev/null\n+++ b/workflows/x.yml\n@@ -0,0 +1 @@\n+on: push\n',
   'patches/ci.patch':
     'diff --git a/src/a.ts b/src/a.ts\n--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-export {};\n+export const a = 1;\n--- /dev/null\n+++ b/.github/workflows/x.yml\n@@ -0,0 +1 @@\n+on: push\n',
   'test.db': '',
