@@ -2,11 +2,8 @@
 // policy on the control plane, never from the machine. The attack: an enrolled gate (or anyone
 // holding its credential) asks for an approval with its own terms — fewer approvers, no IdP
 // attestation, reusable, a week long — or names a lenient rule and route for a dangerous action.
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalBinding } from '../approvals';
 import type { ApprovalRequest } from '../approvals';
-import type { Action } from '../contract';
 import { MACHINE_PATHS } from '../connect';
 import { requireKeychain } from '../gate/testing';
 import { localEvaluationPrincipal } from '../identity';
@@ -17,6 +14,7 @@ import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
 import { databaseConfig, startControlPlane } from './index';
 import type { ControlPlane } from './index';
+import { machineApprovalRequest } from '../../test/support/acme-release';
 import { issueSharedCredential } from '../../test/support/machine-credentials';
 
 const cluster = testCluster();
@@ -86,26 +84,8 @@ describe.skipIf(cluster === null)('approval requests raised by a machine', () =>
   });
 
   /** A request as a connected gate raises it, naming `ruleId`/`route` as the gate's decision did. */
-  function raised(command: string, ruleId: string | null, route: string, extra: Record<string, unknown> = {}) {
-    const action: Action = { type: 'execute_command', command, cwd: '/home/dev/app' };
-    const binding = approvalBinding(action, tenant, { id: 'acme-release', version: '1.0.0' });
-    return {
-      id: `apr_${crypto.randomUUID()}`,
-      binding,
-      route,
-      ruleId,
-      reason: 'asked by the gate',
-      requester: 'os:dev',
-      agent: { id: 'claude-code', session: 's1' },
-      adapter: 'claude-code',
-      correlationId: `cor_${crypto.randomUUID()}`,
-      decisionId: `dec_${crypto.randomUUID()}`,
-      actionType: 'execute_command',
-      target: command,
-      action,
-      ...extra,
-    };
-  }
+  const raised = (command: string, ruleId: string | null, route: string, extra: Record<string, unknown> = {}) =>
+    machineApprovalRequest(tenant, command, ruleId, route, extra);
 
   const open = (body: unknown) =>
     call(`${plane.url}${MACHINE_PATHS.approvalOpen}`, {

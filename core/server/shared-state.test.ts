@@ -8,16 +8,13 @@
 // as replica 1's. A role mapping removed through replica 2 makes replica 1 refuse the same
 // reviewer within the registry's refresh bound; and tenant A's database session reads none of
 // tenant B's registry or profile rows.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Action } from '../contract';
 import fs from 'node:fs';
 import { createCore } from '../service';
 import { localEvaluationPrincipal } from '../identity';
 import { requireKeychain } from '../gate/testing';
-import { approvalBinding } from '../approvals';
 import { MACHINE_PATHS, fetchCentralBundle } from '../connect';
 import { REGISTRY_REFRESH_MS } from '../tenants';
 import { startTestIdp } from '../../test/support/oidc-idp';
@@ -29,31 +26,12 @@ import { testCertificate } from '../../test/support/tls';
 import { call, databaseEnv, idTokenFrom, startServerProcess, testEvidenceKey } from '../../test/support/control-plane';
 import type { ServerProcess } from '../../test/support/control-plane';
 import { issueSharedCredential } from '../../test/support/machine-credentials';
+import { ACME_PEOPLE, ACME_RELEASE_PACK, machineApprovalRequest } from '../../test/support/acme-release';
 import { INVOKE_PATH } from './index';
 
 const launcher = path.resolve(import.meta.dirname, '..', '..', 'bin', 'cavra.cjs');
 const cluster = testCluster();
 const TENANT = 'acme';
-
-const PACK = `id: acme-release
-version: 1.0.0
-description: ACME release rules
-approval_routes:
-  secops:
-    approvers: [secops]
-    required_approvals: 1
-    expires_after: 2h
-    attest: none
-rules:
-  - { id: release.publish, commands: [frobpublish], decision: require_approval, severity: high, reason: a release needs a reviewer, approval_route: secops }
-tests:
-  - { name: publish asks, action: { type: execute_command, command: frobpublish }, expect: require_approval }
-`;
-
-const users = {
-  alice: { name: 'Alice Reviewer', email: 'alice@acme.example', groups: ['secops'] },
-  rita: { name: 'Rita Admin', email: 'rita@acme.example', groups: ['admins'] },
-};
 
 describe.skipIf(cluster === null)(
   'two replicas, one on an empty data directory, share the registry and the queue',
@@ -67,7 +45,7 @@ describe.skipIf(cluster === null)(
 
     beforeAll(async () => {
       requireKeychain();
-      idp = await startTestIdp(users);
+      idp = await startTestIdp(ACME_PEOPLE);
       database = await createTestDatabase(cluster!);
       homes.push(tempHome('cavra-shared-state-'), tempHome('cavra-shared-state-empty-'));
       // Replica 1's data directory: the tenants are made there, then adopted when replica 1 starts.
@@ -80,7 +58,7 @@ describe.skipIf(cluster === null)(
           for (const [op, scope, input] of [
             ['tenants.create', null, { id: tenant, displayName: tenant.toUpperCase() }],
             // The pack first: once the tenant has an IdP, the local evaluator can no longer change it.
-            ['policy.pack.import', tenant, { yaml: PACK }],
+            ['policy.pack.import', tenant, { yaml: ACME_RELEASE_PACK }],
             ['policy.assign', tenant, { packId: 'acme-release' }],
             [
               'tenants.profile.update',
@@ -123,25 +101,15 @@ describe.skipIf(cluster === null)(
     it('opened through replica 1, approved through replica 2, the waiter on replica 1 is told; recorded once', async () => {
       const [one, two] = replicas as [ServerProcess, ServerProcess];
       const machine = { authorization: `Bearer ${machineToken}` };
-      const action: Action = { type: 'execute_command', command: 'frobpublish --tag v2', cwd: '/home/dev/app' };
       const opened = await call(`${one.url}${MACHINE_PATHS.approvalOpen}`, {
         ca: cert.cert,
         headers: machine,
-        body: {
-          id: `apr_${crypto.randomUUID()}`,
-          binding: approvalBinding(action, TENANT, { id: 'acme-release', version: '1.0.0' }),
-          route: 'acme-release/secops',
-          ruleId: 'acme-release/release.publish',
-          reason: 'asked by the gate',
-          requester: 'os:dev',
-          agent: { id: 'claude-code', session: 's1' },
-          adapter: 'claude-code',
-          correlationId: `cor_${crypto.randomUUID()}`,
-          decisionId: `dec_${crypto.randomUUID()}`,
-          actionType: 'execute_command',
-          target: action.command,
-          action,
-        },
+        body: machineApprovalRequest(
+          TENANT,
+          'frobpublish --tag v2',
+          'acme-release/release.publish',
+          'acme-release/secops',
+        ),
       });
       expect(opened.status, opened.text).toBe(201);
       const id = (opened.body as { request: { id: string } }).request.id;

@@ -17,29 +17,10 @@ import { createTestDatabase, testCluster } from '../../test/support/postgres';
 import type { TestDatabase } from '../../test/support/postgres';
 import { tempHome } from '../../test/support/temp-home';
 import { idTokenFrom, testEvidenceKey } from '../../test/support/control-plane';
+import { ACME_PEOPLE, ACME_RELEASE_PACK } from '../../test/support/acme-release';
 import { REGISTRY_REFRESH_MS } from './index';
 
 const cluster = testCluster();
-
-const PACK = `id: acme-release
-version: 1.0.0
-description: ACME release rules
-approval_routes:
-  secops:
-    approvers: [secops]
-    required_approvals: 1
-    expires_after: 2h
-    attest: none
-rules:
-  - { id: release.publish, commands: [frobpublish], decision: require_approval, severity: high, reason: a release needs a reviewer, approval_route: secops }
-tests:
-  - { name: publish asks, action: { type: execute_command, command: frobpublish }, expect: require_approval }
-`;
-
-const users = {
-  alice: { name: 'Alice Reviewer', email: 'alice@acme.example', groups: ['secops'] },
-  root: { name: 'Rita Admin', email: 'rita@acme.example', groups: ['admins'] },
-};
 
 /** The registry tables that hold one tenant's data (row-level security per tenant). */
 const REGISTRY_TABLES = ['tenant_members', 'tenant_memberships', 'member_logins', 'tenant_profiles', 'policy_state'];
@@ -89,7 +70,7 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
   async function setUp(core: LocalCoreService, tenant: string, group: string): Promise<void> {
     await invoke(core, localEvaluationPrincipal, 'tenants.create', null, { id: tenant, displayName: tenant });
     // The pack first: once the tenant has an IdP, the local evaluator can no longer change it.
-    await invoke(core, localEvaluationPrincipal, 'policy.pack.import', tenant, { yaml: PACK });
+    await invoke(core, localEvaluationPrincipal, 'policy.pack.import', tenant, { yaml: ACME_RELEASE_PACK });
     await invoke(core, localEvaluationPrincipal, 'policy.assign', tenant, { packId: 'acme-release' });
     await invoke(core, localEvaluationPrincipal, 'tenants.profile.update', tenant, {
       sso: { issuer: idp.issuer, client_id: idp.clientId, scopes: ['profile', 'email', 'groups'] },
@@ -102,7 +83,7 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
 
   beforeAll(async () => {
     requireKeychain();
-    idp = await startTestIdp(users);
+    idp = await startTestIdp(ACME_PEOPLE);
     database = await createTestDatabase(cluster!);
     await migratePostgres(postgresMigrations, { owner: database.owner, appRole: database.appRole });
     store = await PostgresStore.open({ connection: database.app });
@@ -147,7 +128,7 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
     expect(decided).toMatchObject({ ok: true, value: { decision: 'require_approval' } });
     // Alice's sign-in through replica 2 (her roles) reaches replica 1.
     const one = cores[0]!;
-    const admin = await one.bearerPrincipal('acme', await idTokenFrom(idp, 'root'));
+    const admin = await one.bearerPrincipal('acme', await idTokenFrom(idp, 'rita'));
     const member = await within('her membership on replica 1', async () => {
       const members = (await invoke(one, admin, 'tenants.members', 'acme')) as {
         members: { principalId: string; roles: string[] }[];
@@ -163,7 +144,7 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
     // Checked and remembered on replica 1 first: the remembered token must not outlive the mapping.
     const alice = await one.bearerPrincipal('acme', aliceToken);
     await expect(invoke(one, alice, 'approvals.list', 'acme', {})).resolves.toBeDefined();
-    const admin = await two.bearerPrincipal('acme', await idTokenFrom(idp, 'root'));
+    const admin = await two.bearerPrincipal('acme', await idTokenFrom(idp, 'rita'));
     await invoke(two, admin, 'tenants.profile.update', 'acme', {
       role_mappings: [{ group: 'admins', roles: ['tenant_admin'] }],
     });
@@ -184,8 +165,8 @@ describe.skipIf(cluster === null)('the tenant registry on the shared store', () 
 
   it('a pack unassigned through one replica is what the other replica serves', async () => {
     const [one, two] = cores as [LocalCoreService, LocalCoreService];
-    const adminOnOne = await one.bearerPrincipal('acme', await idTokenFrom(idp, 'root'));
-    const adminOnTwo = await two.bearerPrincipal('acme', await idTokenFrom(idp, 'root'));
+    const adminOnOne = await one.bearerPrincipal('acme', await idTokenFrom(idp, 'rita'));
+    const adminOnTwo = await two.bearerPrincipal('acme', await idTokenFrom(idp, 'rita'));
     await invoke(two, adminOnTwo, 'policy.unassign', 'acme', { packId: 'acme-release' });
     const seen = await within('the unassignment on replica 1', async () => {
       const packs = (await invoke(one, adminOnOne, 'policy.packs.list', 'acme')) as {
