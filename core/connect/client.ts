@@ -58,67 +58,31 @@ export class ControlPlaneClient {
     body?: unknown,
     options: { timeoutMs?: number; bearer?: string; signal?: AbortSignal; headers?: Record<string, string> } = {},
   ): Promise<T> {
-    const target = new URL(`${this.base}${path}`);
     const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const bearer = options.bearer ?? this.options.bearer?.() ?? null;
-    const headers: Record<string, string> = { ...options.headers, accept: 'application/json' };
-    if (payload) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(payload.length);
-    }
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const transport = target.protocol === 'https:' ? https : http;
-      const request = transport.request(
-        target,
-        {
-          method,
-          headers,
-          timeout: timeoutMs,
-          signal: options.signal,
-          ...(target.protocol === 'https:' && this.options.ca ? { ca: this.options.ca } : {}),
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) {
-              request.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          response.on('error', reject);
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      request.on('error', reject);
-      request.end(payload ?? undefined);
-    }).catch((error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ControlPlaneUnreachableError(`The control plane at ${this.base} cannot be reached: ${reason}`);
+    const { response, request } = await this.send(method, path, payload, {
+      ...options,
+      headers: { ...options.headers, accept: 'application/json' },
     });
-    let parsed: unknown = null;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    if (status >= 200 && status < 300) return parsed as T;
-    if (UNAVAILABLE.has(status)) {
-      throw new ControlPlaneUnreachableError(`The control plane at ${this.base} is unavailable (HTTP ${status})`);
-    }
-    const error = errorOf(parsed);
-    throw new ControlPlaneRefusedError(
-      status,
-      error.code,
-      `The control plane refused (HTTP ${status}${error.code ? ` ${error.code}` : ''}): ${error.message}`,
-    );
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          request.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      response.on('error', reject);
+      request.on('error', reject);
+    }).catch((error: unknown) => {
+      throw this.unreachable(error);
+    });
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return parseJson(text) as T;
+    throw this.failure(status, text);
   }
 
   /**
@@ -134,71 +98,91 @@ export class ControlPlaneClient {
     read: (response: http.IncomingMessage) => Promise<T>,
     options: { timeoutMs?: number; bearer?: string; headers?: Record<string, string> } = {},
   ): Promise<T> {
-    const target = new URL(`${this.base}${path}`);
     const payload = Buffer.from(JSON.stringify(body ?? {}));
-    const bearer = options.bearer ?? this.options.bearer?.() ?? null;
-    const headers: Record<string, string> = {
-      ...options.headers,
-      'content-type': 'application/json',
-      'content-length': String(payload.length),
-    };
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
-    const unreachable = (error: unknown) =>
-      new ControlPlaneUnreachableError(
-        `The control plane at ${this.base} cannot be reached: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    const response = await new Promise<{ response: http.IncomingMessage; request: http.ClientRequest }>(
-      (resolve, reject) => {
-        const transport = target.protocol === 'https:' ? https : http;
-        const request = transport.request(
-          target,
-          {
-            method,
-            headers,
-            timeout: timeoutMs,
-            ...(target.protocol === 'https:' && this.options.ca ? { ca: this.options.ca } : {}),
-          },
-          (answer) => resolve({ response: answer, request }),
-        );
-        request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-        request.on('error', reject);
-        request.end(payload);
-      },
-    ).catch((error: unknown) => {
-      throw unreachable(error);
-    });
-    const status = response.response.statusCode ?? 0;
+    const { response, request } = await this.send(method, path, payload, options);
+    const status = response.statusCode ?? 0;
     if (status >= 200 && status < 300) {
       try {
-        return await read(response.response);
+        return await read(response);
       } finally {
-        response.request.destroy();
+        request.destroy();
       }
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of response.response as AsyncIterable<Buffer>) {
+    for await (const chunk of response as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > MAX_RESPONSE_BYTES) break;
       chunks.push(chunk);
     }
-    response.request.destroy();
+    request.destroy();
+    throw this.failure(status, Buffer.concat(chunks).toString('utf8'));
+  }
+
+  /**
+   * Sends one request and resolves as its answer starts (status and headers read), or throws
+   * ControlPlaneUnreachableError. The timeout is the longest silence.
+   */
+  private send(
+    method: string,
+    path: string,
+    payload: Buffer | null,
+    options: { timeoutMs?: number; bearer?: string; signal?: AbortSignal; headers?: Record<string, string> },
+  ): Promise<{ response: http.IncomingMessage; request: http.ClientRequest }> {
+    const target = new URL(`${this.base}${path}`);
+    const bearer = options.bearer ?? this.options.bearer?.() ?? null;
+    const headers: Record<string, string> = { ...options.headers };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
+    return new Promise<{ response: http.IncomingMessage; request: http.ClientRequest }>((resolve, reject) => {
+      const transport = target.protocol === 'https:' ? https : http;
+      const request = transport.request(
+        target,
+        {
+          method,
+          headers,
+          timeout: timeoutMs,
+          signal: options.signal,
+          ...(target.protocol === 'https:' && this.options.ca ? { ca: this.options.ca } : {}),
+        },
+        (response) => resolve({ response, request }),
+      );
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      request.on('error', reject);
+      request.end(payload ?? undefined);
+    }).catch((error: unknown) => {
+      throw this.unreachable(error);
+    });
+  }
+
+  private unreachable(error: unknown): ControlPlaneUnreachableError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new ControlPlaneUnreachableError(`The control plane at ${this.base} cannot be reached: ${reason}`);
+  }
+
+  /** A non-2xx answer: unreachable for a proxy's 502/503/504, else refused with the server's error. */
+  private failure(status: number, text: string): Error {
     if (UNAVAILABLE.has(status)) {
-      throw new ControlPlaneUnreachableError(`The control plane at ${this.base} is unavailable (HTTP ${status})`);
+      return new ControlPlaneUnreachableError(`The control plane at ${this.base} is unavailable (HTTP ${status})`);
     }
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      parsed = null;
-    }
-    const error = errorOf(parsed);
-    throw new ControlPlaneRefusedError(
+    const error = errorOf(parseJson(text));
+    return new ControlPlaneRefusedError(
       status,
       error.code,
       `The control plane refused (HTTP ${status}${error.code ? ` ${error.code}` : ''}): ${error.message}`,
     );
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? null : JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 
