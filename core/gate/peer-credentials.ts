@@ -1,7 +1,6 @@
+import { loadNativeAddon } from '../native-addons';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import type net from 'node:net';
 
 export interface PeerCredentials {
@@ -13,21 +12,11 @@ export interface PeerCredentials {
 type Addon = { peerCredentials(fd: number): PeerCredentials };
 let addon: Addon | null | undefined;
 
-/** The addon built by `scripts/build.mjs` (native/peer-cred), found by walking up from this code. */
+/** The addon built by `scripts/build.mjs` (native/peer-cred); null when it is not built. */
 function loadAddon(): Addon | null {
   if (addon !== undefined) return addon;
   addon = null;
-  if (process.platform !== 'linux') return addon;
-  // Bundled code is CommonJS (__dirname); tests run the sources as ESM from the repository root.
-  const start = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const load = createRequire(path.join(start, 'peer-credentials.js'));
-  for (let dir = start, i = 0; i < 6; i++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'native', 'peer-cred', 'build', 'Release', 'peer_cred.node');
-    if (fs.existsSync(file)) {
-      addon = load(file) as Addon;
-      break;
-    }
-  }
+  if (process.platform === 'linux') addon = loadNativeAddon('peer-cred', 'peer_cred.node') as Addon | null;
   return addon;
 }
 

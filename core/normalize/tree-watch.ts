@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { loadNativeAddon } from '../native-addons';
 
 /**
  * Watches on the directories of cached walks (native/tree-watch, inotify). A walk reused by the
@@ -118,19 +116,11 @@ export function directoryWatches(): DirectoryWatches | null {
   return shared;
 }
 
-/** The addon built by `scripts/build.mjs` (native/tree-watch), found by walking up from this code. */
+/** The addon built by `scripts/build.mjs` (native/tree-watch); null when it is not built or does not load. */
 function loadAddon(): Addon | null {
-  // Bundled code is CommonJS (__dirname); tests run the sources as ESM from the repository root.
-  const start = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const load = createRequire(path.join(start, 'tree-watch.js'));
-  for (let dir = start, i = 0; i < 6; i++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'native', 'tree-watch', 'build', 'Release', 'tree_watch.node');
-    if (!fs.existsSync(file)) continue;
-    try {
-      return load(file) as Addon;
-    } catch {
-      return null;
-    }
+  try {
+    return loadNativeAddon('tree-watch', 'tree_watch.node') as Addon | null;
+  } catch {
+    return null;
   }
-  return null;
 }
