@@ -312,7 +312,13 @@ export function ApprovalDetail({
           </>
         )}
         <dt>On behalf of</dt>
-        <dd>{request.requester ?? <span className="muted">unknown (not verified by the gate)</span>}</dd>
+        <dd>
+          {request.requester ?? <span className="muted">unknown (not verified by the gate)</span>}
+          {/* The control plane cannot see the machine's OS users: this is what that machine's gate verified. */}
+          {request.requester && request.recordsIn === 'central' && (
+            <span className="muted"> (as the machine's gate verified it)</span>
+          )}
+        </dd>
         <dt>Rule</dt>
         <dd>
           {request.ruleId ?? '—'}{' '}
